@@ -1,0 +1,41 @@
+/* Audio files (libsndfile) and sample-rate conversion (libsamplerate). Not audio-thread safe. */
+#ifndef NR_AUDIO_H
+#define NR_AUDIO_H
+
+#include "nr/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A mono signal owned by the caller of the function that filled it; free with nr_audio_free. */
+typedef struct {
+    float *samples; /* (n) */
+    long n;
+    int rate;       /* Hz */
+} nr_audio;
+
+void nr_audio_free(nr_audio *a);
+
+/* Read any file libsndfile reads (WAV, FLAC, OGG, AIFF, ...), mix down to mono (mean of the
+ * channels), and resample to `rate` Hz with a band-limited sinc resampler (0 keeps the file's rate). */
+nr_result nr_audio_load(const char *path, int rate, nr_audio *out);
+
+/* High-quality resampling of a mono signal; out is allocated. rate_in == rate_out copies. */
+nr_result nr_audio_resample(const float *in, long n, int rate_in, int rate_out, nr_audio *out);
+
+typedef enum {
+    NR_SAMPLE_FLOAT = 0, /* 32-bit float */
+    NR_SAMPLE_PCM24,
+    NR_SAMPLE_PCM16
+} nr_sample_format;
+
+/* Write a mono file; the container (WAV, FLAC, OGG, AIFF) follows the extension. FLAC has no float
+ * samples and is written as 24-bit. Writes to a temporary file and renames it, so an existing file
+ * is never left half-written (disk full, kill). */
+nr_result nr_audio_write(const char *path, const float *x, long n, int rate, nr_sample_format fmt);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

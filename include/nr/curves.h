@@ -1,0 +1,33 @@
+/* Descriptor curves: what every control produces and every model consumes. */
+#ifndef NR_CURVES_H
+#define NR_CURVES_H
+
+#include "nr/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+    int n_frames;
+    float frame_rate; /* frames per second (22050/512 for analysis output) */
+    float *data;      /* (n_frames, NR_NUM_DESC) raw values: rms, zcr, Hz... */
+} nr_curves;
+
+nr_result nr_curves_alloc(nr_curves *c, int n_frames, float frame_rate);
+void nr_curves_free(nr_curves *c);
+
+/* Resample in time to another frame rate (linear interpolation, ends held); same duration. */
+nr_result nr_curves_resample(const nr_curves *in, float frame_rate, nr_curves *out);
+
+/* CSV with the header
+ *   time_s,loudness,percussivity,tonelike,noisiness,richness,brightness,pitch
+ * one row per frame. The reader checks the header, the column count and that every value is finite,
+ * and names file and line in its error. The writer is atomic (temp file + rename). */
+nr_result nr_curves_read_csv(const char *path, nr_curves *out);
+nr_result nr_curves_write_csv(const char *path, const nr_curves *c);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,81 @@
+/* Synthesis models and their voices.
+ *
+ * A model holds read-only weights and may be shared by any number of voices and threads.
+ * A voice is one sounding impact: it consumes raw descriptor frames (at the model's frame rate, in
+ * the column order of nr/core.h) and produces audio at the model's sample rate, streaming, in blocks
+ * of any size up to its configured maximum, with a cost per block that does not grow along the sound.
+ *
+ * Frames are pushed ahead of the audio: a model whose conditioning looks ahead (the original looks
+ * `lookahead_frames` frames ahead) produces the samples of frame k once frame k + lookahead has been
+ * pushed, or once nr_voice_end() says no frame will follow. */
+#ifndef NR_MODEL_H
+#define NR_MODEL_H
+
+#include "nr/tensors.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct nr_model nr_model;
+typedef struct nr_voice nr_voice;
+
+typedef struct {
+    const char *arch;     /* "hn-sinc-nsf", ... */
+    int sample_rate;      /* Hz */
+    int hop;              /* samples per descriptor frame */
+    int lookahead_frames; /* frames a voice needs beyond the one it is rendering */
+    int64_t n_params;     /* stored values */
+    size_t weights_bytes;
+    size_t voice_bytes;   /* state of one voice (max block included) */
+    double macs_per_sample;
+    float desc_mean[NR_NUM_DESC]; /* the normalisation the model applies to raw descriptors */
+    float desc_std[NR_NUM_DESC];
+} nr_model_info;
+
+/* Load a model file: the original PyTorch .th or a native .safetensors, told apart by content.
+ * Checks every tensor name and shape against the architecture and rejects non-finite weights. */
+nr_result nr_model_load(const char *path, nr_model **out);
+/* Build from tensors (taken over, even on failure). `what` names the source in errors. */
+nr_result nr_model_from_tensors(nr_tensor_set *ts, const char *what, nr_model **out);
+/* Write the native format: safetensors with metadata (nr.format, nr.version, nr.arch, sample rate,
+ * hop, normalisation, hyper-parameters). Atomic. */
+nr_result nr_model_save(const nr_model *m, const char *path);
+void nr_model_free(nr_model *m);
+void nr_model_get_info(const nr_model *m, nr_model_info *info);
+const nr_tensor_set *nr_model_tensors(const nr_model *m);
+
+typedef struct {
+    uint64_t seed;    /* random initial phases and noise */
+    int no_noise;     /* every random draw is zero: the golden deterministic run */
+    int band_limited; /* no harmonic at or above Nyquist (the original aliases) */
+    int max_block;    /* largest n given to nr_voice_process */
+    int threads;      /* threads a voice may use inside one block (1 = none) */
+} nr_voice_config;
+
+nr_voice_config nr_voice_config_init(void);
+
+/* Allocates everything a voice will ever need. Not audio-thread safe. */
+nr_result nr_voice_create(const nr_model *m, const nr_voice_config *cfg, nr_voice **out);
+void nr_voice_free(nr_voice *v);
+
+/* --- audio-thread safe below: no allocation, no lock, no I/O --- */
+
+/* Start a new sound (forgets all frames and history); seed 0 keeps the configured seed. */
+void nr_voice_reset(nr_voice *v, uint64_t seed);
+/* Append the next raw descriptor frame; non-finite or absurd values are clamped.
+ * Returns 0 when the voice's frame queue is full (the caller pushed too far ahead), else 1. */
+int nr_voice_push_frame(nr_voice *v, const float desc[NR_NUM_DESC]);
+/* No more frames will come: the sound ends with the last pushed frame. */
+void nr_voice_end(nr_voice *v);
+/* Samples that can be produced now without more frames. */
+long nr_voice_available(const nr_voice *v);
+/* Writes min(n, available) samples and returns that count (n <= max_block). */
+int nr_voice_process(nr_voice *v, float *out, int n);
+/* True once nr_voice_end() was called and every sample was produced. */
+int nr_voice_finished(const nr_voice *v);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,19 @@
+#!/bin/sh
+# Install the Debian 12 packages Neurorack builds and tests with, only those missing.
+# Build: compiler, libraries (-dev). Tests: jackd2 (the dummy backend), clang (libFuzzer corpus
+# replay and fuzzing), sox (signal checks).
+set -eu
+PKGS="build-essential make git pkg-config clang libclang-rt-14-dev
+libsndfile1-dev libfftw3-dev libopenblas-dev libsamplerate0-dev libzip-dev libcjson-dev
+libjack-jackd2-dev jackd2 libasound2-dev liblo-dev libncurses-dev libpng-dev libgpiod-dev libi2c-dev"
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "installing Debian packages:$missing"
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+# jackd2 asks about realtime limits at install; answer from the defaults.
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing

@@ -1,0 +1,26 @@
+/* The subcommands of the `neurorack` program, one file each (src/apps/cmd_<name>.c). */
+#ifndef NR_COMMANDS_H
+#define NR_COMMANDS_H
+
+typedef struct {
+    const char *name;
+    const char *summary;
+    int (*run)(int argc, char **argv); /* argv[0] is the subcommand name; returns the exit code */
+} nr_command;
+
+int nr_cmd_analyze(int argc, char **argv);
+int nr_cmd_render(int argc, char **argv);
+int nr_cmd_convert(int argc, char **argv);
+int nr_cmd_info(int argc, char **argv);
+int nr_cmd_bench(int argc, char **argv);
+
+/* Shared helpers for the command-line programs (src/apps/cli.c). */
+/* Print "neurorack <cmd>: <nr_last_error()>" to stderr and return exit code 1. */
+int nr_cli_error(const char *cmd);
+/* Parse an integer/float option value; on failure print a message naming the option, return 0. */
+int nr_cli_int(const char *cmd, const char *opt, const char *s, long lo, long hi, long *out);
+int nr_cli_float(const char *cmd, const char *opt, const char *s, double lo, double hi, double *out);
+/* The default model file: $NEURORACK_MODEL, else the one shipped in models/ next to the binary. */
+const char *nr_cli_default_model(void);
+
+#endif

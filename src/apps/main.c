@@ -1,0 +1,44 @@
+/* neurorack: one program, one subcommand per job. */
+#include "commands.h"
+#include "neurorack.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const nr_command g_commands[] = {
+    {"analyze", "sound file -> 7 descriptor curves (CSV)", nr_cmd_analyze},
+    {"render", "model + curves (or a sound to imitate) -> audio file", nr_cmd_render},
+    {"convert", "original PyTorch .th weights -> native .safetensors", nr_cmd_convert},
+    {"info", "describe a model file", nr_cmd_info},
+    {"bench", "speed and memory of a model, analysis speed", nr_cmd_bench},
+};
+#define N_COMMANDS (sizeof g_commands / sizeof g_commands[0])
+
+static void usage(FILE *f)
+{
+    fprintf(f, "neurorack %s: neural impact synthesis from 7 descriptor curves\n\n"
+               "usage: neurorack <command> [options]   (neurorack <command> --help for its options)\n\n",
+            NR_VERSION_STRING);
+    for (size_t i = 0; i < N_COMMANDS; i++) fprintf(f, "  %-9s %s\n", g_commands[i].name, g_commands[i].summary);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("neurorack %s\n", NR_VERSION_STRING);
+        return 0;
+    }
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (!strcmp(argv[1], g_commands[i].name)) return g_commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "neurorack: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

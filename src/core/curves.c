@@ -1,0 +1,54 @@
+#include "nr/curves.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+nr_result nr_curves_alloc(nr_curves *c, int n_frames, float frame_rate)
+{
+    memset(c, 0, sizeof *c);
+    if (n_frames < 0 || n_frames > (1 << 24))
+        return nr_fail(NR_ERR_ARG, "curve length %d frames out of range 0..%d", n_frames, 1 << 24);
+    if (!(frame_rate > 0.0f)) return nr_fail(NR_ERR_ARG, "curve frame rate must be positive");
+    c->data = calloc((size_t)(n_frames > 0 ? n_frames : 1) * NR_NUM_DESC, sizeof(float));
+    if (!c->data) return nr_fail(NR_ERR_NOMEM, "out of memory for %d curve frames", n_frames);
+    c->n_frames = n_frames;
+    c->frame_rate = frame_rate;
+    return NR_OK;
+}
+
+void nr_curves_free(nr_curves *c)
+{
+    free(c->data);
+    memset(c, 0, sizeof *c);
+}
+
+nr_result nr_curves_resample(const nr_curves *in, float frame_rate, nr_curves *out)
+{
+    if (fabsf(frame_rate - in->frame_rate) <= 1e-6f * frame_rate) {
+        nr_result r = nr_curves_alloc(out, in->n_frames, in->frame_rate);
+        if (r == NR_OK && in->n_frames)
+            memcpy(out->data, in->data, (size_t)in->n_frames * NR_NUM_DESC * sizeof(float));
+        return r;
+    }
+    double dur = in->n_frames / (double)in->frame_rate;
+    int n = (int)lround(dur * frame_rate);
+    nr_result r = nr_curves_alloc(out, n, frame_rate);
+    if (r != NR_OK || in->n_frames == 0) return r;
+    double step = in->frame_rate / (double)frame_rate;
+    for (int i = 0; i < n; i++) {
+        double pos = i * step;
+        int i0 = (int)pos;
+        double fr = pos - i0;
+        if (i0 >= in->n_frames - 1) {
+            i0 = in->n_frames - 1;
+            fr = 0.0;
+        }
+        int i1 = i0 + 1 < in->n_frames ? i0 + 1 : i0;
+        for (int d = 0; d < NR_NUM_DESC; d++) {
+            double a = in->data[i0 * NR_NUM_DESC + d], b = in->data[i1 * NR_NUM_DESC + d];
+            out->data[i * NR_NUM_DESC + d] = (float)(a + (b - a) * fr);
+        }
+    }
+    return NR_OK;
+}

@@ -1,0 +1,134 @@
+#include "nr_test.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int g_pass, g_fail, g_skip;
+static int g_cur_failed, g_cur_skipped;
+static const char *g_cur = "";
+static char g_tmp[256];
+
+void nt_begin(const char *name)
+{
+    g_cur = name;
+    g_cur_failed = g_cur_skipped = 0;
+}
+
+void nt_finish(void)
+{
+    if (g_cur_failed) {
+        g_fail++;
+        printf("FAIL %s\n", g_cur);
+    } else if (g_cur_skipped) {
+        g_skip++;
+    } else {
+        g_pass++;
+        printf("ok   %s\n", g_cur);
+    }
+    fflush(stdout);
+}
+
+int nt_failed(void) { return g_cur_failed; }
+
+void nt_fail_at(const char *file, int line, const char *fmt, ...)
+{
+    va_list ap;
+    printf("  %s:%d: %s: ", file, line, g_cur);
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    printf("\n");
+    g_cur_failed = 1;
+}
+
+void nt_skip(const char *why)
+{
+    printf("skip %s: %s\n", g_cur, why);
+    g_cur_skipped = 1;
+}
+
+int nt_end(void)
+{
+    if (g_tmp[0] && !getenv("NT_KEEP")) {
+        char cmd[300];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_tmp);
+        if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", g_tmp);
+    }
+    printf("%d passed, %d failed, %d skipped\n", g_pass, g_fail, g_skip);
+    return g_fail ? 1 : 0;
+}
+
+const char *nt_shared(const char *rel)
+{
+    static char bufs[8][1024];
+    static int k;
+    const char *root = getenv("NR_SHARED");
+    if (!root || !*root) root = "../shared";
+    char *b = bufs[k++ & 7];
+    snprintf(b, sizeof bufs[0], "%s/%s", root, rel);
+    if (access(b, R_OK) != 0) return NULL;
+    return b;
+}
+
+float *nt_read_f32(const char *path, long *n)
+{
+    size_t bytes;
+    char *d = nt_read_file(path, &bytes);
+    if (!d) return NULL;
+    *n = (long)(bytes / 4);
+    return (float *)d;
+}
+
+const char *nt_tmpdir(void)
+{
+    if (!g_tmp[0]) {
+        snprintf(g_tmp, sizeof g_tmp, "/tmp/nr_test_XXXXXX");
+        if (!mkdtemp(g_tmp)) {
+            perror("mkdtemp");
+            exit(2);
+        }
+    }
+    return g_tmp;
+}
+
+const char *nt_tmp(const char *name)
+{
+    static char bufs[8][512];
+    static int k;
+    char *b = bufs[k++ & 7];
+    snprintf(b, sizeof bufs[0], "%s/%s", nt_tmpdir(), name);
+    return b;
+}
+
+int nt_write_file(const char *path, const void *data, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f) return -1;
+    size_t w = fwrite(data, 1, n, f);
+    return (fclose(f) == 0 && w == n) ? 0 : -1;
+}
+
+char *nt_read_file(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    if (fseek(f, 0, SEEK_END) != 0) {
+        fclose(f);
+        return NULL;
+    }
+    long len = ftell(f);
+    rewind(f);
+    char *d = len >= 0 ? malloc((size_t)len + 1) : NULL;
+    if (!d || fread(d, 1, (size_t)len, f) != (size_t)len) {
+        free(d);
+        fclose(f);
+        return NULL;
+    }
+    fclose(f);
+    d[len] = '\0';
+    if (n) *n = (size_t)len;
+    return d;
+}

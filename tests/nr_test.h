@@ -1,0 +1,39 @@
+/* A small test harness: each tests/test_*.c is one program that ends with the line
+ * "N passed, N failed, N skipped" (counting tests, not checks). Run from the repository root. */
+#ifndef NR_TEST_H
+#define NR_TEST_H
+
+#include <stddef.h>
+
+void nt_begin(const char *name);
+void nt_finish(void);
+void nt_fail_at(const char *file, int line, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+/* Mark the current test skipped, with the reason printed (e.g. "../shared absent"). */
+void nt_skip(const char *why);
+/* Print the summary line; returns the process exit code (1 if anything failed). */
+int nt_end(void);
+/* Did the current test fail so far? */
+int nt_failed(void);
+
+#define NT_RUN(fn) do { nt_begin(#fn); fn(); nt_finish(); } while (0)
+#define NT_CHECK(cond) do { if (!(cond)) nt_fail_at(__FILE__, __LINE__, "%s", #cond); } while (0)
+#define NT_CHECKF(cond, ...) do { if (!(cond)) nt_fail_at(__FILE__, __LINE__, __VA_ARGS__); } while (0)
+
+/* Path of a file in ../shared (or $NR_SHARED), or NULL if it is absent (then skip, saying why). */
+const char *nt_shared(const char *rel);
+/* Read a raw little-endian float32 file (malloc'd); NULL on failure. *n = number of floats. */
+float *nt_read_f32(const char *path, long *n);
+/* A fresh temporary folder for this test program (removed at nt_end unless NT_KEEP is set). */
+const char *nt_tmpdir(void);
+/* Path inside nt_tmpdir() (a rotating static buffer: copy it if you keep many). */
+const char *nt_tmp(const char *name);
+/* Write bytes to a file; returns 0 on success. */
+int nt_write_file(const char *path, const void *data, size_t n);
+/* Read a whole file (malloc'd, NUL-terminated); NULL on failure. */
+char *nt_read_file(const char *path, size_t *n);
+
+#endif
