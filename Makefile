@@ -8,7 +8,7 @@ BUILD    ?= build
 SAN      ?=
 CPPFLAGS += -Iinclude -Isrc -D_GNU_SOURCE
 CFLAGS   += -std=c11 $(OPT) -g -march=$(ARCH) -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
-            -Wno-missing-field-initializers -fno-math-errno $(SAN) -MMD -MP
+            -Wno-missing-field-initializers -Wno-format-truncation -fno-math-errno $(SAN) -MMD -MP
 PKGS     := sndfile fftw3 samplerate libzip libcjson openblas
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -28,7 +28,7 @@ LIB      := $(BUILD)/libneurorack.a
 
 .PHONY: all deps check test asan-test fuzz-build fuzz clean run
 all: $(BUILD)/neurorack $(TEST_BIN)
-	@ln -sf $(BUILD)/neurorack neurorack
+	@if [ "$(BUILD)" = build ]; then ln -sf build/neurorack neurorack; fi
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
