@@ -1,0 +1,88 @@
+/* The instrument: the module's controls -> descriptor curves -> voices -> audio out.
+ *
+ * Every control source (hardware ADCs/GPIO, terminal keys, MIDI, OSC, a scripted control file)
+ * posts nr_control_event values; the audio thread drains them at the start of each block and applies
+ * each at its sample offset. Backends (JACK, ALSA, file sink) only call nr_instrument_process().
+ *
+ * Threads: nr_instrument_post() is safe from any one producer thread per queue (lock-free SPSC
+ * queues, one per source); nr_instrument_process() runs on the audio thread only and never
+ * allocates, locks, logs or touches files; everything else belongs to the control/UI thread. */
+#ifndef NR_INSTRUMENT_H
+#define NR_INSTRUMENT_H
+
+#include "nr/model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NR_NUM_CV 4
+#define NR_NUM_GATES 2
+#define NR_OLED_W 128
+#define NR_OLED_H 64
+
+typedef enum {
+    NR_EV_GATE = 0,   /* index 0..1, value > 0.5 = high (edges trigger) */
+    NR_EV_CV,         /* index 0..3, value in volts (-5..+5 on the module; clamped, NaN ignored) */
+    NR_EV_ENCODER,    /* value = detents turned (+ clockwise) */
+    NR_EV_PUSH,       /* short press of the encoder */
+    NR_EV_LONG_PUSH,  /* long press: back */
+    NR_EV_QUIT
+} nr_event_type;
+
+typedef struct {
+    nr_event_type type;
+    int index;
+    float value;
+    int64_t time;     /* sample time of the audio stream at which it applies; -1 = as soon as possible */
+} nr_control_event;
+
+typedef enum { NR_SRC_UI = 0, NR_SRC_MIDI, NR_SRC_OSC, NR_SRC_HARDWARE, NR_SRC_SCRIPT, NR_NUM_SOURCES } nr_source;
+
+typedef struct nr_instrument nr_instrument;
+
+typedef struct {
+    const char *model_path;    /* NULL: the default model */
+    const char *settings_path; /* NULL: ~/.config/neurorack/settings.nrs */
+    int device_rate;           /* Hz of the audio device */
+    int max_block;             /* largest block the backend will ask for */
+    int max_voices;            /* 1..8 */
+} nr_instrument_config;
+
+nr_instrument_config nr_instrument_config_init(void);
+nr_result nr_instrument_create(const nr_instrument_config *cfg, nr_instrument **out);
+void nr_instrument_free(nr_instrument *inst);
+
+/* Any thread (one producer per source). Returns 0 if the queue is full (the event is dropped). */
+int nr_instrument_post(nr_instrument *inst, nr_source src, const nr_control_event *ev);
+
+/* Audio thread: render n mono samples at the device rate. */
+void nr_instrument_process(nr_instrument *inst, float *out, int n);
+
+/* Control/UI thread: apply menu events, keep the display frame current; call every few ms. */
+void nr_instrument_poll(nr_instrument *inst);
+
+/* The current 128x64 1-bit frame: 8 pages of 128 bytes, bit k of byte [page*128 + x] is pixel
+ * (x, page*8 + k), as an SH1106/SSD1306 takes it. Returns a counter that changes with the frame. */
+uint32_t nr_instrument_frame(const nr_instrument *inst, uint8_t fb[NR_OLED_W * NR_OLED_H / 8]);
+
+typedef struct {
+    float cv[NR_NUM_CV];     /* volts after calibration */
+    int gate[NR_NUM_GATES];
+    int voices_active;
+    float out_peak;          /* last block's peak, linear */
+    float cpu_load;          /* share of the block period used by process() (smoothed) */
+    float worst_block_share; /* worst since start */
+    uint32_t xruns;          /* reported by the backend through nr_instrument_note_xrun */
+    float latency_ms;        /* backend latency, set by the backend */
+    uint32_t faults;         /* voices silenced for producing NaN/inf */
+} nr_instrument_status;
+
+void nr_instrument_status_get(const nr_instrument *inst, nr_instrument_status *st);
+void nr_instrument_note_xrun(nr_instrument *inst);
+void nr_instrument_set_latency(nr_instrument *inst, float ms);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
