@@ -8,11 +8,19 @@ typedef struct {
     int (*run)(int argc, char **argv); /* argv[0] is the subcommand name; returns the exit code */
 } nr_command;
 
-int nr_cmd_analyze(int argc, char **argv);
-int nr_cmd_render(int argc, char **argv);
-int nr_cmd_convert(int argc, char **argv);
-int nr_cmd_info(int argc, char **argv);
-int nr_cmd_bench(int argc, char **argv);
+/* Weak while the program is being assembled: a command whose file is not linked is listed as
+ * unavailable instead of breaking the build. */
+#define NR_CMD(name) int nr_cmd_##name(int argc, char **argv) __attribute__((weak))
+NR_CMD(analyze);
+NR_CMD(render);
+NR_CMD(convert);
+NR_CMD(info);
+NR_CMD(bench);
+NR_CMD(play);
+NR_CMD(dataset);
+NR_CMD(train);
+NR_CMD(eval);
+#undef NR_CMD
 
 /* Shared helpers for the command-line programs (src/apps/cli.c). */
 /* Print "neurorack <cmd>: <nr_last_error()>" to stderr and return exit code 1. */

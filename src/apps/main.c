@@ -11,6 +11,10 @@ static const nr_command g_commands[] = {
     {"convert", "original PyTorch .th weights -> native .safetensors", nr_cmd_convert},
     {"info", "describe a model file", nr_cmd_info},
     {"bench", "speed and memory of a model, analysis speed", nr_cmd_bench},
+    {"play", "the instrument: real-time performer (JACK, ALSA or a file)", nr_cmd_play},
+    {"dataset", "build the training manifest of one-shot impacts", nr_cmd_dataset},
+    {"train", "train a model of our own on a manifest", nr_cmd_train},
+    {"eval", "measure a model's fidelity against reference sounds", nr_cmd_eval},
 };
 #define N_COMMANDS (sizeof g_commands / sizeof g_commands[0])
 
@@ -19,7 +23,8 @@ static void usage(FILE *f)
     fprintf(f, "neurorack %s: neural impact synthesis from 7 descriptor curves\n\n"
                "usage: neurorack <command> [options]   (neurorack <command> --help for its options)\n\n",
             NR_VERSION_STRING);
-    for (size_t i = 0; i < N_COMMANDS; i++) fprintf(f, "  %-9s %s\n", g_commands[i].name, g_commands[i].summary);
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (g_commands[i].run) fprintf(f, "  %-9s %s\n", g_commands[i].name, g_commands[i].summary);
 }
 
 int main(int argc, char **argv)
@@ -37,7 +42,7 @@ int main(int argc, char **argv)
         return 0;
     }
     for (size_t i = 0; i < N_COMMANDS; i++)
-        if (!strcmp(argv[1], g_commands[i].name)) return g_commands[i].run(argc - 1, argv + 1);
+        if (!strcmp(argv[1], g_commands[i].name) && g_commands[i].run) return g_commands[i].run(argc - 1, argv + 1);
     fprintf(stderr, "neurorack: unknown command '%s'\n\n", argv[1]);
     usage(stderr);
     return 2;
