@@ -23,19 +23,17 @@ static void handle(nr_midi *mi, const snd_seq_event_t *e)
     int status, d1, d2;
     switch (e->type) {
     case SND_SEQ_EVENT_NOTEON:
-        status = 0x90, d1 = e->data.note.note, d2 = e->data.note.velocity;
-        break;
     case SND_SEQ_EVENT_NOTEOFF:
-        status = 0x80, d1 = e->data.note.note, d2 = e->data.note.velocity;
+        status = (e->type == SND_SEQ_EVENT_NOTEON ? 0x90 : 0x80) | (e->data.note.channel & 0x0F);
+        d1 = e->data.note.note, d2 = e->data.note.velocity;
         break;
     case SND_SEQ_EVENT_CONTROLLER:
-        status = 0xB0, d1 = (int)e->data.control.param, d2 = e->data.control.value;
+        status = 0xB0 | (e->data.control.channel & 0x0F);
+        d1 = (int)e->data.control.param, d2 = e->data.control.value;
         break;
     default:
         return;
     }
-    status |= e->data.note.channel & 0x0F; /* note and control share the channel field's place */
-    if (e->type == SND_SEQ_EVENT_CONTROLLER) status = (status & 0xF0) | (e->data.control.channel & 0x0F);
     nr_control_event ev;
     if (nr_midi_to_event(&mi->map, status, d1, d2, &ev) && mi->client.post(mi->client.ctx, NR_SRC_MIDI, &ev))
         atomic_fetch_add(&mi->events, 1);
