@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 static float *read_wav(const char *path, long *n, int *rate)
 {
@@ -199,6 +201,63 @@ static void test_jack_dummy(void)
     NT_CHECK(nr_backend_open_jack(&bc, &b2) == NR_ERR_DEVICE && one_line(nr_last_error()));
 }
 
+/* Runs the program with stdin from /dev/null; returns its exit code and its stderr (static). */
+static int run_play(const char *args, const char **err)
+{
+    static char buf[4096];
+    const char *bin = getenv("NR_BIN");
+    if (!bin || !*bin) bin = "build/neurorack";
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "%s play %s </dev/null 2>%s >/dev/null", bin, args, nt_tmp("stderr.txt"));
+    int rc = system(cmd);
+    size_t n;
+    char *e = nt_read_file(nt_tmp("stderr.txt"), &n);
+    snprintf(buf, sizeof buf, "%s", e ? e : "");
+    free(e);
+    *err = buf;
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+static int lines(const char *s)
+{
+    int n = 0;
+    for (; *s; s++) n += *s == '\n';
+    return n;
+}
+
+/* What a person sees when something is missing or wrong: one line on stderr, a non-zero exit. */
+static void test_play_messages(void)
+{
+    const char *bin = getenv("NR_BIN");
+    if ((!bin || !*bin) && access("build/neurorack", X_OK) != 0) {
+        nt_skip("the neurorack program is not built");
+        return;
+    }
+    const char *err;
+    int rc = run_play("--audio jack --jack-server nr-no-such-server", &err);
+    NT_CHECKF(rc == 1 && lines(err) == 1 && strstr(err, "nr-no-such-server") && strstr(err, "file:"), "%d: %s", rc,
+              err);
+    rc = run_play("--device hw:97,1", &err);
+    NT_CHECKF(rc == 1 && lines(err) == 1 && strstr(err, "hw:97,1"), "%d: %s", rc, err);
+    const char *bad = nt_tmp("bad.txt");
+    NT_CHECK(nt_write_file(bad, "0.1 gate 1 1\n0.2 cv 7 1\n", 24) == 0);
+    char args[1200];
+    snprintf(args, sizeof args, "--audio file:%s --script %s", nt_tmp("o.wav"), bad);
+    rc = run_play(args, &err);
+    char want[1100];
+    snprintf(want, sizeof want, "%s:2: ", bad);
+    NT_CHECKF(rc == 1 && lines(err) == 1 && strstr(err, want), "%d: %s", rc, err);
+    snprintf(args, sizeof args, "--audio file:%s", nt_tmp("o.wav"));
+    rc = run_play(args, &err);
+    NT_CHECKF(rc == 2 && lines(err) == 1 && strstr(err, "--duration"), "%d: %s", rc, err);
+    rc = run_play("--period 10", &err);
+    NT_CHECKF(rc == 2 && lines(err) == 1 && strstr(err, "--period"), "%d: %s", rc, err);
+    rc = run_play("--audio pulse", &err);
+    NT_CHECKF(rc == 2 && lines(err) == 1, "%d: %s", rc, err);
+    rc = run_play("--bogus", &err);
+    NT_CHECKF(rc == 2 && lines(err) == 1 && strstr(err, "--bogus"), "%d: %s", rc, err);
+}
+
 int main(void)
 {
     NT_RUN(test_file_sink_timing);
@@ -207,5 +266,6 @@ int main(void)
     NT_RUN(test_missing_devices);
     NT_RUN(test_alsa_null);
     NT_RUN(test_jack_dummy);
+    NT_RUN(test_play_messages);
     return nt_end();
 }
