@@ -3,12 +3,18 @@
 #include "nr_test.h"
 #include "ui/panel.h"
 #include "ui/png.h"
+#include "fake_client.h"
 
 #include <curses.h>
 #include <png.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static void set_pixel(uint8_t *fb, int x, int y) { fb[(y / 8) * NR_OLED_W + x] |= (uint8_t)(1u << (y % 8)); }
@@ -135,11 +141,100 @@ static void test_not_a_terminal(void)
     NT_CHECK(nr_panel_open(&pc, &p) == NR_ERR_DEVICE && !p && strstr(nr_last_error(), "--headless"));
 }
 
+static uint32_t pattern_frame(const void *ctx, uint8_t *fb)
+{
+    (void)ctx;
+    memset(fb, 0, NR_OLED_W * NR_OLED_H / 8);
+    for (int x = 0; x < NR_OLED_W; x++) set_pixel(fb, x, 0); /* top row: upper half blocks */
+    return 1;
+}
+
+static void pattern_status(const void *ctx, nr_instrument_status *st)
+{
+    (void)ctx;
+    *st = (nr_instrument_status){.cv = {1.25f}, .gate = {1, 0}, .out_peak = 0.5f, .cpu_load = 0.25f};
+}
+
+/* The child side of the pty test: the panel over a stand-in, until 'q'. */
+static void panel_child(void)
+{
+    setenv("TERM", "xterm", 1);
+    setenv("LC_ALL", "C.UTF-8", 1);
+    fake_client f;
+    nr_audio_client c = fake_client_init(&f);
+    nr_panel_source src = {.frame = pattern_frame, .status = pattern_status};
+    nr_panel_config pc = {.title = "pty test"};
+    nr_panel *p;
+    if (nr_panel_open(&pc, &p) != NR_OK) {
+        printf("OPEN FAILED %s\n", nr_last_error());
+        _exit(2);
+    }
+    int i = 0;
+    while (i++ < 1000 && nr_panel_step(p, &src, &c, 10)) {
+    }
+    nr_panel_close(p);
+    float out[8];
+    fake_process(&f, out, 8);
+    printf("RESULT gates_on=%d cv2=%.2f enc=%d push=%d\n", f.n_gate_on, (double)f.cv[1], f.encoder, f.pushes);
+    fflush(stdout);
+    _exit(i < 1000 ? 0 : 3);
+}
+
+/* Reads what the child writes until it exits (EIO on the master) or `ms` pass. */
+static size_t pty_read(int fd, char *buf, size_t cap, size_t have, int ms)
+{
+    for (int waited = 0; waited < ms && have + 1 < cap;) {
+        struct pollfd pf = {.fd = fd, .events = POLLIN};
+        if (poll(&pf, 1, 20) <= 0) {
+            waited += 20;
+            continue;
+        }
+        ssize_t k = read(fd, buf + have, cap - have - 1);
+        if (k <= 0) break;
+        have += (size_t)k;
+    }
+    buf[have] = '\0';
+    return have;
+}
+
+/* The panel in a pseudo-terminal, as over SSH: it draws the frame in half blocks and the CVs, keys
+ * post events, 'q' quits and the terminal is restored (xterm's rmcup). */
+static void test_panel_in_pty(void)
+{
+    int fd;
+    struct winsize ws = {.ws_row = 46, .ws_col = 140};
+    pid_t pid = forkpty(&fd, NULL, NULL, &ws);
+    if (pid < 0) {
+        nt_skip("no pseudo-terminal available (forkpty failed)");
+        return;
+    }
+    if (pid == 0) panel_child();
+    static char buf[1 << 20];
+    size_t n = pty_read(fd, buf, sizeof buf, 0, 400);
+    const char keys[] = "1s\033OC\r";
+    NT_CHECK(write(fd, keys, sizeof keys - 1) == (ssize_t)(sizeof keys - 1));
+    n = pty_read(fd, buf, sizeof buf, n, 300);
+    NT_CHECK(write(fd, "q", 1) == 1);
+    n = pty_read(fd, buf, sizeof buf, n, 3000);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    close(fd);
+    NT_CHECKF(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status %d", st);
+    NT_CHECK(strstr(buf, "\xe2\x96\x80\xe2\x96\x80\xe2\x96\x80") != NULL); /* the top pixel row */
+    NT_CHECK(strstr(buf, "CV1 +1.25 V") != NULL);
+    NT_CHECK(strstr(buf, "q quit") != NULL);
+    const char *res = strstr(buf, "RESULT ");
+    NT_CHECKF(res && !strncmp(res, "RESULT gates_on=1 cv2=0.10 enc=1 push=1", 39), "%s", res ? res : "(no result)");
+    const char *restore = strstr(buf, "\033[?1049l"); /* leave the alternate screen */
+    NT_CHECK(restore && res && restore < res);
+}
+
 int main(void)
 {
     NT_RUN(test_keys);
     NT_RUN(test_halfblocks);
     NT_RUN(test_png);
     NT_RUN(test_not_a_terminal);
+    NT_RUN(test_panel_in_pty);
     return nt_end();
 }

@@ -219,6 +219,7 @@ int nr_cmd_play(int argc, char **argv)
             nr_panel_config pc = {.title = title, .screenshot = o.shot};
             if (nr_panel_open(&pc, &panel) != NR_OK) goto fail;
         }
+        nr_panel_source psrc = nr_panel_source_instrument(inst);
         if (nr_backend_start(backend, &client) != NR_OK) goto fail;
         /* Ready once the backend has rendered its first block. */
         for (int i = 0; i < 2000 && nr_live_samples(&live) == 0 && !nr_backend_failed(backend); i++) usleep(500);
@@ -232,7 +233,7 @@ int nr_cmd_play(int argc, char **argv)
             }
             client.poll(client.ctx);
             if (panel) {
-                if (!nr_panel_step(panel, inst, &client, POLL_MS)) break;
+                if (!nr_panel_step(panel, &psrc, &client, POLL_MS)) break;
             } else {
                 usleep(POLL_MS * 1000);
             }

@@ -86,12 +86,20 @@ static void bar(int y, int x, int width, double fill, int pair)
     addch(']');
 }
 
-static void draw(nr_panel *p, nr_instrument *inst)
+static uint32_t inst_frame(const void *ctx, uint8_t *fb) { return nr_instrument_frame(ctx, fb); }
+static void inst_status(const void *ctx, nr_instrument_status *st) { nr_instrument_status_get(ctx, st); }
+
+nr_panel_source nr_panel_source_instrument(const nr_instrument *inst)
+{
+    return (nr_panel_source){.ctx = inst, .frame = inst_frame, .status = inst_status};
+}
+
+static void draw(nr_panel *p, const nr_panel_source *src)
 {
     uint8_t fb[NR_OLED_W * NR_OLED_H / 8];
     nr_instrument_status st;
-    nr_instrument_frame(inst, fb);
-    nr_instrument_status_get(inst, &st);
+    src->frame(src->ctx, fb);
+    src->status(src->ctx, &st);
     erase();
     if (COLS < MIN_COLS || LINES < MIN_ROWS) {
         mvprintw(0, 0, "Neurorack: the panel needs a terminal of %dx%d (now %dx%d); q quits", MIN_COLS, MIN_ROWS,
@@ -152,7 +160,7 @@ static void draw(nr_panel *p, nr_instrument *inst)
     refresh();
 }
 
-int nr_panel_step(nr_panel *p, nr_instrument *inst, const nr_audio_client *c, int wait_ms)
+int nr_panel_step(nr_panel *p, const nr_panel_source *src, const nr_audio_client *c, int wait_ms)
 {
     timeout(wait_ms);
     int key = getch();
@@ -177,7 +185,7 @@ int nr_panel_step(nr_panel *p, nr_instrument *inst, const nr_audio_client *c, in
         if (a == NR_KEY_SCREENSHOT) {
             if (p->cfg.screenshot) {
                 uint8_t fb[NR_OLED_W * NR_OLED_H / 8];
-                nr_instrument_frame(inst, fb);
+                src->frame(src->ctx, fb);
                 if (nr_png_write_oled(p->cfg.screenshot, fb, 4) == NR_OK)
                     snprintf(p->msg, sizeof p->msg, "wrote %s", p->cfg.screenshot);
                 else
@@ -191,7 +199,7 @@ int nr_panel_step(nr_panel *p, nr_instrument *inst, const nr_audio_client *c, in
         timeout(0);
     }
     if (p->dirty || t - p->last_draw >= REDRAW_MS) {
-        draw(p, inst);
+        draw(p, src);
         p->last_draw = t;
         p->dirty = 0;
     }

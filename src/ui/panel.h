@@ -33,6 +33,15 @@ void nr_panel_row(const uint8_t *fb, int row, char *out);
 
 typedef struct nr_panel nr_panel;
 
+/* Where the panel reads what it shows (the instrument: nr_panel_source_instrument). Control thread. */
+typedef struct {
+    const void *ctx;
+    uint32_t (*frame)(const void *ctx, uint8_t fb[NR_OLED_W * NR_OLED_H / 8]);
+    void (*status)(const void *ctx, nr_instrument_status *st);
+} nr_panel_source;
+
+nr_panel_source nr_panel_source_instrument(const nr_instrument *inst);
+
 typedef struct {
     const char *title;       /* "jack:neurorack 48000 Hz, 64 frames" */
     const char *screenshot;  /* PNG path or NULL */
@@ -42,7 +51,7 @@ typedef struct {
 nr_result nr_panel_open(const nr_panel_config *cfg, nr_panel **out);
 /* Read keys (posting to `c` from the UI thread), redraw if anything changed; waits up to `wait_ms`
  * for a key. Returns 0 once the user asked to quit. */
-int nr_panel_step(nr_panel *p, nr_instrument *inst, const nr_audio_client *c, int wait_ms);
+int nr_panel_step(nr_panel *p, const nr_panel_source *src, const nr_audio_client *c, int wait_ms);
 /* Restores the terminal. NULL is fine. */
 void nr_panel_close(nr_panel *p);
 
