@@ -123,7 +123,7 @@ static void print_report(FILE *f, const char *backend, int rate, int block, floa
     fprintf(f, "  start to ready    %.1f ms (options, model, instrument, backend, first block)\n", ready_ms);
     fprintf(f, "  rendered          %.3f s in %llu blocks\n", (double)ls->samples / rate,
             (unsigned long long)ls->blocks);
-    fprintf(f, "  xruns             %u\n", xruns);
+    fprintf(f, "  xruns             %u (%u after the first %.1f s)\n", xruns, ls->xruns_settled, NR_LIVE_SETTLE_S);
     fprintf(f, "  callback time     worst %.1f%% of the block period, mean %.1f%%\n", 100 * ls->worst_share,
             100 * ls->mean_share);
     fprintf(f, "  instrument        worst block %.1f%%, load %.1f%%, faults %u, voices active %d\n",

@@ -82,6 +82,8 @@ static void live_poll(void *ctx)
 static void live_xrun(void *ctx)
 {
     nr_live *l = ctx;
+    atomic_fetch_add(&l->xruns, 1);
+    if (nr_live_samples(l) > (int64_t)(NR_LIVE_SETTLE_S * l->rate)) atomic_fetch_add(&l->xruns_settled, 1);
     if (l->target.xrun) l->target.xrun(l->target.ctx);
 }
 
@@ -94,6 +96,8 @@ void nr_live_init(nr_live *l, const nr_audio_client *target, const nr_script *sc
     l->max_block = max_block;
     atomic_init(&l->t, 0);
     atomic_init(&l->asap_gate, 0);
+    atomic_init(&l->xruns, 0);
+    atomic_init(&l->xruns_settled, 0);
     l->pending_gate = -1;
     l->prev_silent = 1;
     l->st.worst_gate_delay = -1;
@@ -113,6 +117,8 @@ void nr_live_stats_get(nr_live *l, nr_live_stats *st)
     st->samples = nr_live_samples(l);
     st->mean_share = st->blocks ? l->sum_share / (double)st->blocks : 0.0;
     st->script_dropped = l->player.dropped;
+    st->xruns = atomic_load(&l->xruns);
+    st->xruns_settled = atomic_load(&l->xruns_settled);
 }
 
 static void inst_process(void *ctx, float *out, int n) { nr_instrument_process(ctx, out, n); }

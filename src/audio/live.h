@@ -21,7 +21,12 @@ typedef struct {
     uint32_t gates_silent;   /* ... with no sound within a second */
     int64_t worst_gate_delay; /* samples from a gate's sample time to its first sound; -1 none */
     uint32_t script_dropped; /* script events a full queue refused */
+    uint32_t xruns;          /* reported by the backend */
+    uint32_t xruns_settled;  /* ... after the first NR_LIVE_SETTLE_S of audio (a JACK server may
+                                report one while it adds the client to its graph) */
 } nr_live_stats;
+
+#define NR_LIVE_SETTLE_S 0.5
 
 typedef struct {
     nr_audio_client target;  /* what renders: the instrument, or a stand-in in tests */
@@ -32,6 +37,7 @@ typedef struct {
     int64_t pending_gate;    /* sample time of a gate-on waiting for its first sound; -1 none */
     int pending_in_block;    /* that gate fell in the current block */
     int prev_silent;
+    atomic_uint xruns, xruns_settled;
     nr_live_stats st;        /* written by the audio thread */
     double sum_share;
 } nr_live;
