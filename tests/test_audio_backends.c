@@ -3,10 +3,12 @@
 #include "audio/backend.h"
 #include "audio/live.h"
 #include "fake_client.h"
+#include "instrument_helper.h"
 #include "jackd_helper.h"
 #include "neurorack.h"
 #include "nr_test.h"
 
+#include <math.h>
 #include <sndfile.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,6 +85,57 @@ static void test_file_sink_deterministic(void)
         const char *path = nt_tmp(k ? "b.wav" : "a.wav");
         NT_CHECK(nr_file_sink_run(path, 44100, 128, 0.05, &c, NULL) == NR_OK);
         bytes[k] = nt_read_file(path, &len[k]);
+    }
+    NT_CHECK(bytes[0] && bytes[1] && len[0] == len[1] && !memcmp(bytes[0], bytes[1], len[0]));
+    free(bytes[0]);
+    free(bytes[1]);
+    nr_script_free(&s);
+}
+
+/* The real instrument rendered from a script: the same script gives the same file, and the first
+ * sound comes at (or after) the first gate, not before. */
+static void test_file_sink_instrument(void)
+{
+    const char *perf = "0.05 trig 1\n0.30 cv 1 1.5\n0.40 trig 2\n0.45 encoder +1\n0.5 push\n0.55 trig 1\nend 0.8\n";
+    nr_script s;
+    NT_CHECK(nr_script_parse(perf, "perf", &s) == NR_OK);
+    char *bytes[2] = {0};
+    size_t len[2] = {0};
+    for (int k = 0; k < 2; k++) {
+        char why[512];
+        nr_instrument *inst = test_instrument(48000, 128, 8, why, sizeof why);
+        if (!inst) {
+            nt_skip(why);
+            nr_script_free(&s);
+            return;
+        }
+        nr_audio_client ic = nr_instrument_client(inst);
+        nr_live live;
+        nr_live_init(&live, &ic, &s, 48000, 128);
+        nr_audio_client c = nr_live_client(&live);
+        const char *path = nt_tmp(k ? "inst_b.wav" : "inst_a.wav");
+        NT_CHECKF(nr_file_sink_run(path, 48000, 128, nr_script_duration(&s), &c, NULL) == NR_OK, "%s",
+                  nr_last_error());
+        nr_live_stats st;
+        nr_live_stats_get(&live, &st);
+        nr_instrument_free(inst);
+        bytes[k] = nt_read_file(path, &len[k]);
+        long n;
+        int rate;
+        float *x = read_wav(path, &n, &rate);
+        NT_CHECK(x && n == 38400);
+        if (x && k == 0) {
+            long first = -1;
+            double peak = 0;
+            for (long i = 0; i < n; i++) {
+                if (first < 0 && fabsf(x[i]) > NR_LIVE_SOUND_THRESHOLD) first = i;
+                peak = fabs(x[i]) > peak ? fabs(x[i]) : peak;
+            }
+            NT_CHECKF(first >= 2400 && peak > 0.01 && peak <= 1.0, "first sound at %ld, peak %g", first, peak);
+            printf("  instrument render: first sound %ld samples after the gate, peak %.3f; gates from silence %u, "
+                   "%u sounded in their block\n", first - 2400, peak, st.gates, st.gates_same_block);
+        }
+        free(x);
     }
     NT_CHECK(bytes[0] && bytes[1] && len[0] == len[1] && !memcmp(bytes[0], bytes[1], len[0]));
     free(bytes[0]);
@@ -295,6 +348,7 @@ int main(void)
 {
     NT_RUN(test_file_sink_timing);
     NT_RUN(test_file_sink_deterministic);
+    NT_RUN(test_file_sink_instrument);
     NT_RUN(test_file_sink_errors);
     NT_RUN(test_missing_devices);
     NT_RUN(test_alsa_null);
