@@ -125,15 +125,20 @@ static void test_file_sink_instrument(void)
         float *x = read_wav(path, &n, &rate);
         NT_CHECK(x && n == 38400);
         if (x && k == 0) {
+            /* The resampler from the model's rate to 48 kHz is linear-phase: its pre-ringing may start a
+             * little before the gate, far below the sound itself. */
             long first = -1;
-            double peak = 0;
+            double peak = 0, before = 0;
             for (long i = 0; i < n; i++) {
                 if (first < 0 && fabsf(x[i]) > NR_LIVE_SOUND_THRESHOLD) first = i;
                 peak = fabs(x[i]) > peak ? fabs(x[i]) : peak;
+                if (i < 2400) before = fabs(x[i]) > before ? fabs(x[i]) : before;
             }
-            NT_CHECKF(first >= 2400 && peak > 0.01 && peak <= 1.0, "first sound at %ld, peak %g", first, peak);
-            printf("  instrument render: first sound %ld samples after the gate, peak %.3f; gates from silence %u, "
-                   "%u sounded in their block\n", first - 2400, peak, st.gates, st.gates_same_block);
+            NT_CHECKF(first >= 2400 - 64 && before < 1e-3 && peak > 0.01 && peak <= 1.0,
+                      "first sound at %ld, %g before the gate, peak %g", first, before, peak);
+            printf("  instrument render: first sample above 1e-6 %ld samples from the gate (%.1e before it), "
+                   "peak %.3f; gates from silence %u, %u sounded in their block\n",
+                   first - 2400, before, peak, st.gates, st.gates_same_block);
         }
         free(x);
     }
