@@ -153,6 +153,7 @@ int nr_cmd_play(int argc, char **argv)
     nr_midi *midi = NULL;
     nr_panel *panel = NULL;
     nr_live live;
+    char title[200]; /* the panel keeps a pointer to it */
     const char *file_out = o.audio && !strncmp(o.audio, "file:", 5) ? o.audio + 5 : NULL;
 
     struct sigaction sa = {0};
@@ -214,7 +215,6 @@ int nr_cmd_play(int argc, char **argv)
     } else {
         int use_panel = !o.headless && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
         if (use_panel) {
-            char title[200];
             snprintf(title, sizeof title, "%s  %d Hz  %d-frame blocks", nr_backend_name(backend), rate, block);
             nr_panel_config pc = {.title = title, .screenshot = o.shot};
             if (nr_panel_open(&pc, &panel) != NR_OK) goto fail;
