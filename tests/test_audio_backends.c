@@ -96,7 +96,8 @@ static void test_file_sink_deterministic(void)
  * sound comes at (or after) the first gate, not before. */
 static void test_file_sink_instrument(void)
 {
-    const char *perf = "0.05 trig 1\n0.30 cv 1 1.5\n0.40 trig 2\n0.45 encoder +1\n0.5 push\n0.55 trig 1\nend 0.8\n";
+    /* short: the original model renders slower than real time, and this runs under ASan too */
+    const char *perf = "0.05 trig 1\n0.15 cv 1 1.5\n0.2 trig 2\n0.25 encoder +1\n0.3 push\n0.32 trig 1\nend 0.4\n";
     nr_script s;
     NT_CHECK(nr_script_parse(perf, "perf", &s) == NR_OK);
     char *bytes[2] = {0};
@@ -123,7 +124,7 @@ static void test_file_sink_instrument(void)
         long n;
         int rate;
         float *x = read_wav(path, &n, &rate);
-        NT_CHECK(x && n == 38400);
+        NT_CHECK(x && n == 19200);
         if (x && k == 0) {
             /* The resampler from the model's rate to 48 kHz is linear-phase: its pre-ringing may start a
              * little before the gate, far below the sound itself. */
