@@ -220,6 +220,12 @@ int nr_cmd_play(int argc, char **argv)
             if (nr_panel_open(&pc, &panel) != NR_OK) goto fail;
         }
         nr_panel_source psrc = nr_panel_source_instrument(inst);
+        if (!use_panel) {
+            fprintf(stderr, "neurorack play: %s, %d Hz, %d-frame blocks", nr_backend_name(backend), rate, block);
+            if (osc) fprintf(stderr, ", OSC on UDP port %d", nr_osc_port(osc));
+            if (midi) fprintf(stderr, ", MIDI in at %d:%d", nr_midi_client_id(midi), nr_midi_port_id(midi));
+            fprintf(stderr, duration >= 0 ? "; %.1f s\n" : "; Ctrl-C stops\n", duration);
+        }
         if (nr_backend_start(backend, &client) != NR_OK) goto fail;
         /* Ready once the backend has rendered its first block. */
         for (int i = 0; i < 2000 && nr_live_samples(&live) == 0 && !nr_backend_failed(backend); i++) usleep(500);
