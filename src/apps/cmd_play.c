@@ -215,7 +215,9 @@ int nr_cmd_play(int argc, char **argv)
     } else {
         int use_panel = !o.headless && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
         if (use_panel) {
-            snprintf(title, sizeof title, "%s  %d Hz  %d-frame blocks", nr_backend_name(backend), rate, block);
+            int k = snprintf(title, sizeof title, "%s  %d Hz  %d-frame blocks", nr_backend_name(backend), rate, block);
+            if (osc && k > 0 && k < (int)sizeof title)
+                snprintf(title + k, sizeof title - (size_t)k, "  OSC :%d", nr_osc_port(osc));
             nr_panel_config pc = {.title = title, .screenshot = o.shot};
             if (nr_panel_open(&pc, &panel) != NR_OK) goto fail;
         }
