@@ -1,5 +1,5 @@
 /* Descriptor curves as CSV: one row per frame, time in seconds then the 7 raw descriptors. */
-#include "nr/curves.h"
+#include "io/curves_csv.h"
 
 #include <errno.h>
 #include <math.h>
@@ -8,8 +8,24 @@
 #include <string.h>
 #include <unistd.h>
 
-#define CSV_HEADER "time_s,loudness,percussivity,tonelike,noisiness,richness,brightness,pitch"
+#define CSV_HEADER NR_CURVES_CSV_HEADER
 #define CSV_COLS (1 + NR_NUM_DESC)
+
+int nr_curves_print_csv(FILE *f, const nr_curves *c)
+{
+    /* time of frame i: i / frame_rate, i.e. i * 512 / 22050 for analysis output (the float frame rate
+     * is replaced by the exact one when it is that). */
+    const double exact = (double)NR_ANALYSIS_RATE / NR_ANALYSIS_HOP;
+    double rate = fabs(c->frame_rate - exact) < 1e-4 * exact ? exact : (double)c->frame_rate;
+    if (fprintf(f, "%s\n", CSV_HEADER) < 0) return 0;
+    for (int i = 0; i < c->n_frames; i++) {
+        if (fprintf(f, "%.9g", i / rate) < 0) return 0;
+        for (int d = 0; d < NR_NUM_DESC; d++)
+            if (fprintf(f, ",%.9g", c->data[i * NR_NUM_DESC + d]) < 0) return 0;
+        if (fputc('\n', f) == EOF) return 0;
+    }
+    return 1;
+}
 
 nr_result nr_curves_write_csv(const char *path, const nr_curves *c)
 {
@@ -34,14 +50,8 @@ nr_result nr_curves_write_csv(const char *path, const nr_curves *c)
         free(tmp);
         return r;
     }
-    int ok = fprintf(f, "%s\n", CSV_HEADER) > 0;
-    for (int i = 0; ok && i < c->n_frames; i++) {
-        /* time of frame i: i * hop / rate, i.e. i / frame_rate (frame_rate = 22050 / 512 for analysis). */
-        ok = fprintf(f, "%.9g", i / (double)c->frame_rate) > 0;
-        for (int d = 0; ok && d < NR_NUM_DESC; d++) ok = fprintf(f, ",%.9g", c->data[i * NR_NUM_DESC + d]) > 0;
-        ok = ok && fputc('\n', f) != EOF;
-    }
     errno = 0;
+    int ok = nr_curves_print_csv(f, c);
     ok = ok && fflush(f) == 0 && fsync(fd) == 0;
     int e = errno;
     if (fclose(f) != 0 && ok) {
