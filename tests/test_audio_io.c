@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define PI 3.14159265358979323846
@@ -295,6 +296,12 @@ static void test_write_is_atomic(void)
     float small[1000];
     for (int i = 0; i < 1000; i++) small[i] = 0.25f;
     NT_CHECK(nr_audio_write(p, small, 1000, 22050, NR_SAMPLE_FLOAT) == NR_OK);
+    /* the new file has the permissions fopen would give it, not mkstemp's 0600 */
+    mode_t mask = umask(022);
+    NT_CHECK(nr_audio_write(nt_tmp("mode.wav"), small, 10, 22050, NR_SAMPLE_FLOAT) == NR_OK);
+    umask(mask);
+    struct stat st;
+    NT_CHECKF(stat(nt_tmp("mode.wav"), &st) == 0 && (st.st_mode & 0777) == 0644, "mode %o", st.st_mode & 0777);
     const long n = 1 << 20;
     float *big = sine(n, 100.0, 22050, 0.5);
     struct rlimit old, lim;

@@ -1,6 +1,8 @@
 /* Audio files through libsndfile, sample-rate conversion through libsamplerate. */
 #include "nr/audio.h"
 
+#include "io/atomic_file.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -190,21 +192,14 @@ nr_result nr_audio_write(const char *path, const float *x, long n, int rate, nr_
         return nr_fail(NR_ERR_UNSUPPORTED, "%s: this container cannot hold that sample format at %d Hz", path, rate);
 
     /* A temporary file in the same folder, renamed over the target once complete and on disk. */
-    size_t len = strlen(path) + 16;
-    char *tmp = malloc(len);
-    if (!tmp) return nr_fail(NR_ERR_NOMEM, "%s: out of memory", path);
-    snprintf(tmp, len, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        nr_result r = nr_fail(NR_ERR_IO, "%s: cannot create a file in its folder: %s", path, strerror(errno));
-        free(tmp);
-        return r;
-    }
-    nr_result r = NR_OK;
+    char *tmp;
+    int fd = nr_atomic_open(path, &tmp);
+    if (fd < 0) return NR_ERR_IO;
     SNDFILE *sf = sf_open_fd(fd, SFM_WRITE, &info, 0);
     if (!sf) {
-        r = nr_fail(NR_ERR_IO, "%s: cannot start the audio file: %s", path, sf_strerror(NULL));
-        goto fail;
+        nr_result r = nr_fail(NR_ERR_IO, "%s: cannot start the audio file: %s", path, sf_strerror(NULL));
+        nr_atomic_abort(fd, tmp);
+        return r;
     }
     sf_command(sf, SFC_SET_CLIPPING, NULL, SF_TRUE); /* PCM: clip out-of-range samples, never wrap */
     for (long done = 0; done < n;) {
@@ -214,35 +209,16 @@ nr_result nr_audio_write(const char *path, const float *x, long n, int rate, nr_
         if (w != k) {
             int e = errno;
             sf_close(sf);
-            r = write_error(path, e, "writing samples");
-            goto fail;
+            nr_atomic_abort(fd, tmp);
+            return write_error(path, e, "writing samples");
         }
         done += (long)k;
     }
     errno = 0;
     if (sf_close(sf) != 0) {
-        r = write_error(path, errno, "finishing the file");
-        goto fail;
+        int e = errno;
+        nr_atomic_abort(fd, tmp);
+        return write_error(path, e, "finishing the file");
     }
-    if (fsync(fd) != 0) {
-        r = write_error(path, errno, "flushing to disk");
-        goto fail;
-    }
-    int rc = close(fd);
-    fd = -1;
-    if (rc != 0) {
-        r = write_error(path, errno, "closing");
-        goto fail;
-    }
-    if (rename(tmp, path) != 0) {
-        r = nr_fail(NR_ERR_IO, "%s: cannot replace the file: %s", path, strerror(errno));
-        goto fail;
-    }
-    free(tmp);
-    return NR_OK;
-fail:
-    if (fd >= 0) close(fd);
-    unlink(tmp);
-    free(tmp);
-    return r;
+    return nr_atomic_commit(path, fd, tmp);
 }

@@ -1,4 +1,5 @@
 /* Descriptor curves as CSV: one row per frame, time in seconds then the 7 raw descriptors. */
+#include "io/atomic_file.h"
 #include "io/curves_csv.h"
 
 #include <errno.h>
@@ -32,46 +33,30 @@ nr_result nr_curves_write_csv(const char *path, const nr_curves *c)
     if (!path) return nr_fail(NR_ERR_ARG, "no CSV file name given");
     if (!c || c->n_frames < 0 || (c->n_frames > 0 && !c->data) || !(c->frame_rate > 0.0f))
         return nr_fail(NR_ERR_ARG, "%s: no valid curves to write", path);
-    size_t len = strlen(path) + 16;
-    char *tmp = malloc(len);
-    if (!tmp) return nr_fail(NR_ERR_NOMEM, "%s: out of memory", path);
-    snprintf(tmp, len, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        nr_result r = nr_fail(NR_ERR_IO, "%s: cannot create a file in its folder: %s", path, strerror(errno));
-        free(tmp);
-        return r;
-    }
-    FILE *f = fdopen(fd, "w");
+    char *tmp;
+    int fd = nr_atomic_open(path, &tmp);
+    if (fd < 0) return NR_ERR_IO;
+    int fd2 = dup(fd); /* the stream's own descriptor; fd stays open for fsync and rename */
+    FILE *f = fd2 >= 0 ? fdopen(fd2, "w") : NULL;
     if (!f) {
         nr_result r = nr_fail(NR_ERR_IO, "%s: %s", path, strerror(errno));
-        close(fd);
-        unlink(tmp);
-        free(tmp);
+        if (fd2 >= 0) close(fd2);
+        nr_atomic_abort(fd, tmp);
         return r;
     }
     errno = 0;
-    int ok = nr_curves_print_csv(f, c);
-    ok = ok && fflush(f) == 0 && fsync(fd) == 0;
+    int ok = nr_curves_print_csv(f, c) && fflush(f) == 0;
     int e = errno;
     if (fclose(f) != 0 && ok) {
         ok = 0;
         e = errno;
     }
     if (!ok) {
-        unlink(tmp);
-        free(tmp);
+        nr_atomic_abort(fd, tmp);
         return nr_fail(NR_ERR_IO, "%s: write failed: %s", path,
                        e == ENOSPC ? "disk full" : e ? strerror(e) : "unknown error");
     }
-    if (rename(tmp, path) != 0) {
-        nr_result r = nr_fail(NR_ERR_IO, "%s: cannot replace the file: %s", path, strerror(errno));
-        unlink(tmp);
-        free(tmp);
-        return r;
-    }
-    free(tmp);
-    return NR_OK;
+    return nr_atomic_commit(path, fd, tmp);
 }
 
 static void chomp(char *s)
