@@ -268,6 +268,24 @@ static void test_load_errors(void)
         }
         free(bytes);
     }
+    /* a FLAC header claiming 2^33 samples: nothing is allocated for them; the real ones load */
+    bytes = nt_read_file(flac, &len);
+    if (bytes && len > 42 && !memcmp(bytes, "fLaC", 4)) {
+        /* STREAMINFO at byte 8: the 36-bit sample count starts at the low nibble of byte 21 */
+        bytes[21] = (char)((bytes[21] & 0xF0) | 0x2);
+        memset(bytes + 22, 0, 4);
+        const char *liar = nt_tmp("liar.flac");
+        NT_CHECK(nt_write_file(liar, bytes, len) == 0);
+        nr_audio a;
+        nr_result r = nr_audio_load(liar, 0, &a);
+        if (r == NR_OK) {
+            NT_CHECKF(a.n == 44100, "%ld samples", a.n);
+            nr_audio_free(&a);
+        } else {
+            NT_CHECKF(r == NR_ERR_FORMAT && strstr(nr_last_error(), liar), "%s", nr_last_error());
+        }
+    }
+    free(bytes);
     free(y);
     free(x);
 }

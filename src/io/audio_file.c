@@ -100,16 +100,30 @@ nr_result nr_audio_load(const char *path, int rate, nr_audio *out)
         r = nr_fail(NR_ERR_UNSUPPORTED, "%s: %lld frames is too long", path, (long long)info.frames);
         goto done;
     }
-    mono = malloc((size_t)info.frames * sizeof(float));
+    /* The header's frame count is not trusted for the allocation (a damaged header can claim
+     * billions): the buffer grows with what is actually decoded. */
+    long cap = info.frames < (1 << 20) ? (long)info.frames : (1 << 20);
+    mono = malloc((size_t)cap * sizeof(float));
     buf = malloc((size_t)CHUNK * (size_t)info.channels * sizeof(float));
     if (!mono || !buf) {
-        r = nr_fail(NR_ERR_NOMEM, "%s: out of memory for %lld frames", path, (long long)info.frames);
+        r = nr_fail(NR_ERR_NOMEM, "%s: out of memory for %ld frames", path, cap);
         goto done;
     }
     while (got < info.frames) {
         sf_count_t want = info.frames - got < CHUNK ? info.frames - got : CHUNK;
         sf_count_t k = sf_readf_float(sf, buf, want);
         if (k <= 0) break;
+        if (got + k > cap) {
+            long ncap = cap * 2 < got + k ? got + (long)k : cap * 2;
+            if (ncap > info.frames) ncap = (long)info.frames;
+            float *m = realloc(mono, (size_t)ncap * sizeof(float));
+            if (!m) {
+                r = nr_fail(NR_ERR_NOMEM, "%s: out of memory after %ld frames", path, got);
+                goto done;
+            }
+            mono = m;
+            cap = ncap;
+        }
         /* librosa's to_mono: the float32 mean of the channels. */
         for (sf_count_t i = 0; i < k; i++) {
             float s = 0.0f;
