@@ -3,6 +3,7 @@
 #include "nr_test.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,9 +123,89 @@ static void test_framing(void)
     NT_CHECK(nr_analyze(NULL, 10, &c) == NR_ERR_ARG);
 }
 
+/* Two threads analysing at once (plans are shared, buffers are not) get the one-thread result. */
+typedef struct {
+    const float *y;
+    long n;
+    nr_curves c;
+    nr_result r;
+} job;
+
+static void *run_job(void *p)
+{
+    job *j = p;
+    j->r = nr_analyze(j->y, j->n, &j->c);
+    return NULL;
+}
+
+static void test_threads(void)
+{
+    const long n = 22050 * 3;
+    float *y = malloc((size_t)n * sizeof(float));
+    unsigned s = 1;
+    for (long i = 0; i < n; i++) {
+        s = s * 1103515245u + 12345u;
+        y[i] = (float)(0.3 * sin(i * 0.05) + 0.1 * ((s >> 9) / 8388608.0 - 1.0));
+    }
+    nr_curves ref;
+    NT_CHECK(nr_analyze(y, n, &ref) == NR_OK);
+    job j[2] = {{y, n, {0}, NR_OK}, {y, n, {0}, NR_OK}};
+    pthread_t t[2];
+    for (int k = 0; k < 2; k++) NT_CHECK(pthread_create(&t[k], NULL, run_job, &j[k]) == 0);
+    for (int k = 0; k < 2; k++) {
+        pthread_join(t[k], NULL);
+        NT_CHECK(j[k].r == NR_OK && j[k].c.n_frames == ref.n_frames &&
+                 !memcmp(j[k].c.data, ref.data, (size_t)ref.n_frames * NR_NUM_DESC * sizeof(float)));
+        nr_curves_free(&j[k].c);
+    }
+    nr_curves_free(&ref);
+    free(y);
+}
+
+/* `neurorack analyze`: the CSV it writes (file or stdout) holds nr_analyze_file's curves. */
+static void test_cli(void)
+{
+    const char *bin = getenv("NR_BIN");
+    if (!bin || !*bin) {
+        nt_skip("NR_BIN not set (run through make test)");
+        return;
+    }
+    const long n = 30000;
+    float *y = malloc((size_t)n * sizeof(float));
+    for (long i = 0; i < n; i++) y[i] = (float)(0.5 * sin(i * 0.06) * exp(-i / 8000.0));
+    char wav[512], csv[512], out[512], cmd[2048];
+    snprintf(wav, sizeof wav, "%s", nt_tmp("in.wav"));
+    snprintf(csv, sizeof csv, "%s", nt_tmp("in.csv"));
+    snprintf(out, sizeof out, "%s", nt_tmp("stdout.csv"));
+    NT_CHECK(nr_audio_write(wav, y, n, 44100, NR_SAMPLE_FLOAT) == NR_OK);
+    snprintf(cmd, sizeof cmd, "'%s' analyze '%s' -o '%s'", bin, wav, csv);
+    NT_CHECK(system(cmd) == 0);
+    snprintf(cmd, sizeof cmd, "'%s' analyze '%s' > '%s'", bin, wav, out);
+    NT_CHECK(system(cmd) == 0);
+    nr_curves want, got;
+    NT_CHECK(nr_analyze_file(wav, &want) == NR_OK);
+    NT_CHECKF(nr_curves_read_csv(csv, &got) == NR_OK, "%s", nr_last_error());
+    NT_CHECK(got.n_frames == want.n_frames && want.n_frames == (int)(ceil(n / 2.0) / 512) &&
+             !memcmp(got.data, want.data, (size_t)want.n_frames * NR_NUM_DESC * sizeof(float)));
+    nr_curves_free(&got);
+    char *a = nt_read_file(csv, NULL), *b = nt_read_file(out, NULL);
+    NT_CHECK(a && b && !strcmp(a, b));
+    free(a);
+    free(b);
+    nr_curves_free(&want);
+    snprintf(cmd, sizeof cmd, "'%s' analyze '%s' 2> '%s'", bin, nt_tmp("absent.wav"), out);
+    int rc = system(cmd);
+    char *msg = nt_read_file(out, NULL);
+    NT_CHECKF(rc != 0 && msg && strstr(msg, "absent.wav"), "rc %d, stderr '%s'", rc, msg ? msg : "");
+    free(msg);
+    free(y);
+}
+
 int main(void)
 {
     NT_RUN(test_framing);
+    NT_RUN(test_threads);
+    NT_RUN(test_cli);
     NT_RUN(test_desc_sine440);
     NT_RUN(test_desc_noise);
     NT_RUN(test_desc_impulse);
