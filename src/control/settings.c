@@ -388,9 +388,9 @@ nr_result nr_settings_save(const char *path, const nr_settings *in)
     size_t len;
     nr_result r = nr_settings_serialize(&s, &text, &len);
     if (r != NR_OK) return r;
-    char dir[4096], tmp[4200];
-    snprintf(dir, sizeof dir, "%s", path);
-    snprintf(dir, sizeof dir, "%s", dirname(dir));
+    char copy[4096], dir[4096], tmp[4200];
+    snprintf(copy, sizeof copy, "%s", path);
+    snprintf(dir, sizeof dir, "%s", dirname(copy));
     r = make_dirs(dir);
     if (r != NR_OK) {
         free(text);

@@ -214,12 +214,9 @@ static void render_segment(nr_performer *p, float *y, int n)
     nr_curve_ctl ctl;
     float level;
     nr_controls_from_cv(&p->prm.patch, p->cv_now, &ctl, &level);
-    if (p->eng) {
+    if (p->eng) /* without an engine the gate logic still runs, silently */
         for (int i = 0; i < NR_VOICE_SLOTS; i++)
             if (p->pool.s[i].state != NR_VS_IDLE) render_voice(p, i, &ctl, y, n);
-    } else {
-        nr_vpool_init(&p->pool);
-    }
     float rate = p->eng ? (float)p->eng->info.sample_rate : 48000.0f;
     float k = 1.0f - expf(-1.0f / (LEVEL_SMOOTH_S * rate));
     float lv = p->level_now;
