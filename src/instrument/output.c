@@ -6,6 +6,7 @@
 
 #define DC_CUTOFF_HZ 10.0
 #define LIMIT_KNEE 0.8f
+#define LIMIT_CEIL 0.98f /* a float tanh reaches 1.0 exactly: stay below full scale */
 /* Medium sinc: flat to ~0.9 Nyquist, 97 dB stop band; a few ms of delay. */
 #define SRC_TYPE SRC_SINC_MEDIUM_QUALITY
 #define SRC_DELAY_IN_SAMPLES 40.0 /* approx. half the filter at unity ratio, model-rate samples */
@@ -20,6 +21,7 @@ nr_result nr_output_init(nr_output *o, int model_rate, int device_rate, int max_
     o->ratio = (double)device_rate / (double)model_rate;
     o->max_chunk = max_chunk;
     o->dc_r = (float)(1.0 - 2.0 * M_PI * DC_CUTOFF_HZ / device_rate);
+    o->vol = -1.0f; /* no ramp into the first block */
     if (device_rate != model_rate) {
         int err = 0;
         o->src = src_new(SRC_TYPE, 1, &err);
@@ -94,13 +96,14 @@ float nr_soft_limit(float x)
 {
     float a = fabsf(x);
     if (a <= LIMIT_KNEE) return x;
-    float y = LIMIT_KNEE + (1.0f - LIMIT_KNEE) * tanhf((a - LIMIT_KNEE) / (1.0f - LIMIT_KNEE));
+    float y = LIMIT_KNEE + (LIMIT_CEIL - LIMIT_KNEE) * tanhf((a - LIMIT_KNEE) / (LIMIT_CEIL - LIMIT_KNEE));
     return x < 0.0f ? -y : y;
 }
 
 float nr_output_post(nr_output *o, float *x, int n, float gain)
 {
     if (!isfinite(gain) || gain < 0.0f) gain = 0.0f;
+    if (o->vol < 0.0f) o->vol = gain;
     float v = o->vol, dv = n > 0 ? (gain - v) / (float)n : 0.0f;
     float x1 = o->dc_x1, y1 = o->dc_y1, r = o->dc_r, peak = 0.0f;
     for (int i = 0; i < n; i++) {

@@ -35,7 +35,7 @@ void nr_output_pull(nr_output *o, float *out, int n, nr_render_fn render, void *
 /* DC blocker, volume (ramped from the last block's to `gain`), soft limiter, finite guard.
  * Returns the block's peak after the chain. */
 float nr_output_post(nr_output *o, float *x, int n, float gain);
-/* Linear below 0.8, then a tanh knee that never reaches 1. */
+/* Linear below 0.8, then a tanh knee up to 0.98 (slope 1 at the knee: no kink). */
 float nr_soft_limit(float x);
 /* Device samples between a model sample entering the resampler and its output (0 when bypassed). */
 double nr_output_delay(const nr_output *o);

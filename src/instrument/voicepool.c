@@ -38,7 +38,7 @@ static int victim(const nr_vpool *p, int steal)
 
 void nr_vpool_limit(nr_vpool *p, int limit, int steal, float fade_step)
 {
-    if (limit < 1) limit = 1;
+    if (limit < 0) limit = 0;
     while (nr_vpool_count(p, NR_VS_PLAYING) > limit) {
         nr_vpool_release(p, victim(p, steal), fade_step);
         p->stolen++;

@@ -35,7 +35,7 @@ void nr_vpool_init(nr_vpool *p);
 int nr_vpool_trigger(nr_vpool *p, int gate, int mode, int limit, int steal, float fade_step);
 /* A falling gate edge: in choke mode the gate's voices fade out. */
 void nr_vpool_gate_off(nr_vpool *p, int gate, int mode, float fade_step);
-/* Fade out playing voices beyond `limit` (CPU guard, voice count lowered). */
+/* Fade out playing voices beyond `limit` (CPU guard, voice count lowered); 0 fades them all. */
 void nr_vpool_limit(nr_vpool *p, int limit, int steal, float fade_step);
 void nr_vpool_release(nr_vpool *p, int slot, float fade_step);
 int nr_vpool_count(const nr_vpool *p, int state);
