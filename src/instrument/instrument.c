@@ -197,8 +197,11 @@ nr_result nr_instrument_create(const nr_instrument_config *cfg, nr_instrument **
         return nr_fail(NR_ERR_ARG, "max block %d out of range 1..65536", cfg->max_block);
     if (cfg->max_voices < 1 || cfg->max_voices > NR_MAX_VOICES)
         return nr_fail(NR_ERR_ARG, "max voices %d out of range 1..%d", cfg->max_voices, NR_MAX_VOICES);
-    nr_instrument *inst = calloc(1, sizeof *inst);
+    /* The queues keep producer and consumer indices on separate cache lines: 64-byte alignment. */
+    size_t size = (sizeof(nr_instrument) + 63) / 64 * 64;
+    nr_instrument *inst = aligned_alloc(64, size);
     if (!inst) return nr_fail(NR_ERR_NOMEM, "out of memory for the instrument");
+    memset(inst, 0, size);
     inst->cfg = *cfg;
     pthread_mutex_init(&inst->frame_lock, NULL);
     if (cfg->model_path) snprintf(inst->model_path, sizeof inst->model_path, "%s", cfg->model_path);

@@ -11,6 +11,7 @@ typedef struct {
     _Alignas(64) atomic_uint head; /* next slot to write (producer) */
     _Alignas(64) atomic_uint tail; /* next slot to read (consumer) */
     _Alignas(64) unsigned mask;    /* capacity - 1; capacity is a power of two */
+    /* The struct is 64-byte aligned: allocate anything holding one with aligned_alloc(64, ...). */
     size_t item;                   /* bytes per item */
     unsigned char *buf;            /* (capacity, item) */
 } nr_spsc;

@@ -62,7 +62,7 @@ nr_result nr_template_set_add_builtins(nr_template_set *s)
     int n = nr_template_count();
     for (int i = 0; i < n; i++) {
         nr_curves c;
-        nr_result r = nr_template_get(i, &c);
+        nr_result r = nr_template_get(nr_template_name(i), &c);
         if (r != NR_OK) return r;
         r = nr_template_set_add(s, nr_template_name(i), &c);
         nr_curves_free(&c);
