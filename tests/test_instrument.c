@@ -345,6 +345,34 @@ static void test_menu_and_settings_through_api(void)
     nr_instrument_free(inst);
 }
 
+static void test_reload_model(void)
+{
+    if (!find_model()) return nt_skip(g_why);
+    nr_instrument *inst = make("reload", NULL, 0);
+    if (!inst) return;
+    float *y = render(inst, 1000); /* the stream runs before the reload */
+    free(y);
+    post(inst, NR_EV_ENCODER, 0, NR_NUM_CV + 3, -1); /* the System page (the last) */
+    post(inst, NR_EV_PUSH, 0, 1, -1);
+    post(inst, NR_EV_ENCODER, 0, 3, -1); /* "Reload model" */
+    post(inst, NR_EV_PUSH, 0, 1, -1);
+    nr_instrument_poll(inst);
+    NT_CHECKF(strstr(nr_instrument_notice(inst), "reloaded"), "notice '%s'", nr_instrument_notice(inst));
+    /* The audio thread takes the new model at its next block; a trigger after that still lands on
+     * its sample (the stream's clock goes on across the swap). */
+    float blk[24];
+    nr_instrument_process(inst, blk, 24); /* stream time 1024 */
+    nr_instrument_poll(inst);             /* frees the old model */
+    post(inst, NR_EV_GATE, 0, 1, 1500);
+    y = render(inst, 1000);
+    int first = -1;
+    for (int i = 0; i < 1000 && first < 0; i++)
+        if (y[i] != 0.0f) first = i;
+    NT_CHECKF(first >= 1500 - 1024 && first < 1500 - 1024 + 64, "first sound at stream time %d", first + 1024);
+    free(y);
+    nr_instrument_free(inst);
+}
+
 static void test_corrupt_settings_at_start(void)
 {
     if (!find_model()) return nt_skip(g_why);
@@ -375,6 +403,7 @@ int main(void)
     NT_RUN(test_brightness_cv_raises_centroid);
     NT_RUN(test_resampled_output);
     NT_RUN(test_menu_and_settings_through_api);
+    NT_RUN(test_reload_model);
     NT_RUN(test_corrupt_settings_at_start);
     return nt_end();
 }

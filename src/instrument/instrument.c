@@ -58,7 +58,7 @@ struct nr_instrument {
     uint32_t faults_seen;
 
     /* Status: written by the audio thread, read anywhere. */
-    _Atomic float st_cv[NR_NUM_CV], st_cv_raw[NR_NUM_CV], st_peak, st_cpu, st_worst, st_latency;
+    _Atomic float st_cv[NR_NUM_CV], st_cv_raw[NR_NUM_CV], st_peak, st_cpu, st_worst, st_latency, st_cv_latency;
     atomic_int st_gate[NR_NUM_GATES], st_voices, st_limit;
     atomic_uint st_xruns, st_faults, st_dropped;
 
@@ -125,6 +125,7 @@ static void set_notice(nr_instrument *inst, const char *msg)
 
 static void refresh_names(nr_instrument *inst)
 {
+    atomic_store(&inst->st_cv_latency, nr_engine_cv_latency_ms(inst->eng_ui));
     const nr_template_set *t = &inst->eng_ui->tpl;
     for (int i = 0; i < t->count; i++) inst->tnames[i] = t->t[i].name;
 }
@@ -353,6 +354,7 @@ static void process_block(nr_instrument *inst, float *out, int n)
     } else {
         memset(out, 0, (size_t)n * sizeof(float));
     }
+    p->dclock += n;
 
     if (p->faults != inst->faults_seen) {
         send_report(inst, REP_FAULT, (float)(p->faults - inst->faults_seen));
@@ -402,7 +404,7 @@ void nr_instrument_status_get(const nr_instrument *inst, nr_instrument_status *s
     st->faults = atomic_load(&i->st_faults);
     st->voice_limit = atomic_load(&i->st_limit);
     st->dropped_events = atomic_load(&i->st_dropped);
-    st->cv_latency_ms = i->eng_ui ? nr_engine_cv_latency_ms(i->eng_ui) : 0.0f;
+    st->cv_latency_ms = atomic_load(&i->st_cv_latency);
 }
 
 void nr_instrument_note_xrun(nr_instrument *inst) { atomic_fetch_add(&inst->st_xruns, 1); }

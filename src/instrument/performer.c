@@ -86,14 +86,20 @@ void nr_perf_set_engine(nr_performer *p, nr_engine *e)
 {
     nr_vpool_init(&p->pool);
     p->eng = e;
-    p->mclock = nr_perf_model_time(p, 0); /* times restart with the new rate */
+    p->mclock = nr_perf_model_time(p, p->dclock); /* the stream's time, at the new model's rate */
     p->npend = 0;
 }
 
 void nr_perf_set_params(nr_performer *p, const nr_perf_params *prm)
 {
     p->prm = *prm;
-    nr_patch_clamp(&p->prm.patch);
+    /* Published clamped; only what indexes arrays is checked again here (no string work). */
+    nr_patch *pa = &p->prm.patch;
+    for (int g = 0; g < NR_NUM_GATES; g++)
+        if (pa->gate_mode[g] < 0 || pa->gate_mode[g] >= NR_GATE_MODE_COUNT) pa->gate_mode[g] = NR_GATE_RETRIGGER;
+    for (int i = 0; i < NR_NUM_CV; i++)
+        if (pa->cv[i].target < 0 || pa->cv[i].target >= NR_CVT_COUNT) pa->cv[i].target = NR_CVT_OFF;
+    if (pa->voices < 1 || pa->voices > NR_MAX_VOICES) pa->voices = NR_MAX_VOICES;
     if (p->eng) {
         if (p->prm.ta >= p->eng->tpl.count) p->prm.ta = -1;
         if (p->prm.tb >= p->eng->tpl.count) p->prm.tb = -1;

@@ -49,6 +49,7 @@ typedef struct {
     float cv_now[NR_NUM_CV];    /* smoothed towards the target per sample */
     int gate[NR_NUM_GATES];
     int64_t mclock;             /* model-rate samples rendered */
+    int64_t dclock;             /* device-rate samples output (advanced by the instrument) */
     uint64_t rng;
     float level_now;            /* output level of the CV level target, ramped per sample */
     int limit;                  /* voice count the CPU guard allows */
