@@ -274,6 +274,29 @@ static void test_presets(void)
     NT_CHECKF(ends(line(&r, 0), "3 (empty)"), "'%s'", line(&r, 0));
 }
 
+static void test_calibration_zero(void)
+{
+    rig r;
+    rig_init(&r);
+    r.v.cv_raw[1] = 0.037f; /* CV2's converter reads 37 mV with 0 V patched */
+    r.v.status.cv[1] = 0.037f;
+    turn(&r, NR_PAGE_CALIBRATION);
+    push(&r);
+    NT_CHECKF(starts(line(&r, 0), "CV1 in") && ends(line(&r, 0), "+0.00V>+0.00"), "'%s'", line(&r, 0));
+    turn(&r, 5); /* CV2 in, CV2 zero here */
+    NT_CHECKF(ends(line(&r, 4), "+0.04V>+0.04"), "'%s'", line(&r, 4));
+    NT_CHECK(starts(line(&r, 5), "CV2 zero here"));
+    r.flags = 0;
+    push(&r);
+    NT_CHECK(fabsf(r.s.cal[1].offset - 0.037f) < 1e-6f && (r.flags & NR_MENU_PERSIST) && (r.flags & NR_MENU_CHANGED));
+    NT_CHECK(r.s.cal[0].offset == 0.0f);
+    turn(&r, 2); /* CV2 scale: 1.000 -> 1.010 */
+    push(&r);
+    turn(&r, 2);
+    push(&r);
+    NT_CHECKF(fabsf(r.s.cal[1].scale - 1.01f) < 1e-6f && ends(line(&r, 6), "1.010"), "'%s'", line(&r, 6));
+}
+
 static void test_stats_and_system(void)
 {
     rig r;
@@ -308,6 +331,7 @@ int main(void)
     NT_RUN(test_template_choice);
     NT_RUN(test_scrolling_page);
     NT_RUN(test_presets);
+    NT_RUN(test_calibration_zero);
     NT_RUN(test_stats_and_system);
     return nt_end();
 }

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-enum { ACT_NONE = 0, ACT_SAVE_PRESET, ACT_LOAD_PRESET, ACT_CLEAR_PRESET, ACT_RELOAD_MODEL };
+enum { ACT_NONE = 0, ACT_SAVE_PRESET, ACT_LOAD_PRESET, ACT_CLEAR_PRESET, ACT_RELOAD_MODEL, ACT_ZERO_CV0 };
 
 static const char *const g_page_names[NR_NUM_PAGES] = {
     "Sound", "CV assign", "Gates", "Voices & out", "Calibration", "Presets", "Stats", "System",
@@ -141,6 +141,8 @@ int nr_menu_items(const nr_menu *m, const nr_menu_view *v, nr_menu_item *it)
             char val[24];
             snprintf(val, sizeof val, "%+.2fV>%+.2f", (double)v->cv_raw[i], (double)v->status.cv[i]);
             info_s(it, &n, label, val);
+            snprintf(label, sizeof label, "CV%d zero here", i + 1); /* with 0 V patched in */
+            action(it, &n, label, ACT_ZERO_CV0 + i);
             snprintf(label, sizeof label, "CV%d offset V", i + 1);
             fnum(it, &n, label, &s->cal[i].offset, -2, 2, 0.01f, "%+.2f");
             snprintf(label, sizeof label, "CV%d scale", i + 1);
@@ -212,6 +214,13 @@ int nr_menu_do_action(nr_menu_view *v, int act)
         pr->used = 0;
         return NR_MENU_PERSIST;
     case ACT_RELOAD_MODEL: return NR_MENU_RELOAD_MODEL;
+    }
+    if (act >= ACT_ZERO_CV0 && act < ACT_ZERO_CV0 + NR_NUM_CV) {
+        /* The input reads what it reads with 0 V patched: that is its offset. */
+        nr_cv_cal *c = &s->cal[act - ACT_ZERO_CV0];
+        float raw = v->cv_raw[act - ACT_ZERO_CV0];
+        c->offset = isfinite(raw) ? (raw < -2.0f ? -2.0f : raw > 2.0f ? 2.0f : raw) : 0.0f;
+        return NR_MENU_CHANGED | NR_MENU_PERSIST;
     }
     return NR_MENU_NONE;
 }
