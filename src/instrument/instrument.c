@@ -21,7 +21,8 @@
 #define PB_DIRTY 4            /* flag beside the triple buffer's middle index */
 #define SAVE_DELAY_S 1.0      /* settings are written this long after the last change */
 #define GUARD_HIGH 0.75f      /* smoothed share of the block period above which voices are shed */
-#define GUARD_BLOCK 0.90f     /* a single block above this sheds a voice at once */
+#define GUARD_BLOCK 0.90f     /* blocks above this, several in a row, shed a voice (one alone may be
+                                 the system's fault, not ours) */
 #define GUARD_LOW 0.40f       /* below this a shed voice comes back */
 #define GUARD_BUDGET 0.70f    /* share of the period the voices may use, for the predicted limit */
 #define ASSUMED_MACS 2.0e10   /* multiply-adds per second one core does, before the guard has measured */
@@ -53,7 +54,7 @@ struct nr_instrument {
 
     /* Audio thread. */
     nr_performer perf;
-    float load_ema, voice_cost;
+    float load_ema, voice_cost, late;
     int guard_limit, guard_cool;
     uint32_t faults_seen;
 
@@ -304,11 +305,12 @@ static void guard(nr_instrument *inst, float share)
     nr_performer *p = &inst->perf;
     int playing = nr_vpool_count(&p->pool, NR_VS_PLAYING);
     inst->load_ema += 0.1f * (share - inst->load_ema);
+    inst->late = 0.75f * inst->late + (share > GUARD_BLOCK ? 1.0f : 0.0f); /* > 1.5: 2-3 late in a row */
     if (playing > 0) inst->voice_cost += 0.1f * (share / (float)playing - inst->voice_cost);
     if (!inst->cfg.cpu_guard) return;
     if (inst->guard_cool > 0) inst->guard_cool--;
     int before = inst->guard_limit;
-    if ((share > GUARD_BLOCK || inst->load_ema > GUARD_HIGH) && playing > 1 && inst->guard_cool == 0) {
+    if ((inst->late > 1.5f || inst->load_ema > GUARD_HIGH) && playing > 1 && inst->guard_cool == 0) {
         inst->guard_limit = playing - 1;
         inst->guard_cool = 8;
     } else if (inst->load_ema < GUARD_LOW && inst->guard_limit < inst->cfg.max_voices && inst->guard_cool == 0) {
