@@ -1,5 +1,6 @@
 /* The instrument's parts that need no model: queues, gate logic, CV mapping, curve making,
  * the output chain, event timing. */
+#include "instrument/guard.h"
 #include "instrument/mapping.h"
 #include "instrument/performer.h"
 #include "instrument/spsc.h"
@@ -470,6 +471,37 @@ static void test_event_timing(void)
     NT_CHECK(nr_perf_model_time(&p, 12345) == 12345);
 }
 
+/* The guard fed with block loads as a machine would measure them (numbers, not timing). */
+static void test_cpu_guard(void)
+{
+    nr_guard g;
+    /* A heavy model: each voice takes 40% of the block period. The guard learns it and allows one. */
+    nr_guard_init(&g, 8, 0.0f);
+    int playing = 4, limit = 8;
+    for (int b = 0; b < 200; b++) {
+        limit = nr_guard_update(&g, 0.4f * (float)playing, playing, 1);
+        if (playing > limit) playing = limit; /* the instrument fades the surplus */
+    }
+    NT_CHECKF(limit == 1 && playing == 1, "heavy model: limit %d", limit);
+    /* A light model: 5% per voice, all 8 allowed, and the limit comes back after a load spike. */
+    nr_guard_init(&g, 8, 0.0f);
+    playing = 8;
+    for (int b = 0; b < 50; b++) limit = nr_guard_update(&g, 0.05f * 8, 8, 1);
+    NT_CHECK(limit == 8);
+    limit = nr_guard_update(&g, 3.0f, 8, 1); /* one late block: the system's hiccup */
+    NT_CHECKF(limit == 8, "one late block shed a voice (limit %d)", limit);
+    for (int b = 0; b < 3; b++) limit = nr_guard_update(&g, 1.5f, 8, 1); /* late again and again */
+    NT_CHECKF(limit < 8, "three late blocks in a row kept %d voices", limit);
+    for (int b = 0; b < 2000; b++) limit = nr_guard_update(&g, 0.05f * (float)limit, limit, 1);
+    NT_CHECKF(limit == 8, "limit did not recover: %d", limit);
+    /* A first guess from the model's size holds until measured; disabled means the maximum. */
+    nr_guard_init(&g, 8, 0.75f);
+    NT_CHECK(nr_guard_update(&g, 0.0f, 0, 1) == 1);
+    NT_CHECK(nr_guard_update(&g, NAN, 1, 1) >= 1 && isfinite(g.load_ema) && isfinite(g.voice_cost));
+    nr_guard_init(&g, 6, 0.0f);
+    for (int b = 0; b < 100; b++) NT_CHECK(nr_guard_update(&g, 2.0f, 6, 0) == 6);
+}
+
 static void test_create_errors(void)
 {
     nr_instrument_config c = nr_instrument_config_init();
@@ -507,6 +539,7 @@ int main(void)
     NT_RUN(test_resampler);
     NT_RUN(test_post_chain);
     NT_RUN(test_event_timing);
+    NT_RUN(test_cpu_guard);
     NT_RUN(test_create_errors);
     return nt_end();
 }

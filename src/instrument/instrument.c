@@ -1,6 +1,7 @@
 /* The instrument: queues between threads, the parameter hand-over, the CPU guard, the menu and the
  * settings around the performer. */
 #include "instrument/instrument_internal.h"
+#include "instrument/guard.h"
 #include "instrument/mapping.h"
 #include "instrument/performer.h"
 #include "instrument/spsc.h"
@@ -20,11 +21,6 @@
 #define QUEUE_REPORTS 256
 #define PB_DIRTY 4            /* flag beside the triple buffer's middle index */
 #define SAVE_DELAY_S 1.0      /* settings are written this long after the last change */
-#define GUARD_HIGH 0.75f      /* smoothed share of the block period above which voices are shed */
-#define GUARD_BLOCK 0.90f     /* blocks above this, several in a row, shed a voice (one alone may be
-                                 the system's fault, not ours) */
-#define GUARD_LOW 0.40f       /* below this a shed voice comes back */
-#define GUARD_BUDGET 0.70f    /* share of the period the voices may use, for the predicted limit */
 #define ASSUMED_MACS 2.0e10   /* multiply-adds per second one core does, before the guard has measured */
 
 enum { REP_FAULT = 1, REP_GUARD };
@@ -54,8 +50,7 @@ struct nr_instrument {
 
     /* Audio thread. */
     nr_performer perf;
-    float load_ema, voice_cost, late;
-    int guard_limit, guard_cool;
+    nr_guard guard;
     uint32_t faults_seen;
 
     /* Status: written by the audio thread, read anywhere. */
@@ -245,11 +240,9 @@ nr_result nr_instrument_create(const nr_instrument_config *cfg, nr_instrument **
     refresh_names(inst);
     nr_perf_init(&inst->perf, e, cfg->device_rate, cfg->seed);
     inst->perf.limit = cfg->max_voices;
-    inst->guard_limit = cfg->max_voices;
-    if (e->info.macs_per_sample > 0) {
-        /* Until the guard has measured, assume a voice costs what its multiply-adds say. */
-        inst->voice_cost = (float)(e->info.macs_per_sample * e->info.sample_rate / ASSUMED_MACS);
-    }
+    /* Until the guard has measured, assume a voice costs what its multiply-adds say. */
+    nr_guard_init(&inst->guard, cfg->max_voices,
+                  (float)(e->info.macs_per_sample * e->info.sample_rate / ASSUMED_MACS));
     inst->p_write = 0;
     inst->p_read = 2;
     atomic_init(&inst->p_mid, 1);
@@ -304,31 +297,13 @@ static void guard(nr_instrument *inst, float share)
 {
     nr_performer *p = &inst->perf;
     int playing = nr_vpool_count(&p->pool, NR_VS_PLAYING);
-    inst->load_ema += 0.1f * (share - inst->load_ema);
-    inst->late = 0.75f * inst->late + (share > GUARD_BLOCK ? 1.0f : 0.0f); /* > 1.5: 2-3 late in a row */
-    if (playing > 0) inst->voice_cost += 0.1f * (share / (float)playing - inst->voice_cost);
-    if (!inst->cfg.cpu_guard) return;
-    if (inst->guard_cool > 0) inst->guard_cool--;
-    int before = inst->guard_limit;
-    if ((inst->late > 1.5f || inst->load_ema > GUARD_HIGH) && playing > 1 && inst->guard_cool == 0) {
-        inst->guard_limit = playing - 1;
-        inst->guard_cool = 8;
-    } else if (inst->load_ema < GUARD_LOW && inst->guard_limit < inst->cfg.max_voices && inst->guard_cool == 0) {
-        inst->guard_limit++;
-        inst->guard_cool = 32;
-    }
-    int limit = inst->guard_limit;
-    if (inst->voice_cost > 1e-6f) {
-        int by_cost = (int)(GUARD_BUDGET / inst->voice_cost);
-        if (by_cost < limit) limit = by_cost;
-    }
-    if (limit < 1) limit = 1;
-    p->limit = limit;
-    if (playing > limit) {
+    int before = inst->guard.limit;
+    p->limit = nr_guard_update(&inst->guard, share, playing, inst->cfg.cpu_guard);
+    if (playing > p->limit) {
         float rate = p->eng ? (float)p->eng->info.sample_rate : 48000.0f;
-        nr_vpool_limit(&p->pool, limit, p->prm.patch.steal, 1.0f / (0.005f * rate));
+        nr_vpool_limit(&p->pool, p->limit, p->prm.patch.steal, 1.0f / (0.005f * rate));
     }
-    if (inst->guard_limit != before) send_report(inst, REP_GUARD, (float)inst->guard_limit);
+    if (inst->guard.limit != before) send_report(inst, REP_GUARD, (float)inst->guard.limit);
 }
 
 static void process_block(nr_instrument *inst, float *out, int n)
@@ -376,7 +351,7 @@ static void process_block(nr_instrument *inst, float *out, int n)
     guard(inst, share);
     atomic_store_explicit(&inst->st_limit, p->limit < p->prm.patch.voices ? p->limit : p->prm.patch.voices,
                           memory_order_relaxed);
-    atomic_store_explicit(&inst->st_cpu, inst->load_ema, memory_order_relaxed);
+    atomic_store_explicit(&inst->st_cpu, inst->guard.load_ema, memory_order_relaxed);
     if (share > atomic_load_explicit(&inst->st_worst, memory_order_relaxed))
         atomic_store_explicit(&inst->st_worst, share, memory_order_relaxed);
 }
