@@ -263,7 +263,7 @@ static void test_brightness_cv_raises_centroid(void)
     nr_curves pc;
     if (nr_analyze(probe, 4096, &pc) != NR_OK) return nt_skip("nr_analyze is not built in yet");
     nr_curves_free(&pc);
-    const long n = 8192; /* 16 frames of analysis */
+    const long n = 6144; /* 12 frames of analysis */
     float cen[2];
     for (int k = 0; k < 2; k++) {
         nr_instrument *inst = make(k ? "bright-up" : "bright-down", NULL, NR_ANALYSIS_RATE);
