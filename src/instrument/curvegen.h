@@ -29,8 +29,7 @@ void nr_template_set_init(nr_template_set *s, const nr_model_info *info);
 nr_result nr_template_set_add(nr_template_set *s, const char *name, const nr_curves *c);
 void nr_template_set_free(nr_template_set *s);
 int nr_template_set_find(const nr_template_set *s, const char *name); /* -1 if absent */
-/* The templates every model gets: the built-in set (nr/templates.h when built in, else a small
- * procedural set: "impact", "kick", "boom"). */
+/* The templates every model gets: the built-in impacts of nr/templates.h, in their order. */
 nr_result nr_template_set_add_builtins(nr_template_set *s);
 
 /* The controls of one voice at one frame (bases + CVs, already clamped). */
