@@ -1,21 +1,23 @@
 #!/bin/sh
-# Build the training data set of one-shot impacts (docs/data.md).
-# 1. installs the Debian packages the sounds come from (only those missing; root or sudo),
-# 2. builds the program, 3. runs `neurorack dataset`, which reuses everything already in the output
-# folder (cache.tsv, audio/, curves/), so a second run only does what is new or changed.
-# Usage: data/recipe.sh [--out DIR] [other `neurorack dataset` options]   (default DIR: data/build)
-# Environment: NR_DATA_NO_INSTALL=1 skips step 1.
+# Build the training data set of one-shot impacts (docs/data.md):
+# 1. builds the program (the build dependencies come from scripts/install-deps.sh),
+# 2. installs the Debian packages the sounds come from, only those missing (`neurorack dataset
+#    --packages` lists them; 0ad-data is a 1.4 GB download), with root or sudo,
+# 3. runs `neurorack dataset`, which reuses what the output folder already holds (cache.tsv, audio/,
+#    curves/): a second run only does what is new or changed, e.g. curves once the analysis exists.
+# Usage: data/recipe.sh [neurorack dataset options]   (default output: data/build/, git-ignored)
+# Environment: NR_DATA_NO_INSTALL=1 skips step 2.
 set -eu
 cd "$(dirname "$0")/.."
 
-# Sounds (docs/data.md lists what each holds and its licence). 0ad-data is large (1.4 GB download):
-# it brings the metal/wood/stone impact and destruction recordings.
-PKGS="hydrogen-drumkits sonic-pi-samples lmms-common 0ad-data avldrums.lv2-soundfont fluid-soundfont-gm
-timgm6mb-soundfont"
+if ! make -s -j2 build/neurorack; then
+    sh scripts/install-deps.sh
+    make -s -j2 build/neurorack
+fi
 
 if [ "${NR_DATA_NO_INSTALL:-0}" != 1 ]; then
     missing=""
-    for p in $PKGS; do
+    for p in $(build/neurorack dataset --packages); do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
     done
     if [ -n "$missing" ]; then
@@ -27,14 +29,8 @@ if [ "${NR_DATA_NO_INSTALL:-0}" != 1 ]; then
     fi
 fi
 
-[ -x build/neurorack ] || { sh scripts/install-deps.sh && make -j2 build/neurorack; }
-make -s -j2 build/neurorack
-
-# The defaults write into data/build/ (git-ignored); nice keeps the machine usable meanwhile.
 has_out=0
 for a in "$@"; do [ "$a" = --out ] && has_out=1; done
-if [ "$has_out" = 1 ]; then
-    exec nice -n 10 build/neurorack dataset "$@"
-else
-    exec nice -n 10 build/neurorack dataset --out data/build "$@"
-fi
+[ "$has_out" = 1 ] || set -- --out data/build "$@"
+# nice: the machine stays usable while it runs.
+exec nice -n 10 build/neurorack dataset "$@"

@@ -11,7 +11,7 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: neurorack dataset [--out DIR] [--sources LIST] [--rate HZ] [--seed N] [--booms N]\n"
-               "                         [--no-curves] [--verbose]\n"
+               "                         [--no-curves] [--verbose] | --packages\n"
                "  --out DIR       output folder (default data/build): manifest.tsv, audio/, curves/, cache.tsv\n"
                "  --sources LIST  comma-separated sources (default all):");
     int n;
@@ -24,6 +24,7 @@ static void usage(FILE *f)
                "  --booms N       long impacts made by augmentation (default 400; 0 for none)\n"
                "  --no-curves     do not compute missing descriptor curves\n"
                "  --verbose       name every rejected or duplicate sound\n"
+               "  --packages      print the Debian packages of the sources and stop\n"
                "Debian packages of the sources (data/recipe.sh installs them): %s\n",
             ds_source_packages());
 }
@@ -90,6 +91,9 @@ int nr_cmd_dataset(int argc, char **argv)
         } else if (!strcmp(a, "--booms")) {
             if (!nr_cli_int("dataset", a, v, 0, 100000, &l)) return 2;
             cfg.n_booms = (int)l, i++;
+        } else if (!strcmp(a, "--packages")) {
+            printf("%s\n", ds_source_packages());
+            return 0;
         } else if (!strcmp(a, "--no-curves")) {
             cfg.analyze = 0;
         } else if (!strcmp(a, "--verbose")) {

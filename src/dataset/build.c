@@ -253,6 +253,7 @@ static nr_result keep(ctx_t *c, const nr_audio *a, const char *hash, nr_ds_entry
 static void handle(ctx_t *c, ds_item *it)
 {
     ds_build_stats *st = c->st;
+    if (ds_not_impact(it->text)) return;
     st->seen++;
     const char *cached = cache_get(c, it->key);
     char hash[17] = "", path[1200];
@@ -437,8 +438,10 @@ static void run_sf2(ctx_t *c, const ds_source *s)
         it.src = s;
         snprintf(it.rel, sizeof it.rel, "%s", smp->name);
         if (!wanted(s, it.rel)) continue;
-        it.cls = smp->program >= 0 ? program_class(smp->program) : ds_class_from_gm_key(smp->key);
-        if (smp->program < 0 && smp->key > 0 && !it.cls) continue; /* whistles, guiro, cuica */
+        /* The sample's own name first ("Timp Drum A1" in an orchestra kit), then what it is used for. */
+        it.cls = ds_class_from_text(smp->name);
+        if (!it.cls) it.cls = smp->program >= 0 ? program_class(smp->program) : ds_class_from_gm_key(smp->key);
+        if (!it.cls && smp->program < 0 && smp->key > 0) continue; /* whistles, guiro, cuica */
         snprintf(it.origin, sizeof it.origin, "%s#%d:%s", s->root, i, smp->name);
         char g[64];
         snprintf(g, sizeof g, "%s", smp->name);

@@ -15,7 +15,7 @@ typedef struct {
 static const rule g_rules[] = {
     {"sidestick", "snare"}, {"side", "snare"},   {"rimshot", "snare"},   {"rim", "snare"},
     {"kick", "kick"},       {"kik", "kick"},     {"bassdrum", "kick"},   {"bd", "kick"},
-    {"bombo", "kick"},      {"snare", "snare"},  {"sn", "snare"},        {"sd", "snare"},
+    {"bombo", "kick"},      {"snare", "snare"},  {"sn", "snare"},        {"snr", "snare"},        {"sd", "snare"},
     {"clap", "clap"},       {"handclap", "clap"}, {"snap", "clap"},      {"floortom", "tom"},
     {"tom", "tom"},         {"hihat", "hat"},    {"hat", "hat"},         {"hh", "hat"},
     {"crash", "cymbal"},    {"ride", "cymbal"},  {"splash", "cymbal"},   {"china", "cymbal"},
@@ -31,7 +31,7 @@ static const rule g_rules[] = {
     {"shaker", "shaker"},   {"shake", "shaker"}, {"maraca", "shaker"},   {"tambourine", "shaker"},
     {"tamb", "shaker"},     {"cabasa", "shaker"}, {"boom", "boom"},      {"explo", "boom"},
     {"impact", "boom"},     {"cineboom", "boom"}, {"thunder", "boom"},   {"timpani", "boom"},
-    {"taiko", "boom"},      {"zap", "fx"},       {"blip", "fx"},         {"glitch", "fx"},
+    {"taiko", "boom"},      {"timp", "boom"},      {"zap", "fx"},       {"blip", "fx"},         {"glitch", "fx"},
     {"fx", "fx"},           {"laser", "fx"},     {"beep", "fx"},         {"ping", "fx"},
     {"twang", "fx"},        {"kick", "kick"},    {"bass", "kick"},       {"perc", "perc"},
     {"hit", "perc"},        {"drum", "perc"},
@@ -81,9 +81,7 @@ const char *ds_class_from_gm_key(int key)
 const char *ds_class_refine(const char *cls, const float *x, long n, int rate)
 {
     if (n < (long)(1.5 * rate)) return cls ? cls : "perc";
-    if (cls && strcmp(cls, "kick") && strcmp(cls, "tom") && strcmp(cls, "perc") && strcmp(cls, "fx") &&
-        strcmp(cls, "hand"))
-        return cls;
+    if (cls && strcmp(cls, "kick") && strcmp(cls, "perc") && strcmp(cls, "fx")) return cls;
     /* Share of the energy below ~250 Hz (one-pole low-pass): more than 70 % is a dark sound. */
     double a = exp(-2.0 * M_PI * 250.0 / rate), lp = 0.0, e_lp = 0.0, e = 0.0;
     for (long i = 0; i < n; i++) {
@@ -93,4 +91,16 @@ const char *ds_class_refine(const char *cls, const float *x, long n, int rate)
     }
     if (e > 0.0 && e_lp / e > 0.7) return "boom";
     return cls ? cls : "perc";
+}
+
+int ds_not_impact(const char *text)
+{
+    static const char *const words[] = {"whistle", "guiro", "cuica", "loop", "applause", "crowd", "breath", "choir"};
+    char low[512];
+    size_t n = 0;
+    for (; text[n] && n < sizeof low - 1; n++) low[n] = (char)tolower((unsigned char)text[n]);
+    low[n] = '\0';
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (strstr(low, words[i])) return 1;
+    return 0;
 }

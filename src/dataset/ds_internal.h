@@ -61,7 +61,10 @@ int ds_fingerprint_same(const ds_fingerprint *a, const ds_fingerprint *b);
 const char *ds_class_from_text(const char *text);
 /* From a General MIDI percussion key (27..87), NULL if none (or not an impact, e.g. whistles). */
 const char *ds_class_from_gm_key(int key);
-/* Second opinion from the sound itself: long (>= 1.5 s) and dark (centroid < 400 Hz) -> "boom". */
+/* Names that are not impacts (whistles, guiros, cuicas, loops, crowds): such sounds are left out. */
+int ds_not_impact(const char *text);
+/* Second opinion from the sound itself: a kick, perc, fx or unknown sound that is long (>= 1.5 s) and
+ * dark (over 70 % of its energy below ~250 Hz) is a "boom". */
 const char *ds_class_refine(const char *cls, const float *x, long n, int rate);
 
 /* --- folders (scan.c) --- */
@@ -104,7 +107,8 @@ typedef struct {
 
 /* Read a .sf2 and list the samples that drum kits (bank 128) and the given bank-0 programs
  * (n_prog of them, e.g. timpani, taiko) play; n_prog < 0: every preset is a drum kit (whatever its
- * bank). Right channels of stereo pairs are left out. */
+ * bank). Right channels of stereo pairs and looped samples (an attack plus a sustain cycle, not a
+ * whole one-shot) are left out. */
 nr_result ds_sf2_open(const char *path, const int *programs, int n_prog, ds_sf2 *sf);
 /* Sample i as mono float at its own rate. */
 nr_result ds_sf2_sample_audio(const ds_sf2 *sf, int i, nr_audio *out);

@@ -9,6 +9,7 @@
 #define GEN_KEYRANGE 43
 #define GEN_INSTRUMENT 41
 #define GEN_SAMPLEID 53
+#define GEN_SAMPLEMODES 54
 
 static uint16_t u16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
 static uint32_t u32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
@@ -83,7 +84,7 @@ void ds_sf2_close(ds_sf2 *sf)
 
 /* Mark the samples of instrument `inst` (keys from its zones) as wanted. */
 static void mark_instrument(int inst, int program, chunk ins, chunk ibag, chunk igen, int n_shdr, int *want_key,
-                            int *want_prog)
+                            int *want_prog, unsigned char *looped)
 {
     int n_inst = (int)(ins.n / 22);
     if (inst < 0 || inst >= n_inst - 1) return; /* the last record is the terminal "EOI" */
@@ -91,13 +92,15 @@ static void mark_instrument(int inst, int program, chunk ins, chunk ibag, chunk 
     int n_ibag = (int)(ibag.n / 4), n_igen = (int)(igen.n / 4);
     for (int b = b0; b < b1 && b + 1 < n_ibag; b++) {
         int g0 = u16(ibag.p + b * 4), g1 = u16(ibag.p + (b + 1) * 4);
-        int key = -1, sample = -1;
+        int key = -1, sample = -1, loop = 0;
         for (int g = g0; g < g1 && g < n_igen; g++) {
             int op = u16(igen.p + g * 4);
             if (op == GEN_KEYRANGE) key = igen.p[g * 4 + 2];
             if (op == GEN_SAMPLEID) sample = u16(igen.p + g * 4 + 2);
+            if (op == GEN_SAMPLEMODES) loop = u16(igen.p + g * 4 + 2) & 1;
         }
         if (sample < 0 || sample >= n_shdr - 1) continue;
+        looped[sample] |= (unsigned char)loop;
         if (program < 0) {
             if (want_key[sample] < 0 || (key >= 0 && key < want_key[sample])) want_key[sample] = key >= 0 ? key : 0;
         } else if (want_prog[sample] < 0) {
@@ -135,10 +138,12 @@ nr_result ds_sf2_open(const char *path, const int *programs, int n_prog, ds_sf2 
         n_pgen = (int)(pgen.n / 4);
     int *want_key = malloc((size_t)(n_shdr + 1) * sizeof *want_key),
         *want_prog = malloc((size_t)(n_shdr + 1) * sizeof *want_prog);
+    unsigned char *looped = calloc((size_t)(n_shdr + 1), 1);
     sf->s = calloc((size_t)(n_shdr + 1), sizeof *sf->s);
-    if (!want_key || !want_prog || !sf->s) {
+    if (!want_key || !want_prog || !looped || !sf->s) {
         free(want_key);
         free(want_prog);
+        free(looped);
         ds_sf2_close(sf);
         return nr_fail(NR_ERR_NOMEM, "%s: out of memory", path);
     }
@@ -151,6 +156,7 @@ nr_result ds_sf2_open(const char *path, const int *programs, int n_prog, ds_sf2 
         for (int k = 0; k < n_prog; k++)
             if (bank == 0 && prog == programs[k]) wanted_prog = prog;
         int kit = bank == 128 || n_prog < 0; /* n_prog < 0: a drum-kit-only SoundFont (every preset) */
+        if (bank == 128 && prog == 56) continue; /* the GS "SFX" kit: waves, birds, phones on drum keys */
         if (!kit && wanted_prog < 0) continue;
         int b0 = u16(h + 24), b1 = u16(phdr.p + (p + 1) * 38 + 24);
         for (int b = b0; b < b1 && b + 1 < n_pbag; b++) {
@@ -158,11 +164,12 @@ nr_result ds_sf2_open(const char *path, const int *programs, int n_prog, ds_sf2 
             for (int g = g0; g < g1 && g < n_pgen; g++)
                 if (u16(pgen.p + g * 4) == GEN_INSTRUMENT)
                     mark_instrument(u16(pgen.p + g * 4 + 2), kit ? -1 : wanted_prog, ins, ibag, igen,
-                                    n_shdr, want_key, want_prog);
+                                    n_shdr, want_key, want_prog, looped);
         }
     }
     for (int i = 0; i + 1 < n_shdr; i++) {
-        if (want_key[i] < 0 && want_prog[i] < 0) continue;
+        /* A looped sample is only the attack and a sustain cycle, not the whole one-shot. */
+        if ((want_key[i] < 0 && want_prog[i] < 0) || looped[i]) continue;
         const uint8_t *h = shdr.p + i * 46;
         ds_sf2_sample s;
         memset(&s, 0, sizeof s);
@@ -179,6 +186,7 @@ nr_result ds_sf2_open(const char *path, const int *programs, int n_prog, ds_sf2 
     }
     free(want_key);
     free(want_prog);
+    free(looped);
     return NR_OK;
 }
 

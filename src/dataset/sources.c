@@ -62,8 +62,6 @@ static const ds_source g_sources[] = {
      "CC-BY-SA-3.0", NULL, NULL, NULL, NULL, -1},
     {"fluid-gm", "fluid-soundfont-gm", DS_KIND_SF2, "/usr/share/sounds/sf2/FluidR3_GM.sf2", "MIT", NULL, NULL, NULL,
      g_perc_programs, (int)(sizeof g_perc_programs / sizeof g_perc_programs[0])},
-    {"timgm6mb", "timgm6mb-soundfont", DS_KIND_SF2, "/usr/share/sounds/sf2/TimGM6mb.sf2", "GPL-2", NULL, NULL,
-     NULL, g_perc_programs, (int)(sizeof g_perc_programs / sizeof g_perc_programs[0])},
 };
 
 const ds_source *ds_sources(int *n)
@@ -74,6 +72,5 @@ const ds_source *ds_sources(int *n)
 
 const char *ds_source_packages(void)
 {
-    return "hydrogen-drumkits sonic-pi-samples lmms-common 0ad-data avldrums.lv2-soundfont fluid-soundfont-gm "
-           "timgm6mb-soundfont";
+    return "hydrogen-drumkits sonic-pi-samples lmms-common 0ad-data avldrums.lv2-soundfont fluid-soundfont-gm";
 }
