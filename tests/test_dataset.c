@@ -1,6 +1,7 @@
 /* The data-set builder on small synthetic sounds made here: scanning, trimming, level, dedup of a
  * gain-changed copy, stable split, manifest round trip, bad files skipped, cache reuse, augmentation. */
 #include "dataset/ds_sources.h"
+#include "nr/analysis.h"
 #include "nr_test.h"
 
 #include <math.h>
@@ -161,6 +162,26 @@ static void test_build(void)
         NT_CHECKF(!strcmp(h, m.e[ik].hash), "hash of the stored file %s, manifest %s", h, m.e[ik].hash);
         ds_audio_release(&a);
     }
+    /* Curves: cached for every entry once the analysis exists; otherwise the builder must say why. */
+    float probe[4096] = {0};
+    probe[100] = 1.0f;
+    nr_curves pc;
+    nr_result ar = nr_analyze(probe, 4096, &pc);
+    if (ar == NR_OK) {
+        nr_curves_free(&pc);
+        NT_CHECKF(st.curves_new == m.n && st.curves_missing == 0, "curves: %d new, %d missing of %d", st.curves_new,
+                  st.curves_missing, m.n);
+        nr_curves c;
+        NT_CHECKF(nr_ds_load_curves(&m, ik, &c) == NR_OK, "%s", nr_last_error());
+        /* librosa framing at 22050 Hz, hop 512, last frame dropped: n22050 / 512 frames */
+        long n22 = (long)ceil(m.e[ik].n_samples * 22050.0 / m.e[ik].rate);
+        NT_CHECKF(c.n_frames >= n22 / 512 - 1 && c.n_frames <= n22 / 512 + 1, "%d frames for %ld samples", c.n_frames,
+                  n22);
+        nr_curves_free(&c);
+    } else {
+        NT_CHECK(ar == NR_ERR_UNSUPPORTED && st.curves_missing == m.n && !strcmp(m.e[ik].curves, "-"));
+    }
+
     /* Splits follow the group's hash. */
     for (int i = 0; i < m.n; i++)
         if (strcmp(m.e[i].source, "augment")) NT_CHECK(m.e[i].split == nr_split_of_key(m.e[i].group));
