@@ -22,7 +22,8 @@ typedef struct {
     nr_split split;
     char cls[16];       /* class guess: kick, snare, tom, clap, hat, cymbal, metal, wood, stone, hand,
                          * shaker, boom, fx, perc */
-    char source[32];    /* hydrogen, sonic-pi, lmms, 0ad, avl-drums, fluid-gm, augment */
+    char source[32];    /* hydrogen, sonic-pi, lmms, 0ad, avl-drums, fluid-gm, musescore,
+                         * augment */
     char package[48];   /* Debian package the sound came from ("-" for augmentations) */
     char licence[48];   /* SPDX-like licence of the sound */
     double duration;    /* seconds, after trimming */

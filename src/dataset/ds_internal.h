@@ -44,6 +44,8 @@ uint64_t ds_fnv1a64(const void *data, size_t n, uint64_t h);
  * samples) and a 64-band RMS envelope (dB) over its whole length. */
 #define DS_FP_N 4096
 #define DS_FP_ENV 64
+#define DS_FP_LAG 64        /* samples of misalignment tolerated in the attack */
+#define DS_FP_LEN_TOL 0.05  /* relative length difference tolerated (tails trimmed differently) */
 typedef struct {
     long n;
     int rate;
@@ -52,8 +54,9 @@ typedef struct {
 } ds_fingerprint;
 
 void ds_fingerprint_make(const float *x, long n, int rate, ds_fingerprint *fp);
-/* Same sound up to gain (or a re-encode)? lengths within 1 % (or 5 ms), attack correlation >= 0.98,
- * envelopes within 1.5 dB wherever either is above -50 dB. */
+/* Same sound up to gain, a re-encode or a mono mixdown? Lengths within 5 % (or 10 ms); envelopes, where
+ * either is above -40 dB, within 1.5 dB on average and 12 dB everywhere; attack correlation >= 0.98 at
+ * the best lag within +-64 samples. */
 int ds_fingerprint_same(const ds_fingerprint *a, const ds_fingerprint *b);
 
 /* --- class guesses (classify.c) --- */
@@ -93,7 +96,8 @@ typedef struct {
     uint32_t rate;
     int key;             /* lowest key of the first drum-kit zone using it, -1 if none */
     int program;         /* bank-0 program that uses it (percussive instruments), -1 if drum kit */
-    uint16_t type;       /* 1 mono, 2 right, 4 left, 8 linked; bit 0x10 (sf3 compressed) rejected */
+    uint16_t type;       /* 1 mono, 2 right, 4 left, 8 linked; bit 0x10: sf3, start/end are byte offsets
+                          * of an Ogg Vorbis stream */
 } ds_sf2_sample;
 
 typedef struct {

@@ -121,25 +121,43 @@ void ds_fingerprint_make(const float *x, long n, int rate, ds_fingerprint *fp)
     }
 }
 
+/* Normalised correlation of the attacks, best over lags of +-DS_FP_LAG samples: two decodes of one
+ * recording can start a few samples apart (trimming crosses the threshold at another sample). */
+static double best_correlation(const ds_fingerprint *a, const ds_fingerprint *b)
+{
+    long m = a->n < b->n ? a->n : b->n;
+    if (m > DS_FP_N) m = DS_FP_N;
+    double best = -1.0;
+    for (long lag = -DS_FP_LAG; lag <= DS_FP_LAG; lag++) {
+        long i0 = lag < 0 ? -lag : 0, i1 = lag > 0 ? m - lag : m;
+        double ab = 0.0, aa = 0.0, bb = 0.0;
+        for (long i = i0; i < i1; i++) {
+            double x = a->head[i], y = b->head[i + lag];
+            ab += x * y, aa += x * x, bb += y * y;
+        }
+        if (aa > 0.0 && bb > 0.0 && ab / sqrt(aa * bb) > best) best = ab / sqrt(aa * bb);
+    }
+    return best;
+}
+
 int ds_fingerprint_same(const ds_fingerprint *a, const ds_fingerprint *b)
 {
     if (a->rate != b->rate) return 0;
     long dn = a->n > b->n ? a->n - b->n : b->n - a->n;
-    long tol = (long)(0.01 * (a->n > b->n ? a->n : b->n));
-    if (tol < (long)(0.005 * a->rate)) tol = (long)(0.005 * a->rate);
+    long tol = (long)(DS_FP_LEN_TOL * (a->n > b->n ? a->n : b->n));
+    if (tol < (long)(0.010 * a->rate)) tol = (long)(0.010 * a->rate);
     if (dn > tol) return 0;
-    long m = a->n < b->n ? a->n : b->n;
-    if (m > DS_FP_N) m = DS_FP_N;
-    double ab = 0.0, aa = 0.0, bb = 0.0;
-    for (long i = 0; i < m; i++) {
-        ab += (double)a->head[i] * b->head[i];
-        aa += (double)a->head[i] * a->head[i];
-        bb += (double)b->head[i] * b->head[i];
-    }
-    if (aa <= 0.0 || bb <= 0.0 || ab / sqrt(aa * bb) < 0.98) return 0;
+    /* Cheap test first: the envelopes where the sound is (a lossy codec blurs the quiet tail and
+     * smears the onset band; a mono mixdown differs from one channel by a few dB here and there). */
+    double sum = 0.0;
+    int used = 0;
     for (int k = 0; k < DS_FP_ENV; k++) {
-        if (a->env_db[k] < -50.0f && b->env_db[k] < -50.0f) continue;
-        if (fabsf(a->env_db[k] - b->env_db[k]) > 1.5f) return 0;
+        if (a->env_db[k] < -40.0f && b->env_db[k] < -40.0f) continue;
+        double d = fabs((double)a->env_db[k] - b->env_db[k]);
+        if (d > 12.0) return 0;
+        sum += d;
+        used++;
     }
-    return 1;
+    if (used && sum / used > 1.5) return 0;
+    return best_correlation(a, b) >= 0.98;
 }

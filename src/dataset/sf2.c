@@ -1,8 +1,9 @@
-/* SoundFont 2 drum samples, read straight from the file (RIFF 'sfbk'): the recorded samples that the
- * drum kits (bank 128) and a few percussive bank-0 programs play. Each stored sample is one recording;
+/* SoundFont 2 (and sf3: Ogg Vorbis samples) drum samples, read straight from the file (RIFF 'sfbk'):
+ * the recorded samples that the drum kits (bank 128) and a few percussive bank-0 programs play. Each stored sample is one recording;
  * rendering every key at every velocity would only add gain/filter copies of the same ones. */
 #include "ds_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,15 @@ typedef struct {
     uint32_t n;
 } chunk;
 
+/* Offset of the chunk after the one at `off` of body length `len`. RIFF pads odd chunks with a zero
+ * byte; some sf3 writers do not, so a non-zero byte there is taken as the next chunk's start. */
+static size_t next_chunk(const uint8_t *p, size_t n, size_t off, uint32_t len)
+{
+    size_t o = off + 8 + (size_t)len;
+    if ((len & 1) && o < n && p[o] == 0) o++;
+    return o;
+}
+
 /* Find sub-chunk `id` inside the chunk body [p, p+n). */
 static chunk find(const uint8_t *p, size_t n, const char *id)
 {
@@ -32,7 +42,7 @@ static chunk find(const uint8_t *p, size_t n, const char *id)
             c.n = len;
             return c;
         }
-        off += 8 + len + (len & 1);
+        off = next_chunk(p, n, off, len);
     }
     return c;
 }
@@ -50,7 +60,7 @@ static chunk find_list(const uint8_t *p, size_t n, const char *type)
             c.n = len - 4;
             return c;
         }
-        off += 8 + len + (len & 1);
+        off = next_chunk(p, n, off, len);
     }
     return c;
 }
@@ -180,8 +190,10 @@ nr_result ds_sf2_open(const char *path, const int *programs, int n_prog, ds_sf2 
         s.type = u16(h + 44);
         s.key = want_key[i];
         s.program = want_key[i] >= 0 ? -1 : want_prog[i];
-        if ((s.type & 0x8000) || (s.type & 0x10) || (s.type & 0x7) == 2) continue; /* ROM, sf3, right channel */
-        if (s.end <= s.start || s.end > sf->n_smpl || s.rate < 1000) continue;
+        if ((s.type & 0x8000) || (s.type & 0x7) == 2) continue; /* ROM samples, right channels */
+        /* sf3 (type bit 0x10): start/end are byte offsets of an Ogg Vorbis stream in smpl. */
+        size_t limit = (s.type & 0x10) ? 2 * sf->n_smpl : sf->n_smpl;
+        if (s.end <= s.start || s.end > limit || s.rate < 1000) continue;
         sf->s[sf->n++] = s;
     }
     free(want_key);
@@ -195,6 +207,11 @@ nr_result ds_sf2_sample_audio(const ds_sf2 *sf, int i, nr_audio *out)
     memset(out, 0, sizeof *out);
     if (i < 0 || i >= sf->n) return nr_fail(NR_ERR_ARG, "SoundFont sample %d out of range 0..%d", i, sf->n - 1);
     const ds_sf2_sample *s = &sf->s[i];
+    if (s->type & 0x10) {
+        char what[64];
+        snprintf(what, sizeof what, "SoundFont sample '%s'", s->name);
+        return ds_read_mem((const uint8_t *)sf->smpl + s->start, s->end - s->start, what, out);
+    }
     long n = (long)(s->end - s->start);
     out->samples = malloc((size_t)n * sizeof *out->samples);
     if (!out->samples) return nr_fail(NR_ERR_NOMEM, "out of memory for %ld samples", n);

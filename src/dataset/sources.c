@@ -62,6 +62,9 @@ static const ds_source g_sources[] = {
      "CC-BY-SA-3.0", NULL, NULL, NULL, NULL, -1},
     {"fluid-gm", "fluid-soundfont-gm", DS_KIND_SF2, "/usr/share/sounds/sf2/FluidR3_GM.sf2", "MIT", NULL, NULL, NULL,
      g_perc_programs, (int)(sizeof g_perc_programs / sizeof g_perc_programs[0])},
+    {"musescore", "musescore-general-soundfont-small", DS_KIND_SF2,
+     "/usr/share/sounds/sf3/MuseScore_General_Lite.sf3", "MIT", NULL, NULL, NULL, g_perc_programs,
+     (int)(sizeof g_perc_programs / sizeof g_perc_programs[0])},
 };
 
 const ds_source *ds_sources(int *n)
@@ -72,5 +75,6 @@ const ds_source *ds_sources(int *n)
 
 const char *ds_source_packages(void)
 {
-    return "hydrogen-drumkits sonic-pi-samples lmms-common 0ad-data avldrums.lv2-soundfont fluid-soundfont-gm";
+    return "hydrogen-drumkits sonic-pi-samples lmms-common 0ad-data avldrums.lv2-soundfont fluid-soundfont-gm "
+           "musescore-general-soundfont-small";
 }
