@@ -217,6 +217,24 @@ static void test_build(void)
     free(t2);
     nr_manifest_free(&m2);
 
+    /* --prune removes what the manifest no longer lists, and only that. */
+    char stale[700];
+    snprintf(stale, sizeof stale, "%s/audio/0123456789abcdef.flac", out);
+    NT_CHECK(nt_write_file(stale, "x", 1) == 0);
+    snprintf(path, sizeof path, "%s/audio/notes.txt", out);
+    NT_CHECK(nt_write_file(path, "x", 1) == 0);
+    cfg.prune = 1;
+    NT_CHECK(ds_build(&cfg, &m2, &st2) == NR_OK);
+    nr_manifest_free(&m2);
+    FILE *sf = fopen(stale, "rb"), *nf = fopen(path, "rb");
+    NT_CHECK(sf == NULL && nf != NULL);
+    if (sf) fclose(sf);
+    if (nf) fclose(nf);
+    snprintf(path, sizeof path, "%s/%s", out, m.e[ik].audio);
+    nf = fopen(path, "rb");
+    NT_CHECK(nf != NULL);
+    if (nf) fclose(nf);
+
     /* Round trip through the reader. */
     nr_manifest r;
     NT_CHECKF(nr_manifest_read(out, &r) == NR_OK, "%s", nr_last_error());

@@ -66,8 +66,9 @@ void nr_manifest_free(nr_manifest *m);
 int nr_manifest_next(const nr_manifest *m, nr_split split, int *it);
 int nr_manifest_count(const nr_manifest *m, nr_split split);
 
-/* Load entry i's processed audio (mono, its stored rate; `rate` > 0 resamples). Fails with a message
- * naming the file if it is unreadable, empty, silent or not finite: the caller reports and skips. */
+/* Load entry i's processed audio (mono, its stored rate; `rate` > 0 resamples); free it with
+ * nr_audio_free. Fails with a message naming the file if it is unreadable, empty, silent or not
+ * finite: the caller reports and skips. */
 nr_result nr_ds_load_audio(const nr_manifest *m, int i, int rate, nr_audio *out);
 /* Load entry i's cached descriptor curves (43.07 frames/s, analysis of the stored audio). */
 nr_result nr_ds_load_curves(const nr_manifest *m, int i, nr_curves *out);

@@ -11,7 +11,7 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: neurorack dataset [--out DIR] [--sources LIST] [--rate HZ] [--seed N] [--booms N]\n"
-               "                         [--no-curves] [--verbose] | --packages\n"
+               "                         [--no-curves] [--prune] [--verbose] | --packages\n"
                "  --out DIR       output folder (default data/build): manifest.tsv, audio/, curves/, cache.tsv\n"
                "  --sources LIST  comma-separated sources (default all):");
     int n;
@@ -23,6 +23,8 @@ static void usage(FILE *f)
                "  --seed N        seed of the augmentation (default 1)\n"
                "  --booms N       long impacts made by augmentation (default 400; 0 for none)\n"
                "  --no-curves     do not compute missing descriptor curves\n"
+               "  --prune         delete files of audio/ and curves/ the new manifest does not list\n"
+               "                  (left by older builds; not with a --sources subset of a full build)\n"
                "  --verbose       name every rejected or duplicate sound\n"
                "  --packages      print the Debian packages of the sources and stop\n"
                "Debian packages of the sources (data/recipe.sh installs them): %s\n",
@@ -96,6 +98,8 @@ int nr_cmd_dataset(int argc, char **argv)
             return 0;
         } else if (!strcmp(a, "--no-curves")) {
             cfg.analyze = 0;
+        } else if (!strcmp(a, "--prune")) {
+            cfg.prune = 1;
         } else if (!strcmp(a, "--verbose")) {
             cfg.verbose = 1;
         } else {

@@ -1,5 +1,6 @@
 /* Long impacts made from the data set's own one-shots: varispeed pitch-down, layering, and a damped
- * comb/all-pass reverberation tail. Deterministic from the seed (splitmix64). */
+ * comb/all-pass reverberation tail. Deterministic from the seed (splitmix64) on one build; libsamplerate
+ * does the varispeed. */
 #include "ds_internal.h"
 
 #include <math.h>
@@ -51,17 +52,22 @@ nr_result ds_augment_boom(const nr_audio *const *layers, int n_layers, ds_rng *r
         return nr_fail(NR_ERR_NOMEM, "out of memory for a %ld-sample boom", n);
     }
     for (int l = 0; l < n_layers; l++) {
-        const float *x = layers[l]->samples;
-        double step = pow(2.0, semi[l] / 12.0), g = pow(10.0, gain_db[l] / 20.0);
-        long d = (long)(delay[l] * rate);
-        /* Varispeed: read the layer slower (linear interpolation), so pitch and length change together. */
-        for (long i = d; i < n; i++) {
-            double pos = (i - d) * step;
-            long k = (long)pos;
-            if (k + 1 >= layers[l]->n) break;
-            double fr = pos - k;
-            dry[i] += (float)(g * (x[k] + (x[k + 1] - x[k]) * fr));
+        /* Varispeed (tape slow-down): resample to rate/step with the band-limited sinc and play the
+         * result at `rate`, so pitch and length change together and nothing images above the band. */
+        nr_audio v = {malloc((size_t)layers[l]->n * sizeof(float)), layers[l]->n, rate};
+        nr_result r = v.samples ? NR_OK : nr_fail(NR_ERR_NOMEM, "out of memory for a boom layer");
+        if (r == NR_OK) memcpy(v.samples, layers[l]->samples, (size_t)v.n * sizeof(float));
+        if (r == NR_OK) r = ds_resample_inplace(&v, (int)lround(rate / pow(2.0, semi[l] / 12.0)));
+        if (r != NR_OK) {
+            ds_audio_release(&v);
+            free(dry);
+            free(y);
+            return r;
         }
+        double g = pow(10.0, gain_db[l] / 20.0);
+        long d = (long)(delay[l] * rate);
+        for (long i = d; i < n && i - d < v.n; i++) dry[i] += (float)(g * v.samples[i - d]);
+        ds_audio_release(&v);
     }
     /* Reverberation tail: 4 parallel damped combs then 2 series all-passes. */
     for (int c = 0; c < 4; c++) {

@@ -3,6 +3,7 @@
 #include "ds_sources.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -636,6 +637,29 @@ static int selected(const ds_build_config *cfg, const char *name)
     return 0;
 }
 
+/* Remove <hash>.<ext> files of `sub` whose hash is not in the manifest (left by older builds). */
+static int prune(const ctx_t *c, const char *sub, const char *ext)
+{
+    char dir[1100], path[1200];
+    snprintf(dir, sizeof dir, "%s/%s", c->dir, sub);
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    int removed = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        const char *nm = de->d_name;
+        if (strlen(nm) != 16 + strlen(ext) || strspn(nm, "0123456789abcdef") != 16 || strcmp(nm + 16, ext)) continue;
+        char hash[17];
+        memcpy(hash, nm, 16);
+        hash[16] = '\0';
+        if (find_hash(c->m, hash) >= 0) continue;
+        snprintf(path, sizeof path, "%s/%s", dir, nm);
+        removed += remove(path) == 0;
+    }
+    closedir(d);
+    return removed;
+}
+
 static nr_result make_dir(const char *p)
 {
     if (mkdir(p, 0777) == 0 || errno == EEXIST) return NR_OK;
@@ -687,6 +711,10 @@ nr_result ds_build(const ds_build_config *cfg, nr_manifest *m, ds_build_stats *s
         if (c.cache_out) fflush(c.cache_out);
     }
     if (cfg->n_booms > 0 && selected(cfg, "augment")) run_augment(&c);
+    if (cfg->prune) {
+        int a = prune(&c, "audio", ".flac"), k = prune(&c, "curves", ".nrc");
+        fprintf(stderr, "neurorack dataset: pruned %d audio and %d curve files no longer in the manifest\n", a, k);
+    }
     if (c.cache_out) fclose(c.cache_out);
     for (int i = 0; i < c.n_cache; i++) free(c.cache[i].key), free(c.cache[i].val);
     free(c.cache);

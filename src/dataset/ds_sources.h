@@ -41,6 +41,7 @@ typedef struct {
     int n_src;
     int analyze;            /* compute missing curves (nr_analyze) */
     int verbose;            /* print every rejected or duplicate file */
+    int prune;              /* delete audio/ and curves/ files the new manifest does not list */
 } ds_build_config;
 
 ds_build_config ds_build_config_default(void);
