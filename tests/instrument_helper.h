@@ -20,8 +20,9 @@ static const char *test_model_path(void)
     return nt_shared("models/neurorack-nsf/model_nsf_sinc_ema_impacts_waveform_5.0.th");
 }
 
-/* Returns the instrument, or NULL with `why` filled for nt_skip. */
-static nr_instrument *test_instrument(int rate, int block, int voices, char *why, size_t n)
+/* Returns the instrument, or NULL with `why` filled for nt_skip. live: the CPU guard on, as for a
+ * real-time backend; off for renders, which must not depend on timing. */
+static nr_instrument *test_instrument(int rate, int block, int voices, int live, char *why, size_t n)
 {
     nr_instrument_config ic = nr_instrument_config_init();
     ic.model_path = test_model_path();
@@ -29,6 +30,7 @@ static nr_instrument *test_instrument(int rate, int block, int voices, char *why
     ic.device_rate = rate;
     ic.max_block = block;
     ic.max_voices = voices;
+    ic.cpu_guard = live;
     nr_instrument *inst = NULL;
     if (nr_instrument_create(&ic, &inst) != NR_OK) {
         snprintf(why, n, "instrument not available (%s)", nr_last_error());

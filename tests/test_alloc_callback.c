@@ -158,7 +158,7 @@ static void test_instrument_allocates_nothing(void)
 {
     if (!need_jackd()) return;
     char why[512];
-    nr_instrument *inst = test_instrument(48000, 64, 8, why, sizeof why);
+    nr_instrument *inst = test_instrument(48000, 64, 8, 1, why, sizeof why);
     if (!inst) {
         nt_skip(why);
         return;

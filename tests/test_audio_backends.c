@@ -104,7 +104,7 @@ static void test_file_sink_instrument(void)
     size_t len[2] = {0};
     for (int k = 0; k < 2; k++) {
         char why[512];
-        nr_instrument *inst = test_instrument(48000, 128, 8, why, sizeof why);
+        nr_instrument *inst = test_instrument(48000, 128, 8, 0, why, sizeof why);
         if (!inst) {
             nt_skip(why);
             nr_script_free(&s);

@@ -9,6 +9,7 @@
 #include "ui/panel.h"
 #include "ui/png.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,8 @@ static void usage(FILE *f)
             "  --model PATH       model file (default: the default model)\n"
             "  --settings PATH    settings file (default: ~/.config/neurorack/settings.nrs)\n"
             "  --voices N         voices, 1..8 (8)\n"
+            "  --seed N           random phases and variation (1); the same seed renders the same file\n"
+            "  --template CSV     add a curve file from 'neurorack analyze' as a template (repeatable)\n"
             "  --script FILE      timestamped control events (see docs/instrument.md)\n"
             "  --duration S       stop after S seconds of audio (default: the script's end; a file needs one)\n"
             "  --report           print start-up time, xruns, callback load and gate-to-sound delay\n"
@@ -54,19 +57,23 @@ static void usage(FILE *f)
 typedef struct {
     const char *audio, *device, *jack_server, *model, *settings, *script, *osc, *midi_map, *shot;
     long rate, period, periods, voices;
+    unsigned long long seed;
+    const char *templates[16];
+    int n_templates;
     double duration;
     int report, midi, headless, no_connect;
 } play_opts;
 
 static int parse(int argc, char **argv, play_opts *o)
 {
-    *o = (play_opts){.rate = 48000, .period = 256, .periods = 3, .voices = 8, .duration = -1};
+    *o = (play_opts){.rate = 48000, .period = 256, .periods = 3, .voices = 8, .duration = -1, .seed = 1};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         static const char *const with_value[] = {"--audio", "--device", "--jack-server", "--model", "--settings",
                                                  "--script", "--osc", "--midi-map", "--screenshot",
-                                                 "--rate", "--period", "--periods", "--voices", "--duration"};
+                                                 "--rate", "--period", "--periods", "--voices", "--duration",
+                                                 "--seed", "--template"};
         for (size_t k = 0; k < sizeof with_value / sizeof with_value[0]; k++)
             if (!strcmp(a, with_value[k]) && !v) {
                 fprintf(stderr, "neurorack play: %s needs a value\n", a);
@@ -95,6 +102,20 @@ static int parse(int argc, char **argv, play_opts *o)
             if (!nr_cli_int("play", a, v, 1, 8, &o->voices)) return -1;
         } else if (VAL("--duration")) {
             if (!nr_cli_float("play", a, v, 0, 86400, &o->duration)) return -1;
+        } else if (VAL("--seed")) {
+            char *end;
+            errno = 0;
+            o->seed = strtoull(v, &end, 10);
+            if (errno || end == v || *end || v[0] == '-') {
+                fprintf(stderr, "neurorack play: --seed needs a whole number >= 0 (got '%s')\n", v);
+                return -1;
+            }
+        } else if (VAL("--template")) {
+            if (o->n_templates == 16) {
+                fprintf(stderr, "neurorack play: at most 16 --template files\n");
+                return -1;
+            }
+            o->templates[o->n_templates++] = v;
         } else if (!strcmp(a, "--report")) o->report = 1;
         else if (!strcmp(a, "--midi")) o->midi = 1;
         else if (!strcmp(a, "--headless")) o->headless = 1;
@@ -126,8 +147,10 @@ static void print_report(FILE *f, const char *backend, int rate, int block, floa
     fprintf(f, "  xruns             %u (%u after the first %.1f s)\n", xruns, ls->xruns_settled, NR_LIVE_SETTLE_S);
     fprintf(f, "  callback time     worst %.1f%% of the block period, mean %.1f%%\n", 100 * ls->worst_share,
             100 * ls->mean_share);
-    fprintf(f, "  instrument        worst block %.1f%%, load %.1f%%, faults %u, voices active %d\n",
-            100 * is->worst_block_share, 100 * is->cpu_load, is->faults, is->voices_active);
+    fprintf(f, "  instrument        worst block %.1f%%, load %.1f%%, voices active %d (limit %d), faults %u, "
+               "events dropped %u, CV-to-sound latency %.1f ms\n",
+            100 * is->worst_block_share, 100 * is->cpu_load, is->voices_active, is->voice_limit, is->faults,
+            is->dropped_events, is->cv_latency_ms);
     if (ls->gates)
         fprintf(f, "  gate to sound     %u gates from silence: %u sounded within their block, %u silent; "
                    "worst delay %lld samples (%.2f ms)\n",
@@ -194,7 +217,12 @@ int nr_cmd_play(int argc, char **argv)
     ic.device_rate = rate;
     ic.max_block = block;
     ic.max_voices = (int)o.voices;
+    ic.seed = o.seed;
+    ic.cpu_guard = !file_out; /* a render takes the time it needs: no voice is shed, every run is equal */
     if (nr_instrument_create(&ic, &inst) != NR_OK) goto fail;
+    for (int i = 0; i < o.n_templates; i++)
+        if (nr_instrument_add_template(inst, o.templates[i]) != NR_OK) goto fail;
+    if (nr_instrument_notice(inst)[0]) fprintf(stderr, "neurorack play: note: %s\n", nr_instrument_notice(inst));
     nr_instrument_set_latency(inst, backend ? nr_backend_latency_ms(backend) : 0.0f);
 
     nr_audio_client ic_client = nr_instrument_client(inst);
@@ -233,7 +261,7 @@ int nr_cmd_play(int argc, char **argv)
         for (int i = 0; i < 2000 && nr_live_samples(&live) == 0 && !nr_backend_failed(backend); i++) usleep(500);
         ready_ms = now_ms() - t_start;
         const int64_t end = duration >= 0 ? (int64_t)(duration * rate) : INT64_MAX;
-        while (!g_stop && nr_live_samples(&live) < end) {
+        while (!g_stop && nr_live_samples(&live) < end && !nr_instrument_quit_requested(inst)) {
             if (nr_backend_failed(backend)) {
                 if (panel) nr_panel_close(panel), panel = NULL;
                 fprintf(stderr, "neurorack play: %s stopped (server or device gone)\n", nr_backend_name(backend));
