@@ -135,13 +135,18 @@ static int parse(int argc, char **argv, play_opts *o)
     return 1;
 }
 
-static void print_report(FILE *f, const char *backend, int rate, int block, float latency, double ready_ms,
+typedef struct {
+    double backend_ms, instrument_ms, ready_ms; /* since start: backend opened, instrument made, first block */
+} play_times;
+
+static void print_report(FILE *f, const char *backend, int rate, int block, float latency, const play_times *tm,
                          const nr_live_stats *ls, uint32_t xruns, const nr_instrument_status *is)
 {
     fprintf(f, "play report\n");
     fprintf(f, "  backend           %s, %d Hz, %d-frame blocks, output latency %.2f ms\n", backend, rate, block,
             latency);
-    fprintf(f, "  start to ready    %.1f ms (options, model, instrument, backend, first block)\n", ready_ms);
+    fprintf(f, "  start to ready    %.1f ms (backend open at %.1f ms, model and instrument ready at %.1f ms, then the "
+               "first block)\n", tm->ready_ms, tm->backend_ms, tm->instrument_ms);
     fprintf(f, "  rendered          %.3f s in %llu blocks\n", (double)ls->samples / rate,
             (unsigned long long)ls->blocks);
     fprintf(f, "  xruns             %u (%u after the first %.1f s)\n", xruns, ls->xruns_settled, NR_LIVE_SETTLE_S);
@@ -194,6 +199,7 @@ int nr_cmd_play(int argc, char **argv)
         goto out;
     }
 
+    play_times tm = {0};
     int rate = (int)o.rate, block = (int)o.period;
     if (!file_out) {
         nr_backend_config bc = nr_backend_config_init();
@@ -210,6 +216,7 @@ int nr_cmd_play(int argc, char **argv)
         rate = nr_backend_rate(backend);
         block = nr_backend_max_block(backend);
     }
+    tm.backend_ms = now_ms() - t_start;
 
     nr_instrument_config ic = nr_instrument_config_init();
     ic.model_path = o.model ? o.model : nr_cli_default_model();
@@ -222,6 +229,7 @@ int nr_cmd_play(int argc, char **argv)
     if (nr_instrument_create(&ic, &inst) != NR_OK) goto fail;
     for (int i = 0; i < o.n_templates; i++)
         if (nr_instrument_add_template(inst, o.templates[i]) != NR_OK) goto fail;
+    tm.instrument_ms = now_ms() - t_start;
     if (nr_instrument_notice(inst)[0]) fprintf(stderr, "neurorack play: note: %s\n", nr_instrument_notice(inst));
     nr_instrument_set_latency(inst, backend ? nr_backend_latency_ms(backend) : 0.0f);
 
@@ -236,9 +244,8 @@ int nr_cmd_play(int argc, char **argv)
         if (nr_midi_start(&map, &client, &midi) != NR_OK) goto fail;
     }
 
-    double ready_ms;
     if (file_out) {
-        ready_ms = now_ms() - t_start;
+        tm.ready_ms = now_ms() - t_start;
         if (nr_file_sink_run(file_out, rate, block, duration, &client, (volatile int *)&g_stop) != NR_OK) goto fail;
     } else {
         int use_panel = !o.headless && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
@@ -259,7 +266,7 @@ int nr_cmd_play(int argc, char **argv)
         if (nr_backend_start(backend, &client) != NR_OK) goto fail;
         /* Ready once the backend has rendered its first block. */
         for (int i = 0; i < 2000 && nr_live_samples(&live) == 0 && !nr_backend_failed(backend); i++) usleep(500);
-        ready_ms = now_ms() - t_start;
+        tm.ready_ms = now_ms() - t_start;
         const int64_t end = duration >= 0 ? (int64_t)(duration * rate) : INT64_MAX;
         while (!g_stop && nr_live_samples(&live) < end && !nr_instrument_quit_requested(inst)) {
             if (nr_backend_failed(backend)) {
@@ -296,7 +303,7 @@ int nr_cmd_play(int argc, char **argv)
         nr_instrument_status is;
         nr_live_stats_get(&live, &ls);
         nr_instrument_status_get(inst, &is);
-        print_report(stdout, bname, rate, block, latency, ready_ms, &ls, xruns, &is);
+        print_report(stdout, bname, rate, block, latency, &tm, &ls, xruns, &is);
     }
     code = 0;
     goto out;
