@@ -162,6 +162,11 @@ static void draw(nr_panel *p, const nr_panel_source *src)
 
 int nr_panel_step(nr_panel *p, const nr_panel_source *src, const nr_audio_client *c, int wait_ms)
 {
+    if (p->dirty) { /* the first frame (and a resize) is shown before any key is read */
+        draw(p, src);
+        p->last_draw = now_ms();
+        p->dirty = 0;
+    }
     timeout(wait_ms);
     int key = getch();
     double t = now_ms();
