@@ -340,10 +340,15 @@ static nr_result op_stack_global(pk_ctx *c)
 {
     pk_obj *name = pop(c), *module = name ? pop(c) : NULL;
     if (!module) return NR_ERR_FORMAT;
-    if (name->type != PK_STR || module->type != PK_STR || memchr(name->u.str.s, 0, name->u.str.len) ||
-        memchr(module->u.str.s, 0, module->u.str.len) || !name->u.str.len || !module->u.str.len ||
+    if (name->type != PK_STR || module->type != PK_STR || !name->u.str.len || !module->u.str.len ||
         name->u.str.len > PK_MAX_LINE || module->u.str.len > PK_MAX_LINE)
         return bad(c, NR_ERR_FORMAT, "STACK_GLOBAL needs two names");
+    for (int k = 0; k < 2; k++) {
+        const pk_obj *s = k ? name : module;
+        for (size_t i = 0; i < s->u.str.len; i++)
+            if ((unsigned char)s->u.str.s[i] < 0x21 || s->u.str.s[i] == 0x7f)
+                return bad(c, NR_ERR_FORMAT, "STACK_GLOBAL name has a non-printable byte");
+    }
     return push(c, mk_global(c, module->u.str.s, module->u.str.len, name->u.str.s, name->u.str.len));
 }
 
@@ -793,8 +798,8 @@ static nr_result step(pk_ctx *c, int *stop)
         return push(c, o);
     default: {
         char msg[64];
-        snprintf(msg, sizeof msg, "unsupported opcode 0x%02x", op);
-        return bad(c, NR_ERR_UNSUPPORTED, msg);
+        snprintf(msg, sizeof msg, "unknown opcode 0x%02x (a damaged file, or a pickle feature torch.save does not use)", op);
+        return bad(c, NR_ERR_FORMAT, msg);
     }
     }
 }

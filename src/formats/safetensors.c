@@ -23,6 +23,14 @@
 #define ST_MAX_HEADER 100000000ull
 #define ST_MAX_NUMEL ((int64_t)1 << 40)
 
+/* Names from the file go into one-line error messages: no control characters. */
+static int printable(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f) return 0;
+    return 1;
+}
+
 typedef struct {
     const cJSON *item;
     uint64_t begin, end;
@@ -56,7 +64,7 @@ static nr_result parse_tensor(const char *what, const cJSON *t, uint64_t dsize, 
         return nr_fail(NR_ERR_FORMAT, "%s: tensor '%s' needs \"dtype\", \"shape\" and \"data_offsets\"", what, name);
     if (strcmp(dt->valuestring, "F32") != 0)
         return nr_fail(NR_ERR_UNSUPPORTED, "%s: tensor '%s' has dtype %.32s; only F32 is supported", what, name,
-                       dt->valuestring);
+                       printable(dt->valuestring) ? dt->valuestring : "(unprintable)");
     int nd = cJSON_GetArraySize(sh);
     if (nd > NR_MAX_DIMS)
         return nr_fail(NR_ERR_SHAPE, "%s: tensor '%s' has %d dimensions (at most %d)", what, name, nd, NR_MAX_DIMS);
@@ -90,6 +98,7 @@ static nr_result read_meta(const char *what, const cJSON *m, nr_tensor_set *out)
 {
     if (!cJSON_IsObject(m)) return nr_fail(NR_ERR_FORMAT, "%s: \"__metadata__\" is not a JSON object", what);
     for (const cJSON *e = m->child; e; e = e->next) {
+        if (!printable(e->string)) return nr_fail(NR_ERR_FORMAT, "%s: a metadata key holds control characters", what);
         if (!cJSON_IsString(e))
             return nr_fail(NR_ERR_FORMAT, "%s: metadata '%s' is not a string", what, e->string);
         nr_result r = nr_tensor_set_set_meta(out, e->string, e->valuestring);
@@ -116,7 +125,9 @@ static nr_result read_header(const char *what, const cJSON *root, const unsigned
     nr_result r = NR_OK;
     int i = 0;
     for (const cJSON *t = root->child; t && r == NR_OK; t = t->next) {
-        if (!strcmp(t->string, "__metadata__")) {
+        if (!printable(t->string)) {
+            r = nr_fail(NR_ERR_FORMAT, "%s: a tensor name holds control characters", what);
+        } else if (!strcmp(t->string, "__metadata__")) {
             r = read_meta(what, t, out);
         } else if (!t->string[0]) {
             r = nr_fail(NR_ERR_FORMAT, "%s: a tensor has an empty name", what);

@@ -226,9 +226,13 @@ static void fmt_double(char *buf, size_t n, double v)
     }
 }
 
+/* A name usable in tensor names, metadata keys and one-line messages: no NUL, no control characters. */
 static int plain_name(const pk_obj *k)
 {
-    return k->type == PK_STR && k->u.str.len > 0 && !memchr(k->u.str.s, 0, k->u.str.len);
+    if (k->type != PK_STR || k->u.str.len == 0) return 0;
+    for (size_t i = 0; i < k->u.str.len; i++)
+        if ((unsigned char)k->u.str.s[i] < 0x20 || k->u.str.s[i] == 0x7f) return 0;
+    return 1;
 }
 
 static nr_result join(th_ctx *c, char *dst, const char *path, const char *name)
