@@ -5,6 +5,7 @@
 #include "pickle.h"
 
 #include <errno.h>
+#include <locale.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,9 +13,16 @@
 #include <sys/stat.h>
 #include <zip.h>
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "PyTorch storages are little-endian; this reader copies bytes as they are"
+#endif
+
 #define TH_MAX_PICKLE ((zip_uint64_t)256 << 20)
 #define TH_MAX_STORAGE ((zip_uint64_t)4 << 30)
-#define TH_MAX_MODULES 16384 /* module visits, tensors and metadata entries: far above real models */
+/* Far above real models (the original: 191 modules, 96 tensors, 1064 metadata entries); they bound
+ * the time a hostile file can cost (module trees may share subtrees). */
+#define TH_MAX_MODULES 16384
+#define TH_MAX_META 16384
 #define TH_MAX_ENTRIES 65536
 #define TH_MAX_DEPTH 64
 #define TH_NAME_MAX 1024
@@ -220,9 +228,16 @@ static void fmt_double(char *buf, size_t n, double v)
         snprintf(buf, n, v < 0 ? "-inf" : "inf");
         return;
     }
+    /* "0.1", never "0,1": the host program may have set a locale. */
+    locale_t c = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+    locale_t old = c ? uselocale(c) : (locale_t)0;
     for (int p = 1; p <= 17; p++) {
         snprintf(buf, n, "%.*g", p, v);
-        if (strtod(buf, NULL) == v) return;
+        if (strtod(buf, NULL) == v) break;
+    }
+    if (c) {
+        uselocale(old);
+        freelocale(c);
     }
 }
 
@@ -244,8 +259,8 @@ static nr_result join(th_ctx *c, char *dst, const char *path, const char *name)
 
 static nr_result set_meta(th_ctx *c, const char *key, const char *value)
 {
-    if (c->out->n_meta >= 4 * TH_MAX_MODULES)
-        return nr_fail(NR_ERR_FORMAT, "%s: more than %d module attributes", c->what, 4 * TH_MAX_MODULES);
+    if (c->out->n_meta >= TH_MAX_META)
+        return nr_fail(NR_ERR_FORMAT, "%s: more than %d module attributes", c->what, TH_MAX_META);
     nr_result r = nr_tensor_set_set_meta(c->out, key, value);
     return r == NR_OK ? r : nr_fail_prefix(r, c->what);
 }
@@ -466,6 +481,7 @@ nr_result nr_th_read(const char *path, nr_tensor_set *out)
     int ok = fstat(fileno(f), &sb) == 0;
     fclose(f);
     if (!ok) return nr_fail(NR_ERR_IO, "%s: cannot read file", path);
+    if (S_ISDIR(sb.st_mode)) return nr_fail(NR_ERR_IO, "%s: is a folder, not a model file", path);
     if (got == 0) return nr_fail(NR_ERR_FORMAT, "%s: empty file; expected a PyTorch .th zip archive", path);
     if (is_legacy(head, got))
         return nr_fail(NR_ERR_UNSUPPORTED, "%s: PyTorch file from before version 1.6 (not a zip); re-save it with "
