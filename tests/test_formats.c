@@ -825,6 +825,25 @@ static void test_convert_roundtrip(void)
     for (int i = 0; i < th.n_meta; i++)
         NT_CHECKF(meta_is(&st, th.meta[i].key, th.meta[i].value), "metadata %s", th.meta[i].key);
     NT_CHECK(meta_is(&st, "nr.format", "neurorack-model") && meta_is(&st, "nr.version", "1"));
+    /* the same native file with one tensor of the wrong shape: the architecture refuses it */
+    nr_tensor_set bad = {0};
+    for (int i = 0; i < st.n_tensors; i++) {
+        const nr_tensor *t = &st.tensors[i];
+        int64_t shape[NR_MAX_DIMS];
+        memcpy(shape, t->shape, sizeof shape);
+        int wrong = !strcmp(t->name, "m_cond.l_conv1ds.1.weight");
+        if (wrong) shape[2] = 2; /* (64, 64, 2) instead of (64, 64, 3) */
+        nr_tensor_set_add(&bad, t->name, t->ndim, shape, wrong ? NULL : t->data);
+    }
+    for (int i = 0; i < st.n_meta; i++) nr_tensor_set_set_meta(&bad, st.meta[i].key, st.meta[i].value);
+    const char *bad_path = nt_tmp("wrongshape.safetensors");
+    NT_CHECK(nr_safetensors_write(bad_path, &bad) == NR_OK);
+    nr_tensor_set_free(&bad);
+    nr_model *mb = NULL;
+    r = nr_model_load(bad_path, &mb);
+    EXPECT_FAIL(r, NR_ERR_SHAPE, "wrongshape.safetensors");
+    NT_CHECK(strstr(nr_last_error(), "m_cond.l_conv1ds.1.weight") != NULL);
+    if (r == NR_OK) nr_model_free(mb);
     nr_tensor_set_free(&th);
     nr_tensor_set_free(&st);
     nr_model *m2 = NULL;

@@ -813,6 +813,8 @@ nr_result pk_load(pk_vm *vm, const unsigned char *buf, size_t n, const char *wha
     c.n = n;
     c.what = what;
     vm->result = NULL;
+    /* Never NULL: MARK + TUPLE on an empty stack builds from stack + 0. */
+    if (!grow((void **)&c.stack, &c.cap_stack, 64, sizeof *c.stack)) return nr_fail(NR_ERR_NOMEM, "%s: out of memory", what);
     nr_result r = NR_OK;
     int stop = 0;
     while (r == NR_OK && !stop) r = step(&c, &stop);

@@ -162,14 +162,13 @@ static nr_result add_tensor(th_ctx *c, const char *name, const pk_obj *t)
     const int64_t *size = t->u.tensor.size, *stride = t->u.tensor.stride;
     int64_t off = t->u.tensor.offset, numel = 1, last = off;
     for (int d = 0; d < nd; d++) {
-        if (size[d] > ((int64_t)1 << 32))
+        if (size[d] > 0 && numel > ((int64_t)1 << 40) / size[d])
             return nr_fail(NR_ERR_SHAPE, "%s: tensor '%s' has an impossible size", c->what, name);
         numel *= size[d];
-        if (numel > ((int64_t)1 << 40))
-            return nr_fail(NR_ERR_SHAPE, "%s: tensor '%s' has an impossible size", c->what, name);
     }
     if (numel > 0) {
-        for (int d = 0; d < nd; d++) {
+        /* Index of the last element read; each step is bounded so nothing overflows. */
+        for (int d = 0; d < nd && last < s->numel; d++) {
             if (size[d] > 1 && stride[d] > 0 && size[d] - 1 > s->numel / stride[d]) {
                 last = INT64_MAX;
                 break;
