@@ -79,6 +79,25 @@ static void test_tiny_th(void)
     if (r == NR_OK) check_tiny(&s);
     nr_tensor_set_free(&s);
     free(z.p);
+
+    /* newer torch names the archive folder after the file: any "<prefix>/data.pkl" */
+    tb_buf p = {0};
+    tb_tiny_pickle(&p);
+    float st[3][8];
+    int cnt[3];
+    for (int k = 0; k < 3; k++) tb_tiny_storage(k, st[k], &cnt[k]);
+    const char *names[4] = {"my_model/data/0", "my_model/data/1", "my_model/data/2", "my_model/data.pkl"};
+    const unsigned char *data[4] = {(const unsigned char *)st[0], (const unsigned char *)st[1],
+                                    (const unsigned char *)st[2], p.p};
+    size_t lens[4] = {24, 16, 24, p.n};
+    memset(&z, 0, sizeof z);
+    tb_zip(&z, 4, names, data, lens);
+    r = nr_th_read_mem(z.p, z.n, "prefix.th", &s);
+    NT_CHECKF(r == NR_OK, "%s", nr_last_error());
+    if (r == NR_OK) check_tiny(&s);
+    nr_tensor_set_free(&s);
+    free(z.p);
+    free(p.p);
 }
 
 /* A pickle whose root module holds one parameter "w". */
