@@ -779,6 +779,8 @@ static void test_model_layer(void)
     EXPECT_FAIL(r, NR_ERR_FORMAT, "noise.bin");
     r = nr_model_load(nt_tmp("nowhere.safetensors"), &m);
     EXPECT_FAIL(r, NR_ERR_IO, "nowhere.safetensors");
+    r = nr_model_load(nt_tmpdir(), &m);
+    EXPECT_FAIL(r, NR_ERR_IO, nt_tmpdir());
     NT_CHECK(m == NULL);
 }
 

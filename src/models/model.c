@@ -47,7 +47,9 @@ static nr_result read_model_file(const char *path, nr_tensor_set *ts)
     if (!f) return nr_fail(NR_ERR_IO, "%s: cannot open model file", path);
     unsigned char head[9] = {0};
     size_t got = fread(head, 1, sizeof head, f);
+    int err = ferror(f);
     fclose(f);
+    if (err) return nr_fail(NR_ERR_IO, "%s: cannot read model file (a folder?)", path);
     if (got == 0) return nr_fail(NR_ERR_FORMAT, "%s: empty file; expected a .th or .safetensors model", path);
     if (head[0] == 'P' && (got < 2 || head[1] == 'K')) return nr_th_read(path, ts);
     if (head[0] == 0x80) return nr_th_read(path, ts); /* a bare pickle: the .th reader says what it is */
