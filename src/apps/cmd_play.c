@@ -48,7 +48,7 @@ static void usage(FILE *f)
             "  --script FILE      timestamped control events (see docs/instrument.md)\n"
             "  --duration S       stop after S seconds of audio (default: the script's end; a file needs one)\n"
             "  --report           print start-up time, xruns, callback load and gate-to-sound delay\n"
-            "  --osc PORT         OSC over UDP on PORT (/neurorack/gate/1, /neurorack/cv/1 f, ...)\n"
+            "  --osc PORT         OSC over UDP on PORT, 0 for any free one (/neurorack/gate/1, /neurorack/cv/1 f, ...)\n"
             "  --midi             MIDI in through the ALSA sequencer;  --midi-map FILE: note/CC mapping\n"
             "  --headless         no terminal panel (automatic when stdin is not a terminal)\n"
             "  --screenshot FILE.png  the OLED frame as PNG: key 'p' in the panel, and at the end\n");
@@ -253,7 +253,7 @@ int nr_cmd_play(int argc, char **argv)
             int k = snprintf(title, sizeof title, "%s  %d Hz  %d-frame blocks", nr_backend_name(backend), rate, block);
             if (osc && k > 0 && k < (int)sizeof title)
                 snprintf(title + k, sizeof title - (size_t)k, "  OSC :%d", nr_osc_port(osc));
-            nr_panel_config pc = {.title = title, .screenshot = o.shot};
+            nr_panel_config pc = {.title = title, .screenshot = o.shot, .notice = nr_instrument_notice(inst)};
             if (nr_panel_open(&pc, &panel) != NR_OK) goto fail;
         }
         nr_panel_source psrc = nr_panel_source_instrument(inst);

@@ -63,6 +63,10 @@ nr_result nr_panel_open(const nr_panel_config *cfg, nr_panel **out)
         init_pair(4, COLOR_YELLOW, -1); /* key help */
     }
     p->dirty = 1;
+    if (cfg->notice && cfg->notice[0]) {
+        snprintf(p->msg, sizeof p->msg, "%s", cfg->notice);
+        p->msg_until = now_ms() + 8000;
+    }
     *out = p;
     return NR_OK;
 }

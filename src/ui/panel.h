@@ -45,6 +45,7 @@ nr_panel_source nr_panel_source_instrument(const nr_instrument *inst);
 typedef struct {
     const char *title;       /* "jack:neurorack 48000 Hz, 64 frames" */
     const char *screenshot;  /* PNG path or NULL */
+    const char *notice;      /* a message to show for a few seconds at the start, or NULL */
 } nr_panel_config;
 
 /* Takes over the terminal (ncursesw). Fails with one line when stdin/stdout is not a terminal. */
