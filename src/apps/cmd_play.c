@@ -50,6 +50,7 @@ static void usage(FILE *f)
             "  --report           print start-up time, xruns, callback load and gate-to-sound delay\n"
             "  --osc PORT         OSC over UDP on PORT, 0 for any free one (/neurorack/gate/1, /neurorack/cv/1 f, ...)\n"
             "  --midi             MIDI in through the ALSA sequencer;  --midi-map FILE: note/CC mapping\n"
+            "                     (default: ~/.config/neurorack/midi.map when it exists)\n"
             "  --headless         no terminal panel (automatic when stdin is not a terminal)\n"
             "  --screenshot FILE.png  the OLED frame as PNG: key 'p' in the panel, and at the end\n");
 }
@@ -240,6 +241,12 @@ int nr_cmd_play(int argc, char **argv)
     if (o.osc && nr_osc_start(o.osc, &client, &osc) != NR_OK) goto fail;
     if (o.midi) {
         nr_midi_map map = nr_midi_map_default();
+        char home_map[1024] = "";
+        const char *home = getenv("HOME");
+        if (!o.midi_map && home && *home) { /* the user's mapping, when there is one */
+            snprintf(home_map, sizeof home_map, "%s/.config/neurorack/midi.map", home);
+            if (access(home_map, R_OK) == 0) o.midi_map = home_map;
+        }
         if (o.midi_map && nr_midi_map_load(o.midi_map, &map) != NR_OK) goto fail;
         if (nr_midi_start(&map, &client, &midi) != NR_OK) goto fail;
     }
