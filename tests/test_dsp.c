@@ -32,6 +32,10 @@ static void test_tanh(void)
     printf("  fast tanh max abs error %.2e\n", e);
     NT_CHECKF(e < 3e-7f, "fast tanh error %g", e);
     NT_CHECK(a[7] == 0.0f && !signbit(a[7]) && a[8] == 1e-30f && a[9] == -1.0f);
+    float h[37], y[37], c[37];
+    for (int i = 0; i < 37; i++) h[i] = 0.1f * i, y[i] = 0.3f * i - 5.0f, c[i] = -0.05f * i;
+    nr_tanh_residual(h, y, c, 37);
+    for (int i = 0; i < 37; i++) NT_CHECK(fabsf(h[i] - ((0.1f * i + tanhf(0.3f * i - 5.0f)) - 0.05f * i)) < 4e-7f);
     float odd[3] = {0.5f, -0.5f, NAN};
     nr_tanh_inplace(odd, 3); /* a tail shorter than one vector */
     NT_CHECK(odd[0] == -odd[1] && fabsf(odd[0] - tanhf(0.5f)) < 2e-7f && isnan(odd[2]));
@@ -153,6 +157,29 @@ static void test_moving_average(void)
                     outn++;
                 }
                 NT_CHECKF(outn == n, "win %d: stream gave %ld of %ld outputs", win, outn, n);
+                /* the same through batches of uneven sizes */
+                nr_ma_stream_reset(&st);
+                float *rows = malloc(NR_MA_BATCH * 2 * sizeof(float)), *ys = malloc(NR_MA_BATCH * 2 * sizeof(float));
+                long in = 0;
+                outn = 0;
+                for (int it = 0; outn < n; it++) {
+                    int want = 1 + (it * 37) % (NR_MA_BATCH + 9);
+                    int got;
+                    if (in < n) {
+                        int m = want < n - in ? want : (int)(n - in);
+                        for (int i = 0; i < m && i < NR_MA_BATCH; i++) rows[2 * i] = rows[2 * i + 1] = x[in + i];
+                        got = nr_ma_stream_push_n(&st, rows, m, ys);
+                        in += m < NR_MA_BATCH ? m : NR_MA_BATCH;
+                    } else {
+                        got = nr_ma_stream_push_last_n(&st, (int)(n - outn) < want ? (int)(n - outn) : want, ys);
+                    }
+                    for (int i = 0; i < got && outn < n; i++, outn++) {
+                        e2 = fmaxf(e2, fabsf(ys[2 * i] - a[outn]));
+                        e2 = fmaxf(e2, fabsf(ys[2 * i + 1] - (uniform ? 1.0f : 2.0f) * a[outn]));
+                    }
+                }
+                free(rows);
+                free(ys);
                 NT_CHECKF(e2 < (exact ? 1e-6f : 2e-5f), "win %d exact %d uniform %d: stream off by %g", win, exact,
                           uniform, e2);
                 nr_ma_stream_reset(&st);

@@ -280,6 +280,187 @@ static void test_streaming_blocks(void)
     free(frames);
 }
 
+/* A copy of the model's tensors and metadata, leaving out `drop`, for corruption tests. */
+static void copy_set(const nr_tensor_set *src, nr_tensor_set *dst, const char *drop, const char *drop_meta)
+{
+    memset(dst, 0, sizeof *dst);
+    for (int i = 0; i < src->n_tensors; i++) {
+        const nr_tensor *t = &src->tensors[i];
+        if (drop && !strcmp(t->name, drop)) continue;
+        nr_tensor_set_add(dst, t->name, t->ndim, t->shape, t->data);
+    }
+    for (int i = 0; i < src->n_meta; i++)
+        if (!drop_meta || strcmp(src->meta[i].key, drop_meta)) nr_tensor_set_set_meta(dst, src->meta[i].key, src->meta[i].value);
+}
+
+static nr_tensor *find_mut(nr_tensor_set *s, const char *name)
+{
+    for (int i = 0; i < s->n_tensors; i++)
+        if (!strcmp(s->tensors[i].name, name)) return &s->tensors[i];
+    return NULL;
+}
+
+static void expect_fail(nr_tensor_set *ts, nr_result want, const char *needle, const char *label)
+{
+    nr_model *bad = NULL;
+    nr_result r = nr_model_from_tensors(ts, "corrupt.th", &bad);
+    NT_CHECKF(r == want && bad == NULL, "%s: got %s (%s)", label, nr_result_str(r), nr_last_error());
+    NT_CHECKF(strstr(nr_last_error(), needle) != NULL, "%s: message '%s' lacks '%s'", label, nr_last_error(), needle);
+    nr_model_free(bad);
+}
+
+static void test_bad_models(void)
+{
+    nr_model *m = model();
+    if (!m) return;
+    const nr_tensor_set *src = nr_model_tensors(m);
+    nr_tensor_set ts;
+    nr_model *ok = NULL;
+    copy_set(src, &ts, NULL, NULL);
+    NT_CHECKF(nr_model_from_tensors(&ts, "copy", &ok) == NR_OK, "intact copy: %s", nr_last_error());
+    nr_model_free(ok);
+
+    copy_set(src, &ts, "m_filter.l_har_blocks.3.l_convs.7.weight", NULL);
+    expect_fail(&ts, NR_ERR_FORMAT, "l_har_blocks.3.l_convs.7.weight", "missing conv");
+
+    copy_set(src, &ts, NULL, NULL);
+    find_mut(&ts, "m_cond.l_conv1ds.1.weight")->shape[2] = 1;
+    expect_fail(&ts, NR_ERR_SHAPE, "m_cond.l_conv1ds.1.weight", "wrong shape");
+
+    copy_set(src, &ts, NULL, NULL);
+    find_mut(&ts, "m_source.l_linear.weight")->data[3] = NAN;
+    expect_fail(&ts, NR_ERR_VALUE, "non-finite", "NaN weight");
+
+    copy_set(src, &ts, NULL, NULL);
+    find_mut(&ts, "input_std")->data[2] = 0.0f;
+    expect_fail(&ts, NR_ERR_VALUE, "input_std", "zero std");
+
+    copy_set(src, &ts, NULL, "upsamp_rate");
+    expect_fail(&ts, NR_ERR_FORMAT, "upsamp_rate", "missing hyper-parameter");
+
+    copy_set(src, &ts, NULL, NULL);
+    nr_tensor_set_set_meta(&ts, "sinc_order", "banana");
+    expect_fail(&ts, NR_ERR_VALUE, "sinc_order", "bad hyper-parameter");
+
+    copy_set(src, &ts, NULL, NULL);
+    nr_tensor_set_set_meta(&ts, "__class__", "models.other.Model");
+    expect_fail(&ts, NR_ERR_UNSUPPORTED, "models.other.Model", "unknown class");
+}
+
+static void test_save_roundtrip(void)
+{
+    nr_model *m = model();
+    if (!m) return;
+    const char *path = nt_tmp("nsf.safetensors");
+    nr_result r = nr_model_save(m, path);
+    if (r == NR_ERR_UNSUPPORTED && strstr(nr_last_error(), "not built yet")) {
+        nt_skip("safetensors writer not in this build yet");
+        return;
+    }
+    NT_CHECKF(r == NR_OK, "save: %s", nr_last_error());
+    nr_model *m2 = NULL;
+    r = nr_model_load(path, &m2);
+    NT_CHECKF(r == NR_OK, "reload: %s", nr_last_error());
+    if (r != NR_OK) return;
+    nr_model_info a, b;
+    nr_model_get_info(m, &a);
+    nr_model_get_info(m2, &b);
+    NT_CHECK(a.n_params == b.n_params && a.hop == b.hop && a.lookahead_frames == b.lookahead_frames);
+    NT_CHECK(!strcmp(nr_tensor_set_meta(nr_model_tensors(m2), "nr.nsf.hop"), "512"));
+    float *frames = ref_f32("reference_impact_nsf_frames.f32", 64 * NR_NUM_DESC);
+    if (frames) {
+        const long S = 6 * 512;
+        float *x = malloc(S * sizeof(float)), *y = malloc(S * sizeof(float));
+        nr_voice_config cfg = nr_voice_config_init();
+        NT_CHECK(nsf_render_offline(m, frames, 6, &cfg, x, NULL) == NR_OK);
+        NT_CHECK(nsf_render_offline(m2, frames, 6, &cfg, y, NULL) == NR_OK);
+        NT_CHECK(memcmp(x, y, S * sizeof(float)) == 0);
+        free(x);
+        free(y);
+        free(frames);
+    }
+    nr_model_free(m2);
+}
+
+static void test_voice_behaviour(void)
+{
+    nr_model *m = model();
+    if (!m) return;
+    nr_voice_config cfg = nr_voice_config_init();
+    cfg.max_block = 256;
+    nr_voice *v = NULL;
+    NT_CHECK(nr_voice_create(m, &cfg, &v) == NR_OK);
+    if (!v) return;
+    /* bad frames are clamped: the output stays finite */
+    float bad[NR_NUM_DESC] = {NAN, INFINITY, -INFINITY, 1e30f, -5.0f, NAN, 1e9f};
+    float good[NR_NUM_DESC] = {0.1f, 0.05f, 2000.0f, 0.1f, 1000.0f, 900.0f, 220.0f};
+    int accepted = 0;
+    for (int i = 0; i < 1000; i++) accepted += nr_voice_push_frame(v, i % 2 ? bad : good);
+    NT_CHECKF(accepted > 8 && accepted < 1000, "queue took %d frames: it must fill up", accepted);
+    nr_voice_end(v);
+    NT_CHECK(!nr_voice_push_frame(v, good));
+    NT_CHECK(nr_voice_available(v) == (long)accepted * 512);
+    float out[256];
+    int finite = 1;
+    long total = 0;
+    while (!nr_voice_finished(v)) {
+        int got = nr_voice_process(v, out, 256);
+        NT_CHECK(got > 0 && got <= 256);
+        if (got <= 0) break;
+        for (int i = 0; i < got; i++) finite &= isfinite(out[i]) && fabsf(out[i]) < 10.0f;
+        total += got;
+    }
+    NT_CHECK(finite && total == (long)accepted * 512);
+
+    /* reset: same seed, same sound; another seed, another sound (noise on) */
+    float a[2048], b[2048], c[2048];
+    float *runs[3] = {a, b, c};
+    uint64_t seeds[3] = {5, 5, 6};
+    for (int k = 0; k < 3; k++) {
+        nr_voice_reset(v, seeds[k]);
+        for (int f = 0; f < 10; f++) nr_voice_push_frame(v, good);
+        nr_voice_end(v);
+        for (long done = 0; done < 2048;) done += nr_voice_process(v, runs[k] + done, 256);
+    }
+    NT_CHECK(memcmp(a, b, sizeof a) == 0);
+    NT_CHECK(memcmp(a, c, sizeof a) != 0);
+    nr_voice_free(v);
+
+    cfg.max_block = 0;
+    NT_CHECK(nr_voice_create(m, &cfg, &v) == NR_ERR_ARG);
+}
+
+static void test_band_limited_source(void)
+{
+    nr_model *m = model();
+    if (!m) return;
+    const nsf_weights *w = nsf_weights_of(m);
+    enum { N = 1024 };
+    static float f0[N], h0[N], h1[N], noi[N];
+    for (int hi = 0; hi < 2; hi++) {
+        for (int i = 0; i < N; i++) f0[i] = hi ? 6000.0f : 100.0f; /* 2 x 6000 Hz is above Nyquist */
+        nsf_source s;
+        nsf_source_init(&s, w, 1, 1, 0);
+        nsf_source_run(&s, f0, N, h0, noi);
+        nsf_source_init(&s, w, 1, 1, 1);
+        nsf_source_run(&s, f0, N, h1, noi);
+        float e = max_err(h0, h1, N);
+        if (hi) {
+            NT_CHECKF(e > 1e-3f, "band limiting changed nothing at 6 kHz (%g)", e);
+            /* only the fundamental is left: tanh(w0 0.1 sin(2 pi f0 t / sr) + b) */
+            float e2 = 0.0f;
+            for (int i = 0; i < N; i++) {
+                double ph = fmod((double)(i + 1) * 6000.0 / 22050.0, 1.0);
+                double want = tanh(w->src_w[0] * 0.1 * sin(2 * M_PI * ph) + w->src_b);
+                e2 = fmaxf(e2, (float)fabs(want - h1[i]));
+            }
+            NT_CHECKF(e2 < 1e-4f, "band-limited source is not the bare fundamental (%g)", e2);
+        } else {
+            NT_CHECKF(e == 0.0f, "band limiting changed a 100 Hz source (%g)", e);
+        }
+    }
+}
+
 int main(void)
 {
     NT_RUN(test_load_info);
@@ -288,6 +469,10 @@ int main(void)
     NT_RUN(test_golden_sh_ffx);
     NT_RUN(test_golden_301_frames);
     NT_RUN(test_streaming_blocks);
+    NT_RUN(test_bad_models);
+    NT_RUN(test_save_roundtrip);
+    NT_RUN(test_voice_behaviour);
+    NT_RUN(test_band_limited_source);
     nr_model_free(g_model);
     return nt_end();
 }

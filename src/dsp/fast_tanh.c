@@ -19,16 +19,12 @@ typedef int32_t vi __attribute__((vector_size(LANES * sizeof(int32_t))));
 #define LOG2E 1.44269504088896341f
 #define ROUND_MAGIC 12582912.0f       /* 1.5 * 2^23: adding and subtracting rounds to an integer */
 
-static inline vf vsplat(float a)
-{
-    vf v;
-    for (int i = 0; i < LANES; i++) v[i] = a;
-    return v;
-}
+/* Broadcast through vector-scalar arithmetic: folded to a constant even at -O1. */
+#define vsplat(a) ((vf){0} + (float)(a))
 
-static inline vf tanh_vec(vf x)
+static inline __attribute__((always_inline)) vf tanh_vec(vf x)
 {
-    const vi sign_mask = (vi)vsplat(-0.0f);
+    const vi sign_mask = (vi){0} + (int32_t)0x80000000u;
     vi xb = (vi)x;
     vi sign = xb & sign_mask;
     vf a = (vf)(xb & ~sign_mask);
@@ -69,6 +65,20 @@ void nr_tanh_inplace(float *x, size_t n)
         v = tanh_vec(v);
         memcpy(x + i, &v, (n - i) * sizeof(float));
     }
+}
+
+void nr_tanh_residual(float *h, const float *y, const float *ctx, size_t n)
+{
+    size_t i = 0;
+    for (; i + LANES <= n; i += LANES) {
+        vf a, b, c;
+        memcpy(&a, h + i, sizeof a);
+        memcpy(&b, y + i, sizeof b);
+        memcpy(&c, ctx + i, sizeof c);
+        a = (a + tanh_vec(b)) + c;
+        memcpy(h + i, &a, sizeof a);
+    }
+    for (; i < n; i++) h[i] = (h[i] + nr_tanh1(y[i])) + ctx[i];
 }
 
 float nr_tanh1(float x)

@@ -1,5 +1,6 @@
 #include "dsp/moving_average.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,90 +61,157 @@ int nr_ma_replicate_fast(const float *x, long n, long xs, const float *w, int wi
     return 1;
 }
 
+static int ring_rows(int win) { return win + NR_MA_BATCH; }
+
 size_t nr_ma_stream_bytes(int ch, int win)
 {
-    return (size_t)ch * sizeof(double) + (size_t)ch * (win + 1) * sizeof(float);
+    const size_t cs = ((size_t)ch + LANES - 1) / LANES * LANES;
+    return (size_t)ch * sizeof(double) + (cs * ring_rows(win) + ch) * sizeof(float);
 }
 
 void nr_ma_stream_init(nr_ma_stream *s, int ch, int win, const float *w, int exact, void *mem)
 {
     s->ch = ch;
+    s->cs = (ch + LANES - 1) / LANES * LANES;
     s->win = win;
+    s->rows = ring_rows(win);
     s->left = (win - 1) / 2;
     s->exact = exact;
     s->wu = nr_ma_uniform_weight(w, ch * win);
+    int e;
+    s->pow2 = s->wu > 0.0f && frexpf(s->wu, &e) == 0.5f;
     s->w = w;
     s->sum = mem;
     s->ring = (float *)(s->sum + ch);
-    s->last = s->ring + (size_t)ch * win;
+    s->last = s->ring + (size_t)s->cs * s->rows;
     nr_ma_stream_reset(s);
 }
 
 void nr_ma_stream_reset(nr_ma_stream *s)
 {
     memset(s->sum, 0, (size_t)s->ch * sizeof(double));
-    memset(s->ring, 0, (size_t)s->ch * (s->win + 1) * sizeof(float));
+    memset(s->ring, 0, ((size_t)s->cs * s->rows + s->ch) * sizeof(float));
     s->count = 0;
-    s->pos = 0;
 }
+
+static float *ring_row(const nr_ma_stream *s, long a) { return s->ring + (size_t)(a % s->rows) * s->cs; }
+
+static int running(const nr_ma_stream *s) { return !s->exact && s->wu != 0.0f; }
 
 static void push_row(nr_ma_stream *s, const float *x)
 {
-    float *slot = s->ring + (size_t)s->pos * s->ch;
-    if (!s->exact && s->wu != 0.0f) {
-        if (s->count >= s->win)
-            for (int c = 0; c < s->ch; c++) s->sum[c] += (double)x[c] - (double)slot[c];
-        else
+    float *slot = ring_row(s, s->count);
+    if (running(s)) {
+        if (s->count >= s->win) {
+            const float *old = ring_row(s, s->count - s->win);
+            for (int c = 0; c < s->ch; c++) s->sum[c] += (double)x[c] - (double)old[c];
+        } else {
             for (int c = 0; c < s->ch; c++) s->sum[c] += x[c];
+        }
     }
     memcpy(slot, x, (size_t)s->ch * sizeof(float));
-    if (++s->pos == s->win) s->pos = 0;
     s->count++;
 }
 
-/* acc[c] += wu * row[c] over the rows from oldest to newest: PyTorch's order */
-static void accumulate_uniform(const nr_ma_stream *s, int from, int to, float *y)
+/* Equal weights in PyTorch's order: y_b[c] = sum over the window's rows, oldest first, of wu row[c],
+ * for 4 windows ending at rows e0 .. e0+3 at once. Each vector lane accumulates one channel of one
+ * window sequentially; the 4 x nv chains overlap in the pipeline and share the row loads. With a
+ * power-of-two weight the scaling is exact, so it is applied once at the end. */
+#define QB 4
+static inline __attribute__((always_inline)) void window4(const nr_ma_stream *s, long e0, int c0, int nv,
+                                                         vf acc[QB][8])
+{
+    const vf wu = (vf){0} + (s->pow2 ? 1.0f : s->wu);
+    const int win = s->win, rows = s->rows, cs = s->cs;
+    for (int b = 0; b < QB; b++)
+        for (int g = 0; g < nv; g++) acc[b][g] = (vf){0};
+    long a = e0 - win + 1; /* first row of window 0 */
+    int r = (int)(((a % rows) + rows) % rows);
+    for (int k = 0; k < win + QB - 1; k++) {
+        const float *row = s->ring + (size_t)r * cs + c0;
+        vf v[8];
+        for (int g = 0; g < nv; g++) memcpy(&v[g], row + g * LANES, sizeof(vf));
+        if (k >= QB - 1 && k < win) {
+            for (int b = 0; b < QB; b++)
+                for (int g = 0; g < nv; g++) acc[b][g] += wu * v[g];
+        } else {
+            for (int b = 0; b < QB; b++)
+                if (k - b >= 0 && k - b < win)
+                    for (int g = 0; g < nv; g++) acc[b][g] += wu * v[g];
+        }
+        if (++r == rows) r = 0;
+    }
+}
+
+#define WINDOW4_CASE(N) \
+    case N: window4(s, eq, c0, N, acc); break;
+
+/* Outputs for the windows ending at rows e0 .. e0+m-1 (all pushed), into y (m, ch). */
+static void exact_outputs(const nr_ma_stream *s, long e0, int m, float *y)
 {
     const int ch = s->ch;
-    const float wu = s->wu;
-    for (int j = from; j < to; j++) {
-        const float *row = s->ring + (size_t)j * ch;
-        for (int c = 0; c < ch; c++) y[c] += wu * row[c];
+    const float scale = s->pow2 ? s->wu : 1.0f;
+    for (int q = 0; q < m; q += QB) {
+        for (int c0 = 0; c0 < s->cs; c0 += 8 * LANES) {
+            const int nv = (s->cs - c0) / LANES < 8 ? (s->cs - c0) / LANES : 8;
+            vf acc[QB][8];
+            const long eq = e0 + q;
+            switch (nv) {
+                WINDOW4_CASE(1) WINDOW4_CASE(2) WINDOW4_CASE(3) WINDOW4_CASE(4)
+                WINDOW4_CASE(5) WINDOW4_CASE(6) WINDOW4_CASE(7) default: window4(s, eq, c0, 8, acc); break;
+            }
+            for (int b = 0; b < QB && q + b < m; b++)
+                for (int g = 0; g < nv; g++)
+                    for (int l = 0; l < LANES && c0 + g * LANES + l < ch; l++)
+                        y[(size_t)(q + b) * ch + c0 + g * LANES + l] = acc[b][g][l] * scale;
+        }
     }
 }
 
-static int output(const nr_ma_stream *s, float *y)
+static void direct_output(const nr_ma_stream *s, long e, float *y)
 {
-    if (s->count < s->win) return 0;
-    if (s->wu != 0.0f && !s->exact) {
-        for (int c = 0; c < s->ch; c++) y[c] = (float)(s->sum[c] * s->wu);
-        return 1;
-    }
     for (int c = 0; c < s->ch; c++) y[c] = 0.0f;
-    if (s->wu != 0.0f) {
-        accumulate_uniform(s, s->pos, s->win, y);
-        accumulate_uniform(s, 0, s->pos, y);
-        return 1;
-    }
-    /* oldest row at pos: it pairs with w[0] */
     for (int j = 0; j < s->win; j++) {
-        const float *row = s->ring + (size_t)((s->pos + j) % s->win) * s->ch;
+        const float *row = ring_row(s, e - s->win + 1 + j);
         for (int c = 0; c < s->ch; c++) y[c] += s->w[(size_t)c * s->win + j] * row[c];
     }
-    return 1;
 }
 
-int nr_ma_stream_push(nr_ma_stream *s, const float *x, float *y)
+/* Push n rows (x (n, ch), or copies of the last row when x is NULL); outputs into y (n, ch). */
+static int push_rows(nr_ma_stream *s, const float *x, int n, float *y)
 {
-    if (s->count == 0)
-        for (int j = 0; j < s->left; j++) push_row(s, x); /* replicate padding on the left */
-    push_row(s, x);
-    memcpy(s->last, x, (size_t)s->ch * sizeof(float));
-    return output(s, y);
+    int out = 0;
+    long first = -1;
+    for (int i = 0; i < n; i++) {
+        const float *row = x ? x + (size_t)i * s->ch : s->last;
+        if (s->count == 0)
+            for (int j = 0; j < s->left; j++) push_row(s, row); /* replicate padding on the left */
+        push_row(s, row);
+        if (x) memcpy(s->last, row, (size_t)s->ch * sizeof(float));
+        if (s->count < s->win) continue;
+        if (running(s)) {
+            for (int c = 0; c < s->ch; c++) y[(size_t)out * s->ch + c] = (float)(s->sum[c] * s->wu);
+        } else if (s->wu == 0.0f) {
+            direct_output(s, s->count - 1, y + (size_t)out * s->ch);
+        } else if (first < 0) {
+            first = s->count - 1;
+        }
+        out++;
+    }
+    if (first >= 0) exact_outputs(s, first, out, y);
+    return out;
 }
 
-int nr_ma_stream_push_last(nr_ma_stream *s, float *y)
+int nr_ma_stream_push(nr_ma_stream *s, const float *x, float *y) { return push_rows(s, x, 1, y); }
+
+int nr_ma_stream_push_last(nr_ma_stream *s, float *y) { return push_rows(s, NULL, 1, y); }
+
+int nr_ma_stream_push_n(nr_ma_stream *s, const float *x, int n, float *y)
 {
-    push_row(s, s->last);
-    return output(s, y);
+    return push_rows(s, x, n < NR_MA_BATCH ? n : NR_MA_BATCH, y);
+}
+
+int nr_ma_stream_push_last_n(nr_ma_stream *s, int n, float *y)
+{
+    return push_rows(s, NULL, n < NR_MA_BATCH ? n : NR_MA_BATCH, y);
 }

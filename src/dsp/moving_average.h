@@ -24,16 +24,19 @@ void nr_ma_replicate_ref(const float *x, long n, long xs, const float *w, int wi
 /* Streaming, C channels at once: push rows in order; after the first `win - left` pushes every push
  * yields one output row. At the end push copies of the last row (nr_ma_stream_push_last) `win - 1 -
  * left` times: that is the replicate padding on the right. Memory is given by the caller. */
+#define NR_MA_BATCH 64 /* rows per nr_ma_stream_push_n call */
+
 typedef struct {
-    int ch, win, left;
+    int ch, cs, win, left; /* channels, ring row stride (ch rounded up to the vector width) */
+    int rows;        /* ring rows: win + NR_MA_BATCH */
     int exact;       /* PyTorch's arithmetic (else running sums when uniform) */
     float wu;        /* common weight (uniform) or 0 */
+    int pow2;        /* wu is a power of two: scaling it out is exact */
     const float *w;  /* (ch, win) taps per channel, used when not uniform */
-    float *ring;     /* (win, ch): the last win inputs, oldest at row pos once full */
-    double *sum;     /* (ch) running sum of the ring */
+    float *ring;     /* (rows, cs): pushed row a at ring row a mod rows */
+    double *sum;     /* (ch) running sum of the window */
     float *last;     /* (ch) last pushed row */
-    long count;      /* rows in the window so far, left padding included */
-    int pos;
+    long count;      /* rows pushed, left padding included */
 } nr_ma_stream;
 
 size_t nr_ma_stream_bytes(int ch, int win);
@@ -43,5 +46,9 @@ void nr_ma_stream_reset(nr_ma_stream *s);
 /* Push a row; returns 1 and writes y (ch) when an output is ready. Audio-thread safe. */
 int nr_ma_stream_push(nr_ma_stream *s, const float *x, float *y);
 int nr_ma_stream_push_last(nr_ma_stream *s, float *y);
+/* Push min(n, NR_MA_BATCH) rows x (n, ch) / copies of the last row; returns the number of output rows
+ * written to y (n, ch). Batches let the exact arithmetic work on several windows at once. */
+int nr_ma_stream_push_n(nr_ma_stream *s, const float *x, int n, float *y);
+int nr_ma_stream_push_last_n(nr_ma_stream *s, int n, float *y);
 
 #endif

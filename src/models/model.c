@@ -62,9 +62,11 @@ nr_result nr_model_from_tensors(nr_tensor_set *ts, const char *what, nr_model **
     if (!ops) {
         const char *arch = nr_tensor_set_meta(ts, "nr.arch");
         const char *cls = nr_tensor_set_meta(ts, "__class__");
+        /* the message first: arch and cls point into ts */
+        nr_result r = nr_fail(NR_ERR_UNSUPPORTED, "%s: unknown model architecture '%s' (this build knows: hn-sinc-nsf)",
+                              what, arch ? arch : cls ? cls : "(none stated)");
         nr_tensor_set_free(ts);
-        return nr_fail(NR_ERR_UNSUPPORTED, "%s: unknown model architecture '%s' (this build knows: hn-sinc-nsf)",
-                       what, arch ? arch : cls ? cls : "(none stated)");
+        return r;
     }
     nr_model *m = calloc(1, sizeof *m);
     if (!m) {

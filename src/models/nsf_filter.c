@@ -84,8 +84,7 @@ void nsf_block_run(nsf_filter *f, const nsf_block *b, float **rings, const float
     nr_tanh_inplace(h, (size_t)n * H);
     for (int i = 0; i < b->n_convs; i++) {
         nr_dconv3_block(b->packed[i], H, b->dil[i], rings[i], f->t, h, n, f->col, y);
-        nr_tanh_inplace(y, (size_t)n * H);
-        for (int k = 0; k < n * H; k++) h[k] = (h[k] + y[k]) + ctx[k];
+        nr_tanh_residual(h, y, ctx, (size_t)n * H);
     }
     for (int k = 0; k < n * H; k++) h[k] *= b->scale;
     /* z (n, H/4) = h (n, H) . ff2^T */

@@ -27,7 +27,8 @@ typedef struct {
     int cr;                /* rows in the context / cut rings */
     float *ctx_ring;       /* (cr, H) context of sample j at row j mod cr */
     float *cut_ring;       /* (cr) smoothed cut-off */
-    float *row, *y1, *y2;  /* (H + 1) */
+    float *rows, *y1;      /* (NR_MA_BATCH, H + 1): upsampled rows in, first average out */
+    float *y2;             /* (H + 1) */
     /* audio */
     long produced;
     nsf_source src;
@@ -78,8 +79,8 @@ static void layout(nsf_voice *v, const nsf_weights *w, carver *c)
     void *m3 = carve(c, nr_ma_stream_bytes(1, w->cut_win));
     v->ctx_ring = carve(c, (size_t)cr * H * f);
     v->cut_ring = carve(c, (size_t)cr * f);
-    v->row = carve(c, (H + 1) * f);
-    v->y1 = carve(c, (H + 1) * f);
+    v->rows = carve(c, NR_MA_BATCH * (H + 1) * f);
+    v->y1 = carve(c, NR_MA_BATCH * (H + 1) * f);
     v->y2 = carve(c, (H + 1) * f);
     void *fm = carve(c, nsf_filter_bytes(w));
     v->b_ctx = carve(c, C * H * f);
@@ -88,10 +89,11 @@ static void layout(nsf_voice *v, const nsf_weights *w, carver *c)
     v->b_har = carve(c, C * f);
     v->b_noi = carve(c, C * f);
     if (c->base) {
-        /* the smoothing of the context follows PyTorch's float arithmetic (the filter amplifies its
-         * rounding); the cut-off smoothing uses running sums (its rounding does not show) */
+        /* the first average sees runs of equal values, where PyTorch's float sums drift the most and
+         * the filter amplifies context differences: it follows PyTorch's arithmetic; the second
+         * average and the cut-off smoothing use running sums (their rounding does not show) */
         nr_ma_stream_init(&v->ma1, (int)H + 1, w->up_win, w->ma_first, 1, m1);
-        nr_ma_stream_init(&v->ma2, (int)H + 1, w->up_win, w->ma_second, 1, m2);
+        nr_ma_stream_init(&v->ma2, (int)H + 1, w->up_win, w->ma_second, 0, m2);
         nr_ma_stream_init(&v->mcut, 1, w->cut_win, w->cut_w, 0, m3);
         nsf_filter_init(&v->filt, w, fm);
     }
@@ -188,32 +190,39 @@ static void got_y2(nsf_voice *v)
     if (nr_ma_stream_push(&v->mcut, &cut, &sm)) got_cut(v, sm);
 }
 
-static void got_y1(nsf_voice *v)
+static void got_y1(nsf_voice *v, const float *y1)
 {
     v->b_in++;
-    if (nr_ma_stream_push(&v->ma2, v->y1, v->y2)) got_y2(v);
+    if (nr_ma_stream_push(&v->ma2, y1, v->y2)) got_y2(v);
 }
 
-/* One step of the condition pipeline; 0 when it cannot move without more frames. */
+/* One step of the condition pipeline (up to NR_MA_BATCH samples); 0 when it cannot move without more
+ * frames. */
 static int cond_step(nsf_voice *v)
 {
     const nsf_weights *w = v->w;
-    const int H = w->hidden, hop = w->hop;
+    const int H = w->hidden, hop = w->hop, W = H + 1;
     const long total = v->n_pushed * hop;
     const long ready = v->ended ? total : v->n_c3 * hop;
     const long ra = v->ma1.win - 1 - v->ma1.left, rb = v->ma2.win - 1 - v->ma2.left;
     const long rc = v->mcut.win - 1 - v->mcut.left;
+    int got = 0;
     if (v->a_in < ready) {
-        const long t = v->a_in / hop;
-        memcpy(v->row, FR(v->c3, t, H), (size_t)H * sizeof(float));
-        v->row[H] = FR(v->feat, t, NR_NUM_DESC)[NR_NUM_DESC - 1];
-        v->a_in++;
-        if (nr_ma_stream_push(&v->ma1, v->row, v->y1)) got_y1(v);
+        const int n = ready - v->a_in < NR_MA_BATCH ? (int)(ready - v->a_in) : NR_MA_BATCH;
+        for (int i = 0; i < n; i++) {
+            const long t = (v->a_in + i) / hop;
+            float *row = v->rows + (size_t)i * W;
+            memcpy(row, FR(v->c3, t, H), (size_t)H * sizeof(float));
+            row[H] = FR(v->feat, t, NR_NUM_DESC)[NR_NUM_DESC - 1];
+        }
+        v->a_in += n;
+        got = nr_ma_stream_push_n(&v->ma1, v->rows, n, v->y1);
     } else if (!v->ended || total == 0) {
         return 0;
     } else if (v->a_in < total + ra) { /* replicate padding on the right, pass by pass */
-        v->a_in++;
-        if (nr_ma_stream_push_last(&v->ma1, v->y1)) got_y1(v);
+        const int n = total + ra - v->a_in < NR_MA_BATCH ? (int)(total + ra - v->a_in) : NR_MA_BATCH;
+        v->a_in += n;
+        got = nr_ma_stream_push_last_n(&v->ma1, n, v->y1);
     } else if (v->b_in < total + rb) {
         v->b_in++;
         if (nr_ma_stream_push_last(&v->ma2, v->y2)) got_y2(v);
@@ -224,6 +233,7 @@ static int cond_step(nsf_voice *v)
     } else {
         return 0;
     }
+    for (int i = 0; i < got; i++) got_y1(v, v->y1 + (size_t)i * W);
     return 1;
 }
 
