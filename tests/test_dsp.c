@@ -194,6 +194,50 @@ static void test_moving_average(void)
     free(w);
 }
 
+/* The exact streaming average over many channels (the vector groups of 4 and of 1) against the
+ * per-channel reference, in batches. */
+static void test_moving_average_channels(void)
+{
+    const int C = 65, win = 512;
+    const long n = 1500;
+    unsigned s = 11;
+    float *x = malloc((size_t)n * C * sizeof(float)), *ref = malloc((size_t)n * C * sizeof(float));
+    float *w = malloc((size_t)C * win * sizeof(float)), *col = malloc(n * sizeof(float)), *yc = malloc(n * sizeof(float));
+    for (long i = 0; i < n * C; i++) x[i] = (i / (C * 300)) % 2 ? 0.25f * (float)(i % C) : frand(&s);
+    for (int i = 0; i < C * win; i++) w[i] = 1.0f / (float)win;
+    for (int c = 0; c < C; c++) {
+        for (long i = 0; i < n; i++) col[i] = x[i * C + c];
+        nr_ma_replicate_ref(col, n, 1, w, win, yc, 1);
+        for (long i = 0; i < n; i++) ref[i * C + c] = yc[i];
+    }
+    nr_ma_stream st;
+    void *mem = malloc(nr_ma_stream_bytes(C, win));
+    nr_ma_stream_init(&st, C, win, w, 1, mem);
+    float *y = malloc((size_t)NR_MA_BATCH * C * sizeof(float));
+    long in = 0, out = 0;
+    float e = 0.0f;
+    for (int it = 0; out < n; it++) {
+        int want = 1 + (it * 29) % NR_MA_BATCH, got;
+        if (in < n) {
+            int m = want < n - in ? want : (int)(n - in);
+            got = nr_ma_stream_push_n(&st, x + in * C, m, y);
+            in += m;
+        } else {
+            got = nr_ma_stream_push_last_n(&st, want, y);
+        }
+        for (int i = 0; i < got && out < n; i++, out++)
+            for (int c = 0; c < C; c++) e = fmaxf(e, fabsf(y[(size_t)i * C + c] - ref[out * C + c]));
+    }
+    NT_CHECKF(e == 0.0f, "65-channel exact stream differs from the reference by %g", e);
+    free(x);
+    free(ref);
+    free(w);
+    free(col);
+    free(yc);
+    free(mem);
+    free(y);
+}
+
 static void test_rng(void)
 {
     nr_rng a, b;
@@ -227,6 +271,7 @@ int main(void)
     NT_RUN(test_tvfir);
     NT_RUN(test_dilated_conv);
     NT_RUN(test_moving_average);
+    NT_RUN(test_moving_average_channels);
     NT_RUN(test_rng);
     return nt_end();
 }

@@ -115,55 +115,77 @@ static void push_row(nr_ma_stream *s, const float *x)
 
 /* Equal weights in PyTorch's order: y_b[c] = sum over the window's rows, oldest first, of wu row[c],
  * for 4 windows ending at rows e0 .. e0+3 at once. Each vector lane accumulates one channel of one
- * window sequentially; the 4 x nv chains overlap in the pipeline and share the row loads. With a
+ * window sequentially; the independent chains overlap in the pipeline and share the row loads. With a
  * power-of-two weight the scaling is exact, so it is applied once at the end. */
 #define QB 4
-static inline __attribute__((always_inline)) void window4(const nr_ma_stream *s, long e0, int c0, int nv,
-                                                         vf acc[QB][8])
+
+static inline vf load_scaled(const float *p, vf wu, int pow2)
 {
-    const vf wu = (vf){0} + (s->pow2 ? 1.0f : s->wu);
-    const int win = s->win, rows = s->rows, cs = s->cs;
-    for (int b = 0; b < QB; b++)
-        for (int g = 0; g < nv; g++) acc[b][g] = (vf){0};
-    long a = e0 - win + 1; /* first row of window 0 */
+    vf v;
+    memcpy(&v, p, sizeof v);
+    return pow2 ? v : wu * v;
+}
+
+/* 4 windows x 4 vectors (64 channels from c0) */
+static void win4x4(const nr_ma_stream *s, long e0, int c0, float *out /* (QB, 4 LANES) */)
+{
+    const int win = s->win, rows = s->rows, cs = s->cs, pow2 = s->pow2;
+    const vf wu = (vf){0} + s->wu;
+    vf a00 = {0}, a01 = {0}, a02 = {0}, a03 = {0}, a10 = {0}, a11 = {0}, a12 = {0}, a13 = {0};
+    vf a20 = {0}, a21 = {0}, a22 = {0}, a23 = {0}, a30 = {0}, a31 = {0}, a32 = {0}, a33 = {0};
+    const long a = e0 - win + 1;
     int r = (int)(((a % rows) + rows) % rows);
     for (int k = 0; k < win + QB - 1; k++) {
         const float *row = s->ring + (size_t)r * cs + c0;
-        vf v[8];
-        for (int g = 0; g < nv; g++) memcpy(&v[g], row + g * LANES, sizeof(vf));
-        if (k >= QB - 1 && k < win) {
-            for (int b = 0; b < QB; b++)
-                for (int g = 0; g < nv; g++) acc[b][g] += wu * v[g];
-        } else {
-            for (int b = 0; b < QB; b++)
-                if (k - b >= 0 && k - b < win)
-                    for (int g = 0; g < nv; g++) acc[b][g] += wu * v[g];
-        }
+        const vf v0 = load_scaled(row, wu, pow2), v1 = load_scaled(row + LANES, wu, pow2);
+        const vf v2 = load_scaled(row + 2 * LANES, wu, pow2), v3 = load_scaled(row + 3 * LANES, wu, pow2);
+        if (k < win) a00 += v0, a01 += v1, a02 += v2, a03 += v3;
+        if (k >= 1 && k - 1 < win) a10 += v0, a11 += v1, a12 += v2, a13 += v3;
+        if (k >= 2 && k - 2 < win) a20 += v0, a21 += v1, a22 += v2, a23 += v3;
+        if (k >= 3) a30 += v0, a31 += v1, a32 += v2, a33 += v3;
         if (++r == rows) r = 0;
     }
+    const vf all[QB][4] = {{a00, a01, a02, a03}, {a10, a11, a12, a13}, {a20, a21, a22, a23}, {a30, a31, a32, a33}};
+    memcpy(out, all, sizeof all);
 }
 
-#define WINDOW4_CASE(N) \
-    case N: window4(s, eq, c0, N, acc); break;
+/* 4 windows x 1 vector (16 channels from c0) */
+static void win4x1(const nr_ma_stream *s, long e0, int c0, float *out /* (QB, LANES) */)
+{
+    const int win = s->win, rows = s->rows, cs = s->cs, pow2 = s->pow2;
+    const vf wu = (vf){0} + s->wu;
+    vf a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+    const long a = e0 - win + 1;
+    int r = (int)(((a % rows) + rows) % rows);
+    for (int k = 0; k < win + QB - 1; k++) {
+        const vf v = load_scaled(s->ring + (size_t)r * cs + c0, wu, pow2);
+        if (k < win) a0 += v;
+        if (k >= 1 && k - 1 < win) a1 += v;
+        if (k >= 2 && k - 2 < win) a2 += v;
+        if (k >= 3) a3 += v;
+        if (++r == rows) r = 0;
+    }
+    const vf all[QB] = {a0, a1, a2, a3};
+    memcpy(out, all, sizeof all);
+}
 
 /* Outputs for the windows ending at rows e0 .. e0+m-1 (all pushed), into y (m, ch). */
 static void exact_outputs(const nr_ma_stream *s, long e0, int m, float *y)
 {
     const int ch = s->ch;
     const float scale = s->pow2 ? s->wu : 1.0f;
+    float buf[QB * 4 * LANES];
     for (int q = 0; q < m; q += QB) {
-        for (int c0 = 0; c0 < s->cs; c0 += 8 * LANES) {
-            const int nv = (s->cs - c0) / LANES < 8 ? (s->cs - c0) / LANES : 8;
-            vf acc[QB][8];
-            const long eq = e0 + q;
-            switch (nv) {
-                WINDOW4_CASE(1) WINDOW4_CASE(2) WINDOW4_CASE(3) WINDOW4_CASE(4)
-                WINDOW4_CASE(5) WINDOW4_CASE(6) WINDOW4_CASE(7) default: window4(s, eq, c0, 8, acc); break;
-            }
+        for (int c0 = 0; c0 < s->cs;) {
+            const int nv = s->cs - c0 >= 4 * LANES ? 4 : 1;
+            if (nv == 4)
+                win4x4(s, e0 + q, c0, buf);
+            else
+                win4x1(s, e0 + q, c0, buf);
             for (int b = 0; b < QB && q + b < m; b++)
-                for (int g = 0; g < nv; g++)
-                    for (int l = 0; l < LANES && c0 + g * LANES + l < ch; l++)
-                        y[(size_t)(q + b) * ch + c0 + g * LANES + l] = acc[b][g][l] * scale;
+                for (int l = 0; l < nv * LANES && c0 + l < ch; l++)
+                    y[(size_t)(q + b) * ch + c0 + l] = buf[b * nv * LANES + l] * scale;
+            c0 += nv * LANES;
         }
     }
 }
