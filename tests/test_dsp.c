@@ -94,25 +94,36 @@ static void test_dilated_conv(void)
     for (int i = 0; i < C * C * 3; i++) w[i] = frand(&s) * 0.3f;
     for (int i = 0; i < n * C; i++) h[i] = frand(&s);
     nr_dconv3_pack(w, C, wp);
+    float *wg = malloc((size_t)4 * C * C * sizeof(float)), *u = malloc((size_t)2 * n * C * sizeof(float));
+    float *mm = malloc((size_t)2 * n * C * sizeof(float));
+    nr_dconv3_pack_winograd(w, C, wg);
     for (size_t d = 0; d < sizeof dils / sizeof dils[0]; d++) {
         const int dil = dils[d];
-        float *ring = calloc((size_t)2 * dil * C, sizeof(float));
         nr_dconv3_ref(w, C, dil, h, n, ref);
-        /* uneven blocks, some shorter and some longer than the ring */
-        long t0 = 0;
-        for (int k = 0; t0 < n; k++) {
-            int b = 1 + (k * 97 + 13) % 300;
-            if (b > n - t0) b = (int)(n - t0);
-            nr_dconv3_block(wp, C, dil, ring, t0, h + t0 * C, b, col, y + t0 * C);
-            t0 += b;
+        for (int wino = 0; wino < 2; wino++) {
+            float *ring = calloc((size_t)2 * dil * C, sizeof(float));
+            /* uneven blocks, some shorter and some longer than the ring */
+            long t0 = 0;
+            for (int k = 0; t0 < n; k++) {
+                int b = 1 + (k * 97 + 13) % 300;
+                if (b > n - t0) b = (int)(n - t0);
+                if (wino)
+                    nr_dconv3_block_winograd(wp, wg, C, dil, ring, t0, h + t0 * C, b, col, u, mm, y + t0 * C);
+                else
+                    nr_dconv3_block(wp, C, dil, ring, t0, h + t0 * C, b, col, y + t0 * C);
+                t0 += b;
+            }
+            float e = 0.0f;
+            for (int i = 0; i < n * C; i++) e = fmaxf(e, fabsf(y[i] - ref[i]));
+            NT_CHECKF(e < 2e-5f, "dilation %d winograd %d: block conv differs from direct by %g", dil, wino, e);
+            free(ring);
         }
-        float e = 0.0f;
-        for (int i = 0; i < n * C; i++) e = fmaxf(e, fabsf(y[i] - ref[i]));
-        NT_CHECKF(e < 2e-5f, "dilation %d: block conv differs from direct by %g", dil, e);
-        free(ring);
     }
     free(w);
     free(wp);
+    free(wg);
+    free(u);
+    free(mm);
     free(h);
     free(ref);
     free(y);

@@ -88,8 +88,10 @@ static nr_result build_block(nr_model *m, nsf_weights *w, const char *what, cons
         GET(name, &b->conv[i], H, H, 3);
         b->dil[i] = 1 << i;
         b->packed[i] = aligned_alloc(64, ((size_t)H * 3 * H * sizeof(float) + 63) & ~(size_t)63);
-        if (!b->packed[i]) return nr_fail(NR_ERR_NOMEM, "%s: out of memory", what);
+        b->wino[i] = aligned_alloc(64, ((size_t)H * 4 * H * sizeof(float) + 63) & ~(size_t)63);
+        if (!b->packed[i] || !b->wino[i]) return nr_fail(NR_ERR_NOMEM, "%s: out of memory", what);
         nr_dconv3_pack(b->conv[i], (int)H, b->packed[i]);
+        nr_dconv3_pack_winograd(b->conv[i], (int)H, b->wino[i]);
     }
     /* the stored module's own conv count, when the reader gave it, must agree */
     snprintf(name, sizeof name, "%s.conv_num", prefix);
@@ -104,8 +106,14 @@ static void destroy(nr_model *m)
     nsf_weights *w = m->impl;
     if (!w) return;
     for (int b = 0; b < NSF_MAX_BLOCKS; b++)
-        for (int i = 0; i < NSF_MAX_CONVS; i++) free(w->har[b].packed[i]);
-    for (int i = 0; i < NSF_MAX_CONVS; i++) free(w->noi.packed[i]);
+        for (int i = 0; i < NSF_MAX_CONVS; i++) {
+            free(w->har[b].packed[i]);
+            free(w->har[b].wino[i]);
+        }
+    for (int i = 0; i < NSF_MAX_CONVS; i++) {
+        free(w->noi.packed[i]);
+        free(w->noi.wino[i]);
+    }
     free(w->ma_first);
     free(w->ma_second);
     free(w);
@@ -235,7 +243,7 @@ static nr_result build(nr_model *m, const char *what)
     const double H = w->hidden;
     int n_convs = w->noi.n_convs;
     for (int b = 0; b < w->n_har; b++) n_convs += w->har[b].n_convs;
-    in->weights_bytes += (size_t)n_convs * 3 * w->hidden * w->hidden * sizeof(float);
+    in->weights_bytes += (size_t)n_convs * 7 * w->hidden * w->hidden * sizeof(float); /* packed + Winograd */
     /* per sample: the dilated convs, the block ends, the sinc pair and the time-variant FIRs, the
      * source, and the frame-rate convs spread over a hop */
     in->macs_per_sample = n_convs * 3 * H * H + (w->n_har + 1) * (H + H * H / 4 + H / 4) + 4.0 * w->sinc_order +

@@ -69,10 +69,10 @@ nr_result nsf_condition_offline(const nsf_weights *w, const float *frames, int n
     }
     for (int ch = 0; ch <= H; ch++) {
         for (long s = 0; s < S; s++) up[s] = ch < H ? c[3][(s / hop) * H + ch] : feat[(s / hop) * D + D - 1];
-        /* PyTorch's arithmetic for the first pass (runs of equal values: its float sums drift), running
-         * sums for the second (see nsf_voice.c) */
+        /* PyTorch's arithmetic for both passes: its float sums drift (most over runs of equal values)
+         * and the filter amplifies context differences (see nsf_voice.c) */
         if (!nr_ma_replicate(up, S, 1, w->ma_first + (size_t)ch * U, U, y1, 1) ||
-            !nr_ma_replicate_fast(y1, S, 1, w->ma_second + (size_t)ch * U, U, y2, 1)) {
+            !nr_ma_replicate(y1, S, 1, w->ma_second + (size_t)ch * U, U, y2, 1)) {
             r = nr_fail(NR_ERR_NOMEM, "nsf condition: out of memory for %ld samples", S);
             goto done;
         }

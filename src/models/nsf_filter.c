@@ -31,7 +31,7 @@ size_t nsf_filter_bytes(const nsf_weights *w)
     const size_t H = w->hidden, C = NSF_CHUNK, O = w->sinc_order, f = sizeof(float);
     return al64(total_convs(w) * sizeof(float *)) + al64(ring_floats(w) * f) + 2 * al64(C * H * f) +
            al64(C * 3 * H * f) + al64(C * (H / 4) * f) + 2 * al64((O - 1 + C) * f) + 2 * al64(C * O * f) +
-           al64(C * f);
+           al64(C * f) + 2 * al64(2 * C * H * f);
 }
 
 void nsf_filter_init(nsf_filter *f, const nsf_weights *w, void *mem)
@@ -61,7 +61,9 @@ void nsf_filter_init(nsf_filter *f, const nsf_weights *w, void *mem)
     f->xn = (float *)p, p += al64((O - 1 + C) * fs);
     f->lp = (float *)p, p += al64(C * O * fs);
     f->hp = (float *)p, p += al64(C * O * fs);
-    f->sig = (float *)p;
+    f->sig = (float *)p, p += al64(C * fs);
+    f->u = (float *)p, p += al64(2 * C * H * fs);
+    f->m = (float *)p;
     nsf_filter_reset(f);
 }
 
@@ -83,7 +85,7 @@ void nsf_block_run(nsf_filter *f, const nsf_block *b, float **rings, const float
         for (int c = 0; c < H; c++) h[t * H + c] = b->ff1[c] * x[t];
     nr_tanh_inplace(h, (size_t)n * H);
     for (int i = 0; i < b->n_convs; i++) {
-        nr_dconv3_block(b->packed[i], H, b->dil[i], rings[i], f->t, h, n, f->col, y);
+        nr_dconv3_block_winograd(b->packed[i], b->wino[i], H, b->dil[i], rings[i], f->t, h, n, f->col, f->u, f->m, y);
         nr_tanh_residual(h, y, ctx, (size_t)n * H);
     }
     for (int k = 0; k < n * H; k++) h[k] *= b->scale;

@@ -19,6 +19,7 @@ typedef struct {
     const float *ff1;                /* (H, 1) */
     const float *conv[NSF_MAX_CONVS]; /* (H, H, 3) as stored */
     float *packed[NSF_MAX_CONVS];    /* (H, 3H) sgemm layout, owned */
+    float *wino[NSF_MAX_CONVS];      /* (4, H, H) Winograd F(2,3) transformed taps, owned */
     const float *ff2;                /* (H/4, H) */
     const float *ff3;                /* (1, H/4) */
 } nsf_block;
@@ -67,6 +68,7 @@ typedef struct {
     float **rings;          /* per conv layer (har blocks then noise block): (2 dil, H) */
     int n_rings;
     float *h, *y, *col, *z; /* (NSF_CHUNK, H), (NSF_CHUNK, H), (NSF_CHUNK, 3H), (NSF_CHUNK, H/4) */
+    float *u, *m;           /* (2 NSF_CHUNK H) Winograd scratch */
     float *xh, *xn;         /* branch outputs with order-1 history before: (order - 1 + NSF_CHUNK) */
     float *lp, *hp;         /* (NSF_CHUNK, order) */
     float *sig;             /* (NSF_CHUNK) */
