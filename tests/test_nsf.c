@@ -101,10 +101,13 @@ static void golden_sound(const char *snd)
     if (!m) return;
     const nsf_weights *w = nsf_weights_of(m);
     char name[256];
-    const int F = 64;
+    /* Under ASan only the first frames are rendered: the output before the last lookahead frames of
+     * a prefix equals the whole sound's (the end padding only reaches that far back). */
+    const int F = UNDER_ASAN ? 24 : 64;
     const long S = (long)F * w->hop;
+    const long SC = UNDER_ASAN ? (long)(F - nsf_lookahead_frames(w) - 1) * w->hop : S; /* compared */
     snprintf(name, sizeof name, "%s_nsf_frames.f32", snd);
-    float *frames = ref_f32(name, F * NR_NUM_DESC);
+    float *frames = ref_f32(name, 64 * NR_NUM_DESC);
     if (!frames) {
         nt_skip("../shared absent: NSF golden frames missing");
         return;
@@ -121,12 +124,14 @@ static void golden_sound(const char *snd)
         const float *mine;
         long n;
     } cmp[] = {
-        {"det_output", out, S},
-        {"det_har_source", har, S},
+        {"det_output", out, SC},
+        {"det_har_source", har, SC},
         {"context_first2048", ctx, 2048L * w->hidden},
-        {"cut_f", cut, S},
+        {"cut_f", cut, SC},
     };
-    printf("  %s:", snd);
+    printf("  %s", snd);
+    if (UNDER_ASAN) printf(" (ASan build: first %ld of 64 frames)", SC / w->hop);
+    printf(":");
     for (size_t i = 0; i < sizeof cmp / sizeof cmp[0]; i++) {
         snprintf(name, sizeof name, "%s_nsf_%s.f32", snd, cmp[i].suffix);
         float *g = ref_f32(name, cmp[i].n);
@@ -139,16 +144,16 @@ static void golden_sound(const char *snd)
     }
     /* the filter stage alone on the recorded random sources */
     snprintf(name, sizeof name, "%s_nsf_rnd_har_source.f32", snd);
-    float *rh = ref_f32(name, S);
+    float *rh = ref_f32(name, 64L * w->hop);
     snprintf(name, sizeof name, "%s_nsf_rnd_noi_source.f32", snd);
-    float *rn = ref_f32(name, S);
+    float *rn = ref_f32(name, 64L * w->hop);
     snprintf(name, sizeof name, "%s_nsf_rnd_output.f32", snd);
-    float *ro = ref_f32(name, S);
+    float *ro = ref_f32(name, 64L * w->hop);
     NT_CHECK(rh && rn && ro);
     if (rh && rn && ro) {
         r = nsf_filter_replay(m, frames, F, rh, rn, out);
         NT_CHECKF(r == NR_OK, "replay: %s", nr_last_error());
-        float e = max_err(out, ro, S);
+        float e = max_err(out, ro, SC);
         printf(" rnd_output %.2e", e);
         NT_CHECKF(e < GOLDEN_TOL, "%s rnd replay: max abs error %g", snd, e);
     }

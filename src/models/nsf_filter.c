@@ -76,8 +76,9 @@ void nsf_filter_reset(nsf_filter *f)
     memset(f->xn, 0, (w->sinc_order - 1) * sizeof(float));
 }
 
-void nsf_block_run(nsf_filter *f, const nsf_block *b, float **rings, const float *x, const float *ctx, int n,
-                   float *out)
+/* One NeuralFilterBlock on n <= NSF_CHUNK samples: x (n) -> out (n), with its convs' rings. */
+static void block_run(nsf_filter *f, const nsf_block *b, float **rings, const float *x, const float *ctx, int n,
+                      float *out)
 {
     const int H = f->w->hidden, Q = H / 4;
     float *h = f->h, *y = f->y;
@@ -110,11 +111,11 @@ static void run_chunk(nsf_filter *f, const float *har, const float *noi, const f
     float **rings = f->rings;
     memcpy(xh, har, (size_t)n * sizeof(float));
     for (int b = 0; b < w->n_har; b++) {
-        nsf_block_run(f, &w->har[b], rings, xh, ctx, n, f->sig);
+        block_run(f, &w->har[b], rings, xh, ctx, n, f->sig);
         memcpy(xh, f->sig, (size_t)n * sizeof(float));
         rings += w->har[b].n_convs;
     }
-    nsf_block_run(f, &w->noi, rings, noi, ctx, n, xn);
+    block_run(f, &w->noi, rings, noi, ctx, n, xn);
     for (int t = 0; t < n; t++) nr_sinc_lp_hp(&w->sinc, cut[t], f->lp + (size_t)t * O, f->hp + (size_t)t * O);
     nr_tvfir(xh, f->lp, n, O, out);
     nr_tvfir(xn, f->hp, n, O, f->sig);

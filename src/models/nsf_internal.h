@@ -81,10 +81,6 @@ void nsf_filter_reset(nsf_filter *f);
 /* har, noi: (n); ctx: (n, H); cut: (n); out: (n). Any n (split internally). Audio-thread safe. */
 void nsf_filter_run(nsf_filter *f, const float *har, const float *noi, const float *ctx, const float *cut, long n,
                     float *out);
-/* One block of the harmonic (branch 0, blk 0..n_har-1) or noise branch (branch 1) on n <= NSF_CHUNK
- * samples; exposed for tests. */
-void nsf_block_run(nsf_filter *f, const nsf_block *b, float **rings, const float *x, const float *ctx, int n,
-                   float *out);
 
 /* --- condition module --- */
 /* One frame-rate conv (k = 3, zero padding): out (H) = tanh(b + W [prev; cur; next]); NULL = zeros. */
