@@ -1,4 +1,7 @@
-/* The original Neurorack model, hn-sinc-NSF: tensor checks, hyper-parameters, model info. */
+/* The original Neurorack model, hn-sinc-NSF: tensor checks, hyper-parameters, model info.
+ * The rest: nsf_cond.c (condition module), nsf_source.c (harmonic and noise sources), nsf_filter.c
+ * (neural filter blocks and sinc filters), nsf_offline.c (whole-sound render, the reference),
+ * nsf_voice.c (streaming voice); shared declarations in nsf_internal.h. */
 #include "nsf_internal.h"
 #include "dsp/dilated_conv.h"
 

@@ -1,7 +1,8 @@
 /* The hn-sinc-NSF as a streaming voice. Frames are pushed ahead; the frame-rate convs run as frames
- * arrive; upsampling and the smoothing passes advance one sample at a time through ring buffers with
- * the original's replicate padding at both ends; the source keeps its phase sums; the filter keeps a
- * ring per dilated conv. Nothing is recomputed, so every block costs the same along the sound. */
+ * arrive; upsampling and the smoothing passes advance through ring buffers (up to NR_MA_BATCH samples
+ * per step) with the original's replicate padding at both ends; the source keeps its phase sums; the
+ * filter keeps a ring per dilated conv. Nothing is recomputed: every block costs the same along the
+ * sound. Memory is allocated once in nsf_voice_create. */
 #include "nsf_internal.h"
 #include "dsp/moving_average.h"
 
@@ -37,16 +38,17 @@ typedef struct {
     float *b_cut, *b_f0, *b_har, *b_noi; /* (NSF_CHUNK) */
 } nsf_voice;
 
-int nsf_lookahead_frames(const nsf_weights *w)
-{
-    /* three k=3 convs look 1 frame ahead each; the averages look (win - 1 - left) samples ahead */
-    long lag = (w->up_win - 1 - (w->up_win - 1) / 2) * 2L + (w->cut_win - 1 - (w->cut_win - 1) / 2);
-    return 3 + (int)((lag + w->hop - 1) / w->hop);
-}
-
+/* Samples the averages look ahead: (win - 1 - left) for each context pass and the cut-off smoothing. */
 static long lag_samples(const nsf_weights *w)
 {
     return (w->up_win - 1 - (w->up_win - 1) / 2) * 2L + (w->cut_win - 1 - (w->cut_win - 1) / 2);
+}
+
+int nsf_lookahead_frames(const nsf_weights *w)
+{
+    /* three k=3 convs look 1 frame ahead each; the first sample of frame k needs upsampled rows up to
+     * 512 k + lag, i.e. conv outputs up to frame k + ceil(lag / hop): 3 + 3 = 6 for the original */
+    return 3 + (int)((lag_samples(w) + w->hop - 1) / w->hop);
 }
 
 /* Carves one allocation; with base NULL it only counts. */
