@@ -3,13 +3,14 @@
 
 CC       ?= gcc
 ARCH     ?= native
+CPUFLAGS ?= -march=$(ARCH)
 OPT      ?= -O2
 BUILD    ?= build
 SAN      ?=
 CPPFLAGS += -Iinclude -Isrc -D_GNU_SOURCE
-CFLAGS   += -std=c11 $(OPT) -g -march=$(ARCH) -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+CFLAGS   += -std=c11 $(OPT) -g $(CPUFLAGS) -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wno-missing-field-initializers -Wno-format-truncation -fno-math-errno $(SAN) -MMD -MP
-PKGS     := sndfile fftw3 samplerate libzip libcjson openblas jack alsa liblo ncursesw libpng
+PKGS     := sndfile fftw3 samplerate libzip libcjson openblas jack alsa liblo ncursesw libpng libgpiod
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CPPFLAGS += $(PKG_CFLAGS)
@@ -26,7 +27,7 @@ APP_OBJ  := $(APP_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 LIB      := $(BUILD)/libneurorack.a
 
-.PHONY: all deps check test asan-test fuzz-build fuzz clean run
+.PHONY: all deps check test asan-test fuzz-build fuzz clean run cross-aarch64 test-aarch64 install uninstall
 all: $(BUILD)/neurorack $(TEST_BIN)
 	@if [ "$(BUILD)" = build ]; then ln -sf build/neurorack neurorack; fi
 
@@ -51,7 +52,8 @@ deps:
 check: deps
 	$(MAKE) test
 	$(MAKE) asan-test
-	@scripts/summarize-tests.sh $(BUILD)/test-results.txt build-asan/test-results.txt
+	$(MAKE) test-aarch64
+	@scripts/summarize-tests.sh $(BUILD)/test-results.txt build-asan/test-results.txt build-aarch64/test-results.txt
 
 test: all
 	@NR_BIN=$(BUILD)/neurorack scripts/run-tests.sh $(BUILD) $(TEST_BIN)
@@ -75,7 +77,31 @@ fuzz: fuzz-build
 run: deps all
 	./neurorack render -o impact.wav
 
+# Raspberry Pi 4/5 (aarch64) with Debian's cross compiler and arm64 multiarch libraries, into build-aarch64/.
+# CROSS_CPU: the default runs on both (Cortex-A72 and A76); a Pi 5 only build: CROSS_CPU=-mcpu=cortex-a76.
+CROSS_CC   ?= aarch64-linux-gnu-gcc
+CROSS_CPU  ?= -march=armv8-a+simd -mtune=cortex-a72
+CROSS_ENV  := PKG_CONFIG_LIBDIR=/usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig
+QEMU_AARCH64 ?= qemu-aarch64 -L /usr/aarch64-linux-gnu
+# Test programs too slow under emulation: reported as skipped (they run natively in `make test`).
+QEMU_SKIP  ?=
+cross-aarch64:
+	@scripts/install-cross-deps.sh
+	$(CROSS_ENV) $(MAKE) BUILD=build-aarch64 CC=$(CROSS_CC) CPUFLAGS="$(CROSS_CPU)" all
+
+# The aarch64 test programs under qemu's user-mode emulator, through wrapper scripts in build-aarch64/qemu/.
+# NR_EMULATED tells a test it runs emulated (a test may skip its slowest golden cases, saying so).
+test-aarch64: cross-aarch64
+	@mkdir -p build-aarch64/qemu
+	@for t in neurorack $(notdir $(TEST_BIN)); do b=build-aarch64/tests/$$t; [ $$t = neurorack ] && b=build-aarch64/neurorack; \
+	  w=build-aarch64/qemu/$$t; \
+	  if echo " $(QEMU_SKIP) " | grep -q " $$t "; then \
+	    printf '#!/bin/sh\necho "skip %s: too slow under qemu emulation (QEMU_SKIP in the Makefile); it runs natively in make test"\necho "0 passed, 0 failed, 1 skipped"\n' $$t > $$w; \
+	  else printf '#!/bin/sh\nNR_EMULATED=qemu-aarch64 exec $(QEMU_AARCH64) %s "$$@"\n' "$$(pwd)/$$b" > $$w; fi; \
+	  chmod +x $$w; done
+	@NR_BIN=build-aarch64/qemu/neurorack scripts/run-tests.sh build-aarch64 $(addprefix build-aarch64/qemu/,$(notdir $(TEST_BIN)))
+
 clean:
-	rm -rf build build-asan build-fuzz neurorack
+	rm -rf build build-asan build-fuzz build-aarch64 neurorack
 
 -include $(LIB_OBJ:.o=.d) $(APP_OBJ:.o=.d)

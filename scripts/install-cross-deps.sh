@@ -1,0 +1,26 @@
+#!/bin/sh
+# Install what `make cross-aarch64` and `make test-aarch64` need on a Debian 12 x86-64 host, only what
+# is missing: the aarch64 cross compiler, qemu's user-mode emulator (runs the aarch64 test programs),
+# and the arm64 (multiarch) -dev packages of every library the build links.
+set -eu
+ARCH_LIBS="libsndfile1-dev libfftw3-dev libopenblas-dev libsamplerate0-dev libzip-dev libcjson-dev
+libjack-jackd2-dev libasound2-dev liblo-dev libncurses-dev libpng-dev libgpiod-dev libi2c-dev"
+HOST_PKGS="crossbuild-essential-arm64 qemu-user pkg-config"
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    echo "adding the arm64 architecture to dpkg (multiarch)"
+    $SUDO dpkg --add-architecture arm64
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q
+fi
+missing=""
+for p in $HOST_PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+for p in $ARCH_LIBS; do
+    dpkg-query -W -f='${Status}' "$p:arm64" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p:arm64"
+done
+[ -z "$missing" ] && exit 0
+echo "installing Debian packages:$missing"
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
