@@ -258,6 +258,9 @@ nr_result nr_hw_open(const nr_hw_config *cfg, const char *what, const nr_hw_io *
     nr_hw *hw = calloc(1, sizeof *hw);
     if (!hw) return nr_fail(NR_ERR_NOMEM, "%s: out of memory", what);
     hw->cfg = *cfg;
+    for (int a = 0; a < NR_HW_MAX_ADC; a++)
+        if (hw->cfg.adc[a].bus < 0) hw->cfg.adc[a].bus = cfg->i2c_bus;
+    if (hw->cfg.display.bus < 0) hw->cfg.display.bus = cfg->i2c_bus;
     snprintf(hw->what, sizeof hw->what, "%s", what ? what : "hardware");
     hw->io = *io;
     hw->ops = io->ops ? io->ops : nr_hw_ops_linux();

@@ -139,8 +139,9 @@ static nr_result set_input(parser *p, nr_hw_input_config *in, int is_gate, const
     } else if (is_gate && !strcmp(key, "lockout_us")) {
         INT(in->lockout_us, 0, 100000);
     } else {
-        return perr(p, "unknown key '%s' in [%s]; expected source, adc, channel, range, offset, scale, %s", key,
-                    is_gate ? "high, low, line, invert, bias, lockout_us" : "deadband");
+        return nr_fail(NR_ERR_FORMAT, "%s:%d: unknown key '%s' in [%s]; expected source, adc, channel, range, offset, "
+                       "scale, %s", p->what, p->line, key, p->section,
+                       is_gate ? "high, low, line, invert, bias, lockout_us" : "deadband");
     }
     return NR_OK;
 }
