@@ -1,9 +1,10 @@
 #!/bin/sh
 # Install what `make cross-aarch64` and `make test-aarch64` need on a Debian 12 x86-64 host, only what
 # is missing: the aarch64 cross compiler, qemu's user-mode emulator (runs the aarch64 test programs),
-# and the arm64 (multiarch) -dev packages of every library the build links.
+# and the arm64 (multiarch) -dev packages of every library the build links (libc6:arm64 is also the
+# loader qemu-aarch64 runs the test programs with).
 set -eu
-ARCH_LIBS="libsndfile1-dev libfftw3-dev libopenblas-dev libsamplerate0-dev libzip-dev libcjson-dev
+ARCH_LIBS="libc6-dev libsndfile1-dev libfftw3-dev libopenblas-dev libsamplerate0-dev libzip-dev libcjson-dev
 libjack-jackd2-dev libasound2-dev liblo-dev libncurses-dev libpng-dev libgpiod-dev libi2c-dev"
 HOST_PKGS="crossbuild-essential-arm64 qemu-user pkg-config"
 SUDO=""
