@@ -10,6 +10,8 @@
 #include "hw/hw_ops.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <time.h>
 #include <linux/i2c-dev.h>
 #include <linux/i2c.h>
 #include <linux/spi/spidev.h>
@@ -66,9 +68,11 @@ typedef struct {
     int n_posted;
     char logs[8][512];
     int n_logs;
+    int threaded; /* the hardware threads run: sleeps are real (short), not logged */
 } fake;
 
 static fake F;
+static pthread_mutex_t fake_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static __attribute__((unused)) void fake_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static __attribute__((unused)) void fake_log(const char *fmt, ...)
@@ -80,6 +84,7 @@ static __attribute__((unused)) void fake_log(const char *fmt, ...)
     va_end(ap);
     if (n < 0) return;
     if ((size_t)n >= sizeof line) n = sizeof line - 1;
+    pthread_mutex_lock(&fake_lock);
     if (F.len + (size_t)n + 2 > F.cap) {
         F.cap = (F.cap + (size_t)n + 2) * 2;
         F.log = realloc(F.log, F.cap);
@@ -88,6 +93,7 @@ static __attribute__((unused)) void fake_log(const char *fmt, ...)
     F.len += (size_t)n;
     F.log[F.len++] = '\n';
     F.log[F.len] = '\0';
+    pthread_mutex_unlock(&fake_lock);
 }
 
 static __attribute__((unused)) void hex(char *out, const uint8_t *b, size_t n)
@@ -178,7 +184,11 @@ static long f_write(void *ctx, int fd, const void *buf, size_t n)
     const uint8_t *b = buf;
     fake_ads *a = fake_ads_at(addr);
     if (a && n == 3 && b[0] == 0x01) a->config = (uint16_t)(b[1] << 8 | b[2]);
-    if (addr == F.oled_addr) oled_receive(b, n);
+    if (addr == F.oled_addr) {
+        pthread_mutex_lock(&fake_lock);
+        oled_receive(b, n);
+        pthread_mutex_unlock(&fake_lock);
+    }
     return (long)n;
 }
 
@@ -354,6 +364,11 @@ static int f_gpio_read_event(void *ctx, nr_gpio_line *l, nr_gpio_event *ev)
 static void f_sleep_us(void *ctx, long us)
 {
     (void)ctx;
+    if (F.threaded) {
+        struct timespec ts = {0, (us < 2000 ? us : 2000) * 1000};
+        nanosleep(&ts, NULL);
+        return;
+    }
     fake_log("sleep %ld", us);
 }
 
@@ -416,7 +431,9 @@ static __attribute__((unused)) void fake_post(void *ctx, const nr_control_event 
 static __attribute__((unused)) void fake_hw_log(void *ctx, const char *msg)
 {
     (void)ctx;
+    pthread_mutex_lock(&fake_lock);
     if (F.n_logs < 8) snprintf(F.logs[F.n_logs++], sizeof F.logs[0], "%s", msg);
+    pthread_mutex_unlock(&fake_lock);
 }
 
 static __attribute__((unused)) nr_hw_io fake_io(void)

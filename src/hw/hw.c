@@ -82,7 +82,11 @@ static void hw_log(nr_hw *hw, const char *fmt, ...)
 static void post(nr_hw *hw, nr_event_type type, int index, float value)
 {
     nr_control_event ev = {.type = type, .index = index, .value = value, .time = -1};
-    if (hw->io.post) hw->io.post(hw->io.post_ctx, &ev);
+    pthread_mutex_lock(&hw->lock);
+    nr_hw_post_fn fn = hw->io.post;
+    void *ctx = hw->io.post_ctx;
+    pthread_mutex_unlock(&hw->lock);
+    if (fn) fn(ctx, &ev);
 }
 
 static const char *chip_name(nr_ads_chip c) { return c == NR_ADS1115 ? "ADS1115" : "ADS1015"; }
@@ -281,14 +285,16 @@ nr_result nr_hw_open(const nr_hw_config *cfg, const char *what, const nr_hw_io *
     int64_t now = hw->ops->now_ns(hw->ops->ctx);
     setup_adcs(hw, now);
     setup_gpio(hw, now);
-    display_open(hw, now);
-    *out = hw;
+    *out = hw; /* the display opens with its first frame (nr_hw_display_frame), off the caller's path */
     return NR_OK;
 }
+
+static void remove_crash_handler(nr_hw *hw);
 
 void nr_hw_close(nr_hw *hw)
 {
     if (!hw) return;
+    remove_crash_handler(hw);
     nr_hw_stop(hw);
     for (int a = 0; a < NR_HW_MAX_ADC; a++) nr_ads_close(&hw->adc[a].ads);
     for (int i = 0; i < hw->n_lines; i++) hw->ops->gpio_release(hw->ops->ctx, hw->lines[i]);
@@ -541,10 +547,12 @@ static void *display_main(void *arg)
     while (hw->running) {
         pthread_mutex_lock(&hw->lock);
         int msg = hw->message_on;
+        nr_hw_frame_fn frame = hw->frame;
+        void *frame_ctx = hw->frame_ctx;
         if (msg) memcpy(fb, hw->message_fb, sizeof fb);
         pthread_mutex_unlock(&hw->lock);
-        if (msg || hw->frame) {
-            if (!msg) hw->frame(hw->frame_ctx, fb);
+        if (msg || frame) {
+            if (!msg) frame(frame_ctx, fb);
             nr_hw_display_frame(hw, fb);
         }
         hw->ops->sleep_us(hw->ops->ctx, period_us);
@@ -552,11 +560,19 @@ static void *display_main(void *arg)
     return NULL;
 }
 
-nr_result nr_hw_start(nr_hw *hw, nr_hw_frame_fn frame, void *frame_ctx)
+void nr_hw_set_sink(nr_hw *hw, nr_hw_post_fn post_fn, void *post_ctx, nr_hw_frame_fn frame, void *frame_ctx)
 {
-    if (hw->threads) return NR_OK;
+    pthread_mutex_lock(&hw->lock);
+    hw->io.post = post_fn;
+    hw->io.post_ctx = post_ctx;
     hw->frame = frame;
     hw->frame_ctx = frame_ctx;
+    pthread_mutex_unlock(&hw->lock);
+}
+
+nr_result nr_hw_start(nr_hw *hw)
+{
+    if (hw->threads) return NR_OK;
     hw->running = 1;
     if (pthread_create(&hw->control_thread, NULL, control_main, hw)) {
         hw->running = 0;
@@ -581,6 +597,9 @@ void nr_hw_stop(nr_hw *hw)
 }
 
 static nr_hw *g_crash_hw;
+static const int g_crash_sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+#define N_CRASH_SIGS (sizeof g_crash_sigs / sizeof g_crash_sigs[0])
+static struct sigaction g_crash_old[N_CRASH_SIGS];
 
 static void crash_handler(int sig)
 {
@@ -600,13 +619,20 @@ static void crash_handler(int sig)
 
 void nr_hw_install_crash_handler(nr_hw *hw)
 {
-    static const int sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+    if (g_crash_hw) return;
     g_crash_hw = hw;
-    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+    for (size_t i = 0; i < N_CRASH_SIGS; i++) {
         struct sigaction sa;
         memset(&sa, 0, sizeof sa);
         sa.sa_handler = crash_handler;
         sa.sa_flags = SA_RESETHAND;
-        sigaction(sigs[i], &sa, NULL);
+        sigaction(g_crash_sigs[i], &sa, &g_crash_old[i]);
     }
+}
+
+static void remove_crash_handler(nr_hw *hw)
+{
+    if (g_crash_hw != hw) return;
+    for (size_t i = 0; i < N_CRASH_SIGS; i++) sigaction(g_crash_sigs[i], &g_crash_old[i], NULL);
+    g_crash_hw = NULL;
 }

@@ -32,8 +32,9 @@ typedef struct {
 
 #define NR_HW_RETRY_NS 2000000000LL /* a failed device is tried again this often */
 
-/* Opens every configured device. Fails only for a bad argument or no memory: missing devices are
- * logged and left out. `what` (the hardware file's name) starts every message. */
+/* Opens the inputs (the display opens with its first frame). Fails only for a bad argument or no
+ * memory: missing devices are logged and left out. `what` (the hardware file's name) starts every
+ * message. */
 nr_result nr_hw_open(const nr_hw_config *cfg, const char *what, const nr_hw_io *io, nr_hw **out);
 void nr_hw_close(nr_hw *hw);
 
@@ -57,8 +58,11 @@ int nr_hw_display_frame(nr_hw *hw, const uint8_t *fb);
 void nr_hw_show_message(nr_hw *hw, const char *title, const char *body);
 void nr_hw_show_splash(nr_hw *hw, const char *status);
 
-/* Start the control and display threads; frame may be NULL (messages only). */
-nr_result nr_hw_start(nr_hw *hw, nr_hw_frame_fn frame, void *frame_ctx);
+/* Where inputs go and where frames come from (either may be NULL: inputs dropped, messages only).
+ * Any time, also while the threads run. */
+void nr_hw_set_sink(nr_hw *hw, nr_hw_post_fn post, void *post_ctx, nr_hw_frame_fn frame, void *frame_ctx);
+/* Start / stop the control and display threads. */
+nr_result nr_hw_start(nr_hw *hw);
 void nr_hw_stop(nr_hw *hw);
 
 /* On SIGSEGV/SIGBUS/SIGFPE/SIGILL/SIGABRT: draw "crashed" on the display, say it on stderr, and die of
