@@ -27,7 +27,7 @@ APP_OBJ  := $(APP_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 LIB      := $(BUILD)/libneurorack.a
 
-.PHONY: all deps check test asan-test fuzz-build fuzz clean run cross-aarch64 test-aarch64 install uninstall
+.PHONY: all deps check test asan-test fuzz-build fuzz clean run cross-aarch64 test-aarch64 install install-aarch64 uninstall
 all: $(BUILD)/neurorack $(TEST_BIN)
 	@if [ "$(BUILD)" = build ]; then ln -sf build/neurorack neurorack; fi
 
@@ -102,6 +102,37 @@ test-aarch64: cross-aarch64
 	  else printf '#!/bin/sh\nNR_EMULATED=qemu-aarch64 exec $(QEMU_AARCH64) %s "$$@"\n' "$$(pwd)/$$b" > $$w; fi; \
 	  chmod +x $$w; done
 	@NR_BIN=build-aarch64/qemu/neurorack scripts/run-tests.sh build-aarch64 $(addprefix build-aarch64/qemu/,$(notdir $(TEST_BIN)))
+
+# Install the program, the example hardware file (kept if one exists), the systemd unit and the docs.
+# For the Pi from this machine: make install-aarch64 DESTDIR=/path/to/the/pi/root
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+BINDIR     ?= $(PREFIX)/bin
+DATADIR    ?= $(PREFIX)/share/neurorack
+DOCDIR     ?= $(PREFIX)/share/doc/neurorack
+SYSCONFDIR ?= /etc
+UNITDIR    ?= /etc/systemd/system
+install: $(BUILD)/neurorack
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/models $(DESTDIR)$(DOCDIR) \
+	  $(DESTDIR)$(SYSCONFDIR)/neurorack $(DESTDIR)$(UNITDIR)
+	install -m 755 $(BUILD)/neurorack $(DESTDIR)$(BINDIR)/neurorack
+	if [ -f models/default.safetensors ]; then install -m 644 models/default.safetensors $(DESTDIR)$(DATADIR)/models/; fi
+	install -m 644 packaging/hardware.conf $(DESTDIR)$(DATADIR)/hardware.conf.example
+	[ -e $(DESTDIR)$(SYSCONFDIR)/neurorack/hardware.conf ] || \
+	  install -m 644 packaging/hardware.conf $(DESTDIR)$(SYSCONFDIR)/neurorack/hardware.conf
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' \
+	  packaging/neurorack.service > $(DESTDIR)$(UNITDIR)/neurorack.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/neurorack.service
+	for d in docs/*.md; do [ -f "$$d" ] && install -m 644 "$$d" $(DESTDIR)$(DOCDIR)/; done; true
+	@echo "installed in $(DESTDIR)$(PREFIX); start at boot: systemctl daemon-reload && systemctl enable --now neurorack"
+
+install-aarch64: cross-aarch64
+	$(MAKE) BUILD=build-aarch64 install
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/neurorack $(DESTDIR)$(UNITDIR)/neurorack.service
+	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
+	@echo "kept $(DESTDIR)$(SYSCONFDIR)/neurorack/hardware.conf"
 
 clean:
 	rm -rf build build-asan build-fuzz build-aarch64 neurorack
