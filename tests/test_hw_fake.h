@@ -69,6 +69,7 @@ typedef struct {
     char logs[8][512];
     int n_logs;
     int threaded; /* the hardware threads run: sleeps are real (short), not logged */
+    int wait_err; /* gpio_wait fails with this errno */
 } fake;
 
 static fake F;
@@ -343,6 +344,7 @@ static int f_gpio_wait(void *ctx, nr_gpio_line *const *lines, int n, int timeout
 {
     (void)ctx;
     (void)timeout_ms;
+    if (F.wait_err) return -F.wait_err;
     int mask = 0;
     for (int i = 0; i < n; i++)
         if (lines[i]->qn > 0 && lines[i]->qt[lines[i]->qh] <= F.now) mask |= 1 << i;

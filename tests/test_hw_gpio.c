@@ -265,6 +265,27 @@ static void test_hw_gpio_gates(void)
     nr_hw_close(hw);
 }
 
+static void test_hw_wait_failure(void)
+{
+    fake_reset();
+    fake_line(17, 1);
+    fake_line(27, 1);
+    fake_line(22, 1);
+    nr_hw_config c = gpio_only_config();
+    nr_hw_io io = fake_io();
+    nr_hw *hw;
+    NT_CHECK(nr_hw_open(&c, "hw.conf", &io, &hw) == NR_OK);
+    F.wait_err = EBADF;
+    fake_clear_log();
+    nr_hw_step(hw, 20);
+    nr_hw_step(hw, 20);
+    /* one message, and each pass waits out its time instead of spinning */
+    NT_CHECKF(F.n_logs == 1 && strstr(F.logs[0], "hw.conf: [encoder] waiting for GPIO edges failed: Bad file descriptor"),
+              "log: %s", F.logs[0]);
+    NT_CHECK(fake_count("sleep 20000") == 2);
+    nr_hw_close(hw);
+}
+
 int main(void)
 {
     NT_RUN(test_quad_clean);
@@ -273,6 +294,7 @@ int main(void)
     NT_RUN(test_hw_encoder);
     NT_RUN(test_hw_encoder_reversed_and_busy);
     NT_RUN(test_hw_gpio_gates);
+    NT_RUN(test_hw_wait_failure);
     free(F.log);
     return nt_end();
 }

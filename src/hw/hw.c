@@ -46,7 +46,7 @@ struct nr_hw {
     hw_input in[N_INPUTS]; /* CVs, then gates */
 
     nr_gpio_line *lines[MAX_LINES];
-    int role[MAX_LINES], n_lines, enc_ok;
+    int role[MAX_LINES], n_lines, enc_ok, wait_failed;
     nr_quad quad;
     nr_button push;
     nr_gate_in ggate[NR_NUM_GATES];
@@ -403,6 +403,11 @@ void nr_hw_step(nr_hw *hw, int max_wait_ms)
     if (hw->n_lines > 0) {
         int mask = o->gpio_wait(o->ctx, hw->lines, hw->n_lines, timeout);
         if (mask > 0) read_edges(hw, mask, o->now_ns(o->ctx));
+        if (mask < 0) { /* the lines cannot be waited on: say so once, and do not spin */
+            if (!hw->wait_failed) hw_log(hw, "[encoder] waiting for GPIO edges failed: %s", strerror(-mask));
+            hw->wait_failed = 1;
+            if (timeout > 0) o->sleep_us(o->ctx, (long)timeout * 1000);
+        }
     } else if (timeout > 0) {
         o->sleep_us(o->ctx, (long)timeout * 1000);
     }
