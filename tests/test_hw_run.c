@@ -110,11 +110,23 @@ static void test_crash_message(void)
     NT_CHECKF(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV, "status 0x%x", st);
 }
 
+static void test_realtime_note(void)
+{
+    char note[300];
+    NT_CHECK(nr_hw_rt_allowed(70, 0, 0, note, sizeof note) && !note[0]);     /* root */
+    NT_CHECK(nr_hw_rt_allowed(70, 1000, 95, note, sizeof note) && !note[0]); /* LimitRTPRIO=95 */
+    NT_CHECK(nr_hw_rt_allowed(0, 1000, 0, note, sizeof note));               /* none asked */
+    NT_CHECK(!nr_hw_rt_allowed(70, 1000, 0, note, sizeof note));
+    NT_CHECKF(!strncmp(note, "realtime priority 70 is not allowed (RLIMIT_RTPRIO 0): audio runs at normal priority", 84),
+              "%s", note);
+}
+
 int main(void)
 {
     NT_RUN(test_boot_errors);
     NT_RUN(test_boot_attach_fail);
     NT_RUN(test_crash_message);
+    NT_RUN(test_realtime_note);
     free(F.log);
     return nt_end();
 }

@@ -24,4 +24,8 @@ void nr_hw_attach(nr_hw *hw, nr_hw_post_fn post, void *post_ctx, nr_hw_frame_fn 
  * nr_instrument_frame (hw_instrument.c). */
 void nr_hw_attach_instrument(nr_hw *hw, nr_instrument *inst);
 
+/* Will the audio thread get SCHED_FIFO at `priority`? Root, or an RLIMIT_RTPRIO at least that high. 0 and
+ * a one-line note (for the journal) when not; priority 0 asks for none. */
+int nr_hw_rt_allowed(int priority, unsigned uid, unsigned long rtprio_limit, char *note, size_t n);
+
 #endif
