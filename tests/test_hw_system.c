@@ -129,6 +129,19 @@ static void test_unplugged_adc(void)
     run_for(hw, 2100 * MS);
     NT_CHECKF(F.n_logs == 2 && strstr(F.logs[1], "[adc 1] ADS1015 at 0x49 answers again"), "log: %s", F.logs[1]);
     NT_CHECK(last_event(NR_EV_GATE, 0) == 1.0f && nr_hw_input_online(hw, NR_EV_GATE, 0));
+    /* pulled out again while gate 1 is high: the gate goes low rather than hang */
+    F.n_fail = 1;
+    F.fail_addr[0] = 0x49;
+    F.fail_err[0] = EIO;
+    run_for(hw, 3 * MS);
+    NT_CHECK(last_event(NR_EV_GATE, 0) == 0.0f);
+    NT_CHECKF(F.n_logs == 3 && strstr(F.logs[2], "gate 1, gate 2 keep their last value (gates go low)"), "log: %s",
+              F.logs[2]);
+    F.n_fail = 0;
+    F.ads[1].value[4] = ads1015_reg(0.0f);
+    run_for(hw, 2100 * MS);
+    NT_CHECK(F.n_logs == 4 && nr_hw_input_online(hw, NR_EV_GATE, 0));
+    F.n_logs = 2;
     /* pulled out while running (EIO on the read): one message, the other chip goes on */
     F.n_fail = 1;
     F.fail_addr[0] = 0x48;

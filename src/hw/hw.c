@@ -119,10 +119,18 @@ static void adc_failed(nr_hw *hw, int a, int err, int64_t now, int at_open)
         hw_log(hw, "[adc %d] %s at 0x%02x on %s: %s%s; %s %s until it answers (retried every %d s)", a,
                chip_name(d->ads.chip), hw->cfg.adc[a].address, d->ads.dev.path, strerror(-err),
                err == -ENXIO || err == -EIO || err == -EREMOTEIO ? " (not connected?)" : "", ins,
-               at_open ? "left out" : "keep their last value", (int)(NR_HW_RETRY_NS / 1000000000));
+               at_open ? "left out" : "keep their last value (gates go low)", (int)(NR_HW_RETRY_NS / 1000000000));
     nr_ads_close(&d->ads);
     d->online = 0;
     d->retry_ns = now + NR_HW_RETRY_NS;
+    /* a gate must not stay high while nobody can see it fall: it goes low */
+    for (int g = 0; g < NR_NUM_GATES; g++) {
+        hw_input *in = &hw->in[NR_NUM_CV + g];
+        if (hw->cfg.gate[g].source == NR_IN_ADC && hw->cfg.gate[g].adc == a && in->state) {
+            in->state = 0;
+            post(hw, NR_EV_GATE, g, 0.0f);
+        }
+    }
 }
 
 static int adc_open(nr_hw *hw, int a, int64_t now)
