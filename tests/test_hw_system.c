@@ -190,7 +190,7 @@ static void test_display_and_messages(void)
     nr_hw_show_message(hw, "MODEL FAILED", "models/default.safetensors: no such file");
     NT_CHECK(strstr(F.log, "write 0x3c 00 ae d5 80") != NULL && F.n_logs == 0);
     uint8_t want[1024];
-    nr_fb_message(want, "MODEL FAILED", "models/default.safetensors: no such file");
+    nr_hw_fb_message(want, "MODEL FAILED", "models/default.safetensors: no such file");
     int bad = 0, lit = 0;
     for (int p = 0; p < 8; p++)
         for (int x = 0; x < 128; x++) {
@@ -200,7 +200,7 @@ static void test_display_and_messages(void)
     NT_CHECK(bad == 0 && lit > 200);
     /* the splash */
     nr_hw_show_splash(hw, "loading model");
-    nr_fb_splash(want, "loading model");
+    nr_hw_fb_splash(want, "loading model");
     bad = 0;
     for (int p = 0; p < 8; p++)
         for (int x = 0; x < 128; x++) bad += F.oled_ram[p][x + 2] != want[p * 128 + x];

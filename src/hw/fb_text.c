@@ -41,9 +41,9 @@ static const uint8_t g_font[64][7] = {
 #define W 128
 #define H 64
 
-void nr_fb_clear(uint8_t *fb) { memset(fb, 0, NR_FB_BYTES); }
+void nr_hw_fb_clear(uint8_t *fb) { memset(fb, 0, NR_HW_FB_BYTES); }
 
-void nr_fb_pixel(uint8_t *fb, int x, int y, int on)
+void nr_hw_fb_pixel(uint8_t *fb, int x, int y, int on)
 {
     if (x < 0 || x >= W || y < 0 || y >= H) return;
     uint8_t m = (uint8_t)(1u << (y & 7));
@@ -51,7 +51,7 @@ void nr_fb_pixel(uint8_t *fb, int x, int y, int on)
     else fb[(y >> 3) * W + x] &= (uint8_t)~m;
 }
 
-int nr_fb_text(uint8_t *fb, int x, int y, int scale, const char *s)
+int nr_hw_fb_text(uint8_t *fb, int x, int y, int scale, const char *s)
 {
     for (; *s; s++) {
         int c = (unsigned char)*s;
@@ -60,21 +60,21 @@ int nr_fb_text(uint8_t *fb, int x, int y, int scale, const char *s)
         const uint8_t *g = g_font[c - 32];
         for (int r = 0; r < 7 * scale; r++)
             for (int k = 0; k < 5 * scale; k++)
-                if (g[r / scale] >> (4 - k / scale) & 1) nr_fb_pixel(fb, x + k, y + r, 1);
+                if (g[r / scale] >> (4 - k / scale) & 1) nr_hw_fb_pixel(fb, x + k, y + r, 1);
         x += 6 * scale;
     }
     return x;
 }
 
-void nr_fb_message(uint8_t *fb, const char *title, const char *body)
+void nr_hw_fb_message(uint8_t *fb, const char *title, const char *body)
 {
-    nr_fb_clear(fb);
+    nr_hw_fb_clear(fb);
     char t[22];
     size_t n = strlen(title);
     if (n > 21) n = 21;
     memcpy(t, title, n);
     t[n] = '\0';
-    nr_fb_text(fb, 1, 0, 1, t);
+    nr_hw_fb_text(fb, 1, 0, 1, t);
     for (int x = 0; x < W; x++) fb[x] ^= 0xFF; /* title bar: page 0 inverted, dark text on lit */
     /* Wrap the body into 7 lines of 21 characters, breaking at spaces where possible. */
     const char *s = body ? body : "";
@@ -89,20 +89,20 @@ void nr_fb_message(uint8_t *fb, const char *title, const char *body)
         char buf[22];
         memcpy(buf, s, cut);
         buf[cut] = '\0';
-        nr_fb_text(fb, 1, 9 + line * 8, 1, buf);
+        nr_hw_fb_text(fb, 1, 9 + line * 8, 1, buf);
         s += cut;
     }
 }
 
-void nr_fb_splash(uint8_t *fb, const char *status)
+void nr_hw_fb_splash(uint8_t *fb, const char *status)
 {
-    nr_fb_clear(fb);
-    nr_fb_text(fb, 10, 12, 2, "NEURORACK");
+    nr_hw_fb_clear(fb);
+    nr_hw_fb_text(fb, 10, 12, 2, "NEURORACK");
     /* a decaying impact under the name: |sin| * exp envelope, drawn as bars from the middle line */
     for (int x = 10; x < 118; x++) {
         int k = x - 10, amp = (int)(10.0 * (1.0 - k / 108.0) * (1.0 - k / 108.0) + 0.5);
         int h = k % 6 < 3 ? amp : amp / 2;
-        for (int y = 40 - h / 2; y <= 40 + h / 2; y++) nr_fb_pixel(fb, x, y, 1);
+        for (int y = 40 - h / 2; y <= 40 + h / 2; y++) nr_hw_fb_pixel(fb, x, y, 1);
     }
-    if (status) nr_fb_text(fb, 1, 55, 1, status);
+    if (status) nr_hw_fb_text(fb, 1, 55, 1, status);
 }

@@ -6,15 +6,15 @@
 
 #include <stdint.h>
 
-#define NR_FB_BYTES 1024
+#define NR_HW_FB_BYTES 1024
 
-void nr_fb_clear(uint8_t *fb);
-void nr_fb_pixel(uint8_t *fb, int x, int y, int on);
+void nr_hw_fb_clear(uint8_t *fb);
+void nr_hw_fb_pixel(uint8_t *fb, int x, int y, int on);
 /* Text at (x, y) (top-left), each glyph 6*scale pixels wide; returns the x after the last glyph. */
-int nr_fb_text(uint8_t *fb, int x, int y, int scale, const char *s);
+int nr_hw_fb_text(uint8_t *fb, int x, int y, int scale, const char *s);
 /* A title bar (inverted) and the body wrapped at word boundaries into the lines below it. */
-void nr_fb_message(uint8_t *fb, const char *title, const char *body);
+void nr_hw_fb_message(uint8_t *fb, const char *title, const char *body);
 /* The start-up screen. */
-void nr_fb_splash(uint8_t *fb, const char *status);
+void nr_hw_fb_splash(uint8_t *fb, const char *status);
 
 #endif

@@ -528,7 +528,7 @@ void nr_hw_show_message(nr_hw *hw, const char *title, const char *body)
     uint8_t fb[NR_OLED_BYTES];
     pthread_mutex_lock(&hw->lock);
     hw->message_on = title != NULL;
-    if (title) nr_fb_message(hw->message_fb, title, body);
+    if (title) nr_hw_fb_message(hw->message_fb, title, body);
     memcpy(fb, hw->message_fb, sizeof fb);
     pthread_mutex_unlock(&hw->lock);
     if (title && !hw->threads) nr_hw_display_frame(hw, fb);
@@ -539,7 +539,7 @@ void nr_hw_show_splash(nr_hw *hw, const char *status)
     uint8_t fb[NR_OLED_BYTES];
     pthread_mutex_lock(&hw->lock);
     hw->message_on = 1;
-    nr_fb_splash(hw->message_fb, status);
+    nr_hw_fb_splash(hw->message_fb, status);
     memcpy(fb, hw->message_fb, sizeof fb);
     pthread_mutex_unlock(&hw->lock);
     if (!hw->threads) nr_hw_display_frame(hw, fb);
@@ -620,7 +620,7 @@ static void crash_handler(int sig)
     static const char msg[] = "neurorack: crashed; the service restarts it\n";
     nr_hw *hw = g_crash_hw;
     if (hw && hw->display_online) {
-        nr_fb_message(fb, "CRASHED", sig == SIGABRT ? "ABORTED. RESTARTING..." : "FATAL SIGNAL. RESTARTING...");
+        nr_hw_fb_message(fb, "CRASHED", sig == SIGABRT ? "ABORTED. RESTARTING..." : "FATAL SIGNAL. RESTARTING...");
         if (hw->cfg.display.kind == NR_DISPLAY_ST7789) nr_st7789_flush(&hw->lcd, fb);
         else nr_oled_flush(&hw->oled, fb);
     }
