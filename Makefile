@@ -139,7 +139,7 @@ install: $(BUILD)/neurorack
 	@echo "installed in $(DESTDIR)$(PREFIX); start at boot: systemctl daemon-reload && systemctl enable --now neurorack"
 
 install-aarch64: cross-aarch64
-	$(MAKE) BUILD=build-aarch64 install
+	$(CROSS_ENV) $(MAKE) BUILD=build-aarch64 CC=$(CROSS_CC) CPUFLAGS="$(CROSS_CPU) $(CROSS_FIXES)" install
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/neurorack $(DESTDIR)$(UNITDIR)/neurorack.service
