@@ -3,6 +3,7 @@
 #include "commands.h"
 #include "neurorack.h"
 #include "nr/templates.h"
+#include "models/nsf_profile.h"
 
 #include <cblas.h>
 #include <stdio.h>
@@ -159,6 +160,8 @@ int nr_cmd_bench(int argc, char **argv)
         return 1;
     }
     nr_voice_reset(v, 0);
+    memset(&nsf_prof, 0, sizeof nsf_prof);
+    nsf_prof.on = 1; /* per-stage times of an hn-sinc-NSF voice; a few clock reads per conv */
     long done = 0, pushed = 0, blocks = 0;
     double worst = 0, t_first = 0, t_render0 = 0, c_render0 = cpu_s();
     while (done < total) {
@@ -182,6 +185,7 @@ int nr_cmd_bench(int argc, char **argv)
         done += got;
     }
     double t_end = now_s(), c_end = cpu_s();
+    nsf_prof.on = 0;
     nr_voice_free(v);
     nr_curves_free(&c);
 
@@ -225,6 +229,16 @@ int nr_cmd_bench(int argc, char **argv)
     printf("compute          %.2f M MACs/sample, %.1f GFLOP/s achieved\n", info.macs_per_sample * 1e-6, gflops);
     printf("core peak        %.1f GFLOP/s (FMA loop), sgemm 64x192x%ld %.1f GFLOP/s -> %.0f%% of sgemm roofline\n",
            peak, block < 64 ? 64 : block, sgemm, sgemm > 0 ? 100.0 * gflops / sgemm : 0.0);
+    double st_sum = 0;
+    for (int i = 0; i < NSF_ST_COUNT; i++) st_sum += nsf_prof.s[i];
+    if (st_sum > 0) {
+        printf("stages          ");
+        for (int i = 0; i < NSF_ST_COUNT; i++)
+            printf(" %s %.1f%%%s", nsf_stage_names[i], 100.0 * nsf_prof.s[i] / st_sum, i + 1 < NSF_ST_COUNT ? "," : "\n");
+        double conv_gf = nsf_prof.s[NSF_ST_CONV] > 0 ? 2.0 * nsf_prof.conv_macs / nsf_prof.s[NSF_ST_CONV] * 1e-9 : 0;
+        printf("dilated convs    %.2f M MACs/sample performed (Winograd), %.1f GFLOP/s inside them (%.0f%% of sgemm)\n",
+               nsf_prof.conv_macs / (double)done * 1e-6, conv_gf, sgemm > 0 ? 100.0 * conv_gf / sgemm : 0.0);
+    }
     printf("memory           weights %.2f MB, voice %.1f KB, peak RSS %.1f MB\n", info.weights_bytes / 1048576.0,
            info.voice_bytes / 1024.0, ru.ru_maxrss / 1024.0);
     printf("load             %.1f ms to model, %.1f ms to first sample\n", 1e3 * (t_loaded - t0),

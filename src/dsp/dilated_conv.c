@@ -83,6 +83,13 @@ void nr_dconv3_pack_winograd(const float *w, int c, float *wg)
 /* Fewer pairs than this go direct: four small sgemm calls cost more than they save. */
 #define WINO_MIN_PAIRS 16
 
+double nr_dconv3_winograd_macs(int c, int dil, int n)
+{
+    const int P = n / (2 * dil) * dil;
+    const double cc = (double)c * c;
+    return P < WINO_MIN_PAIRS ? 3.0 * n * cc : (4.0 * P + 3.0 * (n - 2 * P)) * cc;
+}
+
 void nr_dconv3_block_winograd(const float *wp, const float *wg, int c, int dil, float *ring, long t0, const float *h,
                               int n, float *col, float *u, float *m, float *y)
 {

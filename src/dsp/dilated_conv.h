@@ -24,6 +24,9 @@ void nr_dconv3_pack_winograd(const float *w, int c, float *wg);
 void nr_dconv3_block_winograd(const float *wp, const float *wg, int c, int dil, float *ring, long t0, const float *h,
                               int n, float *col, float *u, float *m, float *y);
 
+/* Multiply-adds nr_dconv3_block_winograd performs for a block of n samples. */
+double nr_dconv3_winograd_macs(int c, int dil, int n);
+
 /* Reference: the whole signal at once, direct loops. w: (C, C, 3) as stored; h, y: (n, C). */
 void nr_dconv3_ref(const float *w, int c, int dil, const float *h, long n, float *y);
 

@@ -4,6 +4,7 @@
  * filter keeps a ring per dilated conv. Nothing is recomputed: every block costs the same along the
  * sound. Memory is allocated once in nsf_voice_create. */
 #include "nsf_internal.h"
+#include "models/nsf_profile.h"
 #include "dsp/moving_average.h"
 
 #include <cblas.h>
@@ -134,6 +135,7 @@ static void frame_convs(nsf_voice *v)
     const int H = w->hidden, D = NR_NUM_DESC;
     float *in[3] = {v->feat, v->c1, v->c2}, *out[3] = {v->c1, v->c2, v->c3};
     long *n_in[3] = {&v->n_pushed, &v->n_c1, &v->n_c2}, *n_out[3] = {&v->n_c1, &v->n_c2, &v->n_c3};
+    double t0 = nsf_prof_start();
     for (int l = 0; l < 3; l++) {
         const int C = l ? H : D;
         const long avail = *n_in[l];
@@ -144,6 +146,7 @@ static void frame_convs(nsf_voice *v)
             (*n_out[l])++;
         }
     }
+    nsf_prof_lap(NSF_ST_FRAME, &t0);
 }
 
 static int v_push_frame(nr_voice *base, const float desc[NR_NUM_DESC])
@@ -265,6 +268,7 @@ static int v_process(nr_voice *base, float *out, int n)
     while (done < n) {
         const int c = n - done < NSF_CHUNK ? n - done : NSF_CHUNK;
         const long s0 = v->produced;
+        double t0 = nsf_prof_start();
         while (v->c_out < s0 + c)
             if (!cond_step(v)) break;
         if (v->c_out < s0 + c) break; /* cannot happen when available() is right */
@@ -274,7 +278,9 @@ static int v_process(nr_voice *base, float *out, int n)
             v->b_cut[i] = v->cut_ring[j];
             v->b_f0[i] = frame_f0(v, s0 + i);
         }
+        nsf_prof_lap(NSF_ST_CONTEXT, &t0);
         nsf_source_run(&v->src, v->b_f0, c, v->b_har, v->b_noi);
+        nsf_prof_lap(NSF_ST_SOURCE, &t0);
         nsf_filter_run(&v->filt, v->b_har, v->b_noi, v->b_ctx, v->b_cut, c, out + done);
         v->produced += c;
         done += c;
