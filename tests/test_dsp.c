@@ -104,6 +104,23 @@ static void test_gemm64(void)
             for (int i = 0; i < m * ldc; i++) e = fmaxf(e, fabsf(c[i] - ref[i]));
             NT_CHECKF(e < 1e-4f, "m %d k %d: kernel differs from the plain loops by %g (or wrote outside)", mm, kk, e);
         }
+    /* 16 and 48 columns: 16-column tiles; against plain loops over the packed (k, n) layout */
+    for (int n = 16; n <= 48; n += 32) {
+        nr_gemm_pack(w, n, k, bt);
+        for (int i = 0; i < m * ldc; i++) c[i] = -7.0f;
+        nr_gemm16n(a, lda, m, k, bt, n, c, ldc);
+        float e = 0.0f;
+        for (int t = 0; t < m; t++)
+            for (int o = 0; o < ldc; o++) {
+                float want = -7.0f;
+                if (o < n) {
+                    want = 0.0f;
+                    for (int i = 0; i < k; i++) want += a[t * lda + i] * w[o * k + i];
+                }
+                e = fmaxf(e, fabsf(c[t * ldc + o] - want));
+            }
+        NT_CHECKF(e < 1e-4f, "%d columns: kernel differs from the plain loops by %g (or wrote outside)", n, e);
+    }
     free(w);
     free(bt);
     free(a);

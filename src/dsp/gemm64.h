@@ -13,7 +13,11 @@
 void nr_gemm64_pack(const float *w, int k, float *bt);
 /* c (m, 64) at row stride ldc = a (m, k) at row stride lda . bt (k, 64). Audio-thread safe. */
 void nr_gemm64(const float *a, size_t lda, int m, int k, const float *bt, float *c, size_t ldc);
-/* Reference: plain loops, same contract. */
+/* Any width n that is a multiple of 16 (16-column tiles below 64): c (m, n) = a (m, k) . bt (k, n),
+ * bt from nr_gemm_pack (w: (n, k) row-major). */
+void nr_gemm_pack(const float *w, int n, int k, float *bt);
+void nr_gemm16n(const float *a, size_t lda, int m, int k, const float *bt, int n, float *c, size_t ldc);
+/* Reference: plain loops, same contract as nr_gemm64. */
 void nr_gemm64_ref(const float *a, size_t lda, int m, int k, const float *bt, float *c, size_t ldc);
 
 #endif

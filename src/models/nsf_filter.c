@@ -5,6 +5,7 @@
 #include "models/nsf_profile.h"
 #include "dsp/dilated_conv.h"
 #include "dsp/fast_tanh.h"
+#include "dsp/gemm64.h"
 
 #include <cblas.h>
 #include <string.h>
@@ -97,7 +98,10 @@ static void block_run(nsf_filter *f, const nsf_block *b, float **rings, const fl
     }
     for (int k = 0; k < n * H; k++) h[k] *= b->scale;
     /* z (n, H/4) = h (n, H) . ff2^T */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, Q, H, 1.0f, h, H, b->ff2, H, 0.0f, f->z, Q);
+    if (b->ff2t)
+        nr_gemm16n(h, (size_t)H, n, H, b->ff2t, Q, f->z, (size_t)Q);
+    else
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, Q, H, 1.0f, h, H, b->ff2, H, 0.0f, f->z, Q);
     nr_tanh_inplace(f->z, (size_t)n * Q);
     for (int t = 0; t < n; t++) {
         float acc = 0.0f;

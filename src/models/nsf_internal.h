@@ -21,6 +21,7 @@ typedef struct {
     float *packed[NSF_MAX_CONVS];    /* (3H, H) product layout, owned */
     float *wino[NSF_MAX_CONVS];      /* (4, H, H) Winograd F(2,3) transformed taps (C_in, C_out), owned */
     const float *ff2;                /* (H/4, H) */
+    float *ff2t;                     /* (H, H/4) product layout when H/4 is a multiple of 16, owned; else NULL */
     const float *ff3;                /* (1, H/4) */
 } nsf_block;
 
