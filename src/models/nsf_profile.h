@@ -1,4 +1,4 @@
-/* Where an hn-sinc-NSF render spends its time, for `neurorack bench`: wall seconds per stage summed over
+/* Where an hn-sinc-NSF render spends its time, for `neurorack bench`: thread CPU seconds per stage summed over
  * all voices, and the dilated convs' multiply-adds. Off by default; when off each stage costs one
  * branch. Diagnostics only: the counters are not synchronised (bench runs one voice). */
 #ifndef NR_NSF_PROFILE_H
