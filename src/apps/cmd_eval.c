@@ -23,7 +23,8 @@ static void usage(FILE *f)
             "  --refs DIR|MANIFEST  a folder of sounds (wav, flac, ogg, aif[f]) or a data set\n"
             "                     (its folder or manifest.tsv)\n"
             "  --split S          train | valid | test (default test) of a data set\n"
-            "  --limit N          only the first N references (in name or manifest order)\n"
+            "  --limit N          only N references, evenly spaced over the list (name or manifest\n"
+            "                     order: every source of a data set is represented)\n"
             "  --csv OUT          one row per model and reference\n"
             "  --png DIR          spectrogram figures of the first references (reference + renders)\n"
             "  --png-count N      how many figures (default 3)\n"
@@ -279,6 +280,7 @@ int nr_cmd_eval(int argc, char **argv)
     int n_refs = limit > 0 && limit < refl.n ? (int)limit : refl.n;
     printf("references: %s%s%s, %d of %d; MAE scales from %s\n", refs, is_manifest ? ", split " : "",
            is_manifest ? split_s : "", n_refs, refl.n, scale_src);
+    fflush(stdout);
     rows = calloc((size_t)n_refs * n_models, sizeof *rows);
     if (!rows) {
         fprintf(stderr, "neurorack eval: out of memory\n");
@@ -287,7 +289,8 @@ int nr_cmd_eval(int argc, char **argv)
     if (png) mkdir(png, 0777);
 
     int n_rows = 0, n_failed = 0, n_png = 0;
-    for (int i = 0; i < n_refs; i++) {
+    for (int j = 0; j < n_refs; j++) {
+        int i = (int)((long)j * refl.n / n_refs);
         nr_audio ref = {0};
         nr_result r = is_manifest ? nr_ds_load_audio(&man, refl.index[i], NR_ANALYSIS_RATE, &ref)
                                   : nr_audio_load(refl.path[i], NR_ANALYSIS_RATE, &ref);
@@ -312,7 +315,7 @@ int nr_cmd_eval(int argc, char **argv)
                 snprintf(row->model, sizeof row->model, "%s", labels[k]);
                 snprintf(row->ref, sizeof row->ref, "%s", refl.name[i]);
                 row->r = res[k];
-                fprintf(stderr, "[%d/%d] %-40s %-20s %5.2f s  corr %.3f  spec %.3f  %.1fx\n", i + 1, n_refs,
+                fprintf(stderr, "[%d/%d] %-40s %-20s %5.2f s  corr %.3f  spec %.3f  %.1fx\n", j + 1, n_refs,
                         refl.name[i], labels[k], res[k].seconds, res[k].corr_mean, res[k].spectral, res[k].speed);
             }
             if (want_png) {
