@@ -210,6 +210,7 @@ static void test_png(void)
     NT_CHECK(png && len > 33 && !memcmp(png, "\x89PNG\r\n\x1a\n", 8) && !memcmp(png + 12, "IHDR", 4));
     /* 83 frames of hop 256 -> the minimum plot width 240, plus margins; 2 panels of title + 128 rows
      * plus the time axis. */
+    if (png && len > 33) NT_CHECK(png[24] == 8 && png[25] == 3); /* 8-bit palette */
     if (png && len > 33) NT_CHECKF(be32(png + 16) == 26 + 240 + 4 && be32(png + 20) == 2 * (11 + 128) + 12,
                                    "%u x %u", be32(png + 16), be32(png + 20));
     free(png);

@@ -27,24 +27,28 @@ enum {
 #define SG_RANGE_DB 80.0
 #define SG_FREQ_TICK_HZ 2000.0
 
+/* A palette image (a third of the size of RGB once compressed): entries 0..N_SHADES-1 are the
+ * colour map, then white and black. */
+enum { N_SHADES = 254, WHITE = N_SHADES, BLACK = N_SHADES + 1 };
+
 typedef struct {
     int w, h;
-    unsigned char *px; /* (h, w, 3) sRGB */
+    unsigned char *px; /* (h, w) palette indices */
 } image;
 
-static void put(image *im, int x, int y, const unsigned char rgb[3])
+static void put(image *im, int x, int y, unsigned char c)
 {
     if (x < 0 || y < 0 || x >= im->w || y >= im->h) return;
-    memcpy(im->px + ((size_t)y * im->w + x) * 3, rgb, 3);
+    im->px[(size_t)y * im->w + x] = c;
 }
 
-static void text(image *im, int x, int y, const char *s, const unsigned char rgb[3])
+static void text(image *im, int x, int y, const char *s, unsigned char c)
 {
     for (; *s; s++, x += NR_FONT_ADV) {
         const uint8_t *g = nr_font_glyph(*s);
         for (int r = 0; r < NR_FONT_H; r++)
-            for (int c = 0; c < NR_FONT_W; c++)
-                if (g[r] & (1u << (NR_FONT_W - 1 - c))) put(im, x + c, y + r, rgb);
+            for (int col = 0; col < NR_FONT_W; col++)
+                if (g[r] & (1u << (NR_FONT_W - 1 - col))) put(im, x + col, y + r, c);
     }
 }
 
@@ -127,10 +131,21 @@ static nr_result write_png(const char *path, const image *im)
     }
     png_init_io(png, f);
     png_set_compression_level(png, 9);
-    png_set_IHDR(png, info, (png_uint_32)im->w, (png_uint_32)im->h, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
+    png_set_IHDR(png, info, (png_uint_32)im->w, (png_uint_32)im->h, 8, PNG_COLOR_TYPE_PALETTE, PNG_INTERLACE_NONE,
                  PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_color pal[N_SHADES + 2];
+    for (int i = 0; i < N_SHADES; i++) {
+        unsigned char rgb[3];
+        colormap(i / (N_SHADES - 1.0), rgb);
+        pal[i].red = rgb[0];
+        pal[i].green = rgb[1];
+        pal[i].blue = rgb[2];
+    }
+    pal[WHITE].red = pal[WHITE].green = pal[WHITE].blue = 255;
+    pal[BLACK].red = pal[BLACK].green = pal[BLACK].blue = 0;
+    png_set_PLTE(png, info, pal, N_SHADES + 2);
     png_write_info(png, info);
-    for (int y = 0; y < im->h; y++) png_write_row(png, im->px + (size_t)y * im->w * 3);
+    for (int y = 0; y < im->h; y++) png_write_row(png, im->px + (size_t)y * im->w);
     png_write_end(png, NULL);
     png_destroy_write_struct(&png, &info);
     int bad = fclose(f) != 0;
@@ -164,14 +179,11 @@ nr_result nr_eval_spectrogram_png(const char *path, const float *const *x, const
         int pw = fmax < PLOT_W_MIN ? PLOT_W_MIN : fmax > PLOT_W_MAX ? PLOT_W_MAX : fmax;
         im.w = MARGIN_L + pw + MARGIN_R;
         im.h = count * (TITLE_H + PLOT_H) + AXIS_H;
-        im.px = malloc((size_t)im.w * im.h * 3);
+        im.px = malloc((size_t)im.w * im.h);
         if (!im.px) r = nr_fail(NR_ERR_NOMEM, "%s: out of memory for the image", path);
     }
     if (r == NR_OK) {
-        static const unsigned char white[3] = {255, 255, 255}, black[3] = {0, 0, 0};
-        memset(im.px, 255, (size_t)im.w * im.h * 3);
-        unsigned char lut[256][3];
-        for (int i = 0; i < 256; i++) colormap(i / 255.0, lut[i]);
+        memset(im.px, WHITE, (size_t)im.w * im.h);
         int pw = im.w - MARGIN_L - MARGIN_R;
         double nyq = rate / 2.0, seconds = (double)((long)(fmax - 1) * SG_HOP + SG_NFFT) / rate;
         /* Time ticks: the finest step giving at most 16 ticks; every second one is labelled. */
@@ -181,7 +193,7 @@ nr_result nr_eval_spectrogram_png(const char *path, const float *const *x, const
             tick = i + 1 < sizeof steps / sizeof steps[0] ? steps[i + 1] : steps[i];
         for (int k = 0; k < count; k++) {
             int y0 = k * (TITLE_H + PLOT_H) + TITLE_H;
-            text(&im, MARGIN_L, y0 - TITLE_H + 2, labels[k] ? labels[k] : "", black);
+            text(&im, MARGIN_L, y0 - TITLE_H + 2, labels[k] ? labels[k] : "", BLACK);
             for (int c = 0; c < pw; c++) {
                 int f = (int)((long)c * fmax / pw);
                 for (int row = 0; row < PLOT_H; row++) {
@@ -194,12 +206,12 @@ nr_result nr_eval_spectrogram_png(const char *path, const float *const *x, const
                             if (db[k][(size_t)f * SG_NBINS + b] > v) v = db[k][(size_t)f * SG_NBINS + b];
                     double t = (v - (top - SG_RANGE_DB)) / SG_RANGE_DB;
                     t = t < 0 || !isfinite(t) ? 0 : t > 1 ? 1 : t;
-                    put(&im, MARGIN_L + c, y0 + row, lut[lrint(255 * t)]);
+                    put(&im, MARGIN_L + c, y0 + row, (unsigned char)lrint((N_SHADES - 1) * t));
                 }
             }
             for (int i = 0; i * SG_FREQ_TICK_HZ <= nyq; i++) {
                 int row = y0 + PLOT_H - 1 - (int)lrint(i * SG_FREQ_TICK_HZ / nyq * (PLOT_H - 1));
-                for (int c = 1; c <= 3; c++) put(&im, MARGIN_L - c, row, black);
+                for (int c = 1; c <= 3; c++) put(&im, MARGIN_L - c, row, BLACK);
                 char lab[16];
                 int khz = (int)(i * SG_FREQ_TICK_HZ / 1000);
                 if (khz) snprintf(lab, sizeof lab, "%dk", khz);
@@ -208,21 +220,21 @@ nr_result nr_eval_spectrogram_png(const char *path, const float *const *x, const
                 int ty = row - NR_FONT_H / 2;
                 if (ty < y0) ty = y0;
                 if (ty > y0 + PLOT_H - NR_FONT_H) ty = y0 + PLOT_H - NR_FONT_H;
-                text(&im, MARGIN_L - 4 - tw, ty, lab, black);
+                text(&im, MARGIN_L - 4 - tw, ty, lab, BLACK);
             }
             for (int i = 1; i * tick < seconds; i++) {
                 int c = MARGIN_L + (int)lrint(i * tick / seconds * pw);
-                for (int d = 0; d < 3; d++) put(&im, c, y0 + PLOT_H - 1 - d, white);
+                for (int d = 0; d < 3; d++) put(&im, c, y0 + PLOT_H - 1 - d, WHITE);
             }
         }
         int ya = count * (TITLE_H + PLOT_H);
         for (int i = 0; i * tick < seconds; i++) {
             int c = MARGIN_L + (int)lrint(i * tick / seconds * pw);
-            for (int d = 0; d < 3; d++) put(&im, c, ya + d, black);
+            for (int d = 0; d < 3; d++) put(&im, c, ya + d, BLACK);
             if (i % 2 == 0) {
                 char lab[16];
                 snprintf(lab, sizeof lab, "%gs", i * tick);
-                text(&im, c - (i ? NR_FONT_ADV : 0), ya + 4, lab, black);
+                text(&im, c - (i ? NR_FONT_ADV : 0), ya + 4, lab, BLACK);
             }
         }
         r = write_png(path, &im);
