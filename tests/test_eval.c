@@ -1,5 +1,6 @@
 /* Model quality metrics: known answers on synthetic signals, CSV, figures, and a run with a real model. */
 #include "neurorack.h"
+#include "nr/dataset.h"
 #include "nr/eval.h"
 #include "nr_test.h"
 
@@ -331,6 +332,69 @@ static void test_model_run(void)
     NT_CHECK(system(cmd) != 0);
 }
 
+/* The command on a data set: only the chosen split, rows named hash-class; --limit spreads evenly. */
+static void test_cli_manifest_limit(void)
+{
+    const char *th = nt_shared(ORIGINAL_TH);
+    const char *bin = getenv("NR_BIN");
+    if (!th || !bin || !*bin) {
+        nt_skip(!th ? "../shared absent: no model to evaluate" : "NR_BIN not set (run through make test)");
+        return;
+    }
+    char dir[1024], cmd[4096], path[2048];
+    snprintf(dir, sizeof dir, "%s", nt_tmp("ds"));
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s/audio'", dir);
+    NT_CHECK(system(cmd) == 0);
+    nr_manifest m = {0};
+    const long n = 4096;
+    const nr_split splits[5] = {NR_SPLIT_TEST, NR_SPLIT_TRAIN, NR_SPLIT_TEST, NR_SPLIT_TEST, NR_SPLIT_TEST};
+    for (int k = 0; k < 5; k++) {
+        nr_ds_entry e;
+        memset(&e, 0, sizeof e);
+        snprintf(e.hash, sizeof e.hash, "%016x", 0xabc0 + k);
+        e.split = splits[k];
+        snprintf(e.cls, sizeof e.cls, "%s", k == 1 ? "kick" : "tom");
+        snprintf(e.source, sizeof e.source, "test");
+        snprintf(e.package, sizeof e.package, "-");
+        snprintf(e.licence, sizeof e.licence, "CC0-1.0");
+        e.n_samples = n;
+        e.rate = 22050;
+        e.duration = (double)n / 22050;
+        snprintf(e.group, sizeof e.group, "g%d", k);
+        snprintf(e.audio, sizeof e.audio, "audio/%s.flac", e.hash);
+        snprintf(e.curves, sizeof e.curves, "-");
+        snprintf(e.origin, sizeof e.origin, "synthetic");
+        float *y = tiny_ref(k % 2, n);
+        snprintf(path, sizeof path, "%s/%s", dir, e.audio);
+        NT_CHECK(nr_audio_write(path, y, n, 22050, NR_SAMPLE_PCM24) == NR_OK);
+        free(y);
+        NT_CHECK(nr_manifest_add(&m, &e) == NR_OK);
+    }
+    snprintf(path, sizeof path, "%s/%s", dir, NR_MANIFEST_FILE);
+    NT_CHECKF(nr_manifest_write(path, &m) == NR_OK, "%s", nr_last_error());
+    nr_manifest_free(&m);
+    /* Test split: entries 0, 2, 3, 4; --limit 2 takes the 1st and 3rd of those (0 and 3). */
+    const char *csv = nt_tmp("ds.csv");
+    snprintf(cmd, sizeof cmd, "'%s' eval --model '%s' --refs '%s' --limit 2 --csv '%s' > '%s' 2>&1", bin, th, dir,
+             csv, nt_tmp("ds.txt"));
+    NT_CHECK(system(cmd) == 0);
+    char *out = nt_read_file(nt_tmp("ds.txt"), NULL);
+    NT_CHECKF(out && strstr(out, "split test, 2 of 4"), "%s", out ? out : "");
+    free(out);
+    char *text = nt_read_file(csv, NULL);
+    NT_CHECKF(text && strstr(text, ",000000000000abc0-tom,") && strstr(text, ",000000000000abc3-tom,") &&
+                  !strstr(text, "abc2") && !strstr(text, "abc1") && !strstr(text, "abc4"),
+              "%s", text ? text : "");
+    free(text);
+    /* The train split has the kick only. */
+    snprintf(cmd, sizeof cmd, "'%s' eval --model '%s' --refs '%s/%s' --split train --csv '%s' > /dev/null 2>&1", bin,
+             th, dir, NR_MANIFEST_FILE, csv);
+    NT_CHECK(system(cmd) == 0);
+    text = nt_read_file(csv, NULL);
+    NT_CHECKF(text && strstr(text, ",000000000000abc1-kick,") && !strstr(text, "abc0"), "%s", text ? text : "");
+    free(text);
+}
+
 int main(void)
 {
     NT_RUN(test_pearson);
@@ -339,5 +403,6 @@ int main(void)
     NT_RUN(test_csv_and_summary);
     NT_RUN(test_png);
     NT_RUN(test_model_run);
+    NT_RUN(test_cli_manifest_limit);
     return nt_end();
 }
