@@ -149,4 +149,4 @@ uninstall:
 clean:
 	rm -rf build build-asan build-fuzz build-aarch64 neurorack
 
--include $(LIB_OBJ:.o=.d) $(APP_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(APP_OBJ:.o=.d) $(TEST_BIN:=.d) $(BUILD)/tests/nr_test.d
