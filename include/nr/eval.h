@@ -1,0 +1,120 @@
+/* Model quality measurement: how well a model re-creates reference sounds from their descriptor curves.
+ *
+ * For one reference: analyse it (22050 Hz), render the model from those curves (seeded), resample the
+ * render to 22050 Hz, re-analyse it, then compare
+ *   - descriptor fidelity: per descriptor, Pearson correlation of the reference and re-analysed curves
+ *     and mean absolute error divided by a fixed scale (the original model's input_std), over the
+ *     frames whose reference loudness (rms) reaches min_rms;
+ *   - spectral distance of the two signals at 22050 Hz (see nr_eval_spectral_distance);
+ *   - render speed (seconds of audio per second of wall time).
+ * Not audio-thread safe. */
+#ifndef NR_EVAL_H
+#define NR_EVAL_H
+
+#include <stdio.h>
+
+#include "nr/audio.h"
+#include "nr/curves.h"
+#include "nr/model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The original hn-sinc-NSF's stored input_std, rounded (`neurorack info` on its .th prints them). */
+#define NR_EVAL_STD_LOUDNESS 0.120971f
+#define NR_EVAL_STD_PERCUSSIVITY 0.0700574f
+#define NR_EVAL_STD_TONELIKE 2059.89f
+#define NR_EVAL_STD_NOISINESS 0.315122f
+#define NR_EVAL_STD_RICHNESS 868.414f
+#define NR_EVAL_STD_BRIGHTNESS 1014.49f
+#define NR_EVAL_STD_PITCH 2054.57f
+
+/* FFT sizes of the spectral distance; hop = size / 4, periodic Hann window. */
+#define NR_EVAL_SPEC_N_SIZES 4
+extern const int nr_eval_spec_sizes[NR_EVAL_SPEC_N_SIZES]; /* 2048, 1024, 512, 256 */
+#define NR_EVAL_SPEC_EPS 1e-5
+
+typedef struct {
+    float desc_scale[NR_NUM_DESC]; /* MAE divisor per descriptor (raw units) */
+    float min_rms;                 /* frames with reference rms below this are not compared */
+    uint64_t seed;                 /* render seed (same for every sound: reproducible) */
+} nr_eval_config;
+
+/* Defaults: the rounded constants above, min_rms 1e-3, seed 1. */
+nr_eval_config nr_eval_config_init(void);
+
+/* Replace desc_scale by the "input_std" tensor of a model file (the original's .th). */
+nr_result nr_eval_scale_from_model_file(const char *path, nr_eval_config *cfg);
+
+typedef struct {
+    int n_frames;              /* frames compared (reference rms >= min_rms) */
+    double corr[NR_NUM_DESC];  /* Pearson r; NaN where undefined (a constant curve, < 2 frames) */
+    double mae[NR_NUM_DESC];   /* mean |ref - out| / desc_scale; NaN if no frame was compared */
+    double corr_mean;          /* mean of the defined corr[] (NaN if none) */
+    double spectral;           /* nr_eval_spectral_distance of reference and render */
+    double seconds;            /* duration of the render, s */
+    double render_seconds;     /* wall time of nr_render, s */
+    double speed;              /* seconds / render_seconds (x real time) */
+} nr_eval_result;
+
+/* Pearson correlation of x and y over the n entries where mask is non-zero (mask NULL: all).
+ * NaN when fewer than 2 entries, or either series has zero variance there. */
+double nr_eval_pearson(const double *x, const double *y, const unsigned char *mask, long n);
+
+/* Descriptor fidelity of `out` against `ref` (same frame rate; the first min(n_frames) frames). */
+nr_result nr_eval_descriptors(const nr_curves *ref, const nr_curves *out, const nr_eval_config *cfg,
+                              nr_eval_result *res);
+
+/* Multi-resolution log-spectral distance of two signals of n samples: for each FFT size N of
+ * nr_eval_spec_sizes, frames start at 0, 0 + N/4, ... (no centring; a signal shorter than N is
+ * zero-padded to one frame), periodic Hann window, unnormalised DFT, bins 0..N/2; the distance is the
+ * mean over frames and bins of |ln(|X| + 1e-5) - ln(|Y| + 1e-5)|, averaged over the 4 sizes. */
+nr_result nr_eval_spectral_distance(const float *x, const float *y, long n, double *out);
+
+/* Evaluate `m` on one reference (mono at NR_ANALYSIS_RATE). render22k (optional) receives the
+ * render resampled to 22050 Hz with the reference's length (zero-padded or cut). */
+nr_result nr_eval_sound(const nr_model *m, const nr_audio *ref, const nr_eval_config *cfg, nr_eval_result *res,
+                        nr_audio *render22k);
+
+/* One CSV row: a model label, a reference name and its result. */
+typedef struct {
+    char model[64];
+    char ref[256];
+    nr_eval_result r;
+} nr_eval_row;
+
+/* CSV with the header
+ *   model,reference,seconds,frames,speed_x,spectral,corr_mean,corr_<desc>...,nmae_<desc>...
+ * (descriptor names of nr_desc_names); undefined values are written as "nan". Atomic. */
+nr_result nr_eval_write_csv(const char *path, const nr_eval_row *rows, int n);
+
+/* Means over the rows of one model. A descriptor's mean correlation averages the sounds where it is
+ * defined (n_corr[d] of them); corr_mean averages the 7 descriptor means that exist. */
+typedef struct {
+    int n_sounds;
+    int n_corr[NR_NUM_DESC];
+    double corr[NR_NUM_DESC];
+    double mae[NR_NUM_DESC];
+    double corr_mean;
+    double mae_mean;
+    double spectral;
+    double speed;      /* total audio seconds / total render seconds */
+    double seconds;    /* total audio */
+} nr_eval_summary;
+
+void nr_eval_summarize(const nr_eval_row *rows, int n, const char *model, nr_eval_summary *s);
+
+/* A Markdown table, one column per model. */
+void nr_eval_print_summary(FILE *f, const char *const *models, const nr_eval_summary *s, int n_models);
+
+/* A PNG figure: the log-magnitude spectrograms (FFT 1024, hop 256, 0..rate/2 Hz) of `count` signals
+ * stacked top to bottom, each titled by labels[i], one shared dB scale (80 dB below the loudest bin),
+ * frequency ticks every 2 kHz, at most 16 time ticks (0.05 .. 30 s apart). Written atomically. */
+nr_result nr_eval_spectrogram_png(const char *path, const float *const *x, const long *n, const char *const *labels,
+                                  int count, int rate);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

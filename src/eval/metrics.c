@@ -1,0 +1,177 @@
+/* The comparison metrics: Pearson correlation, scaled MAE of descriptor curves, log-spectral distance. */
+#include "nr/eval.h"
+
+#include <fftw3.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+const int nr_eval_spec_sizes[NR_EVAL_SPEC_N_SIZES] = {2048, 1024, 512, 256};
+
+nr_eval_config nr_eval_config_init(void)
+{
+    nr_eval_config c;
+    memset(&c, 0, sizeof c);
+    const float std[NR_NUM_DESC] = {NR_EVAL_STD_LOUDNESS,  NR_EVAL_STD_PERCUSSIVITY, NR_EVAL_STD_TONELIKE,
+                                    NR_EVAL_STD_NOISINESS, NR_EVAL_STD_RICHNESS,     NR_EVAL_STD_BRIGHTNESS,
+                                    NR_EVAL_STD_PITCH};
+    memcpy(c.desc_scale, std, sizeof std);
+    c.min_rms = 1e-3f;
+    c.seed = 1;
+    return c;
+}
+
+nr_result nr_eval_scale_from_model_file(const char *path, nr_eval_config *cfg)
+{
+    nr_tensor_set ts = {0};
+    nr_result r = nr_th_read(path, &ts);
+    if (r != NR_OK) r = nr_safetensors_read(path, &ts);
+    if (r != NR_OK) return nr_fail(NR_ERR_FORMAT, "%s: not a readable .th or .safetensors file", path);
+    const nr_tensor *t = nr_tensor_set_find(&ts, "input_std");
+    if (!t || t->numel != NR_NUM_DESC) {
+        nr_tensor_set_free(&ts);
+        return nr_fail(NR_ERR_SHAPE, "%s: no input_std tensor of 7 values; expected the original's .th", path);
+    }
+    for (int d = 0; d < NR_NUM_DESC; d++) {
+        if (!isfinite(t->data[d]) || t->data[d] <= 0) {
+            nr_tensor_set_free(&ts);
+            return nr_fail(NR_ERR_VALUE, "%s: input_std[%d] = %g; expected a positive scale", path, d,
+                           (double)t->data[d]);
+        }
+        cfg->desc_scale[d] = t->data[d];
+    }
+    nr_tensor_set_free(&ts);
+    return NR_OK;
+}
+
+double nr_eval_pearson(const double *x, const double *y, const unsigned char *mask, long n)
+{
+    long k = 0;
+    double mx = 0, my = 0;
+    for (long i = 0; i < n; i++)
+        if (!mask || mask[i]) {
+            mx += x[i];
+            my += y[i];
+            k++;
+        }
+    if (k < 2) return NAN;
+    mx /= (double)k;
+    my /= (double)k;
+    double sxy = 0, sxx = 0, syy = 0;
+    for (long i = 0; i < n; i++)
+        if (!mask || mask[i]) {
+            double a = x[i] - mx, b = y[i] - my;
+            sxy += a * b;
+            sxx += a * a;
+            syy += b * b;
+        }
+    /* A series whose spread is at float rounding level is constant: r would be noise. */
+    double tx = 1e-7 * (fabs(mx) + 1e-30), ty = 1e-7 * (fabs(my) + 1e-30);
+    if (!(sxx > (double)k * tx * tx) || !(syy > (double)k * ty * ty)) return NAN;
+    double r = sxy / sqrt(sxx * syy);
+    return r > 1 ? 1 : r < -1 ? -1 : r;
+}
+
+nr_result nr_eval_descriptors(const nr_curves *ref, const nr_curves *out, const nr_eval_config *cfg,
+                              nr_eval_result *res)
+{
+    int n = ref->n_frames < out->n_frames ? ref->n_frames : out->n_frames;
+    if (n < 1) return nr_fail(NR_ERR_ARG, "eval: no frames to compare (%d reference, %d render)", ref->n_frames,
+                              out->n_frames);
+    double *x = malloc((size_t)n * sizeof *x), *y = malloc((size_t)n * sizeof *y);
+    unsigned char *mask = malloc((size_t)n);
+    if (!x || !y || !mask) {
+        free(x);
+        free(y);
+        free(mask);
+        return nr_fail(NR_ERR_NOMEM, "eval: out of memory for %d frames", n);
+    }
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        mask[i] = ref->data[(size_t)i * NR_NUM_DESC + NR_DESC_LOUDNESS] >= cfg->min_rms;
+        k += mask[i];
+    }
+    res->n_frames = k;
+    double csum = 0;
+    int cn = 0;
+    for (int d = 0; d < NR_NUM_DESC; d++) {
+        double ae = 0;
+        for (int i = 0; i < n; i++) {
+            x[i] = ref->data[(size_t)i * NR_NUM_DESC + d];
+            y[i] = out->data[(size_t)i * NR_NUM_DESC + d];
+            if (mask[i]) ae += fabs(x[i] - y[i]);
+        }
+        res->mae[d] = k > 0 ? ae / k / cfg->desc_scale[d] : NAN;
+        res->corr[d] = nr_eval_pearson(x, y, mask, n);
+        if (!isnan(res->corr[d])) {
+            csum += res->corr[d];
+            cn++;
+        }
+    }
+    res->corr_mean = cn ? csum / cn : NAN;
+    free(x);
+    free(y);
+    free(mask);
+    return NR_OK;
+}
+
+/* Mean |ln(|X|+eps) - ln(|Y|+eps)| at one FFT size. */
+static nr_result spectral_one(const float *x, const float *y, long n, int N, double *out)
+{
+    int hop = N / 4, nb = N / 2 + 1;
+    long frames = n <= N ? 1 : 1 + (n - N) / hop;
+    double *buf = fftw_alloc_real((size_t)N), *win = malloc((size_t)N * sizeof *win);
+    fftw_complex *X = fftw_alloc_complex((size_t)nb), *Y = fftw_alloc_complex((size_t)nb);
+    fftw_plan px = NULL, py = NULL;
+    if (buf && win && X && Y) {
+        px = fftw_plan_dft_r2c_1d(N, buf, X, FFTW_ESTIMATE);
+        py = fftw_plan_dft_r2c_1d(N, buf, Y, FFTW_ESTIMATE);
+    }
+    if (!px || !py) {
+        if (px) fftw_destroy_plan(px);
+        if (py) fftw_destroy_plan(py);
+        fftw_free(buf);
+        fftw_free(X);
+        fftw_free(Y);
+        free(win);
+        return nr_fail(NR_ERR_NOMEM, "eval: out of memory for an FFT of %d", N);
+    }
+    for (int i = 0; i < N; i++) win[i] = 0.5 - 0.5 * cos(2 * M_PI * i / N); /* periodic Hann */
+    double sum = 0;
+    for (long f = 0; f < frames; f++) {
+        long s0 = f * hop;
+        for (int i = 0; i < N; i++) buf[i] = s0 + i < n ? x[s0 + i] * win[i] : 0;
+        fftw_execute(px);
+        for (int i = 0; i < N; i++) buf[i] = s0 + i < n ? y[s0 + i] * win[i] : 0;
+        fftw_execute(py);
+        for (int b = 0; b < nb; b++) {
+            double ax = hypot(X[b][0], X[b][1]), ay = hypot(Y[b][0], Y[b][1]);
+            sum += fabs(log(ax + NR_EVAL_SPEC_EPS) - log(ay + NR_EVAL_SPEC_EPS));
+        }
+    }
+    fftw_destroy_plan(px);
+    fftw_destroy_plan(py);
+    fftw_free(buf);
+    fftw_free(X);
+    fftw_free(Y);
+    free(win);
+    *out = sum / ((double)frames * nb);
+    return NR_OK;
+}
+
+nr_result nr_eval_spectral_distance(const float *x, const float *y, long n, double *out)
+{
+    if (n < 1) return nr_fail(NR_ERR_ARG, "eval: spectral distance of empty signals");
+    for (long i = 0; i < n; i++)
+        if (!isfinite(x[i]) || !isfinite(y[i]))
+            return nr_fail(NR_ERR_VALUE, "eval: non-finite sample at %ld; expected finite audio", i);
+    double total = 0;
+    for (int s = 0; s < NR_EVAL_SPEC_N_SIZES; s++) {
+        double d = 0;
+        nr_result r = spectral_one(x, y, n, nr_eval_spec_sizes[s], &d);
+        if (r != NR_OK) return r;
+        total += d;
+    }
+    *out = total / NR_EVAL_SPEC_N_SIZES;
+    return NR_OK;
+}

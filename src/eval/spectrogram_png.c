@@ -1,0 +1,245 @@
+/* Stacked spectrogram figures (PNG through libpng), labelled with the display's 5x7 font. */
+#include "nr/eval.h"
+
+#include "io/atomic_file.h"
+#include "ui/font.h"
+
+#include <fftw3.h>
+#include <math.h>
+#include <png.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum {
+    SG_NFFT = 1024,
+    SG_HOP = 256,
+    SG_NBINS = SG_NFFT / 2 + 1,
+    PLOT_H = 128,    /* px per spectrogram */
+    PLOT_W_MIN = 240,
+    PLOT_W_MAX = 480,
+    MARGIN_L = 26,   /* frequency labels */
+    MARGIN_R = 4,
+    TITLE_H = 11,
+    AXIS_H = 12,     /* time labels under the last panel */
+};
+#define SG_RANGE_DB 80.0
+#define SG_FREQ_TICK_HZ 2000.0
+
+/* A palette image (a third of the size of RGB once compressed): entries 0..N_SHADES-1 are the
+ * colour map, then white and black. */
+enum { N_SHADES = 254, WHITE = N_SHADES, BLACK = N_SHADES + 1 };
+
+typedef struct {
+    int w, h;
+    unsigned char *px; /* (h, w) palette indices */
+} image;
+
+static void put(image *im, int x, int y, unsigned char c)
+{
+    if (x < 0 || y < 0 || x >= im->w || y >= im->h) return;
+    im->px[(size_t)y * im->w + x] = c;
+}
+
+static void text(image *im, int x, int y, const char *s, unsigned char c)
+{
+    for (; *s; s++, x += NR_FONT_ADV) {
+        const uint8_t *g = nr_font_glyph(*s);
+        for (int r = 0; r < NR_FONT_H; r++)
+            for (int col = 0; col < NR_FONT_W; col++)
+                if (g[r] & (1u << (NR_FONT_W - 1 - col))) put(im, x + col, y + r, c);
+    }
+}
+
+/* A perceptual map: lightness rises linearly in OKLab (0.18 .. 0.93) while the hue turns from violet
+ * through teal to yellow, so equal steps in dB look like equal steps in brightness. */
+static void colormap(double t, unsigned char rgb[3])
+{
+    double L = 0.18 + 0.75 * t, C = 0.09 + 0.08 * t, h = (290.0 - 190.0 * t) * M_PI / 180.0;
+    double a = C * cos(h), b = C * sin(h);
+    double l = L + 0.3963377774 * a + 0.2158037573 * b;
+    double m = L - 0.1055613458 * a - 0.0638541728 * b;
+    double s = L - 0.0894841775 * a - 1.2914855480 * b;
+    l = l * l * l;
+    m = m * m * m;
+    s = s * s * s;
+    double lin[3] = {4.0767416621 * l - 3.3077115913 * m + 0.2309699292 * s,
+                     -1.2684380046 * l + 2.6097574011 * m - 0.3413193965 * s,
+                     -0.0041960863 * l - 0.7034186147 * m + 1.7076147010 * s};
+    for (int k = 0; k < 3; k++) {
+        double v = lin[k] < 0 ? 0 : lin[k] > 1 ? 1 : lin[k];
+        v = v <= 0.0031308 ? 12.92 * v : 1.055 * pow(v, 1 / 2.4) - 0.055; /* sRGB transfer */
+        rgb[k] = (unsigned char)lrint(255 * v);
+    }
+}
+
+/* dB magnitudes, (frames, SG_NBINS). */
+static float *stft_db(const float *x, long n, int *frames_out)
+{
+    int frames = n <= SG_NFFT ? 1 : (int)(1 + (n - SG_NFFT) / SG_HOP);
+    float *db = malloc((size_t)frames * SG_NBINS * sizeof *db);
+    double *buf = fftw_alloc_real(SG_NFFT);
+    fftw_complex *X = fftw_alloc_complex(SG_NBINS);
+    fftw_plan p = buf && X ? fftw_plan_dft_r2c_1d(SG_NFFT, buf, X, FFTW_ESTIMATE) : NULL;
+    if (!db || !p) {
+        if (p) fftw_destroy_plan(p);
+        free(db);
+        fftw_free(buf);
+        fftw_free(X);
+        return NULL;
+    }
+    for (int f = 0; f < frames; f++) {
+        long s0 = (long)f * SG_HOP;
+        for (int i = 0; i < SG_NFFT; i++) {
+            double w = 0.5 - 0.5 * cos(2 * M_PI * i / SG_NFFT);
+            double v = s0 + i < n && isfinite(x[s0 + i]) ? x[s0 + i] : 0;
+            buf[i] = v * w;
+        }
+        fftw_execute(p);
+        for (int b = 0; b < SG_NBINS; b++)
+            db[(size_t)f * SG_NBINS + b] = (float)(20 * log10(hypot(X[b][0], X[b][1]) + 1e-9));
+    }
+    fftw_destroy_plan(p);
+    fftw_free(buf);
+    fftw_free(X);
+    *frames_out = frames;
+    return db;
+}
+
+static nr_result write_png(const char *path, const image *im)
+{
+    char *tmp = NULL;
+    int fd = nr_atomic_open(path, &tmp);
+    if (fd < 0) return nr_fail_prefix(NR_ERR_IO, path);
+    int fd2 = dup(fd);
+    FILE *f = fd2 >= 0 ? fdopen(fd2, "wb") : NULL;
+    png_structp png = f ? png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL) : NULL;
+    png_infop info = png ? png_create_info_struct(png) : NULL;
+    if (!info) {
+        if (png) png_destroy_write_struct(&png, NULL);
+        if (f) fclose(f);
+        else if (fd2 >= 0) close(fd2);
+        nr_atomic_abort(fd, tmp);
+        return nr_fail(NR_ERR_IO, "%s: cannot start a PNG file", path);
+    }
+    if (setjmp(png_jmpbuf(png))) {
+        png_destroy_write_struct(&png, &info);
+        fclose(f);
+        nr_atomic_abort(fd, tmp);
+        return nr_fail(NR_ERR_IO, "%s: PNG write failed (disk full?)", path);
+    }
+    png_init_io(png, f);
+    png_set_compression_level(png, 9);
+    png_set_IHDR(png, info, (png_uint_32)im->w, (png_uint_32)im->h, 8, PNG_COLOR_TYPE_PALETTE, PNG_INTERLACE_NONE,
+                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_color pal[N_SHADES + 2];
+    for (int i = 0; i < N_SHADES; i++) {
+        unsigned char rgb[3];
+        colormap(i / (N_SHADES - 1.0), rgb);
+        pal[i].red = rgb[0];
+        pal[i].green = rgb[1];
+        pal[i].blue = rgb[2];
+    }
+    pal[WHITE].red = pal[WHITE].green = pal[WHITE].blue = 255;
+    pal[BLACK].red = pal[BLACK].green = pal[BLACK].blue = 0;
+    png_set_PLTE(png, info, pal, N_SHADES + 2);
+    png_write_info(png, info);
+    for (int y = 0; y < im->h; y++) png_write_row(png, im->px + (size_t)y * im->w);
+    png_write_end(png, NULL);
+    png_destroy_write_struct(&png, &info);
+    int bad = fclose(f) != 0;
+    if (bad) {
+        nr_atomic_abort(fd, tmp);
+        return nr_fail(NR_ERR_IO, "%s: PNG write failed (disk full?)", path);
+    }
+    return nr_atomic_commit(path, fd, tmp);
+}
+
+nr_result nr_eval_spectrogram_png(const char *path, const float *const *x, const long *n, const char *const *labels,
+                                  int count, int rate)
+{
+    if (count < 1 || count > 16 || rate < 1000)
+        return nr_fail(NR_ERR_ARG, "%s: %d signals at %d Hz; expected 1..16 signals at >= 1000 Hz", path, count, rate);
+    float *db[16] = {0};
+    int frames[16] = {0}, fmax = 1;
+    double top = -INFINITY;
+    nr_result r = NR_OK;
+    for (int k = 0; k < count && r == NR_OK; k++) {
+        db[k] = stft_db(x[k], n[k], &frames[k]);
+        if (!db[k]) r = nr_fail(NR_ERR_NOMEM, "%s: out of memory for a spectrogram", path);
+        else {
+            if (frames[k] > fmax) fmax = frames[k];
+            for (size_t i = 0; i < (size_t)frames[k] * SG_NBINS; i++)
+                if (db[k][i] > top) top = db[k][i];
+        }
+    }
+    image im = {0};
+    if (r == NR_OK) {
+        int pw = fmax < PLOT_W_MIN ? PLOT_W_MIN : fmax > PLOT_W_MAX ? PLOT_W_MAX : fmax;
+        im.w = MARGIN_L + pw + MARGIN_R;
+        im.h = count * (TITLE_H + PLOT_H) + AXIS_H;
+        im.px = malloc((size_t)im.w * im.h);
+        if (!im.px) r = nr_fail(NR_ERR_NOMEM, "%s: out of memory for the image", path);
+    }
+    if (r == NR_OK) {
+        memset(im.px, WHITE, (size_t)im.w * im.h);
+        int pw = im.w - MARGIN_L - MARGIN_R;
+        double nyq = rate / 2.0, seconds = (double)((long)(fmax - 1) * SG_HOP + SG_NFFT) / rate;
+        /* Time ticks: the finest step giving at most 16 ticks; every second one is labelled. */
+        static const double steps[] = {0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30};
+        double tick = steps[0];
+        for (size_t i = 0; i < sizeof steps / sizeof steps[0] && seconds / steps[i] > 16; i++)
+            tick = i + 1 < sizeof steps / sizeof steps[0] ? steps[i + 1] : steps[i];
+        for (int k = 0; k < count; k++) {
+            int y0 = k * (TITLE_H + PLOT_H) + TITLE_H;
+            text(&im, MARGIN_L, y0 - TITLE_H + 2, labels[k] ? labels[k] : "", BLACK);
+            for (int c = 0; c < pw; c++) {
+                int f = (int)((long)c * fmax / pw);
+                for (int row = 0; row < PLOT_H; row++) {
+                    /* Each row shows the loudest bin of its frequency band. */
+                    int b0 = (PLOT_H - 1 - row) * (SG_NBINS - 1) / PLOT_H;
+                    int b1 = (PLOT_H - row) * (SG_NBINS - 1) / PLOT_H;
+                    double v = -INFINITY;
+                    if (f < frames[k])
+                        for (int b = b0; b <= b1; b++)
+                            if (db[k][(size_t)f * SG_NBINS + b] > v) v = db[k][(size_t)f * SG_NBINS + b];
+                    double t = (v - (top - SG_RANGE_DB)) / SG_RANGE_DB;
+                    t = t < 0 || !isfinite(t) ? 0 : t > 1 ? 1 : t;
+                    put(&im, MARGIN_L + c, y0 + row, (unsigned char)lrint((N_SHADES - 1) * t));
+                }
+            }
+            for (int i = 0; i * SG_FREQ_TICK_HZ <= nyq; i++) {
+                int row = y0 + PLOT_H - 1 - (int)lrint(i * SG_FREQ_TICK_HZ / nyq * (PLOT_H - 1));
+                for (int c = 1; c <= 3; c++) put(&im, MARGIN_L - c, row, BLACK);
+                char lab[16];
+                int khz = (int)(i * SG_FREQ_TICK_HZ / 1000);
+                if (khz) snprintf(lab, sizeof lab, "%dk", khz);
+                else snprintf(lab, sizeof lab, "0");
+                int tw = (int)strlen(lab) * NR_FONT_ADV;
+                int ty = row - NR_FONT_H / 2;
+                if (ty < y0) ty = y0;
+                if (ty > y0 + PLOT_H - NR_FONT_H) ty = y0 + PLOT_H - NR_FONT_H;
+                text(&im, MARGIN_L - 4 - tw, ty, lab, BLACK);
+            }
+            for (int i = 1; i * tick < seconds; i++) {
+                int c = MARGIN_L + (int)lrint(i * tick / seconds * pw);
+                for (int d = 0; d < 3; d++) put(&im, c, y0 + PLOT_H - 1 - d, WHITE);
+            }
+        }
+        int ya = count * (TITLE_H + PLOT_H);
+        for (int i = 0; i * tick < seconds; i++) {
+            int c = MARGIN_L + (int)lrint(i * tick / seconds * pw);
+            for (int d = 0; d < 3; d++) put(&im, c, ya + d, BLACK);
+            if (i % 2 == 0) {
+                char lab[16];
+                snprintf(lab, sizeof lab, "%gs", i * tick);
+                text(&im, c - (i ? NR_FONT_ADV : 0), ya + 4, lab, BLACK);
+            }
+        }
+        r = write_png(path, &im);
+    }
+    free(im.px);
+    for (int k = 0; k < count; k++) free(db[k]);
+    return r;
+}

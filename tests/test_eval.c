@@ -1,0 +1,408 @@
+/* Model quality metrics: known answers on synthetic signals, CSV, figures, and a run with a real model. */
+#include "neurorack.h"
+#include "nr/dataset.h"
+#include "nr/eval.h"
+#include "nr_test.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ORIGINAL_TH "models/neurorack-nsf/model_nsf_sinc_ema_impacts_waveform_5.0.th"
+
+static void test_pearson(void)
+{
+    double x[5] = {1, 2, 3, 4, 5}, y[5], c[5] = {2, 2, 2, 2, 2};
+    NT_CHECK(fabs(nr_eval_pearson(x, x, NULL, 5) - 1) < 1e-12);
+    for (int i = 0; i < 5; i++) y[i] = -3 * x[i] + 7;
+    NT_CHECK(fabs(nr_eval_pearson(x, y, NULL, 5) + 1) < 1e-12);
+    /* By hand: deviations (-1, 0, 1) and (-1, 1, 0): r = 1 / sqrt(2 * 2) = 0.5. */
+    double a[3] = {1, 2, 3}, b[3] = {1, 3, 2};
+    NT_CHECK(fabs(nr_eval_pearson(a, b, NULL, 3) - 0.5) < 1e-12);
+    /* Undefined: a constant series, fewer than two entries. */
+    NT_CHECK(isnan(nr_eval_pearson(x, c, NULL, 5)));
+    NT_CHECK(isnan(nr_eval_pearson(c, x, NULL, 5)));
+    NT_CHECK(isnan(nr_eval_pearson(x, y, NULL, 1)));
+    /* The mask keeps entries 0, 1, 2 of (1,2,3,x,x) vs (1,3,2,x,x): 0.5 again. */
+    double p[5] = {1, 2, 3, 100, -50}, q[5] = {1, 3, 2, -7, 9};
+    unsigned char m[5] = {1, 1, 1, 0, 0};
+    NT_CHECK(fabs(nr_eval_pearson(p, q, m, 5) - 0.5) < 1e-12);
+    unsigned char m1[5] = {0, 0, 1, 0, 0};
+    NT_CHECK(isnan(nr_eval_pearson(p, q, m1, 5)));
+}
+
+/* Curves of n frames: a decaying loudness, rising other descriptors, silent frames at the end. */
+static void make_curves(nr_curves *c, int n, int silent_tail)
+{
+    NT_CHECK(nr_curves_alloc(c, n, 22050.0f / 512) == NR_OK);
+    for (int i = 0; i < n; i++)
+        for (int d = 0; d < NR_NUM_DESC; d++) {
+            float v = d == NR_DESC_LOUDNESS ? 0.5f * expf(-0.1f * i) : (float)(100 * (d + 1) + 10 * i + (i % 3));
+            if (d == NR_DESC_LOUDNESS && i >= n - silent_tail) v = 1e-4f;
+            c->data[(size_t)i * NR_NUM_DESC + d] = v;
+        }
+}
+
+static void test_descriptors(void)
+{
+    nr_eval_config cfg = nr_eval_config_init();
+    NT_CHECK(cfg.desc_scale[NR_DESC_PITCH] == 2054.57f && cfg.min_rms == 1e-3f);
+    nr_curves a, b;
+    make_curves(&a, 20, 5);
+    make_curves(&b, 20, 5);
+    nr_eval_result r;
+    NT_CHECK(nr_eval_descriptors(&a, &b, &cfg, &r) == NR_OK);
+    NT_CHECK(r.n_frames == 15);
+    for (int d = 0; d < NR_NUM_DESC; d++) NT_CHECKF(fabs(r.corr[d] - 1) < 1e-9 && r.mae[d] == 0, "d %d", d);
+    NT_CHECK(fabs(r.corr_mean - 1) < 1e-9);
+
+    /* A gain of 2 on the loudness: correlation stays 1, MAE = mean of the reference over the compared
+     * frames / scale. An offset of 50 Hz on the brightness: correlation 1, MAE 50 / 1014.49. The silent
+     * frames differ wildly and must not count. */
+    double sum = 0;
+    for (int i = 0; i < 20; i++) {
+        float *f = b.data + (size_t)i * NR_NUM_DESC;
+        if (i < 15) sum += f[NR_DESC_LOUDNESS];
+        f[NR_DESC_LOUDNESS] *= 2;
+        f[NR_DESC_BRIGHTNESS] += i < 15 ? 50 : 5000;
+        if (i >= 15) f[NR_DESC_PITCH] = 9000;
+    }
+    NT_CHECK(nr_eval_descriptors(&a, &b, &cfg, &r) == NR_OK);
+    NT_CHECK(fabs(r.corr[NR_DESC_LOUDNESS] - 1) < 1e-9);
+    NT_CHECKF(fabs(r.mae[NR_DESC_LOUDNESS] - sum / 15 / 0.120971) < 1e-6, "%g", r.mae[NR_DESC_LOUDNESS]);
+    NT_CHECK(fabs(r.corr[NR_DESC_BRIGHTNESS] - 1) < 1e-9);
+    NT_CHECKF(fabs(r.mae[NR_DESC_BRIGHTNESS] - 50 / 1014.49) < 1e-6, "%g", r.mae[NR_DESC_BRIGHTNESS]);
+    NT_CHECK(r.mae[NR_DESC_PITCH] == 0 && fabs(r.corr[NR_DESC_PITCH] - 1) < 1e-9);
+
+    /* A constant render curve has no correlation: left out of corr_mean. Different lengths: the
+     * shorter decides. */
+    for (int i = 0; i < 20; i++) b.data[(size_t)i * NR_NUM_DESC + NR_DESC_NOISINESS] = 0.25f;
+    b.n_frames = 12;
+    NT_CHECK(nr_eval_descriptors(&a, &b, &cfg, &r) == NR_OK);
+    NT_CHECK(r.n_frames == 12 && isnan(r.corr[NR_DESC_NOISINESS]) && !isnan(r.mae[NR_DESC_NOISINESS]));
+    NT_CHECK(fabs(r.corr_mean - 1) < 1e-9);
+    nr_curves_free(&a);
+    nr_curves_free(&b);
+}
+
+/* Expected distance when x is the constant c and y the constant g*c (g = 0: silence): a periodic Hann
+ * window's DFT of a constant is c*N/2 at bin 0, c*N/4 at bin 1 and 0 elsewhere, in every frame. */
+static double expected_const(double c, double g)
+{
+    const double eps = 1e-5;
+    double total = 0;
+    for (int s = 0; s < NR_EVAL_SPEC_N_SIZES; s++) {
+        int N = nr_eval_spec_sizes[s];
+        double d = fabs(log(c * N / 2 + eps) - log(g * c * N / 2 + eps)) + fabs(log(c * N / 4 + eps) - log(g * c * N / 4 + eps));
+        total += d / (N / 2 + 1);
+    }
+    return total / NR_EVAL_SPEC_N_SIZES;
+}
+
+static void test_spectral(void)
+{
+    const long n = 6000;
+    float *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
+    unsigned s = 12345;
+    for (long i = 0; i < n; i++) {
+        s = s * 1664525u + 1013904223u;
+        x[i] = (float)((s >> 8) / 16777216.0 - 0.5) * (float)exp(-i / 2000.0);
+    }
+    double d = -1;
+    NT_CHECK(nr_eval_spectral_distance(x, x, n, &d) == NR_OK && d == 0);
+    /* Sign does not change magnitudes. */
+    for (long i = 0; i < n; i++) y[i] = -x[i];
+    NT_CHECK(nr_eval_spectral_distance(x, y, n, &d) == NR_OK && d < 1e-9);
+
+    /* Constants: a gain of 3 and silence, against the closed form. */
+    for (long i = 0; i < n; i++) {
+        x[i] = 0.5f;
+        y[i] = 1.5f;
+    }
+    NT_CHECK(nr_eval_spectral_distance(x, y, n, &d) == NR_OK);
+    NT_CHECKF(fabs(d - expected_const(0.5, 3)) < 1e-5, "%.9g vs %.9g", d, expected_const(0.5, 3));
+    memset(y, 0, n * sizeof *y);
+    NT_CHECK(nr_eval_spectral_distance(x, y, n, &d) == NR_OK);
+    NT_CHECKF(fabs(d - expected_const(0.5, 0)) < 1e-5, "%.9g vs %.9g", d, expected_const(0.5, 0));
+    /* Symmetric. */
+    double d2;
+    NT_CHECK(nr_eval_spectral_distance(y, x, n, &d2) == NR_OK && fabs(d - d2) < 1e-12);
+    /* A signal shorter than every FFT size is one zero-padded frame per size. */
+    NT_CHECK(nr_eval_spectral_distance(x, y, 100, &d) == NR_OK && d > 0 && isfinite(d));
+    /* Bad input is refused with a message. */
+    x[10] = NAN;
+    NT_CHECK(nr_eval_spectral_distance(x, y, n, &d) == NR_ERR_VALUE && strstr(nr_last_error(), "non-finite"));
+    NT_CHECK(nr_eval_spectral_distance(x, y, 0, &d) == NR_ERR_ARG);
+    free(x);
+    free(y);
+}
+
+static void test_csv_and_summary(void)
+{
+    nr_eval_row rows[3];
+    memset(rows, 0, sizeof rows);
+    for (int i = 0; i < 3; i++) {
+        snprintf(rows[i].model, sizeof rows[i].model, "%s", i == 2 ? "other" : "nsf");
+        snprintf(rows[i].ref, sizeof rows[i].ref, "sound,%d.wav", i); /* the comma must not split the row */
+        nr_eval_result *r = &rows[i].r;
+        r->n_frames = 10 + i;
+        r->seconds = 1.0 + i;
+        r->render_seconds = 0.5;
+        r->speed = r->seconds / 0.5;
+        r->spectral = 1.25 * (i + 1);
+        for (int d = 0; d < NR_NUM_DESC; d++) {
+            r->corr[d] = 0.5 + 0.1 * i;
+            r->mae[d] = 0.01 * (d + 1);
+        }
+        r->corr_mean = 0.5 + 0.1 * i;
+    }
+    rows[0].r.corr[NR_DESC_PITCH] = NAN;
+    const char *path = nt_tmp("eval.csv");
+    NT_CHECK(nr_eval_write_csv(path, rows, 3) == NR_OK);
+    char *text = nt_read_file(path, NULL);
+    NT_CHECK(text != NULL);
+    if (text) {
+        NT_CHECK(!strncmp(text, "model,reference,seconds,frames,speed_x,spectral,corr_mean,corr_loudness,", 72));
+        int lines = 0, commas0 = -1, ok = 1;
+        for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"), lines++) {
+            int commas = 0;
+            for (char *p = line; *p; p++) commas += *p == ',';
+            if (commas0 < 0) commas0 = commas;
+            ok &= commas == commas0;
+            if (lines == 1) {
+                NT_CHECKF(!strncmp(line, "nsf,sound_0.wav,1.0000,10,2,1.25,0.5,0.5,", 41), "%s", line);
+                char *last_corr = line;
+                for (int k = 0; k < 6 + NR_NUM_DESC; k++) last_corr = strchr(last_corr, ',') + 1;
+                NT_CHECKF(!strncmp(last_corr, "nan,0.01,", 9), "%s", last_corr);
+            }
+        }
+        NT_CHECK(lines == 4 && ok && commas0 == 6 + 2 * NR_NUM_DESC);
+        free(text);
+    }
+    nr_eval_summary s;
+    nr_eval_summarize(rows, 3, "nsf", &s);
+    NT_CHECK(s.n_sounds == 2 && s.n_corr[NR_DESC_PITCH] == 1 && s.n_corr[0] == 2);
+    NT_CHECK(fabs(s.corr[0] - 0.55) < 1e-12 && fabs(s.corr[NR_DESC_PITCH] - 0.6) < 1e-12);
+    NT_CHECK(fabs(s.corr_mean - (6 * 0.55 + 0.6) / 7) < 1e-12);
+    NT_CHECK(fabs(s.spectral - 1.875) < 1e-12 && fabs(s.speed - 3.0 / 1.0) < 1e-12 && s.seconds == 3);
+    NT_CHECK(fabs(s.mae[2] - 0.03) < 1e-12);
+    /* A folder that does not exist: an error naming the path. */
+    NT_CHECK(nr_eval_write_csv(nt_tmp("absent/x.csv"), rows, 3) != NR_OK && strstr(nr_last_error(), "absent"));
+}
+
+static unsigned be32(const unsigned char *p)
+{
+    return (unsigned)p[0] << 24 | (unsigned)p[1] << 16 | (unsigned)p[2] << 8 | p[3];
+}
+
+static void test_png(void)
+{
+    const long n = 22050;
+    float *a = malloc(n * sizeof *a), *b = calloc(n, sizeof *b);
+    for (long i = 0; i < n; i++) a[i] = (float)(0.5 * sin(2 * M_PI * 1000.0 * i / 22050) * exp(-i / 5000.0));
+    const float *x[2] = {a, b};
+    long ns[2] = {n, n / 2};
+    const char *labels[2] = {"reference sine", "silence"};
+    const char *path = nt_tmp("fig.png");
+    NT_CHECKF(nr_eval_spectrogram_png(path, x, ns, labels, 2, 22050) == NR_OK, "%s", nr_last_error());
+    size_t len = 0;
+    unsigned char *png = (unsigned char *)nt_read_file(path, &len);
+    NT_CHECK(png && len > 33 && !memcmp(png, "\x89PNG\r\n\x1a\n", 8) && !memcmp(png + 12, "IHDR", 4));
+    /* 83 frames of hop 256 -> the minimum plot width 240, plus margins; 2 panels of title + 128 rows
+     * plus the time axis. */
+    if (png && len > 33) NT_CHECK(png[24] == 8 && png[25] == 3); /* 8-bit palette */
+    if (png && len > 33) NT_CHECKF(be32(png + 16) == 26 + 240 + 4 && be32(png + 20) == 2 * (11 + 128) + 12,
+                                   "%u x %u", be32(png + 16), be32(png + 20));
+    free(png);
+    NT_CHECK(nr_eval_spectrogram_png(path, x, ns, labels, 0, 22050) == NR_ERR_ARG);
+    NT_CHECK(nr_eval_spectrogram_png(nt_tmp("absent/fig.png"), x, ns, labels, 2, 22050) != NR_OK);
+    free(a);
+    free(b);
+}
+
+/* Two short references: a decaying 220 Hz tone with harmonics, and a noise burst. */
+static float *tiny_ref(int k, long n)
+{
+    float *y = malloc(n * sizeof *y);
+    unsigned s = 777u + (unsigned)k;
+    for (long i = 0; i < n; i++) {
+        double t = (double)i / 22050, env = exp(-t * 12);
+        s = s * 1664525u + 1013904223u;
+        double noise = (s >> 8) / 16777216.0 - 0.5;
+        y[i] = (float)(k == 0 ? env * (0.5 * sin(2 * M_PI * 220 * t) + 0.2 * sin(2 * M_PI * 660 * t)) : env * noise);
+    }
+    return y;
+}
+
+static void test_model_run(void)
+{
+    const char *th = nt_shared(ORIGINAL_TH);
+    if (!th) {
+        nt_skip("../shared absent: no model to evaluate (the original .th)");
+        return;
+    }
+    nr_model *m = NULL;
+    NT_CHECKF(nr_model_load(th, &m) == NR_OK, "%s", nr_last_error());
+    if (!m) return;
+    nr_eval_config cfg = nr_eval_config_init();
+    NT_CHECK(nr_eval_scale_from_model_file(th, &cfg) == NR_OK);
+    /* The documented rounded constants are the stored input_std. */
+    nr_eval_config def = nr_eval_config_init();
+    for (int d = 0; d < NR_NUM_DESC; d++)
+        NT_CHECKF(fabs(cfg.desc_scale[d] / def.desc_scale[d] - 1) < 5e-6, "%d: %g", d, (double)cfg.desc_scale[d]);
+
+    const long n = 8192; /* 16 frames */
+    const char *dir = nt_tmp("refs");
+    char cmd[4096], path[1024];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s'", dir);
+    NT_CHECK(system(cmd) == 0);
+    nr_eval_result res[2];
+    for (int k = 0; k < 2; k++) {
+        float *y = tiny_ref(k, n);
+        snprintf(path, sizeof path, "%s/ref%d.wav", dir, k);
+        NT_CHECK(nr_audio_write(path, y, n, 22050, NR_SAMPLE_FLOAT) == NR_OK);
+        nr_audio ref = {y, n, 22050}, r22 = {0};
+        NT_CHECKF(nr_eval_sound(m, &ref, &cfg, &res[k], &r22) == NR_OK, "%s", nr_last_error());
+        NT_CHECK(res[k].n_frames == 16 && r22.n == n && r22.rate == 22050);
+        NT_CHECK(fabs(res[k].seconds - 16 * 512 / 22050.0) < 1e-9 && res[k].speed > 0);
+        NT_CHECK(isfinite(res[k].spectral) && res[k].spectral > 0);
+        NT_CHECK(!isnan(res[k].corr[NR_DESC_LOUDNESS]) && fabs(res[k].corr[NR_DESC_LOUDNESS]) <= 1);
+        for (int d = 0; d < NR_NUM_DESC; d++) NT_CHECK(isnan(res[k].corr[d]) || fabs(res[k].corr[d]) <= 1);
+        for (int d = 0; d < NR_NUM_DESC; d++) NT_CHECK(isfinite(res[k].mae[d]) && res[k].mae[d] >= 0);
+        /* Seeded: the same run gives the same numbers. */
+        nr_eval_result again;
+        NT_CHECK(nr_eval_sound(m, &ref, &cfg, &again, NULL) == NR_OK);
+        NT_CHECK(again.spectral == res[k].spectral && again.corr[0] == res[k].corr[0]);
+        nr_audio_free(&r22);
+        free(y);
+    }
+    /* A reference at another rate is refused. */
+    float z[1024] = {0};
+    nr_audio bad = {z, 1024, 48000};
+    nr_eval_result e;
+    NT_CHECK(nr_eval_sound(m, &bad, &cfg, &e, NULL) == NR_ERR_ARG);
+    nr_model_free(m);
+
+    const char *bin = getenv("NR_BIN");
+    if (!bin || !*bin) {
+        nt_skip("NR_BIN not set (run through make test): command line not run");
+        return;
+    }
+    char csv[1024], png[1024];
+    snprintf(csv, sizeof csv, "%s", nt_tmp("run.csv"));
+    snprintf(png, sizeof png, "%s", nt_tmp("png"));
+    snprintf(cmd, sizeof cmd, "'%s' eval --model nsf='%s' --refs '%s' --csv '%s' --png '%s' --png-count 1 > '%s' 2>&1",
+             bin, th, dir, csv, png, nt_tmp("stdout.txt"));
+    NT_CHECK(system(cmd) == 0);
+    char *out = nt_read_file(nt_tmp("stdout.txt"), NULL);
+    NT_CHECKF(out && strstr(out, "| **mean correlation** |") && strstr(out, "2 of 2"), "%s", out ? out : "");
+    free(out);
+    char *text = nt_read_file(csv, NULL);
+    NT_CHECK(text != NULL);
+    if (text) {
+        /* The command's numbers are the library's (printed with 6 significant digits). */
+        for (int k = 0; k < 2; k++) {
+            char key[64];
+            snprintf(key, sizeof key, "nsf,ref%d.wav,", k);
+            char *row = strstr(text, key);
+            NT_CHECKF(row != NULL, "no row %s", key);
+            if (!row) continue;
+            double secs, speed, spec;
+            int frames;
+            NT_CHECK(sscanf(row + strlen(key), "%lf,%d,%lf,%lf", &secs, &frames, &speed, &spec) == 4);
+            NT_CHECKF(frames == 16 && fabs(spec / res[k].spectral - 1) < 1e-5, "%d %g %g", frames, spec,
+                      res[k].spectral);
+        }
+        free(text);
+    }
+    snprintf(path, sizeof path, "%s/00_ref0_wav.png", png);
+    size_t len = 0;
+    char *p = nt_read_file(path, &len);
+    NT_CHECKF(p && len > 8 && !memcmp(p, "\x89PNG", 4), "%s", path);
+    free(p);
+    /* Errors: a missing reference folder, an unknown split. */
+    snprintf(cmd, sizeof cmd, "'%s' eval --model '%s' --refs '%s' 2> '%s'", bin, th, nt_tmp("absent"),
+             nt_tmp("err.txt"));
+    int rc = system(cmd);
+    char *msg = nt_read_file(nt_tmp("err.txt"), NULL);
+    NT_CHECKF(rc != 0 && msg && strstr(msg, "absent"), "%s", msg ? msg : "");
+    free(msg);
+    snprintf(cmd, sizeof cmd, "'%s' eval --model '%s' --refs '%s' --split nope 2>/dev/null", bin, th, dir);
+    NT_CHECK(system(cmd) != 0);
+}
+
+/* The command on a data set: only the chosen split, rows named hash-class; --limit spreads evenly. */
+static void test_cli_manifest_limit(void)
+{
+    const char *th = nt_shared(ORIGINAL_TH);
+    const char *bin = getenv("NR_BIN");
+    if (!th || !bin || !*bin) {
+        nt_skip(!th ? "../shared absent: no model to evaluate" : "NR_BIN not set (run through make test)");
+        return;
+    }
+    char dir[1024], cmd[4096], path[2048];
+    snprintf(dir, sizeof dir, "%s", nt_tmp("ds"));
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s/audio'", dir);
+    NT_CHECK(system(cmd) == 0);
+    nr_manifest m = {0};
+    const long n = 4096;
+    const nr_split splits[5] = {NR_SPLIT_TEST, NR_SPLIT_TRAIN, NR_SPLIT_TEST, NR_SPLIT_TEST, NR_SPLIT_TEST};
+    for (int k = 0; k < 5; k++) {
+        nr_ds_entry e;
+        memset(&e, 0, sizeof e);
+        snprintf(e.hash, sizeof e.hash, "%016x", 0xabc0 + k);
+        e.split = splits[k];
+        snprintf(e.cls, sizeof e.cls, "%s", k == 1 ? "kick" : "tom");
+        snprintf(e.source, sizeof e.source, "test");
+        snprintf(e.package, sizeof e.package, "-");
+        snprintf(e.licence, sizeof e.licence, "CC0-1.0");
+        e.n_samples = n;
+        e.rate = 22050;
+        e.duration = (double)n / 22050;
+        snprintf(e.group, sizeof e.group, "g%d", k);
+        snprintf(e.audio, sizeof e.audio, "audio/%s.flac", e.hash);
+        snprintf(e.curves, sizeof e.curves, "-");
+        snprintf(e.origin, sizeof e.origin, "synthetic");
+        float *y = tiny_ref(k % 2, n);
+        snprintf(path, sizeof path, "%s/%s", dir, e.audio);
+        NT_CHECK(nr_audio_write(path, y, n, 22050, NR_SAMPLE_PCM24) == NR_OK);
+        free(y);
+        NT_CHECK(nr_manifest_add(&m, &e) == NR_OK);
+    }
+    snprintf(path, sizeof path, "%s/%s", dir, NR_MANIFEST_FILE);
+    NT_CHECKF(nr_manifest_write(path, &m) == NR_OK, "%s", nr_last_error());
+    nr_manifest_free(&m);
+    /* Test split: entries 0, 2, 3, 4; --limit 2 takes the 1st and 3rd of those (0 and 3). */
+    const char *csv = nt_tmp("ds.csv");
+    snprintf(cmd, sizeof cmd, "'%s' eval --model '%s' --refs '%s' --limit 2 --csv '%s' > '%s' 2>&1", bin, th, dir,
+             csv, nt_tmp("ds.txt"));
+    NT_CHECK(system(cmd) == 0);
+    char *out = nt_read_file(nt_tmp("ds.txt"), NULL);
+    NT_CHECKF(out && strstr(out, "split test, 2 of 4"), "%s", out ? out : "");
+    free(out);
+    char *text = nt_read_file(csv, NULL);
+    NT_CHECKF(text && strstr(text, ",000000000000abc0-tom,") && strstr(text, ",000000000000abc3-tom,") &&
+                  !strstr(text, "abc2") && !strstr(text, "abc1") && !strstr(text, "abc4"),
+              "%s", text ? text : "");
+    free(text);
+    /* The train split has the kick only. */
+    snprintf(cmd, sizeof cmd, "'%s' eval --model '%s' --refs '%s/%s' --split train --csv '%s' > /dev/null 2>&1", bin,
+             th, dir, NR_MANIFEST_FILE, csv);
+    NT_CHECK(system(cmd) == 0);
+    text = nt_read_file(csv, NULL);
+    NT_CHECKF(text && strstr(text, ",000000000000abc1-kick,") && !strstr(text, "abc0"), "%s", text ? text : "");
+    free(text);
+}
+
+int main(void)
+{
+    NT_RUN(test_pearson);
+    NT_RUN(test_descriptors);
+    NT_RUN(test_spectral);
+    NT_RUN(test_csv_and_summary);
+    NT_RUN(test_png);
+    NT_RUN(test_model_run);
+    NT_RUN(test_cli_manifest_limit);
+    return nt_end();
+}
