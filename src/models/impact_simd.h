@@ -1,0 +1,50 @@
+/* Internal: 8-lane float vectors (GCC/Clang vector extension; AVX on x86, two NEON registers on ARM)
+ * and the small kernels nr-impact-1 builds on. Lane-wise sums keep results independent of -ffast-math. */
+#ifndef NR_IMPACT_SIMD_H
+#define NR_IMPACT_SIMD_H
+
+#include <string.h>
+
+typedef float nr_v8 __attribute__((vector_size(32)));
+
+static inline nr_v8 nr_v8_load(const float *p)
+{
+    nr_v8 v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+static inline void nr_v8_store(float *p, nr_v8 v) { memcpy(p, &v, sizeof v); }
+static inline nr_v8 nr_v8_set1(float x) { return (nr_v8){x, x, x, x, x, x, x, x}; }
+static inline float nr_v8_hsum(nr_v8 v)
+{
+    return ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7]));
+}
+
+/* y (rows) = b (rows) + W (rows, n) x (n); n a multiple of 8. */
+static inline void nr_imp_matvec(float *y, const float *W, const float *x, const float *b, int rows, int n)
+{
+    for (int r = 0; r < rows; r++) {
+        const float *wr = W + (size_t)r * n;
+        nr_v8 a0 = nr_v8_set1(0.0f), a1 = a0;
+        int i = 0;
+        for (; i + 16 <= n; i += 16) {
+            a0 += nr_v8_load(wr + i) * nr_v8_load(x + i);
+            a1 += nr_v8_load(wr + i + 8) * nr_v8_load(x + i + 8);
+        }
+        for (; i + 8 <= n; i += 8) a0 += nr_v8_load(wr + i) * nr_v8_load(x + i);
+        float s = nr_v8_hsum(a0 + a1);
+        for (; i < n; i++) s += wr[i] * x[i];
+        y[r] = (b ? b[r] : 0.0f) + s;
+    }
+}
+
+/* y (n) += a x (n) */
+static inline void nr_imp_axpy(float *y, float a, const float *x, int n)
+{
+    nr_v8 av = nr_v8_set1(a);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) nr_v8_store(y + i, nr_v8_load(y + i) + av * nr_v8_load(x + i));
+    for (; i < n; i++) y[i] += a * x[i];
+}
+
+#endif

@@ -1,0 +1,127 @@
+/* Multi-resolution STFT loss (spectral convergence + log-magnitude L1) and its gradient, with FFTW.
+ * Frames are centred: frame m covers samples [m*hop - size/2, m*hop + size/2), zeros outside, so the
+ * onset at sample 0 is seen with full window weight. */
+#include "train_impl.h"
+
+#include <fftw3.h>
+#include <math.h>
+#include <pthread.h>
+#include <string.h>
+
+#define LOG_EPS 1e-5
+#define MAG_EPS 1e-20
+
+static pthread_mutex_t g_plan_lock = PTHREAD_MUTEX_INITIALIZER; /* FFTW's planner is not thread-safe */
+
+nr_result nr_stft_loss_init(nr_stft_loss *L, const int *sizes, int n_res)
+{
+    memset(L, 0, sizeof *L);
+    if (n_res < 1 || n_res > NR_STFT_MAX_RES) return nr_fail(NR_ERR_ARG, "STFT loss: %d resolutions (1..%d)", n_res, NR_STFT_MAX_RES);
+    pthread_mutex_lock(&g_plan_lock);
+    nr_result r = NR_OK;
+    for (int i = 0; i < n_res && r == NR_OK; i++) {
+        int n = sizes[i];
+        if (n < 16 || n > 65536 || (n & (n - 1))) {
+            r = nr_fail(NR_ERR_ARG, "STFT loss: FFT size %d must be a power of two in 16..65536", n);
+            break;
+        }
+        double *in = fftw_malloc(sizeof(double) * (size_t)n);
+        fftw_complex *out = fftw_malloc(sizeof(fftw_complex) * (size_t)(n / 2 + 1));
+        L->win[i] = fftw_malloc(sizeof(double) * (size_t)n);
+        if (!in || !out || !L->win[i]) r = nr_fail(NR_ERR_NOMEM, "STFT loss: out of memory");
+        if (r == NR_OK) {
+            L->fwd[i] = fftw_plan_dft_r2c_1d(n, in, out, FFTW_ESTIMATE);
+            L->inv[i] = fftw_plan_dft_c2r_1d(n, out, in, FFTW_ESTIMATE);
+            if (!L->fwd[i] || !L->inv[i]) r = nr_fail(NR_ERR_NOMEM, "STFT loss: FFTW could not plan size %d", n);
+            double s = 0.0;
+            for (int k = 0; k < n; k++) s += L->win[i][k] = 0.5 - 0.5 * cos(2.0 * M_PI * k / n);
+            for (int k = 0; k < n; k++) L->win[i][k] /= s;
+        }
+        fftw_free(in);
+        fftw_free(out);
+        L->size[i] = n;
+        L->n_res = i + 1;
+        if (n > L->max_size) L->max_size = n;
+    }
+    pthread_mutex_unlock(&g_plan_lock);
+    if (r != NR_OK) nr_stft_loss_free(L);
+    return r;
+}
+
+void nr_stft_loss_free(nr_stft_loss *L)
+{
+    pthread_mutex_lock(&g_plan_lock);
+    for (int i = 0; i < L->n_res; i++) {
+        if (L->fwd[i]) fftw_destroy_plan(L->fwd[i]);
+        if (L->inv[i]) fftw_destroy_plan(L->inv[i]);
+        fftw_free(L->win[i]);
+    }
+    pthread_mutex_unlock(&g_plan_lock);
+    memset(L, 0, sizeof *L);
+}
+
+static size_t stride(const nr_stft_loss *L) { return (size_t)L->max_size + 64; }
+size_t nr_stft_work_doubles(const nr_stft_loss *L) { return 4 * stride(L); }
+
+static void frame_in(double *in, const float *s, long n, long start, const double *win, int size)
+{
+    for (int i = 0; i < size; i++) {
+        long j = start + i;
+        in[i] = (j >= 0 && j < n) ? win[i] * s[j] : 0.0;
+    }
+}
+
+double nr_stft_loss_eval(const nr_stft_loss *L, const float *y, const float *x, long n, float *dy, double *work)
+{
+    size_t S = stride(L);
+    double *in_y = work, *in_x = work + 2 * S;
+    fftw_complex *Y = (fftw_complex *)(work + S), *X = (fftw_complex *)(work + 3 * S);
+    double total = 0.0;
+    for (int r = 0; r < L->n_res; r++) {
+        int size = L->size[r], hop = size / 4, nb = size / 2 + 1;
+        long M = n / hop + 1;
+        const double *win = L->win[r];
+        double num = 0.0, den = 0.0, lg = 0.0;
+        for (long m = 0; m < M; m++) {
+            long start = m * hop - size / 2;
+            frame_in(in_y, y, n, start, win, size);
+            frame_in(in_x, x, n, start, win, size);
+            fftw_execute_dft_r2c(L->fwd[r], in_y, Y);
+            fftw_execute_dft_r2c(L->fwd[r], in_x, X);
+            for (int k = 0; k < nb; k++) {
+                double sy = sqrt(Y[k][0] * Y[k][0] + Y[k][1] * Y[k][1] + MAG_EPS);
+                double sx = sqrt(X[k][0] * X[k][0] + X[k][1] * X[k][1] + MAG_EPS);
+                num += (sy - sx) * (sy - sx);
+                den += sx * sx;
+                lg += fabs(log(sy + LOG_EPS) - log(sx + LOG_EPS));
+            }
+        }
+        double count = (double)M * nb, rnum = sqrt(num), rden = sqrt(den + MAG_EPS);
+        total += (rnum / rden + lg / count) / L->n_res;
+        if (!dy) continue;
+        double a_sc = rnum > 0.0 ? 1.0 / (rnum * rden * L->n_res) : 0.0, a_lg = 1.0 / (count * L->n_res);
+        for (long m = 0; m < M; m++) {
+            long start = m * hop - size / 2;
+            frame_in(in_y, y, n, start, win, size);
+            frame_in(in_x, x, n, start, win, size);
+            fftw_execute_dft_r2c(L->fwd[r], in_y, Y);
+            fftw_execute_dft_r2c(L->fwd[r], in_x, X);
+            for (int k = 0; k < nb; k++) {
+                double sy = sqrt(Y[k][0] * Y[k][0] + Y[k][1] * Y[k][1] + MAG_EPS);
+                double sx = sqrt(X[k][0] * X[k][0] + X[k][1] * X[k][1] + MAG_EPS);
+                double d = log(sy + LOG_EPS) - log(sx + LOG_EPS);
+                double gs = a_sc * (sy - sx) + a_lg * (d > 0 ? 1.0 : d < 0 ? -1.0 : 0.0) / (sy + LOG_EPS);
+                /* c2r doubles the inner bins (Hermitian half); the adjoint of r2c needs them once */
+                double half = (k == 0 || k == nb - 1) ? 1.0 : 0.5;
+                Y[k][0] = gs * Y[k][0] / sy * half;
+                Y[k][1] = gs * Y[k][1] / sy * half;
+            }
+            fftw_execute_dft_c2r(L->inv[r], Y, in_y);
+            for (int i = 0; i < size; i++) {
+                long j = start + i;
+                if (j >= 0 && j < n) dy[j] += (float)(win[i] * in_y[i]);
+            }
+        }
+    }
+    return total;
+}
