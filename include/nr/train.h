@@ -39,6 +39,7 @@ typedef struct {
     double train_loss;  /* mean training loss over the last up to 20 steps */
     double valid_first; /* validation loss before training (NaN without a validation split) */
     double valid_loss;  /* validation loss at the end */
+    double train_eval_first, train_eval_last; /* loss over (up to 32) training clips before and after */
     double seconds;
     int n_train, n_valid, n_skipped; /* clips used, and clips rejected as bad data */
     int64_t n_params;

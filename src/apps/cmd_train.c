@@ -86,8 +86,8 @@ int nr_cmd_train(int argc, char **argv)
     if (nr_train(&c, &rep) != NR_OK) return nr_cli_error("train");
     printf("trained %ld steps in %.1f s on %d clips (%d validation, %d skipped as bad data), %lld parameters\n",
            rep.step, rep.seconds, rep.n_train, rep.n_valid, rep.n_skipped, (long long)rep.n_params);
-    printf("loss: first step %.4f, last steps %.4f; validation %.4f -> %.4f\n", rep.first_loss, rep.train_loss,
-           rep.valid_first, rep.valid_loss);
+    printf("loss: first step %.4f, last 20 steps %.4f; training set %.4f -> %.4f; validation %.4f -> %.4f\n",
+           rep.first_loss, rep.train_loss, rep.train_eval_first, rep.train_eval_last, rep.valid_first, rep.valid_loss);
     printf("wrote %s\n", c.out);
     return 0;
 }

@@ -69,7 +69,7 @@ static const nr_imp_weights *ro(const nr_imp_weights_rw *w) { return (const nr_i
 static void item(trainer *tr, nr_imp_work *wk, int b)
 {
     if (tr->validating) {
-        const nr_train_clip *c = &tr->data.valid[b];
+        const nr_train_clip *c = tr->validating == 2 ? &tr->data.train[b] : &tr->data.valid[b];
         int T = c->n_frames < tr->T_max ? c->n_frames : tr->T_max;
         tr->losses[b] = nr_imp_loss_grad(wk, &tr->loss, ro(&tr->w), NULL, c->desc, c->audio, T,
                                          nr_train_hash(tr->cfg->seed, 0x7A11D, (uint64_t)b));
@@ -109,15 +109,19 @@ static void run_parallel(trainer *tr, int n_items, int validating)
     }
 }
 
-static double validate(trainer *tr)
+/* Mean loss over (up to VALID_MAX clips of) the validation split, or the training split if `train`. */
+static double validate_set(trainer *tr, int train)
 {
-    int n = tr->data.n_valid < VALID_MAX ? tr->data.n_valid : VALID_MAX;
+    int have = train ? tr->data.n_train : tr->data.n_valid;
+    int n = have < VALID_MAX ? have : VALID_MAX;
     if (n == 0) return NAN;
-    run_parallel(tr, n, 1);
+    run_parallel(tr, n, train ? 2 : 1);
     double s = 0;
     for (int i = 0; i < n; i++) s += tr->losses[i];
     return s / n;
 }
+
+static double validate(trainer *tr) { return validate_set(tr, 0); }
 
 static void normalisation(const nr_train_data *d, float *mean, float *std)
 {
@@ -268,6 +272,7 @@ nr_result nr_train(const nr_train_config *cfg, nr_train_report *rep)
     double vloss = validate(tr), t0 = now(), recent[20];
     int n_recent = 0;
     rep->valid_first = vloss;
+    rep->train_eval_first = validate_set(tr, 1);
     nr_adam_config ac = {cfg->lr, 0.9f, 0.999f, 1e-8f, 1.0f};
     const long warm = 50;
     while (tr->step < cfg->steps) {
@@ -306,6 +311,7 @@ nr_result nr_train(const nr_train_config *cfg, nr_train_report *rep)
     }
     rep->step = tr->step;
     rep->valid_loss = vloss;
+    if (r == NR_OK) rep->train_eval_last = validate_set(tr, 1);
     if (r == NR_OK && cfg->out && tr->step >= cfg->steps) {
         nr_model *m = NULL;
         r = nr_imp_model_from_block(&tr->hp, tr->params, &m);
