@@ -229,7 +229,7 @@ static void test_stft_loss_fd(void)
     NT_CHECK(nr_stft_loss_init(&L, sizes, 2) == NR_OK);
     long n = 600;
     float *y = malloc(n * 4), *x = malloc(n * 4), *dy = calloc(n, 4);
-    double *work = aligned_alloc(64, nr_stft_work_doubles(&L) * sizeof(double));
+    double *work = aligned_alloc(64, nr_stft_work_doubles(&L, n) * sizeof(double));
     for (long i = 0; i < n; i++) {
         x[i] = 0.5f * sinf(0.07f * i) * expf(-i / 300.0f) + 0.05f * rnd();
         y[i] = 0.4f * sinf(0.09f * i) * expf(-i / 200.0f) + 0.05f * rnd();

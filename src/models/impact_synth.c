@@ -237,41 +237,50 @@ void nr_imp_synth_backward(const nr_imp_hparams *hp, const nr_imp_weights *w, co
         float *dqc = dq + (size_t)t * Q, *dqp = t > 0 ? dqc - Q : dqc;
         const float *g = dy + (size_t)t * NR_IMP_HOP;
         nr_imp_synth_begin_frame(st, hp, w, qc);
-        for (int p = 0; p < P; p++) {
-            float c = st->osc_c[p], s = st->osc_s[p], cw = st->osc_cw[p], sw = st->osc_sw[p];
-            double gp = 0.0, gc = 0.0;
+        /* 8 partials at a time with the forward's arithmetic, so the basis is the forward's bit for bit */
+        for (int p = 0; p < P; p += 8) {
+            nr_v8 c = nr_v8_load(st->osc_c + p), s = nr_v8_load(st->osc_s + p);
+            nr_v8 cw = nr_v8_load(st->osc_cw + p), sw = nr_v8_load(st->osc_sw + p);
+            nr_v8 gp = nr_v8_set1(0.0f), gc = gp;
             for (int j = 0; j < NR_IMP_HOP; j++) {
                 float r = (float)(j + 1) * inv_hop;
-                float c2 = c * cw - s * sw;
+                nr_v8 c2 = c * cw - s * sw;
                 s = c * sw + s * cw;
                 c = c2;
-                double gb = (double)g[j] * s;
+                nr_v8 gb = g[j] * s;
                 gc += gb * r;
                 gp += gb * (1.0f - r);
             }
-            st->osc_c[p] = c;
-            st->osc_s[p] = s;
-            dqc[p] += (float)gc;
-            dqp[p] += (float)gp;
+            nr_v8_store(st->osc_c + p, c);
+            nr_v8_store(st->osc_s + p, s);
+            for (int k = 0; k < 8; k++) {
+                dqc[p + k] += gc[k];
+                dqp[p + k] += gp[k];
+            }
         }
         if (!no_noise) {
             for (int j = 0; j < NR_IMP_HOP; j++) nz[j] = nr_imp_noise(&st->rng);
-            for (int b = 0; b < NBP; b++) {
-                float z1 = st->band_z1[b], z2 = st->band_z2[b];
-                double gp = 0.0, gc = 0.0;
+            for (int b = 0; b < NBP; b += 8) {
+                nr_v8 z1 = nr_v8_load(st->band_z1 + b), z2 = nr_v8_load(st->band_z2 + b);
+                nr_v8 b0 = nr_v8_load(bands->b0 + b), a1 = nr_v8_load(bands->a1 + b), a2 = nr_v8_load(bands->a2 + b);
+                nr_v8 nm = nr_v8_load(bands->norm + b);
+                nr_v8 gp = nr_v8_set1(0.0f), gc = gp;
                 for (int j = 0; j < NR_IMP_HOP; j++) {
                     float r = (float)(j + 1) * inv_hop;
-                    float bx = bands->b0[b] * nz[j], yb = bx + z1;
-                    z1 = z2 - bands->a1[b] * yb;
-                    z2 = -bx - bands->a2[b] * yb;
-                    double gb = (double)g[j] * (bands->norm[b] * yb);
+                    nr_v8 bx = b0 * nz[j];
+                    nr_v8 y = bx + z1;
+                    z1 = z2 - a1 * y;
+                    z2 = -bx - a2 * y;
+                    nr_v8 gb = g[j] * (nm * y);
                     gc += gb * r;
                     gp += gb * (1.0f - r);
                 }
-                st->band_z1[b] = z1;
-                st->band_z2[b] = z2;
-                dqc[P + b] += (float)gc;
-                dqp[P + b] += (float)gp;
+                nr_v8_store(st->band_z1 + b, z1);
+                nr_v8_store(st->band_z2 + b, z2);
+                for (int k = 0; k < 8; k++) {
+                    dqc[P + b + k] += gc[k];
+                    dqp[P + b + k] += gp[k];
+                }
             }
         }
         long s0 = (long)t * NR_IMP_HOP;

@@ -19,7 +19,7 @@ nr_result nr_imp_work_init(nr_imp_work *wk, const nr_imp_hparams *hp, const nr_i
     size_t N = T * NR_IMP_HOP;
     /* size table (floats), in carve order */
     size_t sz_x = pad16(T * NR_IMP_N_IN), sz_th = pad16(T * H), sz_o = pad16(T * O), sz_q = pad16(T * Q),
-           sz_y = pad16(N), sz_syn = nr_imp_synth_state_floats(hp), sz_stft = 2 * pad16(nr_stft_work_doubles(L));
+           sz_y = pad16(N), sz_syn = nr_imp_synth_state_floats(hp), sz_stft = 2 * pad16(nr_stft_work_doubles(L, (long)N));
     size_t total = sz_x + 2 * (size_t)hp->layers * sz_th + sz_o + sz_q + sz_y + 3 * sz_th + sz_o + sz_q + sz_y +
                    sz_syn + sz_stft;
     float *p = aligned_alloc(64, total * sizeof(float));

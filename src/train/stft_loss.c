@@ -61,7 +61,16 @@ void nr_stft_loss_free(nr_stft_loss *L)
 }
 
 static size_t stride(const nr_stft_loss *L) { return (size_t)L->max_size + 64; }
-size_t nr_stft_work_doubles(const nr_stft_loss *L) { return 4 * stride(L); }
+size_t nr_stft_work_doubles(const nr_stft_loss *L, long max_n)
+{
+    /* 4 FFT buffers, then 5 doubles per bin of every frame of the largest resolution count */
+    size_t keep = 0;
+    for (int r = 0; r < L->n_res; r++) {
+        size_t bins = (size_t)(max_n / (L->size[r] / 4) + 1) * (size_t)(L->size[r] / 2 + 1) * 5;
+        if (bins > keep) keep = bins;
+    }
+    return 4 * stride(L) + keep;
+}
 
 static void frame_in(double *in, const float *s, long n, long start, const double *win, int size)
 {
@@ -76,6 +85,9 @@ double nr_stft_loss_eval(const nr_stft_loss *L, const float *y, const float *x, 
     size_t S = stride(L);
     double *in_y = work, *in_x = work + 2 * S;
     fftw_complex *Y = (fftw_complex *)(work + S), *X = (fftw_complex *)(work + 3 * S);
+    /* per bin of every frame, kept from the first pass for the gradient: Re Y, Im Y, |Y|, |Y| - |X|,
+     * and the sign of the log difference */
+    double *keep = work + 4 * S;
     double total = 0.0;
     for (int r = 0; r < L->n_res; r++) {
         int size = L->size[r], hop = size / 4, nb = size / 2 + 1;
@@ -88,12 +100,21 @@ double nr_stft_loss_eval(const nr_stft_loss *L, const float *y, const float *x, 
             frame_in(in_x, x, n, start, win, size);
             fftw_execute_dft_r2c(L->fwd[r], in_y, Y);
             fftw_execute_dft_r2c(L->fwd[r], in_x, X);
+            double *kp = dy ? keep + (size_t)m * nb * 5 : NULL;
             for (int k = 0; k < nb; k++) {
                 double sy = sqrt(Y[k][0] * Y[k][0] + Y[k][1] * Y[k][1] + MAG_EPS);
                 double sx = sqrt(X[k][0] * X[k][0] + X[k][1] * X[k][1] + MAG_EPS);
                 num += (sy - sx) * (sy - sx);
                 den += sx * sx;
-                lg += fabs(log(sy + LOG_EPS) - log(sx + LOG_EPS));
+                double d = log((sy + LOG_EPS) / (sx + LOG_EPS));
+                lg += fabs(d);
+                if (kp) {
+                    kp[5 * k] = Y[k][0];
+                    kp[5 * k + 1] = Y[k][1];
+                    kp[5 * k + 2] = sy;
+                    kp[5 * k + 3] = sy - sx;
+                    kp[5 * k + 4] = d > 0 ? 1.0 : d < 0 ? -1.0 : 0.0;
+                }
             }
         }
         double count = (double)M * nb, rnum = sqrt(num), rden = sqrt(den + MAG_EPS);
@@ -102,19 +123,14 @@ double nr_stft_loss_eval(const nr_stft_loss *L, const float *y, const float *x, 
         double a_sc = rnum > 0.0 ? 1.0 / (rnum * rden * L->n_res) : 0.0, a_lg = 1.0 / (count * L->n_res);
         for (long m = 0; m < M; m++) {
             long start = m * hop - size / 2;
-            frame_in(in_y, y, n, start, win, size);
-            frame_in(in_x, x, n, start, win, size);
-            fftw_execute_dft_r2c(L->fwd[r], in_y, Y);
-            fftw_execute_dft_r2c(L->fwd[r], in_x, X);
+            const double *kp = keep + (size_t)m * nb * 5;
             for (int k = 0; k < nb; k++) {
-                double sy = sqrt(Y[k][0] * Y[k][0] + Y[k][1] * Y[k][1] + MAG_EPS);
-                double sx = sqrt(X[k][0] * X[k][0] + X[k][1] * X[k][1] + MAG_EPS);
-                double d = log(sy + LOG_EPS) - log(sx + LOG_EPS);
-                double gs = a_sc * (sy - sx) + a_lg * (d > 0 ? 1.0 : d < 0 ? -1.0 : 0.0) / (sy + LOG_EPS);
+                double sy = kp[5 * k + 2];
+                double gs = a_sc * kp[5 * k + 3] + a_lg * kp[5 * k + 4] / (sy + LOG_EPS);
                 /* c2r doubles the inner bins (Hermitian half); the adjoint of r2c needs them once */
                 double half = (k == 0 || k == nb - 1) ? 1.0 : 0.5;
-                Y[k][0] = gs * Y[k][0] / sy * half;
-                Y[k][1] = gs * Y[k][1] / sy * half;
+                Y[k][0] = gs * kp[5 * k] / sy * half;
+                Y[k][1] = gs * kp[5 * k + 1] / sy * half;
             }
             fftw_execute_dft_c2r(L->inv[r], Y, in_y);
             for (int i = 0; i < size; i++) {

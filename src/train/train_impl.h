@@ -21,10 +21,10 @@ typedef struct {
 /* Plans are made here (not thread-safe); evaluation with separate workspaces is. */
 nr_result nr_stft_loss_init(nr_stft_loss *L, const int *sizes, int n_res);
 void nr_stft_loss_free(nr_stft_loss *L);
-size_t nr_stft_work_doubles(const nr_stft_loss *L);
+size_t nr_stft_work_doubles(const nr_stft_loss *L, long max_n); /* for signals up to max_n samples */
 /* Loss of prediction y against target x (both n samples):
  *   mean over resolutions of  ||Sy - Sx||_F / ||Sx||_F  +  mean |log(Sy + 1e-5) - log(Sx + 1e-5)|
- * If dy is not NULL, dL/dy is added to it (n). work: nr_stft_work_doubles doubles, fftw-aligned. */
+ * If dy is not NULL, dL/dy is added to it (n). work: nr_stft_work_doubles(L, >= n) doubles, 64-byte aligned. */
 double nr_stft_loss_eval(const nr_stft_loss *L, const float *y, const float *x, long n, float *dy, double *work);
 
 /* ---- one clip through network + synthesis, forward and backward ---- */
