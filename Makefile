@@ -8,7 +8,7 @@ BUILD    ?= build
 SAN      ?=
 CPPFLAGS += -Iinclude -Isrc -D_GNU_SOURCE
 CFLAGS   += -std=c11 $(OPT) -g -march=$(ARCH) -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
-            -Wno-missing-field-initializers -Wno-format-truncation -fno-math-errno $(SAN) -MMD -MP
+            -Wno-missing-field-initializers $(if $(findstring clang,$(CC)),,-Wno-format-truncation) -fno-math-errno $(SAN) -MMD -MP
 PKGS     := sndfile fftw3 samplerate libzip libcjson openblas jack alsa liblo ncursesw libpng
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -32,7 +32,8 @@ all: $(BUILD)/neurorack $(TEST_BIN)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+	@echo "CC $<"
+	@$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@

@@ -1,0 +1,226 @@
+/* neurorack bench: speed and memory of a model's streaming render, the machine's roofline, analysis speed.
+ * Prints numbers; asserts nothing (speed targets live here, not in tests). */
+#include "commands.h"
+#include "neurorack.h"
+#include "nr/templates.h"
+
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Peak single-core FLOP rate: independent FMA chains on the widest vectors the compiler targets. */
+typedef float vf __attribute__((vector_size(64)));
+static double measure_peak_gflops(void)
+{
+    vf acc[12];
+    for (int i = 0; i < 12; i++)
+        for (int k = 0; k < 16; k++) acc[i][k] = (float)(i + k) * 1e-3f;
+    vf a, b;
+    for (int k = 0; k < 16; k++) {
+        a[k] = 0.999999f;
+        b[k] = 1e-7f;
+    }
+    long iters = 0;
+    double t0 = now_s(), t;
+    do {
+        for (int r = 0; r < 4096; r++)
+            for (int i = 0; i < 12; i++) acc[i] = acc[i] * a + b;
+        iters += 4096;
+        t = now_s();
+    } while (t - t0 < 0.25);
+    float sink = 0;
+    for (int i = 0; i < 12; i++) sink += acc[i][0];
+    volatile float keep = sink;
+    (void)keep;
+    return (double)iters * 12 * 16 * 2 / (t - t0) * 1e-9;
+}
+
+/* OpenBLAS sgemm at the original model's conv shape: (64 x 192) x (192 x T). */
+static double measure_sgemm_gflops(int t_cols)
+{
+    float *w = calloc(64 * 192, sizeof(float)), *x = calloc((size_t)192 * t_cols, sizeof(float)),
+          *y = calloc((size_t)64 * t_cols, sizeof(float));
+    if (!w || !x || !y) {
+        free(w), free(x), free(y);
+        return 0;
+    }
+    for (int i = 0; i < 64 * 192; i++) w[i] = (float)(i % 7) * 0.01f;
+    for (long i = 0; i < 192L * t_cols; i++) x[i] = (float)(i % 5) * 0.01f;
+    long n = 0;
+    double t0 = now_s(), t;
+    do {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, 64, t_cols, 192, 1.0f, w, 192, x, t_cols, 0.0f, y,
+                    t_cols);
+        n++;
+        t = now_s();
+    } while (t - t0 < 0.25);
+    free(w), free(x), free(y);
+    return (double)n * 2.0 * 64 * 192 * t_cols / (t - t0) * 1e-9;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: neurorack bench [--model FILE] [--threads N] [--block N] [--frames N]\n"
+               "                       [--curves CSV | --like SOUND | --template NAME]\n"
+               "Renders 301 frames (7 s) of the built-in 'impact' template through the streaming voice and\n"
+               "prints time, real-time factor, time per block, GFLOP/s against the core's peak, memory,\n"
+               "model load time and analysis speed; the last line is realtime_factor=X.\n");
+}
+
+int nr_cmd_bench(int argc, char **argv)
+{
+    const char *me = "bench", *model_path = NULL, *csv = NULL, *like = NULL, *tmpl = NULL;
+    long threads = 1, block = 512, frames = 301;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            return 0;
+        }
+        if (!v) {
+            fprintf(stderr, "neurorack bench: %s needs a value (or is unknown)\n", a);
+            return 2;
+        }
+        i++;
+        if (!strcmp(a, "--model")) model_path = v;
+        else if (!strcmp(a, "--curves")) csv = v;
+        else if (!strcmp(a, "--like")) like = v;
+        else if (!strcmp(a, "--template")) tmpl = v;
+        else if (!strcmp(a, "--threads")) { if (!nr_cli_int(me, a, v, 1, 64, &threads)) return 2; }
+        else if (!strcmp(a, "--block")) { if (!nr_cli_int(me, a, v, 1, 65536, &block)) return 2; }
+        else if (!strcmp(a, "--frames")) { if (!nr_cli_int(me, a, v, 1, 1 << 20, &frames)) return 2; }
+        else {
+            fprintf(stderr, "neurorack bench: unknown option '%s' (see --help)\n", a);
+            return 2;
+        }
+    }
+    if (!model_path) model_path = nr_cli_default_model();
+    if (!model_path) {
+        fprintf(stderr, "neurorack bench: no --model given and no default model found\n");
+        return 1;
+    }
+    openblas_set_num_threads((int)threads);
+
+    nr_curves src = {0};
+    nr_result r;
+    if (like) r = nr_analyze_file(like, &src);
+    else if (csv) r = nr_curves_read_csv(csv, &src);
+    else r = nr_template_get(tmpl ? tmpl : "impact", &src);
+    if (r != NR_OK) return nr_cli_error(me);
+
+    /* Load to first sample: file read, checks, voice allocation, conditioning, one block of audio. */
+    double t0 = now_s();
+    nr_model *m = NULL;
+    if (nr_model_load(model_path, &m) != NR_OK) {
+        nr_curves_free(&src);
+        return nr_cli_error(me);
+    }
+    double t_loaded = now_s();
+    nr_model_info info;
+    nr_model_get_info(m, &info);
+    nr_curves c = {0};
+    r = nr_curves_resample(&src, (float)info.sample_rate / (float)info.hop, &c);
+    nr_curves_free(&src);
+    if (r != NR_OK) {
+        nr_model_free(m);
+        return nr_cli_error(me);
+    }
+    nr_voice_config vc = nr_voice_config_init();
+    vc.max_block = (int)block;
+    vc.threads = (int)threads;
+    nr_voice *v = NULL;
+    if (nr_voice_create(m, &vc, &v) != NR_OK) {
+        nr_curves_free(&c);
+        nr_model_free(m);
+        return nr_cli_error(me);
+    }
+    long total = frames * info.hop;
+    float *y = malloc((size_t)total * sizeof(float));
+    if (!y) {
+        fprintf(stderr, "neurorack bench: out of memory\n");
+        return 1;
+    }
+    nr_voice_reset(v, 0);
+    long done = 0, pushed = 0, blocks = 0;
+    double worst = 0, t_first = 0, t_render0 = 0;
+    while (done < total) {
+        while (pushed < frames && nr_voice_available(v) < block) {
+            /* A curve shorter than --frames is looped. */
+            if (!nr_voice_push_frame(v, c.data + (size_t)(pushed % c.n_frames) * NR_NUM_DESC)) break;
+            pushed++;
+        }
+        if (pushed == frames) nr_voice_end(v);
+        int want = (int)(total - done < block ? total - done : block);
+        double tb = now_s();
+        int got = nr_voice_process(v, y + done, want);
+        double te = now_s();
+        if (got <= 0) break;
+        if (blocks == 0) {
+            t_first = te;
+            t_render0 = tb;
+        }
+        if (te - tb > worst) worst = te - tb;
+        blocks++;
+        done += got;
+    }
+    double t_end = now_s();
+    nr_voice_free(v);
+    nr_curves_free(&c);
+
+    double secs = t_end - t_render0, audio_s = (double)done / info.sample_rate;
+    double rtf = audio_s / secs;
+    double gflops = 2.0 * info.macs_per_sample * (double)done / secs * 1e-9;
+    double peak = measure_peak_gflops();
+    double sgemm = measure_sgemm_gflops(block < 64 ? 64 : (int)block);
+
+    /* Analysis speed: the descriptors of the rendered sound (at 22050 Hz). */
+    nr_audio a22 = {0};
+    double an_rtf = 0;
+    if (nr_audio_resample(y, done, info.sample_rate, NR_ANALYSIS_RATE, &a22) == NR_OK) {
+        nr_curves ac;
+        double ta = now_s();
+        int reps = 0;
+        do {
+            if (nr_analyze(a22.samples, a22.n, &ac) != NR_OK) break;
+            nr_curves_free(&ac);
+            reps++;
+        } while (now_s() - ta < 0.5);
+        double dt = now_s() - ta;
+        if (reps) an_rtf = reps * ((double)a22.n / NR_ANALYSIS_RATE) / dt;
+        nr_audio_free(&a22);
+    }
+    free(y);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+
+    printf("model            %s (%s, %d Hz, hop %d, %lld parameters)\n", model_path, info.arch, info.sample_rate,
+           info.hop, (long long)info.n_params);
+    printf("threads          %ld\n", threads);
+    printf("block            %ld samples (%.2f ms)\n", block, 1e3 * block / info.sample_rate);
+    printf("audio            %ld frames, %.3f s\n", frames, audio_s);
+    printf("render           %.3f s\n", secs);
+    printf("real time        %.2fx\n", rtf);
+    printf("per block        mean %.1f us, worst %.1f us (%ld blocks; period %.1f us)\n", 1e6 * secs / blocks,
+           1e6 * worst, blocks, 1e6 * block / info.sample_rate);
+    printf("compute          %.2f M MACs/sample, %.1f GFLOP/s achieved\n", info.macs_per_sample * 1e-6, gflops);
+    printf("core peak        %.1f GFLOP/s (FMA loop), sgemm 64x192x%ld %.1f GFLOP/s -> %.0f%% of sgemm roofline\n",
+           peak, block < 64 ? 64 : block, sgemm, sgemm > 0 ? 100.0 * gflops / sgemm : 0.0);
+    printf("memory           weights %.2f MB, voice %.1f KB, peak RSS %.1f MB\n", info.weights_bytes / 1048576.0,
+           info.voice_bytes / 1024.0, ru.ru_maxrss / 1024.0);
+    printf("load             %.1f ms to model, %.1f ms to first sample\n", 1e3 * (t_loaded - t0),
+           1e3 * (t_first - t0));
+    printf("analysis         %.0fx real time\n", an_rtf);
+    printf("realtime_factor=%.3f\n", rtf);
+    nr_model_free(m);
+    return 0;
+}

@@ -1,0 +1,168 @@
+/* Descriptor curves as CSV: one row per frame, time in seconds then the 7 raw descriptors. */
+#include "io/atomic_file.h"
+#include "io/curves_csv.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CSV_HEADER NR_CURVES_CSV_HEADER
+#define CSV_COLS (1 + NR_NUM_DESC)
+
+int nr_curves_print_csv(FILE *f, const nr_curves *c)
+{
+    /* time of frame i: i / frame_rate, i.e. i * 512 / 22050 for analysis output (the float frame rate
+     * is replaced by the exact one when it is that). */
+    const double exact = (double)NR_ANALYSIS_RATE / NR_ANALYSIS_HOP;
+    double rate = fabs(c->frame_rate - exact) < 1e-4 * exact ? exact : (double)c->frame_rate;
+    if (fprintf(f, "%s\n", CSV_HEADER) < 0) return 0;
+    for (int i = 0; i < c->n_frames; i++) {
+        if (fprintf(f, "%.9g", i / rate) < 0) return 0;
+        for (int d = 0; d < NR_NUM_DESC; d++)
+            if (fprintf(f, ",%.9g", c->data[i * NR_NUM_DESC + d]) < 0) return 0;
+        if (fputc('\n', f) == EOF) return 0;
+    }
+    return 1;
+}
+
+nr_result nr_curves_write_csv(const char *path, const nr_curves *c)
+{
+    if (!path) return nr_fail(NR_ERR_ARG, "no CSV file name given");
+    if (!c || c->n_frames < 0 || (c->n_frames > 0 && !c->data) || !(c->frame_rate > 0.0f))
+        return nr_fail(NR_ERR_ARG, "%s: no valid curves to write", path);
+    char *tmp;
+    int fd = nr_atomic_open(path, &tmp);
+    if (fd < 0) return NR_ERR_IO;
+    int fd2 = dup(fd); /* the stream's own descriptor; fd stays open for fsync and rename */
+    FILE *f = fd2 >= 0 ? fdopen(fd2, "w") : NULL;
+    if (!f) {
+        nr_result r = nr_fail(NR_ERR_IO, "%s: %s", path, strerror(errno));
+        if (fd2 >= 0) close(fd2);
+        nr_atomic_abort(fd, tmp);
+        return r;
+    }
+    errno = 0;
+    int ok = nr_curves_print_csv(f, c) && fflush(f) == 0;
+    int e = errno;
+    if (fclose(f) != 0 && ok) {
+        ok = 0;
+        e = errno;
+    }
+    if (!ok) {
+        nr_atomic_abort(fd, tmp);
+        return nr_fail(NR_ERR_IO, "%s: write failed: %s", path,
+                       e == ENOSPC ? "disk full" : e ? strerror(e) : "unknown error");
+    }
+    return nr_atomic_commit(path, fd, tmp);
+}
+
+static void chomp(char *s)
+{
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == '\n' || s[n - 1] == '\r')) s[--n] = '\0';
+}
+
+/* Parse one data row into v[CSV_COLS]. */
+static nr_result parse_row(const char *path, long line, char *s, double *v)
+{
+    char *p = s;
+    for (int col = 0; col < CSV_COLS; col++) {
+        char *end;
+        errno = 0;
+        v[col] = strtod(p, &end);
+        if (end == p) {
+            return nr_fail(NR_ERR_FORMAT, "%s:%ld: column %d is not a number; expected %d numbers per row", path,
+                           line, col + 1, CSV_COLS);
+        }
+        if (!isfinite(v[col])) {
+            return nr_fail(NR_ERR_VALUE, "%s:%ld: column %d is not finite; expected finite values", path, line,
+                           col + 1);
+        }
+        while (*end == ' ' || *end == '\t') end++;
+        if (col < CSV_COLS - 1) {
+            if (*end != ',') {
+                return nr_fail(NR_ERR_FORMAT, "%s:%ld: %d columns; expected %d", path, line, col + 1, CSV_COLS);
+            }
+            p = end + 1;
+        } else if (*end != '\0') {
+            return nr_fail(NR_ERR_FORMAT, "%s:%ld: more than %d columns or trailing text", path, line, CSV_COLS);
+        }
+    }
+    return NR_OK;
+}
+
+nr_result nr_curves_read_csv(const char *path, nr_curves *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!path) return nr_fail(NR_ERR_ARG, "no CSV file name given");
+    FILE *f = fopen(path, "r");
+    if (!f) return nr_fail(NR_ERR_IO, "%s: cannot open curves file: %s", path, strerror(errno));
+    char *s = NULL;
+    size_t cap = 0;
+    long line = 0;
+    nr_result r = NR_OK;
+    double *rows = NULL; /* (n, CSV_COLS) */
+    long n = 0, rows_cap = 0;
+    if (getline(&s, &cap, f) < 0) {
+        r = nr_fail(NR_ERR_FORMAT, "%s: empty file; expected the header %s", path, CSV_HEADER);
+        goto done;
+    }
+    line = 1;
+    chomp(s);
+    if (strcmp(s, CSV_HEADER) != 0) {
+        r = nr_fail(NR_ERR_FORMAT, "%s:1: unexpected header; expected %s", path, CSV_HEADER);
+        goto done;
+    }
+    while (getline(&s, &cap, f) >= 0) {
+        line++;
+        chomp(s);
+        if (s[0] == '\0') continue;
+        if (n >= (1 << 24)) {
+            r = nr_fail(NR_ERR_FORMAT, "%s:%ld: too many rows", path, line);
+            goto done;
+        }
+        if (n == rows_cap) {
+            rows_cap = rows_cap ? rows_cap * 2 : 256;
+            double *nr = realloc(rows, (size_t)rows_cap * CSV_COLS * sizeof(double));
+            if (!nr) {
+                r = nr_fail(NR_ERR_NOMEM, "%s: out of memory", path);
+                goto done;
+            }
+            rows = nr;
+        }
+        r = parse_row(path, line, s, rows + n * CSV_COLS);
+        if (r != NR_OK) goto done;
+        if (n > 0 && !(rows[n * CSV_COLS] > rows[(n - 1) * CSV_COLS])) {
+            r = nr_fail(NR_ERR_FORMAT, "%s:%ld: time_s does not increase", path, line);
+            goto done;
+        }
+        n++;
+    }
+    if (ferror(f)) {
+        r = nr_fail(NR_ERR_IO, "%s: read error after line %ld", path, line);
+        goto done;
+    }
+    if (n == 0) {
+        r = nr_fail(NR_ERR_FORMAT, "%s: no data rows after the header", path);
+        goto done;
+    }
+    /* Frame rate from the time column; the analysis rate when it agrees to within rounding. */
+    double rate = (double)NR_ANALYSIS_RATE / NR_ANALYSIS_HOP;
+    if (n > 1) {
+        double step = (rows[(n - 1) * CSV_COLS] - rows[0]) / (double)(n - 1);
+        double fr = 1.0 / step;
+        if (fabs(fr - rate) > 1e-4 * rate) rate = fr;
+    }
+    r = nr_curves_alloc(out, (int)n, (float)rate);
+    if (r != NR_OK) goto done;
+    for (long i = 0; i < n; i++)
+        for (int d = 0; d < NR_NUM_DESC; d++) out->data[i * NR_NUM_DESC + d] = (float)rows[i * CSV_COLS + 1 + d];
+done:
+    free(rows);
+    free(s);
+    fclose(f);
+    return r;
+}
