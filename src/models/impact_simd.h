@@ -20,22 +20,40 @@ static inline float nr_v8_hsum(nr_v8 v)
     return ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7]));
 }
 
-/* y (rows) = b (rows) + W (rows, n) x (n); n a multiple of 8. */
+static inline float nr_imp_dot(const float *wr, const float *x, int n)
+{
+    nr_v8 a0 = nr_v8_set1(0.0f), a1 = a0;
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
+        a0 += nr_v8_load(wr + i) * nr_v8_load(x + i);
+        a1 += nr_v8_load(wr + i + 8) * nr_v8_load(x + i + 8);
+    }
+    for (; i + 8 <= n; i += 8) a0 += nr_v8_load(wr + i) * nr_v8_load(x + i);
+    float s = nr_v8_hsum(a0 + a1);
+    for (; i < n; i++) s += wr[i] * x[i];
+    return s;
+}
+
+/* y (rows) = b (rows) + W (rows, n) x (n). Two rows at a time share the loads of x; each row's sum
+ * is formed exactly as nr_imp_dot forms it. */
 static inline void nr_imp_matvec(float *y, const float *W, const float *x, const float *b, int rows, int n)
 {
-    for (int r = 0; r < rows; r++) {
-        const float *wr = W + (size_t)r * n;
-        nr_v8 a0 = nr_v8_set1(0.0f), a1 = a0;
-        int i = 0;
-        for (; i + 16 <= n; i += 16) {
-            a0 += nr_v8_load(wr + i) * nr_v8_load(x + i);
-            a1 += nr_v8_load(wr + i + 8) * nr_v8_load(x + i + 8);
+    int r = 0;
+    if ((n & 15) == 0)
+        for (; r + 2 <= rows; r += 2) {
+            const float *w0 = W + (size_t)r * n, *w1 = w0 + n;
+            nr_v8 a0 = nr_v8_set1(0.0f), a1 = a0, c0 = a0, c1 = a0;
+            for (int i = 0; i < n; i += 16) {
+                nr_v8 x0 = nr_v8_load(x + i), x1 = nr_v8_load(x + i + 8);
+                a0 += nr_v8_load(w0 + i) * x0;
+                a1 += nr_v8_load(w0 + i + 8) * x1;
+                c0 += nr_v8_load(w1 + i) * x0;
+                c1 += nr_v8_load(w1 + i + 8) * x1;
+            }
+            y[r] = (b ? b[r] : 0.0f) + nr_v8_hsum(a0 + a1);
+            y[r + 1] = (b ? b[r + 1] : 0.0f) + nr_v8_hsum(c0 + c1);
         }
-        for (; i + 8 <= n; i += 8) a0 += nr_v8_load(wr + i) * nr_v8_load(x + i);
-        float s = nr_v8_hsum(a0 + a1);
-        for (; i < n; i++) s += wr[i] * x[i];
-        y[r] = (b ? b[r] : 0.0f) + s;
-    }
+    for (; r < rows; r++) y[r] = (b ? b[r] : 0.0f) + nr_imp_dot(W + (size_t)r * n, x, n);
 }
 
 /* y (n) += a x (n) */

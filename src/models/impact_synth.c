@@ -140,7 +140,29 @@ void nr_imp_synth_render(nr_imp_synth_state *st, const nr_imp_hparams *hp, const
             acc[i] = nr_v8_set1(0.0f);
             rr[i] = (float)(j + i + 1) * inv_hop;
         }
-        for (int p = 0; p < P; p += 8) {
+        int p = 0;
+        for (; p + 16 <= P; p += 16) { /* two vectors of partials per pass over the chunk */
+            nr_v8 c = nr_v8_load(st->osc_c + p), s = nr_v8_load(st->osc_s + p);
+            nr_v8 cw = nr_v8_load(st->osc_cw + p), sw = nr_v8_load(st->osc_sw + p);
+            nr_v8 qp = nr_v8_load(q_prev + p), dq = nr_v8_load(q_cur + p) - qp;
+            nr_v8 c_ = nr_v8_load(st->osc_c + p + 8), s_ = nr_v8_load(st->osc_s + p + 8);
+            nr_v8 cw_ = nr_v8_load(st->osc_cw + p + 8), sw_ = nr_v8_load(st->osc_sw + p + 8);
+            nr_v8 qp_ = nr_v8_load(q_prev + p + 8), dq_ = nr_v8_load(q_cur + p + 8) - qp_;
+            for (int i = 0; i < n; i++) {
+                nr_v8 c2 = c * cw - s * sw;
+                s = c * sw + s * cw;
+                c = c2;
+                nr_v8 c2_ = c_ * cw_ - s_ * sw_;
+                s_ = c_ * sw_ + s_ * cw_;
+                c_ = c2_;
+                acc[i] = (acc[i] + (qp + dq * rr[i]) * s) + (qp_ + dq_ * rr[i]) * s_;
+            }
+            nr_v8_store(st->osc_c + p, c);
+            nr_v8_store(st->osc_s + p, s);
+            nr_v8_store(st->osc_c + p + 8, c_);
+            nr_v8_store(st->osc_s + p + 8, s_);
+        }
+        for (; p < P; p += 8) {
             nr_v8 c = nr_v8_load(st->osc_c + p), s = nr_v8_load(st->osc_s + p);
             nr_v8 cw = nr_v8_load(st->osc_cw + p), sw = nr_v8_load(st->osc_sw + p);
             nr_v8 qp = nr_v8_load(q_prev + p), dq = nr_v8_load(q_cur + p) - qp;
