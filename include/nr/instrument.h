@@ -47,6 +47,9 @@ typedef struct {
     int device_rate;           /* Hz of the audio device */
     int max_block;             /* largest block the backend will ask for */
     int max_voices;            /* 1..8 */
+    int cpu_guard;             /* 1 (default): lower the voice count before blocks run late (live);
+                                  0: never (offline renders, where time does not matter) */
+    uint64_t seed;             /* random phases and variation; equal seeds give equal renders */
 } nr_instrument_config;
 
 nr_instrument_config nr_instrument_config_init(void);
@@ -76,11 +79,25 @@ typedef struct {
     uint32_t xruns;          /* reported by the backend through nr_instrument_note_xrun */
     float latency_ms;        /* backend latency, set by the backend */
     uint32_t faults;         /* voices silenced for producing NaN/inf */
+    float cv_latency_ms;     /* worst CV change -> sound delay inside the engine (model lookahead + one
+                                frame + resampler), to add to latency_ms */
+    int voice_limit;         /* voices allowed now (the patch's count, lowered by the CPU guard) */
+    uint32_t dropped_events; /* control events lost to full queues */
 } nr_instrument_status;
 
 void nr_instrument_status_get(const nr_instrument *inst, nr_instrument_status *st);
 void nr_instrument_note_xrun(nr_instrument *inst);
 void nr_instrument_set_latency(nr_instrument *inst, float ms);
+
+/* Control thread. Set once a NR_EV_QUIT event has been polled: the backend should stop. */
+int nr_instrument_quit_requested(const nr_instrument *inst);
+/* Control thread. The last message for the user (settings file kept aside as *.bad-<time>, model
+ * reload failed, ...), "" if none; print it at start-up. */
+const char *nr_instrument_notice(const nr_instrument *inst);
+/* Control thread, before the backend starts processing: add a curve file from `neurorack analyze`
+ * as a template named after the file (also loaded at create: every *.csv in the settings folder's
+ * templates/ subfolder). */
+nr_result nr_instrument_add_template(nr_instrument *inst, const char *csv_path);
 
 #ifdef __cplusplus
 }

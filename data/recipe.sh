@@ -1,0 +1,36 @@
+#!/bin/sh
+# Build the training data set of one-shot impacts (docs/data.md):
+# 1. builds the program (the build dependencies come from scripts/install-deps.sh),
+# 2. installs the Debian packages the sounds come from, only those missing (`neurorack dataset
+#    --packages` lists them; 0ad-data is a 1.4 GB download), with root or sudo,
+# 3. runs `neurorack dataset`, which reuses what the output folder already holds (cache.tsv, audio/,
+#    curves/): a second run only does what is new or changed, e.g. curves once the analysis exists.
+# Usage: data/recipe.sh [neurorack dataset options]   (default output: data/build/, git-ignored)
+# Environment: NR_DATA_NO_INSTALL=1 skips step 2.
+set -eu
+cd "$(dirname "$0")/.."
+
+if ! make -s -j2 build/neurorack; then
+    sh scripts/install-deps.sh
+    make -s -j2 build/neurorack
+fi
+
+if [ "${NR_DATA_NO_INSTALL:-0}" != 1 ]; then
+    missing=""
+    for p in $(build/neurorack dataset --packages); do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+    done
+    if [ -n "$missing" ]; then
+        echo "installing Debian packages:$missing"
+        SUDO=""
+        [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+        $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q
+        $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
+    fi
+fi
+
+has_out=0
+for a in "$@"; do [ "$a" = --out ] && has_out=1; done
+[ "$has_out" = 1 ] || set -- --out data/build "$@"
+# nice: the machine stays usable while it runs.
+exec nice -n 10 build/neurorack dataset "$@"

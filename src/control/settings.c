@@ -1,0 +1,428 @@
+/* Settings: defaults, clamp, and the settings file (a header line with version and CRC-32, then JSON). */
+#include "control/settings.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define FILE_MAGIC "neurorack-settings"
+#define MAX_FILE_BYTES (1 << 20)
+
+static const nr_cv_target_info g_limits[NR_CVT_COUNT] = {
+    [NR_CVT_OFF] = {0, 0, 0},
+    [NR_CVT_DESC0 + 0] = {-4, 4, 1.5f}, [NR_CVT_DESC0 + 1] = {-4, 4, 1.5f},
+    [NR_CVT_DESC0 + 2] = {-4, 4, 1.5f}, [NR_CVT_DESC0 + 3] = {-4, 4, 1.5f},
+    [NR_CVT_DESC0 + 4] = {-4, 4, 1.5f}, [NR_CVT_DESC0 + 5] = {-4, 4, 1.5f},
+    [NR_CVT_DESC0 + 6] = {-4, 4, 1.0f},
+    [NR_CVT_INTERP] = {0, 1, 1},
+    [NR_CVT_STRETCH] = {-3, 3, 1},
+    [NR_CVT_SCRUB] = {-1, 1, 1},
+    [NR_CVT_VARIATION] = {0, 1, 1},
+    [NR_CVT_LEVEL] = {0, 2, 1},
+};
+
+static const char *const g_target_names[NR_CVT_COUNT] = {
+    "off", "loudness", "percussivity", "tonelike", "noisiness", "richness", "brightness", "pitch",
+    "interp", "stretch", "scrub", "variation", "level",
+};
+static const char *const g_gate_names[NR_GATE_MODE_COUNT] = {"retrigger", "choke", "poly"};
+static const char *const g_steal_names[NR_STEAL_COUNT] = {"oldest", "quietest"};
+
+const nr_cv_target_info *nr_cv_target_limits(int t)
+{
+    return &g_limits[t >= 0 && t < NR_CVT_COUNT ? t : 0];
+}
+const char *nr_cv_target_name(int t) { return t >= 0 && t < NR_CVT_COUNT ? g_target_names[t] : "?"; }
+const char *nr_gate_mode_name(int m) { return m >= 0 && m < NR_GATE_MODE_COUNT ? g_gate_names[m] : "?"; }
+const char *nr_steal_name(int p) { return p >= 0 && p < NR_STEAL_COUNT ? g_steal_names[p] : "?"; }
+
+static int index_of(const char *const *names, int n, const char *s)
+{
+    for (int i = 0; s && i < n; i++)
+        if (!strcmp(names[i], s)) return i;
+    return -1;
+}
+int nr_cv_target_from_name(const char *s) { return index_of(g_target_names, NR_CVT_COUNT, s); }
+
+void nr_patch_defaults(nr_patch *p)
+{
+    memset(p, 0, sizeof *p);
+    snprintf(p->template_a, sizeof p->template_a, "impact");
+    snprintf(p->template_b, sizeof p->template_b, "boom");
+    p->interp = 0.0f;
+    /* The panel as shipped: brightness, A/B position, pitch and length under the four inputs. */
+    const int targets[NR_NUM_CV] = {NR_CVT_DESC0 + NR_DESC_BRIGHTNESS, NR_CVT_INTERP,
+                                    NR_CVT_DESC0 + NR_DESC_PITCH, NR_CVT_STRETCH};
+    const int bipolar[NR_NUM_CV] = {1, 0, 1, 1};
+    for (int i = 0; i < NR_NUM_CV; i++) {
+        p->cv[i].target = targets[i];
+        p->cv[i].range = g_limits[targets[i]].def_range;
+        p->cv[i].bipolar = bipolar[i];
+    }
+    p->gate_mode[0] = NR_GATE_RETRIGGER;
+    p->gate_mode[1] = NR_GATE_POLY;
+    p->voices = NR_MAX_VOICES;
+    p->steal = NR_STEAL_OLDEST;
+    p->volume_db = -6.0f;
+}
+
+void nr_settings_defaults(nr_settings *s)
+{
+    memset(s, 0, sizeof *s);
+    nr_patch_defaults(&s->patch);
+    for (int i = 0; i < NR_NUM_CV; i++) s->cal[i].scale = 1.0f;
+}
+
+static float clampf(float v, float lo, float hi, float def)
+{
+    if (isnan(v)) return def;
+    return v < lo ? lo : v > hi ? hi : v;
+}
+static int clampi(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+static void clamp_name(char *s, size_t n, const char *def)
+{
+    s[n - 1] = '\0';
+    for (char *c = s; *c; c++)
+        if ((unsigned char)*c < 32 || (unsigned char)*c > 126) *c = '_';
+    if (!s[0]) snprintf(s, n, "%s", def);
+}
+
+void nr_patch_clamp(nr_patch *p)
+{
+    clamp_name(p->template_a, sizeof p->template_a, "impact");
+    clamp_name(p->template_b, sizeof p->template_b, "boom");
+    p->interp = clampf(p->interp, 0, 1, 0);
+    p->stretch = clampf(p->stretch, -2, 2, 0);
+    p->variation = clampf(p->variation, 0, 1, 0);
+    for (int d = 0; d < NR_NUM_DESC; d++) p->offset[d] = clampf(p->offset[d], -3, 3, 0);
+    for (int i = 0; i < NR_NUM_CV; i++) {
+        p->cv[i].target = clampi(p->cv[i].target, 0, NR_CVT_COUNT - 1);
+        p->cv[i].range = clampf(p->cv[i].range, -10, 10, g_limits[p->cv[i].target].def_range);
+        p->cv[i].bipolar = p->cv[i].bipolar != 0;
+    }
+    for (int g = 0; g < NR_NUM_GATES; g++) p->gate_mode[g] = clampi(p->gate_mode[g], 0, NR_GATE_MODE_COUNT - 1);
+    p->voices = clampi(p->voices, 1, NR_MAX_VOICES);
+    p->steal = clampi(p->steal, 0, NR_STEAL_COUNT - 1);
+    p->volume_db = clampf(p->volume_db, -60, 6, -6);
+}
+
+void nr_settings_clamp(nr_settings *s)
+{
+    nr_patch_clamp(&s->patch);
+    for (int i = 0; i < NR_NUM_CV; i++) {
+        s->cal[i].offset = clampf(s->cal[i].offset, -2, 2, 0);
+        s->cal[i].scale = clampf(s->cal[i].scale, 0.5f, 2, 1);
+    }
+    s->preset_slot = clampi(s->preset_slot, 0, NR_PRESET_SLOTS - 1);
+    for (int k = 0; k < NR_PRESET_SLOTS; k++) {
+        nr_preset *pr = &s->presets[k];
+        pr->used = pr->used != 0;
+        char def[16];
+        snprintf(def, sizeof def, "preset %d", k + 1);
+        clamp_name(pr->name, sizeof pr->name, def);
+        nr_patch_clamp(&pr->patch);
+    }
+}
+
+uint32_t nr_crc32(const void *data, size_t n)
+{
+    /* CRC-32 (IEEE 802.3, reflected 0xEDB88320), bitwise: settings files are small. */
+    const unsigned char *p = data;
+    uint32_t c = 0xFFFFFFFFu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
+    }
+    return c ^ 0xFFFFFFFFu;
+}
+
+/* ---- JSON ---- */
+
+static cJSON *patch_to_json(const nr_patch *p)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "template_a", p->template_a);
+    cJSON_AddStringToObject(o, "template_b", p->template_b);
+    cJSON_AddNumberToObject(o, "interp", p->interp);
+    cJSON_AddNumberToObject(o, "stretch", p->stretch);
+    cJSON_AddNumberToObject(o, "variation", p->variation);
+    cJSON *off = cJSON_AddObjectToObject(o, "offset");
+    for (int d = 0; d < NR_NUM_DESC; d++) cJSON_AddNumberToObject(off, nr_desc_names[d], p->offset[d]);
+    cJSON *cvs = cJSON_AddArrayToObject(o, "cv");
+    for (int i = 0; i < NR_NUM_CV; i++) {
+        cJSON *c = cJSON_CreateObject();
+        cJSON_AddStringToObject(c, "target", nr_cv_target_name(p->cv[i].target));
+        cJSON_AddNumberToObject(c, "range", p->cv[i].range);
+        cJSON_AddStringToObject(c, "polarity", p->cv[i].bipolar ? "bipolar" : "unipolar");
+        cJSON_AddItemToArray(cvs, c);
+    }
+    cJSON *gates = cJSON_AddArrayToObject(o, "gate_mode");
+    for (int g = 0; g < NR_NUM_GATES; g++) cJSON_AddItemToArray(gates, cJSON_CreateString(nr_gate_mode_name(p->gate_mode[g])));
+    cJSON_AddNumberToObject(o, "voices", p->voices);
+    cJSON_AddStringToObject(o, "steal", nr_steal_name(p->steal));
+    cJSON_AddNumberToObject(o, "volume_db", p->volume_db);
+    return o;
+}
+
+/* Readers take what is there and of the right type; missing keys keep the defaults. */
+static void get_num(const cJSON *o, const char *k, float *v)
+{
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, k);
+    if (cJSON_IsNumber(x)) *v = (float)x->valuedouble;
+}
+static void get_int(const cJSON *o, const char *k, int *v)
+{
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, k);
+    if (cJSON_IsNumber(x) && x->valuedouble > -1e6 && x->valuedouble < 1e6) *v = (int)x->valuedouble;
+}
+static void get_str(const cJSON *o, const char *k, char *dst, size_t n)
+{
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, k);
+    if (cJSON_IsString(x)) snprintf(dst, n, "%s", x->valuestring);
+}
+static void get_enum(const cJSON *o, const char *k, const char *const *names, int count, int *v)
+{
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, k);
+    int i = cJSON_IsString(x) ? index_of(names, count, x->valuestring) : -1;
+    if (i >= 0) *v = i;
+}
+
+static void patch_from_json(const cJSON *o, nr_patch *p)
+{
+    if (!cJSON_IsObject(o)) return;
+    get_str(o, "template_a", p->template_a, sizeof p->template_a);
+    get_str(o, "template_b", p->template_b, sizeof p->template_b);
+    get_num(o, "interp", &p->interp);
+    get_num(o, "stretch", &p->stretch);
+    get_num(o, "variation", &p->variation);
+    const cJSON *off = cJSON_GetObjectItemCaseSensitive(o, "offset");
+    for (int d = 0; d < NR_NUM_DESC && cJSON_IsObject(off); d++) get_num(off, nr_desc_names[d], &p->offset[d]);
+    const cJSON *cvs = cJSON_GetObjectItemCaseSensitive(o, "cv");
+    for (int i = 0; i < NR_NUM_CV && cJSON_IsArray(cvs); i++) {
+        const cJSON *c = cJSON_GetArrayItem(cvs, i);
+        if (!cJSON_IsObject(c)) continue;
+        get_enum(c, "target", g_target_names, NR_CVT_COUNT, &p->cv[i].target);
+        get_num(c, "range", &p->cv[i].range);
+        static const char *const pol[2] = {"unipolar", "bipolar"};
+        get_enum(c, "polarity", pol, 2, &p->cv[i].bipolar);
+    }
+    const cJSON *gates = cJSON_GetObjectItemCaseSensitive(o, "gate_mode");
+    for (int g = 0; g < NR_NUM_GATES && cJSON_IsArray(gates); g++) {
+        const cJSON *x = cJSON_GetArrayItem(gates, g);
+        int i = cJSON_IsString(x) ? index_of(g_gate_names, NR_GATE_MODE_COUNT, x->valuestring) : -1;
+        if (i >= 0) p->gate_mode[g] = i;
+    }
+    get_int(o, "voices", &p->voices);
+    get_enum(o, "steal", g_steal_names, NR_STEAL_COUNT, &p->steal);
+    get_num(o, "volume_db", &p->volume_db);
+}
+
+nr_result nr_settings_serialize(const nr_settings *s, char **text, size_t *len)
+{
+    *text = NULL;
+    cJSON *root = cJSON_CreateObject();
+    if (!root) return nr_fail(NR_ERR_NOMEM, "settings: out of memory");
+    cJSON_AddItemToObject(root, "patch", patch_to_json(&s->patch));
+    cJSON *cal = cJSON_AddArrayToObject(root, "calibration");
+    for (int i = 0; i < NR_NUM_CV; i++) {
+        cJSON *c = cJSON_CreateObject();
+        cJSON_AddNumberToObject(c, "offset", s->cal[i].offset);
+        cJSON_AddNumberToObject(c, "scale", s->cal[i].scale);
+        cJSON_AddItemToArray(cal, c);
+    }
+    cJSON_AddNumberToObject(root, "preset_slot", s->preset_slot);
+    cJSON *pre = cJSON_AddArrayToObject(root, "presets");
+    for (int k = 0; k < NR_PRESET_SLOTS; k++) {
+        if (!s->presets[k].used) continue;
+        cJSON *c = cJSON_CreateObject();
+        cJSON_AddNumberToObject(c, "slot", k + 1);
+        cJSON_AddStringToObject(c, "name", s->presets[k].name);
+        cJSON_AddItemToObject(c, "patch", patch_to_json(&s->presets[k].patch));
+        cJSON_AddItemToArray(pre, c);
+    }
+    char *body = cJSON_Print(root);
+    cJSON_Delete(root);
+    if (!body) return nr_fail(NR_ERR_NOMEM, "settings: out of memory");
+    size_t blen = strlen(body);
+    char header[64];
+    int hlen = snprintf(header, sizeof header, FILE_MAGIC " %d crc32=%08x\n", NR_SETTINGS_VERSION,
+                        (unsigned)nr_crc32(body, blen));
+    char *out = malloc((size_t)hlen + blen + 2);
+    if (!out) {
+        cJSON_free(body);
+        return nr_fail(NR_ERR_NOMEM, "settings: out of memory");
+    }
+    memcpy(out, header, (size_t)hlen);
+    memcpy(out + hlen, body, blen);
+    cJSON_free(body);
+    *len = (size_t)hlen + blen;
+    out[*len] = '\0';
+    *text = out;
+    return NR_OK;
+}
+
+nr_result nr_settings_parse(const char *buf, size_t n, const char *what, nr_settings *s)
+{
+    nr_settings_defaults(s);
+    const char *nl = memchr(buf, '\n', n < 128 ? n : 128);
+    if (!nl || n < sizeof FILE_MAGIC || memcmp(buf, FILE_MAGIC " ", sizeof FILE_MAGIC) != 0)
+        return nr_fail(NR_ERR_FORMAT, "%s: not a Neurorack settings file (first line should be '" FILE_MAGIC
+                                      " <version> crc32=<hex>')", what);
+    char header[128];
+    memcpy(header, buf, (size_t)(nl - buf));
+    header[nl - buf] = '\0';
+    int version = 0;
+    unsigned crc = 0;
+    char tail = 0;
+    int got = sscanf(header + sizeof FILE_MAGIC, "%d crc32=%8x%c", &version, &crc, &tail);
+    if (got < 1 || version < 1)
+        return nr_fail(NR_ERR_FORMAT, "%s: damaged header line '%.40s'", what, header);
+    if (version > NR_SETTINGS_VERSION)
+        return nr_fail(NR_ERR_VERSION, "%s: settings version %d is newer than this build reads (%d): update neurorack",
+                       what, version, NR_SETTINGS_VERSION);
+    if (got != 2)
+        return nr_fail(NR_ERR_FORMAT, "%s: damaged header line '%.40s'", what, header);
+    const char *body = nl + 1;
+    size_t blen = n - (size_t)(body - buf);
+    if (nr_crc32(body, blen) != crc)
+        return nr_fail(NR_ERR_FORMAT, "%s: checksum mismatch (file damaged or edited by hand)", what);
+    cJSON *root = cJSON_ParseWithLength(body, blen);
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        return nr_fail(NR_ERR_FORMAT, "%s: the settings are not a JSON object", what);
+    }
+    patch_from_json(cJSON_GetObjectItemCaseSensitive(root, "patch"), &s->patch);
+    const cJSON *cal = cJSON_GetObjectItemCaseSensitive(root, "calibration");
+    for (int i = 0; i < NR_NUM_CV && cJSON_IsArray(cal); i++) {
+        const cJSON *c = cJSON_GetArrayItem(cal, i);
+        if (!cJSON_IsObject(c)) continue;
+        get_num(c, "offset", &s->cal[i].offset);
+        get_num(c, "scale", &s->cal[i].scale);
+    }
+    get_int(root, "preset_slot", &s->preset_slot);
+    const cJSON *pre = cJSON_GetObjectItemCaseSensitive(root, "presets");
+    if (!cJSON_IsArray(pre)) pre = NULL;
+    const cJSON *c;
+    cJSON_ArrayForEach(c, pre)
+    {
+        int slot = 0;
+        get_int(c, "slot", &slot);
+        if (slot < 1 || slot > NR_PRESET_SLOTS) continue;
+        nr_preset *p = &s->presets[slot - 1];
+        p->used = 1;
+        nr_patch_defaults(&p->patch);
+        get_str(c, "name", p->name, sizeof p->name);
+        patch_from_json(cJSON_GetObjectItemCaseSensitive(c, "patch"), &p->patch);
+    }
+    cJSON_Delete(root);
+    nr_settings_clamp(s);
+    return NR_OK;
+}
+
+/* Keep a bad file for inspection under a name that is never reused. */
+static void set_aside(const char *path, char *kept, size_t n)
+{
+    snprintf(kept, n, "%s.bad-%ld", path, (long)time(NULL));
+    for (int k = 1; k < 100 && access(kept, F_OK) == 0; k++) snprintf(kept, n, "%s.bad-%ld-%d", path, (long)time(NULL), k);
+    if (rename(path, kept) != 0) snprintf(kept, n, "(could not rename: %s)", strerror(errno));
+}
+
+nr_result nr_settings_load(const char *path, nr_settings *s)
+{
+    nr_settings_defaults(s);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        if (errno == ENOENT) return NR_OK;
+        return nr_fail(NR_ERR_IO, "%s: cannot read settings (%s); using defaults", path, strerror(errno));
+    }
+    char *buf = malloc(MAX_FILE_BYTES + 1);
+    if (!buf) {
+        fclose(f);
+        return nr_fail(NR_ERR_NOMEM, "%s: out of memory", path);
+    }
+    size_t n = fread(buf, 1, MAX_FILE_BYTES + 1, f);
+    int err = ferror(f);
+    fclose(f);
+    nr_result r;
+    if (err) r = nr_fail(NR_ERR_IO, "%s: read error", path);
+    else if (n > MAX_FILE_BYTES) r = nr_fail(NR_ERR_FORMAT, "%s: larger than %d bytes: not a settings file", path, MAX_FILE_BYTES);
+    else r = nr_settings_parse(buf, n, path, s);
+    free(buf);
+    if (r == NR_OK || r == NR_ERR_IO || r == NR_ERR_NOMEM) return r;
+    char msg[1024], kept[1100];
+    snprintf(msg, sizeof msg, "%s", nr_last_error());
+    nr_settings_defaults(s);
+    set_aside(path, kept, sizeof kept);
+    return nr_fail(r, "%s; using defaults, the file was kept as %s", msg, kept);
+}
+
+static nr_result make_dirs(const char *dir)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s", dir);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        mkdir(tmp, 0755);
+        *p = '/';
+    }
+    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+        return nr_fail(NR_ERR_IO, "%s: cannot create the settings folder (%s)", dir, strerror(errno));
+    return NR_OK;
+}
+
+nr_result nr_settings_save(const char *path, const nr_settings *in)
+{
+    nr_settings s = *in;
+    nr_settings_clamp(&s);
+    char *text;
+    size_t len;
+    nr_result r = nr_settings_serialize(&s, &text, &len);
+    if (r != NR_OK) return r;
+    char copy[4096], dir[4096], tmp[4200];
+    snprintf(copy, sizeof copy, "%s", path);
+    snprintf(dir, sizeof dir, "%s", dirname(copy));
+    r = make_dirs(dir);
+    if (r != NR_OK) {
+        free(text);
+        return r;
+    }
+    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) {
+        free(text);
+        return nr_fail(NR_ERR_IO, "%s: cannot write settings (%s)", path, strerror(errno));
+    }
+    size_t done = 0;
+    while (done < len) {
+        ssize_t w = write(fd, text + done, len - done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) break;
+        done += (size_t)w;
+    }
+    free(text);
+    int ok = done == len && fsync(fd) == 0;
+    int saved_errno = errno;
+    if (close(fd) != 0) ok = 0;
+    if (!ok || rename(tmp, path) != 0) {
+        if (ok) saved_errno = errno;
+        unlink(tmp);
+        return nr_fail(NR_ERR_IO, "%s: cannot write settings (%s); the previous file is unchanged", path,
+                       strerror(saved_errno));
+    }
+    int dfd = open(dir, O_RDONLY);
+    if (dfd >= 0) {
+        fsync(dfd); /* the rename itself reaches the disk */
+        close(dfd);
+    }
+    return NR_OK;
+}

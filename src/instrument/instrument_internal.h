@@ -1,0 +1,18 @@
+/* Internal access to an instrument's settings, for presets, tests and the play command's options.
+ * Control thread only. */
+#ifndef NR_INSTRUMENT_INTERNAL_H
+#define NR_INSTRUMENT_INTERNAL_H
+
+#include "control/settings.h"
+#include "nr/instrument.h"
+
+/* The live settings: change them, then call nr_instrument_settings_changed() to publish them to the
+ * audio thread (clamped) and schedule a save. */
+nr_settings *nr_instrument_settings(nr_instrument *inst);
+void nr_instrument_settings_changed(nr_instrument *inst);
+/* Names of the templates the current model offers (count returned). */
+int nr_instrument_templates(const nr_instrument *inst, const char *const **names);
+/* Write the settings file now (normally done 1 s after the last change). */
+nr_result nr_instrument_save_settings(nr_instrument *inst);
+
+#endif

@@ -1,0 +1,257 @@
+#include "instrument/performer.h"
+#include "instrument/mapping.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CV_SMOOTH_S 0.001f   /* one-pole on every CV: a jump becomes a 1 ms ramp */
+#define LEVEL_SMOOTH_S 0.002f
+#define RELEASE_S 0.005f     /* fade of a choked, retriggered or stolen voice */
+#define ENV_DECAY 0.9995f    /* per sample, for quietest-first stealing */
+
+nr_result nr_engine_create(nr_model *model, int device_rate, int max_block, uint64_t seed, nr_engine **out)
+{
+    *out = NULL;
+    nr_engine *e = calloc(1, sizeof *e);
+    if (!e) {
+        nr_model_free(model);
+        return nr_fail(NR_ERR_NOMEM, "out of memory for the instrument engine");
+    }
+    e->model = model;
+    nr_model_get_info(model, &e->info);
+    nr_result r = NR_OK;
+    if (e->info.sample_rate < 1000 || e->info.hop < 1)
+        r = nr_fail(NR_ERR_FORMAT, "model reports sample rate %d Hz, hop %d", e->info.sample_rate, e->info.hop);
+    if (r == NR_OK) {
+        double ratio = (double)device_rate / e->info.sample_rate;
+        int chunk = (int)ceil(max_block / (ratio > 0 ? ratio : 1.0)) + 8;
+        e->chunk = chunk < 256 ? 256 : chunk > 16384 ? 16384 : chunk;
+        e->vbuf = calloc((size_t)e->chunk, sizeof(float));
+        if (!e->vbuf) r = nr_fail(NR_ERR_NOMEM, "out of memory for voice buffers");
+    }
+    if (r == NR_OK) r = nr_output_init(&e->out, e->info.sample_rate, device_rate, max_block, e->chunk);
+    if (r == NR_OK) {
+        nr_template_set_init(&e->tpl, &e->info);
+        r = nr_template_set_add_builtins(&e->tpl);
+    }
+    for (int i = 0; i < NR_VOICE_SLOTS && r == NR_OK; i++) {
+        nr_voice_config vc = nr_voice_config_init();
+        vc.seed = seed + (uint64_t)i;
+        vc.max_block = e->chunk;
+        vc.band_limited = 1;
+        r = nr_voice_create(model, &vc, &e->voice[i]);
+    }
+    if (r != NR_OK) {
+        nr_engine_free(e);
+        return r;
+    }
+    *out = e;
+    return NR_OK;
+}
+
+void nr_engine_free(nr_engine *e)
+{
+    if (!e) return;
+    for (int i = 0; i < NR_VOICE_SLOTS; i++) nr_voice_free(e->voice[i]);
+    nr_template_set_free(&e->tpl);
+    nr_output_free(&e->out);
+    free(e->vbuf);
+    nr_model_free(e->model);
+    free(e);
+}
+
+float nr_engine_cv_latency_ms(const nr_engine *e)
+{
+    double model_s = (double)(e->info.lookahead_frames + 1) * e->info.hop / e->info.sample_rate;
+    double rate = e->info.sample_rate * e->out.ratio;
+    return (float)(1000.0 * (model_s + nr_output_delay(&e->out) / rate));
+}
+
+void nr_perf_init(nr_performer *p, nr_engine *e, int device_rate, uint64_t seed)
+{
+    memset(p, 0, sizeof *p);
+    p->device_rate = device_rate;
+    p->rng = seed ? seed : 1;
+    p->level_now = 1.0f;
+    p->limit = NR_MAX_VOICES;
+    nr_patch_defaults(&p->prm.patch);
+    for (int i = 0; i < NR_NUM_CV; i++) p->prm.cal[i].scale = 1.0f;
+    p->prm.ta = p->prm.tb = -1;
+    nr_vpool_init(&p->pool);
+    p->eng = e;
+}
+
+void nr_perf_set_engine(nr_performer *p, nr_engine *e)
+{
+    nr_vpool_init(&p->pool);
+    p->eng = e;
+    p->mclock = nr_perf_model_time(p, p->dclock); /* the stream's time, at the new model's rate */
+    p->npend = 0;
+}
+
+void nr_perf_set_params(nr_performer *p, const nr_perf_params *prm)
+{
+    p->prm = *prm;
+    /* Published clamped; only what indexes arrays is checked again here (no string work). */
+    nr_patch *pa = &p->prm.patch;
+    for (int g = 0; g < NR_NUM_GATES; g++)
+        if (pa->gate_mode[g] < 0 || pa->gate_mode[g] >= NR_GATE_MODE_COUNT) pa->gate_mode[g] = NR_GATE_RETRIGGER;
+    for (int i = 0; i < NR_NUM_CV; i++)
+        if (pa->cv[i].target < 0 || pa->cv[i].target >= NR_CVT_COUNT) pa->cv[i].target = NR_CVT_OFF;
+    if (pa->voices < 1 || pa->voices > NR_MAX_VOICES) pa->voices = NR_MAX_VOICES;
+    if (p->eng) {
+        if (p->prm.ta >= p->eng->tpl.count) p->prm.ta = -1;
+        if (p->prm.tb >= p->eng->tpl.count) p->prm.tb = -1;
+    }
+    /* Recalibrate the held CVs with the new calibration. */
+    for (int i = 0; i < NR_NUM_CV; i++) p->cv_target[i] = nr_cv_calibrate(p->cv_raw[i], &p->prm.cal[i]);
+}
+
+int64_t nr_perf_model_time(const nr_performer *p, int64_t t)
+{
+    if (!p->eng || p->device_rate <= 0) return t;
+    int64_t mr = p->eng->info.sample_rate, dr = p->device_rate;
+    return (t / dr) * mr + ((t % dr) * mr + dr / 2) / dr; /* no overflow for any stream length */
+}
+
+int nr_perf_event(nr_performer *p, const nr_control_event *ev)
+{
+    if (p->npend >= NR_PENDING_MAX) {
+        p->dropped++;
+        return 0;
+    }
+    int64_t t = ev->time < 0 ? INT64_MIN : nr_perf_model_time(p, ev->time);
+    int k = p->npend;
+    while (k > 0 && p->pend[k - 1].time > t) k--; /* stable: equal times keep their order */
+    memmove(p->pend + k + 1, p->pend + k, (size_t)(p->npend - k) * sizeof p->pend[0]);
+    p->pend[k].time = t;
+    p->pend[k].ev = *ev;
+    p->npend++;
+    return 1;
+}
+
+static float fade_step(const nr_performer *p)
+{
+    float rate = p->eng ? (float)p->eng->info.sample_rate : 48000.0f;
+    return 1.0f / (RELEASE_S * rate);
+}
+
+static void trigger(nr_performer *p, int gate)
+{
+    const nr_patch *pa = &p->prm.patch;
+    int limit = pa->voices < p->limit ? pa->voices : p->limit;
+    int slot = nr_vpool_trigger(&p->pool, gate, pa->gate_mode[gate], limit, pa->steal, fade_step(p));
+    nr_vslot *s = &p->pool.s[slot];
+    s->ta = p->prm.ta;
+    s->tb = gate == 1 ? p->prm.tb : -1; /* gate 1 plays the current sound, gate 2 the A/B mix */
+    nr_curve_start(&s->rd, &p->rng);
+    uint64_t seed = nr_rng_next(&p->rng) | 1u;
+    if (p->eng) nr_voice_reset(p->eng->voice[slot], seed);
+}
+
+static void apply(nr_performer *p, const nr_control_event *ev)
+{
+    if (ev->type == NR_EV_GATE && ev->index >= 0 && ev->index < NR_NUM_GATES) {
+        if (isnan(ev->value)) return;
+        int g = ev->index, high = ev->value > 0.5f;
+        if (high && !p->gate[g]) trigger(p, g);
+        if (!high && p->gate[g]) nr_vpool_gate_off(&p->pool, g, p->prm.patch.gate_mode[g], fade_step(p));
+        p->gate[g] = high;
+    } else if (ev->type == NR_EV_CV && ev->index >= 0 && ev->index < NR_NUM_CV) {
+        if (isnan(ev->value)) return;
+        p->cv_raw[ev->index] = ev->value > NR_CV_RAIL ? NR_CV_RAIL : ev->value < -NR_CV_RAIL ? -NR_CV_RAIL : ev->value;
+        p->cv_target[ev->index] = nr_cv_calibrate(ev->value, &p->prm.cal[ev->index]);
+    }
+}
+
+static int all_finite(const float *x, int n)
+{
+    float acc = 0.0f;
+    for (int i = 0; i < n; i++) acc += x[i] * 0.0f; /* NaN or inf anywhere makes acc NaN */
+    return acc == 0.0f;
+}
+
+static void render_voice(nr_performer *p, int i, const nr_curve_ctl *ctl, float *y, int n)
+{
+    nr_engine *e = p->eng;
+    nr_vslot *s = &p->pool.s[i];
+    nr_voice *v = e->voice[i];
+    nr_curve_ctl c = *ctl;
+    if (s->gate == 0) c.a = 0.0f;
+    /* Push frames only when the voice needs them: each frame carries the freshest controls. */
+    while (!s->ended && nr_voice_available(v) < n) {
+        float raw[NR_NUM_DESC];
+        if (!nr_curve_next(&e->tpl, s->ta, s->tb, &s->rd, &c, raw)) {
+            nr_voice_end(v);
+            s->ended = 1;
+        } else if (!nr_voice_push_frame(v, raw)) {
+            break;
+        }
+    }
+    int got = nr_voice_process(v, e->vbuf, n);
+    if (got < 0 || got > n) got = 0;
+    if (!all_finite(e->vbuf, got)) {
+        s->state = NR_VS_IDLE; /* a faulty voice is silenced, never heard */
+        p->faults++;
+        return;
+    }
+    float g = s->gain, env = s->env;
+    for (int k = 0; k < got; k++) {
+        if (s->state == NR_VS_RELEASING) {
+            g -= s->fade_step;
+            if (g <= 0.0f) {
+                g = 0.0f;
+                break;
+            }
+        }
+        float x = e->vbuf[k];
+        y[k] += g * x;
+        env = env * ENV_DECAY;
+        if (fabsf(x) > env) env = fabsf(x);
+    }
+    s->gain = g;
+    s->env = env;
+    if (g <= 0.0f || (got < n && (s->ended || nr_voice_finished(v)))) s->state = NR_VS_IDLE;
+}
+
+static void render_segment(nr_performer *p, float *y, int n)
+{
+    nr_curve_ctl ctl;
+    float level;
+    nr_controls_from_cv(&p->prm.patch, p->cv_now, &ctl, &level);
+    if (p->eng) /* without an engine the gate logic still runs, silently */
+        for (int i = 0; i < NR_VOICE_SLOTS; i++)
+            if (p->pool.s[i].state != NR_VS_IDLE) render_voice(p, i, &ctl, y, n);
+    float rate = p->eng ? (float)p->eng->info.sample_rate : 48000.0f;
+    float k = 1.0f - expf(-1.0f / (LEVEL_SMOOTH_S * rate));
+    float lv = p->level_now;
+    for (int i = 0; i < n; i++) {
+        lv += (level - lv) * k;
+        y[i] *= lv;
+    }
+    p->level_now = lv;
+    float c = expf(-(float)n / (CV_SMOOTH_S * rate));
+    for (int i = 0; i < NR_NUM_CV; i++) p->cv_now[i] = p->cv_target[i] + (p->cv_now[i] - p->cv_target[i]) * c;
+}
+
+void nr_perf_render(void *ctx, float *y, int m)
+{
+    nr_performer *p = ctx;
+    memset(y, 0, (size_t)m * sizeof(float));
+    int pos = 0;
+    while (pos < m) {
+        int64_t now = p->mclock + pos;
+        int used = 0;
+        while (used < p->npend && p->pend[used].time <= now) apply(p, &p->pend[used++].ev);
+        if (used) {
+            memmove(p->pend, p->pend + used, (size_t)(p->npend - used) * sizeof p->pend[0]);
+            p->npend -= used;
+        }
+        int end = m;
+        if (p->npend && p->pend[0].time < p->mclock + m) end = (int)(p->pend[0].time - p->mclock);
+        render_segment(p, y + pos, end - pos);
+        pos = end;
+    }
+    p->mclock += m;
+}

@@ -1,0 +1,425 @@
+/* The data-set builder on small synthetic sounds made here: scanning, trimming, level, dedup of a
+ * gain-changed copy, stable split, manifest round trip, bad files skipped, cache reuse, augmentation. */
+#include "dataset/ds_sources.h"
+#include "nr/analysis.h"
+#include "nr_test.h"
+
+#include <math.h>
+#include <sndfile.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define SRC_RATE 44100
+
+static int write_wav(const char *path, const float *x, long n, int channels, int fmt)
+{
+    SF_INFO info = {0};
+    info.samplerate = SRC_RATE;
+    info.channels = channels;
+    info.format = fmt;
+    SNDFILE *f = sf_open(path, SFM_WRITE, &info);
+    if (!f) return -1;
+    sf_count_t w = sf_writef_float(f, x, n / channels);
+    sf_close(f);
+    return w == n / channels ? 0 : -1;
+}
+
+/* 0.1 s of silence, then a decaying tone (tau 50 ms: -60 dB after 0.345 s), then 0.4 s of silence. */
+static float *kick(long *n, double gain)
+{
+    long lead = SRC_RATE / 10, body = SRC_RATE / 2, tail = 2 * SRC_RATE / 5;
+    *n = lead + body + tail;
+    float *x = calloc((size_t)*n, sizeof *x);
+    for (long i = 0; i < body; i++) {
+        double t = (double)i / SRC_RATE;
+        x[lead + i] = (float)(gain * 0.8 * exp(-t / 0.05) * sin(2 * M_PI * (50.0 + 100.0 * exp(-t / 0.02)) * t));
+    }
+    return x;
+}
+
+static float *noise_burst(long *n, unsigned seed, double tau)
+{
+    *n = SRC_RATE;
+    float *x = calloc((size_t)*n, sizeof *x);
+    for (long i = 0; i < *n; i++) {
+        seed = seed * 1664525u + 1013904223u;
+        x[i] = (float)(0.5 * exp(-(double)i / SRC_RATE / tau) * ((seed >> 8) / 8388608.0 - 1.0));
+    }
+    return x;
+}
+
+static char g_src[512];
+static ds_source g_table[1];
+
+static ds_build_config config(const char *out)
+{
+    ds_build_config c = ds_build_config_default();
+    c.out_dir = out;
+    c.src = g_table;
+    c.n_src = 1;
+    c.n_booms = 10;
+    return c;
+}
+
+static void make_sources(void)
+{
+    snprintf(g_src, sizeof g_src, "%s", nt_tmp("src"));
+    mkdir(g_src, 0777);
+    char sub[600];
+    snprintf(sub, sizeof sub, "%s/kit", g_src);
+    mkdir(sub, 0777);
+    long n;
+    float *k = kick(&n, 1.0);
+    /* stereo copy of the kick: both channels equal, so the mixdown is the kick itself */
+    float *st = malloc((size_t)n * 2 * sizeof *st);
+    for (long i = 0; i < n; i++) st[2 * i] = st[2 * i + 1] = k[i];
+    char p[700];
+    snprintf(p, sizeof p, "%s/kit/kick_hard.wav", g_src);
+    NT_CHECK(write_wav(p, st, 2 * n, 2, SF_FORMAT_WAV | SF_FORMAT_FLOAT) == 0);
+    free(st);
+    free(k);
+    /* the same kick 10 dB quieter (another velocity layer of the same audio): a near duplicate */
+    k = kick(&n, 0.316);
+    snprintf(p, sizeof p, "%s/kit/kick_soft.wav", g_src);
+    NT_CHECK(write_wav(p, k, n, 1, SF_FORMAT_WAV | SF_FORMAT_PCM_16) == 0);
+    free(k);
+    float *s = noise_burst(&n, 7, 0.08);
+    snprintf(p, sizeof p, "%s/kit/snare01.flac", g_src);
+    NT_CHECK(write_wav(p, s, n, 1, SF_FORMAT_FLAC | SF_FORMAT_PCM_24) == 0);
+    free(s);
+    s = noise_burst(&n, 99, 0.2);
+    snprintf(p, sizeof p, "%s/crash.wav", g_src);
+    NT_CHECK(write_wav(p, s, n, 1, SF_FORMAT_WAV | SF_FORMAT_PCM_16) == 0);
+    free(s);
+    float *z = calloc(SRC_RATE, sizeof *z);
+    snprintf(p, sizeof p, "%s/silent_tom.wav", g_src);
+    NT_CHECK(write_wav(p, z, SRC_RATE, 1, SF_FORMAT_WAV | SF_FORMAT_PCM_16) == 0);
+    z[100] = NAN;
+    snprintf(p, sizeof p, "%s/nan_tom.wav", g_src);
+    NT_CHECK(write_wav(p, z, SRC_RATE, 1, SF_FORMAT_WAV | SF_FORMAT_FLOAT) == 0);
+    free(z);
+    snprintf(p, sizeof p, "%s/broken_kick.wav", g_src);
+    NT_CHECK(nt_write_file(p, "RIFF\x10\0\0\0WAVEfmt garbage", 24) == 0);
+    snprintf(p, sizeof p, "%s/notes.txt", g_src); /* not a sound: not scanned */
+    NT_CHECK(nt_write_file(p, "hello", 5) == 0);
+    g_table[0] = (ds_source){"synth", "test-package", DS_KIND_FILES, g_src, "CC0-1.0", NULL, NULL, NULL, NULL, 0};
+}
+
+static int find_origin(const nr_manifest *m, const char *tail)
+{
+    for (int i = 0; i < m->n; i++) {
+        size_t a = strlen(m->e[i].origin), b = strlen(tail);
+        if (a >= b && !strcmp(m->e[i].origin + a - b, tail)) return i;
+    }
+    return -1;
+}
+
+static void test_build(void)
+{
+    make_sources();
+    char out[600];
+    snprintf(out, sizeof out, "%s", nt_tmp("out"));
+    ds_build_config cfg = config(out);
+    nr_manifest m;
+    ds_build_stats st;
+    NT_CHECKF(ds_build(&cfg, &m, &st) == NR_OK, "%s", nr_last_error());
+    /* 7 sound files: kick, its quieter copy (dropped), snare, crash, silent (rejected), NaN (rejected),
+     * broken (unreadable); notes.txt is not a sound. */
+    NT_CHECKF(st.seen == 7, "seen %d", st.seen);
+    NT_CHECKF(st.kept == 3, "kept %d", st.kept);
+    NT_CHECKF(st.dup_near + st.dup_exact == 1, "duplicates %d + %d", st.dup_near, st.dup_exact);
+    NT_CHECKF(st.rejected == 2 && st.failed == 1, "rejected %d, unreadable %d", st.rejected, st.failed);
+    int ik = find_origin(&m, "kit/kick_hard.wav"), is = find_origin(&m, "kit/snare01.flac"),
+        ic = find_origin(&m, "crash.wav");
+    NT_CHECK(ik >= 0 && is >= 0 && ic >= 0);
+    NT_CHECK(find_origin(&m, "kick_soft.wav") < 0);
+    if (ik < 0 || is < 0 || ic < 0) {
+        nr_manifest_free(&m);
+        return;
+    }
+    NT_CHECKF(!strcmp(m.e[ik].cls, "kick") && !strcmp(m.e[is].cls, "snare") && !strcmp(m.e[ic].cls, "cymbal"),
+              "classes %s %s %s", m.e[ik].cls, m.e[is].cls, m.e[ic].cls);
+    /* Layers of one instrument share a group: "kick_hard" and "kick_soft" -> synth/kit/kick. */
+    NT_CHECKF(!strcmp(m.e[ik].group, "synth/kit/kick"), "group %s", m.e[ik].group);
+    NT_CHECK(!strcmp(m.e[ik].licence, "CC0-1.0") && !strcmp(m.e[ik].package, "test-package"));
+    /* Trimming: the tone starts at 0.1 s and falls below -60 dB of its peak after ~0.35 s
+     * (10 ms tail blocks); the 0.4 s of trailing silence go too. */
+    NT_CHECKF(fabs(m.e[ik].duration - 0.35) < 0.03, "kick lasts %.3f s", m.e[ik].duration);
+    nr_audio a;
+    NT_CHECKF(nr_ds_load_audio(&m, ik, 0, &a) == NR_OK, "%s", nr_last_error());
+    if (a.samples) {
+        NT_CHECK(a.rate == 48000 && a.n == m.e[ik].n_samples);
+        double peak = 0.0;
+        for (long i = 0; i < a.n; i++) peak = fmax(peak, fabs(a.samples[i]));
+        NT_CHECKF(fabs(20.0 * log10(peak) + 1.0) < 0.01, "peak %.3f dBFS, expected -1", 20.0 * log10(peak));
+        NT_CHECKF(fabs(a.samples[0]) < peak && fabs(a.samples[a.n - 1]) < 1e-6, "edges %g %g", a.samples[0],
+                  a.samples[a.n - 1]);
+        /* what is stored is what was hashed */
+        char h[17];
+        snprintf(h, sizeof h, "%016llx", (unsigned long long)ds_hash_audio(a.samples, a.n, a.rate));
+        NT_CHECKF(!strcmp(h, m.e[ik].hash), "hash of the stored file %s, manifest %s", h, m.e[ik].hash);
+        ds_audio_release(&a);
+    }
+    /* Curves: cached for every entry once the analysis exists; otherwise the builder must say why. */
+    float probe[4096] = {0};
+    probe[100] = 1.0f;
+    nr_curves pc;
+    nr_result ar = nr_analyze(probe, 4096, &pc);
+    if (ar == NR_OK) {
+        nr_curves_free(&pc);
+        NT_CHECKF(st.curves_new == m.n && st.curves_missing == 0, "curves: %d new, %d missing of %d", st.curves_new,
+                  st.curves_missing, m.n);
+        nr_curves c;
+        NT_CHECKF(nr_ds_load_curves(&m, ik, &c) == NR_OK, "%s", nr_last_error());
+        /* librosa framing at 22050 Hz, hop 512, last frame dropped: n22050 / 512 frames */
+        long n22 = (long)ceil(m.e[ik].n_samples * 22050.0 / m.e[ik].rate);
+        NT_CHECKF(c.n_frames >= n22 / 512 - 1 && c.n_frames <= n22 / 512 + 1, "%d frames for %ld samples", c.n_frames,
+                  n22);
+        nr_curves_free(&c);
+    } else {
+        NT_CHECK(ar == NR_ERR_UNSUPPORTED && st.curves_missing == m.n && !strcmp(m.e[ik].curves, "-"));
+    }
+
+    /* Splits follow the group's hash. */
+    for (int i = 0; i < m.n; i++)
+        if (strcmp(m.e[i].source, "augment")) NT_CHECK(m.e[i].split == nr_split_of_key(m.e[i].group));
+
+    /* Augmentation: booms made from each split's sounds, in the split of their parents. */
+    NT_CHECKF(st.augmented >= 1, "augmented %d", st.augmented);
+    for (int i = 0; i < m.n; i++) {
+        if (strcmp(m.e[i].source, "augment")) continue;
+        NT_CHECK(!strcmp(m.e[i].cls, "boom") && m.e[i].duration <= 7.0 + 1e-9);
+        const char *par = strstr(m.e[i].origin, "parents=");
+        NT_CHECK(par != NULL);
+        if (!par) continue;
+        char h[17];
+        memcpy(h, par + 8, 16);
+        h[16] = '\0';
+        for (int j = 0; j < m.n; j++)
+            if (!strcmp(m.e[j].hash, h)) NT_CHECK(m.e[j].split == m.e[i].split);
+    }
+
+    /* A second run reuses the cache and gives the same manifest, byte for byte. */
+    char path[700];
+    snprintf(path, sizeof path, "%s/manifest.tsv", out);
+    size_t n1, n2;
+    char *t1 = nt_read_file(path, &n1);
+    nr_manifest m2;
+    ds_build_stats st2;
+    NT_CHECKF(ds_build(&cfg, &m2, &st2) == NR_OK, "%s", nr_last_error());
+    NT_CHECKF(st2.cached == 3 && st2.kept == 3 && st2.rejected == 2, "cached %d kept %d rejected %d", st2.cached,
+              st2.kept, st2.rejected);
+    char *t2 = nt_read_file(path, &n2);
+    NT_CHECK(t1 && t2 && n1 == n2 && !memcmp(t1, t2, n1));
+    free(t1);
+    free(t2);
+    nr_manifest_free(&m2);
+
+    /* --prune removes what the manifest no longer lists, and only that. */
+    char stale[700];
+    snprintf(stale, sizeof stale, "%s/audio/0123456789abcdef.flac", out);
+    NT_CHECK(nt_write_file(stale, "x", 1) == 0);
+    snprintf(path, sizeof path, "%s/audio/notes.txt", out);
+    NT_CHECK(nt_write_file(path, "x", 1) == 0);
+    cfg.prune = 1;
+    NT_CHECK(ds_build(&cfg, &m2, &st2) == NR_OK);
+    nr_manifest_free(&m2);
+    FILE *sf = fopen(stale, "rb"), *nf = fopen(path, "rb");
+    NT_CHECK(sf == NULL && nf != NULL);
+    if (sf) fclose(sf);
+    if (nf) fclose(nf);
+    snprintf(path, sizeof path, "%s/%s", out, m.e[ik].audio);
+    nf = fopen(path, "rb");
+    NT_CHECK(nf != NULL);
+    if (nf) fclose(nf);
+
+    /* Round trip through the reader. */
+    nr_manifest r;
+    NT_CHECKF(nr_manifest_read(out, &r) == NR_OK, "%s", nr_last_error());
+    NT_CHECKF(r.n == m.n, "read %d entries, wrote %d", r.n, m.n);
+    for (int i = 0; i < r.n && i < m.n; i++) {
+        NT_CHECK(!strcmp(r.e[i].hash, m.e[i].hash) && r.e[i].split == m.e[i].split &&
+                 !strcmp(r.e[i].cls, m.e[i].cls) && !strcmp(r.e[i].origin, m.e[i].origin) &&
+                 r.e[i].n_samples == m.e[i].n_samples && fabs(r.e[i].duration - m.e[i].duration) < 1e-6);
+    }
+    int count = 0, it = -1, i;
+    while ((i = nr_manifest_next(&r, NR_SPLIT_TRAIN, &it)) >= 0) {
+        NT_CHECK(r.e[i].split == NR_SPLIT_TRAIN);
+        count++;
+    }
+    NT_CHECK(count == nr_manifest_count(&r, NR_SPLIT_TRAIN));
+    NT_CHECK(nr_manifest_count(&r, NR_SPLIT_TRAIN) + nr_manifest_count(&r, NR_SPLIT_VALID) +
+                 nr_manifest_count(&r, NR_SPLIT_TEST) == r.n);
+
+    /* A damaged audio file is reported, not fatal. */
+    snprintf(path, sizeof path, "%s/%s", out, r.e[0].audio);
+    NT_CHECK(nt_write_file(path, "fLaC broken", 11) == 0);
+    nr_clear_error();
+    NT_CHECK(nr_ds_load_audio(&r, 0, 0, &a) != NR_OK && strstr(nr_last_error(), r.e[0].hash));
+    NT_CHECK(nr_ds_load_audio(&r, r.n, 0, &a) == NR_ERR_ARG);
+    nr_manifest_free(&r);
+    nr_manifest_free(&m);
+}
+
+static void test_manifest_bad_rows(void)
+{
+    const char *dir = nt_tmp("bad");
+    mkdir(dir, 0777);
+    char path[600];
+    snprintf(path, sizeof path, "%s/manifest.tsv", dir);
+    const char *text = NR_MANIFEST_MAGIC "\n"
+        "hash\tsplit\tclass\tsource\tpackage\tlicence\tduration_s\tn_samples\trate\tgroup\taudio\tcurves\torigin\n"
+        "0123456789abcdef\ttrain\tkick\ts\tp\tCC0-1.0\t0.5\t24000\t48000\tg\taudio/a.flac\t-\to\n"
+        "0123456789abcdeX\ttrain\tkick\ts\tp\tCC0-1.0\t0.5\t24000\t48000\tg\taudio/a.flac\t-\to\n"
+        "0123456789abcdef\tnope\tkick\ts\tp\tCC0-1.0\t0.5\t24000\t48000\tg\taudio/a.flac\t-\to\n"
+        "0123456789abcdef\ttest\tkick\ts\tp\tCC0-1.0\tnan\t24000\t48000\tg\taudio/a.flac\t-\to\n"
+        "0123456789abcdef\ttest\tkick\ts\tp\tCC0-1.0\t0.5\t24000\t48000\tg\t../../etc/passwd\t-\to\n"
+        "0123456789abcdef\ttest\tkick\ts\tp\n"
+        "fedcba9876543210\tvalid\tsnare\ts\tp\tGPL-2\t1.5\t72000\t48000\tg2\taudio/b.flac\tcurves/b.nrc\to2\n";
+    NT_CHECK(nt_write_file(path, text, strlen(text)) == 0);
+    nr_manifest m;
+    NT_CHECKF(nr_manifest_read(path, &m) == NR_OK, "%s", nr_last_error());
+    NT_CHECKF(m.n == 2, "%d good rows, expected 2", m.n);
+    if (m.n == 2) {
+        NT_CHECK(m.e[1].split == NR_SPLIT_VALID && m.e[1].rate == 48000 && !strcmp(m.e[1].curves, "curves/b.nrc"));
+        nr_audio a;
+        NT_CHECK(nr_ds_load_audio(&m, 0, 0, &a) == NR_ERR_FORMAT); /* the file does not exist */
+        nr_curves c;
+        NT_CHECK(nr_ds_load_curves(&m, 0, &c) == NR_ERR_IO && strstr(nr_last_error(), "no cached curves"));
+    }
+    nr_manifest_free(&m);
+    const char *v2 = "#neurorack-manifest 2\nhash\tsplit\n";
+    NT_CHECK(nt_write_file(path, v2, strlen(v2)) == 0);
+    NT_CHECK(nr_manifest_read(path, &m) == NR_ERR_VERSION);
+    NT_CHECK(nr_manifest_read(nt_tmp("nowhere"), &m) == NR_ERR_IO);
+}
+
+static void test_split_stable(void)
+{
+    /* Fixed by the key alone, and close to 80/10/10 over many keys. */
+    int c[NR_SPLIT_COUNT] = {0};
+    char key[64];
+    for (int i = 0; i < 20000; i++) {
+        snprintf(key, sizeof key, "hydrogen/kit%d/Snare %d", i % 37, i);
+        nr_split s = nr_split_of_key(key);
+        NT_CHECK(s == nr_split_of_key(key));
+        c[s]++;
+    }
+    NT_CHECKF(abs(c[0] - 16000) < 300 && abs(c[1] - 2000) < 200 && abs(c[2] - 2000) < 200, "%d %d %d", c[0], c[1],
+              c[2]);
+    /* The split of a key never changes between versions: pinned values. */
+    NT_CHECK(nr_split_of_key("") == nr_split_of_key(""));
+    NT_CHECK(nr_split_parse("valid") == NR_SPLIT_VALID && nr_split_parse("x") == NR_SPLIT_COUNT);
+}
+
+static void test_near_duplicates(void)
+{
+    long n = 20000;
+    float *a = malloc((size_t)n * sizeof *a), *b = malloc((size_t)n * sizeof *b), *d = malloc((size_t)n * sizeof *d);
+    for (long i = 0; i < n; i++) {
+        double t = i / 48000.0;
+        a[i] = (float)(0.9 * exp(-t / 0.1) * sin(2 * M_PI * 80 * t));
+        b[i] = a[i] * 0.25f + 1e-4f * (float)((i * 7919 % 200) - 100) / 100.0f; /* quieter, dithered */
+        d[i] = (float)(0.9 * exp(-t / 0.1) * sin(2 * M_PI * 95 * t));           /* another drum */
+    }
+    nr_audio aa = {a, n, 48000}, bb = {b, n, 48000};
+    ds_params p = ds_params_default();
+    NT_CHECK(ds_process(&aa, &p) == NR_OK && ds_process(&bb, &p) == NR_OK);
+    ds_fingerprint *fa = malloc(sizeof *fa), *fb = malloc(sizeof *fb), *fd = malloc(sizeof *fd);
+    ds_fingerprint_make(aa.samples, aa.n, 48000, fa);
+    ds_fingerprint_make(bb.samples, bb.n, 48000, fb);
+    ds_fingerprint_make(d, n, 48000, fd);
+    NT_CHECK(ds_fingerprint_same(fa, fb));
+    NT_CHECK(!ds_fingerprint_same(fa, fd));
+    /* the same sound starting 20 samples later (another decoder's trimming): still the same */
+    ds_fingerprint_make(aa.samples + 20, aa.n - 20, 48000, fb);
+    NT_CHECK(ds_fingerprint_same(fa, fb));
+    /* the same attack with a tail 6 dB louder: not the same */
+    for (long i = aa.n / 4; i < aa.n; i++) bb.samples[i] = aa.samples[i] * 2.0f;
+    ds_fingerprint_make(bb.samples, bb.n, 48000, fb);
+    NT_CHECK(!ds_fingerprint_same(fa, fb));
+    NT_CHECK(ds_hash_audio(aa.samples, aa.n, 48000) != ds_hash_audio(bb.samples, bb.n, 48000));
+    free(fa), free(fb), free(fd), free(a), free(b), free(d);
+}
+
+static int is_class(const char *got, const char *want) { return got && !strcmp(got, want); }
+
+static void test_classes_and_curves_cache(void)
+{
+    NT_CHECK(is_class(ds_class_from_text("PearlKick-Hard"), "kick")); /* CamelCase words */
+    NT_CHECK(is_class(ds_class_from_text("drums/hihat_closed01.ogg"), "hat"));
+    NT_CHECK(is_class(ds_class_from_text("bd_808"), "kick"));
+    NT_CHECK(is_class(ds_class_from_text("Brush Snr 2(L)"), "snare"));
+    NT_CHECK(is_class(ds_class_from_text("audio/attack/impact/shield_metal_01.ogg"), "metal"));
+    NT_CHECK(ds_class_from_text("bottom") == NULL); /* "tom" only at the start of a word */
+    NT_CHECK(is_class(ds_class_from_gm_key(36), "kick") && ds_class_from_gm_key(72) == NULL);
+    NT_CHECK(ds_not_impact("EE_Whistle") && !ds_not_impact("Tom Low"));
+    /* long and dark: a boom; short: as named */
+    long len = 96000;
+    float *x = malloc((size_t)len * sizeof *x);
+    for (long i = 0; i < len; i++) x[i] = (float)(exp(-i / 30000.0) * sin(2 * M_PI * 45.0 * i / 48000.0));
+    NT_CHECK(is_class(ds_class_refine("kick", x, len, 48000), "boom"));
+    NT_CHECK(is_class(ds_class_refine("kick", x, 4800, 48000), "kick"));
+    NT_CHECK(is_class(ds_class_refine("cymbal", x, len, 48000), "cymbal"));
+    free(x);
+
+    nr_curves c;
+    NT_CHECK(nr_curves_alloc(&c, 5, 22050.0f / 512.0f) == NR_OK);
+    for (int i = 0; i < 5 * NR_NUM_DESC; i++) c.data[i] = (float)i * 0.5f;
+    const char *p = nt_tmp("x.nrc");
+    NT_CHECKF(nr_curves_cache_write(p, &c) == NR_OK, "%s", nr_last_error());
+    nr_curves r;
+    NT_CHECKF(nr_curves_cache_read(p, &r) == NR_OK, "%s", nr_last_error());
+    NT_CHECK(r.n_frames == 5 && fabsf(r.frame_rate - c.frame_rate) < 1e-6f && r.data &&
+             !memcmp(r.data, c.data, 5 * NR_NUM_DESC * sizeof(float)));
+    nr_curves_free(&r);
+    size_t n;
+    char *bytes = nt_read_file(p, &n);
+    NT_CHECK(bytes && n == 32 + 5 * 7 * 4);
+    if (bytes) {
+        bytes[40] ^= 1; /* one flipped bit in the data: the checksum catches it */
+        NT_CHECK(nt_write_file(p, bytes, n) == 0);
+        NT_CHECK(nr_curves_cache_read(p, &r) == NR_ERR_FORMAT);
+        NT_CHECK(nt_write_file(p, bytes, 20) == 0);
+        NT_CHECK(nr_curves_cache_read(p, &r) != NR_OK);
+        free(bytes);
+    }
+    nr_curves_free(&c);
+}
+
+static void test_augment_deterministic(void)
+{
+    long n = 9600;
+    float *x = malloc((size_t)n * sizeof *x);
+    for (long i = 0; i < n; i++) x[i] = (float)(exp(-i / 2000.0) * sin(i * 0.02));
+    nr_audio a = {x, n, 48000};
+    const nr_audio *l[2] = {&a, &a};
+    ds_rng r1, r2;
+    ds_rng_seed(&r1, 42);
+    ds_rng_seed(&r2, 42);
+    nr_audio o1, o2;
+    char s1[160], s2[160];
+    NT_CHECK(ds_augment_boom(l, 2, &r1, 7.0, &o1, s1, sizeof s1) == NR_OK);
+    NT_CHECK(ds_augment_boom(l, 2, &r2, 7.0, &o2, s2, sizeof s2) == NR_OK);
+    NT_CHECK(o1.n == o2.n && !memcmp(o1.samples, o2.samples, (size_t)o1.n * sizeof(float)) && !strcmp(s1, s2));
+    NT_CHECKF(o1.n > n && o1.n <= 7 * 48000, "boom of %ld samples from %ld", o1.n, n);
+    int finite = 1;
+    for (long i = 0; i < o1.n; i++) finite &= isfinite(o1.samples[i]);
+    NT_CHECK(finite);
+    ds_audio_release(&o1);
+    ds_audio_release(&o2);
+    free(x);
+}
+
+int main(void)
+{
+    NT_RUN(test_build);
+    NT_RUN(test_manifest_bad_rows);
+    NT_RUN(test_split_stable);
+    NT_RUN(test_near_duplicates);
+    NT_RUN(test_classes_and_curves_cache);
+    NT_RUN(test_augment_deterministic);
+    return nt_end();
+}
