@@ -2,12 +2,14 @@
  * across a stop + resume, checkpoints reject damage, bad clips are recognised. */
 #include "neurorack.h"
 #include "nr_test.h"
+#include "nr/dataset.h"
 #include "train/train_impl.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static nr_train_config tiny(void)
 {
@@ -163,6 +165,73 @@ static void test_synthetic_curves(void)
     nr_train_data_free(&d);
 }
 
+/* A small manifest on disk: good sounds load with analysed curves, a missing file, a silent file and
+ * a too-short one are reported and skipped, the test split is never read. */
+static void test_manifest_clips(void)
+{
+    const char *dir = nt_tmp("ds");
+    char d[512], path[700];
+    snprintf(d, sizeof d, "%s", dir);
+    snprintf(path, sizeof path, "%s/audio", d);
+    if (mkdir(d, 0755) != 0 || mkdir(path, 0755) != 0) {
+        NT_CHECK(0);
+        return;
+    }
+    nr_train_data syn;
+    NT_CHECK(nr_train_data_synthetic(4, 60, 3, &syn) == NR_OK);
+    nr_manifest m;
+    memset(&m, 0, sizeof m);
+    snprintf(m.dir, sizeof m.dir, "%s", d);
+    const char *kinds[] = {"good", "good", "good", "silent", "missing", "short", "test"};
+    for (int i = 0; i < 7; i++) {
+        nr_ds_entry e;
+        memset(&e, 0, sizeof e);
+        snprintf(e.hash, sizeof e.hash, "%016x", 0x1000 + i);
+        e.split = i == 6 ? NR_SPLIT_TEST : (i == 2 ? NR_SPLIT_VALID : NR_SPLIT_TRAIN);
+        snprintf(e.cls, sizeof e.cls, "perc");
+        snprintf(e.source, sizeof e.source, "test");
+        snprintf(e.package, sizeof e.package, "-");
+        snprintf(e.licence, sizeof e.licence, "CC0-1.0");
+        snprintf(e.group, sizeof e.group, "g%d", i);
+        snprintf(e.audio, sizeof e.audio, "audio/%s.wav", e.hash);
+        snprintf(e.curves, sizeof e.curves, "-");
+        snprintf(e.origin, sizeof e.origin, "%s", kinds[i]);
+        e.rate = 48000;
+        const nr_train_clip *c = &syn.train[i % 3];
+        long n = (long)c->n_frames * NR_IMP_HOP;
+        float *x = calloc((size_t)n, sizeof(float));
+        if (strcmp(kinds[i], "silent")) memcpy(x, c->audio, (size_t)n * sizeof(float));
+        if (!strcmp(kinds[i], "short")) n = 100;
+        e.n_samples = n;
+        e.duration = n / 48000.0;
+        snprintf(path, sizeof path, "%s/%s", d, e.audio);
+        if (strcmp(kinds[i], "missing")) NT_CHECK(nr_audio_write(path, x, n, 48000, NR_SAMPLE_FLOAT) == NR_OK);
+        free(x);
+        NT_CHECK(nr_manifest_add(&m, &e) == NR_OK);
+    }
+    snprintf(path, sizeof path, "%s/manifest.tsv", d);
+    NT_CHECKF(nr_manifest_write(path, &m) == NR_OK, "%s", nr_last_error());
+    nr_manifest_free(&m);
+    nr_train_data data;
+    nr_result r = nr_train_data_load(d, 50, 1, &data);
+    NT_CHECKF(r == NR_OK, "%s", nr_last_error());
+    if (r == NR_OK) {
+        NT_CHECKF(data.n_train == 2 && data.n_valid == 1 && data.n_skipped == 3, "train %d valid %d skipped %d",
+                  data.n_train, data.n_valid, data.n_skipped);
+        for (int i = 0; i < data.n_train; i++) {
+            const nr_train_clip *c = &data.train[i];
+            NT_CHECK(c->n_frames == 50 && nr_train_clip_problem(c) == NULL);
+            /* the analysed loudness of the start is close to the rms of the sound there */
+            double e = 0;
+            for (int k = 0; k < 2048; k++) e += (double)c->audio[k] * c->audio[k];
+            NT_CHECKF(c->desc[0] > 0.2 * sqrt(e / 2048) && c->desc[0] < 5 * sqrt(e / 2048), "loudness %g vs rms %g",
+                      c->desc[0], sqrt(e / 2048));
+        }
+        nr_train_data_free(&data);
+    }
+    nr_train_data_free(&syn);
+}
+
 int main(void)
 {
     NT_RUN(test_tiny_run_lowers_loss);
@@ -170,5 +239,6 @@ int main(void)
     NT_RUN(test_checkpoint_damage);
     NT_RUN(test_bad_clips);
     NT_RUN(test_synthetic_curves);
+    NT_RUN(test_manifest_clips);
     return nt_end();
 }

@@ -7,13 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__has_include)
-#if __has_include("nr/dataset.h")
-#define NR_HAVE_DATASET 1
-#endif
-#endif
-
-#ifdef NR_HAVE_DATASET
 #include "nr/analysis.h"
 #include "nr/audio.h"
 #include "nr/dataset.h"
@@ -98,17 +91,3 @@ nr_result nr_train_data_manifest(const char *path, int max_frames, nr_train_data
     if (r != NR_OK) nr_train_data_free(d);
     return r;
 }
-
-#else
-
-nr_result nr_train_data_manifest(const char *path, int max_frames, nr_train_data *d)
-{
-    (void)max_frames;
-    memset(d, 0, sizeof *d);
-    return nr_fail(NR_ERR_UNSUPPORTED,
-                   "%s: this build cannot read dataset manifests (the dataset module is missing); "
-                   "use --data synthetic:N",
-                   path);
-}
-
-#endif
