@@ -69,7 +69,7 @@ size_t nr_stft_work_doubles(const nr_stft_loss *L, long max_n)
         size_t bins = (size_t)(max_n / (L->size[r] / 4) + 1) * (size_t)(L->size[r] / 2 + 1) * 5;
         if (bins > keep) keep = bins;
     }
-    return 4 * stride(L) + keep;
+    return (4 * stride(L) + keep + 7) / 8 * 8; /* whole 64-byte lines: aligned_alloc wants that */
 }
 
 static void frame_in(double *in, const float *s, long n, long start, const double *win, int size)
