@@ -211,7 +211,7 @@ static void v_step_network(imp_voice *v, const float *desc)
             else memcpy(v->u + (size_t)k * C, v->ring[l] + (size_t)(ts % R) * C, (size_t)C * sizeof(float));
         }
         nr_imp_matvec(v->a, w->conv_w[l], v->u, w->conv_b[l], H, K * C);
-        for (int i = 0; i < H; i++) v->h[i] = (l ? v->h[i] : 0.0f) + tanhf(v->a[i]);
+        for (int i = 0; i < H; i++) v->h[i] = (l ? v->h[i] : 0.0f) + nr_imp_tanh(v->a[i]);
         in = v->h;
     }
     nr_imp_matvec(v->o, w->head_w, v->h, w->head_b, nr_imp_n_out(hp), H);

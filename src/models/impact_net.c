@@ -299,7 +299,7 @@ void nr_imp_conv_backward(float *dx, float *dw, float *db, const float *dy, cons
 
 void nr_imp_tanh_forward(float *y, const float *x, long n)
 {
-    for (long i = 0; i < n; i++) y[i] = tanhf(x[i]);
+    for (long i = 0; i < n; i++) y[i] = nr_imp_tanh(x[i]);
 }
 
 void nr_imp_tanh_backward(float *dx, const float *dy, const float *y, long n)

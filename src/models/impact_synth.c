@@ -44,7 +44,7 @@ nr_result nr_imp_bands_init(nr_imp_bands *bd, const nr_imp_hparams *hp)
         bd->a2[b] = (float)((1.0 - alpha) / a0);
         /* unit-variance output for unit-variance white input: 1/sqrt(energy of the impulse response) */
         double z1 = 0, z2 = 0, e = 0;
-        for (int n = 0; n < (1 << 16); n++) {
+        for (int n = 0; n < (1 << 14); n++) { /* the slowest band rings ~10 ms: 16384 samples hold it all */
             double x = n == 0 ? 1.0 : 0.0, bx = bd->b0[b] * x, y = bx + z1;
             z1 = z2 - bd->a1[b] * y;
             z2 = -bx - bd->a2[b] * y;
