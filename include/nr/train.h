@@ -47,6 +47,9 @@ typedef struct {
 
 nr_result nr_train(const nr_train_config *cfg, nr_train_report *rep);
 
+/* Write the model held by a checkpoint (e.g. of a run stopped early) to `out`; *step gets its step. */
+nr_result nr_train_export(const char *checkpoint, const char *out, long *step);
+
 #ifdef __cplusplus
 }
 #endif

@@ -11,6 +11,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: neurorack train --data MANIFEST --out MODEL [--steps N] [--threads N] [--seed N]\n"
                "                       [--resume CKPT] [--checkpoint PATH] [--batch N] [--lr X] [--clip SECONDS]\n"
                "                       [--hidden N] [--layers N] [--checkpoint-every N] [--valid-every N] [--quiet]\n"
+               "       neurorack train --export CKPT --out MODEL   (the model of a checkpoint, e.g. of a stopped run)\n"
                "  --data        dataset manifest (neurorack dataset), or synthetic:N for N generated impacts\n"
                "  --out         model file written at the end (.safetensors); checkpoints go to MODEL.ckpt\n"
                "  --resume      continue from a checkpoint (same seed and sizes) up to --steps\n"
@@ -20,6 +21,7 @@ static void usage(FILE *f)
 int nr_cmd_train(int argc, char **argv)
 {
     nr_train_config c = nr_train_config_init();
+    const char *export_ckpt = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         long n;
@@ -40,6 +42,7 @@ int nr_cmd_train(int argc, char **argv)
         if (!strcmp(a, "--data")) c.data = v;
         else if (!strcmp(a, "--out")) c.out = v;
         else if (!strcmp(a, "--resume")) c.resume = v;
+        else if (!strcmp(a, "--export")) export_ckpt = v;
         else if (!strcmp(a, "--checkpoint")) c.checkpoint = v;
         else if (!strcmp(a, "--steps")) {
             if (!nr_cli_int("train", a, v, 1, 100000000, &n)) return 2;
@@ -76,6 +79,12 @@ int nr_cmd_train(int argc, char **argv)
             usage(stderr);
             return 2;
         }
+    }
+    if (export_ckpt && c.out) {
+        long step = 0;
+        if (nr_train_export(export_ckpt, c.out, &step) != NR_OK) return nr_cli_error("train");
+        printf("wrote %s (checkpoint step %ld)\n", c.out, step);
+        return 0;
     }
     if (!c.data || !c.out) {
         fprintf(stderr, "neurorack train: --data and --out are required\n");

@@ -173,3 +173,34 @@ nr_result nr_checkpoint_read(const char *path, nr_checkpoint *c)
     c->step = tmpc.step;
     return NR_OK;
 }
+
+nr_result nr_checkpoint_peek(const char *path, nr_imp_hparams *hp, uint64_t *seed, long *step)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return nr_fail(NR_ERR_IO, "%s: cannot open checkpoint (%s)", path, strerror(errno));
+    unsigned char h[8 + 8 * CK_N_HEAD];
+    size_t got = fread(h, 1, sizeof h, f);
+    fclose(f);
+    if (got != sizeof h || memcmp(h, CK_MAGIC, 8) != 0)
+        return nr_fail(NR_ERR_FORMAT, "%s: not a neurorack training checkpoint (bad magic or too short)", path);
+    if (get64(h + 8) != CK_VERSION)
+        return nr_fail(NR_ERR_VERSION, "%s: checkpoint version %llu, this build reads version %d", path,
+                       (unsigned long long)get64(h + 8), CK_VERSION);
+    uint64_t w[CK_N_HEAD];
+    for (int i = 0; i < CK_N_HEAD; i++) w[i] = get64(h + 8 + 8 * i);
+    memset(hp, 0, sizeof *hp);
+    int *ints[] = {&hp->hidden, &hp->layers, &hp->taps, &hp->n_harm, &hp->n_inharm, &hp->n_bands, &hp->n_trans,
+                   &hp->trans_len};
+    for (int i = 0; i < 8; i++) {
+        if (w[1 + i] > 1000000) return nr_fail(NR_ERR_FORMAT, "%s: checkpoint header damaged", path);
+        *ints[i] = (int)w[1 + i];
+    }
+    float *fl[] = {&hp->band_lo, &hp->band_hi, &hp->band_q};
+    for (int i = 0; i < 3; i++) {
+        uint32_t u = (uint32_t)w[9 + i];
+        memcpy(fl[i], &u, 4);
+    }
+    *seed = w[12];
+    *step = (long)w[13];
+    return nr_imp_hparams_check(hp, path);
+}

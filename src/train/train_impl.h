@@ -119,6 +119,9 @@ nr_result nr_checkpoint_write(const char *path, const nr_checkpoint *c);
 /* Reads into caller-sized buffers; the hyper-parameters and sizes must match c's. */
 nr_result nr_checkpoint_read(const char *path, nr_checkpoint *c);
 
+/* The hyper-parameters, seed and step of a checkpoint, from its header alone. */
+nr_result nr_checkpoint_peek(const char *path, nr_imp_hparams *hp, uint64_t *seed, long *step);
+
 uint64_t nr_train_hash(uint64_t a, uint64_t b, uint64_t c);
 
 #endif

@@ -322,3 +322,25 @@ nr_result nr_train(const nr_train_config *cfg, nr_train_report *rep)
     trainer_free(tr);
     return r;
 }
+
+nr_result nr_train_export(const char *checkpoint, const char *out, long *step)
+{
+    nr_checkpoint ck;
+    memset(&ck, 0, sizeof ck);
+    nr_result r = nr_checkpoint_peek(checkpoint, &ck.hp, &ck.seed, &ck.step);
+    if (r != NR_OK) return r;
+    ck.n_values = nr_imp_n_values(&ck.hp, 0);
+    ck.n_trainable = nr_imp_n_values(&ck.hp, 1);
+    ck.params = malloc((size_t)ck.n_values * sizeof(float));
+    ck.m = malloc((size_t)ck.n_trainable * sizeof(float));
+    ck.v = malloc((size_t)ck.n_trainable * sizeof(float));
+    if (!ck.params || !ck.m || !ck.v) r = nr_fail(NR_ERR_NOMEM, "%s: out of memory", checkpoint);
+    if (r == NR_OK) r = nr_checkpoint_read(checkpoint, &ck);
+    nr_model *m = NULL;
+    if (r == NR_OK) r = nr_imp_model_from_block(&ck.hp, ck.params, &m);
+    if (r == NR_OK) r = nr_model_save(m, out);
+    nr_model_free(m);
+    if (step) *step = ck.step;
+    free(ck.params), free(ck.m), free(ck.v);
+    return r;
+}
