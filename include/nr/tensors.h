@@ -42,12 +42,18 @@ nr_result nr_tensor_set_set_meta(nr_tensor_set *s, const char *key, const char *
  * and raw float32 storages. Tensors get their state_dict names ("m_cond.l_conv1ds.0.weight"); every
  * module's class becomes metadata "<path>.__class__" ("__class__" for the root) and every scalar
  * hyper-parameter in a module's __dict__ becomes "<path>.<attr>" (e.g. "m_source.l_sin_gen.sine_amp"
- * = "0.1"). `what` names the source in error messages. */
+ * = "0.1"). `what` names the source in error messages.
+ * Attribute text: ints (numpy integer scalars too) in decimal, floats as the shortest "%.17g"-exact
+ * form that reads back to the same double ("0.1", "512"), bools "True"/"False", strings as they are.
+ * Non-persistent buffers are skipped; a pickled state_dict (names -> tensors) is read too.
+ * Only float32 storages; strided views are copied to C order; views that overlap are refused. */
 nr_result nr_th_read(const char *path, nr_tensor_set *out);
 nr_result nr_th_read_mem(const void *buf, size_t n, const char *what, nr_tensor_set *out);
 
 /* safetensors: 8-byte little-endian header size, JSON header, raw little-endian tensors; string
- * metadata in "__metadata__". Only F32 tensors. The writer is atomic (temp file + rename). */
+ * metadata in "__metadata__". Only F32 tensors; the data section must be exactly the tensors back to
+ * back (no overlap, gap or trailing bytes); headers above 100 MB are refused. The writer keeps the set's
+ * order, pads the header with spaces to 8 bytes and is atomic (temp file + fsync + rename). */
 nr_result nr_safetensors_read(const char *path, nr_tensor_set *out);
 nr_result nr_safetensors_read_mem(const void *buf, size_t n, const char *what, nr_tensor_set *out);
 nr_result nr_safetensors_write(const char *path, const nr_tensor_set *s);

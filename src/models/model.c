@@ -1,6 +1,7 @@
 /* The generic model and voice API: file type detection, architecture dispatch, native saving. */
 #include "model_impl.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,57 +16,95 @@ static const nr_model_ops *const g_archs[] = {
 #define NR_FORMAT_NAME "neurorack-model"
 #define NR_FORMAT_VERSION 1
 
+/* A native model's identification: a newer version means a newer neurorack wrote it. */
+static nr_result check_native(const nr_tensor_set *ts, const char *path)
+{
+    const char *fmt = nr_tensor_set_meta(ts, "nr.format");
+    const char *ver = nr_tensor_set_meta(ts, "nr.version");
+    if (!fmt || strcmp(fmt, NR_FORMAT_NAME) != 0)
+        return nr_fail(NR_ERR_FORMAT,
+                       "%s: safetensors file without nr.format=\"" NR_FORMAT_NAME
+                       "\" metadata: not a Neurorack model (convert .th files with `neurorack convert`)",
+                       path);
+    char *end = NULL;
+    long v = ver ? strtol(ver, &end, 10) : 0;
+    if (!ver || end == ver || *end || v < 1)
+        return nr_fail(NR_ERR_FORMAT, "%s: nr.version '%s' is not a format version (a whole number from 1)", path,
+                       ver ? ver : "(missing)");
+    if (v > NR_FORMAT_VERSION)
+        return nr_fail(NR_ERR_VERSION,
+                       "%s: model format version %ld was written by a newer neurorack (this build reads up to %d): "
+                       "update neurorack",
+                       path, v, NR_FORMAT_VERSION);
+    return NR_OK;
+}
+
+/* Files are told apart by content, not by name: a zip is PyTorch's .th, a JSON header after a
+ * u64 length is safetensors. */
+static nr_result read_model_file(const char *path, nr_tensor_set *ts)
+{
+    memset(ts, 0, sizeof *ts);
+    FILE *f = fopen(path, "rb");
+    if (!f) return nr_fail(NR_ERR_IO, "%s: cannot open model file", path);
+    unsigned char head[9] = {0};
+    size_t got = fread(head, 1, sizeof head, f);
+    int err = ferror(f);
+    fclose(f);
+    if (err) return nr_fail(NR_ERR_IO, "%s: cannot read model file (a folder?)", path);
+    if (got == 0) return nr_fail(NR_ERR_FORMAT, "%s: empty file; expected a .th or .safetensors model", path);
+    if (head[0] == 'P' && (got < 2 || head[1] == 'K')) return nr_th_read(path, ts);
+    if (head[0] == 0x80) return nr_th_read(path, ts); /* a bare pickle: the .th reader says what it is */
+    if (got < 9 || head[8] != '{')
+        return nr_fail(NR_ERR_FORMAT,
+                       "%s: not a model file; expected a PyTorch .th (zip) or a Neurorack .safetensors file", path);
+    nr_result r = nr_safetensors_read(path, ts);
+    if (r == NR_OK && (r = check_native(ts, path)) != NR_OK) nr_tensor_set_free(ts);
+    return r;
+}
+
 nr_result nr_model_load(const char *path, nr_model **out)
 {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) return nr_fail(NR_ERR_IO, "%s: cannot open model file", path);
-    unsigned char magic[4] = {0};
-    size_t got = fread(magic, 1, 4, f);
-    fclose(f);
-    if (got < 4) return nr_fail(NR_ERR_FORMAT, "%s: file too short to be a model (%zu bytes)", path, got);
-
-    nr_tensor_set ts = {0};
-    nr_result r;
-    if (memcmp(magic, "PK\x03\x04", 4) == 0) {
-        r = nr_th_read(path, &ts);
-    } else {
-        r = nr_safetensors_read(path, &ts);
-        if (r == NR_OK) {
-            const char *fmt = nr_tensor_set_meta(&ts, "nr.format");
-            const char *ver = nr_tensor_set_meta(&ts, "nr.version");
-            if (!fmt || strcmp(fmt, NR_FORMAT_NAME) != 0) {
-                nr_tensor_set_free(&ts);
-                return nr_fail(NR_ERR_FORMAT,
-                               "%s: safetensors file without nr.format=\"" NR_FORMAT_NAME
-                               "\" metadata: not a Neurorack model (convert .th files with `neurorack convert`)",
-                               path);
-            }
-            long v = ver ? strtol(ver, NULL, 10) : 0;
-            if (v < 1 || v > NR_FORMAT_VERSION) {
-                nr_tensor_set_free(&ts);
-                return nr_fail(NR_ERR_VERSION,
-                               "%s: model format version %s, this build reads versions 1..%d: update neurorack",
-                               path, ver ? ver : "(missing)", NR_FORMAT_VERSION);
-            }
-        }
-    }
+    nr_tensor_set ts;
+    nr_result r = read_model_file(path, &ts);
     if (r != NR_OK) return r;
     return nr_model_from_tensors(&ts, path, out);
+}
+
+/* Generic check before any architecture looks at the weights. */
+static nr_result check_finite(const nr_tensor_set *ts, const char *what)
+{
+    for (int i = 0; i < ts->n_tensors; i++) {
+        const nr_tensor *t = &ts->tensors[i];
+        for (int64_t k = 0; k < t->numel; k++)
+            if (!isfinite(t->data[k]))
+                return nr_fail(NR_ERR_VALUE, "%s: tensor '%s' holds %s at index %lld; weights must be finite", what,
+                               t->name, isnan(t->data[k]) ? "NaN" : "infinity", (long long)k);
+    }
+    return NR_OK;
 }
 
 nr_result nr_model_from_tensors(nr_tensor_set *ts, const char *what, nr_model **out)
 {
     *out = NULL;
+    nr_result fr = check_finite(ts, what);
+    if (fr != NR_OK) {
+        nr_tensor_set_free(ts);
+        return fr;
+    }
     const nr_model_ops *ops = NULL;
     for (size_t i = 0; i < N_ARCHS && !ops; i++)
         if (g_archs[i]->matches(ts)) ops = g_archs[i];
     if (!ops) {
         const char *arch = nr_tensor_set_meta(ts, "nr.arch");
         const char *cls = nr_tensor_set_meta(ts, "__class__");
-        nr_tensor_set_free(ts);
-        return nr_fail(NR_ERR_UNSUPPORTED, "%s: unknown model architecture '%s' (this build knows: hn-sinc-nsf)",
-                       what, arch ? arch : cls ? cls : "(none stated)");
+        char known[256] = "";
+        for (size_t i = 0; i < N_ARCHS; i++)
+            snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "", g_archs[i]->arch);
+        nr_fail(NR_ERR_UNSUPPORTED, "%s: unknown model architecture '%s' (this build knows: %s)", what,
+                arch ? arch : cls ? cls : "(none stated)", known);
+        nr_tensor_set_free(ts); /* after the message: arch and cls point into it */
+        return NR_ERR_UNSUPPORTED;
     }
     nr_model *m = calloc(1, sizeof *m);
     if (!m) {

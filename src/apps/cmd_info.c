@@ -1,0 +1,87 @@
+/* neurorack info MODEL: what a model file holds and what it costs to run. */
+#include "commands.h"
+#include "neurorack.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: neurorack info [--tensors] [--meta] MODEL\n"
+               "  MODEL is a .th (original PyTorch weights) or a native .safetensors file.\n"
+               "  --tensors  list every tensor with its shape\n"
+               "  --meta     list every metadata entry (module classes, attributes)\n");
+}
+
+/* Hyper-parameters: the root module's scalar attributes and the native nr.* keys. */
+static int is_hyper(const char *key)
+{
+    if (!strncmp(key, "nr.", 3)) return 1;
+    return !strchr(key, '.') && strcmp(key, "__class__") != 0 && strcmp(key, "training") != 0;
+}
+
+int nr_cmd_info(int argc, char **argv)
+{
+    int tensors = 0, meta = 0;
+    const char *path = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--tensors")) {
+            tensors = 1;
+        } else if (!strcmp(argv[i], "--meta")) {
+            meta = 1;
+        } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return 0;
+        } else if (argv[i][0] == '-' || path) {
+            usage(stderr);
+            return 2;
+        } else {
+            path = argv[i];
+        }
+    }
+    if (!path) path = nr_cli_default_model();
+    if (!path) {
+        fprintf(stderr, "neurorack info: no model given and no default model found (set NEURORACK_MODEL)\n");
+        return 2;
+    }
+    nr_model *m;
+    if (nr_model_load(path, &m) != NR_OK) return nr_cli_error("info");
+    nr_model_info in;
+    nr_model_get_info(m, &in);
+    const nr_tensor_set *ts = nr_model_tensors(m);
+    printf("model          %s\n", path);
+    printf("architecture   %s\n", in.arch);
+    printf("sample rate    %d Hz\n", in.sample_rate);
+    printf("hop            %d samples (%.2f frames/s), lookahead %d frames\n", in.hop,
+           in.hop ? (double)in.sample_rate / in.hop : 0.0, in.lookahead_frames);
+    printf("parameters     %lld\n", (long long)in.n_params);
+    printf("weights        %.2f MB\n", (double)in.weights_bytes / 1e6);
+    printf("voice state    %.2f MB\n", (double)in.voice_bytes / 1e6);
+    printf("cost           %.3f M multiply-adds per sample (%.2f G per second of audio)\n", in.macs_per_sample / 1e6,
+           in.macs_per_sample * in.sample_rate / 1e9);
+    printf("normalisation  %-13s %12s %12s\n", "descriptor", "mean", "std");
+    for (int d = 0; d < NR_NUM_DESC; d++)
+        printf("               %-13s %12.6g %12.6g\n", nr_desc_names[d], in.desc_mean[d], in.desc_std[d]);
+    printf("hyper-parameters\n");
+    for (int i = 0; i < ts->n_meta; i++)
+        if (is_hyper(ts->meta[i].key)) printf("  %-24s %s\n", ts->meta[i].key, ts->meta[i].value);
+    if (tensors) {
+        printf("tensors (%d)\n", ts->n_tensors);
+        for (int i = 0; i < ts->n_tensors; i++) {
+            const nr_tensor *t = &ts->tensors[i];
+            char shape[96] = "(";
+            for (int d = 0; d < t->ndim; d++) {
+                size_t k = strlen(shape);
+                snprintf(shape + k, sizeof shape - k, "%s%lld", d ? ", " : "", (long long)t->shape[d]);
+            }
+            strncat(shape, ")", sizeof shape - strlen(shape) - 1);
+            printf("  %-48s %-16s %lld\n", t->name, shape, (long long)t->numel);
+        }
+    }
+    if (meta) {
+        printf("metadata (%d)\n", ts->n_meta);
+        for (int i = 0; i < ts->n_meta; i++) printf("  %s = %s\n", ts->meta[i].key, ts->meta[i].value);
+    }
+    nr_model_free(m);
+    return 0;
+}
