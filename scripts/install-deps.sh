@@ -6,9 +6,13 @@ set -eu
 PKGS="build-essential make git pkg-config clang libclang-rt-14-dev
 libsndfile1-dev libfftw3-dev libopenblas-dev libsamplerate0-dev libzip-dev libcjson-dev
 libjack-jackd2-dev jackd2 libasound2-dev liblo-dev libncurses-dev libpng-dev libgpiod-dev libi2c-dev"
+# A package counts only when installed for this machine's architecture (or "all"): a foreign-arch copy
+# (e.g. liblo-dev:arm64 on amd64) gives no pkg-config file.
+arch=$(dpkg --print-architecture)
 missing=""
 for p in $PKGS; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+    dpkg-query -W -f='${Architecture} ${Status}\n' "$p" 2>/dev/null |
+        grep -Eq "^($arch|all) install ok installed" || missing="$missing $p"
 done
 [ -z "$missing" ] && exit 0
 echo "installing Debian packages:$missing"

@@ -104,7 +104,9 @@ static void test_trigger_at_exact_sample(void)
         worst = fmaxf(worst, fabsf(yb[i + shift] - ya[i]));
         energy += ya[i] * ya[i];
     }
-    NT_CHECKF(worst < 1e-6f, "shifted trigger differs by %g", worst);
+    /* the voice contract: any block partition is within 1e-5 of the offline render (sgemm rows and
+     * Winograd pairs follow the blocks, so the rounding does) */
+    NT_CHECKF(worst < 1e-5f, "shifted trigger differs by %g", worst);
     NT_CHECKF(energy > 1e-6f, "the trigger made no sound (energy %g)", energy);
     free(ya);
     free(yb);

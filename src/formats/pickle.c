@@ -797,7 +797,7 @@ static nr_result step(pk_ctx *c, int *stop)
         o->u.b = op == 0x88;
         return push(c, o);
     default: {
-        char msg[64];
+        char msg[128];
         snprintf(msg, sizeof msg, "unknown opcode 0x%02x (a damaged file, or a pickle feature torch.save does not use)", op);
         return bad(c, NR_ERR_FORMAT, msg);
     }

@@ -1,0 +1,329 @@
+/* neurorack play: the instrument in real time (JACK, ALSA) or rendered from a script to a file. */
+#include "audio/backend.h"
+#include "audio/live.h"
+#include "commands.h"
+#include "control/midi.h"
+#include "control/osc.h"
+#include "control/script.h"
+#include "neurorack.h"
+#include "ui/panel.h"
+#include "ui/png.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SCRIPT_TAIL_S 8.0 /* a script without `end` plays this long past its last event */
+#define POLL_MS 5
+
+static volatile sig_atomic_t g_stop;
+static void on_signal(int sig) { (void)sig; g_stop = 1; }
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: neurorack play [options]\n"
+            "  --audio jack|alsa|file:OUT.wav  output; default JACK when a server runs, else ALSA 'default'\n"
+            "  --device NAME      ALSA device (default, hw:0,0, plughw:1, ...); implies --audio alsa\n"
+            "  --rate HZ          ALSA and file rate (48000)\n"
+            "  --period N         ALSA period / file block in frames, 64..8192 (256)\n"
+            "  --periods N        ALSA periods in the buffer, 2..16 (3)\n"
+            "  --jack-server NAME JACK server to join;  --no-connect: leave the JACK output unconnected\n"
+            "  --model PATH       model file (default: the default model)\n"
+            "  --settings PATH    settings file (default: ~/.config/neurorack/settings.nrs)\n"
+            "  --voices N         voices, 1..8 (8)\n"
+            "  --seed N           random phases and variation (1); the same seed renders the same file\n"
+            "  --template CSV     add a curve file from 'neurorack analyze' as a template (repeatable)\n"
+            "  --script FILE      timestamped control events (see docs/instrument.md)\n"
+            "  --duration S       stop after S seconds of audio (default: the script's end; a file needs one)\n"
+            "  --report           print start-up time, xruns, callback load and gate-to-sound delay\n"
+            "  --osc PORT         OSC over UDP on PORT, 0 for any free one (/neurorack/gate/1, /neurorack/cv/1 f, ...)\n"
+            "  --midi             MIDI in through the ALSA sequencer;  --midi-map FILE: note/CC mapping\n"
+            "                     (default: ~/.config/neurorack/midi.map when it exists)\n"
+            "  --headless         no terminal panel (automatic when stdin is not a terminal)\n"
+            "  --screenshot FILE.png  the OLED frame as PNG: key 'p' in the panel, and at the end\n");
+}
+
+typedef struct {
+    const char *audio, *device, *jack_server, *model, *settings, *script, *osc, *midi_map, *shot;
+    long rate, period, periods, voices;
+    unsigned long long seed;
+    const char *templates[16];
+    int n_templates;
+    double duration;
+    int report, midi, headless, no_connect;
+} play_opts;
+
+static int parse(int argc, char **argv, play_opts *o)
+{
+    *o = (play_opts){.rate = 48000, .period = 256, .periods = 3, .voices = 8, .duration = -1, .seed = 1};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        static const char *const with_value[] = {"--audio", "--device", "--jack-server", "--model", "--settings",
+                                                 "--script", "--osc", "--midi-map", "--screenshot",
+                                                 "--rate", "--period", "--periods", "--voices", "--duration",
+                                                 "--seed", "--template"};
+        for (size_t k = 0; k < sizeof with_value / sizeof with_value[0]; k++)
+            if (!strcmp(a, with_value[k]) && !v) {
+                fprintf(stderr, "neurorack play: %s needs a value\n", a);
+                return -1;
+            }
+#define VAL(name) (!strcmp(a, name) && ++i)
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        } else if (VAL("--audio")) o->audio = v;
+        else if (VAL("--device")) o->device = v;
+        else if (VAL("--jack-server")) o->jack_server = v;
+        else if (VAL("--model")) o->model = v;
+        else if (VAL("--settings")) o->settings = v;
+        else if (VAL("--script")) o->script = v;
+        else if (VAL("--osc")) o->osc = v;
+        else if (VAL("--midi-map")) o->midi_map = v, o->midi = 1;
+        else if (VAL("--screenshot")) o->shot = v;
+        else if (VAL("--rate")) {
+            if (!nr_cli_int("play", a, v, 8000, 384000, &o->rate)) return -1;
+        } else if (VAL("--period")) {
+            if (!nr_cli_int("play", a, v, 64, 8192, &o->period)) return -1;
+        } else if (VAL("--periods")) {
+            if (!nr_cli_int("play", a, v, 2, 16, &o->periods)) return -1;
+        } else if (VAL("--voices")) {
+            if (!nr_cli_int("play", a, v, 1, 8, &o->voices)) return -1;
+        } else if (VAL("--duration")) {
+            if (!nr_cli_float("play", a, v, 0, 86400, &o->duration)) return -1;
+        } else if (VAL("--seed")) {
+            char *end;
+            errno = 0;
+            o->seed = strtoull(v, &end, 10);
+            if (errno || end == v || *end || v[0] == '-') {
+                fprintf(stderr, "neurorack play: --seed needs a whole number >= 0 (got '%s')\n", v);
+                return -1;
+            }
+        } else if (VAL("--template")) {
+            if (o->n_templates == 16) {
+                fprintf(stderr, "neurorack play: at most 16 --template files\n");
+                return -1;
+            }
+            o->templates[o->n_templates++] = v;
+        } else if (!strcmp(a, "--report")) o->report = 1;
+        else if (!strcmp(a, "--midi")) o->midi = 1;
+        else if (!strcmp(a, "--headless")) o->headless = 1;
+        else if (!strcmp(a, "--no-connect")) o->no_connect = 1;
+        else {
+            fprintf(stderr, "neurorack play: unknown %s '%s' (neurorack play --help)\n",
+                    a[0] == '-' ? "option" : "argument", a);
+            return -1;
+        }
+#undef VAL
+    }
+    if (o->device && !o->audio) o->audio = "alsa";
+    if (o->audio && strcmp(o->audio, "jack") && strcmp(o->audio, "alsa") && strncmp(o->audio, "file:", 5)) {
+        fprintf(stderr, "neurorack play: --audio '%s'; expected jack, alsa or file:OUT.wav\n", o->audio);
+        return -1;
+    }
+    return 1;
+}
+
+typedef struct {
+    double backend_ms, instrument_ms, ready_ms; /* since start: backend opened, instrument made, first block */
+} play_times;
+
+static void print_report(FILE *f, const char *backend, int rate, int block, float latency, const play_times *tm,
+                         const nr_live_stats *ls, uint32_t xruns, const nr_instrument_status *is)
+{
+    fprintf(f, "play report\n");
+    fprintf(f, "  backend           %s, %d Hz, %d-frame blocks, output latency %.2f ms\n", backend, rate, block,
+            latency);
+    fprintf(f, "  start to ready    %.1f ms (backend open at %.1f ms, model and instrument ready at %.1f ms, then the "
+               "first block)\n", tm->ready_ms, tm->backend_ms, tm->instrument_ms);
+    fprintf(f, "  rendered          %.3f s in %llu blocks\n", (double)ls->samples / rate,
+            (unsigned long long)ls->blocks);
+    fprintf(f, "  xruns             %u (%u after the first %.1f s)\n", xruns, ls->xruns_settled, NR_LIVE_SETTLE_S);
+    fprintf(f, "  callback time     worst %.1f%% of the block period, mean %.1f%%\n", 100 * ls->worst_share,
+            100 * ls->mean_share);
+    fprintf(f, "  instrument        worst block %.1f%%, load %.1f%%, voices active %d (limit %d), faults %u, "
+               "events dropped %u, CV-to-sound latency %.1f ms\n",
+            100 * is->worst_block_share, 100 * is->cpu_load, is->voices_active, is->voice_limit, is->faults,
+            is->dropped_events, is->cv_latency_ms);
+    if (ls->gates)
+        fprintf(f, "  gate to sound     %u gates from silence: %u sounded within their block, %u silent; "
+                   "worst delay %lld samples (%.2f ms)\n",
+                ls->gates, ls->gates_same_block, ls->gates_silent, (long long)ls->worst_gate_delay,
+                ls->worst_gate_delay >= 0 ? 1e3 * (double)ls->worst_gate_delay / rate : 0.0);
+    else
+        fprintf(f, "  gate to sound     no gate from silence to measure\n");
+    if (ls->script_dropped) fprintf(f, "  script events dropped by a full queue: %u\n", ls->script_dropped);
+}
+
+int nr_cmd_play(int argc, char **argv)
+{
+    const double t_start = now_ms();
+    play_opts o;
+    int pr = parse(argc, argv, &o);
+    if (pr <= 0) return pr == 0 ? 0 : 2;
+
+    int code = 1;
+    nr_script script = {0};
+    nr_backend *backend = NULL;
+    nr_instrument *inst = NULL;
+    nr_osc *osc = NULL;
+    nr_midi *midi = NULL;
+    nr_panel *panel = NULL;
+    nr_live live;
+    char title[200]; /* the panel keeps a pointer to it */
+    const char *file_out = o.audio && !strncmp(o.audio, "file:", 5) ? o.audio + 5 : NULL;
+
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    if (o.script && nr_script_load(o.script, &script) != NR_OK) goto fail;
+    double duration = o.duration;
+    if (duration < 0 && o.script) duration = script.end >= 0 ? script.end : nr_script_duration(&script) + SCRIPT_TAIL_S;
+    if (file_out && duration < 0) {
+        fprintf(stderr, "neurorack play: --audio file: needs --script FILE or --duration S to know when to stop\n");
+        code = 2;
+        goto out;
+    }
+
+    play_times tm = {0};
+    int rate = (int)o.rate, block = (int)o.period;
+    if (!file_out) {
+        nr_backend_config bc = nr_backend_config_init();
+        bc.server_name = o.jack_server;
+        bc.autoconnect = !o.no_connect;
+        bc.device = o.device ? o.device : "default";
+        bc.rate = rate;
+        bc.period = block;
+        bc.periods = (int)o.periods;
+        nr_result r = !o.audio ? nr_backend_open_auto(&bc, &backend)
+                      : !strcmp(o.audio, "jack") ? nr_backend_open_jack(&bc, &backend)
+                                                 : nr_backend_open_alsa(&bc, &backend);
+        if (r != NR_OK) goto fail;
+        rate = nr_backend_rate(backend);
+        block = nr_backend_max_block(backend);
+    }
+    tm.backend_ms = now_ms() - t_start;
+
+    nr_instrument_config ic = nr_instrument_config_init();
+    ic.model_path = o.model ? o.model : nr_cli_default_model();
+    ic.settings_path = o.settings;
+    ic.device_rate = rate;
+    ic.max_block = block;
+    ic.max_voices = (int)o.voices;
+    ic.seed = o.seed;
+    ic.cpu_guard = !file_out; /* a render takes the time it needs: no voice is shed, every run is equal */
+    if (nr_instrument_create(&ic, &inst) != NR_OK) goto fail;
+    for (int i = 0; i < o.n_templates; i++)
+        if (nr_instrument_add_template(inst, o.templates[i]) != NR_OK) goto fail;
+    tm.instrument_ms = now_ms() - t_start;
+    if (nr_instrument_notice(inst)[0]) fprintf(stderr, "neurorack play: note: %s\n", nr_instrument_notice(inst));
+    nr_instrument_set_latency(inst, backend ? nr_backend_latency_ms(backend) : 0.0f);
+
+    nr_audio_client ic_client = nr_instrument_client(inst);
+    nr_live_init(&live, &ic_client, o.script ? &script : NULL, rate, block);
+    nr_audio_client client = nr_live_client(&live);
+
+    if (o.osc && nr_osc_start(o.osc, &client, &osc) != NR_OK) goto fail;
+    if (o.midi) {
+        nr_midi_map map = nr_midi_map_default();
+        char home_map[1024] = "";
+        const char *home = getenv("HOME");
+        if (!o.midi_map && home && *home) { /* the user's mapping, when there is one */
+            snprintf(home_map, sizeof home_map, "%s/.config/neurorack/midi.map", home);
+            if (access(home_map, R_OK) == 0) o.midi_map = home_map;
+        }
+        if (o.midi_map && nr_midi_map_load(o.midi_map, &map) != NR_OK) goto fail;
+        if (nr_midi_start(&map, &client, &midi) != NR_OK) goto fail;
+    }
+
+    if (file_out) {
+        tm.ready_ms = now_ms() - t_start;
+        if (nr_file_sink_run(file_out, rate, block, duration, &client, (volatile int *)&g_stop) != NR_OK) goto fail;
+    } else {
+        int use_panel = !o.headless && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+        if (use_panel) {
+            int k = snprintf(title, sizeof title, "%s  %d Hz  %d-frame blocks", nr_backend_name(backend), rate, block);
+            if (osc && k > 0 && k < (int)sizeof title)
+                snprintf(title + k, sizeof title - (size_t)k, "  OSC :%d", nr_osc_port(osc));
+            nr_panel_config pc = {.title = title, .screenshot = o.shot, .notice = nr_instrument_notice(inst)};
+            if (nr_panel_open(&pc, &panel) != NR_OK) goto fail;
+        }
+        nr_panel_source psrc = nr_panel_source_instrument(inst);
+        if (!use_panel) {
+            fprintf(stderr, "neurorack play: %s, %d Hz, %d-frame blocks", nr_backend_name(backend), rate, block);
+            if (osc) fprintf(stderr, ", OSC on UDP port %d", nr_osc_port(osc));
+            if (midi) fprintf(stderr, ", MIDI in at %d:%d", nr_midi_client_id(midi), nr_midi_port_id(midi));
+            fprintf(stderr, duration >= 0 ? "; %.1f s\n" : "; Ctrl-C stops\n", duration);
+        }
+        if (nr_backend_start(backend, &client) != NR_OK) goto fail;
+        /* Ready once the backend has rendered its first block. */
+        for (int i = 0; i < 2000 && nr_live_samples(&live) == 0 && !nr_backend_failed(backend); i++) usleep(500);
+        tm.ready_ms = now_ms() - t_start;
+        const int64_t end = duration >= 0 ? (int64_t)(duration * rate) : INT64_MAX;
+        while (!g_stop && nr_live_samples(&live) < end && !nr_instrument_quit_requested(inst)) {
+            if (nr_backend_failed(backend)) {
+                if (panel) nr_panel_close(panel), panel = NULL;
+                fprintf(stderr, "neurorack play: %s stopped (server or device gone)\n", nr_backend_name(backend));
+                goto out;
+            }
+            client.poll(client.ctx);
+            if (panel) {
+                if (!nr_panel_step(panel, &psrc, &client, POLL_MS)) break;
+            } else {
+                usleep(POLL_MS * 1000);
+            }
+        }
+        nr_panel_close(panel);
+        panel = NULL;
+    }
+
+    /* Stop the audio thread before reading the measurements. */
+    uint32_t xruns = backend ? nr_backend_xruns(backend) : 0;
+    char bname[128];
+    snprintf(bname, sizeof bname, "%s", backend ? nr_backend_name(backend) : o.audio);
+    float latency = backend ? nr_backend_latency_ms(backend) : 0.0f;
+    nr_backend_close(backend);
+    backend = NULL;
+    if (o.shot) {
+        uint8_t fb[NR_OLED_W * NR_OLED_H / 8];
+        nr_instrument_poll(inst);
+        nr_instrument_frame(inst, fb);
+        if (nr_png_write_oled(o.shot, fb, 4) != NR_OK) goto fail;
+    }
+    if (o.report) {
+        nr_live_stats ls;
+        nr_instrument_status is;
+        nr_live_stats_get(&live, &ls);
+        nr_instrument_status_get(inst, &is);
+        print_report(stdout, bname, rate, block, latency, &tm, &ls, xruns, &is);
+    }
+    code = 0;
+    goto out;
+fail:
+    nr_panel_close(panel);
+    panel = NULL;
+    fprintf(stderr, "neurorack play: %s\n", nr_last_error()[0] ? nr_last_error() : "failed");
+out:
+    nr_panel_close(panel);
+    nr_midi_stop(midi);
+    nr_osc_stop(osc);
+    nr_backend_close(backend);
+    nr_instrument_free(inst);
+    nr_script_free(&script);
+    return code;
+}

@@ -1,0 +1,98 @@
+/* MIDI mapping: raw channel-voice messages -> control events, and the mapping file. */
+#include "control/midi.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+nr_midi_map nr_midi_map_default(void)
+{
+    nr_midi_map m = {.channel = NR_MIDI_ANY, .gate_note = {NR_MIDI_ANY, 62}};
+    for (int i = 0; i < NR_NUM_CV; i++) m.cv_cc[i] = 20 + i;
+    return m;
+}
+
+int nr_midi_to_event(const nr_midi_map *m, int status, int d1, int d2, nr_control_event *ev)
+{
+    int type = status & 0xF0, ch = (status & 0x0F) + 1;
+    if (status < 0x80 || status > 0xEF || d1 < 0 || d1 > 127 || d2 < 0 || d2 > 127) return 0;
+    if (m->channel != NR_MIDI_ANY && ch != m->channel) return 0;
+    *ev = (nr_control_event){.time = -1};
+    if (type == 0x80 || type == 0x90) {
+        int g = -1;
+        for (int i = 0; i < NR_NUM_GATES && g < 0; i++)
+            if (m->gate_note[i] == d1) g = i;
+        for (int i = 0; i < NR_NUM_GATES && g < 0; i++)
+            if (m->gate_note[i] == NR_MIDI_ANY) g = i;
+        if (g < 0) return 0;
+        ev->type = NR_EV_GATE;
+        ev->index = g;
+        ev->value = type == 0x90 && d2 > 0 ? 1.0f : 0.0f;
+        return 1;
+    }
+    if (type == 0xB0) {
+        for (int i = 0; i < NR_NUM_CV; i++)
+            if (m->cv_cc[i] == d1) {
+                ev->type = NR_EV_CV;
+                ev->index = i;
+                ev->value = (float)d2 * (10.0f / 127.0f) - 5.0f; /* 0..127 -> -5..+5 V */
+                return 1;
+            }
+    }
+    return 0;
+}
+
+/* "any", "none" or 0..127; returns 0 on a bad word. */
+static int midi_number(const char *s, int allow_any, int *out)
+{
+    if (!strcmp(s, "none")) return *out = NR_MIDI_NONE, 1;
+    if (allow_any && !strcmp(s, "any")) return *out = NR_MIDI_ANY, 1;
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || v < 0 || v > 127) return 0;
+    *out = (int)v;
+    return 1;
+}
+
+nr_result nr_midi_map_load(const char *path, nr_midi_map *m)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return nr_fail(NR_ERR_IO, "%s: cannot open the MIDI map (%s)", path, strerror(errno));
+    nr_midi_map map = nr_midi_map_default();
+    char line[512];
+    int lineno = 0;
+    nr_result r = NR_OK;
+    while (r == NR_OK && fgets(line, sizeof line, f)) {
+        lineno++;
+        char *hash = strchr(line, '#');
+        if (hash) *hash = '\0';
+        char a[32], b[32], c[32], d[32], extra[8];
+        int n = sscanf(line, "%31s %31s %31s %31s %7s", a, b, c, d, extra);
+        long idx;
+        char *end;
+        if (n <= 0) continue;
+        if (!strcmp(a, "channel") && n == 2) {
+            idx = strtol(b, &end, 10);
+            if (!strcmp(b, "any")) map.channel = NR_MIDI_ANY;
+            else if (!*end && idx >= 1 && idx <= 16) map.channel = (int)idx;
+            else r = nr_fail(NR_ERR_FORMAT, "%s:%d: channel '%s'; expected 1..16 or any", path, lineno, b);
+        } else if (!strcmp(a, "gate") && n == 4 && !strcmp(c, "note")) {
+            idx = strtol(b, &end, 10);
+            if (*end || idx < 1 || idx > NR_NUM_GATES || !midi_number(d, 1, &map.gate_note[idx - 1]))
+                r = nr_fail(NR_ERR_FORMAT, "%s:%d: expected 'gate 1..%d note 0..127|any|none'", path, lineno,
+                            NR_NUM_GATES);
+        } else if (!strcmp(a, "cv") && n == 4 && !strcmp(c, "cc")) {
+            idx = strtol(b, &end, 10);
+            if (*end || idx < 1 || idx > NR_NUM_CV || !midi_number(d, 0, &map.cv_cc[idx - 1]))
+                r = nr_fail(NR_ERR_FORMAT, "%s:%d: expected 'cv 1..%d cc 0..127|none'", path, lineno, NR_NUM_CV);
+        } else {
+            r = nr_fail(NR_ERR_FORMAT, "%s:%d: unknown rule; expected 'channel ...', 'gate N note ...' or "
+                                       "'cv N cc ...'", path, lineno);
+        }
+    }
+    fclose(f);
+    if (r == NR_OK) *m = map;
+    return r;
+}

@@ -1,0 +1,40 @@
+/* MIDI input through the ALSA sequencer: note on/off -> gates, control changes -> CVs.
+ *
+ * The mapping, as defaults or from a small text file (one rule a line, '#' comments):
+ *   channel any          listen on every channel (default), or "channel 1".."channel 16"
+ *   gate 1 note any      gate 1 follows every note not given to another gate (default)
+ *   gate 2 note 62       gate 2 follows note 62 (D4) (default)
+ *   cv 1 cc 20           CV 1 follows controller 20: 0..127 -> -5..+5 V (defaults: CV1..4 = CC 20..23)
+ * Note on with velocity 0 is note off. */
+#ifndef NR_MIDI_H
+#define NR_MIDI_H
+
+#include "control/control.h"
+
+#define NR_MIDI_ANY (-1)
+#define NR_MIDI_NONE (-2)
+
+typedef struct {
+    int channel;                 /* 1..16, or NR_MIDI_ANY */
+    int gate_note[NR_NUM_GATES]; /* 0..127, NR_MIDI_ANY or NR_MIDI_NONE */
+    int cv_cc[NR_NUM_CV];        /* 0..127 or NR_MIDI_NONE */
+} nr_midi_map;
+
+nr_midi_map nr_midi_map_default(void);
+/* Errors name the file and line. */
+nr_result nr_midi_map_load(const char *path, nr_midi_map *m);
+
+/* One channel-voice message (status byte, two data bytes) -> 0 or 1 event (index 0-based). */
+int nr_midi_to_event(const nr_midi_map *m, int status, int d1, int d2, nr_control_event *ev);
+
+typedef struct nr_midi nr_midi;
+
+/* Opens a sequencer client "neurorack" with a writable port "in" and a thread reading it.
+ * NR_ERR_DEVICE with one line when there is no sequencer (/dev/snd/seq). */
+nr_result nr_midi_start(const nr_midi_map *m, const nr_audio_client *c, nr_midi **out);
+int nr_midi_client_id(const nr_midi *mi);
+int nr_midi_port_id(const nr_midi *mi);
+uint32_t nr_midi_events(const nr_midi *mi); /* events posted */
+void nr_midi_stop(nr_midi *mi);
+
+#endif

@@ -1,0 +1,25 @@
+/* OSC control over UDP (liblo). Addresses (N is 1-based, as printed on the panel):
+ *   /neurorack/gate/N  [i|f|T|F]  1/true = high, 0/false = low; no argument: a trigger (high then low)
+ *   /neurorack/cv/N    f|i|d      volts (-10..10 accepted; the module clamps to its range)
+ *   /neurorack/encoder i|f        detents (+ clockwise)
+ *   /neurorack/push               short press;   /neurorack/longpush: long press (back)
+ * Messages go to the NR_SRC_OSC queue from liblo's server thread. */
+#ifndef NR_OSC_H
+#define NR_OSC_H
+
+#include "control/control.h"
+
+typedef struct nr_osc nr_osc;
+
+/* Listens on every interface. port: a UDP port number, or NULL/"0" for any free one (nr_osc_port). */
+nr_result nr_osc_start(const char *port, const nr_audio_client *c, nr_osc **out);
+int nr_osc_port(const nr_osc *o);
+uint32_t nr_osc_accepted(const nr_osc *o); /* messages turned into events */
+uint32_t nr_osc_rejected(const nr_osc *o); /* unknown address or bad arguments */
+void nr_osc_stop(nr_osc *o);
+
+/* One message as numbers (args already converted; NaN for a non-numeric one) -> 0..2 events
+ * (index 0-based, time -1). Returns the count, or -1 when the address or arguments are not ours. */
+int nr_osc_parse(const char *path, int argc, const double *args, nr_control_event ev[2]);
+
+#endif

@@ -1,0 +1,151 @@
+#include "dsp/dilated_conv.h"
+
+#include <cblas.h>
+#include <string.h>
+
+#define LANES 16
+typedef float vf __attribute__((vector_size(LANES * sizeof(float))));
+
+static inline vf ld(const float *p)
+{
+    vf v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline void st(float *p, vf v) { memcpy(p, &v, sizeof v); }
+
+void nr_dconv3_pack(const float *w, int c, float *wp)
+{
+    for (int o = 0; o < c; o++)
+        for (int j = 0; j < 3; j++)
+            for (int i = 0; i < c; i++) wp[(size_t)o * 3 * c + (size_t)j * c + i] = w[((size_t)o * c + i) * 3 + j];
+}
+
+/* im2col rows [from, n) of the block: [h(t - 2d), h(t - d), h(t)] from the ring or the block */
+static void gather(int c, int dil, const float *ring, long t0, const float *h, int from, int n, float *col)
+{
+    const long r = 2L * dil;
+    const size_t row = (size_t)c * sizeof(float);
+    for (int t = from; t < n; t++) {
+        float *dst = col + (size_t)t * 3 * c;
+        for (int j = 0; j < 2; j++) {
+            long back = (long)(2 - j) * dil; /* tap j looks back (2 - j) d samples */
+            const float *src = t >= back ? h + (size_t)(t - back) * c
+                                         : ring + (size_t)((t0 + t - back + r) % r) * c;
+            memcpy(dst + (size_t)j * c, src, row);
+        }
+        memcpy(dst + 2 * (size_t)c, h + (size_t)t * c, row);
+    }
+}
+
+static void ring_update(int c, int dil, float *ring, long t0, const float *h, int n)
+{
+    const long r = 2L * dil;
+    for (int t = n > r ? n - (int)r : 0; t < n; t++)
+        memcpy(ring + (size_t)((t0 + t) % r) * c, h + (size_t)t * c, (size_t)c * sizeof(float));
+}
+
+void nr_dconv3_block(const float *wp, int c, int dil, float *ring, long t0, const float *h, int n,
+                     float *col, float *y)
+{
+    gather(c, dil, ring, t0, h, 0, n, col);
+    ring_update(c, dil, ring, t0, h, n);
+    /* y (n, C) = col (n, 3C) . wp^T */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, c, 3 * c, 1.0f, col, 3 * c, wp, 3 * c, 0.0f, y, c);
+}
+
+void nr_dconv3_pack_winograd(const float *w, int c, float *wg)
+{
+    const size_t cc = (size_t)c * c;
+    for (int o = 0; o < c; o++)
+        for (int i = 0; i < c; i++) {
+            const float *k = w + ((size_t)o * c + i) * 3;
+            const size_t at = (size_t)o * c + i;
+            wg[at] = k[0];
+            wg[cc + at] = (float)(((double)k[0] + k[1] + k[2]) * 0.5);
+            wg[2 * cc + at] = (float)(((double)k[0] - k[1] + k[2]) * 0.5);
+            wg[3 * cc + at] = k[2];
+        }
+}
+
+/* Fewer pairs than this go direct: four small sgemm calls cost more than they save. */
+#define WINO_MIN_PAIRS 16
+
+void nr_dconv3_block_winograd(const float *wp, const float *wg, int c, int dil, float *ring, long t0, const float *h,
+                              int n, float *col, float *u, float *m, float *y)
+{
+    const long r = 2L * dil;
+    const int span = 2 * dil, n_pair_blocks = n / span, P = n_pair_blocks * dil, paired = n_pair_blocks * span;
+    if (P < WINO_MIN_PAIRS) {
+        nr_dconv3_block(wp, c, dil, ring, t0, h, n, col, y);
+        return;
+    }
+    const size_t pc = (size_t)P * c, cc = (size_t)c * c;
+    float *u0 = u, *u1 = u + pc, *u2 = u + 2 * pc, *u3 = u + 3 * pc;
+    int p = 0;
+    for (int b = 0; b < n_pair_blocks; b++) {
+        for (int t = b * span; t < b * span + dil; t++, p++) {
+            /* d0 = h(t - 2d), d1 = h(t - d) from the ring when before the block; d2 = h(t), d3 = h(t + d) */
+            const float *d0 = t >= 2 * dil ? h + (size_t)(t - 2 * dil) * c : ring + (size_t)((t0 + t - 2 * dil + r) % r) * c;
+            const float *d1 = t >= dil ? h + (size_t)(t - dil) * c : ring + (size_t)((t0 + t - dil + r) % r) * c;
+            const float *d2 = h + (size_t)t * c, *d3 = h + (size_t)(t + dil) * c;
+            float *a0 = u0 + (size_t)p * c, *a1 = u1 + (size_t)p * c, *a2 = u2 + (size_t)p * c, *a3 = u3 + (size_t)p * c;
+            int i = 0;
+            for (; i + LANES <= c; i += LANES) {
+                const vf v0 = ld(d0 + i), v1 = ld(d1 + i), v2 = ld(d2 + i), v3 = ld(d3 + i);
+                st(a0 + i, v0 - v2);
+                st(a1 + i, v1 + v2);
+                st(a2 + i, v2 - v1);
+                st(a3 + i, v1 - v3);
+            }
+            for (; i < c; i++) {
+                a0[i] = d0[i] - d2[i];
+                a1[i] = d1[i] + d2[i];
+                a2[i] = d2[i] - d1[i];
+                a3[i] = d1[i] - d3[i];
+            }
+        }
+    }
+    gather(c, dil, ring, t0, h, paired, n, col);
+    ring_update(c, dil, ring, t0, h, n);
+    for (int k = 0; k < 4; k++)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, P, c, c, 1.0f, u + k * pc, c, wg + k * cc, c, 0.0f,
+                    m + k * pc, c);
+    const float *m0 = m, *m1 = m + pc, *m2 = m + 2 * pc, *m3 = m + 3 * pc;
+    p = 0;
+    for (int b = 0; b < n_pair_blocks; b++) {
+        for (int t = b * span; t < b * span + dil; t++, p++) {
+            float *y0 = y + (size_t)t * c, *y1 = y + (size_t)(t + dil) * c;
+            const size_t o = (size_t)p * c;
+            int i = 0;
+            for (; i + LANES <= c; i += LANES) {
+                const vf v0 = ld(m0 + o + i), v1 = ld(m1 + o + i), v2 = ld(m2 + o + i), v3 = ld(m3 + o + i);
+                st(y0 + i, (v0 + v1) + v2);
+                st(y1 + i, (v1 - v2) - v3);
+            }
+            for (; i < c; i++) {
+                y0[i] = (m0[o + i] + m1[o + i]) + m2[o + i];
+                y1[i] = (m1[o + i] - m2[o + i]) - m3[o + i];
+            }
+        }
+    }
+    if (paired < n)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n - paired, c, 3 * c, 1.0f, col + (size_t)paired * 3 * c,
+                    3 * c, wp, 3 * c, 0.0f, y + (size_t)paired * c, c);
+}
+
+void nr_dconv3_ref(const float *w, int c, int dil, const float *h, long n, float *y)
+{
+    for (long t = 0; t < n; t++) {
+        for (int o = 0; o < c; o++) {
+            float acc = 0.0f;
+            for (int j = 0; j < 3; j++) {
+                long s = t - (long)(2 - j) * dil;
+                if (s < 0) continue;
+                for (int i = 0; i < c; i++) acc += w[((size_t)o * c + i) * 3 + j] * h[(size_t)s * c + i];
+            }
+            y[(size_t)t * c + o] = acc;
+        }
+    }
+}

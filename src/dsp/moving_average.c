@@ -1,0 +1,239 @@
+#include "dsp/moving_average.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LANES 16
+typedef float vf __attribute__((vector_size(LANES * sizeof(float))));
+
+float nr_ma_uniform_weight(const float *w, int n)
+{
+    for (int j = 1; j < n; j++)
+        if (w[j] != w[0]) return 0.0f;
+    return w[0];
+}
+
+static long clampl(long i, long n) { return i < 0 ? 0 : i >= n ? n - 1 : i; }
+
+void nr_ma_replicate_ref(const float *x, long n, long xs, const float *w, int win, float *y, long ys)
+{
+    const long left = (win - 1) / 2;
+    for (long s = 0; s < n; s++) {
+        float acc = 0.0f;
+        for (int j = 0; j < win; j++) acc += w[j] * x[clampl(s + j - left, n) * xs];
+        y[s * ys] = acc;
+    }
+}
+
+int nr_ma_replicate(const float *x, long n, long xs, const float *w, int win, float *y, long ys)
+{
+    const long left = (win - 1) / 2;
+    /* padded copy: xp[i] = x[clamp(i - left)], i < n + win - 1, plus room for a whole last vector */
+    const long np = n + win - 1 + LANES;
+    float *xp = malloc((size_t)np * sizeof(float));
+    if (!xp) return 0;
+    for (long i = 0; i < np; i++) xp[i] = x[clampl(i - left, n) * xs];
+    for (long s = 0; s < n; s += LANES) {
+        vf acc = {0};
+        for (int j = 0; j < win; j++) {
+            vf v;
+            memcpy(&v, xp + s + j, sizeof v);
+            acc += w[j] * v;
+        }
+        for (int l = 0; l < LANES && s + l < n; l++) y[(s + l) * ys] = acc[l];
+    }
+    free(xp);
+    return 1;
+}
+
+int nr_ma_replicate_fast(const float *x, long n, long xs, const float *w, int win, float *y, long ys)
+{
+    const float wu = nr_ma_uniform_weight(w, win);
+    if (wu == 0.0f) return nr_ma_replicate(x, n, xs, w, win, y, ys);
+    const long left = (win - 1) / 2;
+    double sum = 0.0;
+    for (long j = 0; j < win; j++) sum += x[clampl(j - left, n) * xs];
+    for (long s = 0; s < n; s++) {
+        y[s * ys] = (float)(sum * wu);
+        sum += (double)x[clampl(s + win - left, n) * xs] - (double)x[clampl(s - left, n) * xs];
+    }
+    return 1;
+}
+
+static int ring_rows(int win) { return win + NR_MA_BATCH; }
+
+size_t nr_ma_stream_bytes(int ch, int win)
+{
+    const size_t cs = ((size_t)ch + LANES - 1) / LANES * LANES;
+    return (size_t)ch * sizeof(double) + (cs * ring_rows(win) + ch) * sizeof(float);
+}
+
+void nr_ma_stream_init(nr_ma_stream *s, int ch, int win, const float *w, int exact, void *mem)
+{
+    s->ch = ch;
+    s->cs = (ch + LANES - 1) / LANES * LANES;
+    s->win = win;
+    s->rows = ring_rows(win);
+    s->left = (win - 1) / 2;
+    s->exact = exact;
+    s->wu = nr_ma_uniform_weight(w, ch * win);
+    int e;
+    s->pow2 = s->wu > 0.0f && frexpf(s->wu, &e) == 0.5f;
+    s->w = w;
+    s->sum = mem;
+    s->ring = (float *)(s->sum + ch);
+    s->last = s->ring + (size_t)s->cs * s->rows;
+    nr_ma_stream_reset(s);
+}
+
+void nr_ma_stream_reset(nr_ma_stream *s)
+{
+    memset(s->sum, 0, (size_t)s->ch * sizeof(double));
+    memset(s->ring, 0, ((size_t)s->cs * s->rows + s->ch) * sizeof(float));
+    s->count = 0;
+}
+
+static float *ring_row(const nr_ma_stream *s, long a) { return s->ring + (size_t)(a % s->rows) * s->cs; }
+
+static int running(const nr_ma_stream *s) { return !s->exact && s->wu != 0.0f; }
+
+static void push_row(nr_ma_stream *s, const float *x)
+{
+    float *slot = ring_row(s, s->count);
+    if (running(s)) {
+        if (s->count >= s->win) {
+            const float *old = ring_row(s, s->count - s->win);
+            for (int c = 0; c < s->ch; c++) s->sum[c] += (double)x[c] - (double)old[c];
+        } else {
+            for (int c = 0; c < s->ch; c++) s->sum[c] += x[c];
+        }
+    }
+    memcpy(slot, x, (size_t)s->ch * sizeof(float));
+    s->count++;
+}
+
+/* Equal weights in PyTorch's order: y_b[c] = sum over the window's rows, oldest first, of wu row[c],
+ * for 4 windows ending at rows e0 .. e0+3 at once. Each vector lane accumulates one channel of one
+ * window sequentially; the independent chains overlap in the pipeline and share the row loads. With a
+ * power-of-two weight the scaling is exact, so it is applied once at the end. */
+#define QB 4
+
+static inline vf load_scaled(const float *p, vf wu, int pow2)
+{
+    vf v;
+    memcpy(&v, p, sizeof v);
+    return pow2 ? v : wu * v;
+}
+
+/* 4 windows x 4 vectors (64 channels from c0) */
+static void win4x4(const nr_ma_stream *s, long e0, int c0, float *out /* (QB, 4 LANES) */)
+{
+    const int win = s->win, rows = s->rows, cs = s->cs, pow2 = s->pow2;
+    const vf wu = (vf){0} + s->wu;
+    vf a00 = {0}, a01 = {0}, a02 = {0}, a03 = {0}, a10 = {0}, a11 = {0}, a12 = {0}, a13 = {0};
+    vf a20 = {0}, a21 = {0}, a22 = {0}, a23 = {0}, a30 = {0}, a31 = {0}, a32 = {0}, a33 = {0};
+    const long a = e0 - win + 1;
+    int r = (int)(((a % rows) + rows) % rows);
+    for (int k = 0; k < win + QB - 1; k++) {
+        const float *row = s->ring + (size_t)r * cs + c0;
+        const vf v0 = load_scaled(row, wu, pow2), v1 = load_scaled(row + LANES, wu, pow2);
+        const vf v2 = load_scaled(row + 2 * LANES, wu, pow2), v3 = load_scaled(row + 3 * LANES, wu, pow2);
+        if (k < win) a00 += v0, a01 += v1, a02 += v2, a03 += v3;
+        if (k >= 1 && k - 1 < win) a10 += v0, a11 += v1, a12 += v2, a13 += v3;
+        if (k >= 2 && k - 2 < win) a20 += v0, a21 += v1, a22 += v2, a23 += v3;
+        if (k >= 3) a30 += v0, a31 += v1, a32 += v2, a33 += v3;
+        if (++r == rows) r = 0;
+    }
+    const vf all[QB][4] = {{a00, a01, a02, a03}, {a10, a11, a12, a13}, {a20, a21, a22, a23}, {a30, a31, a32, a33}};
+    memcpy(out, all, sizeof all);
+}
+
+/* 4 windows x 1 vector (16 channels from c0) */
+static void win4x1(const nr_ma_stream *s, long e0, int c0, float *out /* (QB, LANES) */)
+{
+    const int win = s->win, rows = s->rows, cs = s->cs, pow2 = s->pow2;
+    const vf wu = (vf){0} + s->wu;
+    vf a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+    const long a = e0 - win + 1;
+    int r = (int)(((a % rows) + rows) % rows);
+    for (int k = 0; k < win + QB - 1; k++) {
+        const vf v = load_scaled(s->ring + (size_t)r * cs + c0, wu, pow2);
+        if (k < win) a0 += v;
+        if (k >= 1 && k - 1 < win) a1 += v;
+        if (k >= 2 && k - 2 < win) a2 += v;
+        if (k >= 3) a3 += v;
+        if (++r == rows) r = 0;
+    }
+    const vf all[QB] = {a0, a1, a2, a3};
+    memcpy(out, all, sizeof all);
+}
+
+/* Outputs for the windows ending at rows e0 .. e0+m-1 (all pushed), into y (m, ch). */
+static void exact_outputs(const nr_ma_stream *s, long e0, int m, float *y)
+{
+    const int ch = s->ch;
+    const float scale = s->pow2 ? s->wu : 1.0f;
+    float buf[QB * 4 * LANES];
+    for (int q = 0; q < m; q += QB) {
+        for (int c0 = 0; c0 < s->cs;) {
+            const int nv = s->cs - c0 >= 4 * LANES ? 4 : 1;
+            if (nv == 4)
+                win4x4(s, e0 + q, c0, buf);
+            else
+                win4x1(s, e0 + q, c0, buf);
+            for (int b = 0; b < QB && q + b < m; b++)
+                for (int l = 0; l < nv * LANES && c0 + l < ch; l++)
+                    y[(size_t)(q + b) * ch + c0 + l] = buf[b * nv * LANES + l] * scale;
+            c0 += nv * LANES;
+        }
+    }
+}
+
+static void direct_output(const nr_ma_stream *s, long e, float *y)
+{
+    for (int c = 0; c < s->ch; c++) y[c] = 0.0f;
+    for (int j = 0; j < s->win; j++) {
+        const float *row = ring_row(s, e - s->win + 1 + j);
+        for (int c = 0; c < s->ch; c++) y[c] += s->w[(size_t)c * s->win + j] * row[c];
+    }
+}
+
+/* Push n rows (x (n, ch), or copies of the last row when x is NULL); outputs into y (n, ch). */
+static int push_rows(nr_ma_stream *s, const float *x, int n, float *y)
+{
+    int out = 0;
+    long first = -1;
+    for (int i = 0; i < n; i++) {
+        const float *row = x ? x + (size_t)i * s->ch : s->last;
+        if (s->count == 0)
+            for (int j = 0; j < s->left; j++) push_row(s, row); /* replicate padding on the left */
+        push_row(s, row);
+        if (x) memcpy(s->last, row, (size_t)s->ch * sizeof(float));
+        if (s->count < s->win) continue;
+        if (running(s)) {
+            for (int c = 0; c < s->ch; c++) y[(size_t)out * s->ch + c] = (float)(s->sum[c] * s->wu);
+        } else if (s->wu == 0.0f) {
+            direct_output(s, s->count - 1, y + (size_t)out * s->ch);
+        } else if (first < 0) {
+            first = s->count - 1;
+        }
+        out++;
+    }
+    if (first >= 0) exact_outputs(s, first, out, y);
+    return out;
+}
+
+int nr_ma_stream_push(nr_ma_stream *s, const float *x, float *y) { return push_rows(s, x, 1, y); }
+
+int nr_ma_stream_push_last(nr_ma_stream *s, float *y) { return push_rows(s, NULL, 1, y); }
+
+int nr_ma_stream_push_n(nr_ma_stream *s, const float *x, int n, float *y)
+{
+    return push_rows(s, x, n < NR_MA_BATCH ? n : NR_MA_BATCH, y);
+}
+
+int nr_ma_stream_push_last_n(nr_ma_stream *s, int n, float *y)
+{
+    return push_rows(s, NULL, n < NR_MA_BATCH ? n : NR_MA_BATCH, y);
+}

@@ -1,0 +1,178 @@
+/* The audio callback allocates nothing: malloc and friends are interposed here, counting calls made
+ * while a thread-local "in callback" flag is set, across scripted performances through a private
+ * JACK dummy server (48 kHz, 64-frame blocks). Interposition conflicts with ASan's own allocator, so
+ * under ASan the test skips itself. */
+#include "audio/backend.h"
+#include "audio/live.h"
+#include "fake_client.h"
+#include "instrument_helper.h"
+#include "jackd_helper.h"
+#include "neurorack.h"
+#include "nr_test.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define NR_UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NR_UNDER_ASAN 1
+#endif
+#endif
+
+static _Thread_local int t_in_callback;
+static atomic_uint g_allocs; /* calls made inside the callback */
+
+#ifndef NR_UNDER_ASAN
+void *__libc_malloc(size_t n);
+void *__libc_calloc(size_t k, size_t n);
+void *__libc_realloc(void *p, size_t n);
+void __libc_free(void *p);
+void *__libc_memalign(size_t align, size_t n);
+
+#define COUNT() do { if (t_in_callback) atomic_fetch_add_explicit(&g_allocs, 1, memory_order_relaxed); } while (0)
+void *malloc(size_t n) { COUNT(); return __libc_malloc(n); }
+void *calloc(size_t k, size_t n) { COUNT(); return __libc_calloc(k, n); }
+void *realloc(void *p, size_t n) { COUNT(); return __libc_realloc(p, n); }
+void free(void *p) { if (p) COUNT(); __libc_free(p); }
+void *aligned_alloc(size_t align, size_t n) { COUNT(); return __libc_memalign(align, n); }
+void *memalign(size_t align, size_t n) { COUNT(); return __libc_memalign(align, n); }
+int posix_memalign(void **out, size_t align, size_t n)
+{
+    COUNT();
+    void *p = __libc_memalign(align, n);
+    if (!p) return 12; /* ENOMEM */
+    *out = p;
+    return 0;
+}
+#endif
+
+/* The callback as the backend sees it, with the flag around the real one. */
+typedef struct {
+    nr_audio_client inner;
+} flagged;
+static void flagged_process(void *ctx, float *out, int n)
+{
+    flagged *f = ctx;
+    t_in_callback = 1;
+    f->inner.process(f->inner.ctx, out, n);
+    t_in_callback = 0;
+}
+
+static void test_interposition_works(void)
+{
+#ifdef NR_UNDER_ASAN
+    nt_skip("built with AddressSanitizer: malloc interposition conflicts with it");
+#else
+    void *(*volatile m)(size_t) = malloc;
+    unsigned before = atomic_load(&g_allocs);
+    t_in_callback = 1;
+    void *p = m(100);
+    free(p);
+    t_in_callback = 0;
+    NT_CHECKF(atomic_load(&g_allocs) - before == 2, "counted %u", atomic_load(&g_allocs) - before);
+    atomic_store(&g_allocs, 0);
+#endif
+}
+
+/* A performance: 8 overlapping gates, CV sweeps, encoder turns and pushes. */
+static const char *k_perf =
+    "0.05 cv 1 0\n0.10 trig 1\n0.15 cv 2 2.5\n0.20 trig 2\n0.25 trig 1\n0.30 cv 1 -3\n0.35 trig 2\n"
+    "0.40 trig 1\n0.45 encoder +1\n0.50 trig 2\n0.55 push\n0.60 trig 1\n0.65 encoder -1\n0.70 trig 2\n"
+    "0.75 longpush\n0.80 cv 3 4\n0.85 gate 1 1\n0.95 gate 1 0\n1.00 cv 4 -1\nend 1.5\n";
+
+static void perform(const char *server, const nr_audio_client *target, const char *what)
+{
+    nr_script s;
+    NT_CHECK(nr_script_parse(k_perf, "perf", &s) == NR_OK);
+    nr_live live;
+    nr_live_init(&live, target, &s, 48000, 64);
+    nr_audio_client lc = nr_live_client(&live);
+    flagged fl = {lc};
+    nr_audio_client c = lc;
+    c.ctx = &fl;
+    c.process = flagged_process;
+    nr_backend_config bc = nr_backend_config_init();
+    bc.server_name = server;
+    bc.autoconnect = 0;
+    nr_backend *b = NULL;
+    if (nr_backend_open_jack(&bc, &b) != NR_OK) {
+        NT_CHECKF(0, "%s", nr_last_error());
+        nr_script_free(&s);
+        return;
+    }
+    atomic_store(&g_allocs, 0);
+    NT_CHECK(nr_backend_start(b, &c) == NR_OK);
+    const int64_t end = (int64_t)(nr_script_duration(&s) * 48000);
+    for (int i = 0; i < 1000 && nr_live_samples(&live) < end; i++) {
+        lc.poll(lc.ctx); /* the control thread's work, outside the callback */
+        usleep(5000);
+    }
+    uint32_t xruns = nr_backend_xruns(b);
+    nr_backend_close(b);
+    nr_live_stats st;
+    nr_live_stats_get(&live, &st);
+    NT_CHECKF(st.samples >= end, "%s: only %lld samples rendered", what, (long long)st.samples);
+    NT_CHECKF(atomic_load(&g_allocs) == 0, "%s: %u allocation calls inside the callback", what,
+              atomic_load(&g_allocs));
+    printf("  %s: %u allocation calls in %llu callbacks; worst callback %.1f%% of the period, xruns %u\n", what,
+           atomic_load(&g_allocs), (unsigned long long)st.blocks, 100 * st.worst_share, xruns);
+    nr_script_free(&s);
+}
+
+static pid_t g_jackd = -1;
+static const char *g_server;
+
+static int need_jackd(void)
+{
+#ifdef NR_UNDER_ASAN
+    nt_skip("built with AddressSanitizer: malloc interposition conflicts with it");
+    return 0;
+#endif
+    if (!jackd_installed()) {
+        nt_skip("jackd not installed (scripts/install-deps.sh installs jackd2)");
+        return 0;
+    }
+    if (g_jackd < 0) {
+        g_server = jackd_unique_name();
+        g_jackd = jackd_start(g_server, 48000, 64, nt_tmp("jackd.log"));
+    }
+    NT_CHECKF(g_jackd > 0, "jackd did not start; see %s", nt_tmp("jackd.log"));
+    return g_jackd > 0;
+}
+
+/* The I/O layer itself (live layer, script player, JACK glue) around a stand-in that allocates nothing. */
+static void test_io_layer_allocates_nothing(void)
+{
+    if (!need_jackd()) return;
+    static fake_client f;
+    nr_audio_client fc = fake_client_init(&f);
+    perform(g_server, &fc, "I/O layer + stand-in");
+    NT_CHECK(f.n_gate_on >= 8);
+}
+
+/* The real instrument, 8 voices. */
+static void test_instrument_allocates_nothing(void)
+{
+    if (!need_jackd()) return;
+    char why[512];
+    nr_instrument *inst = test_instrument(48000, 64, 8, 1, why, sizeof why);
+    if (!inst) {
+        nt_skip(why);
+        return;
+    }
+    nr_audio_client ic = nr_instrument_client(inst);
+    perform(g_server, &ic, "instrument, 8 voices");
+    nr_instrument_free(inst);
+}
+
+int main(void)
+{
+    NT_RUN(test_interposition_works);
+    NT_RUN(test_io_layer_allocates_nothing);
+    NT_RUN(test_instrument_allocates_nothing);
+    jackd_stop(g_jackd);
+    return nt_end();
+}

@@ -1,0 +1,288 @@
+/* DSP kernels: each optimised kernel against its plain reference. */
+#include "dsp/dilated_conv.h"
+#include "dsp/fast_tanh.h"
+#include "dsp/moving_average.h"
+#include "dsp/rng.h"
+#include "dsp/sinc.h"
+#include "nr_test.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static float frand(unsigned *s)
+{
+    *s = *s * 1664525u + 1013904223u;
+    return (float)(*s >> 8) / 16777216.0f * 2.0f - 1.0f;
+}
+
+static void test_tanh(void)
+{
+    enum { N = 200003 };
+    float *a = malloc(N * sizeof(float)), *b = malloc(N * sizeof(float));
+    for (int i = 0; i < N; i++) a[i] = b[i] = -12.0f + 24.0f * (float)i / (N - 1);
+    a[7] = b[7] = 0.0f;
+    a[8] = b[8] = 1e-30f;
+    a[9] = b[9] = -3e38f;
+    nr_tanh_inplace(a, N);
+    nr_tanh_inplace_ref(b, N);
+    float e = 0.0f;
+    for (int i = 0; i < N; i++) e = fmaxf(e, fabsf(a[i] - b[i]));
+    printf("  fast tanh max abs error %.2e\n", e);
+    NT_CHECKF(e < 3e-7f, "fast tanh error %g", e);
+    NT_CHECK(a[7] == 0.0f && !signbit(a[7]) && a[8] == 1e-30f && a[9] == -1.0f);
+    float h[37], y[37], c[37];
+    for (int i = 0; i < 37; i++) h[i] = 0.1f * i, y[i] = 0.3f * i - 5.0f, c[i] = -0.05f * i;
+    nr_tanh_residual(h, y, c, 37);
+    for (int i = 0; i < 37; i++) NT_CHECK(fabsf(h[i] - ((0.1f * i + tanhf(0.3f * i - 5.0f)) - 0.05f * i)) < 4e-7f);
+    float odd[3] = {0.5f, -0.5f, NAN};
+    nr_tanh_inplace(odd, 3); /* a tail shorter than one vector */
+    NT_CHECK(odd[0] == -odd[1] && fabsf(odd[0] - tanhf(0.5f)) < 2e-7f && isnan(odd[2]));
+    free(a);
+    free(b);
+}
+
+static void test_sinc(void)
+{
+    nr_sinc_table t;
+    NT_CHECK(!nr_sinc_table_init(&t, 30) && !nr_sinc_table_init(&t, 0));
+    NT_CHECK(nr_sinc_table_init(&t, 31));
+    float lp[31], hp[31], lr[31], hr[31], e = 0.0f;
+    for (int i = 0; i <= 1000; i++) {
+        float cut = 0.001f + 0.999f * (float)i / 1000.0f;
+        nr_sinc_lp_hp(&t, cut, lp, hp);
+        nr_sinc_lp_hp_ref(&t, cut, lr, hr);
+        double ls = 0, hs = 0;
+        for (int k = 0; k < 31; k++) {
+            e = fmaxf(e, fmaxf(fabsf(lp[k] - lr[k]), fabsf(hp[k] - hr[k])));
+            ls += lp[k];
+            hs += hp[k] * ((k - 15) % 2 ? -1 : 1);
+            NT_CHECK(lp[k] == lp[30 - k]);
+        }
+        NT_CHECKF(fabs(ls - 1) < 1e-5 && fabs(hs - 1) < 1e-5, "cut %g: gains %g %g", cut, ls, hs);
+    }
+    printf("  sinc recurrence vs per-tap sin: max error %.2e\n", e);
+    NT_CHECKF(e < 2e-6f, "sinc error %g", e);
+    nr_sinc_lp_hp(&t, NAN, lp, hp); /* clamped, finite */
+    for (int k = 0; k < 31; k++) NT_CHECK(isfinite(lp[k]) && isfinite(hp[k]));
+}
+
+static void test_tvfir(void)
+{
+    enum { O = 5, N = 9 };
+    float x[O - 1 + N], coef[N * O], y[N];
+    unsigned s = 1;
+    for (int i = 0; i < O - 1 + N; i++) x[i] = frand(&s);
+    for (int i = 0; i < N * O; i++) coef[i] = frand(&s);
+    nr_tvfir(x + O - 1, coef, N, O, y);
+    for (int i = 0; i < N; i++) {
+        double acc = 0;
+        for (int k = 0; k < O; k++) acc += (double)x[O - 1 + i - k] * coef[i * O + k];
+        NT_CHECKF(fabs(acc - y[i]) < 1e-6, "y[%d] %g vs %g", i, y[i], acc);
+    }
+}
+
+static void test_dilated_conv(void)
+{
+    const int C = 16, n = 700;
+    const int dils[] = {1, 3, 64, 256};
+    unsigned s = 7;
+    float *w = malloc((size_t)C * C * 3 * sizeof(float)), *wp = malloc((size_t)C * C * 3 * sizeof(float));
+    float *h = malloc((size_t)n * C * sizeof(float)), *ref = malloc((size_t)n * C * sizeof(float));
+    float *y = malloc((size_t)n * C * sizeof(float)), *col = malloc((size_t)n * 3 * C * sizeof(float));
+    for (int i = 0; i < C * C * 3; i++) w[i] = frand(&s) * 0.3f;
+    for (int i = 0; i < n * C; i++) h[i] = frand(&s);
+    nr_dconv3_pack(w, C, wp);
+    float *wg = malloc((size_t)4 * C * C * sizeof(float)), *u = malloc((size_t)2 * n * C * sizeof(float));
+    float *mm = malloc((size_t)2 * n * C * sizeof(float));
+    nr_dconv3_pack_winograd(w, C, wg);
+    for (size_t d = 0; d < sizeof dils / sizeof dils[0]; d++) {
+        const int dil = dils[d];
+        nr_dconv3_ref(w, C, dil, h, n, ref);
+        for (int wino = 0; wino < 2; wino++) {
+            float *ring = calloc((size_t)2 * dil * C, sizeof(float));
+            /* uneven blocks, some shorter and some longer than the ring */
+            long t0 = 0;
+            for (int k = 0; t0 < n; k++) {
+                int b = 1 + (k * 97 + 13) % 300;
+                if (b > n - t0) b = (int)(n - t0);
+                if (wino)
+                    nr_dconv3_block_winograd(wp, wg, C, dil, ring, t0, h + t0 * C, b, col, u, mm, y + t0 * C);
+                else
+                    nr_dconv3_block(wp, C, dil, ring, t0, h + t0 * C, b, col, y + t0 * C);
+                t0 += b;
+            }
+            float e = 0.0f;
+            for (int i = 0; i < n * C; i++) e = fmaxf(e, fabsf(y[i] - ref[i]));
+            NT_CHECKF(e < 2e-5f, "dilation %d winograd %d: block conv differs from direct by %g", dil, wino, e);
+            free(ring);
+        }
+    }
+    free(w);
+    free(wp);
+    free(wg);
+    free(u);
+    free(mm);
+    free(h);
+    free(ref);
+    free(y);
+    free(col);
+}
+
+static void test_moving_average(void)
+{
+    const long n = 3000;
+    const int wins[] = {512, 7, 2048, 1};
+    unsigned s = 3;
+    float *x = malloc(n * sizeof(float)), *a = malloc(n * sizeof(float)), *b = malloc(n * sizeof(float));
+    float *w = malloc(2048 * 2 * sizeof(float));
+    for (long i = 0; i < n; i++) x[i] = (i / 512) % 3 == 1 ? 0.7f : frand(&s); /* steps and noise */
+    for (size_t k = 0; k < sizeof wins / sizeof wins[0]; k++) {
+        const int win = wins[k];
+        for (int uniform = 0; uniform < 2; uniform++) {
+            for (int j = 0; j < win; j++) w[j] = uniform ? 1.0f / (float)win : frand(&s) / (float)win;
+            nr_ma_replicate_ref(x, n, 1, w, win, a, 1);
+            NT_CHECK(nr_ma_replicate(x, n, 1, w, win, b, 1));
+            float e = 0.0f;
+            for (long i = 0; i < n; i++) e = fmaxf(e, fabsf(a[i] - b[i]));
+            NT_CHECKF(e < 1e-6f, "win %d: vectorised average off by %g", win, e);
+            NT_CHECK(nr_ma_replicate_fast(x, n, 1, w, win, b, 1));
+            e = 0.0f;
+            for (long i = 0; i < n; i++) e = fmaxf(e, fabsf(a[i] - b[i]));
+            NT_CHECKF(e < 2e-5f, "win %d: running-sum average off by %g", win, e);
+            /* streaming, two channels (the second scaled by 2), both arithmetics */
+            for (int exact = 0; exact < 2; exact++) {
+                for (int j = 0; j < win; j++) w[win + j] = uniform ? w[j] : 2.0f * w[j];
+                nr_ma_stream st;
+                void *mem = malloc(nr_ma_stream_bytes(2, win));
+                nr_ma_stream_init(&st, 2, win, w, exact, mem);
+                long outn = 0;
+                float yy[2], e2 = 0.0f;
+                for (long i = 0; i < n + win; i++) {
+                    float xx[2] = {x[i < n ? i : n - 1], x[i < n ? i : n - 1]};
+                    int got = i < n ? nr_ma_stream_push(&st, xx, yy) : outn < n ? nr_ma_stream_push_last(&st, yy) : 0;
+                    if (!got) continue;
+                    e2 = fmaxf(e2, fabsf(yy[0] - a[outn]));
+                    e2 = fmaxf(e2, fabsf(yy[1] - (uniform ? 1.0f : 2.0f) * a[outn]));
+                    outn++;
+                }
+                NT_CHECKF(outn == n, "win %d: stream gave %ld of %ld outputs", win, outn, n);
+                /* the same through batches of uneven sizes */
+                nr_ma_stream_reset(&st);
+                float *rows = malloc(NR_MA_BATCH * 2 * sizeof(float)), *ys = malloc(NR_MA_BATCH * 2 * sizeof(float));
+                long in = 0;
+                outn = 0;
+                for (int it = 0; outn < n; it++) {
+                    int want = 1 + (it * 37) % (NR_MA_BATCH + 9);
+                    int got;
+                    if (in < n) {
+                        int m = want < n - in ? want : (int)(n - in);
+                        for (int i = 0; i < m && i < NR_MA_BATCH; i++) rows[2 * i] = rows[2 * i + 1] = x[in + i];
+                        got = nr_ma_stream_push_n(&st, rows, m, ys);
+                        in += m < NR_MA_BATCH ? m : NR_MA_BATCH;
+                    } else {
+                        got = nr_ma_stream_push_last_n(&st, (int)(n - outn) < want ? (int)(n - outn) : want, ys);
+                    }
+                    for (int i = 0; i < got && outn < n; i++, outn++) {
+                        e2 = fmaxf(e2, fabsf(ys[2 * i] - a[outn]));
+                        e2 = fmaxf(e2, fabsf(ys[2 * i + 1] - (uniform ? 1.0f : 2.0f) * a[outn]));
+                    }
+                }
+                free(rows);
+                free(ys);
+                NT_CHECKF(e2 < (exact ? 1e-6f : 2e-5f), "win %d exact %d uniform %d: stream off by %g", win, exact,
+                          uniform, e2);
+                nr_ma_stream_reset(&st);
+                NT_CHECK(!nr_ma_stream_push(&st, x, yy) || win - (win - 1) / 2 == 1);
+                free(mem);
+            }
+        }
+    }
+    free(x);
+    free(a);
+    free(b);
+    free(w);
+}
+
+/* The exact streaming average over many channels (the vector groups of 4 and of 1) against the
+ * per-channel reference, in batches. */
+static void test_moving_average_channels(void)
+{
+    const int C = 65, win = 512;
+    const long n = 1500;
+    unsigned s = 11;
+    float *x = malloc((size_t)n * C * sizeof(float)), *ref = malloc((size_t)n * C * sizeof(float));
+    float *w = malloc((size_t)C * win * sizeof(float)), *col = malloc(n * sizeof(float)), *yc = malloc(n * sizeof(float));
+    for (long i = 0; i < n * C; i++) x[i] = (i / (C * 300)) % 2 ? 0.25f * (float)(i % C) : frand(&s);
+    for (int i = 0; i < C * win; i++) w[i] = 1.0f / (float)win;
+    for (int c = 0; c < C; c++) {
+        for (long i = 0; i < n; i++) col[i] = x[i * C + c];
+        nr_ma_replicate_ref(col, n, 1, w, win, yc, 1);
+        for (long i = 0; i < n; i++) ref[i * C + c] = yc[i];
+    }
+    nr_ma_stream st;
+    void *mem = malloc(nr_ma_stream_bytes(C, win));
+    nr_ma_stream_init(&st, C, win, w, 1, mem);
+    float *y = malloc((size_t)NR_MA_BATCH * C * sizeof(float));
+    long in = 0, out = 0;
+    float e = 0.0f;
+    for (int it = 0; out < n; it++) {
+        int want = 1 + (it * 29) % NR_MA_BATCH, got;
+        if (in < n) {
+            int m = want < n - in ? want : (int)(n - in);
+            got = nr_ma_stream_push_n(&st, x + in * C, m, y);
+            in += m;
+        } else {
+            got = nr_ma_stream_push_last_n(&st, want, y);
+        }
+        for (int i = 0; i < got && out < n; i++, out++)
+            for (int c = 0; c < C; c++) e = fmaxf(e, fabsf(y[(size_t)i * C + c] - ref[out * C + c]));
+    }
+    NT_CHECKF(e == 0.0f, "65-channel exact stream differs from the reference by %g", e);
+    free(x);
+    free(ref);
+    free(w);
+    free(col);
+    free(yc);
+    free(mem);
+    free(y);
+}
+
+static void test_rng(void)
+{
+    nr_rng a, b;
+    nr_rng_seed(&a, 42);
+    nr_rng_seed(&b, 42);
+    double sum = 0, sq = 0, usum = 0;
+    const int n = 200000;
+    int same = 1;
+    for (int i = 0; i < n; i++) {
+        float u = nr_rng_uniform(&a);
+        same &= u == nr_rng_uniform(&b);
+        NT_CHECK(u >= 0.0f && u < 1.0f);
+        usum += u;
+        float g = nr_rng_normal(&a);
+        same &= g == nr_rng_normal(&b);
+        sum += g;
+        sq += (double)g * g;
+    }
+    NT_CHECK(same);
+    NT_CHECKF(fabs(usum / n - 0.5) < 0.005, "uniform mean %g", usum / n);
+    NT_CHECKF(fabs(sum / n) < 0.01 && fabs(sq / n - 1.0) < 0.02, "normal mean %g var %g", sum / n, sq / n);
+    nr_rng_seed(&b, 43);
+    nr_rng_seed(&a, 42);
+    NT_CHECK(nr_rng_u64(&a) != nr_rng_u64(&b));
+}
+
+int main(void)
+{
+    NT_RUN(test_tanh);
+    NT_RUN(test_sinc);
+    NT_RUN(test_tvfir);
+    NT_RUN(test_dilated_conv);
+    NT_RUN(test_moving_average);
+    NT_RUN(test_moving_average_channels);
+    NT_RUN(test_rng);
+    return nt_end();
+}

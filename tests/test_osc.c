@@ -1,0 +1,102 @@
+/* OSC: address parsing, and messages over UDP loopback (127.0.0.1, a free port) reaching the queue. */
+#include "control/osc.h"
+#include "fake_client.h"
+#include "neurorack.h"
+#include "nr_test.h"
+
+#include <lo/lo.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static void test_parse(void)
+{
+    nr_control_event ev[2];
+    double a[2] = {1, 0};
+    NT_CHECK(nr_osc_parse("/neurorack/gate/1", 1, a, ev) == 1 && ev[0].type == NR_EV_GATE && ev[0].index == 0 &&
+             ev[0].value == 1.0f && ev[0].time == -1);
+    a[0] = 0;
+    NT_CHECK(nr_osc_parse("/neurorack/gate/2", 1, a, ev) == 1 && ev[0].index == 1 && ev[0].value == 0.0f);
+    NT_CHECK(nr_osc_parse("/neurorack/gate/2", 0, a, ev) == 2 && ev[0].value == 1.0f && ev[1].value == 0.0f &&
+             ev[1].index == 1);
+    a[0] = -2.5;
+    NT_CHECK(nr_osc_parse("/neurorack/cv/4", 1, a, ev) == 1 && ev[0].type == NR_EV_CV && ev[0].index == 3 &&
+             ev[0].value == -2.5f);
+    a[0] = 3;
+    NT_CHECK(nr_osc_parse("/neurorack/encoder", 1, a, ev) == 1 && ev[0].type == NR_EV_ENCODER && ev[0].value == 3);
+    NT_CHECK(nr_osc_parse("/neurorack/push", 0, a, ev) == 1 && ev[0].type == NR_EV_PUSH);
+    NT_CHECK(nr_osc_parse("/neurorack/longpush", 0, a, ev) == 1 && ev[0].type == NR_EV_LONG_PUSH);
+    a[0] = 0;
+    NT_CHECK(nr_osc_parse("/neurorack/push", 1, a, ev) == 0); /* button release */
+    /* not ours or wrong */
+    a[0] = NAN;
+    NT_CHECK(nr_osc_parse("/neurorack/cv/1", 1, a, ev) == -1);
+    a[0] = 20;
+    NT_CHECK(nr_osc_parse("/neurorack/cv/1", 1, a, ev) == -1);
+    NT_CHECK(nr_osc_parse("/neurorack/cv/5", 1, a, ev) == -1);
+    NT_CHECK(nr_osc_parse("/neurorack/cv/0", 1, a, ev) == -1);
+    NT_CHECK(nr_osc_parse("/neurorack/cv/11", 1, a, ev) == -1);
+    NT_CHECK(nr_osc_parse("/neurorack/gate/3", 0, a, ev) == -1);
+    NT_CHECK(nr_osc_parse("/neurorack/cv/1", 0, a, ev) == -1);
+    a[0] = 0.5;
+    NT_CHECK(nr_osc_parse("/neurorack/encoder", 1, a, ev) == -1);
+    NT_CHECK(nr_osc_parse("/other/gate/1", 0, a, ev) == -1);
+    NT_CHECK(nr_osc_parse("/neurorack/volume", 1, a, ev) == -1);
+}
+
+static int wait_events(fake_client *f, unsigned n)
+{
+    for (int i = 0; i < 400; i++) {
+        if (atomic_load(&f->head) >= n) return 1;
+        usleep(5000);
+    }
+    return 0;
+}
+
+static void test_loopback(void)
+{
+    fake_client f;
+    nr_audio_client c = fake_client_init(&f);
+    nr_osc *osc;
+    if (nr_osc_start(NULL, &c, &osc) != NR_OK) {
+        NT_CHECKF(0, "%s", nr_last_error());
+        return;
+    }
+    int port = nr_osc_port(osc);
+    NT_CHECK(port > 0 && port < 65536);
+    char ps[16];
+    snprintf(ps, sizeof ps, "%d", port);
+    lo_address to = lo_address_new("127.0.0.1", ps);
+    NT_CHECK(lo_send(to, "/neurorack/gate/1", "i", 1) > 0);
+    NT_CHECK(lo_send(to, "/neurorack/cv/2", "f", 1.5f) > 0);
+    NT_CHECK(lo_send(to, "/neurorack/encoder", "i", -2) > 0);
+    NT_CHECK(lo_send(to, "/neurorack/push", "") > 0);
+    NT_CHECK(lo_send(to, "/neurorack/cv/9", "f", 1.0f) > 0);  /* rejected */
+    NT_CHECK(lo_send(to, "/neurorack/cv/1", "s", "x") > 0);   /* rejected */
+    NT_CHECK(lo_send(to, "/neurorack/gate/2", "") > 0);      /* trigger: two events */
+    NT_CHECK(lo_send(to, "/neurorack/gate/1", "F") > 0);
+    NT_CHECKF(wait_events(&f, 7), "only %u events arrived", atomic_load(&f.head));
+    for (int i = 0; i < 100 && nr_osc_rejected(osc) < 2; i++) usleep(5000);
+    NT_CHECK(nr_osc_accepted(osc) == 6 && nr_osc_rejected(osc) == 2);
+    float out[16];
+    fake_process(&f, out, 16);
+    NT_CHECK(f.cv[1] == 1.5f && f.encoder == -2 && f.pushes == 1);
+    NT_CHECK(f.n_gate_on == 2 && !f.gate[0] && !f.gate[1]); /* gate 1 on then off; gate 2 triggered */
+    lo_address_free(to);
+
+    /* the port is taken now: a second server on it says so in one line */
+    nr_osc *o2 = NULL;
+    NT_CHECK(nr_osc_start(ps, &c, &o2) == NR_ERR_DEVICE && !o2 && !strchr(nr_last_error(), '\n'));
+    NT_CHECK(strstr(nr_last_error(), ps) != NULL);
+    nr_osc_stop(osc);
+    NT_CHECK(nr_osc_start("70000", &c, &o2) == NR_ERR_ARG);
+    NT_CHECK(nr_osc_start("abc", &c, &o2) == NR_ERR_ARG);
+}
+
+int main(void)
+{
+    NT_RUN(test_parse);
+    NT_RUN(test_loopback);
+    return nt_end();
+}
