@@ -28,6 +28,8 @@ typedef struct {
     int valid_every;        /* steps between validation passes (0: only at the start and end) */
     int progress;           /* 1: progress bar on stderr */
     int hidden, layers;     /* network size (0: defaults) */
+    float desc_weight;      /* weight of the brightness loss (output centroid vs the brightness curve); 0: off */
+    float perturb;          /* share of clips whose brightness curve is moved alone (brightness loss only) */
     long stop_after;        /* stop (as if killed, after a checkpoint) at this step; 0: never. For tests. */
 } nr_train_config;
 

@@ -11,11 +11,15 @@ static void usage(FILE *f)
     fprintf(f, "usage: neurorack train --data MANIFEST --out MODEL [--steps N] [--threads N] [--seed N]\n"
                "                       [--resume CKPT] [--checkpoint PATH] [--batch N] [--lr X] [--clip SECONDS]\n"
                "                       [--hidden N] [--layers N] [--checkpoint-every N] [--valid-every N] [--quiet]\n"
+               "                       [--desc-weight X] [--perturb P]\n"
                "       neurorack train --export CKPT --out MODEL   (the model of a checkpoint, e.g. of a stopped run)\n"
                "  --data        dataset manifest (neurorack dataset), or synthetic:N for N generated impacts\n"
                "  --out         model file written at the end (.safetensors); checkpoints go to MODEL.ckpt\n"
                "  --resume      continue from a checkpoint (same seed and sizes) up to --steps\n"
-               "defaults: --steps 2000 --threads 2 --seed 1 --batch 8 --lr 0.002 --clip 1.0\n");
+               "  --desc-weight weight of the brightness loss (output centroid against the brightness curve)\n"
+               "  --perturb     share of clips whose brightness curve alone is moved (brightness loss only)\n"
+               "defaults: --steps 2000 --threads 2 --seed 1 --batch 8 --lr 0.002 --clip 1.0 --desc-weight 1\n"
+               "          --perturb 0.5\n");
 }
 
 int nr_cmd_train(int argc, char **argv)
@@ -71,6 +75,12 @@ int nr_cmd_train(int argc, char **argv)
         } else if (!strcmp(a, "--lr")) {
             if (!nr_cli_float("train", a, v, 1e-7, 0.5, &x)) return 2;
             c.lr = (float)x;
+        } else if (!strcmp(a, "--desc-weight")) {
+            if (!nr_cli_float("train", a, v, 0, 100, &x)) return 2;
+            c.desc_weight = (float)x;
+        } else if (!strcmp(a, "--perturb")) {
+            if (!nr_cli_float("train", a, v, 0, 1, &x)) return 2;
+            c.perturb = (float)x;
         } else if (!strcmp(a, "--clip")) {
             if (!nr_cli_float("train", a, v, 0.1, 20, &x)) return 2;
             c.clip_seconds = (float)x;

@@ -20,8 +20,9 @@ nr_result nr_imp_work_init(nr_imp_work *wk, const nr_imp_hparams *hp, const nr_i
     /* size table (floats), in carve order */
     size_t sz_x = pad16(T * NR_IMP_N_IN), sz_th = pad16(T * H), sz_o = pad16(T * O), sz_q = pad16(T * Q),
            sz_y = pad16(N), sz_syn = nr_imp_synth_state_floats(hp), sz_stft = 2 * pad16(nr_stft_work_doubles(L, (long)N));
+    size_t sz_desc = pad16(T * NR_NUM_DESC);
     size_t total = sz_x + 2 * (size_t)hp->layers * sz_th + sz_o + sz_q + sz_y + 3 * sz_th + sz_o + sz_q + sz_y +
-                   sz_syn + sz_stft;
+                   sz_syn + sz_desc + sz_stft;
     float *p = aligned_alloc(64, total * sizeof(float));
     if (!p) return nr_fail(NR_ERR_NOMEM, "trainer: out of memory for %d frames of activations", T_max);
     memset(p, 0, total * sizeof(float));
@@ -41,6 +42,7 @@ nr_result nr_imp_work_init(nr_imp_work *wk, const nr_imp_hparams *hp, const nr_i
     wk->dq = p, p += sz_q;
     wk->dy = p, p += sz_y;
     wk->syn_mem = p, p += sz_syn;
+    wk->desc_buf = p, p += sz_desc;
     wk->stft_work = (double *)p; /* 64-byte aligned: every size above is a multiple of 16 floats */
     return NR_OK;
 }
@@ -107,13 +109,18 @@ void nr_imp_backward(nr_imp_work *wk, const nr_imp_weights *w, const nr_imp_weig
     }
 }
 
-double nr_imp_loss_grad(nr_imp_work *wk, const nr_stft_loss *L, const nr_imp_weights *w,
-                        const nr_imp_weights_rw *g, const float *desc, const float *target, int T, uint64_t seed)
+double nr_imp_loss_grad(nr_imp_work *wk, const nr_stft_loss *L, const nr_stft_loss *D, double desc_weight,
+                        const nr_imp_weights *w, const nr_imp_weights_rw *g, const float *desc, const float *target,
+                        int T, uint64_t seed)
 {
     long n = (long)T * NR_IMP_HOP;
     nr_imp_forward(wk, w, desc, T, seed);
     if (g) memset(wk->dy, 0, (size_t)n * sizeof(float));
-    double loss = nr_stft_loss_eval(L, wk->y, target, n, g ? wk->dy : NULL, wk->stft_work);
+    double loss = 0.0;
+    if (target) loss += nr_stft_loss_eval(L, wk->y, target, n, g ? wk->dy : NULL, wk->stft_work);
+    if (D && desc_weight > 0)
+        loss += desc_weight * nr_desc_loss_eval(D, wk->y, n, desc, T, NR_IMP_HOP, NR_IMP_RATE, g ? wk->dy : NULL,
+                                                desc_weight, wk->stft_work);
     if (g) nr_imp_backward(wk, w, g, desc, T, seed);
     return loss;
 }

@@ -141,3 +141,58 @@ double nr_stft_loss_eval(const nr_stft_loss *L, const float *y, const float *x, 
     }
     return total;
 }
+
+/* Descriptor loss: the spectral centroid of the output, per model frame, against the brightness
+ * curve it was asked for. Centroid over 0..11025 Hz (the analysis band at 22050 Hz) of a 1024-point
+ * Hann frame centred on the frame; squared log error, over frames whose requested loudness is above
+ * -60 dB. Uses L's first resolution (it must be 1024). */
+#define DL_N 1024
+#define DL_FMAX 11025.0
+#define DL_OFF 50.0 /* Hz added before the log: low centroids do not dominate */
+double nr_desc_loss_eval(const nr_stft_loss *L, const float *y, long n, const float *desc, int T, int hop, int rate,
+                         float *dy, double gscale, double *work)
+{
+    size_t S = stride(L);
+    double *in = work;
+    fftw_complex *Y = (fftw_complex *)(work + S);
+    const double *win = L->win[0];
+    int kmax = (int)(DL_FMAX * DL_N / rate);
+    if (kmax > DL_N / 2) kmax = DL_N / 2;
+    int used = 0;
+    for (int t = 0; t < T; t++)
+        if (desc[(size_t)t * NR_NUM_DESC + NR_DESC_LOUDNESS] > 1e-3f) used++;
+    if (!used) return 0.0;
+    double total = 0.0;
+    for (int t = 0; t < T; t++) {
+        const float *d = desc + (size_t)t * NR_NUM_DESC;
+        if (!(d[NR_DESC_LOUDNESS] > 1e-3f)) continue;
+        double b = d[NR_DESC_BRIGHTNESS];
+        b = b < 0 ? 0 : b > DL_FMAX ? DL_FMAX : b;
+        long start = (long)t * hop + hop / 2 - DL_N / 2;
+        frame_in(in, y, n, start, win, DL_N);
+        fftw_execute_dft_r2c(L->fwd[0], in, Y);
+        double E = 0.0, F = 0.0;
+        for (int k = 0; k <= kmax; k++) {
+            double s = sqrt(Y[k][0] * Y[k][0] + Y[k][1] * Y[k][1] + MAG_EPS);
+            E += s;
+            F += s * k * (double)rate / DL_N;
+        }
+        double c = F / (E + 1e-12), e = log(c + DL_OFF) - log(b + DL_OFF);
+        total += e * e / used;
+        if (!dy) continue;
+        double dc = gscale * 2.0 * e / (c + DL_OFF) / used;
+        for (int k = 0; k <= DL_N / 2; k++) {
+            double gk = 0.0, s = sqrt(Y[k][0] * Y[k][0] + Y[k][1] * Y[k][1] + MAG_EPS);
+            if (k <= kmax) gk = dc * (k * (double)rate / DL_N - c) / (E + 1e-12);
+            double half = (k == 0 || k == DL_N / 2) ? 1.0 : 0.5;
+            Y[k][0] = gk * Y[k][0] / s * half;
+            Y[k][1] = gk * Y[k][1] / s * half;
+        }
+        fftw_execute_dft_c2r(L->inv[0], Y, in);
+        for (int i = 0; i < DL_N; i++) {
+            long j = start + i;
+            if (j >= 0 && j < n) dy[j] += (float)(win[i] * in[i]);
+        }
+    }
+    return total;
+}

@@ -27,6 +27,12 @@ size_t nr_stft_work_doubles(const nr_stft_loss *L, long max_n); /* for signals u
  * If dy is not NULL, dL/dy is added to it (n). work: nr_stft_work_doubles(L, >= n) doubles, 64-byte aligned. */
 double nr_stft_loss_eval(const nr_stft_loss *L, const float *y, const float *x, long n, float *dy, double *work);
 
+/* Brightness loss: squared log error between the output's spectral centroid (0..11025 Hz, 1024-point
+ * frame centred on each model frame) and desc's brightness column, over frames louder than -60 dB.
+ * L must have one resolution of 1024. dy (n) accumulates gscale x the gradient if not NULL. */
+double nr_desc_loss_eval(const nr_stft_loss *L, const float *y, long n, const float *desc, int T, int hop, int rate,
+                         float *dy, double gscale, double *work);
+
 /* ---- one clip through network + synthesis, forward and backward ---- */
 
 typedef struct {
@@ -45,6 +51,7 @@ typedef struct {
     float *dq;             /* (T, Q) */
     float *dy;             /* (T * hop) */
     float *syn_mem;        /* synthesis state */
+    float *desc_buf;       /* (T, 7) perturbed curves */
     double *stft_work;
     void *block;
 } nr_imp_work;
@@ -58,9 +65,11 @@ void nr_imp_forward(nr_imp_work *wk, const nr_imp_weights *w, const float *desc,
 /* Gradients of the loss whose dL/dy is in wk->dy, accumulated into g (same layout as the weights). */
 void nr_imp_backward(nr_imp_work *wk, const nr_imp_weights *w, const nr_imp_weights_rw *g, const float *desc, int T,
                      uint64_t seed);
-/* forward, loss against target (T*hop samples), and if g is not NULL the backward. Returns the loss. */
-double nr_imp_loss_grad(nr_imp_work *wk, const nr_stft_loss *L, const nr_imp_weights *w,
-                        const nr_imp_weights_rw *g, const float *desc, const float *target, int T, uint64_t seed);
+/* forward, then the loss: STFT loss against target (T*hop samples; NULL: none) + desc_weight x brightness
+ * loss (D: NULL for none); if g is not NULL the backward. Returns the loss. */
+double nr_imp_loss_grad(nr_imp_work *wk, const nr_stft_loss *L, const nr_stft_loss *D, double desc_weight,
+                        const nr_imp_weights *w, const nr_imp_weights_rw *g, const float *desc, const float *target,
+                        int T, uint64_t seed);
 
 /* Fresh weights: small random conv/head, gains starting quiet, noise-burst transients, the inharmonic
  * ratios of a free bar and a membrane, and the given descriptor normalisation. */
