@@ -91,9 +91,17 @@ static nr_result build(nr_model *m, const char *what)
     info->macs_per_sample = net / NR_IMP_HOP + 5.0 * nr_imp_n_partials(hp) + 6.0 * nr_imp_n_bands_pad(hp) +
                             (double)hp->n_trans * hp->trans_len / (10.0 * NR_IMP_RATE);
     info->voice_bytes = voice_bytes(hp);
+    /* The info speaks raw units (controls shift curves by z * std around mean): for the log columns
+     * the median exp(mean) and the first-order spread exp(mean) * std of the stored log statistics. */
     for (int i = 0; i < NR_NUM_DESC; i++) {
-        info->desc_mean[i] = w->desc_mean[i];
-        info->desc_std[i] = w->desc_std[i];
+        if (i == NR_DESC_PERCUSSIVITY) {
+            info->desc_mean[i] = w->desc_mean[i];
+            info->desc_std[i] = w->desc_std[i];
+        } else {
+            float med = expf(w->desc_mean[i]);
+            info->desc_mean[i] = med;
+            info->desc_std[i] = med * w->desc_std[i];
+        }
     }
     return NR_OK;
 }
