@@ -1,4 +1,5 @@
 #include "dsp/dilated_conv.h"
+#include "dsp/gemm64.h"
 
 #include <cblas.h>
 #include <string.h>
@@ -19,7 +20,17 @@ void nr_dconv3_pack(const float *w, int c, float *wp)
 {
     for (int o = 0; o < c; o++)
         for (int j = 0; j < 3; j++)
-            for (int i = 0; i < c; i++) wp[(size_t)o * 3 * c + (size_t)j * c + i] = w[((size_t)o * c + i) * 3 + j];
+            for (int i = 0; i < c; i++) wp[((size_t)j * c + i) * c + o] = w[((size_t)o * c + i) * 3 + j];
+}
+
+/* y (m, c) = a (m, k) . b (k, c): the register-blocked kernel at 64 channels, else OpenBLAS */
+static void mm(const float *a, int m, int k, const float *b, int c, float *y)
+{
+    if (m <= 0) return;
+    if (c == NR_GEMM64_N)
+        nr_gemm64(a, (size_t)k, m, k, b, y, (size_t)c);
+    else
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, c, k, 1.0f, a, k, b, c, 0.0f, y, c);
 }
 
 /* im2col rows [from, n) of the block: [h(t - 2d), h(t - d), h(t)] from the ring or the block */
@@ -51,8 +62,8 @@ void nr_dconv3_block(const float *wp, int c, int dil, float *ring, long t0, cons
 {
     gather(c, dil, ring, t0, h, 0, n, col);
     ring_update(c, dil, ring, t0, h, n);
-    /* y (n, C) = col (n, 3C) . wp^T */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, c, 3 * c, 1.0f, col, 3 * c, wp, 3 * c, 0.0f, y, c);
+    /* y (n, C) = col (n, 3C) . wp */
+    mm(col, n, 3 * c, wp, c, y);
 }
 
 void nr_dconv3_pack_winograd(const float *w, int c, float *wg)
@@ -61,7 +72,7 @@ void nr_dconv3_pack_winograd(const float *w, int c, float *wg)
     for (int o = 0; o < c; o++)
         for (int i = 0; i < c; i++) {
             const float *k = w + ((size_t)o * c + i) * 3;
-            const size_t at = (size_t)o * c + i;
+            const size_t at = (size_t)i * c + o;
             wg[at] = k[0];
             wg[cc + at] = (float)(((double)k[0] + k[1] + k[2]) * 0.5);
             wg[2 * cc + at] = (float)(((double)k[0] - k[1] + k[2]) * 0.5);
@@ -71,6 +82,13 @@ void nr_dconv3_pack_winograd(const float *w, int c, float *wg)
 
 /* Fewer pairs than this go direct: four small sgemm calls cost more than they save. */
 #define WINO_MIN_PAIRS 16
+
+double nr_dconv3_winograd_macs(int c, int dil, int n)
+{
+    const int P = n / (2 * dil) * dil;
+    const double cc = (double)c * c;
+    return P < WINO_MIN_PAIRS ? 3.0 * n * cc : (4.0 * P + 3.0 * (n - 2 * P)) * cc;
+}
 
 void nr_dconv3_block_winograd(const float *wp, const float *wg, int c, int dil, float *ring, long t0, const float *h,
                               int n, float *col, float *u, float *m, float *y)
@@ -110,8 +128,7 @@ void nr_dconv3_block_winograd(const float *wp, const float *wg, int c, int dil, 
     gather(c, dil, ring, t0, h, paired, n, col);
     ring_update(c, dil, ring, t0, h, n);
     for (int k = 0; k < 4; k++)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, P, c, c, 1.0f, u + k * pc, c, wg + k * cc, c, 0.0f,
-                    m + k * pc, c);
+        mm(u + k * pc, P, c, wg + k * cc, c, m + k * pc);
     const float *m0 = m, *m1 = m + pc, *m2 = m + 2 * pc, *m3 = m + 3 * pc;
     p = 0;
     for (int b = 0; b < n_pair_blocks; b++) {
@@ -131,8 +148,7 @@ void nr_dconv3_block_winograd(const float *wp, const float *wg, int c, int dil, 
         }
     }
     if (paired < n)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n - paired, c, 3 * c, 1.0f, col + (size_t)paired * 3 * c,
-                    3 * c, wp, 3 * c, 0.0f, y + (size_t)paired * c, c);
+        mm(col + (size_t)paired * 3 * c, n - paired, 3 * c, wp, c, y + (size_t)paired * c);
 }
 
 void nr_dconv3_ref(const float *w, int c, int dil, const float *h, long n, float *y)

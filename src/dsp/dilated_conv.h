@@ -6,23 +6,26 @@
 
 #include <stddef.h>
 
-/* Rearrange PyTorch's weight (C_out, C_in, 3) into the sgemm layout (C_out, 3 * C_in), tap-major. */
+/* Rearrange PyTorch's weight (C_out, C_in, 3) into the product layout (3 * C_in, C_out), tap-major. */
 void nr_dconv3_pack(const float *w, int c, float *wp);
 
 /* One block of n samples at absolute times t0 .. t0 + n - 1.
- * wp: (C, 3C) packed weights; ring: (2 dil, C), inputs at time t stored at row t mod 2 dil, updated;
+ * wp: (3C, C) packed weights; ring: (2 dil, C), inputs at time t stored at row t mod 2 dil, updated;
  * h: (n, C) input; col: (n, 3C) scratch; y: (n, C) output (may not alias h). Audio-thread safe. */
 void nr_dconv3_block(const float *wp, int c, int dil, float *ring, long t0, const float *h, int n,
                      float *col, float *y);
 
 /* Winograd F(2,3) along the dilated time axis: outputs t and t + d share their inputs
  * h[t-2d], h[t-d], h[t], h[t+d]; four C x C products replace six (1.5x fewer multiply-adds).
- * wg: (4, C, C) from nr_dconv3_pack_winograd: W0, (W0+W1+W2)/2, (W0-W1+W2)/2, W2 as (C_out, C_in). */
+ * wg: (4, C, C) from nr_dconv3_pack_winograd: W0, (W0+W1+W2)/2, (W0-W1+W2)/2, W2, each as (C_in, C_out). */
 void nr_dconv3_pack_winograd(const float *w, int c, float *wg);
 /* As nr_dconv3_block; pairs (t, t+d) inside the block go through Winograd, the rest direct.
  * u, m: scratch of 2 n C floats each (at least 64 floats). */
 void nr_dconv3_block_winograd(const float *wp, const float *wg, int c, int dil, float *ring, long t0, const float *h,
                               int n, float *col, float *u, float *m, float *y);
+
+/* Multiply-adds nr_dconv3_block_winograd performs for a block of n samples. */
+double nr_dconv3_winograd_macs(int c, int dil, int n);
 
 /* Reference: the whole signal at once, direct loops. w: (C, C, 3) as stored; h, y: (n, C). */
 void nr_dconv3_ref(const float *w, int c, int dil, const float *h, long n, float *y);

@@ -22,7 +22,15 @@ typedef int32_t vi __attribute__((vector_size(LANES * sizeof(int32_t))));
 /* Broadcast through vector-scalar arithmetic: folded to a constant even at -O1. */
 #define vsplat(a) ((vf){0} + (float)(a))
 
-static inline __attribute__((always_inline)) vf tanh_vec(vf x)
+/* Fused multiply-adds in the polynomial and the scaling (ISO C mode turns contraction off): fewer
+ * operations and one rounding each. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define CONTRACT __attribute__((optimize("fp-contract=fast")))
+#else
+#define CONTRACT
+#endif
+
+static inline __attribute__((always_inline)) CONTRACT vf tanh_vec(vf x)
 {
     const vi sign_mask = (vi){0} + (int32_t)0x80000000u;
     vi xb = (vi)x;
@@ -50,7 +58,7 @@ static inline __attribute__((always_inline)) vf tanh_vec(vf x)
     return (vf)((vi)t | sign);
 }
 
-void nr_tanh_inplace(float *x, size_t n)
+CONTRACT void nr_tanh_inplace(float *x, size_t n)
 {
     size_t i = 0;
     for (; i + LANES <= n; i += LANES) {
@@ -67,7 +75,7 @@ void nr_tanh_inplace(float *x, size_t n)
     }
 }
 
-void nr_tanh_residual(float *h, const float *y, const float *ctx, size_t n)
+CONTRACT void nr_tanh_residual(float *h, const float *y, const float *ctx, size_t n)
 {
     size_t i = 0;
     for (; i + LANES <= n; i += LANES) {
@@ -81,7 +89,7 @@ void nr_tanh_residual(float *h, const float *y, const float *ctx, size_t n)
     for (; i < n; i++) h[i] = (h[i] + nr_tanh1(y[i])) + ctx[i];
 }
 
-float nr_tanh1(float x)
+CONTRACT float nr_tanh1(float x)
 {
     vf v = vsplat(x);
     return tanh_vec(v)[0];

@@ -3,6 +3,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 
 #define LANES 16
 typedef float vf __attribute__((vector_size(LANES * sizeof(float))));
@@ -119,6 +122,17 @@ static void push_row(nr_ma_stream *s, const float *x)
  * power-of-two weight the scaling is exact, so it is applied once at the end. */
 #define QB 4
 
+/* acc + v rounded once, as fma(v, 1, acc): the same value, but it runs on the multiply-add units, so
+ * half the windows' sums no longer queue for the adders (the kernel is bound by additions). */
+static inline vf add_on_fma(vf acc, vf v)
+{
+#if defined(__AVX512F__)
+    return (vf)_mm512_fmadd_ps((__m512)v, _mm512_set1_ps(1.0f), (__m512)acc);
+#else
+    return acc + v;
+#endif
+}
+
 static inline vf load_scaled(const float *p, vf wu, int pow2)
 {
     vf v;
@@ -141,8 +155,10 @@ static void win4x4(const nr_ma_stream *s, long e0, int c0, float *out /* (QB, 4 
         const vf v2 = load_scaled(row + 2 * LANES, wu, pow2), v3 = load_scaled(row + 3 * LANES, wu, pow2);
         if (k < win) a00 += v0, a01 += v1, a02 += v2, a03 += v3;
         if (k >= 1 && k - 1 < win) a10 += v0, a11 += v1, a12 += v2, a13 += v3;
-        if (k >= 2 && k - 2 < win) a20 += v0, a21 += v1, a22 += v2, a23 += v3;
-        if (k >= 3) a30 += v0, a31 += v1, a32 += v2, a33 += v3;
+        if (k >= 2 && k - 2 < win)
+            a20 = add_on_fma(a20, v0), a21 = add_on_fma(a21, v1), a22 = add_on_fma(a22, v2), a23 = add_on_fma(a23, v3);
+        if (k >= 3)
+            a30 = add_on_fma(a30, v0), a31 = add_on_fma(a31, v1), a32 = add_on_fma(a32, v2), a33 = add_on_fma(a33, v3);
         if (++r == rows) r = 0;
     }
     const vf all[QB][4] = {{a00, a01, a02, a03}, {a10, a11, a12, a13}, {a20, a21, a22, a23}, {a30, a31, a32, a33}};
@@ -161,8 +177,8 @@ static void win4x1(const nr_ma_stream *s, long e0, int c0, float *out /* (QB, LA
         const vf v = load_scaled(s->ring + (size_t)r * cs + c0, wu, pow2);
         if (k < win) a0 += v;
         if (k >= 1 && k - 1 < win) a1 += v;
-        if (k >= 2 && k - 2 < win) a2 += v;
-        if (k >= 3) a3 += v;
+        if (k >= 2 && k - 2 < win) a2 = add_on_fma(a2, v);
+        if (k >= 3) a3 = add_on_fma(a3, v);
         if (++r == rows) r = 0;
     }
     const vf all[QB] = {a0, a1, a2, a3};

@@ -4,6 +4,7 @@
  * nsf_voice.c (streaming voice); shared declarations in nsf_internal.h. */
 #include "nsf_internal.h"
 #include "dsp/dilated_conv.h"
+#include "dsp/gemm64.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -84,6 +85,11 @@ static nr_result build_block(nr_model *m, nsf_weights *w, const char *what, cons
     GET(name, &b->ff1, H, 1);
     snprintf(name, sizeof name, "%s.l_ff_2.weight", prefix);
     GET(name, &b->ff2, H / 4, H);
+    if ((H / 4) % 16 == 0) {
+        b->ff2t = aligned_alloc(64, ((size_t)H * (H / 4) * sizeof(float) + 63) & ~(size_t)63);
+        if (!b->ff2t) return nr_fail(NR_ERR_NOMEM, "%s: out of memory", what);
+        nr_gemm_pack(b->ff2, (int)(H / 4), (int)H, b->ff2t);
+    }
     snprintf(name, sizeof name, "%s.l_ff_3.weight", prefix);
     GET(name, &b->ff3, 1, H / 4);
     for (int i = 0; i < n_convs; i++) {
@@ -108,6 +114,8 @@ static void destroy(nr_model *m)
 {
     nsf_weights *w = m->impl;
     if (!w) return;
+    for (int b = 0; b < NSF_MAX_BLOCKS; b++) free(w->har[b].ff2t);
+    free(w->noi.ff2t);
     for (int b = 0; b < NSF_MAX_BLOCKS; b++)
         for (int i = 0; i < NSF_MAX_CONVS; i++) {
             free(w->har[b].packed[i]);

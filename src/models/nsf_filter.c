@@ -2,8 +2,10 @@
  * block), then time-variant windowed-sinc filters (low-pass on the harmonic branch, high-pass on the
  * noise branch). Causal, so it runs block by block with a ring of history per dilated conv. */
 #include "nsf_internal.h"
+#include "models/nsf_profile.h"
 #include "dsp/dilated_conv.h"
 #include "dsp/fast_tanh.h"
+#include "dsp/gemm64.h"
 
 #include <cblas.h>
 #include <string.h>
@@ -82,16 +84,24 @@ static void block_run(nsf_filter *f, const nsf_block *b, float **rings, const fl
 {
     const int H = f->w->hidden, Q = H / 4;
     float *h = f->h, *y = f->y;
+    double t0 = nsf_prof_start();
     for (int t = 0; t < n; t++)
         for (int c = 0; c < H; c++) h[t * H + c] = b->ff1[c] * x[t];
     nr_tanh_inplace(h, (size_t)n * H);
+    nsf_prof_lap(NSF_ST_ENDS, &t0);
     for (int i = 0; i < b->n_convs; i++) {
         nr_dconv3_block_winograd(b->packed[i], b->wino[i], H, b->dil[i], rings[i], f->t, h, n, f->col, f->u, f->m, y);
+        nsf_prof_lap(NSF_ST_CONV, &t0);
         nr_tanh_residual(h, y, ctx, (size_t)n * H);
+        nsf_prof_lap(NSF_ST_TANH, &t0);
+        if (nsf_prof.on) nsf_prof.conv_macs += nr_dconv3_winograd_macs(H, b->dil[i], n);
     }
     for (int k = 0; k < n * H; k++) h[k] *= b->scale;
     /* z (n, H/4) = h (n, H) . ff2^T */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, Q, H, 1.0f, h, H, b->ff2, H, 0.0f, f->z, Q);
+    if (b->ff2t)
+        nr_gemm16n(h, (size_t)H, n, H, b->ff2t, Q, f->z, (size_t)Q);
+    else
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, Q, H, 1.0f, h, H, b->ff2, H, 0.0f, f->z, Q);
     nr_tanh_inplace(f->z, (size_t)n * Q);
     for (int t = 0; t < n; t++) {
         float acc = 0.0f;
@@ -100,6 +110,7 @@ static void block_run(nsf_filter *f, const nsf_block *b, float **rings, const fl
     }
     nr_tanh_inplace(out, (size_t)n);
     for (int t = 0; t < n; t++) out[t] += x[t];
+    nsf_prof_lap(NSF_ST_ENDS, &t0);
 }
 
 static void run_chunk(nsf_filter *f, const float *har, const float *noi, const float *ctx, const float *cut, int n,
@@ -116,10 +127,12 @@ static void run_chunk(nsf_filter *f, const float *har, const float *noi, const f
         rings += w->har[b].n_convs;
     }
     block_run(f, &w->noi, rings, noi, ctx, n, xn);
+    double t0 = nsf_prof_start();
     for (int t = 0; t < n; t++) nr_sinc_lp_hp(&w->sinc, cut[t], f->lp + (size_t)t * O, f->hp + (size_t)t * O);
     nr_tvfir(xh, f->lp, n, O, out);
     nr_tvfir(xn, f->hp, n, O, f->sig);
     for (int t = 0; t < n; t++) out[t] += f->sig[t];
+    nsf_prof_lap(NSF_ST_SINC, &t0);
     /* keep the last order-1 branch outputs as the next chunk's history */
     memmove(f->xh, f->xh + n, (O - 1) * sizeof(float));
     memmove(f->xn, f->xn + n, (O - 1) * sizeof(float));

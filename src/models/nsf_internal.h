@@ -18,9 +18,10 @@ typedef struct {
     float scale;
     const float *ff1;                /* (H, 1) */
     const float *conv[NSF_MAX_CONVS]; /* (H, H, 3) as stored */
-    float *packed[NSF_MAX_CONVS];    /* (H, 3H) sgemm layout, owned */
-    float *wino[NSF_MAX_CONVS];      /* (4, H, H) Winograd F(2,3) transformed taps, owned */
+    float *packed[NSF_MAX_CONVS];    /* (3H, H) product layout, owned */
+    float *wino[NSF_MAX_CONVS];      /* (4, H, H) Winograd F(2,3) transformed taps (C_in, C_out), owned */
     const float *ff2;                /* (H/4, H) */
+    float *ff2t;                     /* (H, H/4) product layout when H/4 is a multiple of 16, owned; else NULL */
     const float *ff3;                /* (1, H/4) */
 } nsf_block;
 

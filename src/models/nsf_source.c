@@ -21,10 +21,12 @@ void nsf_source_init(nsf_source *s, const nsf_weights *w, uint64_t seed, int no_
     for (int k = 1; k < w->n_harm; k++) s->ini[k] = no_noise ? 0.0f : nr_rng_uniform(&s->rng);
 }
 
-/* PyTorch's remainder(a, 1): fmod, then into [0, 1) */
+/* PyTorch's remainder(a, 1): fmod, then into [0, 1). a - trunc(a) is fmodf(a, 1) exactly (the
+ * subtraction is exact; only the sign of a zero result may differ, which no later step sees), without
+ * the library call. */
 static inline float mod1(float a)
 {
-    float r = fmodf(a, 1.0f);
+    float r = a - truncf(a);
     return r < 0.0f ? r + 1.0f : r;
 }
 

@@ -4,6 +4,7 @@
  * filter keeps a ring per dilated conv. Nothing is recomputed: every block costs the same along the
  * sound. Memory is allocated once in nsf_voice_create. */
 #include "nsf_internal.h"
+#include "models/nsf_profile.h"
 #include "dsp/moving_average.h"
 
 #include <cblas.h>
@@ -29,7 +30,7 @@ typedef struct {
     float *ctx_ring;       /* (cr, H) context of sample j at row j mod cr */
     float *cut_ring;       /* (cr) smoothed cut-off */
     float *rows, *y1;      /* (NR_MA_BATCH, H + 1): upsampled rows in, first average out */
-    float *y2;             /* (H + 1) */
+    float *y2;             /* (NR_MA_BATCH, H + 1) second average out */
     /* audio */
     long produced;
     nsf_source src;
@@ -83,7 +84,7 @@ static void layout(nsf_voice *v, const nsf_weights *w, carver *c)
     v->cut_ring = carve(c, (size_t)cr * f);
     v->rows = carve(c, NR_MA_BATCH * (H + 1) * f);
     v->y1 = carve(c, NR_MA_BATCH * (H + 1) * f);
-    v->y2 = carve(c, (H + 1) * f);
+    v->y2 = carve(c, NR_MA_BATCH * (H + 1) * f);
     void *fm = carve(c, nsf_filter_bytes(w));
     v->b_ctx = carve(c, C * H * f);
     v->b_cut = carve(c, C * f);
@@ -134,6 +135,7 @@ static void frame_convs(nsf_voice *v)
     const int H = w->hidden, D = NR_NUM_DESC;
     float *in[3] = {v->feat, v->c1, v->c2}, *out[3] = {v->c1, v->c2, v->c3};
     long *n_in[3] = {&v->n_pushed, &v->n_c1, &v->n_c2}, *n_out[3] = {&v->n_c1, &v->n_c2, &v->n_c3};
+    double t0 = nsf_prof_start();
     for (int l = 0; l < 3; l++) {
         const int C = l ? H : D;
         const long avail = *n_in[l];
@@ -144,6 +146,7 @@ static void frame_convs(nsf_voice *v)
             (*n_out[l])++;
         }
     }
+    nsf_prof_lap(NSF_ST_FRAME, &t0);
 }
 
 static int v_push_frame(nr_voice *base, const float desc[NR_NUM_DESC])
@@ -178,25 +181,28 @@ static void got_cut(nsf_voice *v, float c)
     v->c_out++;
 }
 
-static void got_y2(nsf_voice *v)
+static void got_y2(nsf_voice *v, const float *y2)
 {
     const nsf_weights *w = v->w;
     const int H = w->hidden;
     const long j = v->b_out++;
     float *ctx = v->ctx_ring + (size_t)(j % v->cr) * H;
-    memcpy(ctx, v->y2, (size_t)(H - 1) * sizeof(float)); /* hidden channels 0 .. H-2 */
-    ctx[H - 1] = v->y2[H];                               /* smoothed normalised f0 */
+    memcpy(ctx, y2, (size_t)(H - 1) * sizeof(float)); /* hidden channels 0 .. H-2 */
+    ctx[H - 1] = y2[H];                               /* smoothed normalised f0 */
     const float uv = frame_f0(v, j) > w->voiced_threshold ? 1.0f : 0.0f;
-    const float cut = v->y2[H - 1] * 0.2f + uv * 0.4f + 0.3f;
+    const float cut = y2[H - 1] * 0.2f + uv * 0.4f + 0.3f;
     float sm;
     v->c_in++;
     if (nr_ma_stream_push(&v->mcut, &cut, &sm)) got_cut(v, sm);
 }
 
-static void got_y1(nsf_voice *v, const float *y1)
+/* The second average takes the first's rows as a batch: its exact kernel works on 4 windows at once. */
+static void got_y1(nsf_voice *v, const float *y1, int n)
 {
-    v->b_in++;
-    if (nr_ma_stream_push(&v->ma2, y1, v->y2)) got_y2(v);
+    const int W = v->w->hidden + 1;
+    v->b_in += n;
+    const int got = nr_ma_stream_push_n(&v->ma2, y1, n, v->y2);
+    for (int i = 0; i < got; i++) got_y2(v, v->y2 + (size_t)i * W);
 }
 
 /* One step of the condition pipeline (up to NR_MA_BATCH samples); 0 when it cannot move without more
@@ -227,8 +233,10 @@ static int cond_step(nsf_voice *v)
         v->a_in += n;
         got = nr_ma_stream_push_last_n(&v->ma1, n, v->y1);
     } else if (v->b_in < total + rb) {
-        v->b_in++;
-        if (nr_ma_stream_push_last(&v->ma2, v->y2)) got_y2(v);
+        const int n = total + rb - v->b_in < NR_MA_BATCH ? (int)(total + rb - v->b_in) : NR_MA_BATCH;
+        v->b_in += n;
+        const int g2 = nr_ma_stream_push_last_n(&v->ma2, n, v->y2);
+        for (int i = 0; i < g2; i++) got_y2(v, v->y2 + (size_t)i * W);
     } else if (v->c_in < total + rc) {
         float sm;
         v->c_in++;
@@ -236,7 +244,7 @@ static int cond_step(nsf_voice *v)
     } else {
         return 0;
     }
-    for (int i = 0; i < got; i++) got_y1(v, v->y1 + (size_t)i * W);
+    if (got) got_y1(v, v->y1, got);
     return 1;
 }
 
@@ -260,6 +268,7 @@ static int v_process(nr_voice *base, float *out, int n)
     while (done < n) {
         const int c = n - done < NSF_CHUNK ? n - done : NSF_CHUNK;
         const long s0 = v->produced;
+        double t0 = nsf_prof_start();
         while (v->c_out < s0 + c)
             if (!cond_step(v)) break;
         if (v->c_out < s0 + c) break; /* cannot happen when available() is right */
@@ -269,7 +278,9 @@ static int v_process(nr_voice *base, float *out, int n)
             v->b_cut[i] = v->cut_ring[j];
             v->b_f0[i] = frame_f0(v, s0 + i);
         }
+        nsf_prof_lap(NSF_ST_CONTEXT, &t0);
         nsf_source_run(&v->src, v->b_f0, c, v->b_har, v->b_noi);
+        nsf_prof_lap(NSF_ST_SOURCE, &t0);
         nsf_filter_run(&v->filt, v->b_har, v->b_noi, v->b_ctx, v->b_cut, c, out + done);
         v->produced += c;
         done += c;

@@ -1,0 +1,131 @@
+#include "dsp/gemm64.h"
+
+#include <string.h>
+
+void nr_gemm_pack(const float *w, int n, int k, float *bt)
+{
+    for (int o = 0; o < n; o++)
+        for (int i = 0; i < k; i++) bt[(size_t)i * n + o] = w[(size_t)o * k + i];
+}
+
+void nr_gemm64_pack(const float *w, int k, float *bt) { nr_gemm_pack(w, NR_GEMM64_N, k, bt); }
+
+void nr_gemm64_ref(const float *a, size_t lda, int m, int k, const float *bt, float *c, size_t ldc)
+{
+    for (int t = 0; t < m; t++)
+        for (int o = 0; o < NR_GEMM64_N; o++) {
+            float acc = 0.0f;
+            for (int i = 0; i < k; i++) acc += a[t * lda + i] * bt[(size_t)i * NR_GEMM64_N + o];
+            c[t * ldc + o] = acc;
+        }
+}
+
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
+#include <immintrin.h>
+
+#if defined(__AVX512F__)
+typedef __m512 V;
+#define VL 16
+#define NV 4 /* vectors per tile: the tile is all 64 columns */
+#define LD(p) _mm512_loadu_ps(p)
+#define SET1(x) _mm512_set1_ps(x)
+#define FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define ST(p, v) _mm512_storeu_ps(p, v)
+#define ZERO() _mm512_setzero_ps()
+#else
+typedef __m256 V;
+#define VL 8
+#define NV 2 /* 16 columns per tile: 12 accumulators + 2 weights + 1 broadcast fit 16 registers */
+#define LD(p) _mm256_loadu_ps(p)
+#define SET1(x) _mm256_set1_ps(x)
+#define FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define ST(p, v) _mm256_storeu_ps(p, v)
+#define ZERO() _mm256_setzero_ps()
+#endif
+
+/* R (<= 6) rows x W (NV or fewer) vectors of columns, both constants after inlining; bt row stride ldb */
+static inline __attribute__((always_inline)) void tile(const int R, const int W, const float *a, size_t lda,
+                                                        int k, const float *bt, size_t ldb, float *c, size_t ldc)
+{
+    V c00 = ZERO(), c01 = ZERO(), c02 = ZERO(), c03 = ZERO(), c10 = ZERO(), c11 = ZERO(), c12 = ZERO(),
+      c13 = ZERO(), c20 = ZERO(), c21 = ZERO(), c22 = ZERO(), c23 = ZERO(), c30 = ZERO(), c31 = ZERO(),
+      c32 = ZERO(), c33 = ZERO(), c40 = ZERO(), c41 = ZERO(), c42 = ZERO(), c43 = ZERO(), c50 = ZERO(),
+      c51 = ZERO(), c52 = ZERO(), c53 = ZERO();
+    const float *a1 = a + lda, *a2 = a1 + lda, *a3 = a2 + lda, *a4 = a3 + lda, *a5 = a4 + lda;
+    for (int p = 0; p < k; p++) {
+        const float *b = bt + (size_t)p * ldb;
+        const V b0 = LD(b);
+        V b1 = b0, b2 = b0, b3 = b0;
+        if (W > 1) b1 = LD(b + VL);
+        if (W > 2) b2 = LD(b + 2 * VL), b3 = LD(b + 3 * VL);
+#define ROW(r, ar)                                                                                            \
+    if (R > r) {                                                                                              \
+        const V x = SET1(ar[p]);                                                                              \
+        c##r##0 = FMA(x, b0, c##r##0);                                                                        \
+        if (W > 1) c##r##1 = FMA(x, b1, c##r##1);                                                             \
+        if (W > 2) c##r##2 = FMA(x, b2, c##r##2), c##r##3 = FMA(x, b3, c##r##3);                              \
+    }
+        ROW(0, a) ROW(1, a1) ROW(2, a2) ROW(3, a3) ROW(4, a4) ROW(5, a5)
+#undef ROW
+    }
+#define OUT(r)                                                                                                \
+    if (R > r) {                                                                                              \
+        float *o = c + r * ldc;                                                                               \
+        ST(o, c##r##0);                                                                                       \
+        if (W > 1) ST(o + VL, c##r##1);                                                                       \
+        if (W > 2) ST(o + 2 * VL, c##r##2), ST(o + 3 * VL, c##r##3);                                          \
+    }
+    OUT(0) OUT(1) OUT(2) OUT(3) OUT(4) OUT(5)
+#undef OUT
+    (void)c01, (void)c11, (void)c21, (void)c31, (void)c41, (void)c51, (void)c02, (void)c03, (void)c12, (void)c13, (void)c22, (void)c23, (void)c32, (void)c33, (void)c42,
+        (void)c43, (void)c52, (void)c53;
+}
+
+static inline __attribute__((always_inline)) void run(const int W, const float *a, size_t lda, int m, int k,
+                                                       const float *bt, int n, float *c, size_t ldc)
+{
+    for (int j0 = 0; j0 < n; j0 += W * VL) {
+        const float *b = bt + j0;
+        int t = 0;
+        for (; t + 6 <= m; t += 6) tile(6, W, a + t * lda, lda, k, b, (size_t)n, c + t * ldc + j0, ldc);
+        switch (m - t) {
+        case 5: tile(5, W, a + t * lda, lda, k, b, (size_t)n, c + t * ldc + j0, ldc); break;
+        case 4: tile(4, W, a + t * lda, lda, k, b, (size_t)n, c + t * ldc + j0, ldc); break;
+        case 3: tile(3, W, a + t * lda, lda, k, b, (size_t)n, c + t * ldc + j0, ldc); break;
+        case 2: tile(2, W, a + t * lda, lda, k, b, (size_t)n, c + t * ldc + j0, ldc); break;
+        case 1: tile(1, W, a + t * lda, lda, k, b, (size_t)n, c + t * ldc + j0, ldc); break;
+        default: break;
+        }
+    }
+}
+
+void nr_gemm64(const float *a, size_t lda, int m, int k, const float *bt, float *c, size_t ldc)
+{
+    run(NV, a, lda, m, k, bt, NR_GEMM64_N, c, ldc);
+}
+
+void nr_gemm16n(const float *a, size_t lda, int m, int k, const float *bt, int n, float *c, size_t ldc)
+{
+    if (n == NR_GEMM64_N)
+        run(NV, a, lda, m, k, bt, n, c, ldc);
+    else
+        run(16 / VL, a, lda, m, k, bt, n, c, ldc); /* 16-column tiles */
+}
+
+#else
+#include <cblas.h>
+
+void nr_gemm64(const float *a, size_t lda, int m, int k, const float *bt, float *c, size_t ldc)
+{
+    if (m > 0)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, NR_GEMM64_N, k, 1.0f, a, (int)lda, bt,
+                    NR_GEMM64_N, 0.0f, c, (int)ldc);
+}
+
+void nr_gemm16n(const float *a, size_t lda, int m, int k, const float *bt, int n, float *c, size_t ldc)
+{
+    if (m > 0)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a, (int)lda, bt, n, 0.0f, c,
+                    (int)ldc);
+}
+#endif
