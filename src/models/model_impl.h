@@ -44,5 +44,6 @@ struct nr_voice_ops {
 
 /* Architectures compiled in. */
 extern const nr_model_ops nr_nsf_ops; /* src/models/nsf.c: the original hn-sinc-NSF */
+extern const nr_model_ops nr_impact_ops; /* src/models/impact_model.c: nr-impact-1, the light model */
 
 #endif

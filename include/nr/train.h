@@ -1,0 +1,58 @@
+/* Training the project's own light model (nr-impact-1) on one-shot impacts. Not audio-thread safe.
+ *
+ * Data: a dataset manifest (nr/dataset.h, when built) or "synthetic:N", N impacts generated in C
+ * (for tests and smoke runs). Adam on a multi-resolution STFT loss; the batch is split over threads
+ * with one gradient buffer per example, summed in example order, so a run is the same for a given
+ * seed whatever the thread count. Checkpoints are written atomically and resume exactly. */
+#ifndef NR_TRAIN_H
+#define NR_TRAIN_H
+
+#include "nr/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+    const char *data;       /* manifest path, or "synthetic:N" */
+    const char *out;        /* model file to write at the end (.safetensors); NULL: none */
+    const char *checkpoint; /* checkpoint path; NULL: "<out>.ckpt" (none if out is NULL too) */
+    const char *resume;     /* checkpoint to resume from; NULL: fresh start */
+    long steps;             /* total optimizer steps (a resumed run continues up to this) */
+    int threads;            /* 1..64 */
+    uint64_t seed;
+    int batch;              /* clips per step */
+    float lr;               /* Adam learning rate (peak) */
+    float clip_seconds;     /* clips are cut to this length from their onset */
+    int checkpoint_every;   /* steps between checkpoints (0: only at the end) */
+    int valid_every;        /* steps between validation passes (0: only at the start and end) */
+    int progress;           /* 1: progress bar on stderr */
+    int hidden, layers;     /* network size (0: defaults) */
+    float desc_weight;      /* weight of the brightness loss (output centroid vs the brightness curve); 0: off */
+    float perturb;          /* share of clips whose brightness curve is moved alone (brightness loss only) */
+    long stop_after;        /* stop (as if killed, after a checkpoint) at this step; 0: never. For tests. */
+} nr_train_config;
+
+nr_train_config nr_train_config_init(void);
+
+typedef struct {
+    long step;          /* steps done */
+    double first_loss;  /* training loss of the first step of this run */
+    double train_loss;  /* mean training loss over the last up to 20 steps */
+    double valid_first; /* validation loss before training (NaN without a validation split) */
+    double valid_loss;  /* validation loss at the end */
+    double train_eval_first, train_eval_last; /* loss over (up to 32) training clips before and after */
+    double seconds;
+    int n_train, n_valid, n_skipped; /* clips used, and clips rejected as bad data */
+    int64_t n_params;
+} nr_train_report;
+
+nr_result nr_train(const nr_train_config *cfg, nr_train_report *rep);
+
+/* Write the model held by a checkpoint (e.g. of a run stopped early) to `out`; *step gets its step. */
+nr_result nr_train_export(const char *checkpoint, const char *out, long *step);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

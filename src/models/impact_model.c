@@ -1,0 +1,342 @@
+/* nr-impact-1 behind the generic model API: loading checks, metadata, and the streaming voice. */
+#include "impact.h"
+#include "impact_simd.h"
+#include "model_impl.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    nr_imp_hparams hp;
+    nr_imp_weights w;
+    nr_imp_bands bands;
+} imp_model;
+
+static size_t voice_bytes(const nr_imp_hparams *hp);
+
+static int matches(const nr_tensor_set *ts)
+{
+    const char *a = nr_tensor_set_meta(ts, "nr.arch");
+    return a && !strcmp(a, NR_IMP_ARCH);
+}
+
+static nr_result build(nr_model *m, const char *what)
+{
+    imp_model *im = calloc(1, sizeof *im);
+    if (!im) return nr_fail(NR_ERR_NOMEM, "%s: out of memory", what);
+    m->impl = im;
+    nr_result r = nr_imp_hparams_from_meta(&m->ts, &im->hp, what);
+    if (r != NR_OK) return r;
+    const char *sr = nr_tensor_set_meta(&m->ts, "nr.sample_rate"), *hop = nr_tensor_set_meta(&m->ts, "nr.hop");
+    if ((sr && atoi(sr) != NR_IMP_RATE) || (hop && atoi(hop) != NR_IMP_HOP))
+        return nr_fail(NR_ERR_FORMAT, "%s: nr-impact-1 runs at %d Hz with hop %d (file says %s Hz, hop %s)", what,
+                       NR_IMP_RATE, NR_IMP_HOP, sr ? sr : "?", hop ? hop : "?");
+    nr_imp_tensor_desc tab[NR_IMP_MAX_TENSORS];
+    int nt = nr_imp_tensor_table(&im->hp, tab);
+    const float *ptr[NR_IMP_MAX_TENSORS];
+    int64_t total = 0;
+    for (int i = 0; i < nt; i++) {
+        const nr_tensor *t = nr_tensor_set_find(&m->ts, tab[i].name);
+        if (!t) return nr_fail(NR_ERR_FORMAT, "%s: tensor '%s' missing (nr-impact-1)", what, tab[i].name);
+        int ok = t->ndim == tab[i].ndim;
+        for (int d = 0; ok && d < t->ndim; d++) ok = t->shape[d] == tab[i].shape[d];
+        if (!ok)
+            return nr_fail(NR_ERR_SHAPE, "%s: tensor '%s' has the wrong shape (expected %d dims: %lld %lld %lld)", what,
+                           tab[i].name, tab[i].ndim, (long long)tab[i].shape[0], (long long)tab[i].shape[1],
+                           (long long)tab[i].shape[2]);
+        for (int64_t j = 0; j < t->numel; j++)
+            if (!isfinite(t->data[j]))
+                return nr_fail(NR_ERR_VALUE, "%s: tensor '%s' holds a non-finite value at %lld", what, tab[i].name,
+                               (long long)j);
+        ptr[i] = t->data;
+        total += t->numel;
+    }
+    /* same order as nr_imp_weights_carve */
+    nr_imp_weights *w = &im->w;
+    for (int i = 0; i < nt; i++) {
+        const char *nm = tab[i].name;
+        if (!strncmp(nm, "conv", 4)) {
+            int l = atoi(nm + 4);
+            if (strstr(nm, "weight")) w->conv_w[l] = ptr[i];
+            else w->conv_b[l] = ptr[i];
+        } else if (!strcmp(nm, "head.weight")) w->head_w = ptr[i];
+        else if (!strcmp(nm, "head.bias")) w->head_b = ptr[i];
+        else if (!strcmp(nm, "transient")) w->trans = ptr[i];
+        else if (!strcmp(nm, "desc_mean")) w->desc_mean = ptr[i];
+        else if (!strcmp(nm, "desc_std")) w->desc_std = ptr[i];
+        else if (!strcmp(nm, "inharm_ratio")) w->ratios = ptr[i];
+    }
+    for (int i = 0; i < NR_NUM_DESC; i++)
+        if (!(w->desc_std[i] > 1e-6f))
+            return nr_fail(NR_ERR_VALUE, "%s: desc_std[%d] = %g must be positive", what, i, (double)w->desc_std[i]);
+    for (int i = 0; i < im->hp.n_inharm; i++)
+        if (!(w->ratios[i] > 0.0f && w->ratios[i] < 1000.0f))
+            return nr_fail(NR_ERR_VALUE, "%s: inharm_ratio[%d] = %g must be in (0, 1000)", what, i, (double)w->ratios[i]);
+    r = nr_imp_bands_init(&im->bands, &im->hp);
+    if (r != NR_OK) return r;
+
+    nr_model_info *info = &m->info;
+    info->arch = NR_IMP_ARCH;
+    info->sample_rate = NR_IMP_RATE;
+    info->hop = NR_IMP_HOP;
+    info->lookahead_frames = 0;
+    info->n_params = total;
+    info->weights_bytes = (size_t)total * sizeof(float);
+    const nr_imp_hparams *hp = &im->hp;
+    double net = 0;
+    for (int l = 0; l < hp->layers; l++) net += (double)hp->hidden * hp->taps * (l ? hp->hidden : NR_IMP_N_IN);
+    net += (double)nr_imp_n_out(hp) * hp->hidden;
+    info->macs_per_sample = net / NR_IMP_HOP + 5.0 * nr_imp_n_partials(hp) + 6.0 * nr_imp_n_bands_pad(hp) +
+                            (double)hp->n_trans * hp->trans_len / (10.0 * NR_IMP_RATE);
+    info->voice_bytes = voice_bytes(hp);
+    /* The info speaks raw units (controls shift curves by z * std around mean): for the log columns
+     * the median exp(mean) and the first-order spread exp(mean) * std of the stored log statistics. */
+    for (int i = 0; i < NR_NUM_DESC; i++) {
+        if (i == NR_DESC_PERCUSSIVITY) {
+            info->desc_mean[i] = w->desc_mean[i];
+            info->desc_std[i] = w->desc_std[i];
+        } else {
+            float med = expf(w->desc_mean[i]);
+            info->desc_mean[i] = med;
+            info->desc_std[i] = med * w->desc_std[i];
+        }
+    }
+    return NR_OK;
+}
+
+static void destroy(nr_model *m)
+{
+    imp_model *im = m->impl;
+    if (!im) return;
+    nr_imp_bands_free(&im->bands);
+    free(im);
+    m->impl = NULL;
+}
+
+static nr_result add_save_meta(const nr_model *m, nr_tensor_set *ts)
+{
+    const imp_model *im = m->impl;
+    nr_result r = nr_imp_hparams_to_meta(&im->hp, ts);
+    char buf[512];
+    const float *v[2] = {im->w.desc_mean, im->w.desc_std};
+    const char *key[2] = {"nr.desc_mean", "nr.desc_std"};
+    for (int k = 0; k < 2 && r == NR_OK; k++) {
+        int len = 0;
+        for (int i = 0; i < NR_NUM_DESC; i++)
+            len += snprintf(buf + len, sizeof buf - (size_t)len, "%s%.9g", i ? "," : "", (double)v[k][i]);
+        r = nr_tensor_set_set_meta(ts, key[k], buf);
+    }
+    if (r == NR_OK)
+        r = nr_tensor_set_set_meta(ts, "nr.desc_transform",
+                                   "log(max(x,1e-6)) for loudness and noisiness, log(max(x,1)) for the Hz columns, "
+                                   "zcr as is; then (v - desc_mean) / desc_std");
+    return r;
+}
+
+/* ---- the streaming voice ---- */
+
+static size_t pad16(size_t n) { return (n + 15) / 16 * 16; }
+static size_t voice_floats(const nr_imp_hparams *hp);
+
+#define QUEUE_CAP 256
+
+typedef struct {
+    nr_voice base;
+    const imp_model *im;
+    nr_voice_config cfg;
+    nr_imp_synth_state syn;
+    float *mem;
+    float *ring[NR_IMP_MAX_LAYERS]; /* (R_l, C_in) past inputs of layer l, R_l = (K-1) d_l + 1 */
+    int ring_len[NR_IMP_MAX_LAYERS];
+    float *u;                /* (K * max C_in) gathered taps */
+    float *h, *a;            /* (H) layer input / output */
+    float *x;                /* (N_IN) */
+    float *o;                /* (O) */
+    float *q_prev, *q_cur, *q0; /* (Q) synthesis parameters */
+    float queue[QUEUE_CAP][NR_NUM_DESC];
+    int q_head, q_count;
+    long frame;  /* frames started */
+    int j;       /* sample within the current frame (hop: frame done) */
+    int ended;
+    uint64_t seed;
+} imp_voice;
+
+static void v_reset(nr_voice *vv, uint64_t seed)
+{
+    imp_voice *v = (imp_voice *)vv;
+    const nr_imp_hparams *hp = &v->im->hp;
+    v->seed = seed ? seed : v->cfg.seed;
+    for (int l = 0; l < hp->layers; l++)
+        memset(v->ring[l], 0, (size_t)v->ring_len[l] * (l ? hp->hidden : NR_IMP_N_IN) * sizeof(float));
+    nr_imp_synth_reset(&v->syn, v->seed, v->cfg.no_noise);
+    v->q_head = v->q_count = 0;
+    v->frame = 0;
+    v->j = NR_IMP_HOP;
+    v->ended = 0;
+}
+
+static int v_push(nr_voice *vv, const float desc[NR_NUM_DESC])
+{
+    imp_voice *v = (imp_voice *)vv;
+    if (v->q_count == QUEUE_CAP || v->ended) return 0;
+    float *d = v->queue[(v->q_head + v->q_count) % QUEUE_CAP];
+    for (int i = 0; i < NR_NUM_DESC; i++) d[i] = desc[i]; /* clamped in nr_imp_features / nr_imp_f0 */
+    v->q_count++;
+    return 1;
+}
+
+static void v_end(nr_voice *vv) { ((imp_voice *)vv)->ended = 1; }
+
+static long v_available(const nr_voice *vv)
+{
+    const imp_voice *v = (const imp_voice *)vv;
+    return (long)v->q_count * NR_IMP_HOP + (NR_IMP_HOP - v->j);
+}
+
+static int v_finished(const nr_voice *vv)
+{
+    const imp_voice *v = (const imp_voice *)vv;
+    return v->ended && v->q_count == 0 && v->j == NR_IMP_HOP;
+}
+
+/* One frame of the network: the same gather + matvec as nr_imp_conv_forward, one frame at a time. */
+static void v_step_network(imp_voice *v, const float *desc)
+{
+    const nr_imp_hparams *hp = &v->im->hp;
+    const nr_imp_weights *w = &v->im->w;
+    int H = hp->hidden, K = hp->taps;
+    nr_imp_features(w, desc, v->frame, v->x);
+    const float *in = v->x;
+    for (int l = 0; l < hp->layers; l++) {
+        int C = l ? H : NR_IMP_N_IN, R = v->ring_len[l], d = nr_imp_dilation(l);
+        long t = v->frame;
+        memcpy(v->ring[l] + (size_t)(t % R) * C, in, (size_t)C * sizeof(float));
+        for (int k = 0; k < K; k++) {
+            long ts = t - (long)(K - 1 - k) * d;
+            if (ts < 0) memset(v->u + (size_t)k * C, 0, (size_t)C * sizeof(float));
+            else memcpy(v->u + (size_t)k * C, v->ring[l] + (size_t)(ts % R) * C, (size_t)C * sizeof(float));
+        }
+        nr_imp_matvec(v->a, w->conv_w[l], v->u, w->conv_b[l], H, K * C);
+        for (int i = 0; i < H; i++) v->h[i] = (l ? v->h[i] : 0.0f) + nr_imp_tanh(v->a[i]);
+        in = v->h;
+    }
+    nr_imp_matvec(v->o, w->head_w, v->h, w->head_b, nr_imp_n_out(hp), H);
+    float *tmp = v->q_prev;
+    v->q_prev = v->q_cur;
+    v->q_cur = tmp;
+    nr_imp_params_forward(hp, w, v->o, nr_imp_f0(desc), v->q_cur);
+    int Q = nr_imp_n_q(hp);
+    if (v->frame == 0) {
+        memcpy(v->q_prev, v->q_cur, (size_t)Q * sizeof(float));
+        memcpy(v->q0, v->q_cur, (size_t)Q * sizeof(float));
+    }
+    nr_imp_synth_begin_frame(&v->syn, hp, w, v->q_cur);
+    v->frame++;
+    v->j = 0;
+}
+
+static int v_process(nr_voice *vv, float *out, int n)
+{
+    imp_voice *v = (imp_voice *)vv;
+    if (n > v->cfg.max_block) n = v->cfg.max_block;
+    if (n <= 0) return 0;
+    int done = 0;
+    while (done < n) {
+        if (v->j == NR_IMP_HOP) {
+            if (v->q_count == 0) break;
+            v_step_network(v, v->queue[v->q_head]);
+            v->q_head = (v->q_head + 1) % QUEUE_CAP;
+            v->q_count--;
+        }
+        int m = NR_IMP_HOP - v->j;
+        if (m > n - done) m = n - done;
+        memset(out + done, 0, (size_t)m * sizeof(float));
+        nr_imp_synth_render(&v->syn, &v->im->hp, &v->im->w, &v->im->bands, v->q_prev, v->q_cur, v->q0, v->j,
+                            v->j + m, out + done);
+        v->j += m;
+        done += m;
+    }
+    return done;
+}
+
+static void v_free(nr_voice *vv)
+{
+    imp_voice *v = (imp_voice *)vv;
+    if (!v) return;
+    free(v->mem);
+    free(v);
+}
+
+static size_t voice_floats(const nr_imp_hparams *hp)
+{
+    int H = hp->hidden;
+    size_t total = 0;
+    for (int l = 0; l < hp->layers; l++) total += pad16((size_t)(nr_imp_receptive(hp, l) + 1) * (l ? H : NR_IMP_N_IN));
+    total += pad16((size_t)hp->taps * (H > NR_IMP_N_IN ? H : NR_IMP_N_IN)) + 2 * pad16(H) + pad16(NR_IMP_N_IN) +
+             pad16(nr_imp_n_out(hp)) + 3 * pad16(nr_imp_n_q(hp)) + nr_imp_synth_state_floats(hp);
+    return total;
+}
+
+static size_t voice_bytes(const nr_imp_hparams *hp) { return sizeof(imp_voice) + voice_floats(hp) * sizeof(float); }
+
+static const nr_voice_ops g_voice_ops = {v_free, v_reset, v_push, v_end, v_available, v_process, v_finished};
+
+
+static nr_result voice_create(const nr_model *m, const nr_voice_config *cfg, nr_voice **out)
+{
+    const imp_model *im = m->impl;
+    const nr_imp_hparams *hp = &im->hp;
+    int H = hp->hidden, K = hp->taps, O = nr_imp_n_out(hp), Q = nr_imp_n_q(hp);
+    imp_voice *v = aligned_alloc(64, (sizeof(imp_voice) + 63) / 64 * 64);
+    if (!v) return nr_fail(NR_ERR_NOMEM, "out of memory for a voice");
+    memset(v, 0, sizeof *v);
+    /* size table, then one block carved in that order */
+    size_t n_ring[NR_IMP_MAX_LAYERS], total = 0;
+    for (int l = 0; l < hp->layers; l++) {
+        v->ring_len[l] = nr_imp_receptive(hp, l) + 1;
+        n_ring[l] = pad16((size_t)v->ring_len[l] * (l ? H : NR_IMP_N_IN));
+        total += n_ring[l];
+    }
+    size_t n_u = pad16((size_t)K * (H > NR_IMP_N_IN ? H : NR_IMP_N_IN)), n_h = pad16(H), n_x = pad16(NR_IMP_N_IN),
+           n_o = pad16(O), n_q = pad16(Q), n_syn = nr_imp_synth_state_floats(hp);
+    total += n_u + 2 * n_h + n_x + n_o + 3 * n_q + n_syn;
+    v->mem = aligned_alloc(64, total * sizeof(float));
+    if (!v->mem) {
+        free(v);
+        return nr_fail(NR_ERR_NOMEM, "out of memory for a voice");
+    }
+    memset(v->mem, 0, total * sizeof(float));
+    float *p = v->mem;
+    for (int l = 0; l < hp->layers; l++) {
+        v->ring[l] = p;
+        p += n_ring[l];
+    }
+    v->u = p, p += n_u;
+    v->h = p, p += n_h;
+    v->a = p, p += n_h;
+    v->x = p, p += n_x;
+    v->o = p, p += n_o;
+    v->q_prev = p, p += n_q;
+    v->q_cur = p, p += n_q;
+    v->q0 = p, p += n_q;
+    nr_imp_synth_state_carve(&v->syn, hp, p);
+    v->base.ops = &g_voice_ops;
+    v->base.model = m;
+    v->im = im;
+    v->cfg = *cfg;
+    v->seed = cfg->seed;
+    v_reset(&v->base, 0);
+    *out = &v->base;
+    return NR_OK;
+}
+
+const nr_model_ops nr_impact_ops = {
+    .arch = NR_IMP_ARCH,
+    .matches = matches,
+    .build = build,
+    .destroy = destroy,
+    .add_save_meta = add_save_meta,
+    .voice_create = voice_create,
+};

@@ -1,0 +1,394 @@
+/* nr-impact-1: hyper-parameters, tensor table, input features and the frame-rate network ops. */
+#include "impact.h"
+#include "impact_simd.h"
+
+#include "nr/tensors.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+nr_imp_hparams nr_imp_hparams_default(void)
+{
+    nr_imp_hparams hp;
+    memset(&hp, 0, sizeof hp);
+    hp.hidden = 96;
+    hp.layers = 4;
+    hp.taps = 3;
+    hp.n_harm = 32;
+    hp.n_inharm = 8;
+    hp.n_bands = 16;
+    hp.n_trans = 4;
+    hp.trans_len = 2048;
+    hp.band_lo = 60.0f;
+    hp.band_hi = 16000.0f;
+    hp.band_q = 2.0f;
+    return hp;
+}
+
+nr_result nr_imp_hparams_check(const nr_imp_hparams *hp, const char *what)
+{
+#define RANGE(field, lo, hi)                                                                                    \
+    if (!(hp->field >= (lo) && hp->field <= (hi)))                                                              \
+        return nr_fail(NR_ERR_FORMAT, "%s: hyper-parameter " #field " = %g out of range %g..%g", what,          \
+                       (double)hp->field, (double)(lo), (double)(hi));
+    RANGE(hidden, 8, 512);
+    RANGE(layers, 1, NR_IMP_MAX_LAYERS);
+    RANGE(taps, 1, 8);
+    RANGE(n_harm, 1, 256);
+    RANGE(n_inharm, 0, 64);
+    RANGE(n_bands, 1, 64);
+    RANGE(n_trans, 1, 16);
+    RANGE(trans_len, 1, 48000);
+    RANGE(band_lo, 10.0f, 20000.0f);
+    RANGE(band_hi, 10.0f, 23000.0f);
+    RANGE(band_q, 0.1f, 100.0f);
+#undef RANGE
+    if (hp->hidden % NR_IMP_LANES)
+        return nr_fail(NR_ERR_FORMAT, "%s: hidden size %d must be a multiple of %d", what, hp->hidden, NR_IMP_LANES);
+    if (hp->band_hi <= hp->band_lo)
+        return nr_fail(NR_ERR_FORMAT, "%s: band_hi %g must exceed band_lo %g", what, hp->band_hi, hp->band_lo);
+    return NR_OK;
+}
+
+static int pad_lanes(int n) { return (n + NR_IMP_LANES - 1) / NR_IMP_LANES * NR_IMP_LANES; }
+int nr_imp_n_out(const nr_imp_hparams *hp) { return 1 + hp->n_harm + hp->n_inharm + hp->n_bands + hp->n_trans; }
+int nr_imp_n_partials(const nr_imp_hparams *hp) { return pad_lanes(hp->n_harm + hp->n_inharm); }
+int nr_imp_n_bands_pad(const nr_imp_hparams *hp) { return pad_lanes(hp->n_bands); }
+int nr_imp_n_q(const nr_imp_hparams *hp)
+{
+    return nr_imp_n_partials(hp) + nr_imp_n_bands_pad(hp) + hp->n_trans + 1;
+}
+int nr_imp_dilation(int layer) { return 1 << layer; }
+int nr_imp_receptive(const nr_imp_hparams *hp, int layer) { return (hp->taps - 1) * nr_imp_dilation(layer); }
+
+int nr_imp_tensor_table(const nr_imp_hparams *hp, nr_imp_tensor_desc *out)
+{
+    int n = 0, H = hp->hidden, K = hp->taps, O = nr_imp_n_out(hp);
+#define ADD(nm, tr, nd, s0, s1, s2)                                                                             \
+    do {                                                                                                        \
+        nr_imp_tensor_desc *t = &out[n++];                                                                      \
+        snprintf(t->name, sizeof t->name, "%s", nm);                                                            \
+        t->ndim = nd;                                                                                           \
+        t->shape[0] = s0;                                                                                       \
+        t->shape[1] = s1;                                                                                       \
+        t->shape[2] = s2;                                                                                       \
+        t->numel = (int64_t)(s0) * (nd > 1 ? (s1) : 1) * (nd > 2 ? (s2) : 1);                                  \
+        t->trainable = tr;                                                                                      \
+    } while (0)
+    /* trainable first: the trainer's parameter block is the prefix of this table */
+    char nm[32];
+    for (int l = 0; l < hp->layers; l++) {
+        snprintf(nm, sizeof nm, "conv%d.weight", l);
+        ADD(nm, 1, 3, H, K, l == 0 ? NR_IMP_N_IN : H);
+        snprintf(nm, sizeof nm, "conv%d.bias", l);
+        ADD(nm, 1, 1, H, 0, 0);
+    }
+    ADD("head.weight", 1, 2, O, H, 0);
+    ADD("head.bias", 1, 1, O, 0, 0);
+    ADD("transient", 1, 2, hp->n_trans, hp->trans_len, 0);
+    ADD("desc_mean", 0, 1, NR_NUM_DESC, 0, 0);
+    ADD("desc_std", 0, 1, NR_NUM_DESC, 0, 0);
+    ADD("inharm_ratio", 0, 1, hp->n_inharm > 0 ? hp->n_inharm : 1, 0, 0);
+#undef ADD
+    return n;
+}
+
+int64_t nr_imp_n_values(const nr_imp_hparams *hp, int trainable_only)
+{
+    nr_imp_tensor_desc t[NR_IMP_MAX_TENSORS];
+    int n = nr_imp_tensor_table(hp, t);
+    int64_t s = 0;
+    for (int i = 0; i < n; i++)
+        if (t[i].trainable || !trainable_only) s += t[i].numel;
+    return s;
+}
+
+void nr_imp_weights_carve(const nr_imp_hparams *hp, float *block, nr_imp_weights_rw *w)
+{
+    nr_imp_tensor_desc t[NR_IMP_MAX_TENSORS];
+    int n = nr_imp_tensor_table(hp, t);
+    memset(w, 0, sizeof *w);
+    float *p = block;
+    for (int i = 0; i < n; i++) {
+        const char *nm = t[i].name;
+        if (!strncmp(nm, "conv", 4)) {
+            int l = atoi(nm + 4);
+            if (strstr(nm, "weight")) w->conv_w[l] = p;
+            else w->conv_b[l] = p;
+        } else if (!strcmp(nm, "head.weight")) w->head_w = p;
+        else if (!strcmp(nm, "head.bias")) w->head_b = p;
+        else if (!strcmp(nm, "transient")) w->trans = p;
+        else if (!strcmp(nm, "desc_mean")) w->desc_mean = p;
+        else if (!strcmp(nm, "desc_std")) w->desc_std = p;
+        else if (!strcmp(nm, "inharm_ratio")) w->ratios = p;
+        p += t[i].numel;
+    }
+}
+
+static const struct {
+    const char *key;
+    size_t off;
+    int is_float;
+} g_meta[] = {
+    {"impact.hidden", offsetof(nr_imp_hparams, hidden), 0},
+    {"impact.layers", offsetof(nr_imp_hparams, layers), 0},
+    {"impact.taps", offsetof(nr_imp_hparams, taps), 0},
+    {"impact.n_harm", offsetof(nr_imp_hparams, n_harm), 0},
+    {"impact.n_inharm", offsetof(nr_imp_hparams, n_inharm), 0},
+    {"impact.n_bands", offsetof(nr_imp_hparams, n_bands), 0},
+    {"impact.n_trans", offsetof(nr_imp_hparams, n_trans), 0},
+    {"impact.trans_len", offsetof(nr_imp_hparams, trans_len), 0},
+    {"impact.band_lo", offsetof(nr_imp_hparams, band_lo), 1},
+    {"impact.band_hi", offsetof(nr_imp_hparams, band_hi), 1},
+    {"impact.band_q", offsetof(nr_imp_hparams, band_q), 1},
+};
+#define N_META (sizeof g_meta / sizeof g_meta[0])
+
+nr_result nr_imp_hparams_from_meta(const nr_tensor_set *ts, nr_imp_hparams *hp, const char *what)
+{
+    memset(hp, 0, sizeof *hp);
+    for (size_t i = 0; i < N_META; i++) {
+        const char *v = nr_tensor_set_meta(ts, g_meta[i].key);
+        if (!v) return nr_fail(NR_ERR_FORMAT, "%s: metadata %s missing (an nr-impact-1 model needs it)", what, g_meta[i].key);
+        char *end;
+        double x = strtod(v, &end);
+        if (end == v || *end || !isfinite(x))
+            return nr_fail(NR_ERR_FORMAT, "%s: metadata %s = '%s' is not a number", what, g_meta[i].key, v);
+        char *dst = (char *)hp + g_meta[i].off;
+        if (g_meta[i].is_float) *(float *)dst = (float)x;
+        else {
+            if (x != floor(x) || fabs(x) > 1e6)
+                return nr_fail(NR_ERR_FORMAT, "%s: metadata %s = '%s' must be a whole number", what, g_meta[i].key, v);
+            *(int *)dst = (int)x;
+        }
+    }
+    return nr_imp_hparams_check(hp, what);
+}
+
+nr_result nr_imp_hparams_to_meta(const nr_imp_hparams *hp, nr_tensor_set *ts)
+{
+    char buf[64];
+    nr_result r = NR_OK;
+    for (size_t i = 0; i < N_META && r == NR_OK; i++) {
+        const char *src = (const char *)hp + g_meta[i].off;
+        if (g_meta[i].is_float) snprintf(buf, sizeof buf, "%.9g", (double)*(const float *)src);
+        else snprintf(buf, sizeof buf, "%d", *(const int *)src);
+        r = nr_tensor_set_set_meta(ts, g_meta[i].key, buf);
+    }
+    return r;
+}
+
+/* ---- input features ---- */
+
+static float clampf(float x, float lo, float hi) { return x < lo ? lo : x > hi ? hi : x; }
+
+void nr_imp_desc_transform(const float desc[NR_NUM_DESC], float *v)
+{
+    for (int i = 0; i < NR_NUM_DESC; i++) {
+        float d = isfinite(desc[i]) ? desc[i] : 0.0f;
+        switch (i) {
+        case NR_DESC_LOUDNESS: v[i] = logf(clampf(d, 1e-6f, 10.0f)); break;
+        case NR_DESC_PERCUSSIVITY: v[i] = clampf(d, 0.0f, 1.0f); break;
+        case NR_DESC_NOISINESS: v[i] = logf(clampf(d, 1e-6f, 1.0f)); break;
+        default: v[i] = logf(clampf(d, 1.0f, 48000.0f)); break; /* Hz columns */
+        }
+    }
+}
+
+void nr_imp_features(const nr_imp_weights *w, const float desc[NR_NUM_DESC], long frame, float *x)
+{
+    float v[NR_NUM_DESC];
+    nr_imp_desc_transform(desc, v);
+    for (int i = 0; i < NR_NUM_DESC; i++) x[i] = clampf((v[i] - w->desc_mean[i]) / w->desc_std[i], -8.0f, 8.0f);
+    /* onset clock: -1 at the trigger, ~0.5 after 1 s; lets the causal network know the age of the sound */
+    double t = (double)(frame < 0 ? 0 : frame) * NR_IMP_HOP / NR_IMP_RATE;
+    x[NR_NUM_DESC] = (float)(0.5 * log1p(20.0 * t) - 1.0);
+}
+
+float nr_imp_f0(const float desc[NR_NUM_DESC])
+{
+    float f = desc[NR_DESC_PITCH];
+    if (!isfinite(f)) f = NR_IMP_F0_MIN;
+    return clampf(f, NR_IMP_F0_MIN, NR_IMP_F0_MAX);
+}
+
+/* ---- causal conv ---- */
+
+void nr_imp_conv_forward_ref(float *y, const float *x, const float *w, const float *b, int T, int C_in, int C_out,
+                             int K, int d)
+{
+    for (int t = 0; t < T; t++)
+        for (int o = 0; o < C_out; o++) {
+            double s = b[o];
+            for (int k = 0; k < K; k++) {
+                int ts = t - (K - 1 - k) * d;
+                if (ts < 0) continue;
+                for (int i = 0; i < C_in; i++) s += (double)w[((size_t)o * K + k) * C_in + i] * x[(size_t)ts * C_in + i];
+            }
+            y[(size_t)t * C_out + o] = (float)s;
+        }
+}
+
+/* u (K*C_in): the taps of frame t side by side, zeros before frame 0. */
+static void gather(float *u, const float *x, int t, int C_in, int K, int d)
+{
+    for (int k = 0; k < K; k++) {
+        int ts = t - (K - 1 - k) * d;
+        if (ts < 0) memset(u + (size_t)k * C_in, 0, (size_t)C_in * sizeof(float));
+        else memcpy(u + (size_t)k * C_in, x + (size_t)ts * C_in, (size_t)C_in * sizeof(float));
+    }
+}
+
+void nr_imp_conv_forward(float *y, const float *x, const float *w, const float *b, int T, int C_in, int C_out,
+                         int K, int d)
+{
+    float u[8 * 512] __attribute__((aligned(32)));
+    int n = K * C_in;
+    for (int t = 0; t < T; t++) {
+        gather(u, x, t, C_in, K, d);
+        nr_imp_matvec(y + (size_t)t * C_out, w, u, b, C_out, n);
+    }
+}
+
+void nr_imp_conv_backward_ref(float *dx, float *dw, float *db, const float *dy, const float *x, const float *w,
+                              int T, int C_in, int C_out, int K, int d)
+{
+    for (int t = 0; t < T; t++)
+        for (int o = 0; o < C_out; o++) {
+            float g = dy[(size_t)t * C_out + o];
+            db[o] += g;
+            for (int k = 0; k < K; k++) {
+                int ts = t - (K - 1 - k) * d;
+                if (ts < 0) continue;
+                for (int i = 0; i < C_in; i++) {
+                    dw[((size_t)o * K + k) * C_in + i] += g * x[(size_t)ts * C_in + i];
+                    if (dx) dx[(size_t)ts * C_in + i] += g * w[((size_t)o * K + k) * C_in + i];
+                }
+            }
+        }
+}
+
+void nr_imp_conv_backward(float *dx, float *dw, float *db, const float *dy, const float *x, const float *w, int T,
+                          int C_in, int C_out, int K, int d)
+{
+    float u[8 * 512] __attribute__((aligned(32)));
+    float du[8 * 512] __attribute__((aligned(32)));
+    int n = K * C_in;
+    for (int t = 0; t < T; t++) {
+        gather(u, x, t, C_in, K, d);
+        const float *g = dy + (size_t)t * C_out;
+        if (dx) memset(du, 0, (size_t)n * sizeof(float));
+        for (int o = 0; o < C_out; o++) {
+            if (g[o] == 0.0f) continue;
+            db[o] += g[o];
+            nr_imp_axpy(dw + (size_t)o * n, g[o], u, n);
+            if (dx) nr_imp_axpy(du, g[o], w + (size_t)o * n, n);
+        }
+        if (!dx) continue;
+        for (int k = 0; k < K; k++) {
+            int ts = t - (K - 1 - k) * d;
+            if (ts < 0) continue;
+            float *dxt = dx + (size_t)ts * C_in;
+            const float *duk = du + (size_t)k * C_in;
+            for (int i = 0; i < C_in; i++) dxt[i] += duk[i];
+        }
+    }
+}
+
+void nr_imp_tanh_forward(float *y, const float *x, long n)
+{
+    for (long i = 0; i < n; i++) y[i] = nr_imp_tanh(x[i]);
+}
+
+void nr_imp_tanh_backward(float *dx, const float *dy, const float *y, long n)
+{
+    for (long i = 0; i < n; i++) dx[i] += dy[i] * (1.0f - y[i] * y[i]);
+}
+
+/* ---- output head -> synthesis parameters ---- */
+
+#define LN10 2.302585093f
+float nr_imp_exp_sigmoid(float x)
+{
+    x = clampf(x, -30.0f, 30.0f);
+    float s = 1.0f / (1.0f + expf(-x));
+    return 2.0f * powf(s, LN10) + 1e-7f;
+}
+
+float nr_imp_exp_sigmoid_grad(float x)
+{
+    if (x < -30.0f || x > 30.0f) return 0.0f;
+    float s = 1.0f / (1.0f + expf(-x));
+    return 2.0f * LN10 * powf(s, LN10) * (1.0f - s);
+}
+
+static float partial_freq(const nr_imp_hparams *hp, const nr_imp_weights *w, int p, float f0)
+{
+    if (p < hp->n_harm) return (float)(p + 1) * f0;
+    if (p < hp->n_harm + hp->n_inharm) return w->ratios[p - hp->n_harm] * f0;
+    return 0.0f;
+}
+
+void nr_imp_params_forward(const nr_imp_hparams *hp, const nr_imp_weights *w, const float *o, float f0, float *q)
+{
+    int P = nr_imp_n_partials(hp), NBP = nr_imp_n_bands_pad(hp), NH = hp->n_harm, NI = hp->n_inharm;
+    float A = nr_imp_exp_sigmoid(o[0]);
+    float mx = -1e30f;
+    for (int h = 0; h < NH; h++)
+        if (partial_freq(hp, w, h, f0) < NR_IMP_FMAX && o[1 + h] > mx) mx = o[1 + h];
+    double z = 0.0;
+    for (int h = 0; h < NH; h++) {
+        float e = partial_freq(hp, w, h, f0) < NR_IMP_FMAX ? expf(o[1 + h] - mx) : 0.0f;
+        q[h] = e;
+        z += e;
+    }
+    float sc = z > 0.0 ? (float)(A / z) : 0.0f;
+    for (int h = 0; h < NH; h++) q[h] *= sc;
+    for (int i = 0; i < NI; i++) {
+        float f = partial_freq(hp, w, NH + i, f0);
+        q[NH + i] = (f > 0.0f && f < NR_IMP_FMAX) ? nr_imp_exp_sigmoid(o[1 + NH + i]) : 0.0f;
+    }
+    for (int p = NH + NI; p < P; p++) q[p] = 0.0f;
+    const float *ob = o + 1 + NH + NI;
+    for (int b = 0; b < NBP; b++) q[P + b] = b < hp->n_bands ? nr_imp_exp_sigmoid(ob[b]) : 0.0f;
+    const float *ot = ob + hp->n_bands;
+    for (int j = 0; j < hp->n_trans; j++) q[P + NBP + j] = nr_imp_exp_sigmoid(ot[j]);
+    q[P + NBP + hp->n_trans] = f0;
+}
+
+void nr_imp_params_backward(const nr_imp_hparams *hp, const nr_imp_weights *w, float *dout, const float *dq,
+                            const float *o, float f0)
+{
+    int P = nr_imp_n_partials(hp), NBP = nr_imp_n_bands_pad(hp), NH = hp->n_harm, NI = hp->n_inharm;
+    /* recompute the softmax s; q_h = A s_h */
+    float mx = -1e30f;
+    for (int h = 0; h < NH; h++)
+        if (partial_freq(hp, w, h, f0) < NR_IMP_FMAX && o[1 + h] > mx) mx = o[1 + h];
+    float s[256];
+    double z = 0.0;
+    for (int h = 0; h < NH; h++) {
+        s[h] = partial_freq(hp, w, h, f0) < NR_IMP_FMAX ? expf(o[1 + h] - mx) : 0.0f;
+        z += s[h];
+    }
+    double dA = 0.0;
+    for (int h = 0; h < NH; h++) {
+        s[h] = z > 0.0 ? (float)(s[h] / z) : 0.0f;
+        dA += (double)dq[h] * s[h];
+    }
+    float A = nr_imp_exp_sigmoid(o[0]);
+    dout[0] += (float)dA * nr_imp_exp_sigmoid_grad(o[0]);
+    for (int h = 0; h < NH; h++)
+        if (s[h] > 0.0f) dout[1 + h] += A * s[h] * (dq[h] - (float)dA);
+    for (int i = 0; i < NI; i++) {
+        float f = partial_freq(hp, w, NH + i, f0);
+        if (f > 0.0f && f < NR_IMP_FMAX) dout[1 + NH + i] += dq[NH + i] * nr_imp_exp_sigmoid_grad(o[1 + NH + i]);
+    }
+    const float *ob = o + 1 + NH + NI;
+    float *db = dout + 1 + NH + NI;
+    for (int b = 0; b < hp->n_bands; b++) db[b] += dq[P + b] * nr_imp_exp_sigmoid_grad(ob[b]);
+    const float *ot = ob + hp->n_bands;
+    float *dt = db + hp->n_bands;
+    for (int j = 0; j < hp->n_trans; j++) dt[j] += dq[P + NBP + j] * nr_imp_exp_sigmoid_grad(ot[j]);
+}

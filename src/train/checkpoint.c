@@ -1,0 +1,206 @@
+/* Trainer checkpoints: "NRIMPCK\0", version, hyper-parameters, seed, step, sizes (all 64-bit
+ * little-endian), then float32 parameters, Adam m and v, then a CRC-32 of everything before it.
+ * The RNG is counter-based (batch k draws from hash(seed, k, ...)), so seed + step are its state. */
+#include "train_impl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CK_MAGIC "NRIMPCK"
+#define CK_VERSION 1
+#define CK_N_HEAD 20 /* 64-bit header words after the magic */
+
+static uint32_t crc32_update(uint32_t crc, const unsigned char *p, size_t n)
+{
+    static uint32_t table[256];
+    static int ready;
+    if (!ready) { /* benign race: every thread writes the same values */
+        for (uint32_t i = 0; i < 256; i++) {
+            uint32_t c = i;
+            for (int k = 0; k < 8; k++) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+            table[i] = c;
+        }
+        ready = 1;
+    }
+    crc = ~crc;
+    for (size_t i = 0; i < n; i++) crc = table[(crc ^ p[i]) & 0xFF] ^ (crc >> 8);
+    return ~crc;
+}
+
+static void put64(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+static uint64_t get64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+static uint64_t fbits(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    return u;
+}
+
+static void header(unsigned char *h, const nr_checkpoint *c)
+{
+    memset(h, 0, 8 + 8 * CK_N_HEAD);
+    memcpy(h, CK_MAGIC, 8);
+    const nr_imp_hparams *hp = &c->hp;
+    uint64_t w[CK_N_HEAD] = {CK_VERSION, (uint64_t)hp->hidden, (uint64_t)hp->layers, (uint64_t)hp->taps,
+                             (uint64_t)hp->n_harm, (uint64_t)hp->n_inharm, (uint64_t)hp->n_bands, (uint64_t)hp->n_trans,
+                             (uint64_t)hp->trans_len, fbits(hp->band_lo), fbits(hp->band_hi), fbits(hp->band_q),
+                             c->seed, (uint64_t)c->step, (uint64_t)c->n_values, (uint64_t)c->n_trainable};
+    for (int i = 0; i < CK_N_HEAD; i++) put64(h + 8 + 8 * i, w[i]);
+}
+
+static int write_floats(FILE *f, const float *x, int64_t n, uint32_t *crc)
+{
+    unsigned char buf[4096];
+    int64_t i = 0;
+    while (i < n) {
+        size_t k = 0;
+        for (; k + 4 <= sizeof buf && i < n; i++, k += 4) {
+            uint32_t u;
+            memcpy(&u, &x[i], 4);
+            buf[k] = (unsigned char)u, buf[k + 1] = (unsigned char)(u >> 8), buf[k + 2] = (unsigned char)(u >> 16),
+            buf[k + 3] = (unsigned char)(u >> 24);
+        }
+        *crc = crc32_update(*crc, buf, k);
+        if (fwrite(buf, 1, k, f) != k) return 0;
+    }
+    return 1;
+}
+
+nr_result nr_checkpoint_write(const char *path, const nr_checkpoint *c)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    if (!f) return nr_fail(NR_ERR_IO, "%s: cannot create checkpoint (%s)", tmp, strerror(errno));
+    unsigned char h[8 + 8 * CK_N_HEAD];
+    header(h, c);
+    uint32_t crc = crc32_update(0, h, sizeof h);
+    int ok = fwrite(h, 1, sizeof h, f) == sizeof h;
+    ok = ok && write_floats(f, c->params, c->n_values, &crc);
+    ok = ok && write_floats(f, c->m, c->n_trainable, &crc);
+    ok = ok && write_floats(f, c->v, c->n_trainable, &crc);
+    unsigned char cb[4] = {(unsigned char)crc, (unsigned char)(crc >> 8), (unsigned char)(crc >> 16),
+                           (unsigned char)(crc >> 24)};
+    ok = ok && fwrite(cb, 1, 4, f) == 4;
+    ok = ok && fflush(f) == 0 && fsync(fileno(f)) == 0;
+    ok = (fclose(f) == 0) && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        int e = errno;
+        remove(tmp);
+        return nr_fail(NR_ERR_IO, "%s: cannot write checkpoint (%s)", path, strerror(e));
+    }
+    /* make the rename itself durable */
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash) *slash = '\0';
+    else snprintf(dir, sizeof dir, ".");
+    int fd = open(dir, O_RDONLY);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+    return NR_OK;
+}
+
+nr_result nr_checkpoint_read(const char *path, nr_checkpoint *c)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return nr_fail(NR_ERR_IO, "%s: cannot open checkpoint (%s)", path, strerror(errno));
+    unsigned char h[8 + 8 * CK_N_HEAD], want[8 + 8 * CK_N_HEAD];
+    size_t got = fread(h, 1, sizeof h, f);
+    if (got != sizeof h || memcmp(h, CK_MAGIC, 8) != 0) {
+        fclose(f);
+        return nr_fail(NR_ERR_FORMAT, "%s: not a neurorack training checkpoint (bad magic or too short)", path);
+    }
+    uint64_t ver = get64(h + 8);
+    if (ver != CK_VERSION) {
+        fclose(f);
+        return nr_fail(NR_ERR_VERSION, "%s: checkpoint version %llu, this build reads version %d", path,
+                       (unsigned long long)ver, CK_VERSION);
+    }
+    nr_checkpoint tmpc = *c;
+    tmpc.seed = get64(h + 8 + 8 * 12);
+    tmpc.step = (long)get64(h + 8 + 8 * 13);
+    header(want, &tmpc);
+    if (memcmp(h, want, sizeof h) != 0) {
+        fclose(f);
+        return nr_fail(NR_ERR_SHAPE,
+                       "%s: checkpoint of a different model size (hidden %llu, layers %llu, %llu values; this run "
+                       "has hidden %d, layers %d, %lld values): resume with the same settings",
+                       path, (unsigned long long)get64(h + 16), (unsigned long long)get64(h + 24),
+                       (unsigned long long)get64(h + 8 + 8 * 14), c->hp.hidden, c->hp.layers, (long long)c->n_values);
+    }
+    uint32_t crc = crc32_update(0, h, sizeof h);
+    float *dst[3] = {c->params, c->m, c->v};
+    int64_t cnt[3] = {c->n_values, c->n_trainable, c->n_trainable};
+    unsigned char buf[4096];
+    for (int a = 0; a < 3; a++) {
+        int64_t i = 0;
+        while (i < cnt[a]) {
+            size_t want_b = (size_t)((cnt[a] - i) * 4 < (int64_t)sizeof buf ? (cnt[a] - i) * 4 : (int64_t)sizeof buf);
+            if (fread(buf, 1, want_b, f) != want_b) {
+                fclose(f);
+                return nr_fail(NR_ERR_FORMAT, "%s: checkpoint truncated", path);
+            }
+            crc = crc32_update(crc, buf, want_b);
+            for (size_t k = 0; k < want_b; k += 4, i++) {
+                uint32_t u = (uint32_t)buf[k] | (uint32_t)buf[k + 1] << 8 | (uint32_t)buf[k + 2] << 16 |
+                             (uint32_t)buf[k + 3] << 24;
+                memcpy(&dst[a][i], &u, 4);
+            }
+        }
+    }
+    unsigned char cb[4];
+    int extra = fread(cb, 1, 4, f) != 4 || fgetc(f) != EOF;
+    fclose(f);
+    uint32_t stored = (uint32_t)cb[0] | (uint32_t)cb[1] << 8 | (uint32_t)cb[2] << 16 | (uint32_t)cb[3] << 24;
+    if (extra || stored != crc)
+        return nr_fail(NR_ERR_FORMAT, "%s: checkpoint damaged (CRC mismatch or wrong length)", path);
+    c->seed = tmpc.seed;
+    c->step = tmpc.step;
+    return NR_OK;
+}
+
+nr_result nr_checkpoint_peek(const char *path, nr_imp_hparams *hp, uint64_t *seed, long *step)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return nr_fail(NR_ERR_IO, "%s: cannot open checkpoint (%s)", path, strerror(errno));
+    unsigned char h[8 + 8 * CK_N_HEAD];
+    size_t got = fread(h, 1, sizeof h, f);
+    fclose(f);
+    if (got != sizeof h || memcmp(h, CK_MAGIC, 8) != 0)
+        return nr_fail(NR_ERR_FORMAT, "%s: not a neurorack training checkpoint (bad magic or too short)", path);
+    if (get64(h + 8) != CK_VERSION)
+        return nr_fail(NR_ERR_VERSION, "%s: checkpoint version %llu, this build reads version %d", path,
+                       (unsigned long long)get64(h + 8), CK_VERSION);
+    uint64_t w[CK_N_HEAD];
+    for (int i = 0; i < CK_N_HEAD; i++) w[i] = get64(h + 8 + 8 * i);
+    memset(hp, 0, sizeof *hp);
+    int *ints[] = {&hp->hidden, &hp->layers, &hp->taps, &hp->n_harm, &hp->n_inharm, &hp->n_bands, &hp->n_trans,
+                   &hp->trans_len};
+    for (int i = 0; i < 8; i++) {
+        if (w[1 + i] > 1000000) return nr_fail(NR_ERR_FORMAT, "%s: checkpoint header damaged", path);
+        *ints[i] = (int)w[1 + i];
+    }
+    float *fl[] = {&hp->band_lo, &hp->band_hi, &hp->band_q};
+    for (int i = 0; i < 3; i++) {
+        uint32_t u = (uint32_t)w[9 + i];
+        memcpy(fl[i], &u, 4);
+    }
+    *seed = w[12];
+    *step = (long)w[13];
+    return nr_imp_hparams_check(hp, path);
+}

@@ -1,0 +1,198 @@
+/* Multi-resolution STFT loss (spectral convergence + log-magnitude L1) and its gradient, with FFTW.
+ * Frames are centred: frame m covers samples [m*hop - size/2, m*hop + size/2), zeros outside, so the
+ * onset at sample 0 is seen with full window weight. */
+#include "train_impl.h"
+
+#include <fftw3.h>
+#include <math.h>
+#include <pthread.h>
+#include <string.h>
+
+#define LOG_EPS 1e-5
+#define MAG_EPS 1e-20
+
+static pthread_mutex_t g_plan_lock = PTHREAD_MUTEX_INITIALIZER; /* FFTW's planner is not thread-safe */
+
+nr_result nr_stft_loss_init(nr_stft_loss *L, const int *sizes, int n_res)
+{
+    memset(L, 0, sizeof *L);
+    if (n_res < 1 || n_res > NR_STFT_MAX_RES) return nr_fail(NR_ERR_ARG, "STFT loss: %d resolutions (1..%d)", n_res, NR_STFT_MAX_RES);
+    pthread_mutex_lock(&g_plan_lock);
+    nr_result r = NR_OK;
+    for (int i = 0; i < n_res && r == NR_OK; i++) {
+        int n = sizes[i];
+        if (n < 16 || n > 65536 || (n & (n - 1))) {
+            r = nr_fail(NR_ERR_ARG, "STFT loss: FFT size %d must be a power of two in 16..65536", n);
+            break;
+        }
+        double *in = fftw_malloc(sizeof(double) * (size_t)n);
+        fftw_complex *out = fftw_malloc(sizeof(fftw_complex) * (size_t)(n / 2 + 1));
+        L->win[i] = fftw_malloc(sizeof(double) * (size_t)n);
+        if (!in || !out || !L->win[i]) r = nr_fail(NR_ERR_NOMEM, "STFT loss: out of memory");
+        if (r == NR_OK) {
+            L->fwd[i] = fftw_plan_dft_r2c_1d(n, in, out, FFTW_ESTIMATE);
+            L->inv[i] = fftw_plan_dft_c2r_1d(n, out, in, FFTW_ESTIMATE);
+            if (!L->fwd[i] || !L->inv[i]) r = nr_fail(NR_ERR_NOMEM, "STFT loss: FFTW could not plan size %d", n);
+            double s = 0.0;
+            for (int k = 0; k < n; k++) s += L->win[i][k] = 0.5 - 0.5 * cos(2.0 * M_PI * k / n);
+            for (int k = 0; k < n; k++) L->win[i][k] /= s;
+        }
+        fftw_free(in);
+        fftw_free(out);
+        L->size[i] = n;
+        L->n_res = i + 1;
+        if (n > L->max_size) L->max_size = n;
+    }
+    pthread_mutex_unlock(&g_plan_lock);
+    if (r != NR_OK) nr_stft_loss_free(L);
+    return r;
+}
+
+void nr_stft_loss_free(nr_stft_loss *L)
+{
+    pthread_mutex_lock(&g_plan_lock);
+    for (int i = 0; i < L->n_res; i++) {
+        if (L->fwd[i]) fftw_destroy_plan(L->fwd[i]);
+        if (L->inv[i]) fftw_destroy_plan(L->inv[i]);
+        fftw_free(L->win[i]);
+    }
+    pthread_mutex_unlock(&g_plan_lock);
+    memset(L, 0, sizeof *L);
+}
+
+static size_t stride(const nr_stft_loss *L) { return (size_t)L->max_size + 64; }
+size_t nr_stft_work_doubles(const nr_stft_loss *L, long max_n)
+{
+    /* 4 FFT buffers, then 5 doubles per bin of every frame of the largest resolution count */
+    size_t keep = 0;
+    for (int r = 0; r < L->n_res; r++) {
+        size_t bins = (size_t)(max_n / (L->size[r] / 4) + 1) * (size_t)(L->size[r] / 2 + 1) * 5;
+        if (bins > keep) keep = bins;
+    }
+    return (4 * stride(L) + keep + 7) / 8 * 8; /* whole 64-byte lines: aligned_alloc wants that */
+}
+
+static void frame_in(double *in, const float *s, long n, long start, const double *win, int size)
+{
+    for (int i = 0; i < size; i++) {
+        long j = start + i;
+        in[i] = (j >= 0 && j < n) ? win[i] * s[j] : 0.0;
+    }
+}
+
+double nr_stft_loss_eval(const nr_stft_loss *L, const float *y, const float *x, long n, float *dy, double *work)
+{
+    size_t S = stride(L);
+    double *in_y = work, *in_x = work + 2 * S;
+    fftw_complex *Y = (fftw_complex *)(work + S), *X = (fftw_complex *)(work + 3 * S);
+    /* per bin of every frame, kept from the first pass for the gradient: Re Y, Im Y, |Y|, |Y| - |X|,
+     * and the sign of the log difference */
+    double *keep = work + 4 * S;
+    double total = 0.0;
+    for (int r = 0; r < L->n_res; r++) {
+        int size = L->size[r], hop = size / 4, nb = size / 2 + 1;
+        long M = n / hop + 1;
+        const double *win = L->win[r];
+        double num = 0.0, den = 0.0, lg = 0.0;
+        for (long m = 0; m < M; m++) {
+            long start = m * hop - size / 2;
+            frame_in(in_y, y, n, start, win, size);
+            frame_in(in_x, x, n, start, win, size);
+            fftw_execute_dft_r2c(L->fwd[r], in_y, Y);
+            fftw_execute_dft_r2c(L->fwd[r], in_x, X);
+            double *kp = dy ? keep + (size_t)m * nb * 5 : NULL;
+            for (int k = 0; k < nb; k++) {
+                double sy = sqrt(Y[k][0] * Y[k][0] + Y[k][1] * Y[k][1] + MAG_EPS);
+                double sx = sqrt(X[k][0] * X[k][0] + X[k][1] * X[k][1] + MAG_EPS);
+                num += (sy - sx) * (sy - sx);
+                den += sx * sx;
+                double d = log((sy + LOG_EPS) / (sx + LOG_EPS));
+                lg += fabs(d);
+                if (kp) {
+                    kp[5 * k] = Y[k][0];
+                    kp[5 * k + 1] = Y[k][1];
+                    kp[5 * k + 2] = sy;
+                    kp[5 * k + 3] = sy - sx;
+                    kp[5 * k + 4] = d > 0 ? 1.0 : d < 0 ? -1.0 : 0.0;
+                }
+            }
+        }
+        double count = (double)M * nb, rnum = sqrt(num), rden = sqrt(den + MAG_EPS);
+        total += (rnum / rden + lg / count) / L->n_res;
+        if (!dy) continue;
+        double a_sc = rnum > 0.0 ? 1.0 / (rnum * rden * L->n_res) : 0.0, a_lg = 1.0 / (count * L->n_res);
+        for (long m = 0; m < M; m++) {
+            long start = m * hop - size / 2;
+            const double *kp = keep + (size_t)m * nb * 5;
+            for (int k = 0; k < nb; k++) {
+                double sy = kp[5 * k + 2];
+                double gs = a_sc * kp[5 * k + 3] + a_lg * kp[5 * k + 4] / (sy + LOG_EPS);
+                /* c2r doubles the inner bins (Hermitian half); the adjoint of r2c needs them once */
+                double half = (k == 0 || k == nb - 1) ? 1.0 : 0.5;
+                Y[k][0] = gs * kp[5 * k] / sy * half;
+                Y[k][1] = gs * kp[5 * k + 1] / sy * half;
+            }
+            fftw_execute_dft_c2r(L->inv[r], Y, in_y);
+            for (int i = 0; i < size; i++) {
+                long j = start + i;
+                if (j >= 0 && j < n) dy[j] += (float)(win[i] * in_y[i]);
+            }
+        }
+    }
+    return total;
+}
+
+/* Descriptor loss: the spectral centroid of the output, per model frame, against the brightness
+ * curve it was asked for. Centroid over 0..11025 Hz (the analysis band at 22050 Hz) of a 1024-point
+ * Hann frame centred on the frame; squared log error, over frames whose requested loudness is above
+ * -60 dB. Uses L's first resolution (it must be 1024). */
+#define DL_N 1024
+#define DL_FMAX 11025.0
+#define DL_OFF 50.0 /* Hz added before the log: low centroids do not dominate */
+double nr_desc_loss_eval(const nr_stft_loss *L, const float *y, long n, const float *desc, int T, int hop, int rate,
+                         float *dy, double gscale, double *work)
+{
+    size_t S = stride(L);
+    double *in = work;
+    fftw_complex *Y = (fftw_complex *)(work + S);
+    const double *win = L->win[0];
+    int kmax = (int)(DL_FMAX * DL_N / rate);
+    if (kmax > DL_N / 2) kmax = DL_N / 2;
+    int used = 0;
+    for (int t = 0; t < T; t++)
+        if (desc[(size_t)t * NR_NUM_DESC + NR_DESC_LOUDNESS] > 1e-3f) used++;
+    if (!used) return 0.0;
+    double total = 0.0;
+    for (int t = 0; t < T; t++) {
+        const float *d = desc + (size_t)t * NR_NUM_DESC;
+        if (!(d[NR_DESC_LOUDNESS] > 1e-3f)) continue;
+        double b = d[NR_DESC_BRIGHTNESS];
+        b = b < 0 ? 0 : b > DL_FMAX ? DL_FMAX : b;
+        long start = (long)t * hop + hop / 2 - DL_N / 2;
+        frame_in(in, y, n, start, win, DL_N);
+        fftw_execute_dft_r2c(L->fwd[0], in, Y);
+        double E = 0.0, F = 0.0;
+        for (int k = 0; k <= kmax; k++) {
+            double s = sqrt(Y[k][0] * Y[k][0] + Y[k][1] * Y[k][1] + MAG_EPS);
+            E += s;
+            F += s * k * (double)rate / DL_N;
+        }
+        double c = F / (E + 1e-12), e = log(c + DL_OFF) - log(b + DL_OFF);
+        total += e * e / used;
+        if (!dy) continue;
+        double dc = gscale * 2.0 * e / (c + DL_OFF) / used;
+        for (int k = 0; k <= DL_N / 2; k++) {
+            double gk = 0.0, s = sqrt(Y[k][0] * Y[k][0] + Y[k][1] * Y[k][1] + MAG_EPS);
+            if (k <= kmax) gk = dc * (k * (double)rate / DL_N - c) / (E + 1e-12);
+            double half = (k == 0 || k == DL_N / 2) ? 1.0 : 0.5;
+            Y[k][0] = gk * Y[k][0] / s * half;
+            Y[k][1] = gk * Y[k][1] / s * half;
+        }
+        fftw_execute_dft_c2r(L->inv[0], Y, in);
+        for (int i = 0; i < DL_N; i++) {
+            long j = start + i;
+            if (j >= 0 && j < n) dy[j] += (float)(win[i] * in[i]);
+        }
+    }
+    return total;
+}

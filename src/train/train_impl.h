@@ -1,0 +1,136 @@
+/* Internal pieces of the nr-impact-1 trainer: STFT loss, whole-clip forward/backward, data, Adam,
+ * checkpoints. */
+#ifndef NR_TRAIN_IMPL_H
+#define NR_TRAIN_IMPL_H
+
+#include "models/impact.h"
+#include "nr/model.h"
+#include "nr/train.h"
+
+/* ---- multi-resolution STFT loss ---- */
+
+#define NR_STFT_MAX_RES 8
+typedef struct {
+    int n_res;
+    int size[NR_STFT_MAX_RES]; /* FFT sizes; hop = size / 4; periodic Hann normalised to sum 1 */
+    void *fwd[NR_STFT_MAX_RES], *inv[NR_STFT_MAX_RES]; /* fftw_plan */
+    double *win[NR_STFT_MAX_RES];
+    int max_size;
+} nr_stft_loss;
+
+/* Plans are made here (not thread-safe); evaluation with separate workspaces is. */
+nr_result nr_stft_loss_init(nr_stft_loss *L, const int *sizes, int n_res);
+void nr_stft_loss_free(nr_stft_loss *L);
+size_t nr_stft_work_doubles(const nr_stft_loss *L, long max_n); /* for signals up to max_n samples */
+/* Loss of prediction y against target x (both n samples):
+ *   mean over resolutions of  ||Sy - Sx||_F / ||Sx||_F  +  mean |log(Sy + 1e-5) - log(Sx + 1e-5)|
+ * If dy is not NULL, dL/dy is added to it (n). work: nr_stft_work_doubles(L, >= n) doubles, 64-byte aligned. */
+double nr_stft_loss_eval(const nr_stft_loss *L, const float *y, const float *x, long n, float *dy, double *work);
+
+/* Brightness loss: squared log error between the output's spectral centroid (0..11025 Hz, 1024-point
+ * frame centred on each model frame) and desc's brightness column, over frames louder than -60 dB.
+ * L must have one resolution of 1024. dy (n) accumulates gscale x the gradient if not NULL. */
+double nr_desc_loss_eval(const nr_stft_loss *L, const float *y, long n, const float *desc, int T, int hop, int rate,
+                         float *dy, double gscale, double *work);
+
+/* ---- one clip through network + synthesis, forward and backward ---- */
+
+typedef struct {
+    const nr_imp_hparams *hp;
+    const nr_imp_bands *bands;
+    int T_max;
+    /* activations, carved from one block by nr_imp_work_carve */
+    float *x;              /* (T, N_IN) */
+    float *z[NR_IMP_MAX_LAYERS]; /* (T, H) tanh outputs */
+    float *h[NR_IMP_MAX_LAYERS]; /* (T, H) residual stream after layer l */
+    float *o;              /* (T, O) */
+    float *q;              /* (T, Q) */
+    float *y;              /* (T * hop) */
+    float *dh, *dh2, *da;  /* (T, H) */
+    float *dout;           /* (T, O) */
+    float *dq;             /* (T, Q) */
+    float *dy;             /* (T * hop) */
+    float *syn_mem;        /* synthesis state */
+    float *desc_buf;       /* (T, 7) perturbed curves */
+    double *stft_work;
+    void *block;
+} nr_imp_work;
+
+nr_result nr_imp_work_init(nr_imp_work *wk, const nr_imp_hparams *hp, const nr_imp_bands *bands,
+                           const nr_stft_loss *L, int T_max);
+void nr_imp_work_free(nr_imp_work *wk);
+
+/* Network + synthesis: desc (T, 7) raw -> wk->y (T*hop). */
+void nr_imp_forward(nr_imp_work *wk, const nr_imp_weights *w, const float *desc, int T, uint64_t seed);
+/* Gradients of the loss whose dL/dy is in wk->dy, accumulated into g (same layout as the weights). */
+void nr_imp_backward(nr_imp_work *wk, const nr_imp_weights *w, const nr_imp_weights_rw *g, const float *desc, int T,
+                     uint64_t seed);
+/* forward, then the loss: STFT loss against target (T*hop samples; NULL: none) + desc_weight x brightness
+ * loss (D: NULL for none); if g is not NULL the backward. Returns the loss. */
+double nr_imp_loss_grad(nr_imp_work *wk, const nr_stft_loss *L, const nr_stft_loss *D, double desc_weight,
+                        const nr_imp_weights *w, const nr_imp_weights_rw *g, const float *desc, const float *target,
+                        int T, uint64_t seed);
+
+/* Fresh weights: small random conv/head, gains starting quiet, noise-burst transients, the inharmonic
+ * ratios of a free bar and a membrane, and the given descriptor normalisation. */
+void nr_imp_init_weights(const nr_imp_hparams *hp, const nr_imp_weights_rw *w, uint64_t seed, const float *mean,
+                         const float *std);
+/* A model (generic API) holding a copy of a parameter block laid out as nr_imp_weights_carve. */
+nr_result nr_imp_model_from_block(const nr_imp_hparams *hp, const float *block, nr_model **out);
+
+/* ---- data ---- */
+
+typedef struct {
+    char *name;
+    float *audio;  /* (n_frames * hop) 48 kHz mono, from the onset, zero-padded to whole frames */
+    float *desc;   /* (n_frames, 7) raw descriptors at 100 frames/s */
+    int n_frames;
+} nr_train_clip;
+
+typedef struct {
+    nr_train_clip *train, *valid;
+    int n_train, n_valid, n_skipped;
+} nr_train_data;
+
+/* "synthetic:N" or a manifest; clips cut to max_frames. Bad clips are reported on stderr and skipped. */
+nr_result nr_train_data_load(const char *spec, int max_frames, uint64_t seed, nr_train_data *d);
+void nr_train_data_free(nr_train_data *d);
+/* Clips of a dataset manifest (the 'train' and 'valid' splits), 48 kHz audio with its curves resampled
+ * to 100 frames/s; unreadable, silent or non-finite clips are reported on stderr and counted. */
+nr_result nr_train_data_manifest(const char *path, int max_frames, nr_train_data *d);
+/* N synthetic impacts (harmonic + inharmonic partials, noise burst, click) with rough curves. */
+nr_result nr_train_data_synthetic(int n, int max_frames, uint64_t seed, nr_train_data *d);
+/* Rough descriptors at 100 frames/s of a 48 kHz clip, for synthetic data only (the dataset uses
+ * nr_analyze). desc: (n_frames, 7). */
+void nr_train_rough_desc(const float *audio, int n_frames, float f0, float *desc);
+/* Checks a clip (finite, not silent); returns a reason or NULL. */
+const char *nr_train_clip_problem(const nr_train_clip *c);
+
+/* ---- optimiser and checkpoints ---- */
+
+typedef struct {
+    float lr, beta1, beta2, eps, clip_norm;
+} nr_adam_config;
+/* One Adam step on n values with bias correction at step t (1-based). Returns the gradient norm. */
+double nr_adam_step(const nr_adam_config *c, float *p, const float *g, float *m, float *v, long n, long t, float lr);
+
+typedef struct {
+    nr_imp_hparams hp;
+    uint64_t seed;
+    long step;
+    int64_t n_values, n_trainable;
+    float *params; /* (n_values) */
+    float *m, *v;  /* (n_trainable) Adam moments */
+} nr_checkpoint;
+
+/* Atomic: temp file, fsync, rename, fsync of the folder. A CRC-32 covers the whole file. */
+nr_result nr_checkpoint_write(const char *path, const nr_checkpoint *c);
+/* Reads into caller-sized buffers; the hyper-parameters and sizes must match c's. */
+nr_result nr_checkpoint_read(const char *path, nr_checkpoint *c);
+
+/* The hyper-parameters, seed and step of a checkpoint, from its header alone. */
+nr_result nr_checkpoint_peek(const char *path, nr_imp_hparams *hp, uint64_t *seed, long *step);
+
+uint64_t nr_train_hash(uint64_t a, uint64_t b, uint64_t c);
+
+#endif

@@ -1,0 +1,363 @@
+/* The nr-impact-1 training loop: data, normalisation, Adam, threads, validation, checkpoints. */
+#include "train_impl.h"
+#include "models/impact_simd.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const int g_fft_sizes[] = {2048, 1024, 512, 256, 128, 64};
+#define N_FFT_SIZES (int)(sizeof g_fft_sizes / sizeof g_fft_sizes[0])
+#define MAX_THREADS 64
+#define VALID_MAX 32
+
+nr_train_config nr_train_config_init(void)
+{
+    nr_train_config c;
+    memset(&c, 0, sizeof c);
+    c.steps = 2000;
+    c.threads = 2;
+    c.seed = 1;
+    c.batch = 8;
+    c.lr = 2e-3f;
+    c.clip_seconds = 1.0f;
+    c.checkpoint_every = 200;
+    c.valid_every = 250;
+    c.progress = 1;
+    c.desc_weight = 1.0f;
+    c.perturb = 0.5f;
+    return c;
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+typedef struct trainer trainer;
+
+typedef struct {
+    trainer *tr;
+    int id;
+} job;
+
+struct trainer {
+    const nr_train_config *cfg;
+    nr_imp_hparams hp;
+    nr_imp_bands bands;
+    nr_stft_loss loss, dloss;
+    nr_train_data data;
+    int threads, batch, T_max;
+    int64_t n_values, n_trainable;
+    void *block;
+    float *params, *gsum, *m, *v;
+    float *grads;  /* (batch, n_values) one gradient per example, summed in example order */
+    double *losses; /* (max(batch, VALID_MAX)) */
+    nr_imp_weights_rw w;
+    nr_imp_work work[MAX_THREADS];
+    /* the current parallel job */
+    long step;
+    int validating, n_items;
+};
+
+static const nr_imp_weights *ro(const nr_imp_weights_rw *w) { return (const nr_imp_weights *)w; }
+
+static void item(trainer *tr, nr_imp_work *wk, int b)
+{
+    if (tr->validating) {
+        const nr_train_clip *c = tr->validating == 2 ? &tr->data.train[b] : &tr->data.valid[b];
+        int T = c->n_frames < tr->T_max ? c->n_frames : tr->T_max;
+        tr->losses[b] = nr_imp_loss_grad(wk, &tr->loss, &tr->dloss, tr->cfg->desc_weight, ro(&tr->w), NULL, c->desc,
+                                         c->audio, T, nr_train_hash(tr->cfg->seed, 0x7A11D, (uint64_t)b));
+        return;
+    }
+    uint64_t pick = nr_train_hash(tr->cfg->seed, (uint64_t)tr->step, (uint64_t)b);
+    const nr_train_clip *c = &tr->data.train[pick % (uint64_t)tr->data.n_train];
+    int T = c->n_frames < tr->T_max ? c->n_frames : tr->T_max;
+    float *g = tr->grads + (size_t)b * tr->n_values;
+    memset(g, 0, (size_t)tr->n_values * sizeof(float));
+    nr_imp_weights_rw gv;
+    nr_imp_weights_carve(&tr->hp, g, &gv);
+    uint64_t seed = nr_train_hash(tr->cfg->seed, (uint64_t)tr->step, 1000u + (uint64_t)b);
+    uint64_t pert = nr_train_hash(tr->cfg->seed, (uint64_t)tr->step, 2000u + (uint64_t)b);
+    if (tr->cfg->desc_weight > 0 && (double)(pert >> 11) * 0x1.0p-53 < tr->cfg->perturb) {
+        /* brightness alone moved by up to 1.5 octaves: no audio says what that sounds like, only the
+         * brightness loss does, so the network learns what this one curve controls */
+        double u = ((double)((pert >> 20) & 0xFFFFF) / 1048575.0) * 3.0 - 1.5;
+        memcpy(wk->desc_buf, c->desc, (size_t)T * NR_NUM_DESC * sizeof(float));
+        for (int t = 0; t < T; t++) wk->desc_buf[(size_t)t * NR_NUM_DESC + NR_DESC_BRIGHTNESS] *= (float)exp2(u);
+        tr->losses[b] = nr_imp_loss_grad(wk, &tr->loss, &tr->dloss, tr->cfg->desc_weight, ro(&tr->w), &gv,
+                                         wk->desc_buf, NULL, T, seed);
+        return;
+    }
+    tr->losses[b] = nr_imp_loss_grad(wk, &tr->loss, &tr->dloss, tr->cfg->desc_weight, ro(&tr->w), &gv, c->desc,
+                                     c->audio, T, seed);
+}
+
+static void *worker(void *arg)
+{
+    job *j = arg;
+    for (int b = j->id; b < j->tr->n_items; b += j->tr->threads) item(j->tr, &j->tr->work[j->id], b);
+    return NULL;
+}
+
+static void run_parallel(trainer *tr, int n_items, int validating)
+{
+    tr->n_items = n_items;
+    tr->validating = validating;
+    pthread_t th[MAX_THREADS];
+    job jobs[MAX_THREADS];
+    int started[MAX_THREADS] = {0};
+    for (int i = 0; i < tr->threads; i++) jobs[i] = (job){tr, i};
+    for (int i = 1; i < tr->threads; i++) started[i] = pthread_create(&th[i], NULL, worker, &jobs[i]) == 0;
+    worker(&jobs[0]);
+    for (int i = 1; i < tr->threads; i++) {
+        if (started[i]) pthread_join(th[i], NULL);
+        else worker(&jobs[i]); /* could not start a thread: do its share here */
+    }
+}
+
+/* Mean loss over (up to VALID_MAX clips of) the validation split, or the training split if `train`. */
+static double validate_set(trainer *tr, int train)
+{
+    int have = train ? tr->data.n_train : tr->data.n_valid;
+    int n = have < VALID_MAX ? have : VALID_MAX;
+    if (n == 0) return NAN;
+    run_parallel(tr, n, train ? 2 : 1);
+    double s = 0;
+    for (int i = 0; i < n; i++) s += tr->losses[i];
+    return s / n;
+}
+
+static double validate(trainer *tr) { return validate_set(tr, 0); }
+
+static void normalisation(const nr_train_data *d, float *mean, float *std)
+{
+    double s[NR_NUM_DESC] = {0}, ss[NR_NUM_DESC] = {0};
+    long cnt = 0;
+    for (int i = 0; i < d->n_train; i++)
+        for (int t = 0; t < d->train[i].n_frames; t++) {
+            float v[NR_NUM_DESC];
+            nr_imp_desc_transform(d->train[i].desc + (size_t)t * NR_NUM_DESC, v);
+            for (int k = 0; k < NR_NUM_DESC; k++) {
+                s[k] += v[k];
+                ss[k] += (double)v[k] * v[k];
+            }
+            cnt++;
+        }
+    for (int k = 0; k < NR_NUM_DESC; k++) {
+        double m = cnt ? s[k] / cnt : 0.0, var = cnt ? ss[k] / cnt - m * m : 1.0;
+        mean[k] = (float)m;
+        std[k] = (float)(var > 1e-6 ? sqrt(var) : 1e-3);
+    }
+}
+
+static void progress(const nr_train_config *cfg, long step, long first, double t0, double loss, double vloss, int last)
+{
+    if (!cfg->progress) return;
+    int tty = isatty(2);
+    if (!tty && !last && step % 50 != 0) return;
+    double el = now() - t0, rate = (step - first) / (el > 1e-9 ? el : 1e-9);
+    long eta = rate > 0 ? (long)((cfg->steps - step) / rate) : 0;
+    int width = 24, fill = (int)(width * (double)step / (cfg->steps ? cfg->steps : 1));
+    char bar[32];
+    for (int i = 0; i < width; i++) bar[i] = i < fill ? '#' : '-';
+    bar[width] = '\0';
+    fprintf(stderr, "%sstep %ld/%ld [%s] loss %.4f val %.4f %.2f steps/s ETA %ld:%02ld:%02ld%s", tty ? "\r" : "",
+            step, cfg->steps, bar, loss, vloss, rate, eta / 3600, eta / 60 % 60, eta % 60, tty && !last ? "" : "\n");
+    fflush(stderr);
+}
+
+static void trainer_free(trainer *tr)
+{
+    for (int i = 0; i < tr->threads; i++) nr_imp_work_free(&tr->work[i]);
+    free(tr->block);
+    free(tr->losses);
+    nr_stft_loss_free(&tr->loss);
+    nr_stft_loss_free(&tr->dloss);
+    nr_imp_bands_free(&tr->bands);
+    nr_train_data_free(&tr->data);
+}
+
+static nr_result save_checkpoint(trainer *tr, const char *path)
+{
+    if (!path) return NR_OK;
+    nr_checkpoint ck = {tr->hp, tr->cfg->seed, tr->step, tr->n_values, tr->n_trainable, tr->params, tr->m, tr->v};
+    return nr_checkpoint_write(path, &ck);
+}
+
+nr_result nr_train(const nr_train_config *cfg, nr_train_report *rep)
+{
+    memset(rep, 0, sizeof *rep);
+    rep->valid_first = rep->valid_loss = NAN;
+    if (!cfg->data) return nr_fail(NR_ERR_ARG, "train: no data given (--data MANIFEST or synthetic:N)");
+    if (cfg->steps < 1 || cfg->steps > 100000000) return nr_fail(NR_ERR_ARG, "train: steps %ld out of range", cfg->steps);
+    if (cfg->threads < 1 || cfg->threads > MAX_THREADS)
+        return nr_fail(NR_ERR_ARG, "train: threads %d out of range 1..%d", cfg->threads, MAX_THREADS);
+    if (cfg->batch < 1 || cfg->batch > 256) return nr_fail(NR_ERR_ARG, "train: batch %d out of range 1..256", cfg->batch);
+    if (!(cfg->lr > 0 && cfg->lr < 1)) return nr_fail(NR_ERR_ARG, "train: learning rate %g out of range (0, 1)", cfg->lr);
+    if (!(cfg->clip_seconds >= 0.1f && cfg->clip_seconds <= 20.0f))
+        return nr_fail(NR_ERR_ARG, "train: clip length %g s out of range 0.1..20", cfg->clip_seconds);
+
+    trainer T0, *tr = &T0;
+    memset(tr, 0, sizeof *tr);
+    tr->cfg = cfg;
+    tr->threads = cfg->threads;
+    tr->batch = cfg->batch;
+    tr->hp = nr_imp_hparams_default();
+    if (cfg->hidden) tr->hp.hidden = cfg->hidden;
+    if (cfg->layers) tr->hp.layers = cfg->layers;
+    nr_result r = nr_imp_hparams_check(&tr->hp, "train");
+    if (r != NR_OK) return r;
+    tr->T_max = (int)lroundf(cfg->clip_seconds * NR_IMP_RATE / NR_IMP_HOP);
+    double t_start = now();
+
+    r = nr_train_data_load(cfg->data, tr->T_max, cfg->seed, &tr->data);
+    if (r == NR_OK && tr->data.n_train == 0)
+        r = nr_fail(NR_ERR_VALUE, "%s: no usable training clip (%d skipped as bad data)", cfg->data, tr->data.n_skipped);
+    if (r == NR_OK) r = nr_imp_bands_init(&tr->bands, &tr->hp);
+    if (r == NR_OK) r = nr_stft_loss_init(&tr->loss, g_fft_sizes, N_FFT_SIZES);
+    static const int dl_size[] = {1024};
+    if (r == NR_OK) r = nr_stft_loss_init(&tr->dloss, dl_size, 1);
+    if (r != NR_OK) {
+        trainer_free(tr);
+        return r;
+    }
+    rep->n_train = tr->data.n_train;
+    rep->n_valid = tr->data.n_valid;
+    rep->n_skipped = tr->data.n_skipped;
+
+    /* parameter block: size table, one allocation, carved */
+    tr->n_values = nr_imp_n_values(&tr->hp, 0);
+    tr->n_trainable = nr_imp_n_values(&tr->hp, 1);
+    rep->n_params = tr->n_trainable;
+    size_t nv = (size_t)(tr->n_values + 15) / 16 * 16, nt = (size_t)(tr->n_trainable + 15) / 16 * 16;
+    size_t sizes[] = {nv /* params */, nv /* gsum */, nt /* m */, nt /* v */, nv * (size_t)tr->batch /* grads */};
+    size_t total = 0;
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) total += sizes[i];
+    tr->block = aligned_alloc(64, total * sizeof(float));
+    tr->losses = calloc((size_t)(tr->batch > VALID_MAX ? tr->batch : VALID_MAX), sizeof(double));
+    if (!tr->block || !tr->losses) {
+        trainer_free(tr);
+        return nr_fail(NR_ERR_NOMEM, "train: out of memory for %lld parameters", (long long)tr->n_values);
+    }
+    memset(tr->block, 0, total * sizeof(float));
+    float *p = tr->block;
+    tr->params = p, p += sizes[0];
+    tr->gsum = p, p += sizes[1];
+    tr->m = p, p += sizes[2];
+    tr->v = p, p += sizes[3];
+    tr->grads = p;
+    nr_imp_weights_carve(&tr->hp, tr->params, &tr->w);
+    for (int i = 0; i < tr->threads && r == NR_OK; i++)
+        r = nr_imp_work_init(&tr->work[i], &tr->hp, &tr->bands, &tr->loss, tr->T_max);
+    if (r != NR_OK) {
+        trainer_free(tr);
+        return r;
+    }
+
+    float mean[NR_NUM_DESC], std[NR_NUM_DESC];
+    normalisation(&tr->data, mean, std);
+    nr_imp_init_weights(&tr->hp, &tr->w, cfg->seed, mean, std);
+    tr->step = 0;
+    if (cfg->resume) {
+        nr_checkpoint ck = {tr->hp, cfg->seed, 0, tr->n_values, tr->n_trainable, tr->params, tr->m, tr->v};
+        r = nr_checkpoint_read(cfg->resume, &ck);
+        if (r == NR_OK && ck.seed != cfg->seed)
+            r = nr_fail(NR_ERR_ARG, "%s: checkpoint was made with --seed %llu, this run has --seed %llu", cfg->resume,
+                        (unsigned long long)ck.seed, (unsigned long long)cfg->seed);
+        if (r != NR_OK) {
+            trainer_free(tr);
+            return r;
+        }
+        tr->step = ck.step;
+    }
+    char ckpath[4096];
+    const char *ckp = cfg->checkpoint;
+    if (!ckp && cfg->out) {
+        snprintf(ckpath, sizeof ckpath, "%s.ckpt", cfg->out);
+        ckp = ckpath;
+    }
+
+    long first = tr->step;
+    double vloss = validate(tr), t0 = now(), recent[20];
+    int n_recent = 0;
+    rep->valid_first = vloss;
+    rep->train_eval_first = validate_set(tr, 1);
+    nr_adam_config ac = {cfg->lr, 0.9f, 0.999f, 1e-8f, 1.0f};
+    const long warm = 50;
+    while (tr->step < cfg->steps) {
+        double fr = (double)tr->step / cfg->steps;
+        float lr = cfg->lr * (float)(tr->step < warm ? (tr->step + 1.0) / warm : 0.1 + 0.9 * 0.5 * (1 + cos(M_PI * fr)));
+        run_parallel(tr, tr->batch, 0);
+        double loss = 0;
+        for (int b = 0; b < tr->batch; b++) loss += tr->losses[b];
+        loss /= tr->batch;
+        memset(tr->gsum, 0, (size_t)tr->n_values * sizeof(float));
+        for (int b = 0; b < tr->batch; b++) /* fixed order: the same sum whatever the thread count */
+            nr_imp_axpy(tr->gsum, 1.0f / tr->batch, tr->grads + (size_t)b * tr->n_values, (int)tr->n_trainable);
+        int finite = isfinite(loss);
+        for (int64_t i = 0; finite && i < tr->n_trainable; i++) finite = isfinite(tr->gsum[i]);
+        tr->step++;
+        if (!finite) {
+            fprintf(stderr, "train: step %ld gave a non-finite loss or gradient; update skipped\n", tr->step);
+        } else {
+            nr_adam_step(&ac, tr->params, tr->gsum, tr->m, tr->v, tr->n_trainable, tr->step, lr);
+            if (tr->step == first + 1) rep->first_loss = loss;
+            recent[n_recent++ % 20] = loss;
+        }
+        int last = tr->step == cfg->steps || (cfg->stop_after && tr->step >= cfg->stop_after);
+        if (cfg->valid_every && tr->step % cfg->valid_every == 0 && !last) vloss = validate(tr);
+        if (last) vloss = validate(tr);
+        double mean_recent = 0;
+        int k = n_recent < 20 ? n_recent : 20;
+        for (int i = 0; i < k; i++) mean_recent += recent[i];
+        rep->train_loss = k ? mean_recent / k : NAN;
+        progress(cfg, tr->step, first, t0, k ? rep->train_loss : loss, vloss, last);
+        if ((cfg->checkpoint_every && tr->step % cfg->checkpoint_every == 0) || last) {
+            r = save_checkpoint(tr, ckp);
+            if (r != NR_OK) break;
+        }
+        if (last) break;
+    }
+    rep->step = tr->step;
+    rep->valid_loss = vloss;
+    if (r == NR_OK) rep->train_eval_last = validate_set(tr, 1);
+    if (r == NR_OK && cfg->out && tr->step >= cfg->steps) {
+        nr_model *m = NULL;
+        r = nr_imp_model_from_block(&tr->hp, tr->params, &m);
+        if (r == NR_OK) r = nr_model_save(m, cfg->out);
+        nr_model_free(m);
+    }
+    rep->seconds = now() - t_start;
+    trainer_free(tr);
+    return r;
+}
+
+nr_result nr_train_export(const char *checkpoint, const char *out, long *step)
+{
+    nr_checkpoint ck;
+    memset(&ck, 0, sizeof ck);
+    nr_result r = nr_checkpoint_peek(checkpoint, &ck.hp, &ck.seed, &ck.step);
+    if (r != NR_OK) return r;
+    ck.n_values = nr_imp_n_values(&ck.hp, 0);
+    ck.n_trainable = nr_imp_n_values(&ck.hp, 1);
+    ck.params = malloc((size_t)ck.n_values * sizeof(float));
+    ck.m = malloc((size_t)ck.n_trainable * sizeof(float));
+    ck.v = malloc((size_t)ck.n_trainable * sizeof(float));
+    if (!ck.params || !ck.m || !ck.v) r = nr_fail(NR_ERR_NOMEM, "%s: out of memory", checkpoint);
+    if (r == NR_OK) r = nr_checkpoint_read(checkpoint, &ck);
+    nr_model *m = NULL;
+    if (r == NR_OK) r = nr_imp_model_from_block(&ck.hp, ck.params, &m);
+    if (r == NR_OK) r = nr_model_save(m, out);
+    nr_model_free(m);
+    if (step) *step = ck.step;
+    free(ck.params), free(ck.m), free(ck.v);
+    return r;
+}

@@ -1,0 +1,369 @@
+/* Finite-difference gradient checks of every nr-impact-1 op, the synthesis, the STFT loss and the
+ * whole model; optimised kernels against their plain references. */
+#include "models/impact.h"
+#include "models/impact_simd.h"
+#include "nr_test.h"
+#include "train/train_impl.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t g_rng = 12345;
+static float rnd(void) { return nr_imp_noise(&g_rng) / 1.7320508f; } /* [-1, 1) */
+static void fill(float *x, long n, float s)
+{
+    for (long i = 0; i < n; i++) x[i] = rnd() * s;
+}
+static double dot(const float *a, const float *b, long n)
+{
+    double s = 0;
+    for (long i = 0; i < n; i++) s += (double)a[i] * b[i];
+    return s;
+}
+static int close_enough(double a, double n, double atol, double rtol)
+{
+    return fabs(a - n) <= atol + rtol * fmax(fabs(a), fabs(n));
+}
+
+/* A small model for the checks. */
+static nr_imp_hparams small_hp(void)
+{
+    nr_imp_hparams hp = nr_imp_hparams_default();
+    hp.hidden = 8;
+    hp.layers = 3;
+    hp.n_harm = 5;
+    hp.n_inharm = 2;
+    hp.n_bands = 3;
+    hp.n_trans = 2;
+    hp.trans_len = 700;
+    return hp;
+}
+
+static void test_conv_ref_and_fd(void)
+{
+    int T = 9, Ci = 8, Co = 16, K = 3, d = 2;
+    float *x = malloc(sizeof(float) * T * Ci), *w = malloc(sizeof(float) * Co * K * Ci), *b = malloc(sizeof(float) * Co);
+    float *y = malloc(sizeof(float) * T * Co), *y2 = malloc(sizeof(float) * T * Co), *r = malloc(sizeof(float) * T * Co);
+    float *dx = calloc((size_t)T * Ci, 4), *dw = calloc((size_t)Co * K * Ci, 4), *db = calloc(Co, 4);
+    float *dx2 = calloc((size_t)T * Ci, 4), *dw2 = calloc((size_t)Co * K * Ci, 4), *db2 = calloc(Co, 4);
+    fill(x, T * Ci, 1), fill(w, Co * K * Ci, 0.5f), fill(b, Co, 0.5f), fill(r, T * Co, 1);
+    nr_imp_conv_forward(y, x, w, b, T, Ci, Co, K, d);
+    nr_imp_conv_forward_ref(y2, x, w, b, T, Ci, Co, K, d);
+    double maxd = 0;
+    for (int i = 0; i < T * Co; i++) maxd = fmax(maxd, fabs(y[i] - y2[i]));
+    NT_CHECKF(maxd < 1e-5, "conv forward vs reference: max diff %g", maxd);
+    /* causal: output frame 0 depends only on input frame 0 */
+    float keep = x[Ci * 3];
+    x[Ci * 3] += 10.0f;
+    nr_imp_conv_forward(y2, x, w, b, T, Ci, Co, K, d);
+    x[Ci * 3] = keep;
+    for (int t = 0; t < 3; t++)
+        for (int o = 0; o < Co; o++) NT_CHECK(y2[t * Co + o] == y[t * Co + o]);
+    nr_imp_conv_backward(dx, dw, db, r, x, w, T, Ci, Co, K, d);
+    nr_imp_conv_backward_ref(dx2, dw2, db2, r, x, w, T, Ci, Co, K, d);
+    maxd = 0;
+    for (int i = 0; i < T * Ci; i++) maxd = fmax(maxd, fabs(dx[i] - dx2[i]));
+    for (int i = 0; i < Co * K * Ci; i++) maxd = fmax(maxd, fabs(dw[i] - dw2[i]));
+    for (int i = 0; i < Co; i++) maxd = fmax(maxd, fabs(db[i] - db2[i]));
+    NT_CHECKF(maxd < 1e-4, "conv backward vs reference: max diff %g", maxd);
+    /* loss = r . y: finite differences on x, w, b */
+    float *ps[3] = {x, w, b}, *gs[3] = {dx, dw, db};
+    int ns[3] = {T * Ci, Co * K * Ci, Co};
+    int bad = 0;
+    for (int a = 0; a < 3; a++)
+        for (int k = 0; k < 12; k++) {
+            int i = (int)((k * 7919u) % (unsigned)ns[a]);
+            float s = ps[a][i], h = 1e-2f;
+            ps[a][i] = s + h;
+            nr_imp_conv_forward(y2, x, w, b, T, Ci, Co, K, d);
+            double lp = dot(r, y2, T * Co);
+            ps[a][i] = s - h;
+            nr_imp_conv_forward(y2, x, w, b, T, Ci, Co, K, d);
+            double lm = dot(r, y2, T * Co);
+            ps[a][i] = s;
+            double num = (lp - lm) / (2 * h);
+            if (!close_enough(gs[a][i], num, 1e-3, 1e-3)) {
+                bad++;
+                printf("  conv grad %d[%d]: analytic %g numeric %g\n", a, i, gs[a][i], num);
+            }
+        }
+    NT_CHECK(bad == 0);
+    free(x), free(w), free(b), free(y), free(y2), free(r), free(dx), free(dw), free(db), free(dx2), free(dw2), free(db2);
+}
+
+static void test_tanh_fd(void)
+{
+    float x[16], y[16], r[16], dx[16] = {0};
+    fill(x, 16, 2), fill(r, 16, 1);
+    nr_imp_tanh_forward(y, x, 16);
+    nr_imp_tanh_backward(dx, r, y, 16);
+    for (int i = 0; i < 16; i++) {
+        double h = 1e-3, num = r[i] * (tanh(x[i] + h) - tanh(x[i] - h)) / (2 * h);
+        NT_CHECKF(close_enough(dx[i], num, 1e-5, 1e-3), "tanh grad %d: %g vs %g", i, dx[i], num);
+    }
+}
+
+static void test_exp_sigmoid_fd(void)
+{
+    for (float x = -6.0f; x <= 6.0f; x += 0.75f) {
+        double h = 1e-2, num = (nr_imp_exp_sigmoid(x + (float)h) - nr_imp_exp_sigmoid(x - (float)h)) / (2 * h);
+        NT_CHECKF(close_enough(nr_imp_exp_sigmoid_grad(x), num, 5e-5, 2e-3), "exp_sigmoid'(%g): %g vs %g", x,
+                  nr_imp_exp_sigmoid_grad(x), num);
+    }
+    NT_CHECK(fabsf(nr_imp_exp_sigmoid(0.0f) - (2.0f * powf(0.5f, 2.302585f) + 1e-7f)) < 1e-6f);
+}
+
+static void test_params_fd(void)
+{
+    nr_imp_hparams hp = small_hp();
+    int O = nr_imp_n_out(&hp), Q = nr_imp_n_q(&hp);
+    float ratios[2] = {5.404f, 8.933f};
+    nr_imp_weights w = {0};
+    w.ratios = ratios;
+    float o[64], q[128], q2[128], r[128], dout[64] = {0};
+    fill(o, O, 2), fill(r, Q, 1);
+    r[Q - 1] = 0; /* f0 carries no gradient */
+    float f0 = 4500.0f; /* harmonics 5 and both inharmonic partials above the band limit */
+    nr_imp_params_forward(&hp, &w, o, f0, q);
+    int P = nr_imp_n_partials(&hp);
+    NT_CHECK(q[4] == 0.0f && q[5] == 0.0f && q[6] == 0.0f && q[P - 1] == 0.0f);
+    double sum = 0;
+    for (int h = 0; h < 4; h++) sum += q[h];
+    NT_CHECKF(fabs(sum - nr_imp_exp_sigmoid(o[0])) < 1e-5, "harmonic amplitudes sum %g", sum);
+    nr_imp_params_backward(&hp, &w, dout, r, o, f0);
+    f0 = 300.0f; /* all partials allowed */
+    float dout2[64] = {0};
+    nr_imp_params_backward(&hp, &w, dout2, r, o, f0);
+    for (int pass = 0; pass < 2; pass++) {
+        float fz = pass ? 300.0f : 4500.0f, *g = pass ? dout2 : dout;
+        for (int i = 0; i < O; i++) {
+            float s = o[i], h = 1e-2f;
+            o[i] = s + h;
+            nr_imp_params_forward(&hp, &w, o, fz, q2);
+            double lp = dot(r, q2, Q);
+            o[i] = s - h;
+            nr_imp_params_forward(&hp, &w, o, fz, q2);
+            double lm = dot(r, q2, Q);
+            o[i] = s;
+            double num = (lp - lm) / (2 * h);
+            NT_CHECKF(close_enough(g[i], num, 1e-4, 1e-2), "params grad f0 %g o[%d]: %g vs %g", fz, i, g[i], num);
+        }
+    }
+}
+
+static void test_synth_fd(void)
+{
+    nr_imp_hparams hp = small_hp();
+    int Q = nr_imp_n_q(&hp), P = nr_imp_n_partials(&hp), NBP = nr_imp_n_bands_pad(&hp), T = 5;
+    long N = (long)T * NR_IMP_HOP;
+    float ratios[2] = {2.756f, 5.404f};
+    float *trans = malloc(sizeof(float) * hp.n_trans * hp.trans_len);
+    fill(trans, hp.n_trans * hp.trans_len, 0.3f);
+    nr_imp_weights w = {0};
+    w.ratios = ratios;
+    w.trans = trans;
+    nr_imp_bands bands;
+    NT_CHECK(nr_imp_bands_init(&bands, &hp) == NR_OK);
+    float *mem = aligned_alloc(64, nr_imp_synth_state_floats(&hp) * sizeof(float));
+    nr_imp_synth_state st;
+    nr_imp_synth_state_carve(&st, &hp, mem);
+    float *q = calloc((size_t)T * Q, 4), *dq = calloc((size_t)T * Q, 4), *dtr = calloc((size_t)hp.n_trans * hp.trans_len, 4);
+    float *y = malloc(sizeof(float) * N), *r = malloc(sizeof(float) * N);
+    for (int t = 0; t < T; t++) {
+        float *qt = q + (size_t)t * Q;
+        for (int p = 0; p < 7; p++) qt[p] = 0.2f + 0.1f * rnd();
+        for (int b = 0; b < 3; b++) qt[P + b] = 0.2f + 0.1f * rnd();
+        for (int j = 0; j < 2; j++) qt[P + NBP + j] = 0.5f + 0.1f * rnd();
+        qt[Q - 1] = 200.0f + 50.0f * t;
+    }
+    fill(r, N, 1);
+    nr_imp_synth_forward(&hp, &w, &bands, &st, 9, 0, q, T, y);
+    nr_imp_synth_backward(&hp, &w, &bands, &st, 9, 0, q, T, r, dq, dtr);
+    int bad = 0, checked = 0;
+    for (int t = 0; t < T; t++)
+        for (int i = 0; i < Q - 1; i++) {
+            float *v = &q[(size_t)t * Q + i];
+            if (*v == 0.0f) continue; /* padding */
+            float s = *v, h = 1e-2f;
+            *v = s + h;
+            nr_imp_synth_forward(&hp, &w, &bands, &st, 9, 0, q, T, y);
+            double lp = dot(r, y, N);
+            *v = s - h;
+            nr_imp_synth_forward(&hp, &w, &bands, &st, 9, 0, q, T, y);
+            double lm = dot(r, y, N);
+            *v = s;
+            double num = (lp - lm) / (2 * h), an = dq[(size_t)t * Q + i];
+            checked++;
+            if (!close_enough(an, num, 2e-2, 2e-3)) {
+                bad++;
+                printf("  synth dq[%d][%d]: analytic %g numeric %g\n", t, i, an, num);
+            }
+        }
+    for (int k = 0; k < 10; k++) {
+        int i = (k * 137) % (hp.n_trans * hp.trans_len);
+        float s = trans[i], h = 1e-2f;
+        trans[i] = s + h;
+        nr_imp_synth_forward(&hp, &w, &bands, &st, 9, 0, q, T, y);
+        double lp = dot(r, y, N);
+        trans[i] = s - h;
+        nr_imp_synth_forward(&hp, &w, &bands, &st, 9, 0, q, T, y);
+        double lm = dot(r, y, N);
+        trans[i] = s;
+        double num = (lp - lm) / (2 * h);
+        if (!close_enough(dtr[i], num, 2e-2, 2e-3)) {
+            bad++;
+            printf("  synth dtrans[%d]: analytic %g numeric %g\n", i, dtr[i], num);
+        }
+    }
+    NT_CHECKF(bad == 0 && checked > 40, "%d of %d synthesis gradients off", bad, checked);
+    nr_imp_bands_free(&bands);
+    free(mem), free(q), free(dq), free(dtr), free(y), free(r), free(trans);
+}
+
+static void test_stft_loss_fd(void)
+{
+    static const int sizes[] = {256, 64};
+    nr_stft_loss L;
+    NT_CHECK(nr_stft_loss_init(&L, sizes, 2) == NR_OK);
+    long n = 600;
+    float *y = malloc(n * 4), *x = malloc(n * 4), *dy = calloc(n, 4);
+    double *work = aligned_alloc(64, nr_stft_work_doubles(&L, n) * sizeof(double));
+    for (long i = 0; i < n; i++) {
+        x[i] = 0.5f * sinf(0.07f * i) * expf(-i / 300.0f) + 0.05f * rnd();
+        y[i] = 0.4f * sinf(0.09f * i) * expf(-i / 200.0f) + 0.05f * rnd();
+    }
+    double l0 = nr_stft_loss_eval(&L, y, x, n, dy, work);
+    NT_CHECK(isfinite(l0) && l0 > 0);
+    NT_CHECKF(nr_stft_loss_eval(&L, x, x, n, NULL, work) < 1e-9, "loss of a signal against itself");
+    int bad = 0;
+    for (int k = 0; k < 30; k++) {
+        long i = (k * 97 + 5) % n;
+        float s = y[i], h = 1e-3f;
+        y[i] = s + h;
+        double lp = nr_stft_loss_eval(&L, y, x, n, NULL, work);
+        y[i] = s - h;
+        double lm = nr_stft_loss_eval(&L, y, x, n, NULL, work);
+        y[i] = s;
+        double num = (lp - lm) / (2 * h);
+        if (!close_enough(dy[i], num, 2e-3 * fabs(l0), 3e-2)) {
+            bad++;
+            printf("  stft dy[%ld]: analytic %g numeric %g\n", i, dy[i], num);
+        }
+    }
+    NT_CHECK(bad <= 1); /* the L1 kink may sit inside one step */
+    free(y), free(x), free(dy), free(work);
+    nr_stft_loss_free(&L);
+}
+
+static void test_desc_loss_fd(void)
+{
+    static const int sizes[] = {1024};
+    nr_stft_loss D;
+    NT_CHECK(nr_stft_loss_init(&D, sizes, 1) == NR_OK);
+    int T = 4;
+    long n = (long)T * 480;
+    float *y = malloc(n * 4), *dy = calloc(n, 4), desc[4 * 7] = {0};
+    double *work = aligned_alloc(64, nr_stft_work_doubles(&D, n) * sizeof(double));
+    for (int t = 0; t < T; t++) {
+        desc[t * 7 + 0] = t == 2 ? 0.0f : 0.1f; /* frame 2 is too quiet to count */
+        desc[t * 7 + 5] = 1500.0f + 500.0f * t;
+    }
+    for (long i = 0; i < n; i++) y[i] = 0.3f * sinf(0.05f * i) + 0.1f * rnd();
+    double l0 = nr_desc_loss_eval(&D, y, n, desc, T, 480, 48000, dy, 2.0, work);
+    NT_CHECK(isfinite(l0) && l0 > 0);
+    int bad = 0;
+    for (int k = 0; k < 24; k++) {
+        long i = (k * 83 + 11) % n;
+        float s = y[i], h = 1e-3f;
+        y[i] = s + h;
+        double lp = nr_desc_loss_eval(&D, y, n, desc, T, 480, 48000, NULL, 1.0, work);
+        y[i] = s - h;
+        double lm = nr_desc_loss_eval(&D, y, n, desc, T, 480, 48000, NULL, 1.0, work);
+        y[i] = s;
+        double num = 2.0 * (lp - lm) / (2 * h);
+        if (!close_enough(dy[i], num, 1e-3 * fabs(l0), 3e-2)) {
+            bad++;
+            printf("  desc dy[%ld]: analytic %g numeric %g\n", i, dy[i], num);
+        }
+    }
+    NT_CHECK(bad == 0);
+    /* a brighter request than the sound gives a gradient that raises the centroid: more high content */
+    free(y), free(dy), free(work);
+    nr_stft_loss_free(&D);
+}
+
+static void test_model_fd(void)
+{
+    nr_imp_hparams hp = small_hp();
+    int T = 6;
+    long N = (long)T * NR_IMP_HOP;
+    static const int sizes[] = {512, 128};
+    nr_stft_loss L;
+    NT_CHECK(nr_stft_loss_init(&L, sizes, 2) == NR_OK);
+    nr_imp_bands bands;
+    NT_CHECK(nr_imp_bands_init(&bands, &hp) == NR_OK);
+    int64_t nv = nr_imp_n_values(&hp, 0), nt = nr_imp_n_values(&hp, 1);
+    float *blk = calloc((size_t)nv, 4), *gblk = calloc((size_t)nv, 4);
+    nr_imp_weights_rw w, g;
+    nr_imp_weights_carve(&hp, blk, &w);
+    nr_imp_weights_carve(&hp, gblk, &g);
+    float mean[7] = {-3, 0.1f, 7, -3, 7, 7, 6}, std[7] = {1, 0.1f, 1, 1, 1, 1, 1};
+    nr_imp_init_weights(&hp, &w, 3, mean, std);
+    for (int i = 0; i < nr_imp_n_out(&hp); i++) w.head_b[i] += 0.5f * rnd(); /* away from symmetric points */
+    float *desc = malloc(sizeof(float) * T * 7), *target = malloc(sizeof(float) * N);
+    for (int t = 0; t < T; t++) {
+        float d[7] = {0.1f * expf(-t / 3.0f), 0.1f, 2000, 0.05f, 1500, 1200, 180.0f + 10 * t};
+        memcpy(desc + t * 7, d, sizeof d);
+    }
+    for (long i = 0; i < N; i++) target[i] = 0.3f * sinf(2 * (float)M_PI * 190 * i / 48000) * expf(-i / 2000.0f) + 0.01f * rnd();
+    nr_imp_work wk;
+    NT_CHECK(nr_imp_work_init(&wk, &hp, &bands, &L, T) == NR_OK);
+    double l0 = nr_imp_loss_grad(&wk, &L, NULL, 0, (const nr_imp_weights *)&w, &g, desc, target, T, 5);
+    NT_CHECK(isfinite(l0));
+    /* a few values of every trainable tensor */
+    nr_imp_tensor_desc tab[NR_IMP_MAX_TENSORS];
+    int ntab = nr_imp_tensor_table(&hp, tab);
+    int64_t off = 0;
+    int bad = 0, checked = 0;
+    for (int ti = 0; ti < ntab; ti++) {
+        if (!tab[ti].trainable) continue;
+        for (int k = 0; k < 4; k++) {
+            int64_t i = off + (k * 104729) % tab[ti].numel;
+            if (!strcmp(tab[ti].name, "transient")) i = off + (k * 131) % 900; /* within the clip */
+            float s = blk[i], h = 3e-3f;
+            blk[i] = s + h;
+            double lp = nr_imp_loss_grad(&wk, &L, NULL, 0, (const nr_imp_weights *)&w, NULL, desc, target, T, 5);
+            blk[i] = s - h;
+            double lm = nr_imp_loss_grad(&wk, &L, NULL, 0, (const nr_imp_weights *)&w, NULL, desc, target, T, 5);
+            blk[i] = s;
+            double num = (lp - lm) / (2 * h);
+            checked++;
+            if (!close_enough(gblk[i], num, 1e-3 * fabs(l0), 5e-2)) {
+                bad++;
+                printf("  model grad %s[%lld]: analytic %g numeric %g\n", tab[ti].name, (long long)(i - off), gblk[i], num);
+            }
+        }
+        off += tab[ti].numel;
+    }
+    NT_CHECK(off == nt);
+    NT_CHECKF(bad <= 2, "%d of %d model gradients off", bad, checked);
+    nr_imp_work_free(&wk);
+    nr_imp_bands_free(&bands);
+    nr_stft_loss_free(&L);
+    free(blk), free(gblk), free(desc), free(target);
+}
+
+int main(void)
+{
+    NT_RUN(test_conv_ref_and_fd);
+    NT_RUN(test_tanh_fd);
+    NT_RUN(test_exp_sigmoid_fd);
+    NT_RUN(test_params_fd);
+    NT_RUN(test_synth_fd);
+    NT_RUN(test_stft_loss_fd);
+    NT_RUN(test_desc_loss_fd);
+    NT_RUN(test_model_fd);
+    return nt_end();
+}
