@@ -6,6 +6,7 @@
 #include "models/nsf_profile.h"
 
 #include <cblas.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,7 +167,11 @@ int nr_cmd_bench(int argc, char **argv)
         nr_model_free(m);
         return nr_cli_error(me);
     }
-    long total = frames * info.hop;
+    /* --frames counts analysis frames (22050/512 per second, as the original's 301 = 6.99 s), whatever
+     * the model's own frame rate: every model renders the same duration. */
+    long model_frames = lround((double)frames * NR_ANALYSIS_HOP / NR_ANALYSIS_RATE * info.sample_rate / info.hop);
+    if (model_frames < 1) model_frames = 1;
+    long total = model_frames * info.hop;
     float *y = malloc((size_t)total * sizeof(float));
     if (!y) {
         fprintf(stderr, "neurorack bench: out of memory\n");
@@ -178,12 +183,12 @@ int nr_cmd_bench(int argc, char **argv)
     long done = 0, pushed = 0, blocks = 0;
     double worst = 0, t_first = 0, t_render0 = 0, c_render0 = cpu_s();
     while (done < total) {
-        while (pushed < frames && nr_voice_available(v) < block) {
+        while (pushed < model_frames && nr_voice_available(v) < block) {
             /* A curve shorter than --frames is looped. */
             if (!nr_voice_push_frame(v, c.data + (size_t)(pushed % c.n_frames) * NR_NUM_DESC)) break;
             pushed++;
         }
-        if (pushed == frames) nr_voice_end(v);
+        if (pushed == model_frames) nr_voice_end(v);
         int want = (int)(total - done < block ? total - done : block);
         double tb = now_s();
         int got = nr_voice_process(v, y + done, want);
@@ -232,7 +237,7 @@ int nr_cmd_bench(int argc, char **argv)
            info.hop, (long long)info.n_params);
     printf("threads          %ld\n", threads);
     printf("block            %ld samples (%.2f ms)\n", block, 1e3 * block / info.sample_rate);
-    printf("audio            %ld frames, %.3f s\n", frames, audio_s);
+    printf("audio            %ld analysis frames (%ld model frames), %.3f s\n", frames, model_frames, audio_s);
     printf("render           %.3f s\n", secs);
     printf("real time        %.2fx\n", rtf);
     printf("render cpu       %.3f s of this thread -> %.2fx real time per CPU second\n", c_end - c_render0,
