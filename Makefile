@@ -27,7 +27,7 @@ APP_OBJ  := $(APP_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 LIB      := $(BUILD)/libneurorack.a
 
-.PHONY: all deps check test asan-test fuzz-build fuzz clean run cross-aarch64 test-aarch64 install install-aarch64 uninstall
+.PHONY: all deps check test asan-test fuzz-build fuzz clean run play cross-aarch64 test-aarch64 install install-aarch64 uninstall
 all: $(BUILD)/neurorack $(TEST_BIN)
 	@if [ "$(BUILD)" = build ]; then ln -sf build/neurorack neurorack; fi
 
@@ -75,6 +75,11 @@ fuzz: fuzz-build
 	  echo "fuzzing $$t for $(FUZZ_SECONDS) s"; \
 	  $$b -max_total_time=$(FUZZ_SECONDS) -max_len=65536 tests/corpus/$$t || exit 1; done
 
+# The main job: the instrument on the built-in defaults (JACK, else ALSA's default device).
+play: deps all
+	./neurorack play
+
+# Without a sound device: the same defaults rendered to a file.
 run: deps all
 	./neurorack render -o impact.wav
 
