@@ -1,5 +1,6 @@
 #include "commands.h"
 #include "neurorack.h"
+#include "nr/templates.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -62,4 +63,11 @@ const char *nr_cli_default_model(void)
         }
     }
     return NULL;
+}
+
+nr_result nr_cli_curves(const char *like, const char *csv, const char *tmpl, nr_curves *out)
+{
+    if (like) return nr_analyze_file(like, out);
+    if (csv) return nr_curves_read_csv(csv, out);
+    return nr_template_get(tmpl ? tmpl : NR_TEMPLATE_DEFAULT, out);
 }

@@ -136,9 +136,7 @@ int nr_cmd_bench(int argc, char **argv)
 
     nr_curves src = {0};
     nr_result r;
-    if (like) r = nr_analyze_file(like, &src);
-    else if (csv) r = nr_curves_read_csv(csv, &src);
-    else r = nr_template_get(tmpl ? tmpl : "impact", &src);
+    r = nr_cli_curves(like, csv, tmpl, &src);
     if (r != NR_OK) return nr_cli_error(me);
 
     /* Load to first sample: file read, checks, voice allocation, conditioning, one block of audio. */

@@ -89,9 +89,7 @@ int nr_cmd_render(int argc, char **argv)
 
     nr_curves curves = {0};
     nr_result r;
-    if (like) r = nr_analyze_file(like, &curves);
-    else if (csv) r = nr_curves_read_csv(csv, &curves);
-    else r = nr_template_get(tmpl ? tmpl : "impact", &curves);
+    r = nr_cli_curves(like, csv, tmpl, &curves);
     if (r != NR_OK) return nr_cli_error(me);
     if (frames > 0 && frames < curves.n_frames) curves.n_frames = (int)frames;
 
