@@ -5,6 +5,7 @@
 #include "control/midi.h"
 #include "control/osc.h"
 #include "control/script.h"
+#include "hw/hw_run.h"
 #include "neurorack.h"
 #include "ui/panel.h"
 #include "ui/png.h"
@@ -21,6 +22,8 @@
 #define POLL_MS 5
 
 static volatile sig_atomic_t g_stop;
+/* The kernel interface of --hardware: NULL is the real one (a test that includes this file sets a fake). */
+static const nr_hw_ops *play_hw_ops;
 static void on_signal(int sig) { (void)sig; g_stop = 1; }
 
 static double now_ms(void)
@@ -52,12 +55,17 @@ static void usage(FILE *f)
             "  --midi             MIDI in through the ALSA sequencer;  --midi-map FILE: note/CC mapping\n"
             "                     (default: ~/.config/neurorack/midi.map when it exists)\n"
             "  --headless         no terminal panel (automatic when stdin is not a terminal)\n"
-            "  --screenshot FILE.png  the OLED frame as PNG: key 'p' in the panel, and at the end\n");
+            "  --screenshot FILE.png  the OLED frame as PNG: key 'p' in the panel, and at the end\n"
+            "  --hardware FILE    the module's panel and display as configured in FILE (docs/hardware.md); its\n"
+            "                     [audio] section gives the ALSA device, rate, period and periods unless the\n"
+            "                     options above do. With --audio file: the render runs in real time, the panel\n"
+            "                     read between blocks\n");
 }
 
 typedef struct {
-    const char *audio, *device, *jack_server, *model, *settings, *script, *osc, *midi_map, *shot;
+    const char *audio, *device, *jack_server, *model, *settings, *script, *osc, *midi_map, *shot, *hardware;
     long rate, period, periods, voices;
+    int rate_set, period_set, periods_set; /* given on the command line: they beat the hardware file */
     unsigned long long seed;
     const char *templates[16];
     int n_templates;
@@ -72,7 +80,7 @@ static int parse(int argc, char **argv, play_opts *o)
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         static const char *const with_value[] = {"--audio", "--device", "--jack-server", "--model", "--settings",
-                                                 "--script", "--osc", "--midi-map", "--screenshot",
+                                                 "--script", "--osc", "--midi-map", "--screenshot", "--hardware",
                                                  "--rate", "--period", "--periods", "--voices", "--duration",
                                                  "--seed", "--template"};
         for (size_t k = 0; k < sizeof with_value / sizeof with_value[0]; k++)
@@ -93,12 +101,16 @@ static int parse(int argc, char **argv, play_opts *o)
         else if (VAL("--osc")) o->osc = v;
         else if (VAL("--midi-map")) o->midi_map = v, o->midi = 1;
         else if (VAL("--screenshot")) o->shot = v;
+        else if (VAL("--hardware")) o->hardware = v;
         else if (VAL("--rate")) {
             if (!nr_cli_int("play", a, v, 8000, 384000, &o->rate)) return -1;
+            o->rate_set = 1;
         } else if (VAL("--period")) {
             if (!nr_cli_int("play", a, v, 64, 8192, &o->period)) return -1;
+            o->period_set = 1;
         } else if (VAL("--periods")) {
             if (!nr_cli_int("play", a, v, 2, 16, &o->periods)) return -1;
+            o->periods_set = 1;
         } else if (VAL("--voices")) {
             if (!nr_cli_int("play", a, v, 1, 8, &o->voices)) return -1;
         } else if (VAL("--duration")) {
@@ -167,6 +179,54 @@ static void print_report(FILE *f, const char *backend, int rate, int block, floa
     if (ls->script_dropped) fprintf(f, "  script events dropped by a full queue: %u\n", ls->script_dropped);
 }
 
+/* --hardware with --audio file: the render paced by the hardware's clock (real time), the panel read and
+ * the display drawn between blocks (the file sink calls poll after every block), so an input applies
+ * from the block after the one during which it came. */
+typedef struct {
+    nr_audio_client inner; /* the live layer */
+    nr_live *live;
+    nr_hw *hw;
+    nr_instrument *inst;
+    const nr_hw_ops *ops;
+    int64_t t0, next_frame, frame_ns;
+    int rate;
+} hw_render;
+
+static void hw_render_process(void *ctx, float *out, int n)
+{
+    hw_render *h = ctx;
+    h->inner.process(h->inner.ctx, out, n);
+}
+
+static int hw_render_post(void *ctx, nr_source src, const nr_control_event *ev)
+{
+    hw_render *h = ctx;
+    return h->inner.post(h->inner.ctx, src, ev);
+}
+
+static void hw_render_xrun(void *ctx)
+{
+    hw_render *h = ctx;
+    if (h->inner.xrun) h->inner.xrun(h->inner.ctx);
+}
+
+static void hw_render_poll(void *ctx)
+{
+    hw_render *h = ctx;
+    const nr_hw_ops *o = h->ops;
+    int64_t due = h->t0 + (int64_t)((double)nr_live_samples(h->live) * 1e9 / h->rate);
+    int64_t now = o->now_ns(o->ctx);
+    if (due > now) o->sleep_us(o->ctx, (long)((due - now + 999) / 1000));
+    nr_hw_step(h->hw, 0);
+    if (h->inner.poll) h->inner.poll(h->inner.ctx);
+    if (due >= h->next_frame) {
+        uint8_t fb[NR_OLED_W * NR_OLED_H / 8];
+        nr_instrument_frame(h->inst, fb);
+        nr_hw_display_frame(h->hw, fb);
+        h->next_frame = due + h->frame_ns;
+    }
+}
+
 int nr_cmd_play(int argc, char **argv)
 {
     const double t_start = now_ms();
@@ -181,6 +241,10 @@ int nr_cmd_play(int argc, char **argv)
     nr_osc *osc = NULL;
     nr_midi *midi = NULL;
     nr_panel *panel = NULL;
+    nr_hw *hw = NULL;
+    nr_hw_config hwc;
+    hw_render hwr;
+    const char *fail_title = "CANNOT START"; /* on the display with the message (--hardware) */
     nr_live live;
     char title[200]; /* the panel keeps a pointer to it */
     const char *file_out = o.audio && !strncmp(o.audio, "file:", 5) ? o.audio + 5 : NULL;
@@ -200,6 +264,16 @@ int nr_cmd_play(int argc, char **argv)
         goto out;
     }
 
+    /* The panel first: its splash shows while the rest starts. */
+    if (o.hardware) {
+        if (nr_hw_boot(o.hardware, play_hw_ops, &hwc, &hw) != NR_OK) goto fail;
+        if (!o.audio) o.audio = "alsa";
+        if (!strcmp(o.audio, "alsa") && !o.device) o.device = hwc.audio.device;
+        if (!o.rate_set) o.rate = hwc.audio.rate;
+        if (!o.period_set) o.period = hwc.audio.period;
+        if (!o.periods_set) o.periods = hwc.audio.periods;
+    }
+
     play_times tm = {0};
     int rate = (int)o.rate, block = (int)o.period;
     if (!file_out) {
@@ -210,6 +284,7 @@ int nr_cmd_play(int argc, char **argv)
         bc.rate = rate;
         bc.period = block;
         bc.periods = (int)o.periods;
+        fail_title = "NO AUDIO";
         nr_result r = !o.audio ? nr_backend_open_auto(&bc, &backend)
                       : !strcmp(o.audio, "jack") ? nr_backend_open_jack(&bc, &backend)
                                                  : nr_backend_open_alsa(&bc, &backend);
@@ -227,7 +302,9 @@ int nr_cmd_play(int argc, char **argv)
     ic.max_voices = (int)o.voices;
     ic.seed = o.seed;
     ic.cpu_guard = !file_out; /* a render takes the time it needs: no voice is shed, every run is equal */
+    fail_title = "MODEL FAILED";
     if (nr_instrument_create(&ic, &inst) != NR_OK) goto fail;
+    fail_title = "CANNOT START";
     for (int i = 0; i < o.n_templates; i++)
         if (nr_instrument_add_template(inst, o.templates[i]) != NR_OK) goto fail;
     tm.instrument_ms = now_ms() - t_start;
@@ -237,6 +314,19 @@ int nr_cmd_play(int argc, char **argv)
     nr_audio_client ic_client = nr_instrument_client(inst);
     nr_live_init(&live, &ic_client, o.script ? &script : NULL, rate, block);
     nr_audio_client client = nr_live_client(&live);
+    if (hw) {
+        nr_hw_attach_instrument(hw, inst);
+        if (file_out) { /* the render drives the panel itself, on its own clock */
+            nr_hw_stop(hw);
+            const nr_hw_ops *ops = play_hw_ops ? play_hw_ops : nr_hw_ops_linux();
+            int fps = hwc.display.fps > 0 ? hwc.display.fps : 30;
+            hwr = (hw_render){.inner = client, .live = &live, .hw = hw, .inst = inst, .ops = ops,
+                              .t0 = ops->now_ns(ops->ctx), .frame_ns = 1000000000LL / fps, .rate = rate};
+            hwr.next_frame = hwr.t0;
+            client = (nr_audio_client){.ctx = &hwr, .process = hw_render_process, .post = hw_render_post,
+                                       .poll = hw_render_poll, .xrun = hw_render_xrun};
+        }
+    }
 
     if (o.osc && nr_osc_start(o.osc, &client, &osc) != NR_OK) goto fail;
     if (o.midi) {
@@ -277,9 +367,9 @@ int nr_cmd_play(int argc, char **argv)
         const int64_t end = duration >= 0 ? (int64_t)(duration * rate) : INT64_MAX;
         while (!g_stop && nr_live_samples(&live) < end && !nr_instrument_quit_requested(inst)) {
             if (nr_backend_failed(backend)) {
-                if (panel) nr_panel_close(panel), panel = NULL;
-                fprintf(stderr, "neurorack play: %s stopped (server or device gone)\n", nr_backend_name(backend));
-                goto out;
+                nr_fail(NR_ERR_DEVICE, "%s stopped (server or device gone)", nr_backend_name(backend));
+                fail_title = "AUDIO STOPPED";
+                goto fail;
             }
             client.poll(client.ctx);
             if (panel) {
@@ -299,12 +389,14 @@ int nr_cmd_play(int argc, char **argv)
     float latency = backend ? nr_backend_latency_ms(backend) : 0.0f;
     nr_backend_close(backend);
     backend = NULL;
-    if (o.shot) {
-        uint8_t fb[NR_OLED_W * NR_OLED_H / 8];
-        nr_instrument_poll(inst);
-        nr_instrument_frame(inst, fb);
-        if (nr_png_write_oled(o.shot, fb, 4) != NR_OK) goto fail;
+    uint8_t fb[NR_OLED_W * NR_OLED_H / 8];
+    nr_instrument_poll(inst);
+    nr_instrument_frame(inst, fb);
+    if (hw) { /* the last frame, then what ended */
+        nr_hw_stop(hw);
+        nr_hw_display_frame(hw, fb);
     }
+    if (o.shot && nr_png_write_oled(o.shot, fb, 4) != NR_OK) goto fail;
     if (o.report) {
         nr_live_stats ls;
         nr_instrument_status is;
@@ -312,17 +404,20 @@ int nr_cmd_play(int argc, char **argv)
         nr_instrument_status_get(inst, &is);
         print_report(stdout, bname, rate, block, latency, &tm, &ls, xruns, &is);
     }
+    if (hw) nr_hw_show_message(hw, "STOPPED", g_stop ? "STOPPED BY A SIGNAL." : "THE PLAY RAN TO ITS END.");
     code = 0;
     goto out;
 fail:
     nr_panel_close(panel);
     panel = NULL;
-    fprintf(stderr, "neurorack play: %s\n", nr_last_error()[0] ? nr_last_error() : "failed");
+    if (hw) nr_hw_fail(hw, fail_title, nr_last_error()[0] ? nr_last_error() : "failed");
+    else fprintf(stderr, "neurorack play: %s\n", nr_last_error()[0] ? nr_last_error() : "failed");
 out:
     nr_panel_close(panel);
     nr_midi_stop(midi);
     nr_osc_stop(osc);
     nr_backend_close(backend);
+    nr_hw_close(hw); /* before the instrument: its threads read the instrument's frames */
     nr_instrument_free(inst);
     nr_script_free(&script);
     return code;
