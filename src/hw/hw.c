@@ -534,15 +534,23 @@ void nr_hw_show_message(nr_hw *hw, const char *title, const char *body)
     if (title && !hw->threads) nr_hw_display_frame(hw, fb);
 }
 
-void nr_hw_show_splash(nr_hw *hw, const char *status)
+void nr_hw_set_splash(nr_hw *hw, const char *status)
 {
-    uint8_t fb[NR_OLED_BYTES];
     pthread_mutex_lock(&hw->lock);
     hw->message_on = 1;
     nr_hw_fb_splash(hw->message_fb, status);
+    pthread_mutex_unlock(&hw->lock);
+}
+
+void nr_hw_show_splash(nr_hw *hw, const char *status)
+{
+    nr_hw_set_splash(hw, status);
+    if (hw->threads) return;
+    uint8_t fb[NR_OLED_BYTES];
+    pthread_mutex_lock(&hw->lock);
     memcpy(fb, hw->message_fb, sizeof fb);
     pthread_mutex_unlock(&hw->lock);
-    if (!hw->threads) nr_hw_display_frame(hw, fb);
+    nr_hw_display_frame(hw, fb);
 }
 
 static void *control_main(void *arg)

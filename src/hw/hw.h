@@ -57,6 +57,9 @@ int nr_hw_display_frame(nr_hw *hw, const uint8_t *fb);
  * nr_hw_show_message(hw, NULL, NULL) goes back to the frames. */
 void nr_hw_show_message(nr_hw *hw, const char *title, const char *body);
 void nr_hw_show_splash(nr_hw *hw, const char *status);
+/* The splash as the next thing the display thread draws (nothing is flushed here): before nr_hw_start,
+ * its first frame. */
+void nr_hw_set_splash(nr_hw *hw, const char *status);
 
 /* Where inputs go and where frames come from (either may be NULL: inputs dropped, messages only).
  * Any time, also while the threads run. */

@@ -28,12 +28,12 @@ nr_result nr_hw_boot(const char *path, const nr_hw_ops *ops, nr_hw_config *cfg, 
     nr_hw_io io = {.ops = ops};
     if ((r = nr_hw_open(cfg, path, &io, out))) return r;
     nr_hw_install_crash_handler(*out);
+    nr_hw_set_splash(*out, "LOADING MODEL..."); /* the display thread's first frame, not on this path */
     if ((r = nr_hw_start(*out))) {
         nr_hw_close(*out);
         *out = NULL;
         return r;
     }
-    nr_hw_show_splash(*out, "LOADING MODEL..."); /* drawn by the display thread, not on this path */
     return NR_OK;
 }
 
