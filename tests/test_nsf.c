@@ -22,6 +22,10 @@
 #ifndef UNDER_ASAN
 #define UNDER_ASAN 0
 #endif
+/* Shorter renders under ASan and under emulation (make test-aarch64 sets NR_EMULATED): the same
+ * kernels, fewer frames. */
+static int reduced(void) { return UNDER_ASAN || getenv("NR_EMULATED") != NULL; }
+static const char *reduced_why(void) { return UNDER_ASAN ? "ASan build" : "emulated"; }
 
 static nr_model *g_model;
 static char g_why[512];
@@ -101,11 +105,11 @@ static void golden_sound(const char *snd)
     if (!m) return;
     const nsf_weights *w = nsf_weights_of(m);
     char name[256];
-    /* Under ASan only the first frames are rendered: the output before the last lookahead frames of
+    /* Under ASan or emulation only the first frames are rendered: the output before the last lookahead frames of
      * a prefix equals the whole sound's (the end padding only reaches that far back). */
-    const int F = UNDER_ASAN ? 24 : 64;
+    const int F = reduced() ? 24 : 64;
     const long S = (long)F * w->hop;
-    const long SC = UNDER_ASAN ? (long)(F - nsf_lookahead_frames(w) - 1) * w->hop : S; /* compared */
+    const long SC = reduced() ? (long)(F - nsf_lookahead_frames(w) - 1) * w->hop : S; /* compared */
     snprintf(name, sizeof name, "%s_nsf_frames.f32", snd);
     float *frames = ref_f32(name, 64 * NR_NUM_DESC);
     if (!frames) {
@@ -130,7 +134,7 @@ static void golden_sound(const char *snd)
         {"cut_f", cut, SC},
     };
     printf("  %s", snd);
-    if (UNDER_ASAN) printf(" (ASan build: first %ld of 64 frames)", SC / w->hop);
+    if (reduced()) printf(" (%s: first %ld of 64 frames)", reduced_why(), SC / w->hop);
     printf(":");
     for (size_t i = 0; i < sizeof cmp / sizeof cmp[0]; i++) {
         snprintf(name, sizeof name, "%s_nsf_%s.f32", snd, cmp[i].suffix);
@@ -174,8 +178,8 @@ static void test_golden_sh_ffx(void) { golden_sound("SH_FFX_123BPM_IMPACT_01"); 
 
 static void test_golden_301_frames(void)
 {
-    if (UNDER_ASAN) {
-        nt_skip("301-frame golden runs in the normal build only (too slow under ASan)");
+    if (reduced()) {
+        nt_skip("301-frame golden runs in the native normal build only (too slow under ASan or emulation)");
         return;
     }
     nr_model *m = model();
@@ -274,8 +278,8 @@ static void test_streaming_blocks(void)
     static const int one[] = {1}, seven[] = {7}, b64[] = {64}, b512[] = {512}, b4096[] = {4096},
                      rnd[] = {0}, mixed[] = {3, 4096, 1, 511, 0, 64, 2000};
     /* under ASan shorter sounds keep the program within its time budget */
-    const int F = UNDER_ASAN ? 20 : 64;
-    if (UNDER_ASAN) printf("  (ASan build: %d-frame sounds instead of 64)\n", F);
+    const int F = reduced() ? 20 : 64;
+    if (reduced()) printf("  (%s: %d-frame sounds instead of 64)\n", reduced_why(), F);
     stream_case(m, frames, 10, 1, one, 1, "block 1");
     stream_case(m, frames, F, 1, seven, 1, "block 7");
     stream_case(m, frames, F, 1, b64, 1, "block 64");

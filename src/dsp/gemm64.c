@@ -112,6 +112,86 @@ void nr_gemm16n(const float *a, size_t lda, int m, int k, const float *bt, int n
         run(16 / VL, a, lda, m, k, bt, n, c, ldc); /* 16-column tiles */
 }
 
+#elif defined(__ARM_NEON) && defined(__aarch64__)
+#include <arm_neon.h>
+
+/* NEON: tiles of R (<= 8) rows x 8 columns. 16 accumulators, one vector of a per row (4 steps of k,
+ * used lane by lane) and the weight pairs fit the 32 registers; per 4 steps of k: 64 fmla, 8 loads of
+ * a and 8 of b. Each output is one chain of fused multiply-adds in k order, as in the x86 kernels. */
+static inline __attribute__((always_inline)) void tile_neon(const int R, const float *a, size_t lda, int k,
+                                                             const float *bt, size_t ldb, float *c, size_t ldc)
+{
+    const float32x4_t z = vdupq_n_f32(0.0f);
+    float32x4_t c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
+    float32x4_t c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z;
+    const float *a0 = a, *a1 = a0 + lda, *a2 = a1 + lda, *a3 = a2 + lda, *a4 = a3 + lda, *a5 = a4 + lda,
+                *a6 = a5 + lda, *a7 = a6 + lda;
+    int p = 0;
+#define FMA_LANE(r, l)                                                                                \
+    if (R > r) c##r##0 = vfmaq_laneq_f32(c##r##0, b0, x##r, l), c##r##1 = vfmaq_laneq_f32(c##r##1, b1, x##r, l);
+#define STEP(l)                                                                                       \
+    {                                                                                                 \
+        const float *bq = bt + (size_t)(p + l) * ldb;                                                 \
+        const float32x4_t b0 = vld1q_f32(bq), b1 = vld1q_f32(bq + 4);                                 \
+        FMA_LANE(0, l) FMA_LANE(1, l) FMA_LANE(2, l) FMA_LANE(3, l)                                   \
+        FMA_LANE(4, l) FMA_LANE(5, l) FMA_LANE(6, l) FMA_LANE(7, l)                                   \
+    }
+#define LOADA(r, f) const float32x4_t x##r = R > r ? f(a##r) : z;
+    for (; p + 4 <= k; p += 4) {
+#define Q(ar) vld1q_f32(ar + p)
+        LOADA(0, Q) LOADA(1, Q) LOADA(2, Q) LOADA(3, Q) LOADA(4, Q) LOADA(5, Q) LOADA(6, Q) LOADA(7, Q)
+#undef Q
+        STEP(0) STEP(1) STEP(2) STEP(3)
+    }
+    for (; p < k; p++) { /* the last k % 4 steps */
+#define D(ar) vdupq_n_f32(ar[p])
+        LOADA(0, D) LOADA(1, D) LOADA(2, D) LOADA(3, D) LOADA(4, D) LOADA(5, D) LOADA(6, D) LOADA(7, D)
+#undef D
+        const float *bq = bt + (size_t)p * ldb;
+        const float32x4_t b0 = vld1q_f32(bq), b1 = vld1q_f32(bq + 4);
+        FMA_LANE(0, 0) FMA_LANE(1, 0) FMA_LANE(2, 0) FMA_LANE(3, 0)
+        FMA_LANE(4, 0) FMA_LANE(5, 0) FMA_LANE(6, 0) FMA_LANE(7, 0)
+    }
+#undef LOADA
+#undef STEP
+#undef FMA_LANE
+#define OUT(r)                                                                                        \
+    if (R > r) vst1q_f32(c + r * ldc, c##r##0), vst1q_f32(c + r * ldc + 4, c##r##1);
+    OUT(0) OUT(1) OUT(2) OUT(3) OUT(4) OUT(5) OUT(6) OUT(7)
+#undef OUT
+}
+
+static void run_neon(const float *a, size_t lda, int m, int k, const float *bt, int n, float *c, size_t ldc)
+{
+    for (int j0 = 0; j0 < n; j0 += 8) {
+        const float *b = bt + j0;
+        int t = 0;
+        for (; t + 8 <= m; t += 8) tile_neon(8, a + t * lda, lda, k, b, (size_t)n, c + t * ldc + j0, ldc);
+        const float *at = a + t * lda;
+        float *ct = c + t * ldc + j0;
+        switch (m - t) {
+        case 7: tile_neon(7, at, lda, k, b, (size_t)n, ct, ldc); break;
+        case 6: tile_neon(6, at, lda, k, b, (size_t)n, ct, ldc); break;
+        case 5: tile_neon(5, at, lda, k, b, (size_t)n, ct, ldc); break;
+        case 4: tile_neon(4, at, lda, k, b, (size_t)n, ct, ldc); break;
+        case 3: tile_neon(3, at, lda, k, b, (size_t)n, ct, ldc); break;
+        case 2: tile_neon(2, at, lda, k, b, (size_t)n, ct, ldc); break;
+        case 1: tile_neon(1, at, lda, k, b, (size_t)n, ct, ldc); break;
+        default: break;
+        }
+    }
+}
+
+void nr_gemm64(const float *a, size_t lda, int m, int k, const float *bt, float *c, size_t ldc)
+{
+    run_neon(a, lda, m, k, bt, NR_GEMM64_N, c, ldc);
+}
+
+void nr_gemm16n(const float *a, size_t lda, int m, int k, const float *bt, int n, float *c, size_t ldc)
+{
+    run_neon(a, lda, m, k, bt, n, c, ldc);
+}
+
 #else
 #include <cblas.h>
 

@@ -6,6 +6,9 @@
 #if defined(__AVX512F__)
 #include <immintrin.h>
 #endif
+#if defined(__ARM_NEON) && defined(__aarch64__)
+#include <arm_neon.h>
+#endif
 
 #define LANES 16
 typedef float vf __attribute__((vector_size(LANES * sizeof(float))));
@@ -185,9 +188,109 @@ static void win4x1(const nr_ma_stream *s, long e0, int c0, float *out /* (QB, LA
     memcpy(out, all, sizeof all);
 }
 
+#if defined(__ARM_NEON) && defined(__aarch64__)
+/* NEON (aarch64; ARMv7 NEON flushes denormals, so not there): the same sums, oldest row first, in two tiles that fit its 32 128-bit registers
+ * (the 4 x 64 tile above would need 64): 4 windows x 16 channels (16 accumulators + 4 row loads) and
+ * 4 windows x 4 channels for the last few. The row loop is split where windows start and end, so the
+ * inner loop has no tests; rows are walked by pointer, wrapping at the ring's end. Needs win >= 3. */
+static inline __attribute__((always_inline)) float32x4_t ld_scaled(const float *p, float32x4_t wu, const int pow2)
+{
+    const float32x4_t v = vld1q_f32(p);
+    return pow2 ? v : vmulq_f32(wu, v);
+}
+
+#define NEON_ROW16                                                                                     \
+    const float32x4_t v0 = ld_scaled(p, wu, pow2), v1 = ld_scaled(p + 4, wu, pow2);                    \
+    const float32x4_t v2 = ld_scaled(p + 8, wu, pow2), v3 = ld_scaled(p + 12, wu, pow2);               \
+    p += cs;                                                                                           \
+    p = p == end ? base : p;
+#define NEON_ACC16(b)                                                                                  \
+    a##b##0 = vaddq_f32(a##b##0, v0), a##b##1 = vaddq_f32(a##b##1, v1), a##b##2 = vaddq_f32(a##b##2, v2), \
+    a##b##3 = vaddq_f32(a##b##3, v3)
+
+static inline __attribute__((always_inline)) void win4x16_neon(const nr_ma_stream *s, long e0, int c0, const int pow2,
+                                                                float *out /* (QB, 16) */)
+{
+    const int win = s->win, rows = s->rows;
+    const size_t cs = (size_t)s->cs;
+    const float32x4_t wu = vdupq_n_f32(s->wu), z = vdupq_n_f32(0.0f);
+    float32x4_t a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z;
+    float32x4_t a20 = z, a21 = z, a22 = z, a23 = z, a30 = z, a31 = z, a32 = z, a33 = z;
+    const float *base = s->ring + c0, *end = base + (size_t)rows * cs;
+    const long a = e0 - win + 1;
+    const float *p = base + (size_t)(((a % rows) + rows) % rows) * cs;
+    { NEON_ROW16 NEON_ACC16(0); }                               /* row 0: window 0 starts */
+    { NEON_ROW16 NEON_ACC16(0); NEON_ACC16(1); }                /* row 1: window 1 starts */
+    { NEON_ROW16 NEON_ACC16(0); NEON_ACC16(1); NEON_ACC16(2); } /* row 2: window 2 starts */
+    for (int k = 3; k < win; k++) {
+        NEON_ROW16 NEON_ACC16(0); NEON_ACC16(1); NEON_ACC16(2); NEON_ACC16(3);
+    }
+    { NEON_ROW16 NEON_ACC16(1); NEON_ACC16(2); NEON_ACC16(3); } /* row win: window 0 has ended */
+    { NEON_ROW16 NEON_ACC16(2); NEON_ACC16(3); }
+    { NEON_ROW16 NEON_ACC16(3); }
+    const float32x4_t all[QB * 4] = {a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33};
+    for (int i = 0; i < QB * 4; i++) vst1q_f32(out + 4 * i, all[i]);
+}
+
+static inline __attribute__((always_inline)) void win4x4_neon(const nr_ma_stream *s, long e0, int c0, const int pow2,
+                                                               float *out /* (QB, 4) */)
+{
+    const int win = s->win, rows = s->rows;
+    const size_t cs = (size_t)s->cs;
+    const float32x4_t wu = vdupq_n_f32(s->wu), z = vdupq_n_f32(0.0f);
+    float32x4_t a0 = z, a1 = z, a2 = z, a3 = z;
+    const float *base = s->ring + c0, *end = base + (size_t)rows * cs;
+    const long a = e0 - win + 1;
+    const float *p = base + (size_t)(((a % rows) + rows) % rows) * cs;
+#define ROW4                                                                                           \
+    const float32x4_t v = ld_scaled(p, wu, pow2);                                                      \
+    p += cs;                                                                                           \
+    p = p == end ? base : p;
+    { ROW4 a0 = vaddq_f32(a0, v); }
+    { ROW4 a0 = vaddq_f32(a0, v), a1 = vaddq_f32(a1, v); }
+    { ROW4 a0 = vaddq_f32(a0, v), a1 = vaddq_f32(a1, v), a2 = vaddq_f32(a2, v); }
+    for (int k = 3; k < win; k++) {
+        ROW4 a0 = vaddq_f32(a0, v), a1 = vaddq_f32(a1, v), a2 = vaddq_f32(a2, v), a3 = vaddq_f32(a3, v);
+    }
+    { ROW4 a1 = vaddq_f32(a1, v), a2 = vaddq_f32(a2, v), a3 = vaddq_f32(a3, v); }
+    { ROW4 a2 = vaddq_f32(a2, v), a3 = vaddq_f32(a3, v); }
+    { ROW4 a3 = vaddq_f32(a3, v); }
+#undef ROW4
+    vst1q_f32(out, a0), vst1q_f32(out + 4, a1), vst1q_f32(out + 8, a2), vst1q_f32(out + 12, a3);
+}
+
+/* One tile, with the weight test hoisted out of the row loop. */
+static void tile_neon(const nr_ma_stream *s, long e0, int c0, int w, float *out)
+{
+    if (w == 16) {
+        if (s->pow2) win4x16_neon(s, e0, c0, 1, out);
+        else win4x16_neon(s, e0, c0, 0, out);
+    } else {
+        if (s->pow2) win4x4_neon(s, e0, c0, 1, out);
+        else win4x4_neon(s, e0, c0, 0, out);
+    }
+}
+#endif
+
 /* Outputs for the windows ending at rows e0 .. e0+m-1 (all pushed), into y (m, ch). */
 static void exact_outputs(const nr_ma_stream *s, long e0, int m, float *y)
 {
+#if defined(__ARM_NEON) && defined(__aarch64__)
+    if (s->win >= 3) {
+        const int ch = s->ch;
+        const float scale = s->pow2 ? s->wu : 1.0f;
+        float buf[QB * 16];
+        for (int q = 0; q < m; q += QB)
+            for (int c0 = 0; c0 < ch;) {
+                const int w = ch - c0 > 12 ? 16 : 4; /* c0 + 16 <= cs: cs is ch rounded up to 16 */
+                tile_neon(s, e0 + q, c0, w, buf);
+                for (int b = 0; b < QB && q + b < m; b++)
+                    for (int l = 0; l < w && c0 + l < ch; l++) y[(size_t)(q + b) * ch + c0 + l] = buf[b * w + l] * scale;
+                c0 += w;
+            }
+        return;
+    }
+#endif
     const int ch = s->ch;
     const float scale = s->pow2 ? s->wu : 1.0f;
     float buf[QB * 4 * LANES];
