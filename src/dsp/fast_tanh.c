@@ -58,6 +58,59 @@ static inline __attribute__((always_inline)) CONTRACT vf tanh_vec(vf x)
     return (vf)((vi)t | sign);
 }
 
+#if defined(__ARM_NEON) && defined(__aarch64__)
+#include <arm_neon.h>
+
+/* NEON (aarch64): tanh_vec's operations, fused where GCC fuses them there, on 4 lanes. The 16-lane
+ * generic vectors compile to 4 registers per value on NEON, and their masks and splats to about three
+ * times as many instructions as this. */
+static inline __attribute__((always_inline)) float32x4_t tanh_neon(float32x4_t x)
+{
+    const uint32x4_t sign = vandq_u32(vreinterpretq_u32_f32(x), vdupq_n_u32(0x80000000u));
+    float32x4_t a = vabsq_f32(x);
+    const uint32x4_t sat = vcgtq_f32(a, vdupq_n_f32(TANH_SAT));
+    a = vbslq_f32(sat, vdupq_n_f32(TANH_SAT), a);
+    const float32x4_t u = vmulq_f32(a, vdupq_n_f32(-2.0f));
+    const float32x4_t magic = vdupq_n_f32(ROUND_MAGIC);
+    const float32x4_t n = vsubq_f32(vfmaq_f32(magic, u, vdupq_n_f32(LOG2E)), magic);
+    const float32x4_t r = vfmsq_f32(vfmsq_f32(u, n, vdupq_n_f32(LN2_HI)), n, vdupq_n_f32(LN2_LO));
+    float32x4_t p = vdupq_n_f32(1.0f / 5040.0f);
+    p = vfmaq_f32(vdupq_n_f32(1.0f / 720.0f), p, r);
+    p = vfmaq_f32(vdupq_n_f32(1.0f / 120.0f), p, r);
+    p = vfmaq_f32(vdupq_n_f32(1.0f / 24.0f), p, r);
+    p = vfmaq_f32(vdupq_n_f32(1.0f / 6.0f), p, r);
+    p = vfmaq_f32(vdupq_n_f32(0.5f), p, r);
+    p = vfmaq_f32(r, p, vmulq_f32(r, r));
+    const int32x4_t ni = vcvtq_s32_f32(n); /* n is a whole number in [-26, 0] */
+    const float32x4_t scale = vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(ni, vdupq_n_s32(127)), 23));
+    const float32x4_t one = vdupq_n_f32(1.0f), zero = vdupq_n_f32(0.0f);
+    const float32x4_t em1 = vfmaq_f32(vsubq_f32(scale, one), scale, p);
+    float32x4_t t = vdivq_f32(vsubq_f32(zero, em1), vaddq_f32(vdupq_n_f32(2.0f), em1)); /* +0 for x = 0 */
+    t = vbslq_f32(sat, one, t);
+    return vreinterpretq_f32_u32(vorrq_u32(vreinterpretq_u32_f32(t), sign));
+}
+
+void nr_tanh_inplace(float *x, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        vst1q_f32(x + i, tanh_neon(vld1q_f32(x + i)));
+        vst1q_f32(x + i + 4, tanh_neon(vld1q_f32(x + i + 4)));
+    }
+    for (; i < n; i++) x[i] = nr_tanh1(x[i]);
+}
+
+void nr_tanh_residual(float *h, const float *y, const float *ctx, size_t n)
+{
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4)
+        vst1q_f32(h + i, vaddq_f32(vaddq_f32(vld1q_f32(h + i), tanh_neon(vld1q_f32(y + i))), vld1q_f32(ctx + i)));
+    for (; i < n; i++) h[i] = (h[i] + nr_tanh1(y[i])) + ctx[i];
+}
+
+float nr_tanh1(float x) { return vgetq_lane_f32(tanh_neon(vdupq_n_f32(x)), 0); }
+
+#else
 CONTRACT void nr_tanh_inplace(float *x, size_t n)
 {
     size_t i = 0;
@@ -94,6 +147,7 @@ CONTRACT float nr_tanh1(float x)
     vf v = vsplat(x);
     return tanh_vec(v)[0];
 }
+#endif
 
 void nr_tanh_inplace_ref(float *x, size_t n)
 {
