@@ -21,6 +21,62 @@ static inline float nr_v8_hsum(nr_v8 v)
     return ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7]));
 }
 
+#if defined(__ARM_NEON) && defined(__aarch64__)
+#include <arm_neon.h>
+/* NEON (aarch64): the same lane-wise sums on the two 4-lane halves of each 8-lane vector, in
+ * registers (GCC moves 32-byte generic vectors through the stack there): equal results to the bit. */
+typedef struct {
+    float32x4_t lo, hi;
+} nr_q8;
+static inline nr_q8 nr_q8_load(const float *p) { return (nr_q8){vld1q_f32(p), vld1q_f32(p + 4)}; }
+/* a + w x, lane by lane, multiply and add rounded apart as in the generic code */
+static inline nr_q8 nr_q8_madd(nr_q8 a, nr_q8 w, nr_q8 x)
+{
+    return (nr_q8){vaddq_f32(a.lo, vmulq_f32(w.lo, x.lo)), vaddq_f32(a.hi, vmulq_f32(w.hi, x.hi))};
+}
+/* nr_v8_hsum of a + b */
+static inline float nr_q8_hsum2(nr_q8 a, nr_q8 b)
+{
+    const float32x4_t s = vaddq_f32(vaddq_f32(a.lo, b.lo), vaddq_f32(a.hi, b.hi)); /* v[k] + v[k + 4] */
+    return (vgetq_lane_f32(s, 0) + vgetq_lane_f32(s, 1)) + (vgetq_lane_f32(s, 2) + vgetq_lane_f32(s, 3));
+}
+
+static inline float nr_imp_dot(const float *wr, const float *x, int n)
+{
+    const float32x4_t z = vdupq_n_f32(0.0f);
+    nr_q8 a0 = {z, z}, a1 = {z, z};
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
+        a0 = nr_q8_madd(a0, nr_q8_load(wr + i), nr_q8_load(x + i));
+        a1 = nr_q8_madd(a1, nr_q8_load(wr + i + 8), nr_q8_load(x + i + 8));
+    }
+    for (; i + 8 <= n; i += 8) a0 = nr_q8_madd(a0, nr_q8_load(wr + i), nr_q8_load(x + i));
+    float s = nr_q8_hsum2(a0, a1);
+    for (; i < n; i++) s += wr[i] * x[i];
+    return s;
+}
+
+static inline void nr_imp_matvec(float *y, const float *W, const float *x, const float *b, int rows, int n)
+{
+    int r = 0;
+    if ((n & 15) == 0)
+        for (; r + 2 <= rows; r += 2) {
+            const float *w0 = W + (size_t)r * n, *w1 = w0 + n;
+            const float32x4_t z = vdupq_n_f32(0.0f);
+            nr_q8 a0 = {z, z}, a1 = a0, c0 = a0, c1 = a0;
+            for (int i = 0; i < n; i += 16) {
+                const nr_q8 x0 = nr_q8_load(x + i), x1 = nr_q8_load(x + i + 8);
+                a0 = nr_q8_madd(a0, nr_q8_load(w0 + i), x0);
+                a1 = nr_q8_madd(a1, nr_q8_load(w0 + i + 8), x1);
+                c0 = nr_q8_madd(c0, nr_q8_load(w1 + i), x0);
+                c1 = nr_q8_madd(c1, nr_q8_load(w1 + i + 8), x1);
+            }
+            y[r] = (b ? b[r] : 0.0f) + nr_q8_hsum2(a0, a1);
+            y[r + 1] = (b ? b[r + 1] : 0.0f) + nr_q8_hsum2(c0, c1);
+        }
+    for (; r < rows; r++) y[r] = (b ? b[r] : 0.0f) + nr_imp_dot(W + (size_t)r * n, x, n);
+}
+#else
 static inline float nr_imp_dot(const float *wr, const float *x, int n)
 {
     nr_v8 a0 = nr_v8_set1(0.0f), a1 = a0;
@@ -56,6 +112,7 @@ static inline void nr_imp_matvec(float *y, const float *W, const float *x, const
         }
     for (; r < rows; r++) y[r] = (b ? b[r] : 0.0f) + nr_imp_dot(W + (size_t)r * n, x, n);
 }
+#endif
 
 /* tanh through one expf (1 - 2 / (e^2x + 1)): within a few float ulps of tanhf at a third of its
  * cost; training and the voice both use this one. */
