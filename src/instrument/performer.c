@@ -33,7 +33,9 @@ nr_result nr_engine_create(nr_model *model, int device_rate, int max_block, uint
     if (r == NR_OK) r = nr_output_init(&e->out, e->info.sample_rate, device_rate, max_block, e->chunk);
     if (r == NR_OK) {
         nr_template_set_init(&e->tpl, &e->info);
-        r = nr_template_set_add_builtins(&e->tpl);
+        r = nr_template_set_add_model(&e->tpl, model);
+        if (r == NR_OK) r = nr_template_set_add_builtins(&e->tpl);
+        nr_template_set_defaults(&e->tpl, model);
     }
     for (int i = 0; i < NR_VOICE_SLOTS && r == NR_OK; i++) {
         nr_voice_config vc = nr_voice_config_init();
