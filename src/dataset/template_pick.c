@@ -56,14 +56,14 @@ static void features(const nr_curves *c, double duration, double *f)
     int n = c->n_frames;
     for (int d = 0; d < NR_NUM_DESC; d++) {
         double s = 0, s2 = 0;
+        for (int i = 0; i < n; i++) s += warp(d, c->data[(size_t)i * NR_NUM_DESC + d]);
+        double mean = s / n;
         for (int i = 0; i < n; i++) {
-            double x = warp(d, c->data[(size_t)i * NR_NUM_DESC + d]);
-            s += x;
+            double x = warp(d, c->data[(size_t)i * NR_NUM_DESC + d]) - mean;
             s2 += x * x;
         }
-        double mean = s / n, var = s2 / n - mean * mean;
         f[2 * d] = mean;
-        f[2 * d + 1] = sqrt(var > 0 ? var : 0);
+        f[2 * d + 1] = sqrt(s2 / n);
     }
     f[2 * NR_NUM_DESC] = log(duration > 1e-3 ? duration : 1e-3);
 }
@@ -161,7 +161,9 @@ nr_result nr_templates_pick_from_data(const char *manifest, nr_template_picks *o
         double mean = s / n;
         for (int j = 0; j < n; j++) s2 += (c[j].f[k] - mean) * (c[j].f[k] - mean);
         double sd = sqrt(s2 / n);
-        for (int j = 0; j < n; j++) c[j].f[k] = sd > 1e-12 ? (c[j].f[k] - mean) / sd : 0.0;
+        /* a feature that only differs by rounding (a constant curve's spread) must not count */
+        int flat = !(sd > 1e-6 * (1.0 + fabs(mean)));
+        for (int j = 0; j < n; j++) c[j].f[k] = flat ? 0.0 : (c[j].f[k] - mean) / sd;
     }
     for (int k = 0; k < N_CLASSES && r == NR_OK; k++) {
         int cnt = 0, is_boom = !strcmp(g_classes[k], DEFAULT_CLASS);
