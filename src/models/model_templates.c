@@ -311,5 +311,12 @@ nr_result nr_model_set_templates(nr_model *m, const nr_model_template_in *t, int
 
 void nr_mtpl_names(nr_mtpl *t)
 {
-    for (int i = 0; i < t->n; i++) snprintf(t->tensor_name[i], sizeof t->tensor_name[i], TENSOR_PREFIX "%s", t->name[i]);
+    /* memcpy, not snprintf: GCC cannot tell that the two arrays of *t do not overlap */
+    const size_t pre = strlen(TENSOR_PREFIX);
+    for (int i = 0; i < t->n; i++) {
+        size_t len = strnlen(t->name[i], NR_TEMPLATE_NAME_MAX - 1);
+        memcpy(t->tensor_name[i], TENSOR_PREFIX, pre);
+        memcpy(t->tensor_name[i] + pre, t->name[i], len);
+        t->tensor_name[i][pre + len] = '\0';
+    }
 }
