@@ -1,6 +1,7 @@
 /* The nr-impact-1 training loop: data, normalisation, Adam, threads, validation, checkpoints. */
 #include "train_impl.h"
 #include "models/impact_simd.h"
+#include "nr/model_templates.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -30,6 +31,7 @@ nr_train_config nr_train_config_init(void)
     c.progress = 1;
     c.desc_weight = 1.0f;
     c.perturb = 0.5f;
+    c.pitch_weight = 1.0f;
     return c;
 }
 
@@ -52,6 +54,7 @@ struct trainer {
     nr_imp_hparams hp;
     nr_imp_bands bands;
     nr_stft_loss loss, dloss;
+    nr_loss_weights lw;
     nr_train_data data;
     int threads, batch, T_max;
     int64_t n_values, n_trainable;
@@ -73,7 +76,7 @@ static void item(trainer *tr, nr_imp_work *wk, int b)
     if (tr->validating) {
         const nr_train_clip *c = tr->validating == 2 ? &tr->data.train[b] : &tr->data.valid[b];
         int T = c->n_frames < tr->T_max ? c->n_frames : tr->T_max;
-        tr->losses[b] = nr_imp_loss_grad(wk, &tr->loss, &tr->dloss, tr->cfg->desc_weight, ro(&tr->w), NULL, c->desc,
+        tr->losses[b] = nr_imp_loss_grad(wk, &tr->loss, &tr->dloss, &tr->lw, ro(&tr->w), NULL, c->desc,
                                          c->audio, T, nr_train_hash(tr->cfg->seed, 0x7A11D, (uint64_t)b));
         return;
     }
@@ -92,11 +95,11 @@ static void item(trainer *tr, nr_imp_work *wk, int b)
         double u = ((double)((pert >> 20) & 0xFFFFF) / 1048575.0) * 3.0 - 1.5;
         memcpy(wk->desc_buf, c->desc, (size_t)T * NR_NUM_DESC * sizeof(float));
         for (int t = 0; t < T; t++) wk->desc_buf[(size_t)t * NR_NUM_DESC + NR_DESC_BRIGHTNESS] *= (float)exp2(u);
-        tr->losses[b] = nr_imp_loss_grad(wk, &tr->loss, &tr->dloss, tr->cfg->desc_weight, ro(&tr->w), &gv,
+        tr->losses[b] = nr_imp_loss_grad(wk, &tr->loss, &tr->dloss, &tr->lw, ro(&tr->w), &gv,
                                          wk->desc_buf, NULL, T, seed);
         return;
     }
-    tr->losses[b] = nr_imp_loss_grad(wk, &tr->loss, &tr->dloss, tr->cfg->desc_weight, ro(&tr->w), &gv, c->desc,
+    tr->losses[b] = nr_imp_loss_grad(wk, &tr->loss, &tr->dloss, &tr->lw, ro(&tr->w), &gv, c->desc,
                                      c->audio, T, seed);
 }
 
@@ -192,6 +195,15 @@ static nr_result save_checkpoint(trainer *tr, const char *path)
     return nr_checkpoint_write(path, &ck);
 }
 
+/* Templates for the written model, picked from the data set's training split (nr/model_templates.h).
+ * Synthetic data has none; a failure costs the templates, never the trained weights. */
+static void add_templates(nr_model *m, const char *data)
+{
+    if (!data || !strncmp(data, "synthetic:", 10)) return;
+    if (nr_model_templates_from_data(m, data) != NR_OK)
+        fprintf(stderr, "train: model written without templates: %s\n", nr_last_error());
+}
+
 nr_result nr_train(const nr_train_config *cfg, nr_train_report *rep)
 {
     memset(rep, 0, sizeof *rep);
@@ -202,12 +214,16 @@ nr_result nr_train(const nr_train_config *cfg, nr_train_report *rep)
         return nr_fail(NR_ERR_ARG, "train: threads %d out of range 1..%d", cfg->threads, MAX_THREADS);
     if (cfg->batch < 1 || cfg->batch > 256) return nr_fail(NR_ERR_ARG, "train: batch %d out of range 1..256", cfg->batch);
     if (!(cfg->lr > 0 && cfg->lr < 1)) return nr_fail(NR_ERR_ARG, "train: learning rate %g out of range (0, 1)", cfg->lr);
+    if (!(cfg->desc_weight >= 0 && cfg->desc_weight <= 100) || !(cfg->pitch_weight >= 0 && cfg->pitch_weight <= 100))
+        return nr_fail(NR_ERR_ARG, "train: loss weights %g (brightness), %g (pitch) out of range 0..100",
+                       cfg->desc_weight, cfg->pitch_weight);
     if (!(cfg->clip_seconds >= 0.1f && cfg->clip_seconds <= 20.0f))
         return nr_fail(NR_ERR_ARG, "train: clip length %g s out of range 0.1..20", cfg->clip_seconds);
 
     trainer T0, *tr = &T0;
     memset(tr, 0, sizeof *tr);
     tr->cfg = cfg;
+    tr->lw = (nr_loss_weights){cfg->desc_weight, cfg->pitch_weight};
     tr->threads = cfg->threads;
     tr->batch = cfg->batch;
     tr->hp = nr_imp_hparams_default();
@@ -332,6 +348,7 @@ nr_result nr_train(const nr_train_config *cfg, nr_train_report *rep)
     if (r == NR_OK && cfg->out && tr->step >= cfg->steps) {
         nr_model *m = NULL;
         r = nr_imp_model_from_block(&tr->hp, tr->params, &m);
+        if (r == NR_OK) add_templates(m, cfg->data);
         if (r == NR_OK) r = nr_model_save(m, cfg->out);
         nr_model_free(m);
     }
@@ -341,6 +358,11 @@ nr_result nr_train(const nr_train_config *cfg, nr_train_report *rep)
 }
 
 nr_result nr_train_export(const char *checkpoint, const char *out, long *step)
+{
+    return nr_train_export_templates(checkpoint, NULL, out, step);
+}
+
+nr_result nr_train_export_templates(const char *checkpoint, const char *data, const char *out, long *step)
 {
     nr_checkpoint ck;
     memset(&ck, 0, sizeof ck);
@@ -355,6 +377,7 @@ nr_result nr_train_export(const char *checkpoint, const char *out, long *step)
     if (r == NR_OK) r = nr_checkpoint_read(checkpoint, &ck);
     nr_model *m = NULL;
     if (r == NR_OK) r = nr_imp_model_from_block(&ck.hp, ck.params, &m);
+    if (r == NR_OK) add_templates(m, data);
     if (r == NR_OK) r = nr_model_save(m, out);
     nr_model_free(m);
     if (step) *step = ck.step;
