@@ -32,6 +32,6 @@ awk -v fa="$fa" -v fb="$fb" '
     { name = $0; sub(/^[0-9]+ /, "", name); c[name] += (f == 1 ? -$1 : $1) }
     END {
         k = 43.066 / (fb - fa); total = (tb - ta) * k
-        printf "%.3f G instructions per second of audio\n", total / 1e9
-        for (n in c) if (c[n] * k > total / 200) printf "%8.3f G %5.1f %%  %s\n", c[n] * k / 1e9, 100 * c[n] * k / total, n
+        printf "%.1f M instructions per second of audio\n", total / 1e6
+        for (n in c) if (c[n] * k > total / 200) printf "%8.1f M %5.1f %%  %s\n", c[n] * k / 1e6, 100 * c[n] * k / total, n
     }' "$out/count.$fa.txt" "$out/count.$fb.txt" | sort -k1,1 -g -r
