@@ -1,7 +1,7 @@
 /* Products with 64 output channels, the hn-sinc-NSF's hidden width: c (m, 64) = a (m, k) . b, where b
  * is a (64, k) weight pre-packed once to (k, 64). Register-blocked kernels (AVX-512: 6 rows x 64
  * columns in 24 accumulators; AVX2: 6 rows x 16 columns) read a and b in place: no packing, no
- * zeroing per call; NEON (aarch64): 4 rows x 16 columns in 16 accumulators, a's rows read 4 steps of k
+ * zeroing per call; NEON (aarch64): 8 rows x 8 columns in 16 accumulators, a's rows read 4 steps of k
  * at a time and used lane by lane. Other targets use OpenBLAS. */
 #ifndef NR_DSP_GEMM64_H
 #define NR_DSP_GEMM64_H
