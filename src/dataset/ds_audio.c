@@ -1,6 +1,7 @@
-/* Sound files for the data-set builder: libsndfile and libsamplerate used directly, so the builder
- * does not wait on the general audio I/O layer. */
+/* Sound files for the data-set builder: libsndfile and libsamplerate used directly (a mixdown summed
+ * in double, a length limit for one-shots); opening and the truncation checks are nr_audio_load's. */
 #include "ds_internal.h"
+#include "io/sf_read.h"
 
 #include <math.h>
 #include <samplerate.h>
@@ -20,11 +21,13 @@ static nr_result read_sndfile(SNDFILE *sf, const SF_INFO *info, const char *what
     if (info->channels < 1 || info->channels > 64 || info->samplerate < 1000 || info->samplerate > 768000)
         return nr_fail(NR_ERR_FORMAT, "%s: %d channels at %d Hz; expected 1..64 channels at 1..768 kHz", what,
                        info->channels, info->samplerate);
-    if (info->frames <= 0) return nr_fail(NR_ERR_FORMAT, "%s: no audio frames", what);
-    if (info->frames > (sf_count_t)(DS_MAX_SOURCE_S * info->samplerate))
+    /* A streamed FLAC or Ogg does not give its length: read up to one frame past the limit to see. */
+    sf_count_t total = nr_sf_header_frames(info), max = (sf_count_t)(DS_MAX_SOURCE_S * info->samplerate);
+    if (total == 0) return nr_fail(NR_ERR_FORMAT, "%s: no audio frames", what);
+    if (total > max)
         return nr_fail(NR_ERR_VALUE, "%s: %.1f s long; one-shots are at most %.0f s", what,
-                       (double)info->frames / info->samplerate, DS_MAX_SOURCE_S);
-    long n = (long)info->frames, got = 0;
+                       (double)total / info->samplerate, DS_MAX_SOURCE_S);
+    long n = total > 0 ? (long)total : (long)max + 1, got = 0;
     int ch = info->channels;
     float *x = malloc((size_t)n * sizeof *x), *buf = malloc((size_t)DS_CHUNK * ch * sizeof *buf);
     if (!x || !buf) {
@@ -44,12 +47,16 @@ static nr_result read_sndfile(SNDFILE *sf, const SF_INFO *info, const char *what
         got += (long)r;
     }
     free(buf);
-    if (got == 0) {
+    nr_result res = nr_sf_check_read(sf, info, got, what);
+    if (res == NR_OK && got > max)
+        res = nr_fail(NR_ERR_VALUE, "%s: longer than %.0f s; one-shots are at most that", what, DS_MAX_SOURCE_S);
+    if (res == NR_OK && got == 0) res = nr_fail(NR_ERR_FORMAT, "%s: no audio could be decoded", what);
+    if (res != NR_OK) {
         free(x);
-        return nr_fail(NR_ERR_FORMAT, "%s: no audio could be decoded (%s)", what, sf_strerror(sf));
+        return res;
     }
     out->samples = x;
-    out->n = got; /* a truncated file keeps what decoded */
+    out->n = got;
     out->rate = info->samplerate;
     return NR_OK;
 }
@@ -63,11 +70,11 @@ void ds_audio_release(nr_audio *a)
 nr_result ds_read_file(const char *path, nr_audio *out)
 {
     SF_INFO info;
-    memset(&info, 0, sizeof info);
+    SNDFILE *sf;
     memset(out, 0, sizeof *out);
-    SNDFILE *sf = sf_open(path, SFM_READ, &info);
-    if (!sf) return nr_fail(NR_ERR_FORMAT, "%s: not a sound file libsndfile reads (%s)", path, sf_strerror(NULL));
-    nr_result r = read_sndfile(sf, &info, path, out);
+    nr_result r = nr_sf_open_read(path, &info, &sf);
+    if (r != NR_OK) return r;
+    r = read_sndfile(sf, &info, path, out);
     sf_close(sf);
     return r;
 }
@@ -111,7 +118,8 @@ nr_result ds_read_mem(const void *data, size_t n, const char *what, nr_audio *ou
     memset(&info, 0, sizeof info);
     SNDFILE *sf = sf_open_virtual(&io, SFM_READ, &info, &m);
     if (!sf) return nr_fail(NR_ERR_FORMAT, "%s: not a sound libsndfile reads (%s)", what, sf_strerror(NULL));
-    nr_result r = read_sndfile(sf, &info, what, out);
+    nr_result r = nr_sf_check_header(sf, what);
+    if (r == NR_OK) r = read_sndfile(sf, &info, what, out);
     sf_close(sf);
     return r;
 }
