@@ -5,10 +5,12 @@
 #include "nr_test.h"
 
 #include <math.h>
+#include <signal.h>
 #include <sndfile.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -362,6 +364,104 @@ static void test_truncated_files(void)
     nr_manifest_free(&m);
 }
 
+/* Files in dir whose name holds ".tmp." (a temporary file left behind). */
+static int temps_left(const char *dir)
+{
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "ls -a '%s' | grep -q '\\.tmp\\.'", dir);
+    return system(cmd) == 0;
+}
+
+/* The data-set writers replace a file only once the new one is complete: a write that fails half-way
+ * (here the file-size limit, which fails write() as a full disk does) or a folder where nothing can
+ * be created leaves the previous file as it was, no temporary file, and a message naming the file. */
+static void test_writes_keep_old_file(void)
+{
+    char dir[600], man[700], nrc[700], flac[700];
+    snprintf(dir, sizeof dir, "%s", nt_tmp("atomic"));
+    mkdir(dir, 0777);
+    snprintf(man, sizeof man, "%s/manifest.tsv", dir);
+    snprintf(nrc, sizeof nrc, "%s/x.nrc", dir);
+    snprintf(flac, sizeof flac, "%s/x.flac", dir);
+
+    nr_manifest m = {0};
+    nr_ds_entry e = {0};
+    snprintf(e.hash, sizeof e.hash, "0123456789abcdef");
+    snprintf(e.cls, sizeof e.cls, "kick");
+    snprintf(e.audio, sizeof e.audio, "audio/0123456789abcdef.flac");
+    snprintf(e.curves, sizeof e.curves, "-");
+    e.duration = 0.5, e.n_samples = 24000, e.rate = 48000;
+    NT_CHECK(nr_manifest_add(&m, &e) == NR_OK);
+    NT_CHECKF(nr_manifest_write(man, &m) == NR_OK, "%s", nr_last_error());
+    nr_curves c;
+    NT_CHECK(nr_curves_alloc(&c, 4, 43.0f) == NR_OK);
+    NT_CHECKF(nr_curves_cache_write(nrc, &c) == NR_OK, "%s", nr_last_error());
+    float small[64] = {0.5f};
+    NT_CHECKF(ds_write_flac(flac, small, 64, 48000) == NR_OK, "%s", nr_last_error());
+    size_t n_man, n_nrc, n_flac;
+    char *old_man = nt_read_file(man, &n_man), *old_nrc = nt_read_file(nrc, &n_nrc),
+         *old_flac = nt_read_file(flac, &n_flac);
+    NT_CHECK(old_man && old_nrc && old_flac);
+
+    /* bigger versions of each, past a 16 KiB file-size limit */
+    for (int i = 0; i < 999; i++) NT_CHECK(nr_manifest_add(&m, &e) == NR_OK);
+    nr_curves big;
+    NT_CHECK(nr_curves_alloc(&big, 4000, 43.0f) == NR_OK);
+    long nf = 48000;
+    float *noise = malloc((size_t)nf * sizeof *noise);
+    unsigned seed = 1;
+    for (long i = 0; i < nf; i++) noise[i] = (float)((seed = seed * 1664525u + 1013904223u) >> 8) / 16777216.0f - 0.5f;
+    struct rlimit old, lim;
+    getrlimit(RLIMIT_FSIZE, &old);
+    lim = old;
+    lim.rlim_cur = 16 * 1024;
+    void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
+    NT_CHECK(setrlimit(RLIMIT_FSIZE, &lim) == 0);
+    nr_result r1 = nr_manifest_write(man, &m);
+    char msg1[512];
+    snprintf(msg1, sizeof msg1, "%s", nr_last_error());
+    nr_result r2 = nr_curves_cache_write(nrc, &big);
+    char msg2[512];
+    snprintf(msg2, sizeof msg2, "%s", nr_last_error());
+    nr_result r3 = ds_write_flac(flac, noise, nf, 48000);
+    char msg3[512];
+    snprintf(msg3, sizeof msg3, "%s", nr_last_error());
+    setrlimit(RLIMIT_FSIZE, &old);
+    signal(SIGXFSZ, prev);
+    NT_CHECKF(r1 == NR_ERR_IO && strstr(msg1, man) && strstr(msg1, "unchanged"), "%s", msg1);
+    NT_CHECKF(r2 == NR_ERR_IO && strstr(msg2, nrc) && strstr(msg2, "unchanged"), "%s", msg2);
+    NT_CHECKF(r3 == NR_ERR_IO && strstr(msg3, flac) && strstr(msg3, "unchanged"), "%s", msg3);
+    size_t k;
+    char *now = nt_read_file(man, &k);
+    NT_CHECK(now && k == n_man && !memcmp(now, old_man, k));
+    free(now);
+    now = nt_read_file(nrc, &k);
+    NT_CHECK(now && k == n_nrc && !memcmp(now, old_nrc, k));
+    free(now);
+    now = nt_read_file(flac, &k);
+    NT_CHECK(now && k == n_flac && !memcmp(now, old_flac, k));
+    free(now);
+    NT_CHECK(!temps_left(dir));
+    /* without the limit the same writes go through */
+    NT_CHECKF(nr_manifest_write(man, &m) == NR_OK && ds_write_flac(flac, noise, nf, 48000) == NR_OK, "%s",
+              nr_last_error());
+    nr_manifest back;
+    NT_CHECK(nr_manifest_read(man, &back) == NR_OK && back.n == 1000);
+    nr_manifest_free(&back);
+
+    /* a folder where no file can be created (even by root): /proc */
+    NT_CHECK(nr_manifest_write("/proc/manifest.tsv", &m) == NR_ERR_IO &&
+             strstr(nr_last_error(), "/proc/manifest.tsv: cannot create"));
+    NT_CHECK(ds_write_flac("/proc/x.flac", small, 64, 48000) == NR_ERR_IO && strstr(nr_last_error(), "/proc/x.flac"));
+    NT_CHECK(nr_curves_cache_write("/proc/x.nrc", &c) == NR_ERR_IO && strstr(nr_last_error(), "/proc/x.nrc"));
+
+    free(noise);
+    free(old_man), free(old_nrc), free(old_flac);
+    nr_curves_free(&c);
+    nr_curves_free(&big);
+    nr_manifest_free(&m);
+}
+
 static void test_manifest_bad_rows(void)
 {
     const char *dir = nt_tmp("bad");
@@ -516,6 +616,7 @@ int main(void)
 {
     NT_RUN(test_build);
     NT_RUN(test_truncated_files);
+    NT_RUN(test_writes_keep_old_file);
     NT_RUN(test_manifest_bad_rows);
     NT_RUN(test_split_stable);
     NT_RUN(test_near_duplicates);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zip.h>
 
 /* Bump when processing changes so cached results are not reused across versions. */
@@ -83,6 +84,20 @@ static void cache_put(ctx_t *c, const char *key, const char *fmt, ...)
     for (char *p = val; *p; p++)
         if (*p == '\t' || *p == '\n') *p = ' ';
     if (c->cache_out) fprintf(c->cache_out, "%s\t%s\n", key, val);
+}
+
+/* cache.tsv is appended to, never replaced (a torn last line is skipped when read): push what was
+ * appended to the disk; on a write error (disk full) say so once and stop caching. */
+static void cache_sync(ctx_t *c)
+{
+    if (!c->cache_out) return;
+    errno = 0;
+    if (fflush(c->cache_out) == 0 && !ferror(c->cache_out) && fsync(fileno(c->cache_out)) == 0) return;
+    int e = errno;
+    fprintf(stderr, "neurorack dataset: %s/cache.tsv: %s; nothing more will be cached\n", c->dir,
+            e == ENOSPC ? "disk full" : e ? strerror(e) : "write failed");
+    fclose(c->cache_out);
+    c->cache_out = NULL;
 }
 
 static void cache_load(ctx_t *c)
@@ -713,13 +728,14 @@ nr_result ds_build(const ds_build_config *cfg, nr_manifest *m, ds_build_stats *s
         else if (src[i].kind == DS_KIND_ZIP) run_zip(&c, &src[i]);
         else run_files(&c, &src[i]);
         fprintf(stderr, "  %d kept\n", m->n - before);
-        if (c.cache_out) fflush(c.cache_out);
+        cache_sync(&c);
     }
     if (cfg->n_booms > 0 && selected(cfg, "augment")) run_augment(&c);
     if (cfg->prune) {
         int a = prune(&c, "audio", ".flac"), k = prune(&c, "curves", ".nrc");
         fprintf(stderr, "neurorack dataset: pruned %d audio and %d curve files no longer in the manifest\n", a, k);
     }
+    cache_sync(&c);
     if (c.cache_out) fclose(c.cache_out);
     for (int i = 0; i < c.n_cache; i++) free(c.cache[i].key), free(c.cache[i].val);
     free(c.cache);

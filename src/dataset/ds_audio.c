@@ -1,15 +1,16 @@
 /* Sound files for the data-set builder: libsndfile and libsamplerate used directly (a mixdown summed
  * in double, a length limit for one-shots); opening and the truncation checks are nr_audio_load's. */
 #include "ds_internal.h"
+#include "io/atomic_file.h"
 #include "io/sf_read.h"
 
+#include <errno.h>
 #include <math.h>
 #include <samplerate.h>
 #include <sndfile.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* A one-shot longer than this is a loop or a song: refuse before decoding it. */
 #define DS_MAX_SOURCE_S 60.0
@@ -153,30 +154,38 @@ nr_result ds_resample_inplace(nr_audio *a, int rate)
 
 nr_result ds_write_flac(const char *path, const float *x, long n, int rate)
 {
-    char tmp[1024];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid()) >= (int)sizeof tmp)
-        return nr_fail(NR_ERR_ARG, "%s: path too long", path);
     SF_INFO info;
     memset(&info, 0, sizeof info);
     info.samplerate = rate;
     info.channels = 1;
     info.format = SF_FORMAT_FLAC | SF_FORMAT_PCM_24;
-    SNDFILE *sf = sf_open(tmp, SFM_WRITE, &info);
-    if (!sf) return nr_fail(NR_ERR_IO, "%s: cannot create (%s)", tmp, sf_strerror(NULL));
+    char *tmp;
+    int fd = nr_atomic_open(path, &tmp);
+    if (fd < 0) return NR_ERR_IO;
+    SNDFILE *sf = sf_open_fd(fd, SFM_WRITE, &info, SF_FALSE);
+    if (!sf) {
+        nr_result r = nr_fail(NR_ERR_IO, "%s: cannot start the FLAC file (%s)", path, sf_strerror(NULL));
+        nr_atomic_abort(fd, tmp);
+        return r;
+    }
     /* Integers, so the stored 24-bit values are exactly round(x * 2^23) (see ds_quantize). */
     int buf[DS_CHUNK];
     long done = 0;
-    int ok = 1;
+    int ok = 1, e = 0;
     while (ok && done < n) {
         long k = n - done < DS_CHUNK ? n - done : DS_CHUNK;
         for (long i = 0; i < k; i++) buf[i] = (int)lrintf(x[done + i] * 8388608.0f) * 256;
+        errno = 0;
         ok = sf_write_int(sf, buf, k) == k;
+        e = errno;
         done += k;
     }
-    if (sf_close(sf) != 0) ok = 0;
-    if (!ok || rename(tmp, path) != 0) {
-        remove(tmp);
-        return nr_fail(NR_ERR_IO, "%s: could not write the FLAC file (disk full?)", path);
+    errno = 0;
+    if (sf_close(sf) != 0 && ok) ok = 0, e = errno; /* the encoder flushes its last frames here */
+    if (!ok) {
+        nr_atomic_abort(fd, tmp);
+        return nr_fail(NR_ERR_IO, "%s: could not write the FLAC file: %s; the previous file is unchanged", path,
+                       e == ENOSPC ? "disk full" : e ? strerror(e) : "write failed (disk full?)");
     }
-    return NR_OK;
+    return nr_atomic_commit(path, fd, tmp);
 }
