@@ -3,6 +3,8 @@
 #include "dataset/ds_internal.h"
 #include "nr_test.h"
 
+#include <math.h>
+#include <sndfile.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,7 +93,7 @@ static const struct {
 static int16_t point(int s, int k) { return (int16_t)((s + 1) * 1000 + k * 7 - 350); }
 
 /* The whole file; odd-sized chunks, padded and not, sit before and inside the lists the reader looks for. */
-static bytes make_sf2(void)
+static bytes make_sf2_ogg(const uint8_t *ogg, size_t ogg_n)
 {
     bytes info = {0}, sub = {0};
     put16(&sub, 2), put16(&sub, 1);
@@ -103,6 +105,10 @@ static bytes make_sf2(void)
     /* the last sample's end points past the sample data: it must be left out */
     for (int s = 0; s < N_SAMPLES - 1; s++)
         for (int k = 0; k < N_SMPL_PER; k++) put16(&smpl, (uint16_t)point(s, k));
+    /* sf3: the kick is an Ogg Vorbis stream at the end of smpl; start/end are its byte offsets */
+    uint32_t ogg_at = (uint32_t)smpl.n;
+    if (ogg) put(&smpl, ogg, ogg_n);
+    if (smpl.n & 1) put(&smpl, "", 1);
     bytes sdta = {0}, junk = {0};
     put(&junk, "x", 1);
     chunk(&sdta, "junk", &junk); /* odd: padded */
@@ -139,11 +145,13 @@ static bytes make_sf2(void)
     for (int s = 0; s <= N_SAMPLES; s++) {
         put_name(&shdr, s < N_SAMPLES ? g_samples[s].name : "EOS", 20);
         uint32_t start = (uint32_t)(s * N_SMPL_PER), end = start + N_SMPL_PER;
+        unsigned type = s < N_SAMPLES ? g_samples[s].type : 0;
+        if (ogg && s == 0) start = ogg_at, end = ogg_at + (uint32_t)ogg_n, type |= 0x10;
         put32(&shdr, s < N_SAMPLES ? start : 0), put32(&shdr, s < N_SAMPLES ? end : 0);
         put32(&shdr, start + 10), put32(&shdr, end - 10);
         put32(&shdr, s < N_SAMPLES ? g_samples[s].rate : 0);
         put(&shdr, (uint8_t[]){60, 0}, 2);
-        put16(&shdr, 0), put16(&shdr, s < N_SAMPLES ? g_samples[s].type : 0);
+        put16(&shdr, 0), put16(&shdr, type);
     }
     bytes pdta = {0};
     chunk(&pdta, "phdr", &phdr), chunk(&pdta, "pbag", &pbag), chunk(&pdta, "pmod", &pmod);
@@ -162,6 +170,8 @@ static bytes make_sf2(void)
     chunk(&file, "RIFF", &body);
     return file;
 }
+
+static bytes make_sf2(void) { return make_sf2_ogg(NULL, 0); }
 
 static int find_sample(const ds_sf2 *sf, const char *name)
 {
@@ -242,9 +252,52 @@ static void test_damaged(void)
     free(f.p);
 }
 
+/* sf3: a sample stored as Ogg Vorbis decodes through libsndfile from memory. */
+static void test_sf3_ogg_sample(void)
+{
+    const char *ogg_path = nt_tmp("kick.ogg");
+    SF_INFO info = {0};
+    info.samplerate = 44100;
+    info.channels = 1;
+    info.format = SF_FORMAT_OGG | SF_FORMAT_VORBIS;
+    SNDFILE *o = sf_open(ogg_path, SFM_WRITE, &info);
+    NT_CHECKF(o != NULL, "%s", sf_strerror(NULL));
+    if (!o) return;
+    enum { N = 4410 }; /* 0.1 s of a 1 kHz sine at 0.5 */
+    float x[N];
+    for (int i = 0; i < N; i++) x[i] = 0.5f * (float)sin(2.0 * 3.14159265358979 * 1000.0 * i / 44100.0);
+    NT_CHECK(sf_writef_float(o, x, N) == N);
+    sf_close(o);
+    size_t n;
+    char *ogg = nt_read_file(ogg_path, &n);
+    NT_CHECK(ogg != NULL);
+    if (!ogg) return;
+    bytes f = make_sf2_ogg((const uint8_t *)ogg, n);
+    const char *p = write_sf2("kit.sf3", &f, f.n);
+    ds_sf2 sf;
+    NT_CHECKF(ds_sf2_open(p, NULL, 0, &sf) == NR_OK, "%s", nr_last_error());
+    int k = find_sample(&sf, "Kick");
+    NT_CHECK(k >= 0);
+    if (k >= 0) {
+        NT_CHECK(sf.s[k].type & 0x10);
+        nr_audio a;
+        NT_CHECKF(ds_sf2_sample_audio(&sf, k, &a) == NR_OK, "%s", nr_last_error());
+        NT_CHECKF(a.n == N && a.rate == 44100, "%ld samples at %d Hz", a.n, a.rate);
+        double e = 0.0, r = 0.0; /* Vorbis is lossy: the level, not the samples */
+        for (long i = 0; i < a.n; i++) e += (double)a.samples[i] * a.samples[i];
+        for (int i = 0; i < N; i++) r += (double)x[i] * x[i];
+        NT_CHECKF(a.n > 0 && fabs(sqrt(e / r) - 1.0) < 0.05, "level ratio %g", a.n ? sqrt(e / r) : 0.0);
+        ds_audio_release(&a);
+    }
+    ds_sf2_close(&sf);
+    free(ogg);
+    free(f.p);
+}
+
 int main(void)
 {
     NT_RUN(test_drum_kits_and_programs);
     NT_RUN(test_damaged);
+    NT_RUN(test_sf3_ogg_sample);
     return nt_end();
 }
