@@ -1,7 +1,6 @@
 #include "io/sf_read.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,12 +21,11 @@ nr_result nr_sf_open_read(const char *path, SF_INFO *info, SNDFILE **out)
     struct stat st;
     if (stat(path, &st) != 0) return nr_fail(NR_ERR_IO, "%s: cannot open audio file: %s", path, strerror(errno));
     if (S_ISDIR(st.st_mode)) return nr_fail(NR_ERR_IO, "%s: is a folder, expected an audio file", path);
-    if (!S_ISREG(st.st_mode)) return nr_fail(NR_ERR_IO, "%s: not a regular file, expected an audio file", path);
-    if (st.st_size == 0) return nr_fail(NR_ERR_FORMAT, "%s: empty file (0 bytes), expected audio", path);
+    /* (a pipe, e.g. the shell's <(...), has no size and is read as it comes) */
+    if (S_ISREG(st.st_mode) && st.st_size == 0)
+        return nr_fail(NR_ERR_FORMAT, "%s: empty file (0 bytes), expected audio", path);
     /* libsndfile reports a permission problem as "not a sound file": ask the system first. */
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) return nr_fail(NR_ERR_IO, "%s: cannot open audio file: %s", path, strerror(errno));
-    close(fd);
+    if (access(path, R_OK) != 0) return nr_fail(NR_ERR_IO, "%s: cannot open audio file: %s", path, strerror(errno));
     SNDFILE *sf = sf_open(path, SFM_READ, info);
     if (!sf)
         return nr_fail(NR_ERR_FORMAT, "%s: not an audio file libsndfile can read (WAV, FLAC, OGG, AIFF...): %s",
