@@ -1,6 +1,7 @@
 /* The build of `neurorack dataset`: enumerate sources, process, deduplicate, store, analyse,
  * augment, write the manifest. Re-runs reuse DIR/cache.tsv, DIR/audio/ and DIR/curves/. */
 #include "ds_sources.h"
+#include "io/atomic_file.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -95,7 +96,7 @@ static void cache_sync(ctx_t *c)
     if (fflush(c->cache_out) == 0 && !ferror(c->cache_out) && fsync(fileno(c->cache_out)) == 0) return;
     int e = errno;
     fprintf(stderr, "neurorack dataset: %s/cache.tsv: %s; nothing more will be cached\n", c->dir,
-            e == ENOSPC ? "disk full" : e ? strerror(e) : "write failed");
+            nr_write_error_text(e));
     fclose(c->cache_out);
     c->cache_out = NULL;
 }

@@ -185,7 +185,7 @@ nr_result ds_write_flac(const char *path, const float *x, long n, int rate)
     if (!ok) {
         nr_atomic_abort(fd, tmp);
         return nr_fail(NR_ERR_IO, "%s: could not write the FLAC file: %s; the previous file is unchanged", path,
-                       e == ENOSPC ? "disk full" : e ? strerror(e) : "write failed (disk full?)");
+                       nr_write_error_text(e));
     }
     return nr_atomic_commit(path, fd, tmp);
 }

@@ -40,9 +40,9 @@ int nr_atomic_open(const char *path, char **tmp)
     return fd;
 }
 
-static const char *why(int e)
+const char *nr_write_error_text(int err)
 {
-    return e == ENOSPC ? "disk full" : e ? strerror(e) : "write failed (disk full?)";
+    return err == ENOSPC ? "disk full" : err ? strerror(err) : "write failed (disk full?)";
 }
 
 /* After the rename the new name must reach the disk too: fsync the folder that holds it. */
@@ -57,7 +57,8 @@ static nr_result sync_folder(const char *path)
     free(dir);
     /* EINVAL: a file system that cannot sync a folder; the rename is as safe as it can be there. */
     if (e && e != EINVAL)
-        return nr_fail(NR_ERR_IO, "%s: written, but its folder could not be flushed to disk: %s", path, why(e));
+        return nr_fail(NR_ERR_IO, "%s: written, but its folder could not be flushed to disk: %s", path,
+                       nr_write_error_text(e));
     return NR_OK;
 }
 
@@ -66,13 +67,14 @@ nr_result nr_atomic_commit(const char *path, int fd, char *tmp)
     nr_result r = NR_OK;
     if (fsync(fd) != 0) {
         int e = errno;
-        r = nr_fail(NR_ERR_IO, "%s: %s while flushing to disk; the previous file is unchanged", path, why(e));
+        r = nr_fail(NR_ERR_IO, "%s: %s while flushing to disk; the previous file is unchanged", path,
+                    nr_write_error_text(e));
         nr_atomic_abort(fd, tmp);
         return r;
     }
     if (close(fd) != 0) {
         int e = errno;
-        r = nr_fail(NR_ERR_IO, "%s: %s while closing; the previous file is unchanged", path, why(e));
+        r = nr_fail(NR_ERR_IO, "%s: %s while closing; the previous file is unchanged", path, nr_write_error_text(e));
         nr_atomic_abort(-1, tmp);
         return r;
     }
@@ -116,7 +118,7 @@ nr_result nr_atomic_fcommit(const char *path, FILE *f, char *tmp)
     }
     if (ferror(f)) {
         nr_atomic_fabort(f, tmp);
-        return nr_fail(NR_ERR_IO, "%s: %s while writing; the previous file is unchanged", path, why(e));
+        return nr_fail(NR_ERR_IO, "%s: %s while writing; the previous file is unchanged", path, nr_write_error_text(e));
     }
     /* The stream owns the descriptor: keep a duplicate for fsync and rename after fclose. */
     int fd = dup(fileno(f));
@@ -128,7 +130,7 @@ nr_result nr_atomic_fcommit(const char *path, FILE *f, char *tmp)
     if (fclose(f) != 0) {
         e = errno;
         nr_atomic_abort(fd, tmp);
-        return nr_fail(NR_ERR_IO, "%s: %s while closing; the previous file is unchanged", path, why(e));
+        return nr_fail(NR_ERR_IO, "%s: %s while closing; the previous file is unchanged", path, nr_write_error_text(e));
     }
     return nr_atomic_commit(path, fd, tmp);
 }

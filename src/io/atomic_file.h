@@ -19,6 +19,9 @@ nr_result nr_atomic_commit(const char *path, int fd, char *tmp);
 /* Close fd (if >= 0), unlink and free tmp. */
 void nr_atomic_abort(int fd, char *tmp);
 
+/* Words for the errno of a failed write: "disk full" for ENOSPC, a guess when errno was lost (0). */
+const char *nr_write_error_text(int err);
+
 /* The same for a stdio stream: *f writes ("wb") to the temporary file. Returns NR_OK or NR_ERR_IO. */
 nr_result nr_atomic_fopen(const char *path, FILE **f, char **tmp);
 /* fflush; a write error on the stream (ferror, from any earlier write: call this right after the
