@@ -1,9 +1,11 @@
 #include "nr_test.h"
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 static int g_pass, g_fail, g_skip;
@@ -131,4 +133,22 @@ char *nt_read_file(const char *path, size_t *n)
     d[len] = '\0';
     if (n) *n = (size_t)len;
     return d;
+}
+
+int nt_file_size_limit(long bytes)
+{
+    static struct rlimit saved;
+    static int limited;
+    if (bytes <= 0) {
+        if (!limited) return 0;
+        limited = 0;
+        signal(SIGXFSZ, SIG_DFL);
+        return setrlimit(RLIMIT_FSIZE, &saved);
+    }
+    if (!limited && getrlimit(RLIMIT_FSIZE, &saved) != 0) return -1;
+    struct rlimit lim = saved;
+    lim.rlim_cur = (rlim_t)bytes;
+    signal(SIGXFSZ, SIG_IGN); /* the write fails with EFBIG instead of killing the process */
+    limited = 1;
+    return setrlimit(RLIMIT_FSIZE, &lim);
 }

@@ -3,12 +3,10 @@
 #include "nr_test.h"
 
 #include <math.h>
-#include <signal.h>
 #include <sndfile.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -397,15 +395,9 @@ static void test_write_is_atomic(void)
     NT_CHECKF(stat(nt_tmp("mode.wav"), &st) == 0 && (st.st_mode & 0777) == 0644, "mode %o", st.st_mode & 0777);
     const long n = 1 << 20;
     float *big = sine(n, 100.0, 22050, 0.5);
-    struct rlimit old, lim;
-    getrlimit(RLIMIT_FSIZE, &old);
-    lim = old;
-    lim.rlim_cur = 64 * 1024;
-    void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
-    NT_CHECK(setrlimit(RLIMIT_FSIZE, &lim) == 0);
+    NT_CHECK(nt_file_size_limit(64 * 1024) == 0);
     nr_result r = nr_audio_write(p, big, n, 22050, NR_SAMPLE_FLOAT);
-    setrlimit(RLIMIT_FSIZE, &old);
-    signal(SIGXFSZ, prev);
+    nt_file_size_limit(0);
     NT_CHECKF(r == NR_ERR_IO, "got %s", nr_result_str(r));
     NT_CHECKF(strstr(nr_last_error(), p) && strstr(nr_last_error(), "limit"), "%s", nr_last_error());
     NT_CHECK(no_temp_left());

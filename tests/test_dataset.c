@@ -5,12 +5,10 @@
 #include "nr_test.h"
 
 #include <math.h>
-#include <signal.h>
 #include <sndfile.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -411,12 +409,7 @@ static void test_writes_keep_old_file(void)
     float *noise = malloc((size_t)nf * sizeof *noise);
     unsigned seed = 1;
     for (long i = 0; i < nf; i++) noise[i] = (float)((seed = seed * 1664525u + 1013904223u) >> 8) / 16777216.0f - 0.5f;
-    struct rlimit old, lim;
-    getrlimit(RLIMIT_FSIZE, &old);
-    lim = old;
-    lim.rlim_cur = 16 * 1024;
-    void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
-    NT_CHECK(setrlimit(RLIMIT_FSIZE, &lim) == 0);
+    NT_CHECK(nt_file_size_limit(16 * 1024) == 0);
     nr_result r1 = nr_manifest_write(man, &m);
     char msg1[512];
     snprintf(msg1, sizeof msg1, "%s", nr_last_error());
@@ -426,8 +419,7 @@ static void test_writes_keep_old_file(void)
     nr_result r3 = ds_write_flac(flac, noise, nf, 48000);
     char msg3[512];
     snprintf(msg3, sizeof msg3, "%s", nr_last_error());
-    setrlimit(RLIMIT_FSIZE, &old);
-    signal(SIGXFSZ, prev);
+    nt_file_size_limit(0);
     NT_CHECKF(r1 == NR_ERR_IO && strstr(msg1, man) && strstr(msg1, "unchanged"), "%s", msg1);
     NT_CHECKF(r2 == NR_ERR_IO && strstr(msg2, nrc) && strstr(msg2, "unchanged"), "%s", msg2);
     NT_CHECKF(r3 == NR_ERR_IO && strstr(msg3, flac) && strstr(msg3, "unchanged"), "%s", msg3);
