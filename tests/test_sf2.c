@@ -134,7 +134,10 @@ static bytes make_sf2_ogg(const uint8_t *ogg, size_t ogg_n)
         for (int z = 0; i < 4 && z < g_inst[i].n; z++, bag++) {
             const zone *zz = &g_inst[i].z[z];
             put16(&ibag, (unsigned)gen), put16(&ibag, 0);
-            if (zz->key >= 0) put16(&igen, GEN_KEYRANGE), put(&igen, (uint8_t[]){(uint8_t)zz->key, (uint8_t)zz->key}, 2), gen++;
+            if (zz->key >= 0) { /* key range lo..hi: one key */
+                put16(&igen, GEN_KEYRANGE), put(&igen, (uint8_t[]){(uint8_t)zz->key, (uint8_t)zz->key}, 2);
+                gen++;
+            }
             if (zz->loop) put16(&igen, GEN_SAMPLEMODES), put16(&igen, 1), gen++;
             put16(&igen, GEN_SAMPLEID), put16(&igen, (unsigned)zz->sample), gen++;
         }
