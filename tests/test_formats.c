@@ -746,6 +746,39 @@ static const char *native_file(const char *name, const char *version, float valu
     return path;
 }
 
+/* A native file whose u64 header length is `want` (>= the unpadded length), padded with a metadata
+ * string: such lengths begin with the bytes of a pickle (0x80) or a zip ("PK"). */
+static const char *native_file_with_header_length(const char *name, uint64_t want)
+{
+    const char *path = NULL;
+    size_t pad = 0;
+    for (int round = 0; round < 2; round++) {
+        nr_tensor_set s = {0};
+        int64_t shape[1] = {3};
+        float d[3] = {1, 2, 3};
+        nr_tensor_set_add(&s, "w", 1, shape, d);
+        nr_tensor_set_set_meta(&s, "nr.format", "neurorack-model");
+        nr_tensor_set_set_meta(&s, "nr.version", "1");
+        nr_tensor_set_set_meta(&s, "nr.arch", "no-such-arch");
+        char *p = malloc(pad + 1);
+        memset(p, 'x', pad);
+        p[pad] = 0;
+        nr_tensor_set_set_meta(&s, "padding", p);
+        free(p);
+        path = nt_tmp(name);
+        nr_safetensors_write(path, &s);
+        nr_tensor_set_free(&s);
+        size_t n;
+        unsigned char *b = (unsigned char *)nt_read_file(path, &n);
+        uint64_t len = 0;
+        for (int i = 7; b && n >= 8 && i >= 0; i--) len = len << 8 | b[i];
+        free(b);
+        if (len == want || len > want) break;
+        pad += (size_t)(want - len);
+    }
+    return path;
+}
+
 static void test_model_layer(void)
 {
     nr_model *m = NULL;
@@ -765,6 +798,20 @@ static void test_model_layer(void)
     r = nr_model_load(native_file("arch.safetensors", "1", 2), &m);
     EXPECT_FAIL(r, NR_ERR_UNSUPPORTED, "arch.safetensors");
     NT_CHECK(strstr(nr_last_error(), "no-such-arch") != NULL);
+    /* header lengths 0x..80 and 0x4B50 ("PK"): still read as safetensors, not as a pickle or a zip */
+    static const uint64_t lengths[] = {0x280, 0x380, 0x4B50};
+    for (int i = 0; i < 3; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "len%llx.safetensors", (unsigned long long)lengths[i]);
+        const char *path = native_file_with_header_length(name, lengths[i]);
+        size_t n;
+        unsigned char *b = (unsigned char *)nt_read_file(path, &n);
+        NT_CHECKF(b && n > 8 && b[0] == (lengths[i] & 0xFF) && b[1] == (lengths[i] >> 8), "%s: header length", name);
+        free(b);
+        r = nr_model_load(path, &m);
+        EXPECT_FAIL(r, NR_ERR_UNSUPPORTED, name);
+        NT_CHECKF(strstr(nr_last_error(), "no-such-arch") != NULL, "%s: %s", name, nr_last_error());
+    }
     nr_tensor_set s;
     small_set(&s);
     nr_tensor_set_free(&s);

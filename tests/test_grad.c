@@ -294,6 +294,47 @@ static void test_desc_loss_fd(void)
     nr_stft_loss_free(&D);
 }
 
+static void test_pitch_loss_fd(void)
+{
+    int T = 8;
+    long n = (long)T * 480;
+    float *y = malloc(n * 4), *x = malloc(n * 4), *dy = calloc(n, 4), desc[8 * 7] = {0};
+    for (int t = 0; t < T; t++) {
+        desc[t * 7 + 0] = t == 5 ? 0.0f : 0.1f; /* frame 5 is too quiet to count */
+        desc[t * 7 + 6] = 220.0f + 20.0f * t;   /* Hz */
+    }
+    /* the target is periodic, the prediction half noise */
+    for (long i = 0; i < n; i++) {
+        x[i] = 0.5f * sinf(2.0f * 3.14159265f * 220.0f * i / 48000.0f);
+        y[i] = 0.3f * sinf(2.0f * 3.14159265f * 230.0f * i / 48000.0f) + 0.2f * rnd();
+    }
+    double l0 = nr_pitch_loss_eval(y, x, n, desc, T, 480, 48000, dy, 2.0);
+    NT_CHECK(isfinite(l0) && l0 > 1e-3);
+    NT_CHECK(nr_pitch_loss_eval(x, x, n, desc, T, 480, 48000, NULL, 1.0) == 0.0);
+    int bad = 0, nonzero = 0;
+    for (int k = 0; k < 32; k++) {
+        long i = (k * 113 + 7) % n;
+        float s = y[i], h = 1e-3f;
+        y[i] = s + h;
+        double lp = nr_pitch_loss_eval(y, x, n, desc, T, 480, 48000, NULL, 1.0);
+        y[i] = s - h;
+        double lm = nr_pitch_loss_eval(y, x, n, desc, T, 480, 48000, NULL, 1.0);
+        y[i] = s;
+        double num = 2.0 * (lp - lm) / (2 * h);
+        nonzero += dy[i] != 0.0f;
+        if (!close_enough(dy[i], num, 1e-3 * fabs(l0), 3e-2)) {
+            bad++;
+            printf("  pitch dy[%ld]: analytic %g numeric %g\n", i, dy[i], num);
+        }
+    }
+    NT_CHECK(bad == 0);
+    NT_CHECK(nonzero > 16);
+    /* a step against the gradient makes the prediction more like the target */
+    for (long i = 0; i < n; i++) y[i] -= 0.05f * dy[i] / 2.0f;
+    NT_CHECK(nr_pitch_loss_eval(y, x, n, desc, T, 480, 48000, NULL, 1.0) < l0);
+    free(y), free(x), free(dy);
+}
+
 static void test_model_fd(void)
 {
     nr_imp_hparams hp = small_hp();
@@ -320,7 +361,7 @@ static void test_model_fd(void)
     for (long i = 0; i < N; i++) target[i] = 0.3f * sinf(2 * (float)M_PI * 190 * i / 48000) * expf(-i / 2000.0f) + 0.01f * rnd();
     nr_imp_work wk;
     NT_CHECK(nr_imp_work_init(&wk, &hp, &bands, &L, T) == NR_OK);
-    double l0 = nr_imp_loss_grad(&wk, &L, NULL, 0, (const nr_imp_weights *)&w, &g, desc, target, T, 5);
+    double l0 = nr_imp_loss_grad(&wk, &L, NULL, NULL, (const nr_imp_weights *)&w, &g, desc, target, T, 5);
     NT_CHECK(isfinite(l0));
     /* a few values of every trainable tensor */
     nr_imp_tensor_desc tab[NR_IMP_MAX_TENSORS];
@@ -334,9 +375,9 @@ static void test_model_fd(void)
             if (!strcmp(tab[ti].name, "transient")) i = off + (k * 131) % 900; /* within the clip */
             float s = blk[i], h = 3e-3f;
             blk[i] = s + h;
-            double lp = nr_imp_loss_grad(&wk, &L, NULL, 0, (const nr_imp_weights *)&w, NULL, desc, target, T, 5);
+            double lp = nr_imp_loss_grad(&wk, &L, NULL, NULL, (const nr_imp_weights *)&w, NULL, desc, target, T, 5);
             blk[i] = s - h;
-            double lm = nr_imp_loss_grad(&wk, &L, NULL, 0, (const nr_imp_weights *)&w, NULL, desc, target, T, 5);
+            double lm = nr_imp_loss_grad(&wk, &L, NULL, NULL, (const nr_imp_weights *)&w, NULL, desc, target, T, 5);
             blk[i] = s;
             double num = (lp - lm) / (2 * h);
             checked++;
@@ -364,6 +405,7 @@ int main(void)
     NT_RUN(test_synth_fd);
     NT_RUN(test_stft_loss_fd);
     NT_RUN(test_desc_loss_fd);
+    NT_RUN(test_pitch_loss_fd);
     NT_RUN(test_model_fd);
     return nt_end();
 }

@@ -30,6 +30,7 @@ typedef struct {
     int hidden, layers;     /* network size (0: defaults) */
     float desc_weight;      /* weight of the brightness loss (output centroid vs the brightness curve); 0: off */
     float perturb;          /* share of clips whose brightness curve is moved alone (brightness loss only) */
+    float pitch_weight;     /* weight of the periodicity loss (yin's difference at the pitch curve's period); 0: off */
     long stop_after;        /* stop (as if killed, after a checkpoint) at this step; 0: never. For tests. */
 } nr_train_config;
 

@@ -11,15 +11,17 @@ static void usage(FILE *f)
     fprintf(f, "usage: neurorack train --data MANIFEST --out MODEL [--steps N] [--threads N] [--seed N]\n"
                "                       [--resume CKPT] [--checkpoint PATH] [--batch N] [--lr X] [--clip SECONDS]\n"
                "                       [--hidden N] [--layers N] [--checkpoint-every N] [--valid-every N] [--quiet]\n"
-               "                       [--desc-weight X] [--perturb P]\n"
+               "                       [--desc-weight X] [--perturb P] [--pitch-weight X]\n"
                "       neurorack train --export CKPT --out MODEL   (the model of a checkpoint, e.g. of a stopped run)\n"
                "  --data        dataset manifest (neurorack dataset), or synthetic:N for N generated impacts\n"
                "  --out         model file written at the end (.safetensors); checkpoints go to MODEL.ckpt\n"
                "  --resume      continue from a checkpoint (same seed and sizes) up to --steps\n"
                "  --desc-weight weight of the brightness loss (output centroid against the brightness curve)\n"
                "  --perturb     share of clips whose brightness curve alone is moved (brightness loss only)\n"
+               "  --pitch-weight weight of the periodicity loss (the render as periodic at the pitch curve's\n"
+               "                period as the reference is, measured as yin does)\n"
                "defaults: --steps 2000 --threads 2 --seed 1 --batch 8 --lr 0.002 --clip 1.0 --desc-weight 1\n"
-               "          --perturb 0.5\n");
+               "          --perturb 0.5 --pitch-weight 1\n");
 }
 
 int nr_cmd_train(int argc, char **argv)
@@ -78,6 +80,9 @@ int nr_cmd_train(int argc, char **argv)
         } else if (!strcmp(a, "--desc-weight")) {
             if (!nr_cli_float("train", a, v, 0, 100, &x)) return 2;
             c.desc_weight = (float)x;
+        } else if (!strcmp(a, "--pitch-weight")) {
+            if (!nr_cli_float("train", a, v, 0, 100, &x)) return 2;
+            c.pitch_weight = (float)x;
         } else if (!strcmp(a, "--perturb")) {
             if (!nr_cli_float("train", a, v, 0, 1, &x)) return 2;
             c.perturb = (float)x;

@@ -52,9 +52,11 @@ static nr_result read_model_file(const char *path, nr_tensor_set *ts)
     fclose(f);
     if (err) return nr_fail(NR_ERR_IO, "%s: cannot read model file (a folder?)", path);
     if (got == 0) return nr_fail(NR_ERR_FORMAT, "%s: empty file; expected a .th or .safetensors model", path);
-    if (head[0] == 'P' && (got < 2 || head[1] == 'K')) return nr_th_read(path, ts);
-    if (head[0] == 0x80) return nr_th_read(path, ts); /* a bare pickle: the .th reader says what it is */
-    if (got < 9 || head[8] != '{')
+    /* safetensors first: its u64 header length may well start with 0x80, the pickle protocol byte */
+    int safetensors = got == 9 && head[8] == '{' && !head[5] && !head[6] && !head[7];
+    if (!safetensors && head[0] == 'P' && (got < 2 || head[1] == 'K')) return nr_th_read(path, ts);
+    if (!safetensors && head[0] == 0x80) return nr_th_read(path, ts); /* a bare pickle: the .th reader says what it is */
+    if (!safetensors)
         return nr_fail(NR_ERR_FORMAT,
                        "%s: not a model file; expected a PyTorch .th (zip) or a Neurorack .safetensors file", path);
     nr_result r = nr_safetensors_read(path, ts);

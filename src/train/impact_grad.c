@@ -109,7 +109,7 @@ void nr_imp_backward(nr_imp_work *wk, const nr_imp_weights *w, const nr_imp_weig
     }
 }
 
-double nr_imp_loss_grad(nr_imp_work *wk, const nr_stft_loss *L, const nr_stft_loss *D, double desc_weight,
+double nr_imp_loss_grad(nr_imp_work *wk, const nr_stft_loss *L, const nr_stft_loss *D, const nr_loss_weights *lw,
                         const nr_imp_weights *w, const nr_imp_weights_rw *g, const float *desc, const float *target,
                         int T, uint64_t seed)
 {
@@ -118,9 +118,12 @@ double nr_imp_loss_grad(nr_imp_work *wk, const nr_stft_loss *L, const nr_stft_lo
     if (g) memset(wk->dy, 0, (size_t)n * sizeof(float));
     double loss = 0.0;
     if (target) loss += nr_stft_loss_eval(L, wk->y, target, n, g ? wk->dy : NULL, wk->stft_work);
-    if (D && desc_weight > 0)
-        loss += desc_weight * nr_desc_loss_eval(D, wk->y, n, desc, T, NR_IMP_HOP, NR_IMP_RATE, g ? wk->dy : NULL,
-                                                desc_weight, wk->stft_work);
+    double bw = lw ? lw->brightness : 0.0, pw = lw ? lw->pitch : 0.0;
+    if (D && bw > 0)
+        loss += bw * nr_desc_loss_eval(D, wk->y, n, desc, T, NR_IMP_HOP, NR_IMP_RATE, g ? wk->dy : NULL, bw,
+                                       wk->stft_work);
+    if (target && pw > 0)
+        loss += pw * nr_pitch_loss_eval(wk->y, target, n, desc, T, NR_IMP_HOP, NR_IMP_RATE, g ? wk->dy : NULL, pw);
     if (g) nr_imp_backward(wk, w, g, desc, T, seed);
     return loss;
 }

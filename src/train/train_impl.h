@@ -33,6 +33,18 @@ double nr_stft_loss_eval(const nr_stft_loss *L, const float *y, const float *x, 
 double nr_desc_loss_eval(const nr_stft_loss *L, const float *y, long n, const float *desc, int T, int hop, int rate,
                          float *dy, double gscale, double *work);
 
+/* Periodicity loss (src/train/pitch_loss.c): per frame louder than -60 dB whose pitch curve is in
+ * 50..2000 Hz, the squared difference between y's and the target x's yin-style normalised difference
+ * at that period (2048-sample window at `rate`). dy (n) accumulates gscale x the gradient if not NULL. */
+double nr_pitch_loss_eval(const float *y, const float *x, long n, const float *desc, int T, int hop, int rate,
+                          float *dy, double gscale);
+
+/* Weights of the descriptor losses added to the STFT loss (0: off). */
+typedef struct {
+    double brightness; /* nr_desc_loss_eval, needs the 1024-point loss D */
+    double pitch;      /* nr_pitch_loss_eval, only where there is a target */
+} nr_loss_weights;
+
 /* ---- one clip through network + synthesis, forward and backward ---- */
 
 typedef struct {
@@ -65,9 +77,10 @@ void nr_imp_forward(nr_imp_work *wk, const nr_imp_weights *w, const float *desc,
 /* Gradients of the loss whose dL/dy is in wk->dy, accumulated into g (same layout as the weights). */
 void nr_imp_backward(nr_imp_work *wk, const nr_imp_weights *w, const nr_imp_weights_rw *g, const float *desc, int T,
                      uint64_t seed);
-/* forward, then the loss: STFT loss against target (T*hop samples; NULL: none) + desc_weight x brightness
- * loss (D: NULL for none); if g is not NULL the backward. Returns the loss. */
-double nr_imp_loss_grad(nr_imp_work *wk, const nr_stft_loss *L, const nr_stft_loss *D, double desc_weight,
+/* forward, then the loss: STFT loss against target (T*hop samples; NULL: none) + lw->brightness x brightness
+ * loss (D: NULL for none) + lw->pitch x periodicity loss (with a target); lw NULL: STFT loss only.
+ * If g is not NULL the backward. Returns the loss. */
+double nr_imp_loss_grad(nr_imp_work *wk, const nr_stft_loss *L, const nr_stft_loss *D, const nr_loss_weights *lw,
                         const nr_imp_weights *w, const nr_imp_weights_rw *g, const float *desc, const float *target,
                         int T, uint64_t seed);
 

@@ -30,6 +30,7 @@ nr_train_config nr_train_config_init(void)
     c.progress = 1;
     c.desc_weight = 1.0f;
     c.perturb = 0.5f;
+    c.pitch_weight = 1.0f;
     return c;
 }
 
@@ -52,6 +53,7 @@ struct trainer {
     nr_imp_hparams hp;
     nr_imp_bands bands;
     nr_stft_loss loss, dloss;
+    nr_loss_weights lw;
     nr_train_data data;
     int threads, batch, T_max;
     int64_t n_values, n_trainable;
@@ -73,7 +75,7 @@ static void item(trainer *tr, nr_imp_work *wk, int b)
     if (tr->validating) {
         const nr_train_clip *c = tr->validating == 2 ? &tr->data.train[b] : &tr->data.valid[b];
         int T = c->n_frames < tr->T_max ? c->n_frames : tr->T_max;
-        tr->losses[b] = nr_imp_loss_grad(wk, &tr->loss, &tr->dloss, tr->cfg->desc_weight, ro(&tr->w), NULL, c->desc,
+        tr->losses[b] = nr_imp_loss_grad(wk, &tr->loss, &tr->dloss, &tr->lw, ro(&tr->w), NULL, c->desc,
                                          c->audio, T, nr_train_hash(tr->cfg->seed, 0x7A11D, (uint64_t)b));
         return;
     }
@@ -92,11 +94,11 @@ static void item(trainer *tr, nr_imp_work *wk, int b)
         double u = ((double)((pert >> 20) & 0xFFFFF) / 1048575.0) * 3.0 - 1.5;
         memcpy(wk->desc_buf, c->desc, (size_t)T * NR_NUM_DESC * sizeof(float));
         for (int t = 0; t < T; t++) wk->desc_buf[(size_t)t * NR_NUM_DESC + NR_DESC_BRIGHTNESS] *= (float)exp2(u);
-        tr->losses[b] = nr_imp_loss_grad(wk, &tr->loss, &tr->dloss, tr->cfg->desc_weight, ro(&tr->w), &gv,
+        tr->losses[b] = nr_imp_loss_grad(wk, &tr->loss, &tr->dloss, &tr->lw, ro(&tr->w), &gv,
                                          wk->desc_buf, NULL, T, seed);
         return;
     }
-    tr->losses[b] = nr_imp_loss_grad(wk, &tr->loss, &tr->dloss, tr->cfg->desc_weight, ro(&tr->w), &gv, c->desc,
+    tr->losses[b] = nr_imp_loss_grad(wk, &tr->loss, &tr->dloss, &tr->lw, ro(&tr->w), &gv, c->desc,
                                      c->audio, T, seed);
 }
 
@@ -202,12 +204,16 @@ nr_result nr_train(const nr_train_config *cfg, nr_train_report *rep)
         return nr_fail(NR_ERR_ARG, "train: threads %d out of range 1..%d", cfg->threads, MAX_THREADS);
     if (cfg->batch < 1 || cfg->batch > 256) return nr_fail(NR_ERR_ARG, "train: batch %d out of range 1..256", cfg->batch);
     if (!(cfg->lr > 0 && cfg->lr < 1)) return nr_fail(NR_ERR_ARG, "train: learning rate %g out of range (0, 1)", cfg->lr);
+    if (!(cfg->desc_weight >= 0 && cfg->desc_weight <= 100) || !(cfg->pitch_weight >= 0 && cfg->pitch_weight <= 100))
+        return nr_fail(NR_ERR_ARG, "train: loss weights %g (brightness), %g (pitch) out of range 0..100",
+                       cfg->desc_weight, cfg->pitch_weight);
     if (!(cfg->clip_seconds >= 0.1f && cfg->clip_seconds <= 20.0f))
         return nr_fail(NR_ERR_ARG, "train: clip length %g s out of range 0.1..20", cfg->clip_seconds);
 
     trainer T0, *tr = &T0;
     memset(tr, 0, sizeof *tr);
     tr->cfg = cfg;
+    tr->lw = (nr_loss_weights){cfg->desc_weight, cfg->pitch_weight};
     tr->threads = cfg->threads;
     tr->batch = cfg->batch;
     tr->hp = nr_imp_hparams_default();
