@@ -354,6 +354,7 @@ static void test_truncated_files(void)
     NT_CHECK(nr_ds_load_audio(&m, 0, 0, &a) == NR_ERR_FORMAT && strstr(nr_last_error(), p) &&
              strstr(nr_last_error(), "truncated"));
     /* the next build notices it and writes it again */
+    nr_manifest_free(&m);
     char *log = build_caught(&cfg, &m, &st, &r);
     NT_CHECKF(r == NR_OK && log && strstr(log, "made again"), "%s", nr_last_error());
     free(log);
