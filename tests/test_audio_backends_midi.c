@@ -92,10 +92,86 @@ static void test_sequencer_port(void)
     nr_midi_stop(mi);
 }
 
+/* The sequencer thread's decoding, from snd_seq_event_t values made with alsa-lib's own macros (no
+ * sequencer needed: /dev/snd/seq is absent on the build machine), into a stand-in client. */
+static int feed(const nr_midi_map *m, const snd_seq_event_t *e, const nr_audio_client *c)
+{
+    nr_control_event ev;
+    if (!nr_midi_seq_to_event(m, e, &ev)) return 0;
+    NT_CHECK(c->post(c->ctx, NR_SRC_MIDI, &ev));
+    float buf[16];
+    c->process(c->ctx, buf, 16); /* applies it */
+    return 1;
+}
+
+static void test_sequencer_events(void)
+{
+    fake_client f;
+    nr_audio_client c = fake_client_init(&f);
+    nr_midi_map m = nr_midi_map_default();
+    snd_seq_event_t e;
+    nr_control_event ev;
+
+    snd_seq_ev_clear(&e);
+    snd_seq_ev_set_noteon(&e, 0, 60, 100); /* channel 1, middle C: gate 1 (any note) */
+    NT_CHECK(nr_midi_seq_to_event(&m, &e, &ev) == 1 && ev.type == NR_EV_GATE && ev.index == 0 && ev.value == 1.0f &&
+             ev.time == -1);
+    NT_CHECK(feed(&m, &e, &c) && f.gate[0] == 1);
+    snd_seq_ev_set_noteon(&e, 15, 62, 90); /* channel 16, D4: gate 2 */
+    NT_CHECK(feed(&m, &e, &c) && f.gate[1] == 1);
+    snd_seq_ev_set_noteon(&e, 15, 62, 0); /* velocity 0 is note off */
+    NT_CHECK(feed(&m, &e, &c) && f.gate[1] == 0);
+    snd_seq_ev_set_noteoff(&e, 0, 60, 64);
+    NT_CHECK(feed(&m, &e, &c) && f.gate[0] == 0 && f.n_gate_on == 2);
+    snd_seq_ev_set_controller(&e, 3, 20, 127); /* CC 20 -> CV 1, full scale */
+    NT_CHECK(nr_midi_seq_to_event(&m, &e, &ev) == 1 && ev.type == NR_EV_CV && ev.index == 0 && ev.value == 5.0f);
+    NT_CHECK(feed(&m, &e, &c) && f.cv[0] == 5.0f);
+    snd_seq_ev_set_controller(&e, 3, 20, 0);
+    NT_CHECK(nr_midi_seq_to_event(&m, &e, &ev) == 1 && ev.value == -5.0f);
+    snd_seq_ev_set_controller(&e, 0, 21, 64); /* the middle: just above 0 V */
+    NT_CHECK(nr_midi_seq_to_event(&m, &e, &ev) == 1 && ev.index == 1 && ev.value > 0.0f && ev.value < 0.08f);
+    /* refused: values outside 7 bits (an event's value is an int, its param unsigned), unmapped or
+     * other event types */
+    snd_seq_ev_set_controller(&e, 0, 20, 300);
+    NT_CHECK(nr_midi_seq_to_event(&m, &e, &ev) == 0);
+    snd_seq_ev_set_controller(&e, 0, 20, -1);
+    NT_CHECK(nr_midi_seq_to_event(&m, &e, &ev) == 0);
+    snd_seq_ev_set_controller(&e, 0, 20 + 256, 64);
+    NT_CHECK(nr_midi_seq_to_event(&m, &e, &ev) == 0);
+    snd_seq_ev_set_controller(&e, 0, 7, 64);
+    NT_CHECK(nr_midi_seq_to_event(&m, &e, &ev) == 0);
+    snd_seq_ev_set_pitchbend(&e, 0, 1000);
+    NT_CHECK(nr_midi_seq_to_event(&m, &e, &ev) == 0);
+    snd_seq_ev_set_pgmchange(&e, 0, 5);
+    NT_CHECK(nr_midi_seq_to_event(&m, &e, &ev) == 0);
+    snd_seq_ev_set_keypress(&e, 0, 60, 50);
+    NT_CHECK(nr_midi_seq_to_event(&m, &e, &ev) == 0);
+    snd_seq_ev_set_fixed(&e);
+    e.type = SND_SEQ_EVENT_START;
+    NT_CHECK(nr_midi_seq_to_event(&m, &e, &ev) == 0);
+
+    /* a mapping from a file: drum pads on channel 10, gate 1 on note 36, CV 3 on CC 74 */
+    const char *path = nt_tmp("pads.map");
+    const char *text = "channel 10\ngate 1 note 36\ngate 2 note any\ncv 3 cc 74\ncv 1 cc none\n";
+    NT_CHECK(nt_write_file(path, text, strlen(text)) == 0);
+    NT_CHECKF(nr_midi_map_load(path, &m) == NR_OK, "%s", nr_last_error());
+    snd_seq_ev_set_noteon(&e, 9, 36, 127);
+    NT_CHECK(nr_midi_seq_to_event(&m, &e, &ev) == 1 && ev.index == 0 && ev.value == 1.0f);
+    snd_seq_ev_set_noteon(&e, 9, 40, 127);
+    NT_CHECK(nr_midi_seq_to_event(&m, &e, &ev) == 1 && ev.index == 1);
+    snd_seq_ev_set_noteon(&e, 0, 36, 127); /* channel 1: not listened to */
+    NT_CHECK(nr_midi_seq_to_event(&m, &e, &ev) == 0);
+    snd_seq_ev_set_controller(&e, 9, 74, 127);
+    NT_CHECK(nr_midi_seq_to_event(&m, &e, &ev) == 1 && ev.type == NR_EV_CV && ev.index == 2 && ev.value == 5.0f);
+    snd_seq_ev_set_controller(&e, 9, 20, 127); /* CV 1 disabled */
+    NT_CHECK(nr_midi_seq_to_event(&m, &e, &ev) == 0);
+}
+
 int main(void)
 {
     NT_RUN(test_mapping);
     NT_RUN(test_map_file);
+    NT_RUN(test_sequencer_events);
     NT_RUN(test_sequencer_port);
     return nt_end();
 }

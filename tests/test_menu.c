@@ -25,6 +25,8 @@ static void rig_init(rig *r)
     r->v.settings = &r->s;
     r->v.templates = g_templates;
     r->v.n_templates = 3;
+    r->v.default_a = 0; /* what the shipped patch's empty names play: impact and boom */
+    r->v.default_b = 2;
     r->v.model_name = "default.safetensors";
     r->v.model_arch = "hn-sinc-nsf";
     r->v.model_rate = 22050;
@@ -211,9 +213,10 @@ static void test_template_choice(void)
     rig_init(&r);
     push(&r);
     turn(&r, 1);
-    NT_CHECK(ends(line(&r, 1), "impact"));
+    NT_CHECKF(ends(line(&r, 1), "impact*"), "'%s'", line(&r, 1)); /* the default, marked */
+    NT_CHECKF(ends(line(&r, 2), "boom*"), "'%s'", line(&r, 2));
     push(&r);
-    turn(&r, 2);
+    turn(&r, 2); /* from the default's place in the list */
     NT_CHECK(!strcmp(r.s.patch.template_a, "boom"));
     turn(&r, 5);
     NT_CHECK(!strcmp(r.s.patch.template_a, "boom"));
@@ -261,7 +264,7 @@ static void test_presets(void)
     r.flags = 0;
     push(&r);
     NT_CHECK((r.flags & NR_MENU_PERSIST) && r.s.presets[2].used && r.s.presets[2].patch.interp == 0.6f);
-    NT_CHECKF(ends(line(&r, 1), "impact/boom"), "'%s'", line(&r, 1));
+    NT_CHECKF(ends(line(&r, 1), "default/default"), "'%s'", line(&r, 1));
     NT_CHECK(starts(line(&r, 3), "Load") && starts(line(&r, 4), "Clear"));
     r.s.patch.interp = 0.1f;
     r.flags = 0;

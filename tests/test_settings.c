@@ -163,7 +163,7 @@ static void test_clamp_on_load(void)
     int len = snprintf(file, sizeof file, "neurorack-settings 1 crc32=%08x\n%s", (unsigned)nr_crc32(body, strlen(body)), body);
     nr_settings s;
     NT_CHECKF(nr_settings_parse(file, (size_t)len, "clamp.nrs", &s) == NR_OK, "%s", nr_last_error());
-    NT_CHECK(!strcmp(s.patch.template_a, "impact"));
+    NT_CHECK(!strcmp(s.patch.template_a, "")); /* empty: the model's default template */
     NT_CHECK(s.patch.interp == 1.0f && s.patch.stretch == -2.0f && s.patch.variation == 0.0f);
     NT_CHECK(s.patch.offset[NR_DESC_BRIGHTNESS] == 3.0f);
     NT_CHECK(s.patch.cv[0].target == NR_CVT_DESC0 + NR_DESC_BRIGHTNESS); /* unknown target: default kept */

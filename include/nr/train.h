@@ -15,7 +15,8 @@ extern "C" {
 
 typedef struct {
     const char *data;       /* manifest path, or "synthetic:N" */
-    const char *out;        /* model file to write at the end (.safetensors); NULL: none */
+    const char *out;        /* model file to write at the end (.safetensors), with templates picked from
+                               `data` (nr/model_templates.h); NULL: none */
     const char *checkpoint; /* checkpoint path; NULL: "<out>.ckpt" (none if out is NULL too) */
     const char *resume;     /* checkpoint to resume from; NULL: fresh start */
     long steps;             /* total optimizer steps (a resumed run continues up to this) */
@@ -52,6 +53,9 @@ nr_result nr_train(const nr_train_config *cfg, nr_train_report *rep);
 
 /* Write the model held by a checkpoint (e.g. of a run stopped early) to `out`; *step gets its step. */
 nr_result nr_train_export(const char *checkpoint, const char *out, long *step);
+/* The same, with templates picked from the data set `data` (a manifest; NULL or synthetic:N: none), as
+ * nr_train does for its final model. */
+nr_result nr_train_export_templates(const char *checkpoint, const char *data, const char *out, long *step);
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,6 @@
 #include "commands.h"
 #include "neurorack.h"
+#include "nr/model_templates.h"
 #include "nr/templates.h"
 
 #include <errno.h>
@@ -65,9 +66,36 @@ const char *nr_cli_default_model(void)
     return NULL;
 }
 
-nr_result nr_cli_curves(const char *like, const char *csv, const char *tmpl, nr_curves *out)
+/* A CSV the user saved as a template: ~/.config/neurorack/templates/NAME.csv (as `play` loads them). */
+static int user_template(const char *name, char *path, size_t n)
 {
+    const char *home = getenv("HOME");
+    if (!home || !*home || strchr(name, '/')) return 0;
+    snprintf(path, n, "%s/.config/neurorack/templates/%s.csv", home, name);
+    return access(path, R_OK) == 0;
+}
+
+nr_result nr_cli_curves(const nr_model *m, const char *like, const char *csv, const char *tmpl, nr_curves *out)
+{
+    memset(out, 0, sizeof *out);
     if (like) return nr_analyze_file(like, out);
     if (csv) return nr_curves_read_csv(csv, out);
-    return nr_template_get(tmpl ? tmpl : NR_TEMPLATE_DEFAULT, out);
+    if (!tmpl && m && nr_model_template_default(m)) return nr_model_template_get(m, NULL, out);
+    if (!tmpl) return nr_template_get(NR_TEMPLATE_DEFAULT, out);
+    /* the model's templates, then the built-ins, then the user's curve files */
+    if (m && nr_model_template_find(m, tmpl) >= 0) return nr_model_template_get(m, tmpl, out);
+    for (int i = 0; i < nr_template_count(); i++)
+        if (!strcmp(nr_template_name(i), tmpl)) return nr_template_get(tmpl, out);
+    char path[PATH_MAX];
+    if (user_template(tmpl, path, sizeof path)) return nr_curves_read_csv(path, out);
+    char known[512] = "";
+    for (int i = 0; m && i < nr_model_template_count(m); i++)
+        snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", known[0] ? ", " : "",
+                 nr_model_template_name(m, i));
+    for (int i = 0; i < nr_template_count(); i++)
+        if (!m || nr_model_template_find(m, nr_template_name(i)) < 0) /* hidden by the model's own */
+            snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", known[0] ? ", " : "",
+                     nr_template_name(i));
+    return nr_fail(NR_ERR_ARG, "unknown template '%s'; this model offers %s (or a CSV in ~/.config/neurorack/templates/)",
+                   tmpl, known);
 }

@@ -1,6 +1,8 @@
 /* neurorack info MODEL: what a model file holds and what it costs to run. */
 #include "commands.h"
 #include "neurorack.h"
+#include "nr/model_templates.h"
+#include "nr/templates.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -8,6 +10,8 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: neurorack info [--tensors] [--meta] MODEL\n"
+               "  Prints the architecture, rates, cost, normalisation, hyper-parameters and the templates\n"
+               "  the model ships (then the built-in ones).\n"
                "  MODEL is a .th (original PyTorch weights) or a native .safetensors file.\n"
                "  --tensors  list every tensor with its shape\n"
                "  --meta     list every metadata entry (module classes, attributes)\n");
@@ -65,6 +69,22 @@ int nr_cmd_info(int argc, char **argv)
     printf("hyper-parameters\n");
     for (int i = 0; i < ts->n_meta; i++)
         if (is_hyper(ts->meta[i].key)) printf("  %-24s %s\n", ts->meta[i].key, ts->meta[i].value);
+    int nt = nr_model_template_count(m);
+    const char *def = nr_model_template_default(m);
+    printf("templates      %d in the model%s, then the built-ins:", nt, nt ? "" : " (none)");
+    for (int i = 0; i < nr_template_count(); i++) printf(" %s", nr_template_name(i));
+    printf("\n");
+    for (int i = 0; i < nt; i++) {
+        nr_curves c;
+        double dur = 0;
+        if (nr_model_template_get(m, nr_model_template_name(m, i), &c) == NR_OK) {
+            dur = c.n_frames / (double)c.frame_rate;
+            nr_curves_free(&c);
+        }
+        printf("  %-10s %5.2f s%s  %s\n", nr_model_template_name(m, i), dur,
+               def && !strcmp(def, nr_model_template_name(m, i)) ? " [default]" : "          ",
+               nr_model_template_summary(m, i));
+    }
     if (tensors) {
         printf("tensors (%d)\n", ts->n_tensors);
         for (int i = 0; i < ts->n_tensors; i++) {

@@ -14,7 +14,9 @@ static void usage(FILE *f)
             "  --model FILE     .th or .safetensors (default: the shipped default model)\n"
             "  --like SOUND     analyse SOUND and re-synthesise it from its descriptor curves\n"
             "  --curves CSV     curves from `neurorack analyze`\n"
-            "  --template NAME  a built-in template (default: impact)\n"
+            "  --template NAME  a template: the model's (neurorack info lists them), a built-in (impact, kick,\n"
+            "                   boom, snare, metal, wood) or ~/.config/neurorack/templates/NAME.csv\n"
+            "                   (default: the model's default template, else impact)\n"
             "  --frames N       render only the first N frames (43.07 frames per second)\n"
             "  --seed N         random phases and noise (default 1)\n"
             "  --no-noise       every random draw is zero (the original's deterministic run)\n"
@@ -87,17 +89,16 @@ int nr_cmd_render(int argc, char **argv)
         return 1;
     }
 
+    nr_model *m = NULL;
+    if (nr_model_load(model_path, &m) != NR_OK) return nr_cli_error(me);
     nr_curves curves = {0};
     nr_result r;
-    r = nr_cli_curves(like, csv, tmpl, &curves);
-    if (r != NR_OK) return nr_cli_error(me);
-    if (frames > 0 && frames < curves.n_frames) curves.n_frames = (int)frames;
-
-    nr_model *m = NULL;
-    if (nr_model_load(model_path, &m) != NR_OK) {
-        nr_curves_free(&curves);
+    r = nr_cli_curves(m, like, csv, tmpl, &curves);
+    if (r != NR_OK) {
+        nr_model_free(m);
         return nr_cli_error(me);
     }
+    if (frames > 0 && frames < curves.n_frames) curves.n_frames = (int)frames;
     nr_render_config rc = nr_render_config_init();
     rc.voice.seed = (uint64_t)seed;
     rc.voice.no_noise = no_noise;

@@ -12,9 +12,12 @@ static void usage(FILE *f)
                "                       [--resume CKPT] [--checkpoint PATH] [--batch N] [--lr X] [--clip SECONDS]\n"
                "                       [--hidden N] [--layers N] [--checkpoint-every N] [--valid-every N] [--quiet]\n"
                "                       [--desc-weight X] [--perturb P] [--pitch-weight X]\n"
-               "       neurorack train --export CKPT --out MODEL   (the model of a checkpoint, e.g. of a stopped run)\n"
+               "       neurorack train --export CKPT --out MODEL [--data MANIFEST]\n"
+               "                       (the model of a checkpoint, e.g. of a stopped run)\n"
                "  --data        dataset manifest (neurorack dataset), or synthetic:N for N generated impacts\n"
-               "  --out         model file written at the end (.safetensors); checkpoints go to MODEL.ckpt\n"
+               "  --out         model file written at the end (.safetensors); checkpoints go to MODEL.ckpt.\n"
+               "                The model carries one template per class picked from the --data training split\n"
+               "                (as `neurorack convert --templates-from`); --export does the same with --data\n"
                "  --resume      continue from a checkpoint (same seed and sizes) up to --steps\n"
                "  --desc-weight weight of the brightness loss (output centroid against the brightness curve)\n"
                "  --perturb     share of clips whose brightness curve alone is moved (brightness loss only)\n"
@@ -97,8 +100,9 @@ int nr_cmd_train(int argc, char **argv)
     }
     if (export_ckpt && c.out) {
         long step = 0;
-        if (nr_train_export(export_ckpt, c.out, &step) != NR_OK) return nr_cli_error("train");
-        printf("wrote %s (checkpoint step %ld)\n", c.out, step);
+        if (nr_train_export_templates(export_ckpt, c.data, c.out, &step) != NR_OK) return nr_cli_error("train");
+        printf("wrote %s (checkpoint step %ld%s)\n", c.out, step,
+               c.data ? "" : "; without templates: add --data MANIFEST to pick them");
         return 0;
     }
     if (!c.data || !c.out) {

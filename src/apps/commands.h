@@ -3,6 +3,7 @@
 #define NR_COMMANDS_H
 
 #include "nr/curves.h"
+#include "nr/model.h"
 
 typedef struct {
     const char *name;
@@ -30,9 +31,10 @@ int nr_cli_error(const char *cmd);
 /* Parse an integer/float option value; on failure print a message naming the option, return 0. */
 int nr_cli_int(const char *cmd, const char *opt, const char *s, long lo, long hi, long *out);
 int nr_cli_float(const char *cmd, const char *opt, const char *s, double lo, double hi, double *out);
-/* Descriptor curves from the one source given: a sound to analyse, a CSV, or a built-in template
- * (NULL for all three: the default template). */
-nr_result nr_cli_curves(const char *like, const char *csv, const char *tmpl, nr_curves *out);
+/* Descriptor curves from the one source given: a sound to analyse, a CSV, or a template by name:
+ * the model's (m may be NULL), else a built-in, else ~/.config/neurorack/templates/NAME.csv. NULL for
+ * all three: the model's default template, else the built-in default. */
+nr_result nr_cli_curves(const nr_model *m, const char *like, const char *csv, const char *tmpl, nr_curves *out);
 /* The default model file: $NEURORACK_MODEL, else the one shipped in models/ next to the binary. */
 const char *nr_cli_default_model(void);
 

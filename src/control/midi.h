@@ -27,6 +27,12 @@ nr_result nr_midi_map_load(const char *path, nr_midi_map *m);
 /* One channel-voice message (status byte, two data bytes) -> 0 or 1 event (index 0-based). */
 int nr_midi_to_event(const nr_midi_map *m, int status, int d1, int d2, nr_control_event *ev);
 
+/* One ALSA sequencer event (snd_seq_event_t) -> 0 or 1 event, as the sequencer thread decodes it:
+ * NOTEON / NOTEOFF / CONTROLLER become their channel messages and go through nr_midi_to_event;
+ * every other type is ignored. */
+struct snd_seq_event;
+int nr_midi_seq_to_event(const nr_midi_map *m, const struct snd_seq_event *e, nr_control_event *ev);
+
 typedef struct nr_midi nr_midi;
 
 /* Opens a sequencer client "neurorack" with a writable port "in" and a thread reading it.

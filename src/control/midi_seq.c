@@ -18,7 +18,7 @@ struct nr_midi {
     atomic_uint events;
 };
 
-static void handle(nr_midi *mi, const snd_seq_event_t *e)
+int nr_midi_seq_to_event(const nr_midi_map *m, const snd_seq_event_t *e, nr_control_event *ev)
 {
     int status, d1, d2;
     switch (e->type) {
@@ -28,14 +28,21 @@ static void handle(nr_midi *mi, const snd_seq_event_t *e)
         d1 = e->data.note.note, d2 = e->data.note.velocity;
         break;
     case SND_SEQ_EVENT_CONTROLLER:
+        /* param is unsigned and value signed in the event: out-of-range ones are refused, not wrapped */
+        if (e->data.control.param > 127 || e->data.control.value < 0 || e->data.control.value > 127) return 0;
         status = 0xB0 | (e->data.control.channel & 0x0F);
         d1 = (int)e->data.control.param, d2 = e->data.control.value;
         break;
     default:
-        return;
+        return 0;
     }
+    return nr_midi_to_event(m, status, d1, d2, ev);
+}
+
+static void handle(nr_midi *mi, const snd_seq_event_t *e)
+{
     nr_control_event ev;
-    if (nr_midi_to_event(&mi->map, status, d1, d2, &ev) && mi->client.post(mi->client.ctx, NR_SRC_MIDI, &ev))
+    if (nr_midi_seq_to_event(&mi->map, e, &ev) && mi->client.post(mi->client.ctx, NR_SRC_MIDI, &ev))
         atomic_fetch_add(&mi->events, 1);
 }
 

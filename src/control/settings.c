@@ -55,8 +55,8 @@ int nr_cv_target_from_name(const char *s) { return index_of(g_target_names, NR_C
 void nr_patch_defaults(nr_patch *p)
 {
     memset(p, 0, sizeof *p);
-    snprintf(p->template_a, sizeof p->template_a, "impact");
-    snprintf(p->template_b, sizeof p->template_b, "boom");
+    /* empty: the model's default A / B (its own default template, else the built-in impact / boom) */
+    p->template_a[0] = p->template_b[0] = '\0';
     p->interp = 0.0f;
     /* The panel as shipped: brightness, A/B position, pitch and length under the four inputs. */
     const int targets[NR_NUM_CV] = {NR_CVT_DESC0 + NR_DESC_BRIGHTNESS, NR_CVT_INTERP,
@@ -88,18 +88,17 @@ static float clampf(float v, float lo, float hi, float def)
 }
 static int clampi(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
 
-static void clamp_name(char *s, size_t n, const char *def)
+static void clamp_name(char *s, size_t n)
 {
     s[n - 1] = '\0';
     for (char *c = s; *c; c++)
         if ((unsigned char)*c < 32 || (unsigned char)*c > 126) *c = '_';
-    if (!s[0]) snprintf(s, n, "%s", def);
 }
 
 void nr_patch_clamp(nr_patch *p)
 {
-    clamp_name(p->template_a, sizeof p->template_a, "impact");
-    clamp_name(p->template_b, sizeof p->template_b, "boom");
+    clamp_name(p->template_a, sizeof p->template_a);
+    clamp_name(p->template_b, sizeof p->template_b);
     p->interp = clampf(p->interp, 0, 1, 0);
     p->stretch = clampf(p->stretch, -2, 2, 0);
     p->variation = clampf(p->variation, 0, 1, 0);
@@ -128,7 +127,8 @@ void nr_settings_clamp(nr_settings *s)
         pr->used = pr->used != 0;
         char def[16];
         snprintf(def, sizeof def, "preset %d", k + 1);
-        clamp_name(pr->name, sizeof pr->name, def);
+        clamp_name(pr->name, sizeof pr->name);
+        if (!pr->name[0]) snprintf(pr->name, sizeof pr->name, "%s", def);
         nr_patch_clamp(&pr->patch);
     }
 }

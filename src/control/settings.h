@@ -33,7 +33,7 @@ typedef struct {
 
 /* Everything a preset recalls: the sound and how the panel plays it. */
 typedef struct {
-    char template_a[NR_NAME_MAX], template_b[NR_NAME_MAX];
+    char template_a[NR_NAME_MAX], template_b[NR_NAME_MAX]; /* "": the model's default A / B */
     float interp;              /* base A/B position, 0..1 */
     float stretch;             /* base time stretch, octaves, -2..2 */
     float variation;           /* base random variation, 0..1 */

@@ -19,6 +19,8 @@ typedef struct {
 /* Templates of one model (frame rate and normalisation are the model's). Append-only. */
 typedef struct {
     int count;
+    int n_model;        /* the first n_model come from the model file */
+    int def_a, def_b;   /* what an empty template name plays (see nr_template_set_defaults) */
     nr_template t[NR_MAX_TEMPLATES];
     float mean[NR_NUM_DESC], std[NR_NUM_DESC];
     float frame_rate;
@@ -29,8 +31,16 @@ void nr_template_set_init(nr_template_set *s, const nr_model_info *info);
 nr_result nr_template_set_add(nr_template_set *s, const char *name, const nr_curves *c);
 void nr_template_set_free(nr_template_set *s);
 int nr_template_set_find(const nr_template_set *s, const char *name); /* -1 if absent */
-/* The templates every model gets: the built-in impacts of nr/templates.h, in their order. */
+/* The templates the model file ships (nr/model_templates.h), in its order; call first. */
+nr_result nr_template_set_add_model(nr_template_set *s, const nr_model *m);
+/* The templates every model gets: the built-in impacts of nr/templates.h, in their order, except
+ * those whose name a template already added (the model's) holds. */
 nr_result nr_template_set_add_builtins(nr_template_set *s);
+/* Set def_a / def_b: A plays the model's default template, else the built-in "impact"; B the first
+ * other model template, else the built-in "boom" (index 0 / 1 when those are absent). */
+void nr_template_set_defaults(nr_template_set *s, const nr_model *m);
+/* Index a patch name plays: its template, the default for "" or an unknown name (-1: none at all). */
+int nr_template_set_resolve(const nr_template_set *s, const char *name, int is_b);
 
 /* The controls of one voice at one frame (bases + CVs, already clamped). */
 typedef struct {

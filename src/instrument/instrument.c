@@ -126,12 +126,6 @@ static void refresh_names(nr_instrument *inst)
     for (int i = 0; i < t->count; i++) inst->tnames[i] = t->t[i].name;
 }
 
-static int resolve(const nr_template_set *t, const char *name)
-{
-    int i = nr_template_set_find(t, name);
-    return i >= 0 ? i : (t->count > 0 ? 0 : -1); /* an unknown name plays the first template */
-}
-
 static void publish(nr_instrument *inst)
 {
     nr_settings_clamp(&inst->settings);
@@ -139,8 +133,9 @@ static void publish(nr_instrument *inst)
     p->patch = inst->settings.patch;
     if (p->patch.voices > inst->cfg.max_voices) p->patch.voices = inst->cfg.max_voices;
     memcpy(p->cal, inst->settings.cal, sizeof p->cal);
-    p->ta = resolve(&inst->eng_ui->tpl, p->patch.template_a);
-    p->tb = resolve(&inst->eng_ui->tpl, p->patch.template_b);
+    /* "" (the patch as shipped) or a name this model lacks: the model's default A / B */
+    p->ta = nr_template_set_resolve(&inst->eng_ui->tpl, p->patch.template_a, 0);
+    p->tb = nr_template_set_resolve(&inst->eng_ui->tpl, p->patch.template_b, 1);
     int old = atomic_exchange(&inst->p_mid, inst->p_write | PB_DIRTY);
     inst->p_write = old & 3;
 }
@@ -482,6 +477,8 @@ void nr_instrument_poll(nr_instrument *inst)
     v.settings = &inst->settings;
     v.templates = inst->tnames;
     v.n_templates = inst->eng_ui->tpl.count;
+    v.default_a = inst->eng_ui->tpl.def_a;
+    v.default_b = inst->eng_ui->tpl.def_b;
     const char *slash = strrchr(inst->model_path, '/');
     v.model_name = slash ? slash + 1 : inst->model_path;
     v.model_arch = inst->eng_ui->info.arch ? inst->eng_ui->info.arch : "?";

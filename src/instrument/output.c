@@ -11,6 +11,47 @@
 #define SRC_TYPE SRC_SINC_MEDIUM_QUALITY
 #define SRC_DELAY_IN_SAMPLES 40.0 /* approx. half the filter at unity ratio, model-rate samples */
 
+/* How far before an onset the resampler's output starts, in model samples: an impulse goes through a
+ * scratch converter and the lead is where the left tail of its response, summed in magnitude (a
+ * bound on what any signal of peak 1 can leak there), first exceeds the floor. */
+static nr_result measure_lead(double ratio, int *lead)
+{
+    enum { N = 512, P = 256 };
+    *lead = 0;
+    int err = 0;
+    SRC_STATE *s = src_new(SRC_TYPE, 1, &err);
+    float *in = calloc(N, sizeof(float));
+    int cap = (int)ceil(N * ratio) + 64;
+    float *out = calloc((size_t)cap, sizeof(float));
+    nr_result r = NR_OK;
+    if (!s || !in || !out) r = nr_fail(NR_ERR_NOMEM, "out of memory for the resampler");
+    if (r == NR_OK) {
+        in[P] = 1.0f;
+        SRC_DATA d;
+        memset(&d, 0, sizeof d);
+        d.data_in = in;
+        d.input_frames = N;
+        d.data_out = out;
+        d.output_frames = cap;
+        d.src_ratio = ratio;
+        d.end_of_input = 1;
+        if ((err = src_process(s, &d)) != 0) r = nr_fail(NR_ERR_DEVICE, "resampler: %s", src_strerror(err));
+        double ideal = P * ratio, acc = 0.0;
+        /* the response sampled every 1/ratio model samples: its magnitude sum over model-rate taps */
+        for (long i = 0; r == NR_OK && i < d.output_frames_gen && i < ideal; i++) {
+            acc += fabs((double)out[i]) / (ratio > 1.0 ? ratio : 1.0);
+            if (acc > 0.5 * NR_OUTPUT_PRERING_FLOOR) { /* half: margin for the sum's approximation */
+                *lead = (int)ceil((ideal - (double)i) / ratio);
+                break;
+            }
+        }
+    }
+    if (s) src_delete(s);
+    free(in);
+    free(out);
+    return r;
+}
+
 nr_result nr_output_init(nr_output *o, int model_rate, int device_rate, int max_block, int max_chunk)
 {
     memset(o, 0, sizeof *o);
@@ -32,6 +73,11 @@ nr_result nr_output_init(nr_output *o, int model_rate, int device_rate, int max_
         if (!o->mbuf || !o->rbuf) {
             nr_output_free(o);
             return nr_fail(NR_ERR_NOMEM, "out of memory for the resampler buffers");
+        }
+        nr_result r = measure_lead(o->ratio, &o->lead);
+        if (r != NR_OK) {
+            nr_output_free(o);
+            return r;
         }
     }
     return NR_OK;

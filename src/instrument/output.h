@@ -19,6 +19,9 @@ typedef struct {
     float *rbuf;    /* (rcap) device-rate samples made but not yet output */
     int rcap, rhave;
     float dc_x1, dc_y1, dc_r;
+    int lead;       /* model samples a timed event is rendered late so that the resampler's pre-ringing
+                       (its sinc's left half, above NR_OUTPUT_PRERING_FLOOR) begins at the event's
+                       device time, not before it (0 when bypassed) */
     float vol;      /* current gain, ramped per sample towards the block's target */
     uint32_t guarded; /* non-finite samples replaced by silence */
 } nr_output;
@@ -39,5 +42,9 @@ float nr_output_post(nr_output *o, float *x, int n, float gain);
 float nr_soft_limit(float x);
 /* Device samples between a model sample entering the resampler and its output (0 when bypassed). */
 double nr_output_delay(const nr_output *o);
+
+/* Pre-ringing allowed before an event's device time, relative to the signal's peak: -120 dB, the
+ * live layer's threshold of sound (NR_LIVE_SOUND_THRESHOLD). */
+#define NR_OUTPUT_PRERING_FLOOR 1e-6
 
 #endif

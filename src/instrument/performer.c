@@ -33,7 +33,9 @@ nr_result nr_engine_create(nr_model *model, int device_rate, int max_block, uint
     if (r == NR_OK) r = nr_output_init(&e->out, e->info.sample_rate, device_rate, max_block, e->chunk);
     if (r == NR_OK) {
         nr_template_set_init(&e->tpl, &e->info);
-        r = nr_template_set_add_builtins(&e->tpl);
+        r = nr_template_set_add_model(&e->tpl, model);
+        if (r == NR_OK) r = nr_template_set_add_builtins(&e->tpl);
+        nr_template_set_defaults(&e->tpl, model);
     }
     for (int i = 0; i < NR_VOICE_SLOTS && r == NR_OK; i++) {
         nr_voice_config vc = nr_voice_config_init();
@@ -63,7 +65,7 @@ void nr_engine_free(nr_engine *e)
 
 float nr_engine_cv_latency_ms(const nr_engine *e)
 {
-    double model_s = (double)(e->info.lookahead_frames + 1) * e->info.hop / e->info.sample_rate;
+    double model_s = (double)((e->info.lookahead_frames + 1) * e->info.hop + e->out.lead) / e->info.sample_rate;
     double rate = e->info.sample_rate * e->out.ratio;
     return (float)(1000.0 * (model_s + nr_output_delay(&e->out) / rate));
 }
@@ -121,7 +123,10 @@ int nr_perf_event(nr_performer *p, const nr_control_event *ev)
         p->dropped++;
         return 0;
     }
-    int64_t t = ev->time < 0 ? INT64_MIN : nr_perf_model_time(p, ev->time);
+    /* A timed event is rendered `lead` model samples late: the resampler's pre-ringing then starts at
+     * its device time instead of before it (no sound before the gate), and every event moves alike. */
+    int64_t lead = p->eng ? p->eng->out.lead : 0;
+    int64_t t = ev->time < 0 ? INT64_MIN : nr_perf_model_time(p, ev->time) + lead;
     int k = p->npend;
     while (k > 0 && p->pend[k - 1].time > t) k--; /* stable: equal times keep their order */
     memmove(p->pend + k + 1, p->pend + k, (size_t)(p->npend - k) * sizeof p->pend[0]);

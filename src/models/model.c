@@ -89,7 +89,9 @@ static nr_result check_finite(const nr_tensor_set *ts, const char *what)
 nr_result nr_model_from_tensors(nr_tensor_set *ts, const char *what, nr_model **out)
 {
     *out = NULL;
+    nr_mtpl tpl;
     nr_result fr = check_finite(ts, what);
+    if (fr == NR_OK) fr = nr_mtpl_extract(ts, &tpl, what);
     if (fr != NR_OK) {
         nr_tensor_set_free(ts);
         return fr;
@@ -106,15 +108,19 @@ nr_result nr_model_from_tensors(nr_tensor_set *ts, const char *what, nr_model **
         nr_fail(NR_ERR_UNSUPPORTED, "%s: unknown model architecture '%s' (this build knows: %s)", what,
                 arch ? arch : cls ? cls : "(none stated)", known);
         nr_tensor_set_free(ts); /* after the message: arch and cls point into it */
+        nr_mtpl_free(&tpl);
         return NR_ERR_UNSUPPORTED;
     }
     nr_model *m = calloc(1, sizeof *m);
     if (!m) {
         nr_tensor_set_free(ts);
+        nr_mtpl_free(&tpl);
         return nr_fail(NR_ERR_NOMEM, "%s: out of memory", what);
     }
     m->ops = ops;
     m->ts = *ts;
+    m->tpl = tpl;
+    nr_mtpl_names(&m->tpl);
     memset(ts, 0, sizeof *ts);
     nr_result r = ops->build(m, what);
     if (r != NR_OK) {
@@ -144,13 +150,22 @@ nr_result nr_model_save(const nr_model *m, const char *path)
         if (strncmp(m->ts.meta[i].key, "nr.", 3) != 0)
             r = nr_tensor_set_set_meta(&ts, m->ts.meta[i].key, m->ts.meta[i].value);
     if (r == NR_OK && m->ops->add_save_meta) r = m->ops->add_save_meta(m, &ts);
+    /* The architecture's tensors, then the templates (shallow views: nothing is copied). */
+    nr_tensor *all = malloc((size_t)(m->ts.n_tensors + m->tpl.n + 1) * sizeof *all);
+    if (!all && r == NR_OK) r = nr_fail(NR_ERR_NOMEM, "%s: out of memory", path);
+    int n_all = m->ts.n_tensors;
+    if (r == NR_OK) {
+        memcpy(all, m->ts.tensors, (size_t)m->ts.n_tensors * sizeof *all);
+        r = nr_mtpl_add_to(&m->tpl, &ts, all, &n_all);
+    }
     if (r == NR_OK) {
         nr_tensor_set view = ts;
-        view.tensors = m->ts.tensors;
-        view.n_tensors = m->ts.n_tensors;
-        view.cap_tensors = m->ts.cap_tensors;
+        view.tensors = all;
+        view.n_tensors = n_all;
+        view.cap_tensors = n_all;
         r = nr_safetensors_write(path, &view);
     }
+    free(all);
     nr_tensor_set_free(&ts);
     return r;
 }
@@ -160,6 +175,7 @@ void nr_model_free(nr_model *m)
     if (!m) return;
     if (m->ops && m->ops->destroy) m->ops->destroy(m);
     nr_tensor_set_free(&m->ts);
+    nr_mtpl_free(&m->tpl);
     free(m);
 }
 

@@ -3,6 +3,7 @@
 #define NR_MODEL_IMPL_H
 
 #include "nr/model.h"
+#include "models/model_templates_impl.h"
 
 typedef struct nr_model_ops nr_model_ops;
 typedef struct nr_voice_ops nr_voice_ops;
@@ -12,6 +13,7 @@ struct nr_model {
     nr_tensor_set ts;    /* every stored tensor and metadata string */
     nr_model_info info;  /* filled by ops->build */
     void *impl;          /* the architecture's view of the weights (pointers into ts) */
+    nr_mtpl tpl;         /* templates shipped in the file (not in ts) */
 };
 
 struct nr_model_ops {

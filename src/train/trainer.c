@@ -1,6 +1,7 @@
 /* The nr-impact-1 training loop: data, normalisation, Adam, threads, validation, checkpoints. */
 #include "train_impl.h"
 #include "models/impact_simd.h"
+#include "nr/model_templates.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -194,6 +195,15 @@ static nr_result save_checkpoint(trainer *tr, const char *path)
     return nr_checkpoint_write(path, &ck);
 }
 
+/* Templates for the written model, picked from the data set's training split (nr/model_templates.h).
+ * Synthetic data has none; a failure costs the templates, never the trained weights. */
+static void add_templates(nr_model *m, const char *data)
+{
+    if (!data || !strncmp(data, "synthetic:", 10)) return;
+    if (nr_model_templates_from_data(m, data) != NR_OK)
+        fprintf(stderr, "train: model written without templates: %s\n", nr_last_error());
+}
+
 nr_result nr_train(const nr_train_config *cfg, nr_train_report *rep)
 {
     memset(rep, 0, sizeof *rep);
@@ -338,6 +348,7 @@ nr_result nr_train(const nr_train_config *cfg, nr_train_report *rep)
     if (r == NR_OK && cfg->out && tr->step >= cfg->steps) {
         nr_model *m = NULL;
         r = nr_imp_model_from_block(&tr->hp, tr->params, &m);
+        if (r == NR_OK) add_templates(m, cfg->data);
         if (r == NR_OK) r = nr_model_save(m, cfg->out);
         nr_model_free(m);
     }
@@ -347,6 +358,11 @@ nr_result nr_train(const nr_train_config *cfg, nr_train_report *rep)
 }
 
 nr_result nr_train_export(const char *checkpoint, const char *out, long *step)
+{
+    return nr_train_export_templates(checkpoint, NULL, out, step);
+}
+
+nr_result nr_train_export_templates(const char *checkpoint, const char *data, const char *out, long *step)
 {
     nr_checkpoint ck;
     memset(&ck, 0, sizeof ck);
@@ -361,6 +377,7 @@ nr_result nr_train_export(const char *checkpoint, const char *out, long *step)
     if (r == NR_OK) r = nr_checkpoint_read(checkpoint, &ck);
     nr_model *m = NULL;
     if (r == NR_OK) r = nr_imp_model_from_block(&ck.hp, ck.params, &m);
+    if (r == NR_OK) add_templates(m, data);
     if (r == NR_OK) r = nr_model_save(m, out);
     nr_model_free(m);
     if (step) *step = ck.step;

@@ -34,7 +34,7 @@ static int change(nr_menu_item *x, int d)
     } else if ((x->kind == NR_ITEM_INT || x->kind == NR_ITEM_ENUM) && x->i) {
         *x->i = clampi(*x->i + d, (int)x->lo, (int)x->hi);
     } else if (x->kind == NR_ITEM_ENUM && x->str && x->names && x->hi >= 0) {
-        int cur = 0;
+        int cur = !x->str[0] && x->str_default >= 0 ? x->str_default : 0;
         for (int k = 0; k <= (int)x->hi; k++)
             if (!strcmp(x->names[k], x->str)) cur = k;
         cur = clampi(cur + d, 0, (int)x->hi);

@@ -24,6 +24,7 @@ typedef struct {
     nr_settings *settings;
     const char *const *templates; /* names the template items choose from */
     int n_templates;
+    int default_a, default_b; /* what an empty template name plays (index, -1: none) */
     const char *model_name;  /* file name */
     const char *model_arch;
     int model_rate;          /* Hz */
@@ -67,6 +68,7 @@ typedef struct {
     int *i;                 /* NR_ITEM_INT, NR_ITEM_ENUM */
     char *str;              /* NR_ITEM_ENUM over names: the chosen name is copied here */
     size_t str_size;
+    int str_default;        /* index an empty str stands for (-1: none) */
     float lo, hi, step;     /* value range (INT/ENUM: lo..hi indices) */
     const char *const *names; /* ENUM names, or: */
     const char *(*name_of)(int);

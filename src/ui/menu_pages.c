@@ -72,16 +72,20 @@ static void enm(nr_menu_item *it, int *n, const char *label, int *i, int count, 
     snprintf(x->value, sizeof x->value, "%s", name_of(*i));
 }
 
-static void template_enum(nr_menu_item *it, int *n, const nr_menu_view *v, const char *label, char *str, size_t size)
+/* An empty name is the patch as shipped: the model's default, shown as "name*". */
+static void template_enum(nr_menu_item *it, int *n, const nr_menu_view *v, const char *label, char *str, size_t size,
+                          int def)
 {
     nr_menu_item *x = add(it, n, NR_ITEM_ENUM, label);
     x->str = str;
     x->str_size = size;
     x->names = v->templates;
+    x->str_default = def >= 0 && def < v->n_templates ? def : -1;
     x->lo = 0;
     x->hi = (float)(v->n_templates - 1);
     x->step = 1;
-    snprintf(x->value, sizeof x->value, "%s", str);
+    if (!str[0] && x->str_default >= 0) snprintf(x->value, sizeof x->value, "%.20s*", v->templates[x->str_default]);
+    else snprintf(x->value, sizeof x->value, "%s", str);
 }
 
 static void action(nr_menu_item *it, int *n, const char *label, int act)
@@ -100,8 +104,8 @@ int nr_menu_items(const nr_menu *m, const nr_menu_view *v, nr_menu_item *it)
     switch (m->page) {
     case NR_PAGE_SOUND:
         info_s(it, &n, "Model", v->model_name);
-        template_enum(it, &n, v, "Template A", p->template_a, sizeof p->template_a);
-        template_enum(it, &n, v, "Template B", p->template_b, sizeof p->template_b);
+        template_enum(it, &n, v, "Template A", p->template_a, sizeof p->template_a, v->default_a);
+        template_enum(it, &n, v, "Template B", p->template_b, sizeof p->template_b, v->default_b);
         fnum(it, &n, "Interp A/B", &p->interp, 0, 1, 0.01f, "%.2f");
         fnum(it, &n, "Stretch oct", &p->stretch, -2, 2, 0.05f, "%+.2f");
         fnum(it, &n, "Variation", &p->variation, 0, 1, 0.01f, "%.2f");
@@ -201,7 +205,8 @@ int nr_menu_do_action(nr_menu_view *v, int act)
         pr->used = 1;
         pr->patch = s->patch;
         char name[NR_NAME_MAX];
-        snprintf(name, sizeof name, "%.12s/%.12s", s->patch.template_a, s->patch.template_b);
+        snprintf(name, sizeof name, "%.12s/%.12s", s->patch.template_a[0] ? s->patch.template_a : "default",
+                 s->patch.template_b[0] ? s->patch.template_b : "default");
         memcpy(pr->name, name, sizeof pr->name);
         return NR_MENU_PERSIST;
     case ACT_LOAD_PRESET:

@@ -1,0 +1,219 @@
+/* One representative sound per class from a data set's training split, as model templates
+ * (nr/model_templates.h): the medoid of the class in a normalised space of curve statistics. */
+#include "nr/dataset.h"
+#include "nr/model_templates.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const g_classes[] = {"kick", "snare", "tom", "boom", "metal", "wood", "stone", "clap", "hat", "cymbal"};
+#define N_CLASSES ((int)(sizeof g_classes / sizeof g_classes[0]))
+
+/* The default template: a long boom, the impact the instrument is for. */
+#define DEFAULT_CLASS "boom"
+#define BOOM_MIN_S 3.0
+#define BOOM_MAX_S 7.0
+
+/* Per sound: mean and standard deviation over time of each descriptor (loudness in log rms, the Hz
+ * columns in log Hz, the shares as they are), and the log duration. */
+#define N_FEAT (2 * NR_NUM_DESC + 1)
+
+typedef struct {
+    int entry;   /* manifest index */
+    int cls;     /* index in g_classes */
+    char hash[17];
+    double f[N_FEAT];
+} cand;
+
+static double warp(int d, float v)
+{
+    switch (d) {
+    case NR_DESC_LOUDNESS: return log(v + 1e-5);
+    case NR_DESC_TONELIKE:
+    case NR_DESC_RICHNESS:
+    case NR_DESC_BRIGHTNESS:
+    case NR_DESC_PITCH: return log1p(v);
+    default: return v;
+    }
+}
+
+/* The curves as a template takes them: finite, in range, at most the frame limit. */
+static int usable(const nr_curves *c)
+{
+    static const float hi[NR_NUM_DESC] = {2.0f, 1.0f, 11025.0f, 1.0f, 11025.0f, 11025.0f, 11025.0f};
+    if (c->n_frames < 1) return 0;
+    for (long i = 0; i < (long)c->n_frames * NR_NUM_DESC; i++) {
+        float v = c->data[i];
+        if (!isfinite(v) || v < 0.0f || v > hi[i % NR_NUM_DESC]) return 0;
+    }
+    return 1;
+}
+
+static void features(const nr_curves *c, double duration, double *f)
+{
+    int n = c->n_frames;
+    for (int d = 0; d < NR_NUM_DESC; d++) {
+        double s = 0, s2 = 0;
+        for (int i = 0; i < n; i++) s += warp(d, c->data[(size_t)i * NR_NUM_DESC + d]);
+        double mean = s / n;
+        for (int i = 0; i < n; i++) {
+            double x = warp(d, c->data[(size_t)i * NR_NUM_DESC + d]) - mean;
+            s2 += x * x;
+        }
+        f[2 * d] = mean;
+        f[2 * d + 1] = sqrt(s2 / n);
+    }
+    f[2 * NR_NUM_DESC] = log(duration > 1e-3 ? duration : 1e-3);
+}
+
+static int class_of(const char *cls)
+{
+    for (int k = 0; k < N_CLASSES; k++)
+        if (!strcmp(cls, g_classes[k])) return k;
+    return -1;
+}
+
+static int by_hash(const void *a, const void *b)
+{
+    const cand *x = a, *y = b;
+    int o = strcmp(x->hash, y->hash);
+    return o ? o : (x->entry > y->entry) - (x->entry < y->entry);
+}
+
+static void ascii(char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 32 || (unsigned char)*s > 126) *s = '?';
+}
+
+/* The member of c[0..n) (sorted by hash) with the smallest summed distance to the others. */
+static int medoid(const cand *c, const int *idx, int n)
+{
+    int best = -1;
+    double best_sum = INFINITY;
+    for (int i = 0; i < n; i++) {
+        double sum = 0;
+        for (int j = 0; j < n; j++) {
+            double d2 = 0;
+            for (int k = 0; k < N_FEAT; k++) {
+                double t = c[idx[i]].f[k] - c[idx[j]].f[k];
+                d2 += t * t;
+            }
+            sum += sqrt(d2);
+        }
+        if (sum < best_sum) { /* strict: a tie keeps the smaller hash */
+            best_sum = sum;
+            best = idx[i];
+        }
+    }
+    return best;
+}
+
+void nr_template_picks_free(nr_template_picks *p)
+{
+    for (int i = 0; i < p->n; i++) nr_curves_free(&p->p[i].curves);
+    memset(p, 0, sizeof *p);
+    p->deflt = -1;
+}
+
+nr_result nr_templates_pick_from_data(const char *manifest, nr_template_picks *out)
+{
+    memset(out, 0, sizeof *out);
+    out->deflt = -1;
+    nr_manifest m;
+    nr_result r = nr_manifest_read(manifest, &m);
+    if (r != NR_OK) return r;
+    cand *c = calloc((size_t)(m.n > 0 ? m.n : 1), sizeof *c);
+    int *idx = calloc((size_t)(m.n > 0 ? m.n : 1), sizeof *idx);
+    if (!c || !idx) {
+        free(c), free(idx), nr_manifest_free(&m);
+        return nr_fail(NR_ERR_NOMEM, "%s: out of memory", manifest);
+    }
+    int n = 0, it = -1, i;
+    while ((i = nr_manifest_next(&m, NR_SPLIT_TRAIN, &it)) >= 0) { /* the training split only */
+        int k = class_of(m.e[i].cls);
+        if (k < 0) continue;
+        nr_curves cv;
+        if (nr_ds_load_curves(&m, i, &cv) != NR_OK) continue; /* unreadable cache: not a candidate */
+        if (usable(&cv)) {
+            c[n].entry = i;
+            c[n].cls = k;
+            snprintf(c[n].hash, sizeof c[n].hash, "%s", m.e[i].hash);
+            features(&cv, m.e[i].duration, c[n].f);
+            n++;
+        }
+        nr_curves_free(&cv);
+    }
+    nr_clear_error();
+    if (n == 0) {
+        free(c), free(idx), nr_manifest_free(&m);
+        return nr_fail(NR_ERR_VALUE, "%s: no training sound of the classes kick, snare, tom, boom, metal, wood, stone, "
+                                     "clap, hat, cymbal with readable curves",
+                       manifest);
+    }
+    qsort(c, (size_t)n, sizeof *c, by_hash); /* the manifest's row order must not matter */
+    /* z-score every feature over all candidates */
+    for (int k = 0; k < N_FEAT; k++) {
+        double s = 0, s2 = 0;
+        for (int j = 0; j < n; j++) s += c[j].f[k];
+        double mean = s / n;
+        for (int j = 0; j < n; j++) s2 += (c[j].f[k] - mean) * (c[j].f[k] - mean);
+        double sd = sqrt(s2 / n);
+        /* a feature that only differs by rounding (a constant curve's spread) must not count */
+        int flat = !(sd > 1e-6 * (1.0 + fabs(mean)));
+        for (int j = 0; j < n; j++) c[j].f[k] = flat ? 0.0 : (c[j].f[k] - mean) / sd;
+    }
+    for (int k = 0; k < N_CLASSES && r == NR_OK; k++) {
+        int cnt = 0, is_boom = !strcmp(g_classes[k], DEFAULT_CLASS);
+        for (int j = 0; j < n; j++) {
+            double dur = m.e[c[j].entry].duration;
+            if (c[j].cls == k && (!is_boom || (dur >= BOOM_MIN_S && dur <= BOOM_MAX_S))) idx[cnt++] = j;
+        }
+        int long_booms = is_boom && cnt > 0;
+        if (is_boom && cnt == 0) /* no boom of 3..7 s: any boom */
+            for (int j = 0; j < n; j++)
+                if (c[j].cls == k) idx[cnt++] = j;
+        if (cnt == 0) continue;
+        int best = medoid(c, idx, cnt);
+        const nr_ds_entry *e = &m.e[c[best].entry];
+        nr_template_pick *p = &out->p[out->n];
+        r = nr_ds_load_curves(&m, c[best].entry, &p->curves);
+        if (r != NR_OK) break;
+        if (p->curves.n_frames > NR_TEMPLATE_FRAMES_MAX) p->curves.n_frames = NR_TEMPLATE_FRAMES_MAX;
+        snprintf(p->name, sizeof p->name, "%s", g_classes[k]);
+        snprintf(p->hash, sizeof p->hash, "%s", e->hash);
+        p->n_candidates = cnt;
+        snprintf(p->summary, sizeof p->summary, "%s %.2f s: %.40s (%s), medoid of %d train %ss%s", g_classes[k],
+                 e->duration, e->group, e->hash, cnt, g_classes[k], long_booms ? " of 3-7 s" : "");
+        ascii(p->summary);
+        if (is_boom) out->deflt = out->n;
+        out->n++;
+    }
+    if (r == NR_OK && out->deflt < 0) { /* no boom: the longest template */
+        out->deflt = 0;
+        for (int j = 1; j < out->n; j++)
+            if (out->p[j].curves.n_frames > out->p[out->deflt].curves.n_frames) out->deflt = j;
+    }
+    free(c), free(idx), nr_manifest_free(&m);
+    if (r != NR_OK) nr_template_picks_free(out);
+    return r;
+}
+
+nr_result nr_model_templates_from_data(nr_model *m, const char *manifest)
+{
+    nr_template_picks p;
+    nr_result r = nr_templates_pick_from_data(manifest, &p);
+    if (r != NR_OK) return r;
+    nr_model_template_in in[NR_MODEL_TEMPLATES_MAX];
+    for (int i = 0; i < p.n; i++) {
+        in[i].name = p.p[i].name;
+        in[i].summary = p.p[i].summary;
+        in[i].curves = &p.p[i].curves;
+    }
+    r = nr_model_set_templates(m, in, p.n, p.n ? p.p[p.deflt].name : NULL);
+    if (r != NR_OK) nr_fail_prefix(r, manifest);
+    nr_template_picks_free(&p);
+    return r;
+}
