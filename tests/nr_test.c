@@ -1,5 +1,6 @@
 #include "nr_test.h"
 
+#include <dirent.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -151,4 +152,23 @@ int nt_file_size_limit(long bytes)
     signal(SIGXFSZ, SIG_IGN); /* the write fails with EFBIG instead of killing the process */
     limited = 1;
     return setrlimit(RLIMIT_FSIZE, &lim);
+}
+
+int nt_file_is(const char *path, const void *data, size_t n)
+{
+    size_t k;
+    char *d = nt_read_file(path, &k);
+    int same = d && k == n && !memcmp(d, data, n);
+    free(d);
+    return same;
+}
+
+int nt_temp_files_left(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return -1;
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));) n += strstr(e->d_name, ".tmp.") != NULL;
+    closedir(d);
+    return n;
 }

@@ -38,5 +38,9 @@ char *nt_read_file(const char *path, size_t *n);
 /* From now on a write past `bytes` in any file fails (EFBIG), as on a full disk; 0 lifts the limit.
  * Returns 0 on success. */
 int nt_file_size_limit(long bytes);
+/* Does the file at path hold exactly these n bytes? */
+int nt_file_is(const char *path, const void *data, size_t n);
+/* Entries of dir whose name holds ".tmp." (temporary files an atomic write left behind). */
+int nt_temp_files_left(const char *dir);
 
 #endif
