@@ -40,6 +40,19 @@ int nr_atomic_open(const char *path, char **tmp)
     return fd;
 }
 
+int nr_write_all(int fd, const void *p, size_t n)
+{
+    const char *c = p;
+    while (n) {
+        ssize_t k = write(fd, c, n);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) return k < 0 && errno ? errno : EIO;
+        c += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
 const char *nr_write_error_text(int err)
 {
     return err == ENOSPC ? "disk full" : err ? strerror(err) : "write failed (disk full?)";

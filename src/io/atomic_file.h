@@ -19,6 +19,10 @@ nr_result nr_atomic_commit(const char *path, int fd, char *tmp);
 /* Close fd (if >= 0), unlink and free tmp. */
 void nr_atomic_abort(int fd, char *tmp);
 
+/* Write all n bytes to fd, retrying short writes and EINTR. Returns 0, or the errno of the failure
+ * (EIO if the system reported none). */
+int nr_write_all(int fd, const void *p, size_t n);
+
 /* Words for the errno of a failed write: "disk full" for ENOSPC, a guess when errno was lost (0). */
 const char *nr_write_error_text(int err);
 

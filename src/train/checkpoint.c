@@ -3,12 +3,12 @@
  * The RNG is counter-based (batch k draws from hash(seed, k, ...)), so seed + step are its state. */
 #include "train_impl.h"
 
+#include "io/atomic_file.h"
+
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define CK_MAGIC "NRIMPCK"
 #define CK_VERSION 1
@@ -80,10 +80,10 @@ static int write_floats(FILE *f, const float *x, int64_t n, uint32_t *crc)
 
 nr_result nr_checkpoint_write(const char *path, const nr_checkpoint *c)
 {
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f) return nr_fail(NR_ERR_IO, "%s: cannot create checkpoint (%s)", tmp, strerror(errno));
+    FILE *f;
+    char *tmp;
+    nr_result r = nr_atomic_fopen(path, &f, &tmp); /* its message names path */
+    if (r != NR_OK) return r;
     unsigned char h[8 + 8 * CK_N_HEAD];
     header(h, c);
     uint32_t crc = crc32_update(0, h, sizeof h);
@@ -94,25 +94,13 @@ nr_result nr_checkpoint_write(const char *path, const nr_checkpoint *c)
     unsigned char cb[4] = {(unsigned char)crc, (unsigned char)(crc >> 8), (unsigned char)(crc >> 16),
                            (unsigned char)(crc >> 24)};
     ok = ok && fwrite(cb, 1, 4, f) == 4;
-    ok = ok && fflush(f) == 0 && fsync(fileno(f)) == 0;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
+    if (!ok) {
         int e = errno;
-        remove(tmp);
-        return nr_fail(NR_ERR_IO, "%s: cannot write checkpoint (%s)", path, strerror(e));
+        nr_atomic_fabort(f, tmp);
+        return nr_fail(NR_ERR_IO, "%s: cannot write checkpoint (%s); the previous file is unchanged", path,
+                       nr_write_error_text(e));
     }
-    /* make the rename itself durable */
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash) *slash = '\0';
-    else snprintf(dir, sizeof dir, ".");
-    int fd = open(dir, O_RDONLY);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-    return NR_OK;
+    return nr_atomic_fcommit(path, f, tmp); /* flush, fsync, rename, fsync the folder */
 }
 
 nr_result nr_checkpoint_read(const char *path, nr_checkpoint *c)
