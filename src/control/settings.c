@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -134,17 +135,7 @@ void nr_settings_clamp(nr_settings *s)
     }
 }
 
-uint32_t nr_crc32(const void *data, size_t n)
-{
-    /* CRC-32 (IEEE 802.3, reflected 0xEDB88320), bitwise: settings files are small. */
-    const unsigned char *p = data;
-    uint32_t c = 0xFFFFFFFFu;
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        for (int k = 0; k < 8; k++) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
-    }
-    return c ^ 0xFFFFFFFFu;
-}
+uint32_t nr_crc32(const void *data, size_t n) { return (uint32_t)crc32_z(0, data, n); }
 
 /* ---- JSON ---- */
 
