@@ -6,7 +6,7 @@
 set -eu
 # liblo-dev is not Multi-Arch: same (its arm64 copy would replace the native build's): the cross build takes
 # the runtime liblo7:arm64 and the host's headers (the Makefile writes a liblo.pc for it).
-ARCH_LIBS="libc6-dev libsndfile1-dev libfftw3-dev libopenblas-dev libsamplerate0-dev libzip-dev libcjson-dev
+ARCH_LIBS="libc6-dev libsndfile1-dev libfftw3-dev libopenblas-dev libsamplerate0-dev libzip-dev zlib1g-dev libcjson-dev
 libjack-jackd2-dev libasound2-dev liblo7 libncurses-dev libpng-dev libgpiod-dev libi2c-dev"
 HOST_PKGS="crossbuild-essential-arm64 qemu-user pkg-config liblo-dev"
 SUDO=""

@@ -4,7 +4,7 @@
 # replay and fuzzing), sox (signal checks).
 set -eu
 PKGS="build-essential make git pkg-config clang libclang-rt-14-dev
-libsndfile1-dev libfftw3-dev libopenblas-dev libsamplerate0-dev libzip-dev libcjson-dev
+libsndfile1-dev libfftw3-dev libopenblas-dev libsamplerate0-dev libzip-dev zlib1g-dev libcjson-dev
 libjack-jackd2-dev jackd2 libasound2-dev liblo-dev libncurses-dev libpng-dev libgpiod-dev libi2c-dev"
 # A package counts only when installed for this machine's architecture (or "all"): a foreign-arch copy
 # (e.g. liblo-dev:arm64 on amd64) gives no pkg-config file.

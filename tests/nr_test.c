@@ -1,9 +1,12 @@
 #include "nr_test.h"
 
+#include <dirent.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 static int g_pass, g_fail, g_skip;
@@ -131,4 +134,69 @@ char *nt_read_file(const char *path, size_t *n)
     d[len] = '\0';
     if (n) *n = (size_t)len;
     return d;
+}
+
+int nt_file_size_limit(long bytes)
+{
+    static struct rlimit saved;
+    static int limited;
+    if (bytes <= 0) {
+        if (!limited) return 0;
+        limited = 0;
+        signal(SIGXFSZ, SIG_DFL);
+        return setrlimit(RLIMIT_FSIZE, &saved);
+    }
+    if (!limited && getrlimit(RLIMIT_FSIZE, &saved) != 0) return -1;
+    struct rlimit lim = saved;
+    lim.rlim_cur = (rlim_t)bytes;
+    signal(SIGXFSZ, SIG_IGN); /* the write fails with EFBIG instead of killing the process */
+    limited = 1;
+    return setrlimit(RLIMIT_FSIZE, &lim);
+}
+
+int nt_file_is(const char *path, const void *data, size_t n)
+{
+    size_t k;
+    char *d = nt_read_file(path, &k);
+    int same = d && k == n && !memcmp(d, data, n);
+    free(d);
+    return same;
+}
+
+int nt_temp_files_left(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return -1;
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));) n += strstr(e->d_name, ".tmp.") != NULL;
+    closedir(d);
+    return n;
+}
+
+static struct {
+    char path[1024];
+    char *old; /* (old_n) bytes the file held at begin */
+    size_t old_n;
+} g_wf;
+
+void nt_write_fail_begin(const char *file, int line, const char *path, long limit)
+{
+    snprintf(g_wf.path, sizeof g_wf.path, "%s", path);
+    free(g_wf.old);
+    g_wf.old = nt_read_file(path, &g_wf.old_n);
+    if (!g_wf.old) nt_fail_at(file, line, "%s: no previous file to keep", path);
+    if (nt_file_size_limit(limit) != 0) nt_fail_at(file, line, "cannot set a file-size limit");
+}
+
+void nt_write_fail_end(const char *file, int line, int failed, const char *msg, const char *dir)
+{
+    nt_file_size_limit(0);
+    if (!failed || !strstr(msg, g_wf.path) || !strstr(msg, "unchanged"))
+        nt_fail_at(file, line, "%s: the write %s, saying \"%s\"", g_wf.path, failed ? "failed" : "did not fail", msg);
+    if (g_wf.old && !nt_file_is(g_wf.path, g_wf.old, g_wf.old_n))
+        nt_fail_at(file, line, "%s: the previous file was not kept", g_wf.path);
+    int left = nt_temp_files_left(dir);
+    if (left) nt_fail_at(file, line, "%s: %d temporary file(s) left behind", dir, left);
+    free(g_wf.old);
+    g_wf.old = NULL;
 }

@@ -35,5 +35,20 @@ const char *nt_tmp(const char *name);
 int nt_write_file(const char *path, const void *data, size_t n);
 /* Read a whole file (malloc'd, NUL-terminated); NULL on failure. */
 char *nt_read_file(const char *path, size_t *n);
+/* From now on a write past `bytes` in any file fails (EFBIG), as on a full disk; 0 lifts the limit.
+ * Returns 0 on success. */
+int nt_file_size_limit(long bytes);
+/* Does the file at path hold exactly these n bytes? */
+int nt_file_is(const char *path, const void *data, size_t n);
+/* Entries of dir whose name holds ".tmp." (temporary files an atomic write left behind). */
+int nt_temp_files_left(const char *dir);
+/* A write that fails half-way must leave the previous file. Between NT_WRITE_FAIL_BEGIN and
+ * NT_WRITE_FAIL_END, writes past `limit` bytes fail (as on a full disk); END lifts the limit and checks
+ * that the write failed (failed != 0) with a message `msg` that names path and says the file is
+ * "unchanged", that path holds the bytes it had at BEGIN, and that dir holds no temporary file. */
+#define NT_WRITE_FAIL_BEGIN(path, limit) nt_write_fail_begin(__FILE__, __LINE__, path, limit)
+#define NT_WRITE_FAIL_END(failed, msg, dir) nt_write_fail_end(__FILE__, __LINE__, failed, msg, dir)
+void nt_write_fail_begin(const char *file, int line, const char *path, long limit);
+void nt_write_fail_end(const char *file, int line, int failed, const char *msg, const char *dir);
 
 #endif

@@ -1,7 +1,8 @@
-/* The audio callback allocates nothing: malloc and friends are interposed here, counting calls made
- * while a thread-local "in callback" flag is set, across scripted performances through a private
- * JACK dummy server (48 kHz, 64-frame blocks). Interposition conflicts with ASan's own allocator, so
- * under ASan the test skips itself. */
+/* The audio callback allocates nothing, takes no lock, does no I/O and never sleeps: malloc and
+ * friends, the pthread/semaphore locks and waits, and the file, stdio, logging and sleeping calls are
+ * interposed here, counting calls made while a thread-local "in callback" flag is set, across scripted
+ * performances through a private JACK dummy server (48 kHz, 64-frame blocks). Interposition conflicts
+ * with ASan's own allocator, so under ASan the test skips itself. */
 #include "audio/backend.h"
 #include "audio/live.h"
 #include "fake_client.h"
@@ -10,9 +11,18 @@
 #include "neurorack.h"
 #include "nr_test.h"
 
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
 
 #if defined(__SANITIZE_ADDRESS__)
 #define NR_UNDER_ASAN 1
@@ -23,7 +33,9 @@
 #endif
 
 static _Thread_local int t_in_callback;
-static atomic_uint g_allocs; /* calls made inside the callback */
+static atomic_uint g_allocs; /* calls made inside the callback: allocation */
+static atomic_uint g_locks;  /* lock or wait */
+static atomic_uint g_io;     /* file, stdio, logging, sleeping */
 
 #ifndef NR_UNDER_ASAN
 void *__libc_malloc(size_t n);
@@ -47,6 +59,113 @@ int posix_memalign(void **out, size_t align, size_t n)
     *out = p;
     return 0;
 }
+
+/* The next definition of each interposed function: looked up before main (dlsym may allocate), or at
+ * the first call when another library's constructor makes it earlier. */
+#define TALLY(counter) do { if (t_in_callback) atomic_fetch_add_explicit(&counter, 1, memory_order_relaxed); } while (0)
+#define REAL(name) static __typeof__(name) *real_##name
+REAL(pthread_mutex_lock); REAL(pthread_mutex_trylock); REAL(pthread_mutex_timedlock);
+REAL(pthread_rwlock_rdlock); REAL(pthread_rwlock_wrlock); REAL(pthread_spin_lock);
+REAL(pthread_cond_wait); REAL(pthread_cond_timedwait); REAL(sem_wait); REAL(sem_timedwait);
+REAL(write); REAL(read); REAL(openat); REAL(close); REAL(fopen); REAL(fwrite); REAL(fputs); REAL(puts);
+REAL(vfprintf); REAL(fflush); REAL(vsyslog); REAL(nanosleep); REAL(usleep); REAL(poll);
+static int (*real_open)(const char *, int, ...);
+
+static void *next_fn(void **slot, const char *name)
+{
+    if (!*slot) *slot = dlsym(RTLD_NEXT, name);
+    return *slot;
+}
+#define NEXT(name) ((__typeof__(real_##name))next_fn((void **)&real_##name, #name))
+
+__attribute__((constructor)) static void find_real(void)
+{
+#define FIND(name) real_##name = (__typeof__(real_##name))dlsym(RTLD_NEXT, #name)
+    FIND(pthread_mutex_lock); FIND(pthread_mutex_trylock); FIND(pthread_mutex_timedlock);
+    FIND(pthread_rwlock_rdlock); FIND(pthread_rwlock_wrlock); FIND(pthread_spin_lock);
+    FIND(pthread_cond_wait); FIND(pthread_cond_timedwait); FIND(sem_wait); FIND(sem_timedwait);
+    FIND(write); FIND(read); FIND(openat); FIND(close); FIND(fopen); FIND(fwrite); FIND(fputs); FIND(puts);
+    FIND(vfprintf); FIND(fflush); FIND(vsyslog); FIND(nanosleep); FIND(usleep); FIND(poll); FIND(open);
+#undef FIND
+}
+
+int pthread_mutex_lock(pthread_mutex_t *m) { TALLY(g_locks); return NEXT(pthread_mutex_lock)(m); }
+int pthread_mutex_trylock(pthread_mutex_t *m) { TALLY(g_locks); return NEXT(pthread_mutex_trylock)(m); }
+int pthread_mutex_timedlock(pthread_mutex_t *restrict m, const struct timespec *restrict t)
+{
+    TALLY(g_locks);
+    return NEXT(pthread_mutex_timedlock)(m, t);
+}
+int pthread_rwlock_rdlock(pthread_rwlock_t *l) { TALLY(g_locks); return NEXT(pthread_rwlock_rdlock)(l); }
+int pthread_rwlock_wrlock(pthread_rwlock_t *l) { TALLY(g_locks); return NEXT(pthread_rwlock_wrlock)(l); }
+int pthread_spin_lock(pthread_spinlock_t *l) { TALLY(g_locks); return NEXT(pthread_spin_lock)(l); }
+int pthread_cond_wait(pthread_cond_t *restrict c, pthread_mutex_t *restrict m)
+{
+    TALLY(g_locks);
+    return NEXT(pthread_cond_wait)(c, m);
+}
+int pthread_cond_timedwait(pthread_cond_t *restrict c, pthread_mutex_t *restrict m, const struct timespec *restrict t)
+{
+    TALLY(g_locks);
+    return NEXT(pthread_cond_timedwait)(c, m, t);
+}
+int sem_wait(sem_t *s) { TALLY(g_locks); return NEXT(sem_wait)(s); }
+int sem_timedwait(sem_t *restrict s, const struct timespec *restrict t) { TALLY(g_locks); return NEXT(sem_timedwait)(s, t); }
+
+ssize_t write(int fd, const void *b, size_t n) { TALLY(g_io); return NEXT(write)(fd, b, n); }
+ssize_t read(int fd, void *b, size_t n) { TALLY(g_io); return NEXT(read)(fd, b, n); }
+int open(const char *path, int flags, ...)
+{
+    va_list ap;
+    va_start(ap, flags);
+    int mode = (flags & (O_CREAT | O_TMPFILE)) ? va_arg(ap, int) : 0;
+    va_end(ap);
+    TALLY(g_io);
+    return NEXT(open)(path, flags, mode);
+}
+int openat(int dir, const char *path, int flags, ...)
+{
+    va_list ap;
+    va_start(ap, flags);
+    int mode = (flags & (O_CREAT | O_TMPFILE)) ? va_arg(ap, int) : 0;
+    va_end(ap);
+    TALLY(g_io);
+    return NEXT(openat)(dir, path, flags, mode);
+}
+int close(int fd) { TALLY(g_io); return NEXT(close)(fd); }
+FILE *fopen(const char *restrict path, const char *restrict mode) { TALLY(g_io); return NEXT(fopen)(path, mode); }
+size_t fwrite(const void *restrict b, size_t k, size_t n, FILE *restrict f) { TALLY(g_io); return NEXT(fwrite)(b, k, n, f); }
+int fputs(const char *restrict str, FILE *restrict f) { TALLY(g_io); return NEXT(fputs)(str, f); }
+int puts(const char *str) { TALLY(g_io); return NEXT(puts)(str); }
+int vfprintf(FILE *restrict f, const char *restrict fmt, va_list ap) { TALLY(g_io); return NEXT(vfprintf)(f, fmt, ap); }
+int fprintf(FILE *restrict f, const char *restrict fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int r = vfprintf(f, fmt, ap);
+    va_end(ap);
+    return r;
+}
+int printf(const char *restrict fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int r = vfprintf(stdout, fmt, ap);
+    va_end(ap);
+    return r;
+}
+int fflush(FILE *f) { TALLY(g_io); return NEXT(fflush)(f); }
+void vsyslog(int pri, const char *fmt, va_list ap) { TALLY(g_io); NEXT(vsyslog)(pri, fmt, ap); }
+void syslog(int pri, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsyslog(pri, fmt, ap);
+    va_end(ap);
+}
+int nanosleep(const struct timespec *t, struct timespec *rem) { TALLY(g_io); return NEXT(nanosleep)(t, rem); }
+int usleep(useconds_t us) { TALLY(g_io); return NEXT(usleep)(us); }
+int poll(struct pollfd *fds, nfds_t n, int ms) { TALLY(g_io); return NEXT(poll)(fds, n, ms); }
 #endif
 
 /* The callback as the backend sees it, with the flag around the real one. */
@@ -74,6 +193,27 @@ static void test_interposition_works(void)
     t_in_callback = 0;
     NT_CHECKF(atomic_load(&g_allocs) - before == 2, "counted %u", atomic_load(&g_allocs) - before);
     atomic_store(&g_allocs, 0);
+    /* locks, file and stdio calls, sleeping: each counted once inside the flag, never outside */
+    static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    int (*volatile lock)(pthread_mutex_t *) = pthread_mutex_lock;
+    FILE *null = fopen("/dev/null", "w");
+    atomic_store(&g_locks, 0);
+    atomic_store(&g_io, 0);
+    lock(&mu);
+    pthread_mutex_unlock(&mu);
+    NT_CHECK(atomic_load(&g_locks) == 0 && atomic_load(&g_io) == 0);
+    t_in_callback = 1;
+    lock(&mu);
+    pthread_mutex_unlock(&mu);
+    fprintf(null, "x%d\n", 1);
+    fflush(null);
+    usleep(1);
+    t_in_callback = 0;
+    NT_CHECKF(atomic_load(&g_locks) == 1, "locks counted %u", atomic_load(&g_locks));
+    NT_CHECKF(atomic_load(&g_io) == 3, "I/O calls counted %u", atomic_load(&g_io));
+    fclose(null);
+    atomic_store(&g_locks, 0);
+    atomic_store(&g_io, 0);
 #endif
 }
 
@@ -104,6 +244,8 @@ static void perform(const char *server, const nr_audio_client *target, const cha
         return;
     }
     atomic_store(&g_allocs, 0);
+    atomic_store(&g_locks, 0);
+    atomic_store(&g_io, 0);
     NT_CHECK(nr_backend_start(b, &c) == NR_OK);
     const int64_t end = (int64_t)(nr_script_duration(&s) * 48000);
     for (int i = 0; i < 1000 && nr_live_samples(&live) < end; i++) {
@@ -115,10 +257,12 @@ static void perform(const char *server, const nr_audio_client *target, const cha
     nr_live_stats st;
     nr_live_stats_get(&live, &st);
     NT_CHECKF(st.samples >= end, "%s: only %lld samples rendered", what, (long long)st.samples);
-    NT_CHECKF(atomic_load(&g_allocs) == 0, "%s: %u allocation calls inside the callback", what,
-              atomic_load(&g_allocs));
-    printf("  %s: %u allocation calls in %llu callbacks; worst callback %.1f%% of the period, xruns %u\n", what,
-           atomic_load(&g_allocs), (unsigned long long)st.blocks, 100 * st.worst_share, xruns);
+    unsigned allocs = atomic_load(&g_allocs), locks = atomic_load(&g_locks), io = atomic_load(&g_io);
+    NT_CHECKF(allocs == 0, "%s: %u allocation calls inside the callback", what, allocs);
+    NT_CHECKF(locks == 0, "%s: %u lock or wait calls inside the callback", what, locks);
+    NT_CHECKF(io == 0, "%s: %u file, stdio, logging or sleeping calls inside the callback", what, io);
+    printf("  %s: %u allocation, %u lock, %u I/O calls in %llu callbacks; worst callback %.1f%% of the period, "
+           "xruns %u\n", what, allocs, locks, io, (unsigned long long)st.blocks, 100 * st.worst_share, xruns);
     nr_script_free(&s);
 }
 
@@ -144,7 +288,7 @@ static int need_jackd(void)
 }
 
 /* The I/O layer itself (live layer, script player, JACK glue) around a stand-in that allocates nothing. */
-static void test_io_layer_allocates_nothing(void)
+static void test_io_layer_is_realtime_safe(void)
 {
     if (!need_jackd()) return;
     static fake_client f;
@@ -154,7 +298,7 @@ static void test_io_layer_allocates_nothing(void)
 }
 
 /* The real instrument, 8 voices. */
-static void test_instrument_allocates_nothing(void)
+static void test_instrument_is_realtime_safe(void)
 {
     if (!need_jackd()) return;
     char why[512];
@@ -171,8 +315,8 @@ static void test_instrument_allocates_nothing(void)
 int main(void)
 {
     NT_RUN(test_interposition_works);
-    NT_RUN(test_io_layer_allocates_nothing);
-    NT_RUN(test_instrument_allocates_nothing);
+    NT_RUN(test_io_layer_is_realtime_safe);
+    NT_RUN(test_instrument_is_realtime_safe);
     jackd_stop(g_jackd);
     return nt_end();
 }

@@ -158,6 +158,14 @@ static void test_file_sink_errors(void)
     NT_CHECK(nr_file_sink_run("/nonexistent-dir/x.wav", 48000, 64, 1, &c, NULL) == NR_ERR_IO &&
              strstr(nr_last_error(), "/nonexistent-dir/x.wav"));
     NT_CHECK(nr_file_sink_run(nt_tmp("x.wav"), 48000, 0, 1, &c, NULL) == NR_ERR_ARG);
+    /* A render that fails half-way (the file-size limit fails write() as a full disk does) leaves the
+     * previous file, no temporary file, and a message naming the file. */
+    char path[600];
+    snprintf(path, sizeof path, "%s", nt_tmp("keep.wav"));
+    NT_CHECKF(nr_file_sink_run(path, 48000, 64, 0.01, &c, NULL) == NR_OK, "%s", nr_last_error());
+    NT_WRITE_FAIL_BEGIN(path, 16 * 1024);
+    nr_result r = nr_file_sink_run(path, 48000, 64, 1, &c, NULL);
+    NT_WRITE_FAIL_END(r == NR_ERR_IO, nr_last_error(), nt_tmpdir());
 }
 
 static int one_line(const char *s) { return s[0] && !strchr(s, '\n'); }

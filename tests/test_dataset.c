@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define SRC_RATE 44100
 
@@ -263,6 +264,197 @@ static void test_build(void)
     nr_manifest_free(&m);
 }
 
+/* ds_build with its stderr (the skip reports) caught; returns the text (malloc'd). */
+static char *build_caught(ds_build_config *cfg, nr_manifest *m, ds_build_stats *st, nr_result *r)
+{
+    const char *log = nt_tmp("build_stderr.txt");
+    fflush(stderr);
+    int saved = dup(2);
+    FILE *f = fopen(log, "w");
+    if (saved < 0 || !f) {
+        *r = ds_build(cfg, m, st);
+        return NULL;
+    }
+    dup2(fileno(f), 2);
+    *r = ds_build(cfg, m, st);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    fclose(f);
+    size_t n;
+    char *text = nt_read_file(log, &n);
+    if (text) fputs(text, stdout);
+    return text;
+}
+
+/* Copy a file, keeping the first `keep` (0..1) of its bytes: a copy interrupted half-way. */
+static void copy_cut(const char *from, const char *to, double keep)
+{
+    size_t n;
+    char *b = nt_read_file(from, &n);
+    NT_CHECK(b && nt_write_file(to, b, (size_t)(n * keep)) == 0);
+    free(b);
+}
+
+/* Source files cut short are skipped with a message naming each; a stored file cut short is an error
+ * for its readers (the trainer skips it) and is made again by the next build. */
+static void test_truncated_files(void)
+{
+    char dir[600], p[700], q[700];
+    snprintf(dir, sizeof dir, "%s", nt_tmp("cutsrc"));
+    mkdir(dir, 0777);
+    long n;
+    float *k = kick(&n, 1.0);
+    snprintf(p, sizeof p, "%s/kick.wav", dir);
+    NT_CHECK(write_wav(p, k, n, 1, SF_FORMAT_WAV | SF_FORMAT_PCM_16) == 0);
+    static const struct {
+        const char *name;
+        int format;
+    } cut[] = {{"cut_snare.wav", SF_FORMAT_WAV | SF_FORMAT_PCM_16},
+               {"cut_tom.flac", SF_FORMAT_FLAC | SF_FORMAT_PCM_24},
+               {"cut_clap.aiff", SF_FORMAT_AIFF | SF_FORMAT_PCM_16}};
+    for (int i = 0; i < 3; i++) {
+        snprintf(q, sizeof q, "%s/whole_%s", nt_tmpdir(), cut[i].name);
+        NT_CHECK(write_wav(q, k, n, 1, cut[i].format) == 0);
+        snprintf(p, sizeof p, "%s/%s", dir, cut[i].name);
+        copy_cut(q, p, 0.6);
+    }
+    free(k);
+    ds_source src[1] = {{"cut", "test-package", DS_KIND_FILES, dir, "CC0-1.0", NULL, NULL, NULL, NULL, 0}};
+    char out[600];
+    snprintf(out, sizeof out, "%s", nt_tmp("cutout"));
+    ds_build_config cfg = config(out);
+    cfg.src = src;
+    cfg.n_booms = 0;
+    nr_manifest m;
+    ds_build_stats st;
+    nr_result r;
+    for (int run = 0; run < 2; run++) { /* the second run finds them in its cache and says so again */
+        char *log = build_caught(&cfg, &m, &st, &r);
+        NT_CHECKF(r == NR_OK, "%s", nr_last_error());
+        NT_CHECKF(st.kept == 1 && st.failed == 3, "run %d: kept %d cached %d failed %d", run, st.kept,
+                  st.cached, st.failed);
+        for (int i = 0; i < 3; i++) {
+            const char *at = log ? strstr(log, cut[i].name) : NULL;
+            const char *eol = at ? strchr(at, '\n') : NULL;
+            NT_CHECKF(at && eol && strstr(log, "skipped") && strstr(at, "truncated") < eol, "run %d: %s not reported",
+                      run, cut[i].name);
+        }
+        free(log);
+        if (run == 0) nr_manifest_free(&m);
+    }
+    NT_CHECK(m.n == 1);
+    if (m.n != 1) return nr_manifest_free(&m);
+    /* the stored FLAC cut short: the loader the trainer uses refuses it, naming it */
+    snprintf(p, sizeof p, "%s/%s", out, m.e[0].audio);
+    snprintf(q, sizeof q, "%s/whole.flac", nt_tmpdir());
+    copy_cut(p, q, 1.0);
+    copy_cut(q, p, 0.5);
+    nr_audio a;
+    NT_CHECK(nr_ds_load_audio(&m, 0, 0, &a) == NR_ERR_FORMAT && strstr(nr_last_error(), p) &&
+             strstr(nr_last_error(), "truncated"));
+    /* the next build notices it and writes it again */
+    nr_manifest_free(&m);
+    char *log = build_caught(&cfg, &m, &st, &r);
+    NT_CHECKF(r == NR_OK && log && strstr(log, "made again"), "%s", nr_last_error());
+    free(log);
+    NT_CHECKF(m.n == 1 && nr_ds_load_audio(&m, 0, 0, &a) == NR_OK, "%s", nr_last_error());
+    ds_audio_release(&a);
+    nr_manifest_free(&m);
+}
+
+/* Files in dir whose name holds ".tmp." (a temporary file left behind). */
+static int temps_left(const char *dir)
+{
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "ls -a '%s' | grep -q '\\.tmp\\.'", dir);
+    return system(cmd) == 0;
+}
+
+/* The data-set writers replace a file only once the new one is complete: a write that fails half-way
+ * (here the file-size limit, which fails write() as a full disk does) or a folder where nothing can
+ * be created leaves the previous file as it was, no temporary file, and a message naming the file. */
+static void test_writes_keep_old_file(void)
+{
+    char dir[600], man[700], nrc[700], flac[700];
+    snprintf(dir, sizeof dir, "%s", nt_tmp("atomic"));
+    mkdir(dir, 0777);
+    snprintf(man, sizeof man, "%s/manifest.tsv", dir);
+    snprintf(nrc, sizeof nrc, "%s/x.nrc", dir);
+    snprintf(flac, sizeof flac, "%s/x.flac", dir);
+
+    nr_manifest m = {0};
+    nr_ds_entry e = {0};
+    snprintf(e.hash, sizeof e.hash, "0123456789abcdef");
+    snprintf(e.cls, sizeof e.cls, "kick");
+    snprintf(e.audio, sizeof e.audio, "audio/0123456789abcdef.flac");
+    snprintf(e.curves, sizeof e.curves, "-");
+    e.duration = 0.5, e.n_samples = 24000, e.rate = 48000;
+    NT_CHECK(nr_manifest_add(&m, &e) == NR_OK);
+    NT_CHECKF(nr_manifest_write(man, &m) == NR_OK, "%s", nr_last_error());
+    nr_curves c;
+    NT_CHECK(nr_curves_alloc(&c, 4, 43.0f) == NR_OK);
+    NT_CHECKF(nr_curves_cache_write(nrc, &c) == NR_OK, "%s", nr_last_error());
+    float small[64] = {0.5f};
+    NT_CHECKF(ds_write_flac(flac, small, 64, 48000) == NR_OK, "%s", nr_last_error());
+    size_t n_man, n_nrc, n_flac;
+    char *old_man = nt_read_file(man, &n_man), *old_nrc = nt_read_file(nrc, &n_nrc),
+         *old_flac = nt_read_file(flac, &n_flac);
+    NT_CHECK(old_man && old_nrc && old_flac);
+
+    /* bigger versions of each, past a 16 KiB file-size limit */
+    for (int i = 0; i < 999; i++) NT_CHECK(nr_manifest_add(&m, &e) == NR_OK);
+    nr_curves big;
+    NT_CHECK(nr_curves_alloc(&big, 4000, 43.0f) == NR_OK);
+    long nf = 48000;
+    float *noise = malloc((size_t)nf * sizeof *noise);
+    unsigned seed = 1;
+    for (long i = 0; i < nf; i++) noise[i] = (float)((seed = seed * 1664525u + 1013904223u) >> 8) / 16777216.0f - 0.5f;
+    NT_CHECK(nt_file_size_limit(16 * 1024) == 0);
+    nr_result r1 = nr_manifest_write(man, &m);
+    char msg1[512];
+    snprintf(msg1, sizeof msg1, "%s", nr_last_error());
+    nr_result r2 = nr_curves_cache_write(nrc, &big);
+    char msg2[512];
+    snprintf(msg2, sizeof msg2, "%s", nr_last_error());
+    nr_result r3 = ds_write_flac(flac, noise, nf, 48000);
+    char msg3[512];
+    snprintf(msg3, sizeof msg3, "%s", nr_last_error());
+    nt_file_size_limit(0);
+    NT_CHECKF(r1 == NR_ERR_IO && strstr(msg1, man) && strstr(msg1, "unchanged"), "%s", msg1);
+    NT_CHECKF(r2 == NR_ERR_IO && strstr(msg2, nrc) && strstr(msg2, "unchanged"), "%s", msg2);
+    NT_CHECKF(r3 == NR_ERR_IO && strstr(msg3, flac) && strstr(msg3, "unchanged"), "%s", msg3);
+    size_t k;
+    char *now = nt_read_file(man, &k);
+    NT_CHECK(now && k == n_man && !memcmp(now, old_man, k));
+    free(now);
+    now = nt_read_file(nrc, &k);
+    NT_CHECK(now && k == n_nrc && !memcmp(now, old_nrc, k));
+    free(now);
+    now = nt_read_file(flac, &k);
+    NT_CHECK(now && k == n_flac && !memcmp(now, old_flac, k));
+    free(now);
+    NT_CHECK(!temps_left(dir));
+    /* without the limit the same writes go through */
+    NT_CHECKF(nr_manifest_write(man, &m) == NR_OK && ds_write_flac(flac, noise, nf, 48000) == NR_OK, "%s",
+              nr_last_error());
+    nr_manifest back;
+    NT_CHECK(nr_manifest_read(man, &back) == NR_OK && back.n == 1000);
+    nr_manifest_free(&back);
+
+    /* a folder where no file can be created (even by root): /proc */
+    NT_CHECK(nr_manifest_write("/proc/manifest.tsv", &m) == NR_ERR_IO &&
+             strstr(nr_last_error(), "/proc/manifest.tsv: cannot create"));
+    NT_CHECK(ds_write_flac("/proc/x.flac", small, 64, 48000) == NR_ERR_IO && strstr(nr_last_error(), "/proc/x.flac"));
+    NT_CHECK(nr_curves_cache_write("/proc/x.nrc", &c) == NR_ERR_IO && strstr(nr_last_error(), "/proc/x.nrc"));
+
+    free(noise);
+    free(old_man), free(old_nrc), free(old_flac);
+    nr_curves_free(&c);
+    nr_curves_free(&big);
+    nr_manifest_free(&m);
+}
+
 static void test_manifest_bad_rows(void)
 {
     const char *dir = nt_tmp("bad");
@@ -285,7 +477,7 @@ static void test_manifest_bad_rows(void)
     if (m.n == 2) {
         NT_CHECK(m.e[1].split == NR_SPLIT_VALID && m.e[1].rate == 48000 && !strcmp(m.e[1].curves, "curves/b.nrc"));
         nr_audio a;
-        NT_CHECK(nr_ds_load_audio(&m, 0, 0, &a) == NR_ERR_FORMAT); /* the file does not exist */
+        NT_CHECK(nr_ds_load_audio(&m, 0, 0, &a) == NR_ERR_IO && strstr(nr_last_error(), "audio/a.flac")); /* missing */
         nr_curves c;
         NT_CHECK(nr_ds_load_curves(&m, 0, &c) == NR_ERR_IO && strstr(nr_last_error(), "no cached curves"));
     }
@@ -416,6 +608,8 @@ static void test_augment_deterministic(void)
 int main(void)
 {
     NT_RUN(test_build);
+    NT_RUN(test_truncated_files);
+    NT_RUN(test_writes_keep_old_file);
     NT_RUN(test_manifest_bad_rows);
     NT_RUN(test_split_stable);
     NT_RUN(test_near_duplicates);

@@ -189,6 +189,11 @@ static void test_csv_and_summary(void)
     NT_CHECK(fabs(s.mae[2] - 0.03) < 1e-12);
     /* A folder that does not exist: an error naming the path. */
     NT_CHECK(nr_eval_write_csv(nt_tmp("absent/x.csv"), rows, 3) != NR_OK && strstr(nr_last_error(), "absent"));
+    /* A write that fails half-way (the file-size limit fails write() as a full disk does) leaves the
+     * previous table, no temporary file, and a message naming the file. */
+    NT_WRITE_FAIL_BEGIN(path, 100);
+    nr_result r = nr_eval_write_csv(path, rows, 2);
+    NT_WRITE_FAIL_END(r == NR_ERR_IO, nr_last_error(), nt_tmpdir());
 }
 
 static unsigned be32(const unsigned char *p)
@@ -217,6 +222,10 @@ static void test_png(void)
     free(png);
     NT_CHECK(nr_eval_spectrogram_png(path, x, ns, labels, 0, 22050) == NR_ERR_ARG);
     NT_CHECK(nr_eval_spectrogram_png(nt_tmp("absent/fig.png"), x, ns, labels, 2, 22050) != NR_OK);
+    /* a write that fails half-way leaves the previous figure */
+    NT_WRITE_FAIL_BEGIN(path, 1000);
+    nr_result r = nr_eval_spectrogram_png(path, x, ns, labels, 1, 22050);
+    NT_WRITE_FAIL_END(r == NR_ERR_IO, nr_last_error(), nt_tmpdir());
     free(a);
     free(b);
 }

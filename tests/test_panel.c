@@ -126,6 +126,12 @@ static void test_png(void)
         free(rows);
     }
     NT_CHECK(nr_png_write_oled(path, fb, 0) == NR_ERR_ARG);
+    /* A write that fails half-way (the file-size limit fails write() as a full disk does) leaves the
+     * previous screenshot, no temporary file, and a message naming the file. */
+    for (int i = 0; i < (int)sizeof fb; i++) fb[i] = (uint8_t)(i * 37 + (i >> 3)); /* compresses badly */
+    NT_WRITE_FAIL_BEGIN(path, 200);
+    nr_result r = nr_png_write_oled(path, fb, 3);
+    NT_WRITE_FAIL_END(r == NR_ERR_IO, nr_last_error(), nt_tmpdir());
     NT_CHECK(nr_png_write_oled("/nonexistent-dir/x.png", fb, 2) == NR_ERR_IO && strstr(nr_last_error(), "x.png"));
 }
 

@@ -4,6 +4,7 @@
 #include "nr_test.h"
 #include "nr/dataset.h"
 #include "train/train_impl.h"
+#include "control/settings.h" /* nr_crc32 */
 
 #include <math.h>
 #include <stdio.h>
@@ -84,14 +85,22 @@ static void test_reproducible_and_resumable(void)
     NT_CHECK(nr_train(&c, &rep) == NR_ERR_ARG);
 }
 
-static void test_checkpoint_damage(void)
+/* A checkpoint of a hidden-16 model at step 123, seed 7, with distinct values (malloc'd arrays). */
+static nr_checkpoint small_checkpoint(void)
 {
     nr_imp_hparams hp = nr_imp_hparams_default();
     hp.hidden = 16;
     int64_t nv = nr_imp_n_values(&hp, 0), nt = nr_imp_n_values(&hp, 1);
     float *p = calloc((size_t)nv, 4), *m = calloc((size_t)nt, 4), *v = calloc((size_t)nt, 4);
     for (int64_t i = 0; i < nv; i++) p[i] = (float)i * 0.001f;
-    nr_checkpoint ck = {hp, 7, 123, nv, nt, p, m, v};
+    for (int64_t i = 0; i < nt; i++) m[i] = -(float)i, v[i] = (float)i * 1e-6f;
+    return (nr_checkpoint){hp, 7, 123, nv, nt, p, m, v};
+}
+
+static void test_checkpoint_damage(void)
+{
+    nr_checkpoint ck = small_checkpoint();
+    float *p = ck.params, *m = ck.m, *v = ck.v;
     const char *path = nt_tmp("d.ckpt");
     char keep[512];
     snprintf(keep, sizeof keep, "%s", path);
@@ -99,7 +108,7 @@ static void test_checkpoint_damage(void)
     nr_checkpoint rd = ck;
     rd.step = 0;
     rd.seed = 0;
-    memset(p, 0, (size_t)nv * 4);
+    memset(p, 0, (size_t)ck.n_values * 4);
     NT_CHECK(nr_checkpoint_read(keep, &rd) == NR_OK && rd.step == 123 && rd.seed == 7 && p[1000] == 1.0f);
     size_t n;
     char *bytes = nt_read_file(keep, &n);
@@ -118,6 +127,54 @@ static void test_checkpoint_damage(void)
     rd.hp.hidden = 24;
     NT_CHECK(nr_checkpoint_read(keep, &rd) == NR_ERR_SHAPE);
     free(bytes), free(p), free(m), free(v);
+}
+
+static uint64_t le64(const unsigned char *b)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--) v = v << 8 | b[i];
+    return v;
+}
+
+/* The file is the documented layout (magic, 20 header words, params, m, v, CRC-32 of all before), and
+ * a write that fails half-way (the file-size limit fails write() as a full disk does) leaves the
+ * previous checkpoint byte for byte, no temporary file, and a message naming the file. */
+static void test_checkpoint_file(void)
+{
+    nr_checkpoint ck = small_checkpoint();
+    float *p = ck.params, *m = ck.m, *v = ck.v;
+    int64_t nv = ck.n_values, nt = ck.n_trainable;
+    char dir[512], path[600];
+    snprintf(dir, sizeof dir, "%s", nt_tmp("ckdir"));
+    mkdir(dir, 0777);
+    snprintf(path, sizeof path, "%s/run.ckpt", dir);
+    NT_CHECKF(nr_checkpoint_write(path, &ck) == NR_OK, "%s", nr_last_error());
+    size_t n;
+    unsigned char *b = (unsigned char *)nt_read_file(path, &n);
+    const size_t head = 8 + 8 * 20;
+    NT_CHECKF(b && n == head + 4 * (size_t)(nv + 2 * nt) + 4, "%zu bytes", n);
+    if (b && n == head + 4 * (size_t)(nv + 2 * nt) + 4) {
+        NT_CHECK(!memcmp(b, "NRIMPCK", 8) && le64(b + 8) == 1 && le64(b + 16) == 16);
+        NT_CHECK(le64(b + 8 + 8 * 12) == 7 && le64(b + 8 + 8 * 13) == 123); /* seed, step */
+        NT_CHECK(le64(b + 8 + 8 * 14) == (uint64_t)nv && le64(b + 8 + 8 * 15) == (uint64_t)nt);
+        NT_CHECK(!memcmp(b + head, p, 4 * (size_t)nv) && !memcmp(b + head + 4 * nv, m, 4 * (size_t)nt) &&
+                 !memcmp(b + head + 4 * (nv + nt), v, 4 * (size_t)nt));
+        uint32_t crc = (uint32_t)b[n - 4] | (uint32_t)b[n - 3] << 8 | (uint32_t)b[n - 2] << 16 | (uint32_t)b[n - 1] << 24;
+        NT_CHECK(crc == nr_crc32(b, n - 4));
+    }
+    /* the next one fails past 4 KiB: the step-123 file stays */
+    ck.step = 456;
+    p[0] = 42.0f;
+    NT_WRITE_FAIL_BEGIN(path, 4096);
+    nr_result r = nr_checkpoint_write(path, &ck);
+    NT_WRITE_FAIL_END(r == NR_ERR_IO, nr_last_error(), dir);
+    nr_checkpoint rd = ck;
+    NT_CHECK(nr_checkpoint_read(path, &rd) == NR_OK && rd.step == 123 && p[0] == 0.0f);
+    /* and a write that succeeds replaces it */
+    ck.step = 789;
+    NT_CHECK(nr_checkpoint_write(path, &ck) == NR_OK && nr_checkpoint_read(path, &rd) == NR_OK && rd.step == 789);
+    NT_CHECK(nt_temp_files_left(dir) == 0);
+    free(b), free(p), free(m), free(v);
 }
 
 static void test_bad_clips(void)
@@ -268,6 +325,7 @@ int main(void)
     NT_RUN(test_tiny_run_lowers_loss);
     NT_RUN(test_reproducible_and_resumable);
     NT_RUN(test_checkpoint_damage);
+    NT_RUN(test_checkpoint_file);
     NT_RUN(test_bad_clips);
     NT_RUN(test_synthetic_curves);
     NT_RUN(test_manifest_clips);

@@ -60,8 +60,9 @@ int nr_cmd_info(int argc, char **argv)
            in.hop ? (double)in.sample_rate / in.hop : 0.0, in.lookahead_frames);
     printf("parameters     %lld\n", (long long)in.n_params);
     printf("weights        %.2f MB\n", (double)in.weights_bytes / 1e6);
-    printf("voice state    %.2f MB\n", (double)in.voice_bytes / 1e6);
-    printf("cost           %.3f M multiply-adds per sample (%.2f G per second of audio)\n", in.macs_per_sample / 1e6,
+    printf("voice state    %.1f KB\n", (double)in.voice_bytes / 1e3);
+    /* the original needs ~0.7 M multiply-adds per sample, ours a few hundred: print the whole number */
+    printf("cost           %.0f multiply-adds per sample (%.3f G per second of audio)\n", in.macs_per_sample,
            in.macs_per_sample * in.sample_rate / 1e9);
     printf("normalisation  %-13s %12s %12s\n", "descriptor", "mean", "std");
     for (int d = 0; d < NR_NUM_DESC; d++)

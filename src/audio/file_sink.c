@@ -1,5 +1,6 @@
 /* File sink: the same client the real-time backends drive, run as fast as the CPU allows. */
 #include "audio/backend.h"
+#include "io/atomic_file.h"
 
 #include <errno.h>
 #include <math.h>
@@ -8,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 static int container_of(const char *path)
 {
@@ -31,11 +31,16 @@ nr_result nr_file_sink_run(const char *path, int rate, int block, double seconds
     if (rate < 8000 || rate > 384000 || block < 1 || block > 65536 || !(seconds >= 0) || seconds > 24 * 3600)
         return nr_fail(NR_ERR_ARG, "%s: %d Hz, blocks of %d, %g s; expected 8000..384000 Hz, 1..65536, "
                                    "0..86400 s", path, rate, block, seconds);
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp-%d", path, (int)getpid());
+    char *tmp;
+    int fd = nr_atomic_open(path, &tmp); /* its message names path */
+    if (fd < 0) return NR_ERR_IO;
     SF_INFO info = {.samplerate = rate, .channels = 1, .format = format};
-    SNDFILE *sf = sf_open(tmp, SFM_WRITE, &info);
-    if (!sf) return nr_fail(NR_ERR_IO, "%s: cannot create (%s)", path, sf_strerror(NULL));
+    SNDFILE *sf = sf_open_fd(fd, SFM_WRITE, &info, SF_FALSE); /* fd stays ours: nr_atomic_commit closes it */
+    if (!sf) {
+        nr_result r = nr_fail(NR_ERR_IO, "%s: cannot create (%s)", path, sf_strerror(NULL));
+        nr_atomic_abort(fd, tmp);
+        return r;
+    }
     /* The PEAK chunk carries a wall-clock timestamp: without it the same render gives the same bytes. */
     sf_command(sf, SFC_SET_ADD_PEAK_CHUNK, NULL, SF_FALSE);
     float *buf = calloc((size_t)block, sizeof *buf);
@@ -45,12 +50,20 @@ nr_result nr_file_sink_run(const char *path, int rate, int block, double seconds
         int n = total - t < block ? (int)(total - t) : block;
         client->process(client->ctx, buf, n);
         if (client->poll) client->poll(client->ctx);
-        if (sf_writef_float(sf, buf, n) != n) r = nr_fail(NR_ERR_IO, "%s: write failed (%s)", path, sf_strerror(sf));
+        errno = 0;
+        if (sf_writef_float(sf, buf, n) != n)
+            r = nr_fail(NR_ERR_IO, "%s: write failed (%s); the previous file is unchanged", path,
+                        nr_write_error_text(errno));
         t += n;
     }
     free(buf);
-    if (sf_close(sf) != 0 && r == NR_OK) r = nr_fail(NR_ERR_IO, "%s: cannot finish the file", path);
-    if (r == NR_OK && rename(tmp, path) != 0) r = nr_fail(NR_ERR_IO, "%s: cannot write (%s)", path, strerror(errno));
-    if (r != NR_OK) unlink(tmp);
-    return r;
+    errno = 0;
+    if (sf_close(sf) != 0 && r == NR_OK) /* the encoder writes its last frames and the header here */
+        r = nr_fail(NR_ERR_IO, "%s: cannot finish the file (%s); the previous file is unchanged", path,
+                    nr_write_error_text(errno));
+    if (r != NR_OK) {
+        nr_atomic_abort(fd, tmp);
+        return r;
+    }
+    return nr_atomic_commit(path, fd, tmp);
 }

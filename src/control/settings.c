@@ -1,5 +1,6 @@
 /* Settings: defaults, clamp, and the settings file (a header line with version and CRC-32, then JSON). */
 #include "control/settings.h"
+#include "io/atomic_file.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -133,17 +135,7 @@ void nr_settings_clamp(nr_settings *s)
     }
 }
 
-uint32_t nr_crc32(const void *data, size_t n)
-{
-    /* CRC-32 (IEEE 802.3, reflected 0xEDB88320), bitwise: settings files are small. */
-    const unsigned char *p = data;
-    uint32_t c = 0xFFFFFFFFu;
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        for (int k = 0; k < 8; k++) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
-    }
-    return c ^ 0xFFFFFFFFu;
-}
+uint32_t nr_crc32(const void *data, size_t n) { return (uint32_t)crc32_z(0, data, n); }
 
 /* ---- JSON ---- */
 
@@ -388,7 +380,7 @@ nr_result nr_settings_save(const char *path, const nr_settings *in)
     size_t len;
     nr_result r = nr_settings_serialize(&s, &text, &len);
     if (r != NR_OK) return r;
-    char copy[4096], dir[4096], tmp[4200];
+    char copy[4096], dir[4096];
     snprintf(copy, sizeof copy, "%s", path);
     snprintf(dir, sizeof dir, "%s", dirname(copy));
     r = make_dirs(dir);
@@ -396,33 +388,18 @@ nr_result nr_settings_save(const char *path, const nr_settings *in)
         free(text);
         return r;
     }
-    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    char *tmp;
+    int fd = nr_atomic_open(path, &tmp); /* its message names path */
     if (fd < 0) {
         free(text);
-        return nr_fail(NR_ERR_IO, "%s: cannot write settings (%s)", path, strerror(errno));
+        return NR_ERR_IO;
     }
-    size_t done = 0;
-    while (done < len) {
-        ssize_t w = write(fd, text + done, len - done);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) break;
-        done += (size_t)w;
-    }
+    int err = nr_write_all(fd, text, len);
     free(text);
-    int ok = done == len && fsync(fd) == 0;
-    int saved_errno = errno;
-    if (close(fd) != 0) ok = 0;
-    if (!ok || rename(tmp, path) != 0) {
-        if (ok) saved_errno = errno;
-        unlink(tmp);
+    if (err) {
+        nr_atomic_abort(fd, tmp);
         return nr_fail(NR_ERR_IO, "%s: cannot write settings (%s); the previous file is unchanged", path,
-                       strerror(saved_errno));
+                       nr_write_error_text(err));
     }
-    int dfd = open(dir, O_RDONLY);
-    if (dfd >= 0) {
-        fsync(dfd); /* the rename itself reaches the disk */
-        close(dfd);
-    }
-    return NR_OK;
+    return nr_atomic_commit(path, fd, tmp); /* fsync, rename, fsync the folder */
 }

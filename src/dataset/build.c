@@ -1,6 +1,7 @@
 /* The build of `neurorack dataset`: enumerate sources, process, deduplicate, store, analyse,
  * augment, write the manifest. Re-runs reuse DIR/cache.tsv, DIR/audio/ and DIR/curves/. */
 #include "ds_sources.h"
+#include "io/atomic_file.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zip.h>
 
 /* Bump when processing changes so cached results are not reused across versions. */
@@ -83,6 +85,20 @@ static void cache_put(ctx_t *c, const char *key, const char *fmt, ...)
     for (char *p = val; *p; p++)
         if (*p == '\t' || *p == '\n') *p = ' ';
     if (c->cache_out) fprintf(c->cache_out, "%s\t%s\n", key, val);
+}
+
+/* cache.tsv is appended to, never replaced (a torn last line is skipped when read): push what was
+ * appended to the disk; on a write error (disk full) say so once and stop caching. */
+static void cache_sync(ctx_t *c)
+{
+    if (!c->cache_out) return;
+    errno = 0;
+    if (fflush(c->cache_out) == 0 && !ferror(c->cache_out) && fsync(fileno(c->cache_out)) == 0) return;
+    int e = errno;
+    fprintf(stderr, "neurorack dataset: %s/cache.tsv: %s; nothing more will be cached\n", c->dir,
+            nr_write_error_text(e));
+    fclose(c->cache_out);
+    c->cache_out = NULL;
 }
 
 static void cache_load(ctx_t *c)
@@ -264,9 +280,9 @@ static void handle(ctx_t *c, ds_item *it)
         report(c, it->origin, cached + 4);
         return;
     }
-    if (cached && !strncmp(cached, "unreadable ", 11)) {
+    if (cached && !strncmp(cached, "unreadable ", 11)) { /* reported again, as on the run that found it */
         st->failed++;
-        report(c, it->origin, cached + 11);
+        fprintf(stderr, "  skipped %s: %s\n", it->origin, cached + 11);
         return;
     }
     if (cached && !strncmp(cached, "near ", 5) && strlen(cached) == 5 + 16 + 1 + 16 &&
@@ -284,6 +300,11 @@ static void handle(ctx_t *c, ds_item *it)
         if (file_exists(path) && ds_read_file(path, &a) == NR_OK && a.rate == c->cfg->rate) {
             st->cached++;
         } else {
+            /* A stored file that does not read back (a crash mid-write, a bad disk) is made again. */
+            if (file_exists(path) && !a.samples) {
+                fprintf(stderr, "  %s: stored audio unreadable, made again: %s\n", it->origin, nr_last_error());
+                remove(path);
+            }
             ds_audio_release(&a);
             hash[0] = '\0';
         }
@@ -708,13 +729,14 @@ nr_result ds_build(const ds_build_config *cfg, nr_manifest *m, ds_build_stats *s
         else if (src[i].kind == DS_KIND_ZIP) run_zip(&c, &src[i]);
         else run_files(&c, &src[i]);
         fprintf(stderr, "  %d kept\n", m->n - before);
-        if (c.cache_out) fflush(c.cache_out);
+        cache_sync(&c);
     }
     if (cfg->n_booms > 0 && selected(cfg, "augment")) run_augment(&c);
     if (cfg->prune) {
         int a = prune(&c, "audio", ".flac"), k = prune(&c, "curves", ".nrc");
         fprintf(stderr, "neurorack dataset: pruned %d audio and %d curve files no longer in the manifest\n", a, k);
     }
+    cache_sync(&c);
     if (c.cache_out) fclose(c.cache_out);
     for (int i = 0; i < c.n_cache; i++) free(c.cache[i].key), free(c.cache[i].val);
     free(c.cache);

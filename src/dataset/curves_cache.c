@@ -1,12 +1,12 @@
 /* Cached descriptor curves (.nrc): a small checked binary file per content hash. */
 #include "ds_internal.h"
+#include "io/atomic_file.h"
 #include "nr/analysis.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define NRC_MAGIC "NRCURVE1"
 #define NRC_VERSION 1u
@@ -48,17 +48,15 @@ nr_result nr_curves_cache_write(const char *path, const nr_curves *c)
     put32(b + 16, NR_NUM_DESC);
     put32(b + 20, f2u(c->frame_rate));
     put32(b + 24, fnv1a32(b + NRC_HEADER, 4 * nv));
-    char tmp[1024];
-    snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    int ok = f && fwrite(b, 1, nb, f) == nb;
-    if (f && fclose(f) != 0) ok = 0;
-    free(b);
-    if (!ok || rename(tmp, path) != 0) {
-        remove(tmp);
-        return nr_fail(NR_ERR_IO, "%s: could not write the curve cache (%s)", path, strerror(errno));
+    FILE *f;
+    char *tmp;
+    nr_result r = nr_atomic_fopen(path, &f, &tmp);
+    if (r == NR_OK) {
+        fwrite(b, 1, nb, f); /* a short write sets ferror(f): nr_atomic_fcommit reports it */
+        r = nr_atomic_fcommit(path, f, tmp);
     }
-    return NR_OK;
+    free(b);
+    return r;
 }
 
 nr_result nr_curves_cache_read(const char *path, nr_curves *out)

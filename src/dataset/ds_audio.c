@@ -1,14 +1,16 @@
-/* Sound files for the data-set builder: libsndfile and libsamplerate used directly, so the builder
- * does not wait on the general audio I/O layer. */
+/* Sound files for the data-set builder: libsndfile and libsamplerate used directly (a mixdown summed
+ * in double, a length limit for one-shots); opening and the truncation checks are nr_audio_load's. */
 #include "ds_internal.h"
+#include "io/atomic_file.h"
+#include "io/sf_read.h"
 
+#include <errno.h>
 #include <math.h>
 #include <samplerate.h>
 #include <sndfile.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* A one-shot longer than this is a loop or a song: refuse before decoding it. */
 #define DS_MAX_SOURCE_S 60.0
@@ -20,11 +22,13 @@ static nr_result read_sndfile(SNDFILE *sf, const SF_INFO *info, const char *what
     if (info->channels < 1 || info->channels > 64 || info->samplerate < 1000 || info->samplerate > 768000)
         return nr_fail(NR_ERR_FORMAT, "%s: %d channels at %d Hz; expected 1..64 channels at 1..768 kHz", what,
                        info->channels, info->samplerate);
-    if (info->frames <= 0) return nr_fail(NR_ERR_FORMAT, "%s: no audio frames", what);
-    if (info->frames > (sf_count_t)(DS_MAX_SOURCE_S * info->samplerate))
+    /* A streamed FLAC or Ogg does not give its length: read up to one frame past the limit to see. */
+    sf_count_t total = nr_sf_header_frames(info), max = (sf_count_t)(DS_MAX_SOURCE_S * info->samplerate);
+    if (total == 0) return nr_fail(NR_ERR_FORMAT, "%s: no audio frames", what);
+    if (total > max)
         return nr_fail(NR_ERR_VALUE, "%s: %.1f s long; one-shots are at most %.0f s", what,
-                       (double)info->frames / info->samplerate, DS_MAX_SOURCE_S);
-    long n = (long)info->frames, got = 0;
+                       (double)total / info->samplerate, DS_MAX_SOURCE_S);
+    long n = total > 0 ? (long)total : (long)max + 1, got = 0;
     int ch = info->channels;
     float *x = malloc((size_t)n * sizeof *x), *buf = malloc((size_t)DS_CHUNK * ch * sizeof *buf);
     if (!x || !buf) {
@@ -44,12 +48,16 @@ static nr_result read_sndfile(SNDFILE *sf, const SF_INFO *info, const char *what
         got += (long)r;
     }
     free(buf);
-    if (got == 0) {
+    nr_result res = nr_sf_check_read(sf, info, got, what);
+    if (res == NR_OK && got > max)
+        res = nr_fail(NR_ERR_VALUE, "%s: longer than %.0f s; one-shots are at most that", what, DS_MAX_SOURCE_S);
+    if (res == NR_OK && got == 0) res = nr_fail(NR_ERR_FORMAT, "%s: no audio could be decoded", what);
+    if (res != NR_OK) {
         free(x);
-        return nr_fail(NR_ERR_FORMAT, "%s: no audio could be decoded (%s)", what, sf_strerror(sf));
+        return res;
     }
     out->samples = x;
-    out->n = got; /* a truncated file keeps what decoded */
+    out->n = got;
     out->rate = info->samplerate;
     return NR_OK;
 }
@@ -63,11 +71,11 @@ void ds_audio_release(nr_audio *a)
 nr_result ds_read_file(const char *path, nr_audio *out)
 {
     SF_INFO info;
-    memset(&info, 0, sizeof info);
+    SNDFILE *sf;
     memset(out, 0, sizeof *out);
-    SNDFILE *sf = sf_open(path, SFM_READ, &info);
-    if (!sf) return nr_fail(NR_ERR_FORMAT, "%s: not a sound file libsndfile reads (%s)", path, sf_strerror(NULL));
-    nr_result r = read_sndfile(sf, &info, path, out);
+    nr_result r = nr_sf_open_read(path, &info, &sf);
+    if (r != NR_OK) return r;
+    r = read_sndfile(sf, &info, path, out);
     sf_close(sf);
     return r;
 }
@@ -111,7 +119,8 @@ nr_result ds_read_mem(const void *data, size_t n, const char *what, nr_audio *ou
     memset(&info, 0, sizeof info);
     SNDFILE *sf = sf_open_virtual(&io, SFM_READ, &info, &m);
     if (!sf) return nr_fail(NR_ERR_FORMAT, "%s: not a sound libsndfile reads (%s)", what, sf_strerror(NULL));
-    nr_result r = read_sndfile(sf, &info, what, out);
+    nr_result r = nr_sf_check_header(sf, what);
+    if (r == NR_OK) r = read_sndfile(sf, &info, what, out);
     sf_close(sf);
     return r;
 }
@@ -145,30 +154,38 @@ nr_result ds_resample_inplace(nr_audio *a, int rate)
 
 nr_result ds_write_flac(const char *path, const float *x, long n, int rate)
 {
-    char tmp[1024];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid()) >= (int)sizeof tmp)
-        return nr_fail(NR_ERR_ARG, "%s: path too long", path);
     SF_INFO info;
     memset(&info, 0, sizeof info);
     info.samplerate = rate;
     info.channels = 1;
     info.format = SF_FORMAT_FLAC | SF_FORMAT_PCM_24;
-    SNDFILE *sf = sf_open(tmp, SFM_WRITE, &info);
-    if (!sf) return nr_fail(NR_ERR_IO, "%s: cannot create (%s)", tmp, sf_strerror(NULL));
+    char *tmp;
+    int fd = nr_atomic_open(path, &tmp);
+    if (fd < 0) return NR_ERR_IO;
+    SNDFILE *sf = sf_open_fd(fd, SFM_WRITE, &info, SF_FALSE);
+    if (!sf) {
+        nr_result r = nr_fail(NR_ERR_IO, "%s: cannot start the FLAC file (%s)", path, sf_strerror(NULL));
+        nr_atomic_abort(fd, tmp);
+        return r;
+    }
     /* Integers, so the stored 24-bit values are exactly round(x * 2^23) (see ds_quantize). */
     int buf[DS_CHUNK];
     long done = 0;
-    int ok = 1;
+    int ok = 1, e = 0;
     while (ok && done < n) {
         long k = n - done < DS_CHUNK ? n - done : DS_CHUNK;
         for (long i = 0; i < k; i++) buf[i] = (int)lrintf(x[done + i] * 8388608.0f) * 256;
+        errno = 0;
         ok = sf_write_int(sf, buf, k) == k;
+        e = errno;
         done += k;
     }
-    if (sf_close(sf) != 0) ok = 0;
-    if (!ok || rename(tmp, path) != 0) {
-        remove(tmp);
-        return nr_fail(NR_ERR_IO, "%s: could not write the FLAC file (disk full?)", path);
+    errno = 0;
+    if (sf_close(sf) != 0 && ok) ok = 0, e = errno; /* the encoder flushes its last frames here */
+    if (!ok) {
+        nr_atomic_abort(fd, tmp);
+        return nr_fail(NR_ERR_IO, "%s: could not write the FLAC file: %s; the previous file is unchanged", path,
+                       nr_write_error_text(e));
     }
-    return NR_OK;
+    return nr_atomic_commit(path, fd, tmp);
 }

@@ -1,12 +1,12 @@
 /* manifest.tsv: read, write, iterate, and load an entry's audio and curves. */
 #include "ds_internal.h"
+#include "io/atomic_file.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define N_COLS 13
 static const char *const g_cols[N_COLS] = {"hash",  "split", "class", "source", "package", "licence", "duration_s",
@@ -63,26 +63,19 @@ nr_result nr_manifest_add(nr_manifest *m, const nr_ds_entry *e)
 
 nr_result nr_manifest_write(const char *path, const nr_manifest *m)
 {
-    char tmp[1024];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid()) >= (int)sizeof tmp)
-        return nr_fail(NR_ERR_ARG, "%s: path too long", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) return nr_fail(NR_ERR_IO, "%s: cannot create (%s)", tmp, strerror(errno));
+    FILE *f;
+    char *tmp;
+    nr_result r = nr_atomic_fopen(path, &f, &tmp);
+    if (r != NR_OK) return r;
     fprintf(f, "%s\n", NR_MANIFEST_MAGIC);
     for (int c = 0; c < N_COLS; c++) fprintf(f, "%s%c", g_cols[c], c + 1 < N_COLS ? '\t' : '\n');
-    for (int i = 0; i < m->n; i++) {
+    for (int i = 0; i < m->n && !ferror(f); i++) {
         const nr_ds_entry *e = &m->e[i];
         fprintf(f, "%s\t%s\t%s\t%s\t%s\t%s\t%.6f\t%ld\t%d\t%s\t%s\t%s\t%s\n", e->hash, nr_split_name(e->split),
                 e->cls, e->source, e->package, e->licence, e->duration, e->n_samples, e->rate, e->group, e->audio,
                 e->curves, e->origin);
     }
-    int bad = ferror(f);
-    if (fclose(f) != 0) bad = 1;
-    if (bad || rename(tmp, path) != 0) {
-        remove(tmp);
-        return nr_fail(NR_ERR_IO, "%s: could not write the manifest (disk full?)", path);
-    }
-    return NR_OK;
+    return nr_atomic_fcommit(path, f, tmp);
 }
 
 /* Copy field s into dst[n]; 0 if it does not fit. */

@@ -29,41 +29,38 @@ static size_t next_chunk(const uint8_t *p, size_t n, size_t off, uint32_t len)
     return o;
 }
 
-/* Find sub-chunk `id` inside the chunk body [p, p+n). */
-static chunk find(const uint8_t *p, size_t n, const char *id)
+/* A chunk matcher: how many bytes of the chunk at c (body length len) come before the part wanted,
+ * 0 if it is not the one. */
+typedef size_t (*chunk_match)(const uint8_t *c, uint32_t len, const char *id);
+
+static size_t match_id(const uint8_t *c, uint32_t len, const char *id)
 {
-    chunk c = {NULL, 0};
+    (void)len;
+    return memcmp(c, id, 4) ? 0 : 8;
+}
+
+/* A LIST chunk of type id ("sdta", "pdta"): its body after the type. */
+static size_t match_list(const uint8_t *c, uint32_t len, const char *id)
+{
+    return len >= 4 && !memcmp(c, "LIST", 4) && !memcmp(c + 8, id, 4) ? 12 : 0;
+}
+
+/* Walk the chunks of the body [p, p+n) to the first one `match` accepts. */
+static chunk find_chunk(const uint8_t *p, size_t n, const char *id, chunk_match match)
+{
     size_t off = 0;
     while (off + 8 <= n) {
         uint32_t len = u32(p + off + 4);
         if (len > n - off - 8) break;
-        if (!memcmp(p + off, id, 4)) {
-            c.p = p + off + 8;
-            c.n = len;
-            return c;
-        }
+        size_t skip = match(p + off, len, id);
+        if (skip) return (chunk){p + off + skip, len - (uint32_t)(skip - 8)};
         off = next_chunk(p, n, off, len);
     }
-    return c;
+    return (chunk){NULL, 0};
 }
 
-/* A LIST chunk of the given type ("sdta", "pdta") among the RIFF body's chunks. */
-static chunk find_list(const uint8_t *p, size_t n, const char *type)
-{
-    chunk c = {NULL, 0};
-    size_t off = 0;
-    while (off + 12 <= n) {
-        uint32_t len = u32(p + off + 4);
-        if (len > n - off - 8) break;
-        if (!memcmp(p + off, "LIST", 4) && len >= 4 && !memcmp(p + off + 8, type, 4)) {
-            c.p = p + off + 12;
-            c.n = len - 4;
-            return c;
-        }
-        off = next_chunk(p, n, off, len);
-    }
-    return c;
-}
+static chunk find(const uint8_t *p, size_t n, const char *id) { return find_chunk(p, n, id, match_id); }
+static chunk find_list(const uint8_t *p, size_t n, const char *type) { return find_chunk(p, n, type, match_list); }
 
 static uint8_t *read_all(const char *path, size_t *n)
 {

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 static double now_s(void)
 {
@@ -87,16 +86,10 @@ static void put_num(FILE *f, double v)
 
 nr_result nr_eval_write_csv(const char *path, const nr_eval_row *rows, int n)
 {
-    char *tmp = NULL;
-    int fd = nr_atomic_open(path, &tmp);
-    if (fd < 0) return nr_fail_prefix(NR_ERR_IO, path);
-    int fd2 = dup(fd);
-    FILE *f = fd2 >= 0 ? fdopen(fd2, "w") : NULL;
-    if (!f) {
-        if (fd2 >= 0) close(fd2);
-        nr_atomic_abort(fd, tmp);
-        return nr_fail(NR_ERR_IO, "%s: cannot write", path);
-    }
+    FILE *f;
+    char *tmp;
+    nr_result r = nr_atomic_fopen(path, &f, &tmp); /* its message names path */
+    if (r != NR_OK) return r;
     fputs("model,reference,seconds,frames,speed_x,spectral,corr_mean", f);
     for (int d = 0; d < NR_NUM_DESC; d++) fprintf(f, ",corr_%s", nr_desc_names[d]);
     for (int d = 0; d < NR_NUM_DESC; d++) fprintf(f, ",nmae_%s", nr_desc_names[d]);
@@ -114,13 +107,7 @@ nr_result nr_eval_write_csv(const char *path, const nr_eval_row *rows, int n)
         for (int d = 0; d < NR_NUM_DESC; d++) put_num(f, e->mae[d]);
         fputc('\n', f);
     }
-    int bad = ferror(f);
-    bad |= fclose(f) != 0;
-    if (bad) {
-        nr_atomic_abort(fd, tmp);
-        return nr_fail(NR_ERR_IO, "%s: write failed (disk full?)", path);
-    }
-    return nr_atomic_commit(path, fd, tmp);
+    return nr_atomic_fcommit(path, f, tmp); /* a failed write above left ferror(f) set: reported here */
 }
 
 void nr_eval_summarize(const nr_eval_row *rows, int n, const char *model, nr_eval_summary *s)

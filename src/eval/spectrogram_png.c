@@ -4,13 +4,13 @@
 #include "io/atomic_file.h"
 #include "ui/font.h"
 
+#include <errno.h>
 #include <fftw3.h>
 #include <math.h>
 #include <png.h>
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 enum {
     SG_NFFT = 1024,
@@ -109,25 +109,23 @@ static float *stft_db(const float *x, long n, int *frames_out)
 
 static nr_result write_png(const char *path, const image *im)
 {
-    char *tmp = NULL;
-    int fd = nr_atomic_open(path, &tmp);
-    if (fd < 0) return nr_fail_prefix(NR_ERR_IO, path);
-    int fd2 = dup(fd);
-    FILE *f = fd2 >= 0 ? fdopen(fd2, "wb") : NULL;
-    png_structp png = f ? png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL) : NULL;
+    FILE *f;
+    char *tmp;
+    nr_result r = nr_atomic_fopen(path, &f, &tmp); /* its message names path */
+    if (r != NR_OK) return r;
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
     png_infop info = png ? png_create_info_struct(png) : NULL;
     if (!info) {
         if (png) png_destroy_write_struct(&png, NULL);
-        if (f) fclose(f);
-        else if (fd2 >= 0) close(fd2);
-        nr_atomic_abort(fd, tmp);
+        nr_atomic_fabort(f, tmp);
         return nr_fail(NR_ERR_IO, "%s: cannot start a PNG file", path);
     }
     if (setjmp(png_jmpbuf(png))) {
+        int e = errno; /* of libpng's failed fwrite */
         png_destroy_write_struct(&png, &info);
-        fclose(f);
-        nr_atomic_abort(fd, tmp);
-        return nr_fail(NR_ERR_IO, "%s: PNG write failed (disk full?)", path);
+        nr_atomic_fabort(f, tmp);
+        return nr_fail(NR_ERR_IO, "%s: PNG write failed (%s); the previous file is unchanged", path,
+                       nr_write_error_text(e));
     }
     png_init_io(png, f);
     png_set_compression_level(png, 9);
@@ -148,12 +146,7 @@ static nr_result write_png(const char *path, const image *im)
     for (int y = 0; y < im->h; y++) png_write_row(png, im->px + (size_t)y * im->w);
     png_write_end(png, NULL);
     png_destroy_write_struct(&png, &info);
-    int bad = fclose(f) != 0;
-    if (bad) {
-        nr_atomic_abort(fd, tmp);
-        return nr_fail(NR_ERR_IO, "%s: PNG write failed (disk full?)", path);
-    }
-    return nr_atomic_commit(path, fd, tmp);
+    return nr_atomic_fcommit(path, f, tmp); /* a write error libpng did not see (buffered) fails here */
 }
 
 nr_result nr_eval_spectrogram_png(const char *path, const float *const *x, const long *n, const char *const *labels,

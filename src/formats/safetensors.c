@@ -2,18 +2,15 @@
  * starts 8-byte aligned), then the tensors' raw little-endian bytes, back to back.
  * {"__metadata__": {"k": "v"}, "name": {"dtype": "F32", "shape": [..], "data_offsets": [b, e]}} */
 #include "nr/tensors.h"
+#include "io/atomic_file.h"
 #include "pickle.h" /* pk_utf8_valid */
 
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "safetensors and .th storages are little-endian; this reader copies bytes as they are"
@@ -266,19 +263,6 @@ fail:
     return NULL;
 }
 
-static int write_all(int fd, const void *p, size_t n)
-{
-    const char *c = p;
-    while (n) {
-        ssize_t k = write(fd, c, n);
-        if (k < 0 && errno == EINTR) continue;
-        if (k <= 0) return 0;
-        c += k;
-        n -= (size_t)k;
-    }
-    return 1;
-}
-
 nr_result nr_safetensors_write(const char *path, const nr_tensor_set *s)
 {
     for (int i = 0; i < s->n_tensors; i++)
@@ -298,45 +282,21 @@ nr_result nr_safetensors_write(const char *path, const nr_tensor_set *s)
     unsigned char head[8];
     for (int i = 0; i < 8; i++) head[i] = (unsigned char)(hsz >> (8 * i));
 
-    /* Temp file in the same folder, fsync, rename: a crash leaves the old file or the new one. */
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 16);
-    if (!tmp) {
-        free(json);
-        return nr_fail(NR_ERR_NOMEM, "%s: out of memory", path);
-    }
-    snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(tmp);
+    char *tmp;
+    int fd = nr_atomic_open(path, &tmp); /* its message names path */
     if (fd < 0) {
-        nr_result r = nr_fail(NR_ERR_IO, "%s: cannot create a temporary file beside it: %s", path, strerror(errno));
-        free(tmp);
         free(json);
-        return r;
+        return NR_ERR_IO;
     }
-    int ok = write_all(fd, head, 8) && write_all(fd, json, hlen) && write_all(fd, "        ", pad);
-    for (int i = 0; ok && i < s->n_tensors; i++)
-        ok = write_all(fd, s->tensors[i].data, (size_t)s->tensors[i].numel * sizeof(float));
-    int err = ok ? 0 : errno;
-    if (ok && fsync(fd) != 0) ok = 0, err = errno;
-    if (close(fd) != 0 && ok) ok = 0, err = errno;
-    if (ok && chmod(tmp, 0644) != 0) /* mkstemp makes 0600 */ ok = 0, err = errno;
-    if (ok && rename(tmp, path) != 0) ok = 0, err = errno;
+    int err = nr_write_all(fd, head, 8);
+    if (!err) err = nr_write_all(fd, json, hlen);
+    if (!err) err = nr_write_all(fd, "        ", pad);
+    for (int i = 0; !err && i < s->n_tensors; i++)
+        err = nr_write_all(fd, s->tensors[i].data, (size_t)s->tensors[i].numel * sizeof(float));
     free(json);
-    if (!ok) {
-        unlink(tmp);
-        free(tmp);
-        return nr_fail(NR_ERR_IO, "%s: cannot write: %s", path, strerror(err ? err : EIO));
+    if (err) {
+        nr_atomic_abort(fd, tmp);
+        return nr_fail(NR_ERR_IO, "%s: cannot write: %s; the previous file is unchanged", path, nr_write_error_text(err));
     }
-    /* Make the rename itself durable. */
-    char *dir = strdup(path);
-    if (dir) {
-        int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY);
-        if (dfd >= 0) {
-            fsync(dfd);
-            close(dfd);
-        }
-        free(dir);
-    }
-    free(tmp);
-    return NR_OK;
+    return nr_atomic_commit(path, fd, tmp); /* fsync, rename, fsync the folder */
 }

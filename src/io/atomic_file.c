@@ -1,6 +1,7 @@
 #include "io/atomic_file.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,18 +40,54 @@ int nr_atomic_open(const char *path, char **tmp)
     return fd;
 }
 
+int nr_write_all(int fd, const void *p, size_t n)
+{
+    const char *c = p;
+    while (n) {
+        ssize_t k = write(fd, c, n);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) return k < 0 && errno ? errno : EIO;
+        c += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+const char *nr_write_error_text(int err)
+{
+    return err == ENOSPC ? "disk full" : err ? strerror(err) : "write failed (disk full?)";
+}
+
+/* After the rename the new name must reach the disk too: fsync the folder that holds it. */
+static nr_result sync_folder(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+    if (!dir) return nr_fail(NR_ERR_NOMEM, "%s: out of memory", path);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    int e = fd < 0 ? errno : fsync(fd) != 0 ? errno : 0;
+    if (fd >= 0) close(fd);
+    free(dir);
+    /* EINVAL: a file system that cannot sync a folder; the rename is as safe as it can be there. */
+    if (e && e != EINVAL)
+        return nr_fail(NR_ERR_IO, "%s: written, but its folder could not be flushed to disk: %s", path,
+                       nr_write_error_text(e));
+    return NR_OK;
+}
+
 nr_result nr_atomic_commit(const char *path, int fd, char *tmp)
 {
     nr_result r = NR_OK;
     if (fsync(fd) != 0) {
         int e = errno;
-        r = nr_fail(NR_ERR_IO, "%s: %s while flushing to disk", path, e == ENOSPC ? "disk full" : strerror(e));
+        r = nr_fail(NR_ERR_IO, "%s: %s while flushing to disk; the previous file is unchanged", path,
+                    nr_write_error_text(e));
         nr_atomic_abort(fd, tmp);
         return r;
     }
     if (close(fd) != 0) {
         int e = errno;
-        r = nr_fail(NR_ERR_IO, "%s: %s while closing", path, e == ENOSPC ? "disk full" : strerror(e));
+        r = nr_fail(NR_ERR_IO, "%s: %s while closing; the previous file is unchanged", path, nr_write_error_text(e));
         nr_atomic_abort(-1, tmp);
         return r;
     }
@@ -60,7 +97,7 @@ nr_result nr_atomic_commit(const char *path, int fd, char *tmp)
         return r;
     }
     free(tmp);
-    return NR_OK;
+    return sync_folder(path);
 }
 
 void nr_atomic_abort(int fd, char *tmp)
@@ -68,4 +105,51 @@ void nr_atomic_abort(int fd, char *tmp)
     if (fd >= 0) close(fd);
     if (tmp) unlink(tmp);
     free(tmp);
+}
+
+nr_result nr_atomic_fopen(const char *path, FILE **f, char **tmp)
+{
+    *f = NULL;
+    int fd = nr_atomic_open(path, tmp);
+    if (fd < 0) return NR_ERR_IO;
+    *f = fdopen(fd, "wb");
+    if (!*f) {
+        nr_result r = nr_fail(NR_ERR_IO, "%s: %s", path, strerror(errno));
+        nr_atomic_abort(fd, *tmp);
+        *tmp = NULL;
+        return r;
+    }
+    return NR_OK;
+}
+
+nr_result nr_atomic_fcommit(const char *path, FILE *f, char *tmp)
+{
+    int e = errno; /* set by the caller's last write if that failed */
+    if (!ferror(f)) {
+        errno = 0;
+        if (fflush(f) != 0) e = errno;
+    }
+    if (ferror(f)) {
+        nr_atomic_fabort(f, tmp);
+        return nr_fail(NR_ERR_IO, "%s: %s while writing; the previous file is unchanged", path, nr_write_error_text(e));
+    }
+    /* The stream owns the descriptor: keep a duplicate for fsync and rename after fclose. */
+    int fd = dup(fileno(f));
+    if (fd < 0) {
+        e = errno;
+        nr_atomic_fabort(f, tmp);
+        return nr_fail(NR_ERR_IO, "%s: %s", path, strerror(e));
+    }
+    if (fclose(f) != 0) {
+        e = errno;
+        nr_atomic_abort(fd, tmp);
+        return nr_fail(NR_ERR_IO, "%s: %s while closing; the previous file is unchanged", path, nr_write_error_text(e));
+    }
+    return nr_atomic_commit(path, fd, tmp);
+}
+
+void nr_atomic_fabort(FILE *f, char *tmp)
+{
+    if (f) fclose(f);
+    nr_atomic_abort(-1, tmp);
 }

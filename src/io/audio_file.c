@@ -2,6 +2,7 @@
 #include "nr/audio.h"
 
 #include "io/atomic_file.h"
+#include "io/sf_read.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +19,7 @@
 
 #define MAX_RATE 768000
 #define CHUNK 8192 /* frames per read/write call */
+#define MAX_FRAMES ((sf_count_t)1 << 34)
 
 void nr_audio_free(nr_audio *a)
 {
@@ -73,49 +75,43 @@ nr_result nr_audio_load(const char *path, int rate, nr_audio *out)
     memset(out, 0, sizeof *out);
     if (!path) return nr_fail(NR_ERR_ARG, "no audio file name given");
     if (rate < 0 || rate > MAX_RATE) return nr_fail(NR_ERR_ARG, "%s: target rate %d Hz out of range", path, rate);
-    struct stat st;
-    if (stat(path, &st) != 0) return nr_fail(NR_ERR_IO, "%s: cannot open audio file: %s", path, strerror(errno));
-    if (S_ISDIR(st.st_mode)) return nr_fail(NR_ERR_IO, "%s: is a folder, expected an audio file", path);
-    if (st.st_size == 0) return nr_fail(NR_ERR_FORMAT, "%s: empty file (0 bytes), expected audio", path);
-
     SF_INFO info;
-    memset(&info, 0, sizeof info);
-    SNDFILE *sf = sf_open(path, SFM_READ, &info);
-    if (!sf)
-        return nr_fail(NR_ERR_FORMAT, "%s: not an audio file libsndfile can read (WAV, FLAC, OGG, AIFF...): %s",
-                       path, sf_strerror(NULL));
-    nr_result r = NR_OK;
+    SNDFILE *sf;
+    nr_result r = nr_sf_open_read(path, &info, &sf);
+    if (r != NR_OK) return r;
     float *buf = NULL, *mono = NULL;
     long got = 0;
+    /* A streamed FLAC or Ogg does not say how long it is: read until it ends, up to MAX_FRAMES. */
+    sf_count_t total = nr_sf_header_frames(&info), limit = total >= 0 ? total : MAX_FRAMES + 1;
     if (info.channels <= 0 || info.channels > 1024 || !rate_ok(info.samplerate)) {
         r = nr_fail(NR_ERR_FORMAT, "%s: %d channels at %d Hz; expected 1..1024 channels at 1..%d Hz", path,
                     info.channels, info.samplerate, MAX_RATE);
         goto done;
     }
-    if (info.frames <= 0) {
+    if (total == 0) {
         r = nr_fail(NR_ERR_FORMAT, "%s: holds no audio samples (zero length)", path);
         goto done;
     }
-    if (info.frames > ((sf_count_t)1 << 34)) {
-        r = nr_fail(NR_ERR_UNSUPPORTED, "%s: %lld frames is too long", path, (long long)info.frames);
+    if (total > MAX_FRAMES) {
+        r = nr_fail(NR_ERR_UNSUPPORTED, "%s: %lld frames is too long", path, (long long)total);
         goto done;
     }
     /* The header's frame count is not trusted for the allocation (a damaged header can claim
      * billions): the buffer grows with what is actually decoded. */
-    long cap = info.frames < (1 << 20) ? (long)info.frames : (1 << 20);
+    long cap = limit < (1 << 20) ? (long)limit : (1 << 20);
     mono = malloc((size_t)cap * sizeof(float));
     buf = malloc((size_t)CHUNK * (size_t)info.channels * sizeof(float));
     if (!mono || !buf) {
         r = nr_fail(NR_ERR_NOMEM, "%s: out of memory for %ld frames", path, cap);
         goto done;
     }
-    while (got < info.frames) {
-        sf_count_t want = info.frames - got < CHUNK ? info.frames - got : CHUNK;
+    while (got < limit) {
+        sf_count_t want = limit - got < CHUNK ? limit - got : CHUNK;
         sf_count_t k = sf_readf_float(sf, buf, want);
         if (k <= 0) break;
         if (got + k > cap) {
             long ncap = cap * 2 < got + k ? got + (long)k : cap * 2;
-            if (ncap > info.frames) ncap = (long)info.frames;
+            if (ncap > limit) ncap = (long)limit;
             float *m = realloc(mono, (size_t)ncap * sizeof(float));
             if (!m) {
                 r = nr_fail(NR_ERR_NOMEM, "%s: out of memory after %ld frames", path, got);
@@ -133,9 +129,9 @@ nr_result nr_audio_load(const char *path, int rate, nr_audio *out)
         }
         got += (long)k;
     }
-    if (sf_error(sf) != SF_ERR_NO_ERROR) {
-        r = nr_fail(NR_ERR_FORMAT, "%s: damaged audio data after %ld of %lld frames: %s", path, got,
-                    (long long)info.frames, sf_strerror(sf));
+    if ((r = nr_sf_check_read(sf, &info, got, path)) != NR_OK) goto done;
+    if (got > MAX_FRAMES) {
+        r = nr_fail(NR_ERR_UNSUPPORTED, "%s: more than %lld frames is too long", path, (long long)MAX_FRAMES);
         goto done;
     }
     if (got == 0) {

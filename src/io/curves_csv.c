@@ -33,30 +33,12 @@ nr_result nr_curves_write_csv(const char *path, const nr_curves *c)
     if (!path) return nr_fail(NR_ERR_ARG, "no CSV file name given");
     if (!c || c->n_frames < 0 || (c->n_frames > 0 && !c->data) || !(c->frame_rate > 0.0f))
         return nr_fail(NR_ERR_ARG, "%s: no valid curves to write", path);
+    FILE *f;
     char *tmp;
-    int fd = nr_atomic_open(path, &tmp);
-    if (fd < 0) return NR_ERR_IO;
-    int fd2 = dup(fd); /* the stream's own descriptor; fd stays open for fsync and rename */
-    FILE *f = fd2 >= 0 ? fdopen(fd2, "w") : NULL;
-    if (!f) {
-        nr_result r = nr_fail(NR_ERR_IO, "%s: %s", path, strerror(errno));
-        if (fd2 >= 0) close(fd2);
-        nr_atomic_abort(fd, tmp);
-        return r;
-    }
-    errno = 0;
-    int ok = nr_curves_print_csv(f, c) && fflush(f) == 0;
-    int e = errno;
-    if (fclose(f) != 0 && ok) {
-        ok = 0;
-        e = errno;
-    }
-    if (!ok) {
-        nr_atomic_abort(fd, tmp);
-        return nr_fail(NR_ERR_IO, "%s: write failed: %s", path,
-                       e == ENOSPC ? "disk full" : e ? strerror(e) : "unknown error");
-    }
-    return nr_atomic_commit(path, fd, tmp);
+    nr_result r = nr_atomic_fopen(path, &f, &tmp);
+    if (r != NR_OK) return r;
+    nr_curves_print_csv(f, c); /* a failed write leaves ferror(f) set: nr_atomic_fcommit reports it */
+    return nr_atomic_fcommit(path, f, tmp);
 }
 
 static void chomp(char *s)

@@ -3,33 +3,17 @@
  * The RNG is counter-based (batch k draws from hash(seed, k, ...)), so seed + step are its state. */
 #include "train_impl.h"
 
+#include "io/atomic_file.h"
+
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#include <zlib.h>
 
 #define CK_MAGIC "NRIMPCK"
 #define CK_VERSION 1
 #define CK_N_HEAD 20 /* 64-bit header words after the magic */
-
-static uint32_t crc32_update(uint32_t crc, const unsigned char *p, size_t n)
-{
-    static uint32_t table[256];
-    static int ready;
-    if (!ready) { /* benign race: every thread writes the same values */
-        for (uint32_t i = 0; i < 256; i++) {
-            uint32_t c = i;
-            for (int k = 0; k < 8; k++) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-            table[i] = c;
-        }
-        ready = 1;
-    }
-    crc = ~crc;
-    for (size_t i = 0; i < n; i++) crc = table[(crc ^ p[i]) & 0xFF] ^ (crc >> 8);
-    return ~crc;
-}
 
 static void put64(unsigned char *p, uint64_t v)
 {
@@ -72,7 +56,7 @@ static int write_floats(FILE *f, const float *x, int64_t n, uint32_t *crc)
             buf[k] = (unsigned char)u, buf[k + 1] = (unsigned char)(u >> 8), buf[k + 2] = (unsigned char)(u >> 16),
             buf[k + 3] = (unsigned char)(u >> 24);
         }
-        *crc = crc32_update(*crc, buf, k);
+        *crc = (uint32_t)crc32_z(*crc, buf, k);
         if (fwrite(buf, 1, k, f) != k) return 0;
     }
     return 1;
@@ -80,13 +64,13 @@ static int write_floats(FILE *f, const float *x, int64_t n, uint32_t *crc)
 
 nr_result nr_checkpoint_write(const char *path, const nr_checkpoint *c)
 {
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f) return nr_fail(NR_ERR_IO, "%s: cannot create checkpoint (%s)", tmp, strerror(errno));
+    FILE *f;
+    char *tmp;
+    nr_result r = nr_atomic_fopen(path, &f, &tmp); /* its message names path */
+    if (r != NR_OK) return r;
     unsigned char h[8 + 8 * CK_N_HEAD];
     header(h, c);
-    uint32_t crc = crc32_update(0, h, sizeof h);
+    uint32_t crc = (uint32_t)crc32_z(0, h, sizeof h);
     int ok = fwrite(h, 1, sizeof h, f) == sizeof h;
     ok = ok && write_floats(f, c->params, c->n_values, &crc);
     ok = ok && write_floats(f, c->m, c->n_trainable, &crc);
@@ -94,25 +78,13 @@ nr_result nr_checkpoint_write(const char *path, const nr_checkpoint *c)
     unsigned char cb[4] = {(unsigned char)crc, (unsigned char)(crc >> 8), (unsigned char)(crc >> 16),
                            (unsigned char)(crc >> 24)};
     ok = ok && fwrite(cb, 1, 4, f) == 4;
-    ok = ok && fflush(f) == 0 && fsync(fileno(f)) == 0;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
+    if (!ok) {
         int e = errno;
-        remove(tmp);
-        return nr_fail(NR_ERR_IO, "%s: cannot write checkpoint (%s)", path, strerror(e));
+        nr_atomic_fabort(f, tmp);
+        return nr_fail(NR_ERR_IO, "%s: cannot write checkpoint (%s); the previous file is unchanged", path,
+                       nr_write_error_text(e));
     }
-    /* make the rename itself durable */
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash) *slash = '\0';
-    else snprintf(dir, sizeof dir, ".");
-    int fd = open(dir, O_RDONLY);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-    return NR_OK;
+    return nr_atomic_fcommit(path, f, tmp); /* flush, fsync, rename, fsync the folder */
 }
 
 nr_result nr_checkpoint_read(const char *path, nr_checkpoint *c)
@@ -143,7 +115,7 @@ nr_result nr_checkpoint_read(const char *path, nr_checkpoint *c)
                        path, (unsigned long long)get64(h + 16), (unsigned long long)get64(h + 24),
                        (unsigned long long)get64(h + 8 + 8 * 14), c->hp.hidden, c->hp.layers, (long long)c->n_values);
     }
-    uint32_t crc = crc32_update(0, h, sizeof h);
+    uint32_t crc = (uint32_t)crc32_z(0, h, sizeof h);
     float *dst[3] = {c->params, c->m, c->v};
     int64_t cnt[3] = {c->n_values, c->n_trainable, c->n_trainable};
     unsigned char buf[4096];
@@ -155,7 +127,7 @@ nr_result nr_checkpoint_read(const char *path, nr_checkpoint *c)
                 fclose(f);
                 return nr_fail(NR_ERR_FORMAT, "%s: checkpoint truncated", path);
             }
-            crc = crc32_update(crc, buf, want_b);
+            crc = (uint32_t)crc32_z(crc, buf, want_b);
             for (size_t k = 0; k < want_b; k += 4, i++) {
                 uint32_t u = (uint32_t)buf[k] | (uint32_t)buf[k + 1] << 8 | (uint32_t)buf[k + 2] << 16 |
                              (uint32_t)buf[k + 3] << 24;

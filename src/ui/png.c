@@ -1,28 +1,28 @@
 #include "ui/png.h"
 
+#include "io/atomic_file.h"
+
 #include <errno.h>
 #include <png.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 nr_result nr_png_write_oled(const char *path, const uint8_t *fb, int scale)
 {
     if (scale < 1 || scale > 16) return nr_fail(NR_ERR_ARG, "%s: scale %d; expected 1..16", path, scale);
     const int w = NR_OLED_W * scale, h = NR_OLED_H * scale;
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp-%d", path, (int)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f) return nr_fail(NR_ERR_IO, "%s: cannot create (%s)", path, strerror(errno));
+    FILE *f;
+    char *tmp;
+    nr_result r = nr_atomic_fopen(path, &f, &tmp); /* its message names path */
+    if (r != NR_OK) return r;
     png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
     png_infop info = png ? png_create_info_struct(png) : NULL;
     png_bytep row = calloc((size_t)(w + 7) / 8, 1);
-    nr_result r = NR_OK;
     if (!png || !info || !row) {
         r = nr_fail(NR_ERR_NOMEM, "%s: out of memory", path);
     } else if (setjmp(png_jmpbuf(png))) {
-        r = nr_fail(NR_ERR_IO, "%s: cannot write the PNG (disk full?)", path);
+        r = nr_fail(NR_ERR_IO, "%s: cannot write the PNG (%s); the previous file is unchanged", path,
+                    nr_write_error_text(errno)); /* errno of libpng's failed fwrite */
     } else {
         png_init_io(png, f);
         png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, 1, PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE,
@@ -38,8 +38,9 @@ nr_result nr_png_write_oled(const char *path, const uint8_t *fb, int scale)
     }
     png_destroy_write_struct(&png, &info);
     free(row);
-    if (fclose(f) != 0 && r == NR_OK) r = nr_fail(NR_ERR_IO, "%s: cannot finish the file", path);
-    if (r == NR_OK && rename(tmp, path) != 0) r = nr_fail(NR_ERR_IO, "%s: cannot write (%s)", path, strerror(errno));
-    if (r != NR_OK) unlink(tmp);
-    return r;
+    if (r != NR_OK) {
+        nr_atomic_fabort(f, tmp);
+        return r;
+    }
+    return nr_atomic_fcommit(path, f, tmp); /* a write error libpng did not see (buffered) fails here */
 }

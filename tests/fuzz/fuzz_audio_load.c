@@ -1,19 +1,14 @@
 /* libFuzzer target: audio file loading (libsndfile, mixdown, resampling to 22050 Hz) and analysis of
  * whatever loads, on arbitrary bytes written to a temp file. */
 #include "neurorack.h"
+#include "fuzz_file.h"
 
 #include <stdint.h>
-#include <stdio.h>
-#include <unistd.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static char path[64];
-    if (!path[0]) snprintf(path, sizeof path, "/tmp/nr_fuzz_audio_%d.wav", (int)getpid());
-    FILE *f = fopen(path, "wb");
-    if (!f) return 0;
-    fwrite(data, 1, size, f);
-    fclose(f);
+    const char *path = fuzz_file(data, size, "wav");
+    if (!path) return 0;
     nr_audio a;
     if (nr_audio_load(path, 22050, &a) == NR_OK) {
         if (a.n <= 22050 * 4) { /* keep each run short */
