@@ -251,12 +251,55 @@ static void test_threads_start_stop(void)
     nr_hw_close(hw);
 }
 
+/* The splash is the display thread's first frame even when the instrument's frames took over before the
+ * thread ran (a model that loads faster than one display period). */
+static int g_first_was_splash = -1;
+static uint32_t frame_after_splash(void *ctx, uint8_t *fb)
+{
+    int *calls = ctx;
+    if (++*calls == 1) {
+        uint8_t want[1024];
+        nr_hw_fb_splash(want, "LOADING MODEL...");
+        int bad = 0;
+        for (int p = 0; p < 8; p++)
+            for (int x = 0; x < 128; x++) bad += F.oled_ram[p][x + 2] != want[p * 128 + x];
+        g_first_was_splash = bad == 0;
+    }
+    memset(fb, 0, 1024);
+    fb[0] = (uint8_t)*calls;
+    return (uint32_t)*calls;
+}
+
+static void test_splash_drawn_before_instrument(void)
+{
+    setup_chips();
+    nr_hw_config c = nr_hw_config_init();
+    nr_hw_io io = fake_io();
+    nr_hw *hw;
+    int calls = 0;
+    NT_CHECK(nr_hw_open(&c, "hw.conf", &io, &hw) == NR_OK);
+    nr_hw_set_splash(hw, "LOADING MODEL...");
+    nr_hw_set_sink(hw, NULL, NULL, frame_after_splash, &calls);
+    nr_hw_show_message(hw, NULL, NULL); /* the instrument is ready before the display thread ran */
+    g_first_was_splash = -1;
+    NT_CHECK(nr_hw_start(hw) == NR_OK);
+    for (int i = 0; i < 200 && calls < 2; i++) {
+        struct timespec ts = {0, 5 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+    nr_hw_stop(hw);
+    NT_CHECKF(g_first_was_splash == 1, "first frame before the instrument's: %s",
+              g_first_was_splash < 0 ? "none" : "not the splash");
+    nr_hw_close(hw);
+}
+
 int main(void)
 {
     NT_RUN(test_cv_and_gates);
     NT_RUN(test_unplugged_adc);
     NT_RUN(test_display_and_messages);
     NT_RUN(test_threads_start_stop);
+    NT_RUN(test_splash_drawn_before_instrument);
     free(F.log);
     return nt_end();
 }

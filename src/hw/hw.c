@@ -58,6 +58,8 @@ struct nr_hw {
     int64_t display_retry_ns;
     uint8_t message_fb[NR_OLED_BYTES];
     int message_on;
+    int message_unseen; /* a message or splash the display thread has not drawn yet: drawn once even if
+                           the instrument's frames took over before the thread ran */
     nr_hw_frame_fn frame;
     void *frame_ctx;
 
@@ -528,7 +530,10 @@ void nr_hw_show_message(nr_hw *hw, const char *title, const char *body)
     uint8_t fb[NR_OLED_BYTES];
     pthread_mutex_lock(&hw->lock);
     hw->message_on = title != NULL;
-    if (title) nr_hw_fb_message(hw->message_fb, title, body);
+    if (title) {
+        nr_hw_fb_message(hw->message_fb, title, body);
+        hw->message_unseen = hw->threads; /* without threads it is drawn here */
+    }
     memcpy(fb, hw->message_fb, sizeof fb);
     pthread_mutex_unlock(&hw->lock);
     if (title && !hw->threads) nr_hw_display_frame(hw, fb);
@@ -538,6 +543,7 @@ void nr_hw_set_splash(nr_hw *hw, const char *status)
 {
     pthread_mutex_lock(&hw->lock);
     hw->message_on = 1;
+    hw->message_unseen = 1;
     nr_hw_fb_splash(hw->message_fb, status);
     pthread_mutex_unlock(&hw->lock);
 }
@@ -549,6 +555,7 @@ void nr_hw_show_splash(nr_hw *hw, const char *status)
     uint8_t fb[NR_OLED_BYTES];
     pthread_mutex_lock(&hw->lock);
     memcpy(fb, hw->message_fb, sizeof fb);
+    hw->message_unseen = 0;
     pthread_mutex_unlock(&hw->lock);
     nr_hw_display_frame(hw, fb);
 }
@@ -567,10 +574,11 @@ static void *display_main(void *arg)
     long period_us = 1000000L / (hw->cfg.display.fps > 0 ? hw->cfg.display.fps : 30);
     while (hw->running) {
         pthread_mutex_lock(&hw->lock);
-        int msg = hw->message_on;
+        int msg = hw->message_on || hw->message_unseen;
         nr_hw_frame_fn frame = hw->frame;
         void *frame_ctx = hw->frame_ctx;
         if (msg) memcpy(fb, hw->message_fb, sizeof fb);
+        hw->message_unseen = 0;
         pthread_mutex_unlock(&hw->lock);
         if (msg || frame) {
             if (!msg) frame(frame_ctx, fb);
