@@ -10,7 +10,10 @@
 #include "neurorack.h"
 #include "nr_test.h"
 
+#include <dirent.h>
 #include <math.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,6 +257,59 @@ static void test_missing_names(void)
     free(err);
 }
 
+/* The playback thread's SCHED_FIFO priority (nr_backend_config.rt_priority, from the hardware file's
+ * [audio] realtime_priority): the priority asked for, or the normal scheduler for 0. */
+static void silent(void *ctx, float *out, int n)
+{
+    (void)ctx;
+    memset(out, 0, (size_t)n * sizeof *out);
+}
+
+static int fifo_threads_at(int prio)
+{
+    DIR *d = opendir("/proc/self/task");
+    int found = 0;
+    for (struct dirent *e; d && (e = readdir(d));) {
+        pid_t tid = (pid_t)atoi(e->d_name);
+        struct sched_param sp;
+        if (tid > 0 && sched_getscheduler(tid) == SCHED_FIFO && sched_getparam(tid, &sp) == 0 &&
+            sp.sched_priority == prio)
+            found++;
+    }
+    if (d) closedir(d);
+    return found;
+}
+
+static void test_realtime_priority(void)
+{
+    struct sched_param probe = {.sched_priority = 42};
+    if (pthread_setschedparam(pthread_self(), SCHED_FIFO, &probe) != 0) {
+        nt_skip("SCHED_FIFO not allowed for this user (rtprio limit)");
+        return;
+    }
+    struct sched_param normal = {.sched_priority = 0};
+    pthread_setschedparam(pthread_self(), SCHED_OTHER, &normal);
+    static const int prios[] = {42, 0};
+    for (int i = 0; i < 2; i++) {
+        nr_backend_config bc = nr_backend_config_init();
+        bc.device = "nr_float";
+        bc.rate = RATE;
+        bc.period = PERIOD;
+        bc.rt_priority = prios[i];
+        nr_backend *b = NULL;
+        NT_CHECKF(nr_backend_open_alsa(&bc, &b) == NR_OK, "%s", nr_last_error());
+        if (!b) return;
+        int before = fifo_threads_at(42);
+        nr_audio_client c = {.process = silent};
+        NT_CHECK(nr_backend_start(b, &c) == NR_OK);
+        usleep(20000);
+        int during = fifo_threads_at(42);
+        nr_backend_close(b);
+        NT_CHECKF(during - before == (prios[i] ? 1 : 0), "priority %d: %d threads at SCHED_FIFO 42", prios[i],
+                  during - before);
+    }
+}
+
 int main(void)
 {
     if (!write_config()) {
@@ -263,5 +319,6 @@ int main(void)
     NT_RUN(test_float_bits);
     NT_RUN(test_s16_conversion);
     NT_RUN(test_missing_names);
+    NT_RUN(test_realtime_priority);
     return nt_end();
 }

@@ -65,6 +65,7 @@ static void usage(FILE *f)
 typedef struct {
     const char *audio, *device, *jack_server, *model, *settings, *script, *osc, *midi_map, *shot, *hardware;
     long rate, period, periods, voices;
+    int rt_priority; /* ALSA playback thread's SCHED_FIFO priority from the hardware file; -1: default */
     int rate_set, period_set, periods_set; /* given on the command line: they beat the hardware file */
     unsigned long long seed;
     const char *templates[16];
@@ -75,7 +76,8 @@ typedef struct {
 
 static int parse(int argc, char **argv, play_opts *o)
 {
-    *o = (play_opts){.rate = 48000, .period = 256, .periods = 3, .voices = 8, .duration = -1, .seed = 1};
+    *o = (play_opts){.rate = 48000, .period = 256, .periods = 3, .voices = 8, .duration = -1, .seed = 1,
+                     .rt_priority = -1};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -272,6 +274,7 @@ int nr_cmd_play(int argc, char **argv)
         if (!o.rate_set) o.rate = hwc.audio.rate;
         if (!o.period_set) o.period = hwc.audio.period;
         if (!o.periods_set) o.periods = hwc.audio.periods;
+        o.rt_priority = hwc.audio.rt_priority;
     }
 
     play_times tm = {0};
@@ -284,6 +287,7 @@ int nr_cmd_play(int argc, char **argv)
         bc.rate = rate;
         bc.period = block;
         bc.periods = (int)o.periods;
+        if (o.rt_priority >= 0) bc.rt_priority = o.rt_priority;
         fail_title = "NO AUDIO";
         nr_result r = !o.audio ? nr_backend_open_auto(&bc, &backend)
                       : !strcmp(o.audio, "jack") ? nr_backend_open_jack(&bc, &backend)

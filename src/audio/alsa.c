@@ -23,6 +23,7 @@ typedef struct {
     const nr_audio_client *client;
     pthread_t thread;
     int running;
+    int rt_priority; /* 0: the normal scheduler */
     atomic_int stop;
     char name[160];
 } alsa_backend;
@@ -86,15 +87,18 @@ static nr_result ab_start(nr_backend *base, const nr_audio_client *client)
     alsa_backend *b = (alsa_backend *)base;
     b->client = client;
     atomic_store(&b->stop, 0);
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    /* Real-time priority when the system grants it (rtprio limits); else the normal scheduler. */
-    struct sched_param sp = {.sched_priority = 70};
-    pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED);
-    pthread_attr_setschedpolicy(&attr, SCHED_FIFO);
-    pthread_attr_setschedparam(&attr, &sp);
-    int e = pthread_create(&b->thread, &attr, playback, b);
-    pthread_attr_destroy(&attr);
+    int e = 1;
+    if (b->rt_priority > 0) {
+        /* Real-time priority when the system grants it (rtprio limits); else the normal scheduler. */
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        struct sched_param sp = {.sched_priority = b->rt_priority};
+        pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED);
+        pthread_attr_setschedpolicy(&attr, SCHED_FIFO);
+        pthread_attr_setschedparam(&attr, &sp);
+        e = pthread_create(&b->thread, &attr, playback, b);
+        pthread_attr_destroy(&attr);
+    }
     if (e) e = pthread_create(&b->thread, NULL, playback, b);
     if (e) return nr_fail(NR_ERR_DEVICE, "%s: cannot start the playback thread (%s)", b->name, strerror(e));
     b->running = 1;
@@ -165,6 +169,7 @@ static nr_result setup(alsa_backend *b, const nr_backend_config *cfg)
     if ((e = snd_pcm_sw_params(b->pcm, sw)) < 0)
         return nr_fail(NR_ERR_DEVICE, "alsa %s: software parameters refused (%s)", dev, snd_strerror(e));
     b->period = period;
+    b->rt_priority = cfg->rt_priority < 0 ? 0 : cfg->rt_priority > 99 ? 99 : cfg->rt_priority;
     b->base.rate = (int)rate;
     b->base.max_block = (int)period;
     b->base.latency_ms = 1000.0f * (float)buffer / (float)rate;

@@ -6,7 +6,7 @@
 nr_backend_config nr_backend_config_init(void)
 {
     return (nr_backend_config){.client_name = "neurorack", .autoconnect = 1, .device = "default", .rate = 48000,
-                               .period = 256, .periods = 3};
+                               .period = 256, .periods = 3, .rt_priority = 70};
 }
 
 nr_result nr_backend_open_auto(const nr_backend_config *cfg, nr_backend **out)

@@ -18,6 +18,7 @@ typedef struct {
     int rate;                /* ALSA: requested Hz (the device may give another; see nr_backend_rate) */
     int period;              /* ALSA: frames per period, 64..8192 */
     int periods;             /* ALSA: periods in the buffer, 2..16 */
+    int rt_priority;         /* ALSA: SCHED_FIFO priority of the playback thread, 1..99 (70); 0: none */
 } nr_backend_config;
 
 nr_backend_config nr_backend_config_init(void);
