@@ -250,7 +250,7 @@ int nr_cmd_bench(int argc, char **argv)
            audio_s / (c_end - c_render0));
     printf("per block        mean %.1f us, worst %.1f us (%ld blocks; period %.1f us)\n", 1e6 * secs / blocks,
            1e6 * worst, blocks, 1e6 * block / info.sample_rate);
-    printf("compute          %.2f M MACs/sample, %.1f GFLOP/s achieved\n", info.macs_per_sample * 1e-6, gflops);
+    printf("compute          %.0f MACs/sample, %.1f GFLOP/s achieved\n", info.macs_per_sample, gflops);
     printf("core peak        %.1f GFLOP/s (FMA loop), sgemm 64x192x%ld %.1f GFLOP/s -> %.0f%% of sgemm roofline\n",
            peak, block < 64 ? 64 : block, sgemm, sgemm > 0 ? 100.0 * gflops / sgemm : 0.0);
     /* the whole render against the roofline in CPU time (the wall clock above counts other jobs too) */

@@ -24,8 +24,14 @@ typedef struct {
     int entry;   /* manifest index */
     int cls;     /* index in g_classes */
     char hash[17];
+    int sharp;   /* loud from its first frame: loudness there at least ATTACK_SHARE of its peak */
     double f[N_FEAT];
 } cand;
+
+/* A template plays at the gate: one whose sound swells in over several frames would answer a trigger
+ * late (the model renders its quiet first frames quietly), so a class's medoid is taken among the
+ * sounds whose first analysis frame is already near their peak, when the class has any. */
+#define ATTACK_SHARE 0.8f
 
 static double warp(int d, float v)
 {
@@ -142,6 +148,9 @@ nr_result nr_templates_pick_from_data(const char *manifest, nr_template_picks *o
             c[n].cls = k;
             snprintf(c[n].hash, sizeof c[n].hash, "%s", m.e[i].hash);
             features(&cv, m.e[i].duration, c[n].f);
+            float peak = 0.0f;
+            for (int t = 0; t < cv.n_frames; t++) peak = fmaxf(peak, cv.data[(size_t)t * NR_NUM_DESC]);
+            c[n].sharp = cv.data[0] >= ATTACK_SHARE * peak;
             n++;
         }
         nr_curves_free(&cv);
@@ -167,10 +176,12 @@ nr_result nr_templates_pick_from_data(const char *manifest, nr_template_picks *o
     }
     for (int k = 0; k < N_CLASSES && r == NR_OK; k++) {
         int cnt = 0, is_boom = !strcmp(g_classes[k], DEFAULT_CLASS);
-        for (int j = 0; j < n; j++) {
-            double dur = m.e[c[j].entry].duration;
-            if (c[j].cls == k && (!is_boom || (dur >= BOOM_MIN_S && dur <= BOOM_MAX_S))) idx[cnt++] = j;
-        }
+        for (int pass = 0; pass < 2 && cnt == 0; pass++) /* sharp attacks first, then any */
+            for (int j = 0; j < n; j++) {
+                double dur = m.e[c[j].entry].duration;
+                if (c[j].cls == k && (pass || c[j].sharp) && (!is_boom || (dur >= BOOM_MIN_S && dur <= BOOM_MAX_S)))
+                    idx[cnt++] = j;
+            }
         int long_booms = is_boom && cnt > 0;
         if (is_boom && cnt == 0) /* no boom of 3..7 s: any boom */
             for (int j = 0; j < n; j++)
