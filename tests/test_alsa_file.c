@@ -145,17 +145,25 @@ static int play_alsa(const char *dev, const nr_script *sc, char *name, size_t na
     return 1;
 }
 
+/* The script parsed and its file-sink render (the reference the ALSA bytes are compared with); NULL,
+ * with the script freed and the test skipped, when the default model does not load. */
+static float *reference(nr_script *sc, long *n_ref)
+{
+    NT_CHECK(nr_script_parse(g_script, "perf", sc) == NR_OK);
+    float *ref = render_file_sink(sc, n_ref);
+    if (!ref) {
+        nr_script_free(sc);
+        nt_skip("the default model does not load");
+    }
+    return ref;
+}
+
 static void test_float_bits(void)
 {
     nr_script sc;
-    NT_CHECK(nr_script_parse(g_script, "perf", &sc) == NR_OK);
     long n_ref = 0;
-    float *ref = render_file_sink(&sc, &n_ref);
-    if (!ref) {
-        nr_script_free(&sc);
-        nt_skip("the default model does not load");
-        return;
-    }
+    float *ref = reference(&sc, &n_ref);
+    if (!ref) return;
     char name[200] = "";
     if (play_alsa("nr_float", &sc, name, sizeof name)) {
         NT_CHECK(!strcmp(name, "alsa:nr_float"));
@@ -186,14 +194,9 @@ static void test_float_bits(void)
 static void test_s16_conversion(void)
 {
     nr_script sc;
-    NT_CHECK(nr_script_parse(g_script, "perf", &sc) == NR_OK);
     long n_ref = 0;
-    float *ref = render_file_sink(&sc, &n_ref);
-    if (!ref) {
-        nr_script_free(&sc);
-        nt_skip("the default model does not load");
-        return;
-    }
+    float *ref = reference(&sc, &n_ref);
+    if (!ref) return;
     char name[200] = "";
     if (play_alsa("nr_s16", &sc, name, sizeof name)) {
         size_t bytes = 0;
