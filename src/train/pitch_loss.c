@@ -26,37 +26,39 @@ static double pl_diff(const float *v, long s, int P, double *Bout)
     return A / B;
 }
 
+/* The window of frame t: its period *P and first sample, or -1 when the frame does not count (quiet,
+ * pitch outside PL_FMIN..PL_FMAX, or the window not inside the n samples). */
+static long pl_window(const float *desc, int t, int hop, int rate, long n, int *P)
+{
+    const float *d = desc + (size_t)t * NR_NUM_DESC;
+    double f0 = d[NR_DESC_PITCH];
+    if (!(d[NR_DESC_LOUDNESS] > 1e-3f) || !(f0 >= PL_FMIN && f0 <= PL_FMAX)) return -1;
+    *P = (int)lround(rate / f0);
+    long s = (long)t * hop + hop / 2 - (PL_W + *P) / 2;
+    return s < 0 || s + PL_W + *P > n ? -1 : s;
+}
+
 double nr_pitch_loss_eval(const float *y, const float *x, long n, const float *desc, int T, int hop, int rate,
                           float *dy, double gscale)
 {
-    int used = 0;
-    for (int pass = 0; pass < 2; pass++) {
-        double total = 0.0;
-        for (int t = 0; t < T; t++) {
-            const float *d = desc + (size_t)t * NR_NUM_DESC;
-            double f0 = d[NR_DESC_PITCH];
-            if (!(d[NR_DESC_LOUDNESS] > 1e-3f) || !(f0 >= PL_FMIN && f0 <= PL_FMAX)) continue;
-            int P = (int)lround(rate / f0);
-            long s = (long)t * hop + hop / 2 - (PL_W + P) / 2;
-            if (s < 0 || s + PL_W + P > n) continue;
-            if (pass == 0) {
-                used++;
-                continue;
-            }
-            double By, Bx;
-            double dyv = pl_diff(y, s, P, &By), dxv = pl_diff(x, s, P, &Bx);
-            double e = dyv - dxv;
-            total += e * e / used;
-            if (!dy) continue;
-            /* dd/dv_j = (dA/dv_j - d dB/dv_j) / B */
-            double c = gscale * 2.0 * e / used / By;
-            for (int i = 0; i < PL_W; i++) {
-                double a = y[s + i], b = y[s + i + P], u = a - b;
-                dy[s + i] += (float)(c * 2.0 * (u - dyv * a));
-                dy[s + i + P] += (float)(c * 2.0 * (-u - dyv * b));
-            }
+    int used = 0, P;
+    for (int t = 0; t < T; t++) used += pl_window(desc, t, hop, rate, n, &P) >= 0;
+    double total = 0.0;
+    for (int t = 0; t < T; t++) {
+        long s = pl_window(desc, t, hop, rate, n, &P);
+        if (s < 0) continue;
+        double By, Bx;
+        double dyv = pl_diff(y, s, P, &By), dxv = pl_diff(x, s, P, &Bx);
+        double e = dyv - dxv;
+        total += e * e / used;
+        if (!dy) continue;
+        /* dd/dv_j = (dA/dv_j - d dB/dv_j) / B */
+        double c = gscale * 2.0 * e / used / By;
+        for (int i = 0; i < PL_W; i++) {
+            double a = y[s + i], b = y[s + i + P], u = a - b;
+            dy[s + i] += (float)(c * 2.0 * (u - dyv * a));
+            dy[s + i + P] += (float)(c * 2.0 * (-u - dyv * b));
         }
-        if (pass == 1 || !used) return total;
     }
-    return 0.0;
+    return total;
 }
