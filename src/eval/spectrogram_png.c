@@ -1,14 +1,11 @@
 /* Stacked spectrogram figures (PNG through libpng), labelled with the display's 5x7 font. */
 #include "nr/eval.h"
 
-#include "io/atomic_file.h"
 #include "ui/font.h"
+#include "ui/png.h"
 
-#include <errno.h>
 #include <fftw3.h>
 #include <math.h>
-#include <png.h>
-#include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -107,46 +104,19 @@ static float *stft_db(const float *x, long n, int *frames_out)
     return db;
 }
 
+static void image_row(void *ctx, int y, uint8_t *out)
+{
+    const image *im = ctx;
+    memcpy(out, im->px + (size_t)y * im->w, (size_t)im->w);
+}
+
 static nr_result write_png(const char *path, const image *im)
 {
-    FILE *f;
-    char *tmp;
-    nr_result r = nr_atomic_fopen(path, &f, &tmp); /* its message names path */
-    if (r != NR_OK) return r;
-    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
-    png_infop info = png ? png_create_info_struct(png) : NULL;
-    if (!info) {
-        if (png) png_destroy_write_struct(&png, NULL);
-        nr_atomic_fabort(f, tmp);
-        return nr_fail(NR_ERR_IO, "%s: cannot start a PNG file", path);
-    }
-    if (setjmp(png_jmpbuf(png))) {
-        int e = errno; /* of libpng's failed fwrite */
-        png_destroy_write_struct(&png, &info);
-        nr_atomic_fabort(f, tmp);
-        return nr_fail(NR_ERR_IO, "%s: PNG write failed (%s); the previous file is unchanged", path,
-                       nr_write_error_text(e));
-    }
-    png_init_io(png, f);
-    png_set_compression_level(png, 9);
-    png_set_IHDR(png, info, (png_uint_32)im->w, (png_uint_32)im->h, 8, PNG_COLOR_TYPE_PALETTE, PNG_INTERLACE_NONE,
-                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-    png_color pal[N_SHADES + 2];
-    for (int i = 0; i < N_SHADES; i++) {
-        unsigned char rgb[3];
-        colormap(i / (N_SHADES - 1.0), rgb);
-        pal[i].red = rgb[0];
-        pal[i].green = rgb[1];
-        pal[i].blue = rgb[2];
-    }
-    pal[WHITE].red = pal[WHITE].green = pal[WHITE].blue = 255;
-    pal[BLACK].red = pal[BLACK].green = pal[BLACK].blue = 0;
-    png_set_PLTE(png, info, pal, N_SHADES + 2);
-    png_write_info(png, info);
-    for (int y = 0; y < im->h; y++) png_write_row(png, im->px + (size_t)y * im->w);
-    png_write_end(png, NULL);
-    png_destroy_write_struct(&png, &info);
-    return nr_atomic_fcommit(path, f, tmp); /* a write error libpng did not see (buffered) fails here */
+    uint8_t pal[3 * (N_SHADES + 2)];
+    for (int i = 0; i < N_SHADES; i++) colormap(i / (N_SHADES - 1.0), pal + 3 * i);
+    memset(pal + 3 * WHITE, 255, 3);
+    memset(pal + 3 * BLACK, 0, 3);
+    return nr_png_write(path, im->w, im->h, 8, pal, N_SHADES + 2, image_row, (void *)im);
 }
 
 nr_result nr_eval_spectrogram_png(const char *path, const float *const *x, const long *n, const char *const *labels,

@@ -7,17 +7,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-nr_result nr_png_write_oled(const char *path, const uint8_t *fb, int scale)
+nr_result nr_png_write(const char *path, int w, int h, int bits, const uint8_t *palette_rgb, int n_palette,
+                       nr_png_row_fn row_fn, void *ctx)
 {
-    if (scale < 1 || scale > 16) return nr_fail(NR_ERR_ARG, "%s: scale %d; expected 1..16", path, scale);
-    const int w = NR_OLED_W * scale, h = NR_OLED_H * scale;
     FILE *f;
     char *tmp;
     nr_result r = nr_atomic_fopen(path, &f, &tmp); /* its message names path */
     if (r != NR_OK) return r;
+    const size_t row_bytes = ((size_t)w * (size_t)bits + 7) / 8;
     png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
     png_infop info = png ? png_create_info_struct(png) : NULL;
-    png_bytep row = calloc((size_t)(w + 7) / 8, 1);
+    png_bytep row = calloc(row_bytes ? row_bytes : 1, 1);
+    png_color pal[256];
     if (!png || !info || !row) {
         r = nr_fail(NR_ERR_NOMEM, "%s: out of memory", path);
     } else if (setjmp(png_jmpbuf(png))) {
@@ -25,13 +26,20 @@ nr_result nr_png_write_oled(const char *path, const uint8_t *fb, int scale)
                     nr_write_error_text(errno)); /* errno of libpng's failed fwrite */
     } else {
         png_init_io(png, f);
-        png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, 1, PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE,
+        png_set_compression_level(png, 9);
+        png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, bits,
+                     palette_rgb ? PNG_COLOR_TYPE_PALETTE : PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE,
                      PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+        if (palette_rgb) {
+            int n = n_palette < 256 ? n_palette : 256;
+            for (int i = 0; i < n; i++)
+                pal[i] = (png_color){palette_rgb[3 * i], palette_rgb[3 * i + 1], palette_rgb[3 * i + 2]};
+            png_set_PLTE(png, info, pal, n);
+        }
         png_write_info(png, info);
         for (int y = 0; y < h; y++) {
-            memset(row, 0, (size_t)(w + 7) / 8);
-            for (int x = 0; x < w; x++) /* 1-bit rows are packed most significant bit first */
-                if (nr_oled_pixel(fb, x / scale, y / scale)) row[x >> 3] |= (png_byte)(0x80 >> (x & 7));
+            memset(row, 0, row_bytes);
+            row_fn(ctx, y, row);
             png_write_row(png, row);
         }
         png_write_end(png, NULL);
@@ -43,4 +51,23 @@ nr_result nr_png_write_oled(const char *path, const uint8_t *fb, int scale)
         return r;
     }
     return nr_atomic_fcommit(path, f, tmp); /* a write error libpng did not see (buffered) fails here */
+}
+
+typedef struct {
+    const uint8_t *fb;
+    int scale, w;
+} oled_rows;
+
+static void oled_row(void *ctx, int y, uint8_t *out)
+{
+    const oled_rows *o = ctx;
+    for (int x = 0; x < o->w; x++) /* 1-bit rows are packed most significant bit first */
+        if (nr_oled_pixel(o->fb, x / o->scale, y / o->scale)) out[x >> 3] |= (uint8_t)(0x80 >> (x & 7));
+}
+
+nr_result nr_png_write_oled(const char *path, const uint8_t *fb, int scale)
+{
+    if (scale < 1 || scale > 16) return nr_fail(NR_ERR_ARG, "%s: scale %d; expected 1..16", path, scale);
+    oled_rows o = {fb, scale, NR_OLED_W * scale};
+    return nr_png_write(path, o.w, NR_OLED_H * scale, 1, NULL, 0, oled_row, &o);
 }
