@@ -48,10 +48,51 @@ static void test_curves_resample(void)
     nr_curves_free(&a);
 }
 
+/* 1 V = one octave exactly; the pitch column alone moves; garbage CVs cannot make inf or NaN. */
+static void test_transpose(void)
+{
+    NT_CHECK(nr_pitch_factor(1.0) == 2.0);
+    NT_CHECK(nr_pitch_factor(-1.0) == 0.5);
+    NT_CHECK(nr_pitch_factor(0.0) == 1.0);
+    NT_CHECK(fabs(nr_pitch_factor(7.0 / 12.0) - 1.4983070768766815) < 1e-12);
+    NT_CHECK(nr_pitch_factor(NAN) == 1.0);
+    NT_CHECK(nr_pitch_factor(INFINITY) == 1024.0 && nr_pitch_factor(-INFINITY) == 1.0 / 1024.0);
+    nr_curves c;
+    NT_CHECK(nr_curves_alloc(&c, 3, 100.0f) == NR_OK);
+    for (int i = 0; i < 3 * NR_NUM_DESC; i++) c.data[i] = 100.0f + i;
+    nr_curves_transpose(&c, -12.0);
+    for (int t = 0; t < 3; t++)
+        for (int d = 0; d < NR_NUM_DESC; d++) {
+            float orig = 100.0f + t * NR_NUM_DESC + d;
+            NT_CHECKF(c.data[t * NR_NUM_DESC + d] == (d == NR_DESC_PITCH ? orig * 0.5f : orig), "frame %d col %d", t, d);
+        }
+    nr_curves_free(&c);
+}
+
+/* Median pitch over loud frames: quiet frames and pitches outside the range do not count. */
+static void test_median_pitch(void)
+{
+    nr_curves c;
+    NT_CHECK(nr_curves_alloc(&c, 6, 100.0f) == NR_OK);
+    const float rms[6] = {1.0f, 0.5f, 0.2f, 0.001f, 0.9f, 0.3f}, f0[6] = {100, 110, 120, 400, 1.0f, 130};
+    for (int t = 0; t < 6; t++) {
+        c.data[t * NR_NUM_DESC + NR_DESC_LOUDNESS] = rms[t];
+        c.data[t * NR_NUM_DESC + NR_DESC_PITCH] = f0[t];
+    }
+    /* within 20 dB (rms >= 0.1): frames 0, 1, 2, 4, 5; frame 4's 1 Hz is outside 50..5000 */
+    NT_CHECK(fabs(nr_curves_median_pitch(&c, 20.0, 50.0, 5000.0) - 115.0) < 1e-9);
+    /* within 6 dB (rms >= 0.501): frames 0 and 4, and 4 is out of range */
+    NT_CHECK(fabs(nr_curves_median_pitch(&c, 6.0, 50.0, 5000.0) - 100.0) < 1e-9);
+    NT_CHECK(nr_curves_median_pitch(&c, 20.0, 1000.0, 5000.0) == 0.0);
+    nr_curves_free(&c);
+}
+
 int main(void)
 {
     NT_RUN(test_error_message);
     NT_RUN(test_tensor_set);
     NT_RUN(test_curves_resample);
+    NT_RUN(test_transpose);
+    NT_RUN(test_median_pitch);
     return nt_end();
 }

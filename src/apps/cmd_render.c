@@ -17,6 +17,7 @@ static void usage(FILE *f)
             "  --template NAME  a template: the model's (neurorack info lists them), a built-in (impact, kick,\n"
             "                   boom, snare, metal, wood) or ~/.config/neurorack/templates/NAME.csv\n"
             "                   (default: the model's default template, else impact)\n"
+            "  --transpose S    move the pitch curve by S semitones (x 2^(S/12), as the pitch_voct CV)\n"
             "  --frames N       render only the first N frames (43.07 frames per second)\n"
             "  --seed N         random phases and noise (default 1)\n"
             "  --no-noise       every random draw is zero (the original's deterministic run)\n"
@@ -32,6 +33,7 @@ int nr_cmd_render(int argc, char **argv)
 {
     const char *model_path = NULL, *like = NULL, *csv = NULL, *tmpl = NULL, *out_path = NULL;
     long frames = 0, rate = 0, block = 4096, threads = 1, seed = 1;
+    double transpose = 0.0;
     int no_noise = 0, band_limited = 0;
     nr_sample_format fmt = NR_SAMPLE_FLOAT;
     const char *me = "render";
@@ -56,6 +58,7 @@ int nr_cmd_render(int argc, char **argv)
             else if (!strcmp(a, "--template")) tmpl = v;
             else if (!strcmp(a, "-o") || !strcmp(a, "--out")) out_path = v;
             else if (!strcmp(a, "--frames")) { if (!nr_cli_int(me, a, v, 1, 1 << 20, &frames)) return 2; }
+            else if (!strcmp(a, "--transpose")) { if (!nr_cli_float(me, a, v, -48.0, 48.0, &transpose)) return 2; }
             else if (!strcmp(a, "--seed")) { if (!nr_cli_int(me, a, v, 0, 0x7fffffffL, &seed)) return 2; }
             else if (!strcmp(a, "--rate")) { if (!nr_cli_int(me, a, v, 8000, 384000, &rate)) return 2; }
             else if (!strcmp(a, "--block")) { if (!nr_cli_int(me, a, v, 1, 65536, &block)) return 2; }
@@ -99,6 +102,7 @@ int nr_cmd_render(int argc, char **argv)
         return nr_cli_error(me);
     }
     if (frames > 0 && frames < curves.n_frames) curves.n_frames = (int)frames;
+    nr_curves_transpose(&curves, transpose);
     nr_render_config rc = nr_render_config_init();
     rc.voice.seed = (uint64_t)seed;
     rc.voice.no_noise = no_noise;

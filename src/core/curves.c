@@ -52,3 +52,47 @@ nr_result nr_curves_resample(const nr_curves *in, float frame_rate, nr_curves *o
     }
     return NR_OK;
 }
+
+#define NR_PITCH_MAX_OCTAVES 10.0 /* beyond the range of any CV or sequencer */
+
+double nr_pitch_factor(double octaves)
+{
+    if (!(octaves == octaves)) return 1.0; /* NaN: leave the pitch alone */
+    if (octaves > NR_PITCH_MAX_OCTAVES) octaves = NR_PITCH_MAX_OCTAVES;
+    if (octaves < -NR_PITCH_MAX_OCTAVES) octaves = -NR_PITCH_MAX_OCTAVES;
+    return exp2(octaves);
+}
+
+void nr_curves_transpose(nr_curves *c, double semitones)
+{
+    double k = nr_pitch_factor(semitones / 12.0);
+    for (int t = 0; t < c->n_frames; t++) c->data[(size_t)t * NR_NUM_DESC + NR_DESC_PITCH] *= (float)k;
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return x < y ? -1 : x > y;
+}
+
+double nr_curves_median_pitch(const nr_curves *c, double range_db, double lo, double hi)
+{
+    float top = 0.0f;
+    for (int t = 0; t < c->n_frames; t++) {
+        float l = c->data[(size_t)t * NR_NUM_DESC + NR_DESC_LOUDNESS];
+        if (l > top) top = l;
+    }
+    if (!(top > 0.0f)) return 0.0;
+    float *v = malloc((size_t)c->n_frames * sizeof *v + 1);
+    if (!v) return 0.0;
+    double floor_rms = top * pow(10.0, -range_db / 20.0);
+    int n = 0;
+    for (int t = 0; t < c->n_frames; t++) {
+        const float *f = c->data + (size_t)t * NR_NUM_DESC;
+        if (f[NR_DESC_LOUDNESS] >= floor_rms && f[NR_DESC_PITCH] >= lo && f[NR_DESC_PITCH] <= hi) v[n++] = f[NR_DESC_PITCH];
+    }
+    qsort(v, (size_t)n, sizeof *v, cmp_float);
+    double med = n == 0 ? 0.0 : n % 2 ? v[n / 2] : 0.5 * ((double)v[n / 2 - 1] + v[n / 2]);
+    free(v);
+    return med;
+}
