@@ -698,6 +698,23 @@ static void test_safetensors_corrupt(void)
     EXPECT_FAIL(r, NR_ERR_FORMAT, "junk.st");
     r = st_try("[1,2]", 0, "array.st");
     EXPECT_FAIL(r, NR_ERR_FORMAT, "array.st");
+    /* a NUL inside a name or dtype would cut it short; an escaped backslash before u0000 is no NUL */
+    r = st_try("{\"a\\u0000b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8, "nulname.st");
+    EXPECT_FAIL(r, NR_ERR_FORMAT, "nulname.st");
+    NT_CHECK(strstr(nr_last_error(), "NUL") != NULL);
+    r = st_try("{\"a\":{\"dtype\":\"F32\\u0000x\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8, "nuldtype.st");
+    EXPECT_FAIL(r, NR_ERR_FORMAT, "nuldtype.st");
+    r = st_try("{\"a\\\\u0000\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8, "backslash.st");
+    NT_CHECKF(r == NR_OK, "%s", nr_last_error());
+    /* two __metadata__ objects, or one key twice: refused, not silently merged */
+    r = st_try("{\"__metadata__\":{\"k\":\"v\"},\"__metadata__\":{\"k2\":\"v\"}}", 0, "twometa.st");
+    EXPECT_FAIL(r, NR_ERR_FORMAT, "twometa.st");
+    r = st_try("{\"__metadata__\":{\"k\":\"v\",\"k\":\"w\"}}", 0, "dupkey.st");
+    EXPECT_FAIL(r, NR_ERR_FORMAT, "dupkey.st");
+    r = st_try("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+               "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}",
+               8, "dupname.st");
+    EXPECT_FAIL(r, NR_ERR_FORMAT, "dupname.st");
     nr_tensor_set s;
     r = nr_safetensors_read_mem("\x01\x02", 2, "tiny.st", &s);
     EXPECT_FAIL(r, NR_ERR_FORMAT, "tiny.st");
@@ -726,6 +743,45 @@ static void test_safetensors_corrupt(void)
     }
     NT_CHECKF(bad == 0, "%d truncations not reported as format errors", bad);
     free(b);
+}
+
+/* 100,000 metadata keys and 100,000 tensors within the 100 MB header limit: reading is linear in the
+ * names (a search per key made this take over a minute). The bound below is 10x what a linear reader
+ * needs even under AddressSanitizer on a slow machine; a quadratic one needs far more. */
+static void test_safetensors_many_names(void)
+{
+    const int n = 100000;
+    tb_buf b = {0};
+    tb_buf j = {0};
+    tb_put(&j, "{\"__metadata__\":{", 17);
+    char item[128];
+    for (int i = 0; i < n; i++) {
+        int k = snprintf(item, sizeof item, "%s\"key%d\":\"v\"", i ? "," : "", i);
+        tb_put(&j, item, (size_t)k);
+    }
+    tb_put(&j, "}", 1);
+    for (int i = 0; i < n; i++) {
+        int k = snprintf(item, sizeof item, ",\"t%d\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[%d,%d]}", i,
+                         4 * i, 4 * i + 4);
+        tb_put(&j, item, (size_t)k);
+    }
+    tb_put(&j, "}", 1);
+    tb_le(&b, j.n, 8);
+    tb_put(&b, j.p, j.n);
+    for (int i = 0; i < 4 * n; i++) tb_u8(&b, 0);
+    clock_t c0 = clock();
+    nr_tensor_set s;
+    nr_result r = nr_safetensors_read_mem(b.p, b.n, "many.st", &s);
+    double cpu = (double)(clock() - c0) / CLOCKS_PER_SEC;
+    NT_CHECKF(r == NR_OK, "%s", nr_last_error());
+    NT_CHECK(s.n_meta == n && s.n_tensors == n);
+    NT_CHECK(nr_tensor_set_meta(&s, "key99999") && nr_tensor_set_find(&s, "t12345"));
+    NT_CHECK(!nr_tensor_set_meta(&s, "key100000") && !nr_tensor_set_find(&s, "t100000"));
+    NT_CHECKF(cpu < 20.0, "reading %d keys and %d tensors took %.1f s of CPU time", n, n, cpu);
+    printf("  %d keys + %d tensors read in %.2f s of CPU time\n", n, n, cpu);
+    nr_tensor_set_free(&s);
+    free(b.p);
+    free(j.p);
 }
 
 /* ---------- the generic model layer ---------- */
@@ -787,6 +843,12 @@ static void test_model_layer(void)
     NT_CHECK(strstr(nr_last_error(), "update") != NULL);
     r = nr_model_load(native_file("vx.safetensors", "x1", 2), &m);
     EXPECT_FAIL(r, NR_ERR_FORMAT, "vx.safetensors");
+    r = nr_model_load(native_file("vsp1.safetensors", " 1", 2), &m); /* spaces either side: both refused */
+    EXPECT_FAIL(r, NR_ERR_FORMAT, "vsp1.safetensors");
+    r = nr_model_load(native_file("v1sp.safetensors", "1 ", 2), &m);
+    EXPECT_FAIL(r, NR_ERR_FORMAT, "v1sp.safetensors");
+    r = nr_model_load(native_file("vplus.safetensors", "+1", 2), &m);
+    EXPECT_FAIL(r, NR_ERR_FORMAT, "vplus.safetensors");
     r = nr_model_load(native_file("nov.safetensors", NULL, 2), &m);
     EXPECT_FAIL(r, NR_ERR_FORMAT, "nov.safetensors");
     r = nr_model_load(native_file("nan.safetensors", "1", NAN), &m);
@@ -985,6 +1047,7 @@ int main(int argc, char **argv)
     NT_RUN(test_real_th_corrupt);
     NT_RUN(test_safetensors_roundtrip);
     NT_RUN(test_safetensors_corrupt);
+    NT_RUN(test_safetensors_many_names);
     NT_RUN(test_model_layer);
     NT_RUN(test_cli_errors);
     NT_RUN(test_convert_roundtrip);

@@ -23,11 +23,18 @@ typedef struct {
     char *value;
 } nr_meta;
 
+/* Open-addressing hash index over names (slot = entry index + 1, 0 = empty; cap a power of two). */
+typedef struct {
+    int *slots;
+    int cap;
+} nr_name_index;
+
 typedef struct {
     int n_tensors, cap_tensors;
     nr_tensor *tensors;
     int n_meta, cap_meta;
     nr_meta *meta;
+    nr_name_index tensor_index, meta_index; /* lookups in O(1): files may hold 100,000 names */
 } nr_tensor_set;
 
 void nr_tensor_set_free(nr_tensor_set *s);
@@ -37,6 +44,10 @@ nr_result nr_tensor_set_add(nr_tensor_set *s, const char *name, int ndim, const 
                             const float *data);
 const char *nr_tensor_set_meta(const nr_tensor_set *s, const char *key); /* NULL if absent */
 nr_result nr_tensor_set_set_meta(nr_tensor_set *s, const char *key, const char *value);
+/* Removes tensor i and hands its data (free() it) to the caller; later entries move down by one. */
+float *nr_tensor_set_take(nr_tensor_set *s, int i);
+/* Removes metadata entry i; later entries move down by one. */
+void nr_tensor_set_remove_meta(nr_tensor_set *s, int i);
 
 /* The original's PyTorch weights: a zip archive holding a protocol-2 pickle of the whole nn.Module
  * and raw float32 storages. Tensors get their state_dict names ("m_cond.l_conv1ds.0.weight"); every

@@ -20,6 +20,19 @@
 #define ST_MAX_HEADER 100000000ull
 #define ST_MAX_NUMEL ((int64_t)1 << 40)
 
+/* A JSON string escape \u0000 would cut a name or dtype short once parsed into a C string (cJSON keeps
+ * the bytes after it but every strcmp stops there): refuse it. Escapes are walked in order, so the text
+ * \\u0000 (an escaped backslash, then "u0000") is not a NUL. */
+static int has_nul_escape(const char *h, size_t n)
+{
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (h[i] != '\\') continue;
+        if (h[i + 1] == 'u' && i + 5 < n && !memcmp(h + i + 2, "0000", 4)) return 1;
+        i++; /* skip the escaped character */
+    }
+    return 0;
+}
+
 /* Names from the file go into one-line error messages: no control characters. */
 static int printable(const char *s)
 {
@@ -98,6 +111,8 @@ static nr_result read_meta(const char *what, const cJSON *m, nr_tensor_set *out)
         if (!printable(e->string)) return nr_fail(NR_ERR_FORMAT, "%s: a metadata key holds control characters", what);
         if (!cJSON_IsString(e))
             return nr_fail(NR_ERR_FORMAT, "%s: metadata '%s' is not a string", what, e->string);
+        if (nr_tensor_set_meta(out, e->string))
+            return nr_fail(NR_ERR_FORMAT, "%s: metadata '%s' appears twice", what, e->string);
         nr_result r = nr_tensor_set_set_meta(out, e->string, e->valuestring);
         if (r != NR_OK) return nr_fail_prefix(r, what);
     }
@@ -120,8 +135,12 @@ static nr_result read_header(const char *what, const cJSON *root, const unsigned
         return nr_fail(NR_ERR_NOMEM, "%s: out of memory", what);
     }
     nr_result r = NR_OK;
-    int i = 0;
+    int i = 0, n_meta = 0;
     for (const cJSON *t = root->child; t && r == NR_OK; t = t->next) {
+        if (!strcmp(t->string, "__metadata__") && ++n_meta > 1) {
+            r = nr_fail(NR_ERR_FORMAT, "%s: \"__metadata__\" appears twice in the safetensors header", what);
+            break;
+        }
         if (!printable(t->string)) {
             r = nr_fail(NR_ERR_FORMAT, "%s: a tensor name holds control characters", what);
         } else if (!strcmp(t->string, "__metadata__")) {
@@ -186,6 +205,8 @@ nr_result nr_safetensors_read_mem(const void *buf, size_t n, const char *what, n
     if (hsz < 2 || h[0] != '{')
         return nr_fail(NR_ERR_FORMAT, "%s: safetensors header is not a JSON object", what);
     if (!pk_utf8_valid(h, (size_t)hsz)) return nr_fail(NR_ERR_FORMAT, "%s: safetensors header is not UTF-8", what);
+    if (has_nul_escape(h, (size_t)hsz))
+        return nr_fail(NR_ERR_FORMAT, "%s: safetensors header has a NUL character (\\u0000) inside a string", what);
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(h, (size_t)hsz, &end, 0);
     if (!root || !cJSON_IsObject(root)) {

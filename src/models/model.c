@@ -26,9 +26,11 @@ static nr_result check_native(const nr_tensor_set *ts, const char *path)
                        "%s: safetensors file without nr.format=\"" NR_FORMAT_NAME
                        "\" metadata: not a Neurorack model (convert .th files with `neurorack convert`)",
                        path);
-    char *end = NULL;
-    long v = ver ? strtol(ver, &end, 10) : 0;
-    if (!ver || end == ver || *end || v < 1)
+    /* digits only: strtol alone would take " 1" and "+1" but not "1 " */
+    long v = 0;
+    int digits = ver && ver[0] && strspn(ver, "0123456789") == strlen(ver) && strlen(ver) <= 9;
+    if (digits) v = strtol(ver, NULL, 10);
+    if (!digits || v < 1)
         return nr_fail(NR_ERR_FORMAT, "%s: nr.version '%s' is not a format version (a whole number from 1)", path,
                        ver ? ver : "(missing)");
     if (v > NR_FORMAT_VERSION)
@@ -163,6 +165,7 @@ nr_result nr_model_save(const nr_model *m, const char *path)
         view.tensors = all;
         view.n_tensors = n_all;
         view.cap_tensors = n_all;
+        view.tensor_index = (nr_name_index){0}; /* a view for the writer only: no lookups by name */
         r = nr_safetensors_write(path, &view);
     }
     free(all);

@@ -63,21 +63,6 @@ static nr_result check_frames(const float *x, int64_t frames, const char *name, 
     return NR_OK;
 }
 
-static void remove_tensor(nr_tensor_set *ts, int i)
-{
-    free(ts->tensors[i].name);
-    memmove(&ts->tensors[i], &ts->tensors[i + 1], (size_t)(ts->n_tensors - i - 1) * sizeof *ts->tensors);
-    ts->n_tensors--;
-}
-
-static void remove_meta(nr_tensor_set *ts, int i)
-{
-    free(ts->meta[i].key);
-    free(ts->meta[i].value);
-    memmove(&ts->meta[i], &ts->meta[i + 1], (size_t)(ts->n_meta - i - 1) * sizeof *ts->meta);
-    ts->n_meta--;
-}
-
 /* Parse the comma-separated name list into out (checked names, no duplicates). */
 static nr_result parse_list(const char *list, nr_mtpl *out, const char *what)
 {
@@ -167,8 +152,7 @@ static nr_result extract(nr_tensor_set *ts, nr_mtpl *out, const char *what)
         for (int j = 0; j < ts->n_tensors; j++)
             if (!strcmp(ts->tensors[j].name, key)) {
                 out->frames[i] = (int)ts->tensors[j].shape[0];
-                out->data[i] = ts->tensors[j].data; /* taken over */
-                remove_tensor(ts, j);
+                out->data[i] = nr_tensor_set_take(ts, j); /* taken over */
                 break;
             }
     }
@@ -176,7 +160,7 @@ static nr_result extract(nr_tensor_set *ts, nr_mtpl *out, const char *what)
         const char *key = ts->meta[i].key;
         if (!strcmp(key, KEY_LIST) || !strcmp(key, KEY_DEFAULT) || !strcmp(key, KEY_RATE) ||
             !strncmp(key, KEY_SUMMARY, strlen(KEY_SUMMARY)))
-            remove_meta(ts, i);
+            nr_tensor_set_remove_meta(ts, i);
     }
     return NR_OK;
 }
