@@ -554,7 +554,35 @@ static void test_csv_errors(void)
     expect_csv_error("nan.csv", HDR "0,1,2,3,4,5,6,7\n0.1,1,2,nan,4,5,6,7\n", NR_ERR_VALUE, ":3: column 4 is not finite");
     expect_csv_error("word.csv", HDR "0,1,2,3,4,loud,6,7\n", NR_ERR_FORMAT, ":2: column 6 is not a number");
     expect_csv_error("time.csv", HDR "0.1,1,2,3,4,5,6,7\n0.1,1,2,3,4,5,6,7\n", NR_ERR_FORMAT, ":3: time_s");
+    /* time_s that makes an absurd frame rate: 0 and 1e9 (wrapped an int), 0 and 1e-300 (an infinite rate),
+     * 0 and 1e308 (a message without the file name) */
+    expect_csv_error("slow.csv", HDR "0,1,2,3,4,5,6,7\n1e9,1,2,3,4,5,6,7\n", NR_ERR_VALUE, "frames per second");
+    expect_csv_error("fast.csv", HDR "0,1,2,3,4,5,6,7\n1e-300,1,2,3,4,5,6,7\n", NR_ERR_VALUE, "frames per second");
+    expect_csv_error("huge.csv", HDR "0,1,2,3,4,5,6,7\n1e308,1,2,3,4,5,6,7\n", NR_ERR_VALUE, "frames per second");
+    /* a NUL byte: binary data, not text */
+    {
+        const char *p = nt_tmp("nul.csv");
+        const char bin[] = HDR "0,1,2,3\0,4,5,6,7\n";
+        NT_CHECK(nt_write_file(p, bin, sizeof bin - 1) == 0);
+        nr_curves c;
+        NT_CHECK(nr_curves_read_csv(p, &c) == NR_ERR_FORMAT);
+        NT_CHECKF(strstr(nr_last_error(), "nul.csv") && strstr(nr_last_error(), "line 2 holds a NUL"), "%s",
+                  nr_last_error());
+    }
+    /* a header line without end (/dev/zero is the extreme case): refused after the line limit */
+    {
+        size_t big = 1 << 20;
+        char *junk = malloc(big + 1);
+        memset(junk, 'x', big);
+        junk[big] = '\0';
+        expect_csv_error("longline.csv", junk, NR_ERR_FORMAT, "line 1 is longer than 4096 bytes");
+        free(junk);
+    }
     nr_curves c;
+    if (access("/dev/zero", R_OK) == 0) {
+        NT_CHECK(nr_curves_read_csv("/dev/zero", &c) == NR_ERR_FORMAT);
+        NT_CHECKF(strstr(nr_last_error(), "/dev/zero") && strstr(nr_last_error(), "line 1"), "%s", nr_last_error());
+    }
     NT_CHECK(nr_curves_read_csv(nt_tmp("absent.csv"), &c) == NR_ERR_IO);
     NT_CHECK(strstr(nr_last_error(), "absent.csv") != NULL);
     /* CRLF line ends are fine */

@@ -8,6 +8,8 @@
 extern "C" {
 #endif
 
+#define NR_CURVES_MAX_FRAMES (1 << 24)
+
 typedef struct {
     int n_frames;
     float frame_rate; /* frames per second (22050/512 for analysis output) */

@@ -7,8 +7,8 @@
 nr_result nr_curves_alloc(nr_curves *c, int n_frames, float frame_rate)
 {
     memset(c, 0, sizeof *c);
-    if (n_frames < 0 || n_frames > (1 << 24))
-        return nr_fail(NR_ERR_ARG, "curve length %d frames out of range 0..%d", n_frames, 1 << 24);
+    if (n_frames < 0 || n_frames > NR_CURVES_MAX_FRAMES)
+        return nr_fail(NR_ERR_ARG, "curve length %d frames out of range 0..%d", n_frames, NR_CURVES_MAX_FRAMES);
     if (!(frame_rate > 0.0f)) return nr_fail(NR_ERR_ARG, "curve frame rate must be positive");
     c->data = calloc((size_t)(n_frames > 0 ? n_frames : 1) * NR_NUM_DESC, sizeof(float));
     if (!c->data) return nr_fail(NR_ERR_NOMEM, "out of memory for %d curve frames", n_frames);
@@ -31,8 +31,11 @@ nr_result nr_curves_resample(const nr_curves *in, float frame_rate, nr_curves *o
             memcpy(out->data, in->data, (size_t)in->n_frames * NR_NUM_DESC * sizeof(float));
         return r;
     }
-    double dur = in->n_frames / (double)in->frame_rate;
-    int n = (int)lround(dur * frame_rate);
+    double dur = in->n_frames / (double)in->frame_rate, want = dur * frame_rate;
+    if (!(want <= (double)NR_CURVES_MAX_FRAMES))
+        return nr_fail(NR_ERR_ARG, "curves of %g s at %g frames per second would need %.3g frames (at most %d)", dur,
+                       (double)frame_rate, want, NR_CURVES_MAX_FRAMES);
+    int n = (int)lround(want);
     nr_result r = nr_curves_alloc(out, n, frame_rate);
     if (r != NR_OK || in->n_frames == 0) return r;
     double step = in->frame_rate / (double)frame_rate;

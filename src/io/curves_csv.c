@@ -1,6 +1,7 @@
 /* Descriptor curves as CSV: one row per frame, time in seconds then the 7 raw descriptors. */
 #include "io/atomic_file.h"
 #include "io/curves_csv.h"
+#include "io/line_reader.h"
 
 #include <errno.h>
 #include <math.h>
@@ -11,6 +12,10 @@
 
 #define CSV_HEADER NR_CURVES_CSV_HEADER
 #define CSV_COLS (1 + NR_NUM_DESC)
+#define CSV_MAX_LINE 4096        /* 8 numbers need ~200 bytes; room for spaces */
+#define CSV_MAX_ROWS (1 << 22)   /* 27 hours at the analysis' 43.07 frames/s */
+#define CSV_MIN_RATE 1.0         /* frames per second: below, a typo in time_s (ms for s, say) */
+#define CSV_MAX_RATE 1000.0
 
 int nr_curves_print_csv(FILE *f, const nr_curves *c)
 {
@@ -39,12 +44,6 @@ nr_result nr_curves_write_csv(const char *path, const nr_curves *c)
     if (r != NR_OK) return r;
     nr_curves_print_csv(f, c); /* a failed write leaves ferror(f) set: nr_atomic_fcommit reports it */
     return nr_atomic_fcommit(path, f, tmp);
-}
-
-static void chomp(char *s)
-{
-    size_t n = strlen(s);
-    while (n && (s[n - 1] == '\n' || s[n - 1] == '\r')) s[--n] = '\0';
 }
 
 /* Parse one data row into v[CSV_COLS]. */
@@ -82,28 +81,27 @@ nr_result nr_curves_read_csv(const char *path, nr_curves *out)
     if (!path) return nr_fail(NR_ERR_ARG, "no CSV file name given");
     FILE *f = fopen(path, "r");
     if (!f) return nr_fail(NR_ERR_IO, "%s: cannot open curves file: %s", path, strerror(errno));
-    char *s = NULL;
-    size_t cap = 0;
-    long line = 0;
+    nr_line_reader lr;
     nr_result r = NR_OK;
     double *rows = NULL; /* (n, CSV_COLS) */
     long n = 0, rows_cap = 0;
-    if (getline(&s, &cap, f) < 0) {
+    if (!nr_line_reader_init(&lr, f, CSV_MAX_LINE)) {
+        r = nr_fail(NR_ERR_NOMEM, "%s: out of memory", path);
+        goto done;
+    }
+    nr_line_status st = nr_line_next(&lr);
+    if (st == NR_LINE_END) {
         r = nr_fail(NR_ERR_FORMAT, "%s: empty file; expected the header %s", path, CSV_HEADER);
         goto done;
     }
-    line = 1;
-    chomp(s);
-    if (strcmp(s, CSV_HEADER) != 0) {
+    if (st == NR_LINE_OK && strcmp(lr.buf, CSV_HEADER) != 0) {
         r = nr_fail(NR_ERR_FORMAT, "%s:1: unexpected header; expected %s", path, CSV_HEADER);
         goto done;
     }
-    while (getline(&s, &cap, f) >= 0) {
-        line++;
-        chomp(s);
-        if (s[0] == '\0') continue;
-        if (n >= (1 << 24)) {
-            r = nr_fail(NR_ERR_FORMAT, "%s:%ld: too many rows", path, line);
+    while (st == NR_LINE_OK && (st = nr_line_next(&lr)) == NR_LINE_OK) {
+        if (lr.buf[0] == '\0') continue;
+        if (n >= CSV_MAX_ROWS) {
+            r = nr_fail(NR_ERR_FORMAT, "%s:%ld: more than %d rows", path, lr.line, CSV_MAX_ROWS);
             goto done;
         }
         if (n == rows_cap) {
@@ -115,16 +113,16 @@ nr_result nr_curves_read_csv(const char *path, nr_curves *out)
             }
             rows = nr;
         }
-        r = parse_row(path, line, s, rows + n * CSV_COLS);
+        r = parse_row(path, lr.line, lr.buf, rows + n * CSV_COLS);
         if (r != NR_OK) goto done;
         if (n > 0 && !(rows[n * CSV_COLS] > rows[(n - 1) * CSV_COLS])) {
-            r = nr_fail(NR_ERR_FORMAT, "%s:%ld: time_s does not increase", path, line);
+            r = nr_fail(NR_ERR_FORMAT, "%s:%ld: time_s does not increase", path, lr.line);
             goto done;
         }
         n++;
     }
-    if (ferror(f)) {
-        r = nr_fail(NR_ERR_IO, "%s: read error after line %ld", path, line);
+    if (st != NR_LINE_END) {
+        r = nr_fail(st == NR_LINE_READ_ERROR ? NR_ERR_IO : NR_ERR_FORMAT, "%s: %s", path, nr_line_error(&lr, st));
         goto done;
     }
     if (n == 0) {
@@ -134,17 +132,27 @@ nr_result nr_curves_read_csv(const char *path, nr_curves *out)
     /* Frame rate from the time column; the analysis rate when it agrees to within rounding. */
     double rate = (double)NR_ANALYSIS_RATE / NR_ANALYSIS_HOP;
     if (n > 1) {
-        double step = (rows[(n - 1) * CSV_COLS] - rows[0]) / (double)(n - 1);
-        double fr = 1.0 / step;
+        double span = rows[(n - 1) * CSV_COLS] - rows[0];
+        double fr = (double)(n - 1) / span;
+        if (!(fr >= CSV_MIN_RATE && fr <= CSV_MAX_RATE)) {
+            r = nr_fail(NR_ERR_VALUE,
+                        "%s: %ld rows over %g s of time_s make %g frames per second; expected %g..%g (time_s is "
+                        "in seconds)",
+                        path, n, span, fr, CSV_MIN_RATE, CSV_MAX_RATE);
+            goto done;
+        }
         if (fabs(fr - rate) > 1e-4 * rate) rate = fr;
     }
     r = nr_curves_alloc(out, (int)n, (float)rate);
-    if (r != NR_OK) goto done;
+    if (r != NR_OK) {
+        r = nr_fail_prefix(r, path);
+        goto done;
+    }
     for (long i = 0; i < n; i++)
         for (int d = 0; d < NR_NUM_DESC; d++) out->data[i * NR_NUM_DESC + d] = (float)rows[i * CSV_COLS + 1 + d];
 done:
     free(rows);
-    free(s);
+    nr_line_reader_free(&lr);
     fclose(f);
     return r;
 }
