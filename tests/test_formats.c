@@ -935,10 +935,6 @@ static void test_convert_roundtrip(void)
     }
     nr_model *m = NULL;
     nr_result r = nr_model_load(path, &m);
-    if (r == NR_ERR_UNSUPPORTED && strstr(nr_last_error(), "unknown model architecture")) {
-        nt_skip("the hn-sinc-NSF architecture is not in this build yet");
-        return;
-    }
     NT_CHECKF(r == NR_OK, "%s", nr_last_error());
     if (r != NR_OK) return;
     const char *out = nt_tmp("converted.safetensors");
