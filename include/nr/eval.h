@@ -77,6 +77,16 @@ nr_result nr_eval_spectral_distance(const float *x, const float *y, long n, doub
 nr_result nr_eval_sound(const nr_model *m, const nr_audio *ref, const nr_eval_config *cfg, nr_eval_result *res,
                         nr_audio *render22k);
 
+/* Tuning (src/eval/tuning.c). The pitch a listener would name in a render at `rate`: the median yin f0
+ * over the frames within 20 dB of the loudest, measured on the render played 4x faster so that
+ * 12.5..1250 Hz can be read (yin looks for 50..5000 Hz); 0 when no frame is pitched. */
+nr_result nr_eval_rendered_pitch(const float *y, long n, int rate, double *hz);
+/* Renders template `tmpl` (the model's own, else a built-in) at its pitch (*base_hz receives the measured
+ * pitch) and transposed by each of semitones[0..n) (render --transpose); cents[i] = measured interval
+ * minus the asked one, in cents (NaN when a render has no measurable pitch). */
+nr_result nr_eval_tuning(const nr_model *m, const char *tmpl, const double *semitones, int n, uint64_t seed,
+                         double *base_hz, double *cents);
+
 /* One CSV row: a model label, a reference name and its result. */
 typedef struct {
     char model[64];
