@@ -19,6 +19,18 @@ int nt_end(void);
 /* Did the current test fail so far? */
 int nt_failed(void);
 
+/* 1 in a build under AddressSanitizer (tests may use shorter inputs there, saying so). */
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+#ifndef UNDER_ASAN
+#define UNDER_ASAN 0
+#endif
+
 #define NT_RUN(fn) do { nt_begin(#fn); fn(); nt_finish(); } while (0)
 #define NT_CHECK(cond) do { if (!(cond)) nt_fail_at(__FILE__, __LINE__, "%s", #cond); } while (0)
 #define NT_CHECKF(cond, ...) do { if (!(cond)) nt_fail_at(__FILE__, __LINE__, __VA_ARGS__); } while (0)

@@ -12,16 +12,6 @@
 #define REF "reference/neurorack/"
 #define GOLDEN_TOL 1e-4f
 
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
-#ifndef UNDER_ASAN
-#define UNDER_ASAN 0
-#endif
 /* Shorter renders under ASan and under emulation (make test-aarch64 sets NR_EMULATED): the same
  * kernels, fewer frames. */
 static int emulated(void) { return getenv("NR_EMULATED") != NULL; }

@@ -78,8 +78,8 @@ nr_result nr_eval_sound(const nr_model *m, const nr_audio *ref, const nr_eval_co
                         nr_audio *render22k);
 
 /* Tuning (src/eval/tuning.c). The pitch a listener would name in a render at `rate`: the median yin f0
- * over the frames within 20 dB of the loudest, measured on the render played 4x faster so that
- * 12.5..1250 Hz can be read (yin looks for 50..5000 Hz); 0 when no frame is pitched. */
+ * over the frames within 20 dB of the loudest; pitches up to 400 Hz are read on the render played 4x
+ * faster, so that 12.5 Hz and up can be measured (yin looks for 50..5000 Hz); 0 when none is pitched. */
 nr_result nr_eval_rendered_pitch(const float *y, long n, int rate, double *hz);
 /* Renders template `tmpl` (the model's own, else a built-in) at its pitch (*base_hz receives the measured
  * pitch) and transposed by each of semitones[0..n) (render --transpose); cents[i] = measured interval

@@ -11,21 +11,30 @@
 #include <string.h>
 
 /* yin in the analysis looks for 50..5000 Hz; a kick at 55 Hz transposed down an octave is below that.
- * The render is analysed as if played SPEEDUP times faster (every frequency x SPEEDUP, as a tape
- * played fast), then the measured pitch is divided back: 12.5 Hz .. 1250 Hz can be measured. */
+ * Low pitches are read on the render played SPEEDUP times faster (every frequency x SPEEDUP, as a tape
+ * played fast), then divided back: 12.5 Hz and up. Above SPEEDUP_MAX Hz the sped-up period gets too few
+ * samples for yin at 22050 Hz, so those are read at normal speed. */
 #define TUNING_SPEEDUP 4
+#define TUNING_SPEEDUP_MAX 400.0
 #define TUNING_LOUD_DB 20.0 /* loud frames: within this of the loudest */
 
-nr_result nr_eval_rendered_pitch(const float *y, long n, int rate, double *hz)
+static nr_result pitch_at(const float *y, long n, int rate, int speedup, double *hz)
 {
     *hz = 0.0;
     nr_audio a = {0};
-    nr_result r = nr_audio_resample(y, n, rate * TUNING_SPEEDUP, NR_ANALYSIS_RATE, &a);
+    nr_result r = nr_audio_resample(y, n, rate * speedup, NR_ANALYSIS_RATE, &a);
     nr_curves c = {0};
     if (r == NR_OK) r = nr_analyze(a.samples, a.n, &c);
-    if (r == NR_OK) *hz = nr_curves_median_pitch(&c, TUNING_LOUD_DB, 50.0, 5000.0) / TUNING_SPEEDUP;
+    if (r == NR_OK) *hz = nr_curves_median_pitch(&c, TUNING_LOUD_DB, 50.0, 5000.0) / speedup;
     nr_curves_free(&c);
     nr_audio_free(&a);
+    return r;
+}
+
+nr_result nr_eval_rendered_pitch(const float *y, long n, int rate, double *hz)
+{
+    nr_result r = pitch_at(y, n, rate, TUNING_SPEEDUP, hz);
+    if (r == NR_OK && *hz > TUNING_SPEEDUP_MAX) r = pitch_at(y, n, rate, 1, hz);
     return r;
 }
 

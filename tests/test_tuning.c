@@ -1,0 +1,77 @@
+/* Tuning: the pitch measurement itself (synthetic tones of known pitch), and the models playing the
+ * interval render --transpose asks for (the pitch_voct CV's mapping). */
+#include "nr/eval.h"
+#include "nr_test.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NSF_PATH "models/neurorack-nsf/model_nsf_sinc_ema_impacts_waveform_5.0.th"
+
+static int reduced(void) { return UNDER_ASAN || getenv("NR_EMULATED") != NULL; }
+
+/* A decaying harmonic tone at f0 (fundamental and 5 harmonics), 1 s at 48 kHz. */
+static float *tone(double f0, long n)
+{
+    float *y = malloc((size_t)n * sizeof *y);
+    for (long i = 0; i < n; i++) {
+        double t = i / 48000.0, s = 0.0;
+        for (int k = 1; k <= 6; k++) s += sin(2 * M_PI * k * f0 * t) / k;
+        y[i] = (float)(0.3 * s * exp(-2.0 * t));
+    }
+    return y;
+}
+
+/* Known pitches from 25 Hz (below yin's 50 Hz floor, read through the 4x speed-up) to 1 kHz. */
+static void test_rendered_pitch(void)
+{
+    const double f0s[] = {25.0, 41.2, 55.0, 110.0, 261.63, 1000.0};
+    for (size_t i = 0; i < sizeof f0s / sizeof f0s[0]; i++) {
+        long n = 48000;
+        float *y = tone(f0s[i], n);
+        double hz = 0.0;
+        NT_CHECKF(nr_eval_rendered_pitch(y, n, 48000, &hz) == NR_OK, "%s", nr_last_error());
+        double cents = 1200.0 * log2(hz / f0s[i]);
+        NT_CHECKF(fabs(cents) < 5.0, "%.2f Hz tone measured as %.3f Hz (%+.1f cents)", f0s[i], hz, cents);
+        free(y);
+    }
+    /* silence and noise have no pitch */
+    float *z = calloc(48000, sizeof *z);
+    double hz = -1.0;
+    NT_CHECK(nr_eval_rendered_pitch(z, 48000, 48000, &hz) == NR_OK && hz == 0.0);
+    free(z);
+}
+
+/* The original hn-sinc-NSF drives its sines from the pitch curve: a transposed kick moves by the interval
+ * within 20 cents, down an octave too (27.5 Hz, read through the speed-up). */
+static void test_original_in_tune(void)
+{
+    const char *p = nt_shared(NSF_PATH);
+    if (!p) {
+        nt_skip("../shared absent: no original model");
+        return;
+    }
+    nr_model *m = NULL;
+    NT_CHECKF(nr_model_load(p, &m) == NR_OK, "%s", nr_last_error());
+    if (!m) return;
+    const double all[] = {-12.0, -5.0, 7.0, 12.0}, few[] = {12.0};
+    const double *st = reduced() ? few : all;
+    int n = reduced() ? 1 : 4;
+    double cents[4], base = 0.0;
+    NT_CHECKF(nr_eval_tuning(m, "kick", st, n, 1, &base, cents) == NR_OK, "%s", nr_last_error());
+    NT_CHECKF(base > 45.0 && base < 65.0, "kick at %.2f Hz", base);
+    for (int i = 0; i < n; i++)
+        NT_CHECKF(fabs(cents[i]) <= 20.0, "kick %+g semitones: %+.1f cents off", st[i], cents[i]);
+    printf("  original kick %.2f Hz:", base);
+    for (int i = 0; i < n; i++) printf(" %+g st %+.1f c", st[i], cents[i]);
+    printf("\n");
+    nr_model_free(m);
+}
+
+int main(void)
+{
+    NT_RUN(test_rendered_pitch);
+    NT_RUN(test_original_in_tune);
+    return nt_end();
+}
