@@ -28,7 +28,9 @@ const double *nr_kb_table(void);
 long nr_kb_resampy_length(long n, int rate_in, int rate_out);
 
 /* y[t] for t = 0..n_y-1 at input times t * rate_in / rate_out, x: (n_x), y: (n_y). rate_in != rate_out.
- * Returns 0 if the table is missing. Accumulates in double, two wings as resampy but in one sum. */
+ * Returns 0 if the table (or this call's working memory, up to 7 MB) is missing. The same samples
+ * as nr_kb_resample_ref, bit for bit: the same taps added in the same order with the same rounding,
+ * several outputs side by side. Allocates its working memory per call. */
 int nr_kb_resample(const float *x, long n_x, int rate_in, int rate_out, float *y, long n_y);
 
 /* Reference: resampy 0.4.2's resample_f step by step, the filter scaled by the ratio before the
