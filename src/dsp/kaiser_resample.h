@@ -19,7 +19,7 @@
 
 /* The right wing, built on first use, as (win, delta) pairs so that one tap reads one cache line:
  * win[j] = rolloff sinc(rolloff j / steps) I0(beta sqrt(1 - (j / (table - 1))^2)) / I0(beta) and
- * delta[j] = win[j + 1] - win[j] (0 at the end), j = 0..table-1. (NR_KB_TABLE, 2). NULL if it could
+ * delta[j] = win[j + 1] - win[j] (0 at the end), j = 0..table-1, then a padding copy of the last pair: (NR_KB_TABLE + 1, 2). NULL if it could
  * not be made (out of memory). */
 const double *nr_kb_table(void);
 
