@@ -19,8 +19,8 @@
 
 /* The right wing, built on first use, as (win, delta) pairs so that one tap reads one cache line:
  * win[j] = rolloff sinc(rolloff j / steps) I0(beta sqrt(1 - (j / (table - 1))^2)) / I0(beta) and
- * delta[j] = win[j + 1] - win[j] (0 at the end), j = 0..table-1, then a padding copy of the last pair: (NR_KB_TABLE + 1, 2). NULL if it could
- * not be made (out of memory). */
+ * delta[j] = win[j + 1] - win[j] (0 at the end), j = 0..table-1, then a padding copy of the last
+ * pair: (NR_KB_TABLE + 1, 2). NULL if it could not be made (out of memory). */
 const double *nr_kb_table(void);
 
 /* The number of output samples resampy gives, int(n * rate_out / rate_in) (its floor; librosa pads
