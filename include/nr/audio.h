@@ -1,4 +1,6 @@
-/* Audio files (libsndfile) and sample-rate conversion (libsamplerate). Not audio-thread safe. */
+/* Audio files (libsndfile) and sample-rate conversion: resampy's kaiser_best for the analysis (what
+ * librosa.load did for the original), libsamplerate for sound that is played or written. Not
+ * audio-thread safe. */
 #ifndef NR_AUDIO_H
 #define NR_AUDIO_H
 
@@ -18,11 +20,19 @@ typedef struct {
 void nr_audio_free(nr_audio *a);
 
 /* Read any file libsndfile reads (WAV, FLAC, OGG, AIFF, ...), mix down to mono (mean of the
- * channels), and resample to `rate` Hz with a band-limited sinc resampler (0 keeps the file's rate). */
+ * channels), and resample to `rate` Hz with nr_audio_resample_kaiser_best (0 keeps the file's rate):
+ * librosa.load(path, sr=rate) of librosa 0.9.2. */
 nr_result nr_audio_load(const char *path, int rate, nr_audio *out);
 
-/* High-quality resampling of a mono signal; out is allocated. rate_in == rate_out copies. */
+/* High-quality resampling of a mono signal for listening (libsamplerate's best sinc); out is
+ * allocated, ceil(n * rate_out / rate_in) samples. rate_in == rate_out copies. */
 nr_result nr_audio_resample(const float *in, long n, int rate_in, int rate_out, nr_audio *out);
+
+/* Resampling for the analysis: resampy's kaiser_best as librosa 0.9.2 calls it (librosa.resample
+ * with res_type 'kaiser_best'): ceil(n * rate_out / rate_in) samples, of which resampy's
+ * int(n * rate_out / rate_in) are filtered and the rest (at most one) is zero. Equal to resampy
+ * within float32 rounding (src/dsp/kaiser_resample.h). rate_in == rate_out copies. */
+nr_result nr_audio_resample_kaiser_best(const float *in, long n, int rate_in, int rate_out, nr_audio *out);
 
 typedef enum {
     NR_SAMPLE_FLOAT = 0, /* 32-bit float */

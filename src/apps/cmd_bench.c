@@ -222,7 +222,7 @@ int nr_cmd_bench(int argc, char **argv)
     /* Analysis speed: the descriptors of the rendered sound (at 22050 Hz). */
     nr_audio a22 = {0};
     double an_rtf = 0;
-    if (nr_audio_resample(y, done, info.sample_rate, NR_ANALYSIS_RATE, &a22) == NR_OK) {
+    if (nr_audio_resample_kaiser_best(y, done, info.sample_rate, NR_ANALYSIS_RATE, &a22) == NR_OK) {
         nr_curves ac;
         double ta = now_s();
         int reps = 0;

@@ -106,6 +106,17 @@ static int scan_dir(const char *dir, ref_list *l)
 }
 
 /* A file-system-safe version of a reference name. */
+/* A data-set entry at the analysis rate, resampled as a file is (librosa.load's kaiser_best), not with
+ * the data set's own resampler. */
+static nr_result load_entry_22050(const nr_manifest *m, int i, nr_audio *out)
+{
+    nr_audio raw = {0};
+    nr_result r = nr_ds_load_audio(m, i, 0, &raw);
+    if (r == NR_OK) r = nr_audio_resample_kaiser_best(raw.samples, raw.n, raw.rate, NR_ANALYSIS_RATE, out);
+    nr_audio_free(&raw);
+    return r;
+}
+
 static void safe_name(const char *s, char *out, size_t cap)
 {
     size_t k = 0;
@@ -292,7 +303,7 @@ int nr_cmd_eval(int argc, char **argv)
     for (int j = 0; j < n_refs; j++) {
         int i = (int)((long)j * refl.n / n_refs);
         nr_audio ref = {0};
-        nr_result r = is_manifest ? nr_ds_load_audio(&man, refl.index[i], NR_ANALYSIS_RATE, &ref)
+        nr_result r = is_manifest ? load_entry_22050(&man, refl.index[i], &ref)
                                   : nr_audio_load(refl.path[i], NR_ANALYSIS_RATE, &ref);
         if (r != NR_OK) {
             fprintf(stderr, "neurorack eval: skipped %s: %s\n", refl.name[i], nr_last_error());

@@ -212,12 +212,22 @@ static nr_result grow_fp(ctx_t *c)
     return NR_OK;
 }
 
+/* A curve file this build reads: one of an older version (another analysis) or a damaged one is
+ * made again. */
+static int curves_current(const char *path)
+{
+    nr_curves cv;
+    if (!file_exists(path) || nr_curves_cache_read(path, &cv) != NR_OK) return 0;
+    nr_curves_free(&cv);
+    return 1;
+}
+
 static void do_curves(ctx_t *c, nr_ds_entry *e, const nr_audio *a)
 {
     char path[1200];
     snprintf(path, sizeof path, "%s/curves/%s.nrc", c->dir, e->hash);
     snprintf(e->curves, sizeof e->curves, "-");
-    if (file_exists(path)) {
+    if (curves_current(path)) {
         snprintf(e->curves, sizeof e->curves, "curves/%s.nrc", e->hash);
         c->st->curves_cached++;
         return;

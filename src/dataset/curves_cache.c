@@ -2,6 +2,7 @@
 #include "ds_internal.h"
 #include "io/atomic_file.h"
 #include "nr/analysis.h"
+#include "nr/audio.h"
 
 #include <errno.h>
 #include <math.h>
@@ -9,7 +10,9 @@
 #include <string.h>
 
 #define NRC_MAGIC "NRCURVE1"
-#define NRC_VERSION 1u
+/* 2: the analysis resamples with resampy's kaiser_best (librosa.load's); version 1 curves came through
+ * libsamplerate and are made again by the data-set builder. */
+#define NRC_VERSION 2u
 #define NRC_HEADER 32
 
 static void put32(uint8_t *p, uint32_t v)
@@ -113,11 +116,10 @@ nr_result nr_curves_cache_read(const char *path, nr_curves *out)
 nr_result ds_curves_compute(const nr_audio *a, nr_curves *out)
 {
     memset(out, 0, sizeof *out);
-    nr_audio y = {malloc((size_t)a->n * sizeof(float)), a->n, a->rate};
-    if (!y.samples) return nr_fail(NR_ERR_NOMEM, "out of memory for analysis");
-    memcpy(y.samples, a->samples, (size_t)a->n * sizeof(float));
-    nr_result r = ds_resample_inplace(&y, NR_ANALYSIS_RATE);
+    /* the analysis' own resampler (resampy's kaiser_best, as librosa.load), not the data set's */
+    nr_audio y;
+    nr_result r = nr_audio_resample_kaiser_best(a->samples, a->n, a->rate, NR_ANALYSIS_RATE, &y);
     if (r == NR_OK) r = nr_analyze(y.samples, y.n, out);
-    ds_audio_release(&y);
+    nr_audio_free(&y);
     return r;
 }

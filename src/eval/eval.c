@@ -39,7 +39,7 @@ nr_result nr_eval_sound(const nr_model *m, const nr_audio *ref, const nr_eval_co
     if (r != NR_OK) goto done;
     res->seconds = (double)y.n / y.rate;
     res->speed = res->render_seconds > 0 ? res->seconds / res->render_seconds : INFINITY;
-    r = nr_audio_resample(y.samples, y.n, y.rate, NR_ANALYSIS_RATE, &y22);
+    r = nr_audio_resample_kaiser_best(y.samples, y.n, y.rate, NR_ANALYSIS_RATE, &y22);
     if (r != NR_OK) goto done;
     for (long i = 0; i < y22.n; i++)
         if (!isfinite(y22.samples[i])) {

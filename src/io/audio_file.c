@@ -1,6 +1,8 @@
-/* Audio files through libsndfile, sample-rate conversion through libsamplerate. */
+/* Audio files through libsndfile; sample-rate conversion through resampy's kaiser_best for the
+ * analysis (as librosa.load) and libsamplerate for sound that is played or written. */
 #include "nr/audio.h"
 
+#include "dsp/kaiser_resample.h"
 #include "io/atomic_file.h"
 #include "io/sf_read.h"
 
@@ -20,6 +22,7 @@
 #define MAX_RATE 768000
 #define CHUNK 8192 /* frames per read/write call */
 #define MAX_FRAMES ((sf_count_t)1 << 34)
+#define MAX_RATIO 256 /* rate_out / rate_in within 1/256..256, as libsamplerate allows */
 
 void nr_audio_free(nr_audio *a)
 {
@@ -67,6 +70,40 @@ nr_result nr_audio_resample(const float *in, long n, int rate_in, int rate_out, 
                        src_strerror(err));
     }
     /* Samples the converter did not produce stay zero; anything beyond n_out is ignored. */
+    return NR_OK;
+}
+
+nr_result nr_audio_resample_kaiser_best(const float *in, long n, int rate_in, int rate_out, nr_audio *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!rate_ok(rate_in) || !rate_ok(rate_out))
+        return nr_fail(NR_ERR_ARG, "sample rates %d -> %d Hz: expected 1..%d Hz", rate_in, rate_out, MAX_RATE);
+    if (n < 0 || (n > 0 && !in)) return nr_fail(NR_ERR_ARG, "resampling needs a signal (got %ld samples)", n);
+    double ratio = (double)rate_out / rate_in;
+    if (ratio < 1.0 / MAX_RATIO || ratio > MAX_RATIO)
+        return nr_fail(NR_ERR_UNSUPPORTED, "cannot resample %d -> %d Hz: the ratio must be within 1/%d..%d",
+                       rate_in, rate_out, MAX_RATIO, MAX_RATIO);
+    /* librosa's length: ceil(n * ratio); resampy computes the first int(n * rate_out / rate_in) of
+     * them and librosa pads the rest (at most one sample) with zeros. */
+    long n_out = rate_in == rate_out ? n : (long)ceil(n * ratio);
+    if (n_out > (1L << 36)) return nr_fail(NR_ERR_NOMEM, "resampled signal of %ld samples is too long", n_out);
+    out->samples = calloc((size_t)n_out + 1, sizeof(float));
+    if (!out->samples) return nr_fail(NR_ERR_NOMEM, "out of memory for %ld resampled samples", n_out);
+    out->rate = rate_out;
+    out->n = n_out;
+    if (n == 0) return NR_OK;
+    if (rate_in == rate_out) {
+        memcpy(out->samples, in, (size_t)n * sizeof(float));
+        return NR_OK;
+    }
+    long n_filtered = nr_kb_resampy_length(n, rate_in, rate_out);
+    /* resampy refuses a signal too short for one output; here that sample is filtered as well */
+    if (n_filtered < 1) n_filtered = n_out;
+    if (n_filtered > n_out) n_filtered = n_out;
+    if (!nr_kb_resample(in, n, rate_in, rate_out, out->samples, n_filtered)) {
+        nr_audio_free(out);
+        return nr_fail(NR_ERR_NOMEM, "out of memory for the resampling filter");
+    }
     return NR_OK;
 }
 
@@ -144,7 +181,7 @@ nr_result nr_audio_load(const char *path, int rate, nr_audio *out)
         out->rate = info.samplerate;
         mono = NULL;
     } else {
-        r = nr_audio_resample(mono, got, info.samplerate, rate, out);
+        r = nr_audio_resample_kaiser_best(mono, got, info.samplerate, rate, out);
         if (r != NR_OK) nr_fail_prefix(r, path);
     }
 done:

@@ -17,7 +17,7 @@ static nr_result entry_curves(const nr_manifest *m, int i, const nr_audio *a, nr
     if (r == NR_OK) return r;
     /* not analysed yet: analyse here, as the data set builder would */
     nr_audio low = {0};
-    r = nr_audio_resample(a->samples, a->n, a->rate, NR_ANALYSIS_RATE, &low);
+    r = nr_audio_resample_kaiser_best(a->samples, a->n, a->rate, NR_ANALYSIS_RATE, &low);
     if (r == NR_OK) r = nr_analyze(low.samples, low.n, c);
     nr_audio_free(&low);
     return r;
