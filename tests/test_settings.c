@@ -1,5 +1,5 @@
 /* The settings file: round trip, clamping, and every way a file can be bad. */
-#include "control/settings.h"
+#include "instrument/settings.h"
 #include "nr_test.h"
 
 #include <dirent.h>

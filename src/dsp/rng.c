@@ -51,3 +51,28 @@ float nr_rng_normal(nr_rng *r)
     r->has_spare = 1;
     return (float)(rad * cos(a));
 }
+
+#define XS64_MULT 0x2545F4914F6CDD1Dull
+#define XS64_ZERO_STATE 0x9E3779B97F4A7C15ull /* the golden ratio's bits: used where 0 was given */
+#define TWO_POW_53 9007199254740992.0
+#define TWO_POW_24 16777216.0f
+#define IRWIN_HALL_N 4
+#define IRWIN_HALL_SCALE 1.7320508f /* sqrt(12 / IRWIN_HALL_N): unit variance */
+
+uint64_t nr_xs64_next(uint64_t *x)
+{
+    if (!*x) *x = XS64_ZERO_STATE;
+    *x ^= *x >> 12;
+    *x ^= *x << 25;
+    *x ^= *x >> 27;
+    return *x * XS64_MULT;
+}
+
+double nr_xs64_uniform(uint64_t *x) { return (double)(nr_xs64_next(x) >> 11) * (1.0 / TWO_POW_53); }
+
+float nr_xs64_gauss(uint64_t *x)
+{
+    float sum = 0.0f;
+    for (int k = 0; k < IRWIN_HALL_N; k++) sum += (float)(nr_xs64_next(x) >> 40) * (1.0f / TWO_POW_24);
+    return (sum - 0.5f * IRWIN_HALL_N) * IRWIN_HALL_SCALE;
+}

@@ -1,5 +1,5 @@
 /* Audio files through libsndfile, sample-rate conversion through libsamplerate. */
-#include "nr/audio.h"
+#include "nr/audio_file.h"
 
 #include "io/atomic_file.h"
 #include "io/sf_read.h"

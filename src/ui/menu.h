@@ -4,7 +4,7 @@
 #ifndef NR_MENU_H
 #define NR_MENU_H
 
-#include "control/settings.h"
+#include "instrument/settings.h"
 #include "ui/fb.h"
 
 typedef enum {

@@ -1,6 +1,6 @@
 /* Audio files (libsndfile) and sample-rate conversion (libsamplerate). Not audio-thread safe. */
-#ifndef NR_AUDIO_H
-#define NR_AUDIO_H
+#ifndef NR_AUDIO_FILE_H
+#define NR_AUDIO_FILE_H
 
 #include "nr/core.h"
 
