@@ -1,6 +1,6 @@
 /* The OLED menu: fonts, and pages read back from the framebuffer after encoder sequences. */
 #include "nr_test.h"
-#include "ui/font.h"
+#include "core/font.h"
 #include "ui/menu.h"
 
 #include <math.h>
