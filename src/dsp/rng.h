@@ -4,6 +4,8 @@
  *    normals by the Box-Muller transform (the models' noise sources).
  *  - nr_xs64: xorshift64*, one word of state, for cheap per-event draws (the performer's trigger
  *    seeds and variation) and the built-in templates' noise.
+ *  - nr_splitmix64: the splitmix64 stream and its mixer, for seeding and hashing seeds (nr_rng_seed
+ *    uses it).
  * All audio-thread safe (no allocation, no lock, no global state). */
 #ifndef NR_DSP_RNG_H
 #define NR_DSP_RNG_H
@@ -29,5 +31,9 @@ double nr_xs64_uniform(uint64_t *state);
 /* Irwin-Hall with 4 uniforms (24 bits each), variance scaled to 1: bounded (|g| < 3.5), cheap, no
  * log or sqrt. */
 float nr_xs64_gauss(uint64_t *state);
+
+/* The splitmix64 stream: adds the golden-ratio increment to *state and returns the mixed sum. Any
+ * state works (0 too). */
+uint64_t nr_splitmix64_next(uint64_t *state);
 
 #endif
