@@ -80,7 +80,7 @@ typedef struct {
     uint32_t xruns;          /* reported by the backend through nr_instrument_note_xrun */
     float latency_ms;        /* backend latency, set by the backend */
     uint32_t faults;         /* voices silenced for producing NaN/inf */
-    float cv_latency_ms;     /* worst CV change -> sound delay inside the engine (model lookahead + one
+    float cv_latency_ms;     /* worst CV change -> sound delay inside the synth (model lookahead + one
                                 frame + resampler), to add to latency_ms */
     int voice_limit;         /* voices allowed now (the patch's count, lowered by the CPU guard) */
     uint32_t dropped_events; /* control events lost to full queues */

@@ -10,7 +10,7 @@
 #define RELEASE_S 0.005f     /* fade of a choked, retriggered or stolen voice */
 #define ENV_DECAY 0.9995f    /* per sample, for quietest-first stealing */
 
-void nr_perf_init(nr_performer *p, nr_bank *e, int device_rate, uint64_t seed)
+void nr_perf_init(nr_performer *p, nr_bank *b, int device_rate, uint64_t seed)
 {
     memset(p, 0, sizeof *p);
     p->device_rate = device_rate;
@@ -21,13 +21,13 @@ void nr_perf_init(nr_performer *p, nr_bank *e, int device_rate, uint64_t seed)
     for (int i = 0; i < NR_NUM_CV; i++) p->prm.cal[i].scale = 1.0f;
     p->prm.ta = p->prm.tb = -1;
     nr_vpool_init(&p->pool);
-    p->bank = e;
+    p->bank = b;
 }
 
-void nr_perf_set_bank(nr_performer *p, nr_bank *e)
+void nr_perf_set_bank(nr_performer *p, nr_bank *b)
 {
     nr_vpool_init(&p->pool);
-    p->bank = e;
+    p->bank = b;
     p->mclock = nr_perf_model_time(p, p->dclock); /* the stream's time, at the new model's rate */
     p->npend = 0;
 }
@@ -119,24 +119,24 @@ static int all_finite(const float *x, int n)
 
 static void render_voice(nr_performer *p, int i, const nr_curve_ctl *ctl, float *y, int n)
 {
-    nr_bank *e = p->bank;
+    nr_bank *b = p->bank;
     nr_vslot *s = &p->pool.s[i];
-    nr_voice *v = e->voice[i];
+    nr_voice *v = b->voice[i];
     nr_curve_ctl c = *ctl;
     if (s->gate == 0) c.a = 0.0f;
     /* Push frames only when the voice needs them: each frame carries the freshest controls. */
     while (!s->ended && nr_voice_available(v) < n) {
         float raw[NR_NUM_DESC];
-        if (!nr_curve_next(&e->tpl, s->ta, s->tb, &s->rd, &c, raw)) {
+        if (!nr_curve_next(&b->tpl, s->ta, s->tb, &s->rd, &c, raw)) {
             nr_voice_end(v);
             s->ended = 1;
         } else if (!nr_voice_push_frame(v, raw)) {
             break;
         }
     }
-    int got = nr_voice_process(v, e->vbuf, n);
+    int got = nr_voice_process(v, b->vbuf, n);
     if (got < 0 || got > n) got = 0;
-    if (!all_finite(e->vbuf, got)) {
+    if (!all_finite(b->vbuf, got)) {
         s->state = NR_VS_IDLE; /* a faulty voice is silenced, never heard */
         p->faults++;
         return;
@@ -150,7 +150,7 @@ static void render_voice(nr_performer *p, int i, const nr_curve_ctl *ctl, float 
                 break;
             }
         }
-        float x = e->vbuf[k];
+        float x = b->vbuf[k];
         y[k] += g * x;
         env = env * ENV_DECAY;
         if (fabsf(x) > env) env = fabsf(x);
@@ -165,7 +165,7 @@ static void render_segment(nr_performer *p, float *y, int n)
     nr_curve_ctl ctl;
     float level;
     nr_controls_from_cv(&p->prm.patch, p->cv_now, &ctl, &level);
-    if (p->bank) /* without an engine the gate logic still runs, silently */
+    if (p->bank) /* without a bank the gate logic still runs, silently */
         for (int i = 0; i < NR_VOICE_SLOTS; i++)
             if (p->pool.s[i].state != NR_VS_IDLE) render_voice(p, i, &ctl, y, n);
     float rate = p->bank ? (float)p->bank->info.sample_rate : 48000.0f;
