@@ -18,8 +18,8 @@ LDLIBS   += $(PKG_LIBS) -lpthread -lm
 LDFLAGS  += $(SAN)
 
 # Library: everything under src/ except the programs. The folders show the flow:
-# analysis -> curves -> models -> synth -> hosts (instrument, ui, audio, hw); core/io/formats/dsp serve
-# them. scripts/check-layers.sh holds the layer table and checks the includes against it.
+# analysis -> curves -> models -> synth -> the module host (instrument) -> panel, audio devices,
+# hardware; core/io/formats/dsp serve them. scripts/check-layers.sh holds the layer table and checks the includes against it.
 LIB_SRC  := $(sort $(filter-out src/apps/%,$(wildcard src/*/*.c)))
 APP_SRC  := $(sort $(wildcard src/apps/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))

@@ -8,11 +8,16 @@
 #   3  engine synth          offline render; the synth (patch +       nr/engine.h patch.h synth.h neurorack.h
 #                            events -> audio, no UI, files, devices)
 #   4  eval dataset train    measuring, data, training                 nr/eval.h dataset.h train.h
-#   5  instrument control    hosts: the module host, control sources,  nr/instrument.h
-#      ui audio hw           menu and panel, audio devices, hardware
-#   6  apps                  the neurorack program
+#   5  instrument            the module host around the synth: settings nr/instrument.h
+#                            and presets, model reload, control queues,
+#                            the menu and the OLED frame
+#   6  control ui audio hw   the hosts and sources on top: MIDI, OSC,
+#                            scripts; the terminal panel; audio devices
+#                            (JACK, ALSA, file sink); the hardware
+#   7  apps                  the neurorack program
 #
-# So the synth and everything under it never include control/, ui/, audio/, hw/ or instrument/.
+# So the synth and everything under it never include control/, ui/, audio/, hw/ or instrument/, and
+# the module host never includes control/, ui/, audio/ or hw/ (ui/ depends on it, never the reverse).
 # Usage: scripts/check-layers.sh [ROOT]   (ROOT: the repository, default the one holding this script)
 # Prints each violation as FILE:LINE: ... and exits 1 when there is one.
 set -eu
@@ -27,8 +32,9 @@ function folder_layer(f) {
     if (f == "models") return 2
     if (f ~ /^(engine|synth)$/) return 3
     if (f ~ /^(eval|dataset|train)$/) return 4
-    if (f ~ /^(instrument|control|ui|audio|hw)$/) return 5
-    if (f == "apps") return 6
+    if (f == "instrument") return 5
+    if (f ~ /^(control|ui|audio|hw)$/) return 6
+    if (f == "apps") return 7
     return -1
 }
 function header_layer(h) {

@@ -76,7 +76,9 @@ static void test_bad_includes_fail(void)
     static const struct {
         const char *file, *line, *expect;
     } cases[] = {
-        {"src/synth/synth.c", "#include \"ui/menu.h\"\n", "src/synth/synth.c:1: #include \"ui/menu.h\": layer 3 includes layer 5"},
+        {"src/synth/synth.c", "#include \"ui/panel.h\"\n", "src/synth/synth.c:1: #include \"ui/panel.h\": layer 3 includes layer 6"},
+        {"src/instrument/instrument.c", "#include \"ui/png.h\"\n", "layer 5 includes layer 6"},
+        {"src/synth/performer.h", "#include \"instrument/settings.h\"\n", "layer 3 includes layer 5"},
         {"src/models/model.c", "#include \"nr/synth.h\"\n", "src/models/model.c:1: #include \"nr/synth.h\": layer 2 includes layer 3"},
         {"include/nr/patch.h", "#include \"nr/instrument.h\"\n", "include/nr/patch.h:1"},
         {"src/dsp/rng.c", "  #  include \"audio/client.h\"\n", "src/dsp/rng.c:1"},

@@ -2,7 +2,7 @@
  * control sources, the menu and the display frame, around one nr_synth. */
 #include "instrument/instrument_internal.h"
 #include "synth/spsc.h"
-#include "ui/menu.h"
+#include "instrument/menu.h"
 
 #include <dirent.h>
 #include <limits.h>

@@ -1,4 +1,4 @@
-#include "ui/menu.h"
+#include "instrument/menu.h"
 #include "core/font.h"
 
 #include <math.h>

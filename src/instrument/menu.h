@@ -5,7 +5,7 @@
 #define NR_MENU_H
 
 #include "instrument/settings.h"
-#include "ui/fb.h"
+#include "instrument/fb.h"
 
 typedef enum {
     NR_PAGE_SOUND = 0,

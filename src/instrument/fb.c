@@ -1,4 +1,4 @@
-#include "ui/fb.h"
+#include "instrument/fb.h"
 #include "core/font.h"
 
 #include <string.h>
