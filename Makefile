@@ -21,7 +21,8 @@ LDLIBS   += $(PKG_LIBS) -lpthread -lm
 LDFLAGS  += $(SAN)
 
 # Library: everything under src/ except the programs. The folders show the flow:
-# analysis -> curves -> models -> engine -> audio out; core/io/formats/dsp serve them.
+# analysis -> curves -> models -> synth -> the module host (instrument) -> panel, audio devices,
+# hardware; core/io/formats/dsp serve them. scripts/check-layers.sh holds the layer table and checks the includes against it.
 LIB_SRC  := $(sort $(filter-out src/apps/%,$(wildcard src/*/*.c)))
 APP_SRC  := $(sort $(wildcard src/apps/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
@@ -30,7 +31,7 @@ APP_OBJ  := $(APP_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 LIB      := $(BUILD)/libneurorack.a
 
-.PHONY: all deps check test asan-test fuzz-build fuzz clean run play cross-aarch64 test-aarch64 install install-aarch64 uninstall
+.PHONY: all deps check check-layers test asan-test fuzz-build fuzz clean run play cross-aarch64 test-aarch64 install install-aarch64 uninstall
 all: $(BUILD)/neurorack $(TEST_BIN)
 	@if [ "$(BUILD)" = build ]; then ln -sf build/neurorack neurorack; fi
 
@@ -52,12 +53,17 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/tests/nr_test.o $(LIB)
 deps:
 	@scripts/install-deps.sh
 
-# The full suite: normal build, then the same tests under AddressSanitizer + UBSan.
+# The full suite: the layer check (no lower layer includes a higher one), the normal build and its tests,
+# then the same tests under AddressSanitizer + UBSan.
 check: deps
+	@scripts/check-layers.sh
 	$(MAKE) test
 	$(MAKE) asan-test
 	$(MAKE) test-aarch64
 	@scripts/summarize-tests.sh $(BUILD)/test-results.txt build-asan/test-results.txt build-aarch64/test-results.txt
+
+check-layers:
+	@scripts/check-layers.sh
 
 test: all
 	@NR_BIN=$(BUILD)/neurorack scripts/run-tests.sh $(BUILD) $(TEST_BIN)

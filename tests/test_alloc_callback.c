@@ -1,7 +1,8 @@
 /* The audio callback allocates nothing, takes no lock, does no I/O and never sleeps: malloc and
  * friends, the pthread/semaphore locks and waits, and the file, stdio, logging and sleeping calls are
  * interposed here, counting calls made while a thread-local "in callback" flag is set, across scripted
- * performances through a private JACK dummy server (48 kHz, 64-frame blocks). Interposition conflicts
+ * performances through a private JACK dummy server (48 kHz, 64-frame blocks): the I/O layer alone, the
+ * instrument, and a bare synth whose model is swapped while it plays. Interposition conflicts
  * with ASan's own allocator, so under ASan the test skips itself. */
 #include "audio/backend.h"
 #include "audio/live.h"
@@ -312,11 +313,89 @@ static void test_instrument_is_realtime_safe(void)
     nr_instrument_free(inst);
 }
 
+/* A host around one bare nr_synth: events the script posts (on the audio thread, before process) are
+ * kept in a fixed array and handed to nr_synth_process; the control thread swaps the model again and
+ * again while it plays, so the lock-free hand-over (and the old model freed back on the control
+ * thread) is inside the measured performance. */
+#define SYNTH_HOST_EVENTS 256
+#define SYNTH_SWAP_EVERY 40 /* control-thread polls (5 ms apart) between model swaps */
+typedef struct {
+    nr_synth *synth;
+    nr_synth_event ev[SYNTH_HOST_EVENTS];
+    int n, taken;
+    int polls, swaps, swap_errors;
+} synth_host;
+
+static int synth_host_next(void *ctx, nr_synth_event *ev)
+{
+    synth_host *h = ctx;
+    if (h->taken >= h->n) return 0;
+    *ev = h->ev[h->taken++];
+    return 1;
+}
+
+static void synth_host_process(void *ctx, float *out, int n)
+{
+    synth_host *h = ctx;
+    nr_synth_events src = {h, synth_host_next};
+    h->taken = 0;
+    nr_synth_process(h->synth, &src, out, n);
+    h->n = 0;
+}
+
+static int synth_host_post(void *ctx, nr_source from, const nr_control_event *ev)
+{
+    (void)from;
+    synth_host *h = ctx;
+    if (ev->type != NR_EV_GATE && ev->type != NR_EV_CV) return 1; /* no menu here */
+    if (h->n >= SYNTH_HOST_EVENTS) return 0;
+    h->ev[h->n++] = (nr_synth_event){(int)ev->type, ev->index, ev->value, ev->time};
+    return 1;
+}
+
+static void synth_host_poll(void *ctx)
+{
+    synth_host *h = ctx;
+    nr_synth_collect(h->synth);
+    if (++h->polls % SYNTH_SWAP_EVERY || nr_synth_swap_pending(h->synth)) return;
+    nr_model *m = NULL;
+    if (nr_model_load(test_model_path(), &m) != NR_OK || nr_synth_model_stage(h->synth, m) != NR_OK) {
+        h->swap_errors++;
+        return;
+    }
+    nr_synth_model_commit(h->synth);
+    h->swaps++;
+}
+
+static void test_synth_model_swap_is_realtime_safe(void)
+{
+    if (!need_jackd()) return;
+    const char *path = test_model_path();
+    nr_model *m = NULL;
+    if (!path || nr_model_load(path, &m) != NR_OK) {
+        nt_skip("no model to load (models/default.safetensors or ../shared)");
+        return;
+    }
+    nr_synth_config sc = nr_synth_config_init();
+    sc.model = m;
+    sc.max_block = 64;
+    static synth_host h;
+    memset(&h, 0, sizeof h);
+    NT_CHECKF(nr_synth_init(&sc, &h.synth) == NR_OK, "%s", nr_last_error());
+    if (!h.synth) return;
+    nr_audio_client c = {.ctx = &h, .process = synth_host_process, .post = synth_host_post, .poll = synth_host_poll};
+    perform(g_server, &c, "bare synth, model swapped while playing");
+    NT_CHECKF(h.swaps >= 2 && h.swap_errors == 0, "%d model swaps, %d failed", h.swaps, h.swap_errors);
+    printf("  %d model swaps while playing\n", h.swaps);
+    nr_synth_uninit(h.synth);
+}
+
 int main(void)
 {
     NT_RUN(test_interposition_works);
     NT_RUN(test_io_layer_is_realtime_safe);
     NT_RUN(test_instrument_is_realtime_safe);
+    NT_RUN(test_synth_model_swap_is_realtime_safe);
     jackd_stop(g_jackd);
     return nt_end();
 }

@@ -336,6 +336,45 @@ static void test_rng(void)
     NT_CHECK(nr_rng_u64(&a) != nr_rng_u64(&b));
 }
 
+/* xorshift64* as Vigna publishes it (shifts 12, 25, 27; multiplier 2685821657736338717), written
+ * out plainly: the module's sequence must be this one, since renders and built-in templates use it. */
+static uint64_t xs64_reference(uint64_t *x)
+{
+    *x ^= *x >> 12;
+    *x ^= *x << 25;
+    *x ^= *x >> 27;
+    return *x * 2685821657736338717ull;
+}
+
+static void test_rng_xs64_splitmix(void)
+{
+    uint64_t a = 0x6b69636bull, ref = a;
+    int same = 1;
+    for (int i = 0; i < 10000; i++) same &= nr_xs64_next(&a) == xs64_reference(&ref);
+    NT_CHECK(same);
+    /* A zero state (where xorshift would stay forever) is replaced, so it still moves. */
+    uint64_t z = 0;
+    NT_CHECK(nr_xs64_next(&z) != 0 && z != 0);
+    /* Uniform in [0, 1), gauss bounded with unit variance. */
+    uint64_t u = 1;
+    double sum = 0, sq = 0;
+    const int n = 200000;
+    for (int i = 0; i < n; i++) {
+        double v = nr_xs64_uniform(&u);
+        NT_CHECK(v >= 0.0 && v < 1.0);
+        float g = nr_xs64_gauss(&u);
+        NT_CHECK(fabsf(g) < 3.47f);
+        sum += g;
+        sq += (double)g * g;
+    }
+    NT_CHECKF(fabs(sum / n) < 0.01 && fabs(sq / n - 1.0) < 0.02, "gauss mean %g var %g", sum / n, sq / n);
+    /* splitmix64 from state 0: the first outputs of Vigna's reference splitmix64.c */
+    uint64_t sm = 0;
+    uint64_t s1 = nr_splitmix64_next(&sm), s2 = nr_splitmix64_next(&sm);
+    NT_CHECKF(s1 == 0xE220A8397B1DCDAFull && s2 == 0x6E789E6AA1B965F4ull, "splitmix64: %016llx %016llx",
+              (unsigned long long)s1, (unsigned long long)s2);
+}
+
 int main(void)
 {
     NT_RUN(test_tanh);
@@ -346,5 +385,6 @@ int main(void)
     NT_RUN(test_moving_average);
     NT_RUN(test_moving_average_channels);
     NT_RUN(test_rng);
+    NT_RUN(test_rng_xs64_splitmix);
     return nt_end();
 }

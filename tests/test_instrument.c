@@ -435,6 +435,76 @@ static void test_corrupt_settings_at_start(void)
     nr_instrument_free(inst);
 }
 
+/* The synth alone, as a plugin would host it: events from an array, no settings, menu or queues.
+ * Two synths in one process, rendered interleaved in the same uneven blocks, give the same bits (no
+ * shared state), and the same bits as the instrument that hosts one with the default patch. */
+typedef struct {
+    const nr_synth_event *ev;
+    int n, next;
+} event_array;
+
+static int array_next(void *ctx, nr_synth_event *ev)
+{
+    event_array *a = ctx;
+    if (a->next >= a->n) return 0;
+    *ev = a->ev[a->next++];
+    return 1;
+}
+
+static void test_synth_instances_match_instrument(void)
+{
+    if (!find_model()) return nt_skip(g_why);
+    static const nr_synth_event ev[] = {{NR_SYNTH_GATE, 0, 1.0f, 10},   {NR_SYNTH_CV, 0, 2.0f, 500},
+                                        {NR_SYNTH_GATE, 0, 0.0f, 900},  {NR_SYNTH_GATE, 1, 1.0f, 1200},
+                                        {NR_SYNTH_CV, 1, -3.0f, 1500}, {NR_SYNTH_GATE, 0, 1.0f, 2100}};
+    const int n_ev = (int)(sizeof ev / sizeof ev[0]);
+    const long n = 4096;
+    nr_synth *syn[2] = {NULL, NULL};
+    event_array src[2] = {{ev, n_ev, 0}, {ev, n_ev, 0}};
+    float *y[2] = {calloc((size_t)n, sizeof(float)), calloc((size_t)n, sizeof(float))};
+    for (int k = 0; k < 2; k++) {
+        nr_synth_config c = nr_synth_config_init();
+        NT_CHECKF(nr_model_load(g_model, &c.model) == NR_OK, "%s", nr_last_error());
+        c.device_rate = g_rate;
+        c.max_block = 256;
+        c.cpu_guard = 0;
+        c.seed = 7;
+        NT_CHECKF(nr_synth_init(&c, &syn[k]) == NR_OK, "%s", nr_last_error());
+    }
+    static const int sizes[] = {256, 100, 37, 256, 1, 200};
+    long done[2] = {0, 0};
+    for (int b = 0; syn[0] && syn[1] && (done[0] < n || done[1] < n); b++) {
+        int k = b % 2; /* interleaved; the same uneven blocks as render() (CV smoothing is per block) */
+        int m = sizes[(b / 2) % 6];
+        if (m > n - done[k]) m = (int)(n - done[k]);
+        if (m <= 0) continue;
+        nr_synth_events e = {&src[k], array_next};
+        nr_synth_process(syn[k], &e, y[k] + done[k], m);
+        done[k] += m;
+    }
+    nr_instrument *inst = make("synth-vs-instrument", NULL, 0);
+    if (!inst) return;
+    for (int i = 0; i < n_ev; i++) post(inst, (nr_event_type)ev[i].type, ev[i].index, ev[i].value, ev[i].time);
+    float *yi = render(inst, n);
+    float peak = 0.0f;
+    long diff_ab = 0, diff_ai = 0;
+    for (long i = 0; i < n; i++) {
+        diff_ab += memcmp(&y[0][i], &y[1][i], sizeof(float)) != 0;
+        diff_ai += memcmp(&y[0][i], &yi[i], sizeof(float)) != 0;
+        peak = fabsf(y[0][i]) > peak ? fabsf(y[0][i]) : peak;
+    }
+    NT_CHECKF(peak > 1e-3f, "silent: peak %g", (double)peak);
+    NT_CHECKF(diff_ab == 0, "%ld samples differ between two synths in one process", diff_ab);
+    NT_CHECKF(diff_ai == 0, "%ld samples differ between the bare synth and the instrument", diff_ai);
+    printf("  two synths and the instrument: %ld identical samples, peak %.3f\n", n, (double)peak);
+    nr_instrument_free(inst);
+    for (int k = 0; k < 2; k++) {
+        nr_synth_uninit(syn[k]);
+        free(y[k]);
+    }
+    free(yi);
+}
+
 int main(void)
 {
     NT_RUN(test_trigger_at_exact_sample);
@@ -447,5 +517,6 @@ int main(void)
     NT_RUN(test_menu_and_settings_through_api);
     NT_RUN(test_reload_model);
     NT_RUN(test_corrupt_settings_at_start);
+    NT_RUN(test_synth_instances_match_instrument);
     return nt_end();
 }

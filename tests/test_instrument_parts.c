@@ -1,9 +1,10 @@
-/* The instrument's parts that need no model: queues, gate logic, CV mapping, curve making,
+/* The synth's parts that need no model: queues, gate logic, CV mapping, curve making,
  * the output chain, event timing. */
-#include "instrument/guard.h"
-#include "instrument/mapping.h"
-#include "instrument/performer.h"
-#include "instrument/spsc.h"
+#include "synth/guard.h"
+#include "synth/mapping.h"
+#include "synth/performer.h"
+#include "synth/spsc.h"
+#include "nr/instrument.h"
 #include "nr_test.h"
 
 #include <math.h>
@@ -426,7 +427,7 @@ static void test_event_timing(void)
     prm.patch.gate_mode[1] = NR_GATE_POLY;
     nr_perf_set_params(&p, &prm);
     float y[64];
-    nr_control_event on = {NR_EV_GATE, 1, 1.0f, 150}, off = {NR_EV_GATE, 1, 0.0f, 151};
+    nr_synth_event on = {NR_SYNTH_GATE, 1, 1.0f, 150}, off = {NR_SYNTH_GATE, 1, 0.0f, 151};
     NT_CHECK(nr_perf_event(&p, &off) && nr_perf_event(&p, &on)); /* posted out of order */
     nr_perf_render(&p, y, 64);
     nr_perf_render(&p, y, 64);
@@ -437,32 +438,32 @@ static void test_event_timing(void)
     nr_perf_render(&p, y, 1);
     NT_CHECK(!p.gate[1] && p.npend == 0);
     /* Two triggers inside one block: both, in order, at their samples. */
-    nr_control_event e[4] = {{NR_EV_GATE, 1, 1, 300}, {NR_EV_GATE, 1, 0, 310}, {NR_EV_GATE, 1, 1, 320}, {NR_EV_GATE, 1, 0, 330}};
+    nr_synth_event e[4] = {{NR_SYNTH_GATE, 1, 1, 300}, {NR_SYNTH_GATE, 1, 0, 310}, {NR_SYNTH_GATE, 1, 1, 320}, {NR_SYNTH_GATE, 1, 0, 330}};
     for (int i = 0; i < 4; i++) nr_perf_event(&p, &e[i]);
     nr_perf_render(&p, y, 64);
     nr_perf_render(&p, y, 64);
     nr_perf_render(&p, y, 64); /* to 344 */
     NT_CHECK(nr_vpool_count(&p.pool, NR_VS_PLAYING) == 3 && p.npend == 0);
     /* -1 means now; late events too. */
-    nr_control_event now = {NR_EV_CV, 2, 3.0f, -1}, late = {NR_EV_CV, 3, -2.0f, 10};
+    nr_synth_event now = {NR_SYNTH_CV, 2, 3.0f, -1}, late = {NR_SYNTH_CV, 3, -2.0f, 10};
     nr_perf_event(&p, &now);
     nr_perf_event(&p, &late);
     nr_perf_render(&p, y, 1);
     NT_CHECK(p.cv_target[2] == 3.0f && p.cv_target[3] == -2.0f);
     /* Bad values: NaN ignored, infinities and huge values clamped to the rail, bad indices ignored. */
-    nr_control_event bad[5] = {{NR_EV_CV, 2, NAN, -1}, {NR_EV_CV, 3, INFINITY, -1}, {NR_EV_CV, 0, -1e30f, -1},
-                               {NR_EV_CV, 9, 1.0f, -1}, {NR_EV_GATE, -1, 1.0f, -1}};
+    nr_synth_event bad[5] = {{NR_SYNTH_CV, 2, NAN, -1}, {NR_SYNTH_CV, 3, INFINITY, -1}, {NR_SYNTH_CV, 0, -1e30f, -1},
+                               {NR_SYNTH_CV, 9, 1.0f, -1}, {NR_SYNTH_GATE, -1, 1.0f, -1}};
     for (int i = 0; i < 5; i++) nr_perf_event(&p, &bad[i]);
     nr_perf_render(&p, y, 1);
     NT_CHECK(p.cv_target[2] == 3.0f && p.cv_target[3] == NR_CV_RAIL && p.cv_target[0] == -NR_CV_RAIL);
     /* A full queue drops and counts, never overflows. */
-    nr_control_event far = {NR_EV_CV, 0, 0.0f, 1000000};
+    nr_synth_event far = {NR_SYNTH_CV, 0, 0.0f, 1000000};
     int kept = 0;
     for (int i = 0; i < NR_PENDING_MAX + 10; i++) kept += nr_perf_event(&p, &far);
     NT_CHECK(kept == NR_PENDING_MAX && p.dropped == 10);
     /* CVs glide: a jump reaches the sound as a ramp of about 1 ms, not a step. */
     nr_perf_init(&p, NULL, 48000, 1);
-    nr_control_event jump = {NR_EV_CV, 0, 5.0f, -1};
+    nr_synth_event jump = {NR_SYNTH_CV, 0, 5.0f, -1};
     nr_perf_event(&p, &jump);
     nr_perf_render(&p, y, 24); /* 0.5 ms at the assumed 48 kHz */
     NT_CHECKF(p.cv_now[0] > 1.0f && p.cv_now[0] < 4.0f, "after 0.5 ms: %g V", p.cv_now[0]);
@@ -524,6 +525,13 @@ static void test_create_errors(void)
     nr_instrument_free(NULL);
     nr_control_event ev = {NR_EV_GATE, 0, 1, -1};
     NT_CHECK(nr_instrument_post(NULL, NR_SRC_UI, &ev) == 0);
+    /* The synth alone: no model, bad rates, NULL-safe process and uninit. */
+    nr_synth_config sc = nr_synth_config_init();
+    nr_synth *syn = (nr_synth *)1;
+    NT_CHECK(nr_synth_init(&sc, &syn) == NR_ERR_ARG && syn == NULL);
+    NT_CHECKF(strstr(nr_last_error(), "no model"), "%s", nr_last_error());
+    nr_synth_process(NULL, NULL, NULL, 0);
+    nr_synth_uninit(NULL);
 }
 
 int main(void)

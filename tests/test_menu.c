@@ -1,7 +1,7 @@
 /* The OLED menu: fonts, and pages read back from the framebuffer after encoder sequences. */
 #include "nr_test.h"
-#include "ui/font.h"
-#include "ui/menu.h"
+#include "core/font.h"
+#include "instrument/menu.h"
 
 #include <math.h>
 #include <stdio.h>

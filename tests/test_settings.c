@@ -1,5 +1,5 @@
 /* The settings file: round trip, clamping, and every way a file can be bad. */
-#include "control/settings.h"
+#include "instrument/settings.h"
 #include "nr_test.h"
 
 #include <dirent.h>
@@ -66,8 +66,8 @@ static void test_round_trip(void)
     NT_CHECK(b.preset_slot == 4 && b.presets[4].used && !strcmp(b.presets[4].name, "dark boom"));
     NT_CHECK(b.presets[4].patch.volume_db == -12.0f && !b.presets[3].used);
     /* Serialising what was read gives the same file. */
-    char *t1, *t2;
-    size_t n1, n2;
+    char *t1 = NULL, *t2 = NULL;
+    size_t n1 = 0, n2 = 0;
     NT_CHECK(nr_settings_serialize(&a, &t1, &n1) == NR_OK && nr_settings_serialize(&b, &t2, &n2) == NR_OK);
     NT_CHECK(n1 == n2 && !memcmp(t1, t2, n1));
     free(t1);

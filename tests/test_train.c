@@ -4,7 +4,7 @@
 #include "nr_test.h"
 #include "nr/dataset.h"
 #include "train/train_impl.h"
-#include "control/settings.h" /* nr_crc32 */
+#include "instrument/settings.h" /* nr_crc32 */
 
 #include <math.h>
 #include <stdio.h>

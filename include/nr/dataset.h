@@ -5,7 +5,7 @@
 #ifndef NR_DATASET_H
 #define NR_DATASET_H
 
-#include "nr/audio.h"
+#include "nr/audio_file.h"
 #include "nr/curves.h"
 
 #ifdef __cplusplus

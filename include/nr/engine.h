@@ -2,7 +2,7 @@
 #ifndef NR_ENGINE_H
 #define NR_ENGINE_H
 
-#include "nr/audio.h"
+#include "nr/audio_file.h"
 #include "nr/curves.h"
 #include "nr/model.h"
 

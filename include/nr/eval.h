@@ -13,7 +13,7 @@
 
 #include <stdio.h>
 
-#include "nr/audio.h"
+#include "nr/audio_file.h"
 #include "nr/curves.h"
 #include "nr/model.h"
 

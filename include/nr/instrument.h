@@ -1,8 +1,11 @@
-/* The instrument: the module's controls -> descriptor curves -> voices -> audio out.
+/* The instrument: the module host around one synth (nr/synth.h). It owns what the synth does not:
+ * the settings file and presets, the menu and the OLED frame, model loading and reload, and the
+ * queues from the control sources.
  *
  * Every control source (hardware ADCs/GPIO, terminal keys, MIDI, OSC, a scripted control file)
- * posts nr_control_event values; the audio thread drains them at the start of each block and applies
- * each at its sample offset. Backends (JACK, ALSA, file sink) only call nr_instrument_process().
+ * posts nr_control_event values; gates and CVs go to the synth, which takes them at the start of each
+ * block and applies each at its sample offset; the rest drives the menu. Backends (JACK, ALSA, file
+ * sink) only call nr_instrument_process().
  *
  * Threads: nr_instrument_post() is safe from any one producer thread per queue (lock-free SPSC
  * queues, one per source); nr_instrument_process() runs on the audio thread only and never
@@ -10,20 +13,18 @@
 #ifndef NR_INSTRUMENT_H
 #define NR_INSTRUMENT_H
 
-#include "nr/model.h"
+#include "nr/synth.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define NR_NUM_CV 4
-#define NR_NUM_GATES 2
 #define NR_OLED_W 128
 #define NR_OLED_H 64
 
 typedef enum {
-    NR_EV_GATE = 0,   /* index 0..1, value > 0.5 = high (edges trigger) */
-    NR_EV_CV,         /* index 0..3, value in volts (-5..+5 on the module; clamped, NaN ignored) */
+    NR_EV_GATE = NR_SYNTH_GATE, /* index 0..1, value > 0.5 = high (edges trigger) */
+    NR_EV_CV = NR_SYNTH_CV,     /* index 0..3, value in volts (-5..+5 on the module; clamped, NaN ignored) */
     NR_EV_ENCODER,    /* value = detents turned (+ clockwise) */
     NR_EV_PUSH,       /* short press of the encoder */
     NR_EV_LONG_PUSH,  /* long press: back */
@@ -79,7 +80,7 @@ typedef struct {
     uint32_t xruns;          /* reported by the backend through nr_instrument_note_xrun */
     float latency_ms;        /* backend latency, set by the backend */
     uint32_t faults;         /* voices silenced for producing NaN/inf */
-    float cv_latency_ms;     /* worst CV change -> sound delay inside the engine (model lookahead + one
+    float cv_latency_ms;     /* worst CV change -> sound delay inside the synth (model lookahead + one
                                 frame + resampler), to add to latency_ms */
     int voice_limit;         /* voices allowed now (the patch's count, lowered by the CPU guard) */
     uint32_t dropped_events; /* control events lost to full queues */

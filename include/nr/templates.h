@@ -4,7 +4,7 @@
 #ifndef NR_TEMPLATES_H
 #define NR_TEMPLATES_H
 
-#include "nr/audio.h"
+#include "nr/audio_file.h"
 #include "nr/curves.h"
 
 #ifdef __cplusplus

@@ -2,7 +2,7 @@
  * the last frame dropped and NaN replaced by 1, as the original prepared its training data. */
 #include "analysis_internal.h"
 #include "nr/analysis.h"
-#include "nr/audio.h"
+#include "nr/audio_file.h"
 
 #include <math.h>
 #include <string.h>

@@ -6,7 +6,7 @@
 #ifndef NR_AUDIO_BACKEND_H
 #define NR_AUDIO_BACKEND_H
 
-#include "control/control.h"
+#include "audio/client.h"
 
 typedef struct nr_backend nr_backend;
 

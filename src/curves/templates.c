@@ -2,6 +2,7 @@
  * decays, then analysed like any sound. Each is made on first use and kept for the process. */
 #include "nr/templates.h"
 
+#include "dsp/rng.h"
 #include "nr/analysis.h"
 
 #include <math.h>
@@ -12,19 +13,12 @@
 #define RATE NR_ANALYSIS_RATE
 #define TWO_PI 6.28318530717958647692
 
-/* Deterministic white noise in [-1, 1) (xorshift64*), one stream per sound. */
+/* Deterministic white noise in [-1, 1) (dsp/rng.h's xorshift64*), one stream per sound. */
 typedef struct {
     uint64_t s;
 } noise_gen;
 
-static double noise(noise_gen *g)
-{
-    g->s ^= g->s >> 12;
-    g->s ^= g->s << 25;
-    g->s ^= g->s >> 27;
-    uint64_t r = g->s * 0x2545F4914F6CDD1DULL;
-    return (double)(r >> 11) * (2.0 / 9007199254740992.0) - 1.0;
-}
+static double noise(noise_gen *g) { return 2.0 * nr_xs64_uniform(&g->s) - 1.0; }
 
 /* Biquad band-pass (constant 0 dB peak gain), from the audio EQ cookbook. */
 typedef struct {

@@ -2,7 +2,7 @@
 #include "ds_internal.h"
 #include "io/atomic_file.h"
 #include "nr/analysis.h"
-#include "nr/audio.h"
+#include "nr/audio_file.h"
 
 #include <errno.h>
 #include <math.h>

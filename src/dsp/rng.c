@@ -2,9 +2,11 @@
 
 #include <math.h>
 
-static uint64_t splitmix64(uint64_t *x)
+#define GOLDEN_GAMMA 0x9E3779B97F4A7C15ull /* 2^64 / golden ratio, odd */
+
+uint64_t nr_splitmix64_next(uint64_t *x)
 {
-    uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
+    uint64_t z = (*x += GOLDEN_GAMMA);
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
     return z ^ (z >> 31);
@@ -13,7 +15,7 @@ static uint64_t splitmix64(uint64_t *x)
 void nr_rng_seed(nr_rng *r, uint64_t seed)
 {
     uint64_t x = seed;
-    for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&x);
+    for (int i = 0; i < 4; i++) r->s[i] = nr_splitmix64_next(&x);
     r->has_spare = 0;
     r->spare = 0.0;
 }
@@ -50,4 +52,29 @@ float nr_rng_normal(nr_rng *r)
     r->spare = rad * sin(a);
     r->has_spare = 1;
     return (float)(rad * cos(a));
+}
+
+#define XS64_MULT 0x2545F4914F6CDD1Dull
+#define XS64_ZERO_STATE GOLDEN_GAMMA /* used where a zero state was given */
+#define TWO_POW_53 9007199254740992.0
+#define TWO_POW_24 16777216.0f
+#define IRWIN_HALL_N 4
+#define IRWIN_HALL_SCALE 1.7320508f /* sqrt(12 / IRWIN_HALL_N): unit variance */
+
+uint64_t nr_xs64_next(uint64_t *x)
+{
+    if (!*x) *x = XS64_ZERO_STATE;
+    *x ^= *x >> 12;
+    *x ^= *x << 25;
+    *x ^= *x >> 27;
+    return *x * XS64_MULT;
+}
+
+double nr_xs64_uniform(uint64_t *x) { return (double)(nr_xs64_next(x) >> 11) * (1.0 / TWO_POW_53); }
+
+float nr_xs64_gauss(uint64_t *x)
+{
+    float sum = 0.0f;
+    for (int k = 0; k < IRWIN_HALL_N; k++) sum += (float)(nr_xs64_next(x) >> 40) * (1.0f / TWO_POW_24);
+    return (sum - 0.5f * IRWIN_HALL_N) * IRWIN_HALL_SCALE;
 }

@@ -1,8 +1,8 @@
 /* Stacked spectrogram figures (PNG through libpng), labelled with the display's 5x7 font. */
 #include "nr/eval.h"
 
-#include "ui/font.h"
-#include "ui/png.h"
+#include "core/font.h"
+#include "io/png.h"
 
 #include <fftw3.h>
 #include <math.h>

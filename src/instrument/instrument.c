@@ -1,11 +1,8 @@
-/* The instrument: queues between threads, the parameter hand-over, the CPU guard, the menu and the
- * settings around the performer. */
+/* The instrument (the module host): the settings file, model loading and reload, the queues from the
+ * control sources, the menu and the display frame, around one nr_synth. */
 #include "instrument/instrument_internal.h"
-#include "instrument/guard.h"
-#include "instrument/mapping.h"
-#include "instrument/performer.h"
-#include "instrument/spsc.h"
-#include "ui/menu.h"
+#include "synth/spsc.h"
+#include "instrument/menu.h"
 
 #include <dirent.h>
 #include <limits.h>
@@ -18,16 +15,7 @@
 #include <unistd.h>
 
 #define QUEUE_EVENTS 1024
-#define QUEUE_REPORTS 256
-#define PB_DIRTY 4            /* flag beside the triple buffer's middle index */
 #define SAVE_DELAY_S 1.0      /* settings are written this long after the last change */
-#define ASSUMED_MACS 2.0e10   /* multiply-adds per second one core does, before the guard has measured */
-
-enum { REP_FAULT = 1, REP_GUARD };
-typedef struct {
-    int type;
-    float value;
-} report;
 
 struct nr_instrument {
     nr_instrument_config cfg;
@@ -35,33 +23,17 @@ struct nr_instrument {
     char model_path[PATH_MAX];
     nr_spsc evq[NR_NUM_SOURCES]; /* gates and CVs, to the audio thread */
     nr_spsc uiq[NR_NUM_SOURCES]; /* encoder and quit, to the control thread */
-    nr_spsc reports;             /* audio thread -> control thread */
+    nr_synth *synth;
 
-    /* Parameters: a triple buffer, so neither side ever waits. */
-    nr_perf_params pbuf[3];
-    atomic_int p_mid;
-    int p_write; /* control thread */
-    int p_read;  /* audio thread */
-
-    /* Engine hand-over on model reload. */
-    _Atomic(nr_engine *) eng_next; /* made by the control thread, taken by the audio thread */
-    _Atomic(nr_engine *) eng_old;  /* given back by the audio thread, freed by the control thread */
-    nr_engine *eng_ui;             /* the newest engine (names, info) as the control thread sees it */
-
-    /* Audio thread. */
-    nr_performer perf;
-    nr_guard guard;
-    uint32_t faults_seen;
-
-    /* Status: written by the audio thread, read anywhere. */
-    _Atomic float st_cv[NR_NUM_CV], st_cv_raw[NR_NUM_CV], st_peak, st_cpu, st_worst, st_latency, st_cv_latency;
-    atomic_int st_gate[NR_NUM_GATES], st_voices, st_limit;
-    atomic_uint st_xruns, st_faults, st_dropped;
+    /* Status the backend reports (any thread). */
+    _Atomic float st_latency;
+    atomic_uint st_xruns;
 
     /* Control thread. */
     nr_settings settings;
     nr_menu menu;
-    const char *tnames[NR_MAX_TEMPLATES];
+    const char *tnames[NR_INSTRUMENT_MAX_TEMPLATES];
+    int n_templates;
     char notice[512];
     int dirty;
     double dirty_since;
@@ -121,26 +93,19 @@ static void set_notice(nr_instrument *inst, const char *msg)
 
 static void refresh_names(nr_instrument *inst)
 {
-    atomic_store(&inst->st_cv_latency, nr_engine_cv_latency_ms(inst->eng_ui));
-    const nr_template_set *t = &inst->eng_ui->tpl;
-    for (int i = 0; i < t->count; i++) inst->tnames[i] = t->t[i].name;
+    inst->n_templates = nr_synth_template_count(inst->synth);
+    if (inst->n_templates > NR_INSTRUMENT_MAX_TEMPLATES) inst->n_templates = NR_INSTRUMENT_MAX_TEMPLATES;
+    for (int i = 0; i < inst->n_templates; i++) inst->tnames[i] = nr_synth_template_name(inst->synth, i);
 }
 
 static void publish(nr_instrument *inst)
 {
     nr_settings_clamp(&inst->settings);
-    nr_perf_params *p = &inst->pbuf[inst->p_write];
-    p->patch = inst->settings.patch;
-    if (p->patch.voices > inst->cfg.max_voices) p->patch.voices = inst->cfg.max_voices;
-    memcpy(p->cal, inst->settings.cal, sizeof p->cal);
-    /* "" (the patch as shipped) or a name this model lacks: the model's default A / B */
-    p->ta = nr_template_set_resolve(&inst->eng_ui->tpl, p->patch.template_a, 0);
-    p->tb = nr_template_set_resolve(&inst->eng_ui->tpl, p->patch.template_b, 1);
-    int old = atomic_exchange(&inst->p_mid, inst->p_write | PB_DIRTY);
-    inst->p_write = old & 3;
+    nr_synth_set_patch(inst->synth, &inst->settings.patch, inst->settings.cal);
 }
 
-static void load_templates_dir(nr_instrument *inst, nr_engine *e)
+/* Every *.csv in the settings folder's templates/ subfolder, into the staged (else current) model. */
+static void load_templates_dir(nr_instrument *inst)
 {
     if (!inst->settings_path[0]) return;
     char dir[PATH_MAX + 16];
@@ -161,23 +126,12 @@ static void load_templates_dir(nr_instrument *inst, nr_engine *e)
         nr_curves c;
         nr_result r = nr_curves_read_csv(path, &c);
         if (r == NR_OK) {
-            r = nr_template_set_add(&e->tpl, name, &c);
+            r = nr_synth_add_template(inst->synth, name, &c);
             nr_curves_free(&c);
         }
         if (r != NR_OK) set_notice(inst, nr_last_error());
     }
     closedir(d);
-}
-
-static nr_result make_engine(nr_instrument *inst, nr_engine **out)
-{
-    nr_model *m = NULL;
-    nr_result r = nr_model_load(inst->model_path, &m);
-    if (r != NR_OK) return r;
-    r = nr_engine_create(m, inst->cfg.device_rate, inst->cfg.max_block, inst->cfg.seed, out);
-    if (r != NR_OK) return r;
-    load_templates_dir(inst, *out);
-    return NR_OK;
 }
 
 nr_result nr_instrument_create(const nr_instrument_config *cfg, nr_instrument **out)
@@ -212,7 +166,6 @@ nr_result nr_instrument_create(const nr_instrument_config *cfg, nr_instrument **
         r = nr_spsc_init(&inst->evq[s], QUEUE_EVENTS, sizeof(nr_control_event));
         if (r == NR_OK) r = nr_spsc_init(&inst->uiq[s], QUEUE_EVENTS, sizeof(nr_control_event));
     }
-    if (r == NR_OK) r = nr_spsc_init(&inst->reports, QUEUE_REPORTS, sizeof(report));
     if (r != NR_OK) {
         nr_instrument_free(inst);
         return r;
@@ -225,22 +178,24 @@ nr_result nr_instrument_create(const nr_instrument_config *cfg, nr_instrument **
     }
     nr_settings_clamp(&inst->settings);
 
-    nr_engine *e = NULL;
-    r = make_engine(inst, &e);
+    nr_model *m = NULL;
+    r = nr_model_load(inst->model_path, &m);
+    if (r == NR_OK) {
+        nr_synth_config sc = nr_synth_config_init();
+        sc.model = m;
+        sc.device_rate = cfg->device_rate;
+        sc.max_block = cfg->max_block;
+        sc.max_voices = cfg->max_voices;
+        sc.cpu_guard = cfg->cpu_guard;
+        sc.seed = cfg->seed;
+        r = nr_synth_init(&sc, &inst->synth);
+    }
     if (r != NR_OK) {
         nr_instrument_free(inst);
         return r;
     }
-    inst->eng_ui = e;
+    load_templates_dir(inst);
     refresh_names(inst);
-    nr_perf_init(&inst->perf, e, cfg->device_rate, cfg->seed);
-    inst->perf.limit = cfg->max_voices;
-    /* Until the guard has measured, assume a voice costs what its multiply-adds say. */
-    nr_guard_init(&inst->guard, cfg->max_voices,
-                  (float)(e->info.macs_per_sample * e->info.sample_rate / ASSUMED_MACS));
-    inst->p_write = 0;
-    inst->p_read = 2;
-    atomic_init(&inst->p_mid, 1);
     publish(inst);
     nr_menu_init(&inst->menu);
     nr_instrument_poll(inst);
@@ -252,16 +207,11 @@ void nr_instrument_free(nr_instrument *inst)
 {
     if (!inst) return;
     if (inst->dirty && inst->settings_path[0]) nr_settings_save(inst->settings_path, &inst->settings);
-    nr_engine *next = atomic_exchange(&inst->eng_next, NULL);
-    nr_engine *old = atomic_exchange(&inst->eng_old, NULL);
-    if (inst->perf.eng != next && inst->perf.eng != old) nr_engine_free(inst->perf.eng);
-    nr_engine_free(next);
-    if (old != next) nr_engine_free(old);
+    nr_synth_uninit(inst->synth);
     for (int s = 0; s < NR_NUM_SOURCES; s++) {
         nr_spsc_free(&inst->evq[s]);
         nr_spsc_free(&inst->uiq[s]);
     }
-    nr_spsc_free(&inst->reports);
     pthread_mutex_destroy(&inst->frame_lock);
     free(inst);
 }
@@ -282,81 +232,36 @@ int nr_instrument_post(nr_instrument *inst, nr_source src, const nr_control_even
 
 /* ---- audio thread ---- */
 
-static void send_report(nr_instrument *inst, int type, float value)
-{
-    report r = {type, value};
-    nr_spsc_push(&inst->reports, &r); /* a full queue loses a report, never blocks */
-}
+/* The synth's event source: gates and CVs from each source's queue in turn, source by source. */
+typedef struct {
+    nr_instrument *inst;
+    int source; /* the queue being drained */
+} event_cursor;
 
-static void guard(nr_instrument *inst, float share)
+static int next_event(void *ctx, nr_synth_event *out)
 {
-    nr_performer *p = &inst->perf;
-    int playing = nr_vpool_count(&p->pool, NR_VS_PLAYING);
-    int before = inst->guard.limit;
-    p->limit = nr_guard_update(&inst->guard, share, playing, inst->cfg.cpu_guard);
-    if (playing > p->limit) {
-        float rate = p->eng ? (float)p->eng->info.sample_rate : 48000.0f;
-        nr_vpool_limit(&p->pool, p->limit, p->prm.patch.steal, 1.0f / (0.005f * rate));
-    }
-    if (inst->guard.limit != before) send_report(inst, REP_GUARD, (float)inst->guard.limit);
-}
-
-static void process_block(nr_instrument *inst, float *out, int n)
-{
-    double t0 = now_s();
-    nr_performer *p = &inst->perf;
-    nr_engine *e = atomic_exchange(&inst->eng_next, NULL);
-    if (e) {
-        atomic_store(&inst->eng_old, p->eng);
-        nr_perf_set_engine(p, e);
-    }
-    if (atomic_load_explicit(&inst->p_mid, memory_order_acquire) & PB_DIRTY) {
-        int old = atomic_exchange(&inst->p_mid, inst->p_read);
-        inst->p_read = old & 3;
-        nr_perf_set_params(p, &inst->pbuf[inst->p_read]);
-    }
+    event_cursor *c = ctx;
     nr_control_event ev;
-    for (int s = 0; s < NR_NUM_SOURCES; s++)
-        while (p->npend < NR_PENDING_MAX && nr_spsc_pop(&inst->evq[s], &ev)) nr_perf_event(p, &ev);
-
-    float peak = 0.0f;
-    if (p->eng) {
-        nr_output_pull(&p->eng->out, out, n, nr_perf_render, p);
-        peak = nr_output_post(&p->eng->out, out, n, nr_db_to_gain(p->prm.patch.volume_db));
-    } else {
-        memset(out, 0, (size_t)n * sizeof(float));
-    }
-    p->dclock += n;
-
-    if (p->faults != inst->faults_seen) {
-        send_report(inst, REP_FAULT, (float)(p->faults - inst->faults_seen));
-        inst->faults_seen = p->faults;
-    }
-    for (int i = 0; i < NR_NUM_CV; i++) {
-        atomic_store_explicit(&inst->st_cv[i], p->cv_target[i], memory_order_relaxed);
-        atomic_store_explicit(&inst->st_cv_raw[i], p->cv_raw[i], memory_order_relaxed);
-    }
-    for (int g = 0; g < NR_NUM_GATES; g++) atomic_store_explicit(&inst->st_gate[g], p->gate[g], memory_order_relaxed);
-    atomic_store_explicit(&inst->st_voices, nr_vpool_count(&p->pool, NR_VS_PLAYING), memory_order_relaxed);
-    atomic_store_explicit(&inst->st_peak, peak, memory_order_relaxed);
-    atomic_store_explicit(&inst->st_faults, p->faults, memory_order_relaxed);
-    atomic_store_explicit(&inst->st_dropped, p->dropped, memory_order_relaxed);
-
-    float share = (float)((now_s() - t0) * inst->cfg.device_rate / n);
-    guard(inst, share);
-    atomic_store_explicit(&inst->st_limit, p->limit < p->prm.patch.voices ? p->limit : p->prm.patch.voices,
-                          memory_order_relaxed);
-    atomic_store_explicit(&inst->st_cpu, inst->guard.load_ema, memory_order_relaxed);
-    if (share > atomic_load_explicit(&inst->st_worst, memory_order_relaxed))
-        atomic_store_explicit(&inst->st_worst, share, memory_order_relaxed);
+    for (; c->source < NR_NUM_SOURCES; c->source++)
+        if (nr_spsc_pop(&c->inst->evq[c->source], &ev)) {
+            out->type = (int)ev.type;
+            out->index = ev.index;
+            out->value = ev.value;
+            out->time = ev.time;
+            return 1;
+        }
+    return 0;
 }
 
+/* One synth block per max_block piece, each draining the queues afresh (as the synth asks). */
 void nr_instrument_process(nr_instrument *inst, float *out, int n)
 {
     if (!inst || !out || n <= 0) return;
     for (int done = 0; done < n;) {
         int m = n - done < inst->cfg.max_block ? n - done : inst->cfg.max_block;
-        process_block(inst, out + done, m);
+        event_cursor cur = {inst, 0};
+        nr_synth_events events = {&cur, next_event};
+        nr_synth_process(inst->synth, &events, out + done, m);
         done += m;
     }
 }
@@ -364,19 +269,21 @@ void nr_instrument_process(nr_instrument *inst, float *out, int n)
 void nr_instrument_status_get(const nr_instrument *inst, nr_instrument_status *st)
 {
     nr_instrument *i = (nr_instrument *)inst; /* atomics are read-only here */
+    nr_synth_status ss;
+    nr_synth_status_get(i->synth, &ss);
     memset(st, 0, sizeof *st);
-    for (int k = 0; k < NR_NUM_CV; k++) st->cv[k] = atomic_load(&i->st_cv[k]);
-    for (int g = 0; g < NR_NUM_GATES; g++) st->gate[g] = atomic_load(&i->st_gate[g]);
-    st->voices_active = atomic_load(&i->st_voices);
-    st->out_peak = atomic_load(&i->st_peak);
-    st->cpu_load = atomic_load(&i->st_cpu);
-    st->worst_block_share = atomic_load(&i->st_worst);
+    memcpy(st->cv, ss.cv, sizeof st->cv);
+    memcpy(st->gate, ss.gate, sizeof st->gate);
+    st->voices_active = ss.voices_active;
+    st->out_peak = ss.out_peak;
+    st->cpu_load = ss.cpu_load;
+    st->worst_block_share = ss.worst_block_share;
     st->xruns = atomic_load(&i->st_xruns);
     st->latency_ms = atomic_load(&i->st_latency);
-    st->faults = atomic_load(&i->st_faults);
-    st->voice_limit = atomic_load(&i->st_limit);
-    st->dropped_events = atomic_load(&i->st_dropped);
-    st->cv_latency_ms = atomic_load(&i->st_cv_latency);
+    st->faults = ss.faults;
+    st->voice_limit = ss.voice_limit;
+    st->dropped_events = ss.dropped_events;
+    st->cv_latency_ms = ss.cv_latency_ms;
 }
 
 void nr_instrument_note_xrun(nr_instrument *inst) { atomic_fetch_add(&inst->st_xruns, 1); }
@@ -400,7 +307,7 @@ void nr_instrument_settings_changed(nr_instrument *inst)
 int nr_instrument_templates(const nr_instrument *inst, const char *const **names)
 {
     *names = inst->tnames;
-    return inst->eng_ui->tpl.count;
+    return inst->n_templates;
 }
 
 nr_result nr_instrument_save_settings(nr_instrument *inst)
@@ -422,7 +329,7 @@ nr_result nr_instrument_add_template(nr_instrument *inst, const char *path)
     char name[NR_NAME_MAX];
     const char *dot = strrchr(base, '.');
     snprintf(name, sizeof name, "%.*s", dot ? (int)(dot - base) : (int)strlen(base), base);
-    r = nr_template_set_add(&inst->eng_ui->tpl, name, &c);
+    r = nr_synth_add_template(inst->synth, name, &c);
     nr_curves_free(&c);
     if (r == NR_OK) {
         refresh_names(inst);
@@ -433,21 +340,23 @@ nr_result nr_instrument_add_template(nr_instrument *inst, const char *path)
 
 static void reload_model(nr_instrument *inst)
 {
-    if (atomic_load(&inst->eng_next) || atomic_load(&inst->eng_old)) {
+    if (nr_synth_swap_pending(inst->synth)) {
         set_notice(inst, "reload: the previous model is still being swapped; try again");
         return;
     }
-    nr_engine *e = NULL;
-    if (make_engine(inst, &e) != NR_OK) {
+    nr_model *m = NULL;
+    nr_result r = nr_model_load(inst->model_path, &m);
+    if (r == NR_OK) r = nr_synth_model_stage(inst->synth, m);
+    if (r != NR_OK) {
         char msg[600];
         snprintf(msg, sizeof msg, "reload failed, old model kept: %s", nr_last_error());
         set_notice(inst, msg);
         return;
     }
-    inst->eng_ui = e;
+    load_templates_dir(inst);
+    nr_settings_clamp(&inst->settings);
+    nr_synth_model_commit(inst->synth); /* republishes the patch against the new templates */
     refresh_names(inst);
-    publish(inst);
-    atomic_store(&inst->eng_next, e);
     set_notice(inst, "model reloaded");
 }
 
@@ -461,13 +370,12 @@ const char *nr_instrument_notice(const nr_instrument *inst) { return inst->notic
 void nr_instrument_poll(nr_instrument *inst)
 {
     if (!inst) return;
-    nr_engine *old = atomic_exchange(&inst->eng_old, NULL);
-    nr_engine_free(old);
+    nr_synth_collect(inst->synth);
 
-    report rep;
+    nr_synth_report rep;
     char msg[128];
-    while (nr_spsc_pop(&inst->reports, &rep)) {
-        if (rep.type == REP_FAULT) snprintf(msg, sizeof msg, "voice fault (NaN/inf): %.0f voice(s) silenced", (double)rep.value);
+    while (nr_synth_take_report(inst->synth, &rep)) {
+        if (rep.type == NR_SYNTH_REPORT_FAULT) snprintf(msg, sizeof msg, "voice fault (NaN/inf): %.0f voice(s) silenced", (double)rep.value);
         else snprintf(msg, sizeof msg, "CPU guard: voice limit now %.0f", (double)rep.value);
         set_notice(inst, msg);
     }
@@ -476,16 +384,18 @@ void nr_instrument_poll(nr_instrument *inst)
     memset(&v, 0, sizeof v);
     v.settings = &inst->settings;
     v.templates = inst->tnames;
-    v.n_templates = inst->eng_ui->tpl.count;
-    v.default_a = inst->eng_ui->tpl.def_a;
-    v.default_b = inst->eng_ui->tpl.def_b;
+    v.n_templates = inst->n_templates;
+    nr_synth_template_defaults(inst->synth, &v.default_a, &v.default_b);
     const char *slash = strrchr(inst->model_path, '/');
     v.model_name = slash ? slash + 1 : inst->model_path;
-    v.model_arch = inst->eng_ui->info.arch ? inst->eng_ui->info.arch : "?";
-    v.model_rate = inst->eng_ui->info.sample_rate;
+    const nr_model_info *info = nr_synth_model_info(inst->synth);
+    v.model_arch = info->arch ? info->arch : "?";
+    v.model_rate = info->sample_rate;
     v.notice = inst->notice;
     nr_instrument_status_get(inst, &v.status);
-    for (int i = 0; i < NR_NUM_CV; i++) v.cv_raw[i] = atomic_load(&inst->st_cv_raw[i]);
+    nr_synth_status ss;
+    nr_synth_status_get(inst->synth, &ss);
+    memcpy(v.cv_raw, ss.cv_raw, sizeof v.cv_raw);
 
     int flags = 0;
     nr_control_event ev;
@@ -502,7 +412,7 @@ void nr_instrument_poll(nr_instrument *inst)
     /* Build the whole frame, then publish it at once. */
     nr_fb fb;
     v.templates = inst->tnames;
-    v.n_templates = inst->eng_ui->tpl.count;
+    v.n_templates = inst->n_templates;
     v.notice = inst->notice;
     nr_menu_draw(&inst->menu, &v, &fb);
     pthread_mutex_lock(&inst->frame_lock);

@@ -3,8 +3,10 @@
 #ifndef NR_INSTRUMENT_INTERNAL_H
 #define NR_INSTRUMENT_INTERNAL_H
 
-#include "control/settings.h"
+#include "instrument/settings.h"
 #include "nr/instrument.h"
+
+#define NR_INSTRUMENT_MAX_TEMPLATES 32 /* names the menu lists; the synth holds at most as many */
 
 /* The live settings: change them, then call nr_instrument_settings_changed() to publish them to the
  * audio thread (clamped) and schedule a save. */

@@ -1,6 +1,6 @@
 /* Audio files through libsndfile; sample-rate conversion through resampy's kaiser_best for the
  * analysis (as librosa.load) and libsamplerate for sound that is played or written. */
-#include "nr/audio.h"
+#include "nr/audio_file.h"
 
 #include "dsp/kaiser_resample.h"
 #include "io/atomic_file.h"

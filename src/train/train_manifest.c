@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "nr/analysis.h"
-#include "nr/audio.h"
+#include "nr/audio_file.h"
 #include "nr/dataset.h"
 
 static nr_result entry_curves(const nr_manifest *m, int i, const nr_audio *a, nr_curves *c)

@@ -1,4 +1,4 @@
-#include "instrument/guard.h"
+#include "synth/guard.h"
 
 #include <math.h>
 

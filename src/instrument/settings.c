@@ -1,5 +1,5 @@
 /* Settings: defaults, clamp, and the settings file (a header line with version and CRC-32, then JSON). */
-#include "control/settings.h"
+#include "instrument/settings.h"
 #include "io/atomic_file.h"
 
 #include <cjson/cJSON.h>
@@ -18,76 +18,13 @@
 #define FILE_MAGIC "neurorack-settings"
 #define MAX_FILE_BYTES (1 << 20)
 
-static const nr_cv_target_info g_limits[NR_CVT_COUNT] = {
-    [NR_CVT_OFF] = {0, 0, 0},
-    [NR_CVT_DESC0 + 0] = {-4, 4, 1.5f}, [NR_CVT_DESC0 + 1] = {-4, 4, 1.5f},
-    [NR_CVT_DESC0 + 2] = {-4, 4, 1.5f}, [NR_CVT_DESC0 + 3] = {-4, 4, 1.5f},
-    [NR_CVT_DESC0 + 4] = {-4, 4, 1.5f}, [NR_CVT_DESC0 + 5] = {-4, 4, 1.5f},
-    [NR_CVT_DESC0 + 6] = {-4, 4, 1.0f},
-    [NR_CVT_INTERP] = {0, 1, 1},
-    [NR_CVT_STRETCH] = {-3, 3, 1},
-    [NR_CVT_SCRUB] = {-1, 1, 1},
-    [NR_CVT_VARIATION] = {0, 1, 1},
-    [NR_CVT_LEVEL] = {0, 2, 1},
-};
-
-static const char *const g_target_names[NR_CVT_COUNT] = {
-    "off", "loudness", "percussivity", "tonelike", "noisiness", "richness", "brightness", "pitch",
-    "interp", "stretch", "scrub", "variation", "level",
-};
-static const char *const g_gate_names[NR_GATE_MODE_COUNT] = {"retrigger", "choke", "poly"};
-static const char *const g_steal_names[NR_STEAL_COUNT] = {"oldest", "quietest"};
-
-const nr_cv_target_info *nr_cv_target_limits(int t)
-{
-    return &g_limits[t >= 0 && t < NR_CVT_COUNT ? t : 0];
-}
-const char *nr_cv_target_name(int t) { return t >= 0 && t < NR_CVT_COUNT ? g_target_names[t] : "?"; }
-const char *nr_gate_mode_name(int m) { return m >= 0 && m < NR_GATE_MODE_COUNT ? g_gate_names[m] : "?"; }
-const char *nr_steal_name(int p) { return p >= 0 && p < NR_STEAL_COUNT ? g_steal_names[p] : "?"; }
-
-static int index_of(const char *const *names, int n, const char *s)
-{
-    for (int i = 0; s && i < n; i++)
-        if (!strcmp(names[i], s)) return i;
-    return -1;
-}
-int nr_cv_target_from_name(const char *s) { return index_of(g_target_names, NR_CVT_COUNT, s); }
-
-void nr_patch_defaults(nr_patch *p)
-{
-    memset(p, 0, sizeof *p);
-    /* empty: the model's default A / B (its own default template, else the built-in impact / boom) */
-    p->template_a[0] = p->template_b[0] = '\0';
-    p->interp = 0.0f;
-    /* The panel as shipped: brightness, A/B position, pitch and length under the four inputs. */
-    const int targets[NR_NUM_CV] = {NR_CVT_DESC0 + NR_DESC_BRIGHTNESS, NR_CVT_INTERP,
-                                    NR_CVT_DESC0 + NR_DESC_PITCH, NR_CVT_STRETCH};
-    const int bipolar[NR_NUM_CV] = {1, 0, 1, 1};
-    for (int i = 0; i < NR_NUM_CV; i++) {
-        p->cv[i].target = targets[i];
-        p->cv[i].range = g_limits[targets[i]].def_range;
-        p->cv[i].bipolar = bipolar[i];
-    }
-    p->gate_mode[0] = NR_GATE_RETRIGGER;
-    p->gate_mode[1] = NR_GATE_POLY;
-    p->voices = NR_MAX_VOICES;
-    p->steal = NR_STEAL_OLDEST;
-    p->volume_db = -6.0f;
-}
-
 void nr_settings_defaults(nr_settings *s)
 {
     memset(s, 0, sizeof *s);
     nr_patch_defaults(&s->patch);
-    for (int i = 0; i < NR_NUM_CV; i++) s->cal[i].scale = 1.0f;
+    for (int i = 0; i < NR_NUM_CV; i++) nr_cv_cal_defaults(&s->cal[i]);
 }
 
-static float clampf(float v, float lo, float hi, float def)
-{
-    if (isnan(v)) return def;
-    return v < lo ? lo : v > hi ? hi : v;
-}
 static int clampi(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
 
 static void clamp_name(char *s, size_t n)
@@ -97,32 +34,10 @@ static void clamp_name(char *s, size_t n)
         if ((unsigned char)*c < 32 || (unsigned char)*c > 126) *c = '_';
 }
 
-void nr_patch_clamp(nr_patch *p)
-{
-    clamp_name(p->template_a, sizeof p->template_a);
-    clamp_name(p->template_b, sizeof p->template_b);
-    p->interp = clampf(p->interp, 0, 1, 0);
-    p->stretch = clampf(p->stretch, -2, 2, 0);
-    p->variation = clampf(p->variation, 0, 1, 0);
-    for (int d = 0; d < NR_NUM_DESC; d++) p->offset[d] = clampf(p->offset[d], -3, 3, 0);
-    for (int i = 0; i < NR_NUM_CV; i++) {
-        p->cv[i].target = clampi(p->cv[i].target, 0, NR_CVT_COUNT - 1);
-        p->cv[i].range = clampf(p->cv[i].range, -10, 10, g_limits[p->cv[i].target].def_range);
-        p->cv[i].bipolar = p->cv[i].bipolar != 0;
-    }
-    for (int g = 0; g < NR_NUM_GATES; g++) p->gate_mode[g] = clampi(p->gate_mode[g], 0, NR_GATE_MODE_COUNT - 1);
-    p->voices = clampi(p->voices, 1, NR_MAX_VOICES);
-    p->steal = clampi(p->steal, 0, NR_STEAL_COUNT - 1);
-    p->volume_db = clampf(p->volume_db, -60, 6, -6);
-}
-
 void nr_settings_clamp(nr_settings *s)
 {
     nr_patch_clamp(&s->patch);
-    for (int i = 0; i < NR_NUM_CV; i++) {
-        s->cal[i].offset = clampf(s->cal[i].offset, -2, 2, 0);
-        s->cal[i].scale = clampf(s->cal[i].scale, 0.5f, 2, 1);
-    }
+    for (int i = 0; i < NR_NUM_CV; i++) nr_cv_cal_clamp(&s->cal[i]);
     s->preset_slot = clampi(s->preset_slot, 0, NR_PRESET_SLOTS - 1);
     for (int k = 0; k < NR_PRESET_SLOTS; k++) {
         nr_preset *pr = &s->presets[k];
@@ -181,12 +96,13 @@ static void get_str(const cJSON *o, const char *k, char *dst, size_t n)
     const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, k);
     if (cJSON_IsString(x)) snprintf(dst, n, "%s", x->valuestring);
 }
-static void get_enum(const cJSON *o, const char *k, const char *const *names, int count, int *v)
+static void get_enum(const cJSON *o, const char *k, int (*from_name)(const char *), int *v)
 {
     const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, k);
-    int i = cJSON_IsString(x) ? index_of(names, count, x->valuestring) : -1;
+    int i = cJSON_IsString(x) ? from_name(x->valuestring) : -1;
     if (i >= 0) *v = i;
 }
+static int polarity_from_name(const char *s) { return !strcmp(s, "bipolar") ? 1 : !strcmp(s, "unipolar") ? 0 : -1; }
 
 static void patch_from_json(const cJSON *o, nr_patch *p)
 {
@@ -202,19 +118,18 @@ static void patch_from_json(const cJSON *o, nr_patch *p)
     for (int i = 0; i < NR_NUM_CV && cJSON_IsArray(cvs); i++) {
         const cJSON *c = cJSON_GetArrayItem(cvs, i);
         if (!cJSON_IsObject(c)) continue;
-        get_enum(c, "target", g_target_names, NR_CVT_COUNT, &p->cv[i].target);
+        get_enum(c, "target", nr_cv_target_from_name, &p->cv[i].target);
         get_num(c, "range", &p->cv[i].range);
-        static const char *const pol[2] = {"unipolar", "bipolar"};
-        get_enum(c, "polarity", pol, 2, &p->cv[i].bipolar);
+        get_enum(c, "polarity", polarity_from_name, &p->cv[i].bipolar);
     }
     const cJSON *gates = cJSON_GetObjectItemCaseSensitive(o, "gate_mode");
     for (int g = 0; g < NR_NUM_GATES && cJSON_IsArray(gates); g++) {
         const cJSON *x = cJSON_GetArrayItem(gates, g);
-        int i = cJSON_IsString(x) ? index_of(g_gate_names, NR_GATE_MODE_COUNT, x->valuestring) : -1;
+        int i = cJSON_IsString(x) ? nr_gate_mode_from_name(x->valuestring) : -1;
         if (i >= 0) p->gate_mode[g] = i;
     }
     get_int(o, "voices", &p->voices);
-    get_enum(o, "steal", g_steal_names, NR_STEAL_COUNT, &p->steal);
+    get_enum(o, "steal", nr_steal_from_name, &p->steal);
     get_num(o, "volume_db", &p->volume_db);
 }
 

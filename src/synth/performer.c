@@ -1,5 +1,5 @@
-#include "instrument/performer.h"
-#include "instrument/mapping.h"
+#include "synth/performer.h"
+#include "synth/mapping.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -10,67 +10,7 @@
 #define RELEASE_S 0.005f     /* fade of a choked, retriggered or stolen voice */
 #define ENV_DECAY 0.9995f    /* per sample, for quietest-first stealing */
 
-nr_result nr_engine_create(nr_model *model, int device_rate, int max_block, uint64_t seed, nr_engine **out)
-{
-    *out = NULL;
-    nr_engine *e = calloc(1, sizeof *e);
-    if (!e) {
-        nr_model_free(model);
-        return nr_fail(NR_ERR_NOMEM, "out of memory for the instrument engine");
-    }
-    e->model = model;
-    nr_model_get_info(model, &e->info);
-    nr_result r = NR_OK;
-    if (e->info.sample_rate < 1000 || e->info.hop < 1)
-        r = nr_fail(NR_ERR_FORMAT, "model reports sample rate %d Hz, hop %d", e->info.sample_rate, e->info.hop);
-    if (r == NR_OK) {
-        double ratio = (double)device_rate / e->info.sample_rate;
-        int chunk = (int)ceil(max_block / (ratio > 0 ? ratio : 1.0)) + 8;
-        e->chunk = chunk < 256 ? 256 : chunk > 16384 ? 16384 : chunk;
-        e->vbuf = calloc((size_t)e->chunk, sizeof(float));
-        if (!e->vbuf) r = nr_fail(NR_ERR_NOMEM, "out of memory for voice buffers");
-    }
-    if (r == NR_OK) r = nr_output_init(&e->out, e->info.sample_rate, device_rate, max_block, e->chunk);
-    if (r == NR_OK) {
-        nr_template_set_init(&e->tpl, &e->info);
-        r = nr_template_set_add_model(&e->tpl, model);
-        if (r == NR_OK) r = nr_template_set_add_builtins(&e->tpl);
-        nr_template_set_defaults(&e->tpl, model);
-    }
-    for (int i = 0; i < NR_VOICE_SLOTS && r == NR_OK; i++) {
-        nr_voice_config vc = nr_voice_config_init();
-        vc.seed = seed + (uint64_t)i;
-        vc.max_block = e->chunk;
-        vc.band_limited = 1;
-        r = nr_voice_create(model, &vc, &e->voice[i]);
-    }
-    if (r != NR_OK) {
-        nr_engine_free(e);
-        return r;
-    }
-    *out = e;
-    return NR_OK;
-}
-
-void nr_engine_free(nr_engine *e)
-{
-    if (!e) return;
-    for (int i = 0; i < NR_VOICE_SLOTS; i++) nr_voice_free(e->voice[i]);
-    nr_template_set_free(&e->tpl);
-    nr_output_free(&e->out);
-    free(e->vbuf);
-    nr_model_free(e->model);
-    free(e);
-}
-
-float nr_engine_cv_latency_ms(const nr_engine *e)
-{
-    double model_s = (double)((e->info.lookahead_frames + 1) * e->info.hop + e->out.lead) / e->info.sample_rate;
-    double rate = e->info.sample_rate * e->out.ratio;
-    return (float)(1000.0 * (model_s + nr_output_delay(&e->out) / rate));
-}
-
-void nr_perf_init(nr_performer *p, nr_engine *e, int device_rate, uint64_t seed)
+void nr_perf_init(nr_performer *p, nr_bank *b, int device_rate, uint64_t seed)
 {
     memset(p, 0, sizeof *p);
     p->device_rate = device_rate;
@@ -81,13 +21,13 @@ void nr_perf_init(nr_performer *p, nr_engine *e, int device_rate, uint64_t seed)
     for (int i = 0; i < NR_NUM_CV; i++) p->prm.cal[i].scale = 1.0f;
     p->prm.ta = p->prm.tb = -1;
     nr_vpool_init(&p->pool);
-    p->eng = e;
+    p->bank = b;
 }
 
-void nr_perf_set_engine(nr_performer *p, nr_engine *e)
+void nr_perf_set_bank(nr_performer *p, nr_bank *b)
 {
     nr_vpool_init(&p->pool);
-    p->eng = e;
+    p->bank = b;
     p->mclock = nr_perf_model_time(p, p->dclock); /* the stream's time, at the new model's rate */
     p->npend = 0;
 }
@@ -102,9 +42,9 @@ void nr_perf_set_params(nr_performer *p, const nr_perf_params *prm)
     for (int i = 0; i < NR_NUM_CV; i++)
         if (pa->cv[i].target < 0 || pa->cv[i].target >= NR_CVT_COUNT) pa->cv[i].target = NR_CVT_OFF;
     if (pa->voices < 1 || pa->voices > NR_MAX_VOICES) pa->voices = NR_MAX_VOICES;
-    if (p->eng) {
-        if (p->prm.ta >= p->eng->tpl.count) p->prm.ta = -1;
-        if (p->prm.tb >= p->eng->tpl.count) p->prm.tb = -1;
+    if (p->bank) {
+        if (p->prm.ta >= p->bank->tpl.count) p->prm.ta = -1;
+        if (p->prm.tb >= p->bank->tpl.count) p->prm.tb = -1;
     }
     /* Recalibrate the held CVs with the new calibration. */
     for (int i = 0; i < NR_NUM_CV; i++) p->cv_target[i] = nr_cv_calibrate(p->cv_raw[i], &p->prm.cal[i]);
@@ -112,12 +52,12 @@ void nr_perf_set_params(nr_performer *p, const nr_perf_params *prm)
 
 int64_t nr_perf_model_time(const nr_performer *p, int64_t t)
 {
-    if (!p->eng || p->device_rate <= 0) return t;
-    int64_t mr = p->eng->info.sample_rate, dr = p->device_rate;
+    if (!p->bank || p->device_rate <= 0) return t;
+    int64_t mr = p->bank->info.sample_rate, dr = p->device_rate;
     return (t / dr) * mr + ((t % dr) * mr + dr / 2) / dr; /* no overflow for any stream length */
 }
 
-int nr_perf_event(nr_performer *p, const nr_control_event *ev)
+int nr_perf_event(nr_performer *p, const nr_synth_event *ev)
 {
     if (p->npend >= NR_PENDING_MAX) {
         p->dropped++;
@@ -125,7 +65,7 @@ int nr_perf_event(nr_performer *p, const nr_control_event *ev)
     }
     /* A timed event is rendered `lead` model samples late: the resampler's pre-ringing then starts at
      * its device time instead of before it (no sound before the gate), and every event moves alike. */
-    int64_t lead = p->eng ? p->eng->out.lead : 0;
+    int64_t lead = p->bank ? p->bank->out.lead : 0;
     int64_t t = ev->time < 0 ? INT64_MIN : nr_perf_model_time(p, ev->time) + lead;
     int k = p->npend;
     while (k > 0 && p->pend[k - 1].time > t) k--; /* stable: equal times keep their order */
@@ -138,7 +78,7 @@ int nr_perf_event(nr_performer *p, const nr_control_event *ev)
 
 static float fade_step(const nr_performer *p)
 {
-    float rate = p->eng ? (float)p->eng->info.sample_rate : 48000.0f;
+    float rate = p->bank ? (float)p->bank->info.sample_rate : 48000.0f;
     return 1.0f / (RELEASE_S * rate);
 }
 
@@ -151,19 +91,19 @@ static void trigger(nr_performer *p, int gate)
     s->ta = p->prm.ta;
     s->tb = gate == 1 ? p->prm.tb : -1; /* gate 1 plays the current sound, gate 2 the A/B mix */
     nr_curve_start(&s->rd, &p->rng);
-    uint64_t seed = nr_rng_next(&p->rng) | 1u;
-    if (p->eng) nr_voice_reset(p->eng->voice[slot], seed);
+    uint64_t seed = nr_xs64_next(&p->rng) | 1u;
+    if (p->bank) nr_voice_reset(p->bank->voice[slot], seed);
 }
 
-static void apply(nr_performer *p, const nr_control_event *ev)
+static void apply(nr_performer *p, const nr_synth_event *ev)
 {
-    if (ev->type == NR_EV_GATE && ev->index >= 0 && ev->index < NR_NUM_GATES) {
+    if (ev->type == NR_SYNTH_GATE && ev->index >= 0 && ev->index < NR_NUM_GATES) {
         if (isnan(ev->value)) return;
         int g = ev->index, high = ev->value > 0.5f;
         if (high && !p->gate[g]) trigger(p, g);
         if (!high && p->gate[g]) nr_vpool_gate_off(&p->pool, g, p->prm.patch.gate_mode[g], fade_step(p));
         p->gate[g] = high;
-    } else if (ev->type == NR_EV_CV && ev->index >= 0 && ev->index < NR_NUM_CV) {
+    } else if (ev->type == NR_SYNTH_CV && ev->index >= 0 && ev->index < NR_NUM_CV) {
         if (isnan(ev->value)) return;
         p->cv_raw[ev->index] = ev->value > NR_CV_RAIL ? NR_CV_RAIL : ev->value < -NR_CV_RAIL ? -NR_CV_RAIL : ev->value;
         p->cv_target[ev->index] = nr_cv_calibrate(ev->value, &p->prm.cal[ev->index]);
@@ -179,24 +119,24 @@ static int all_finite(const float *x, int n)
 
 static void render_voice(nr_performer *p, int i, const nr_curve_ctl *ctl, float *y, int n)
 {
-    nr_engine *e = p->eng;
+    nr_bank *b = p->bank;
     nr_vslot *s = &p->pool.s[i];
-    nr_voice *v = e->voice[i];
+    nr_voice *v = b->voice[i];
     nr_curve_ctl c = *ctl;
     if (s->gate == 0) c.a = 0.0f;
     /* Push frames only when the voice needs them: each frame carries the freshest controls. */
     while (!s->ended && nr_voice_available(v) < n) {
         float raw[NR_NUM_DESC];
-        if (!nr_curve_next(&e->tpl, s->ta, s->tb, &s->rd, &c, raw)) {
+        if (!nr_curve_next(&b->tpl, s->ta, s->tb, &s->rd, &c, raw)) {
             nr_voice_end(v);
             s->ended = 1;
         } else if (!nr_voice_push_frame(v, raw)) {
             break;
         }
     }
-    int got = nr_voice_process(v, e->vbuf, n);
+    int got = nr_voice_process(v, b->vbuf, n);
     if (got < 0 || got > n) got = 0;
-    if (!all_finite(e->vbuf, got)) {
+    if (!all_finite(b->vbuf, got)) {
         s->state = NR_VS_IDLE; /* a faulty voice is silenced, never heard */
         p->faults++;
         return;
@@ -210,7 +150,7 @@ static void render_voice(nr_performer *p, int i, const nr_curve_ctl *ctl, float 
                 break;
             }
         }
-        float x = e->vbuf[k];
+        float x = b->vbuf[k];
         y[k] += g * x;
         env = env * ENV_DECAY;
         if (fabsf(x) > env) env = fabsf(x);
@@ -225,10 +165,10 @@ static void render_segment(nr_performer *p, float *y, int n)
     nr_curve_ctl ctl;
     float level;
     nr_controls_from_cv(&p->prm.patch, p->cv_now, &ctl, &level);
-    if (p->eng) /* without an engine the gate logic still runs, silently */
+    if (p->bank) /* without a bank the gate logic still runs, silently */
         for (int i = 0; i < NR_VOICE_SLOTS; i++)
             if (p->pool.s[i].state != NR_VS_IDLE) render_voice(p, i, &ctl, y, n);
-    float rate = p->eng ? (float)p->eng->info.sample_rate : 48000.0f;
+    float rate = p->bank ? (float)p->bank->info.sample_rate : 48000.0f;
     float k = 1.0f - expf(-1.0f / (LEVEL_SMOOTH_S * rate));
     float lv = p->level_now;
     for (int i = 0; i < n; i++) {

@@ -1,4 +1,4 @@
-#include "instrument/output.h"
+#include "synth/output.h"
 
 #include <math.h>
 #include <stdlib.h>

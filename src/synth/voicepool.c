@@ -1,4 +1,4 @@
-#include "instrument/voicepool.h"
+#include "synth/voicepool.h"
 
 #include <string.h>
 

@@ -1,5 +1,5 @@
-#include "ui/menu.h"
-#include "ui/font.h"
+#include "instrument/menu.h"
+#include "core/font.h"
 
 #include <math.h>
 #include <stdio.h>

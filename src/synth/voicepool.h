@@ -3,7 +3,7 @@
 #ifndef NR_VOICEPOOL_H
 #define NR_VOICEPOOL_H
 
-#include "instrument/curvegen.h"
+#include "synth/curve_reader.h"
 
 /* Slots beyond the voice limit, so a stolen or retriggered voice can fade out instead of clicking. */
 #define NR_SPARE_SLOTS 2

@@ -1,4 +1,4 @@
-#include "instrument/mapping.h"
+#include "synth/mapping.h"
 
 #include <math.h>
 

@@ -3,7 +3,7 @@
 #ifndef NR_MAPPING_H
 #define NR_MAPPING_H
 
-#include "instrument/curvegen.h"
+#include "synth/curve_reader.h"
 
 /* The module's inputs take -5..+5 V; anything beyond the Eurorack rails is a wiring or driver error. */
 #define NR_CV_FULL_SCALE 5.0f

@@ -1,7 +1,7 @@
-/* The display's fonts, drawn for this project: 5x7 glyphs for ASCII 32..126 and 10x16 digits for
- * values. */
-#ifndef NR_UI_FONT_H
-#define NR_UI_FONT_H
+/* The fonts drawn for this project, used by the display and by every picture the project draws: 5x7
+ * glyphs for ASCII 32..126 and 10x16 digits for values. */
+#ifndef NR_CORE_FONT_H
+#define NR_CORE_FONT_H
 
 #include <stdint.h>
 

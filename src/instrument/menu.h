@@ -4,8 +4,8 @@
 #ifndef NR_MENU_H
 #define NR_MENU_H
 
-#include "control/settings.h"
-#include "ui/fb.h"
+#include "instrument/settings.h"
+#include "instrument/fb.h"
 
 typedef enum {
     NR_PAGE_SOUND = 0,

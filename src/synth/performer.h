@@ -1,12 +1,13 @@
-/* The performer: control events at their sample times -> descriptor frames pushed as late as each
+/* The performer: timed events at their sample times -> descriptor frames pushed as late as each
  * voice allows -> voices mixed at the model rate. Runs on the audio thread only; never allocates,
- * locks, logs or touches files. The engine (model, voices, templates, output chain) is made on the
+ * locks, logs or touches files. The bank (model, voices, templates, output chain) is made on the
  * control thread and handed over whole. */
 #ifndef NR_PERFORMER_H
 #define NR_PERFORMER_H
 
-#include "instrument/output.h"
-#include "instrument/voicepool.h"
+#include "nr/synth.h"
+#include "synth/bank.h"
+#include "synth/voicepool.h"
 
 /* What the control thread publishes to the audio thread (a copy, never shared). */
 typedef struct {
@@ -15,32 +16,15 @@ typedef struct {
     int ta, tb; /* template indices resolved from the patch's names (-1: none) */
 } nr_perf_params;
 
-typedef struct {
-    nr_model *model;
-    nr_model_info info;
-    nr_template_set tpl;
-    nr_voice *voice[NR_VOICE_SLOTS];
-    int chunk;   /* largest model-rate render (voice max_block) */
-    float *vbuf; /* (chunk) one voice's output */
-    nr_output out;
-} nr_engine;
-
-/* Takes the model over (freed with the engine, even on failure). Not audio-thread safe. */
-nr_result nr_engine_create(nr_model *model, int device_rate, int max_block, uint64_t seed, nr_engine **out);
-void nr_engine_free(nr_engine *e);
-/* Worst delay from a CV change to the sound it moves, in ms: the model's lookahead plus one frame
- * (frames are pushed as late as the voice allows) plus the resampler. */
-float nr_engine_cv_latency_ms(const nr_engine *e);
-
-#define NR_PENDING_MAX 256
+#define NR_PENDING_MAX NR_SYNTH_MAX_PENDING
 
 typedef struct {
     int64_t time; /* model-rate sample time */
-    nr_control_event ev;
+    nr_synth_event ev;
 } nr_timed_event;
 
 typedef struct {
-    nr_engine *eng; /* may be NULL: silence, gate logic still runs */
+    nr_bank *bank; /* may be NULL: silence, gate logic still runs */
     nr_perf_params prm;
     nr_vpool pool;
     int device_rate;
@@ -49,8 +33,8 @@ typedef struct {
     float cv_now[NR_NUM_CV];    /* smoothed towards the target per sample */
     int gate[NR_NUM_GATES];
     int64_t mclock;             /* model-rate samples rendered */
-    int64_t dclock;             /* device-rate samples output (advanced by the instrument) */
-    uint64_t rng;
+    int64_t dclock;             /* device-rate samples output (advanced by the synth) */
+    uint64_t rng;                /* nr_xs64 state (dsp/rng.h) */
     float level_now;            /* output level of the CV level target, ramped per sample */
     int limit;                  /* voice count the CPU guard allows */
     nr_timed_event pend[NR_PENDING_MAX]; /* sorted by time */
@@ -58,12 +42,12 @@ typedef struct {
     uint32_t faults, dropped;
 } nr_performer;
 
-void nr_perf_init(nr_performer *p, nr_engine *e, int device_rate, uint64_t seed);
-/* A new engine (model reload): every voice stops, controls are kept. */
-void nr_perf_set_engine(nr_performer *p, nr_engine *e);
+void nr_perf_init(nr_performer *p, nr_bank *b, int device_rate, uint64_t seed);
+/* A new bank (model reload): every voice stops, controls are kept. */
+void nr_perf_set_bank(nr_performer *p, nr_bank *b);
 void nr_perf_set_params(nr_performer *p, const nr_perf_params *prm);
 /* Queue an event at its device-rate sample time (-1: at the next rendered sample). 0 if dropped. */
-int nr_perf_event(nr_performer *p, const nr_control_event *ev);
+int nr_perf_event(nr_performer *p, const nr_synth_event *ev);
 /* nr_render_fn: m model-rate samples. */
 void nr_perf_render(void *perf, float *y, int m);
 /* Model-rate time of a device-rate time. */

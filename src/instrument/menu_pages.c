@@ -1,5 +1,5 @@
 /* The pages' items, built from the settings and status each time they are shown or used. */
-#include "ui/menu.h"
+#include "instrument/menu.h"
 #include "neurorack.h"
 
 #include <math.h>

@@ -1,4 +1,4 @@
-#include "ui/font.h"
+#include "core/font.h"
 
 /* Row-major: one byte per row, the glyph in bits 4..0 (left to right). Lower-case descenders stay
  * inside the 7 rows (raised bowls) so lines can sit 8 pixels apart. */

@@ -1,8 +1,8 @@
 /* Audio files (libsndfile) and sample-rate conversion: resampy's kaiser_best for the analysis (what
  * librosa.load did for the original), libsamplerate for sound that is played or written. Not
  * audio-thread safe. */
-#ifndef NR_AUDIO_H
-#define NR_AUDIO_H
+#ifndef NR_AUDIO_FILE_H
+#define NR_AUDIO_FILE_H
 
 #include "nr/core.h"
 

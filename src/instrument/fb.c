@@ -1,5 +1,5 @@
-#include "ui/fb.h"
-#include "ui/font.h"
+#include "instrument/fb.h"
+#include "core/font.h"
 
 #include <string.h>
 

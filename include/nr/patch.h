@@ -1,12 +1,17 @@
-/* The instrument's settings and presets: plain data, defaults, clamping, and the versioned,
- * checksummed settings file (docs/settings.md). Not audio-thread safe (files). */
-#ifndef NR_SETTINGS_H
-#define NR_SETTINGS_H
+/* The patch: what the synth plays, as plain data (plaits' Patch). Hosts fill it (from a settings file,
+ * a menu, a plugin's parameters) and hand it to nr_synth_set_patch(); nothing here reads files.
+ * The functions are pure: safe on any thread, the audio thread included. */
+#ifndef NR_PATCH_H
+#define NR_PATCH_H
 
-#include "nr/instrument.h"
+#include "nr/core.h"
 
-#define NR_SETTINGS_VERSION 1
-#define NR_PRESET_SLOTS 16
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NR_NUM_CV 4
+#define NR_NUM_GATES 2
 #define NR_NAME_MAX 32
 #define NR_MAX_VOICES 8
 
@@ -51,48 +56,27 @@ typedef struct {
     float scale;  /* 0.5..2 */
 } nr_cv_cal;
 
-typedef struct {
-    int used;
-    char name[NR_NAME_MAX];
-    nr_patch patch;
-} nr_preset;
-
-typedef struct {
-    nr_patch patch;
-    nr_cv_cal cal[NR_NUM_CV];
-    int preset_slot; /* last slot chosen on the Presets page, 0..15 */
-    nr_preset presets[NR_PRESET_SLOTS];
-} nr_settings;
-
 /* Limits of each value, shared by the clamp, the menu and the file reader. */
 typedef struct {
     float lo, hi, def_range;
 } nr_cv_target_info;
 const nr_cv_target_info *nr_cv_target_limits(int target);
-/* Short names for the menu and the file ("off", "brightness", "interp", ...). */
+/* Short names for menus and files ("off", "brightness", "interp", ...); "?" when out of range. */
 const char *nr_cv_target_name(int target);
 const char *nr_gate_mode_name(int mode);
 const char *nr_steal_name(int policy);
-int nr_cv_target_from_name(const char *s); /* -1 if unknown */
+/* The inverse of the names above; -1 if unknown. */
+int nr_cv_target_from_name(const char *s);
+int nr_gate_mode_from_name(const char *s);
+int nr_steal_from_name(const char *s);
 
 void nr_patch_defaults(nr_patch *p);
+/* Every value into its range; NaN becomes the default; strings terminated and printable. */
 void nr_patch_clamp(nr_patch *p);
-void nr_settings_defaults(nr_settings *s);
-/* Every value into its range; NaN becomes the default; strings terminated. */
-void nr_settings_clamp(nr_settings *s);
+void nr_cv_cal_defaults(nr_cv_cal *c);
+void nr_cv_cal_clamp(nr_cv_cal *c);
 
-/* Defaults, then the file, then clamp. A missing file gives the defaults and NR_OK.
- * A corrupt file (bad header, checksum, JSON) or a newer version gives the defaults, renames the file
- * to <path>.bad-<unix time> so it is kept and never overwritten, and returns NR_ERR_FORMAT or
- * NR_ERR_VERSION with a message saying so (nr_last_error). */
-nr_result nr_settings_load(const char *path, nr_settings *s);
-/* Atomic: temp file in the same folder, fsync, rename, fsync of the folder. Creates the folder. */
-nr_result nr_settings_save(const char *path, const nr_settings *s);
-/* The file's text (header line + JSON); malloc'd. */
-nr_result nr_settings_serialize(const nr_settings *s, char **text, size_t *len);
-/* Parse a whole file's bytes into s (after defaults; clamped). `what` names it in errors. */
-nr_result nr_settings_parse(const char *buf, size_t n, const char *what, nr_settings *s);
-
-uint32_t nr_crc32(const void *data, size_t n);
-
+#ifdef __cplusplus
+}
+#endif
 #endif

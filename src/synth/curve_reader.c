@@ -1,9 +1,8 @@
-#include "instrument/curvegen.h"
+/* Live curve reading: at each trigger a template (or two, time-aligned and mixed) is read frame by
+ * frame, moved by the controls in the model's normalised descriptor space, with time stretch and scrub. */
+#include "synth/curve_reader.h"
 
 #include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 /* Raw values outside these are not descriptors of any sound: loudness (rms), zcr and flatness are
  * shares; the Hz ones cannot pass the analysis Nyquist (yin's fmax is 5000 Hz). */
@@ -14,86 +13,12 @@ static const float g_raw_hi[NR_NUM_DESC] = {1.0f, 1.0f, 11025.0f, 1.0f, 11025.0f
 #define VAR_DESC_STD 0.5f
 #define VAR_RATE_OCT 0.3f
 
-void nr_template_set_init(nr_template_set *s, const nr_model_info *info)
-{
-    memset(s, 0, sizeof *s);
-    for (int d = 0; d < NR_NUM_DESC; d++) {
-        s->mean[d] = isfinite(info->desc_mean[d]) ? info->desc_mean[d] : 0.0f;
-        float sd = info->desc_std[d];
-        s->std[d] = isfinite(sd) && sd > 1e-9f ? sd : 1.0f;
-    }
-    s->frame_rate = info->hop > 0 ? (float)info->sample_rate / (float)info->hop : 43.066406f;
-}
-
-nr_result nr_template_set_add(nr_template_set *s, const char *name, const nr_curves *c)
-{
-    if (s->count >= NR_MAX_TEMPLATES)
-        return nr_fail(NR_ERR_ARG, "%s: more than %d templates", name, NR_MAX_TEMPLATES);
-    if (c->n_frames < 1) return nr_fail(NR_ERR_SHAPE, "%s: template without frames", name);
-    nr_curves rc;
-    nr_result r = nr_curves_resample(c, s->frame_rate, &rc);
-    if (r != NR_OK) return nr_fail_prefix(r, name);
-    if (rc.n_frames < 1) {
-        nr_curves_free(&rc);
-        return nr_fail(NR_ERR_SHAPE, "%s: template too short for the model's frame rate", name);
-    }
-    nr_template *t = &s->t[s->count];
-    memset(t, 0, sizeof *t);
-    snprintf(t->name, sizeof t->name, "%s", name);
-    t->n = rc.n_frames;
-    t->z = rc.data; /* taken over */
-    float best = -1.0f;
-    for (int i = 0; i < t->n; i++) {
-        float *f = t->z + (size_t)i * NR_NUM_DESC;
-        if (f[NR_DESC_LOUDNESS] > best) {
-            best = f[NR_DESC_LOUDNESS];
-            t->peak = (float)i;
-        }
-        for (int d = 0; d < NR_NUM_DESC; d++) {
-            float v = isfinite(f[d]) ? f[d] : s->mean[d];
-            f[d] = (v - s->mean[d]) / s->std[d];
-        }
-    }
-    s->count++;
-    return NR_OK;
-}
-
-void nr_template_set_free(nr_template_set *s)
-{
-    for (int i = 0; i < s->count; i++) free(s->t[i].z);
-    s->count = 0;
-}
-
-int nr_template_set_find(const nr_template_set *s, const char *name)
-{
-    for (int i = 0; i < s->count; i++)
-        if (!strcmp(s->t[i].name, name)) return i;
-    return -1;
-}
-
-uint64_t nr_rng_next(uint64_t *x)
-{
-    /* xorshift64*: enough for random offsets and seeds; state never 0. */
-    if (!*x) *x = 0x9E3779B97F4A7C15ull;
-    *x ^= *x >> 12;
-    *x ^= *x << 25;
-    *x ^= *x >> 27;
-    return *x * 0x2545F4914F6CDD1Dull;
-}
-
-float nr_rng_gauss(uint64_t *x)
-{
-    /* Irwin-Hall with 4 uniforms, variance scaled to 1: bounded (|g| < 3.5), cheap, no log/sqrt. */
-    float sum = 0.0f;
-    for (int k = 0; k < 4; k++) sum += (float)(nr_rng_next(x) >> 40) * (1.0f / 16777216.0f);
-    return (sum - 2.0f) * 1.7320508f;
-}
 
 void nr_curve_start(nr_curve_reader *r, uint64_t *rng)
 {
     r->u = 0.0;
-    for (int d = 0; d < NR_NUM_DESC; d++) r->rnd[d] = nr_rng_gauss(rng);
-    r->rnd_rate = nr_rng_gauss(rng);
+    for (int d = 0; d < NR_NUM_DESC; d++) r->rnd[d] = nr_xs64_gauss(rng);
+    r->rnd_rate = nr_xs64_gauss(rng);
 }
 
 /* The aligned time line of a mix: length (last frame time) L and peak P interpolate with a. */

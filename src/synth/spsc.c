@@ -1,4 +1,4 @@
-#include "instrument/spsc.h"
+#include "synth/spsc.h"
 
 #include <stdlib.h>
 #include <string.h>
