@@ -253,6 +253,54 @@ static void test_curve_ends_match_templates(void)
     free(out);
 }
 
+/* pitch_voct: 1 V is one octave exactly (the default range), 0 V leaves the pitch, other columns stay. */
+static void test_curve_voct(void)
+{
+    nr_model_info info;
+    fake_info(&info);
+    nr_template_set s;
+    nr_template_set_init(&s, &info);
+    nr_curves A;
+    make_curve(&A, 40, 3, 1.0f);
+    nr_template_set_add(&s, "A", &A);
+    float *base = malloc(2 * 40 * NR_NUM_DESC * sizeof(float)), *moved = base + 40 * NR_NUM_DESC;
+    nr_patch p;
+    nr_patch_defaults(&p);
+    p.cv[0] = (nr_cv_assign){NR_CVT_PITCH_VOCT, nr_cv_target_limits(NR_CVT_PITCH_VOCT)->def_range, 1};
+    const float volts[] = {1.0f, -1.0f, 7.0f / 12.0f, -5.0f / 12.0f, 2.0f};
+    float v[NR_NUM_CV] = {0};
+    nr_curve_ctl c;
+    float level;
+    nr_controls_from_cv(&p, v, &c, &level);
+    NT_CHECK(c.voct == 0.0f);
+    int n0 = play(&s, 0, -1, &c, base, 40);
+    for (size_t k = 0; k < sizeof volts / sizeof volts[0]; k++) {
+        v[0] = volts[k];
+        nr_controls_from_cv(&p, v, &c, &level);
+        NT_CHECKF(fabsf(c.voct - volts[k]) < 1e-6f, "%g V gave %g octaves", volts[k], c.voct);
+        int n = play(&s, 0, -1, &c, moved, 40);
+        NT_CHECK(n == n0);
+        for (int t = 0; t < n; t++)
+            for (int d = 0; d < NR_NUM_DESC; d++) {
+                float b = base[t * NR_NUM_DESC + d], m = moved[t * NR_NUM_DESC + d];
+                if (d == NR_DESC_PITCH) {
+                    double cents = 1200.0 * log2((double)m / b) - 1200.0 * volts[k];
+                    NT_CHECKF(fabs(cents) < 0.01, "%g V: frame %d pitch %g -> %g (%+.4f cents)", volts[k], t, b, m, cents);
+                } else {
+                    NT_CHECKF(m == b, "%g V moved column %d", volts[k], d);
+                }
+            }
+    }
+    v[0] = NAN; /* a broken input leaves the pitch alone */
+    nr_controls_from_cv(&p, v, &c, &level);
+    NT_CHECK(c.voct == 0.0f);
+    NT_CHECK(!strcmp(nr_cv_target_name(NR_CVT_PITCH_VOCT), "pitch_voct") &&
+             nr_cv_target_from_name("pitch_voct") == NR_CVT_PITCH_VOCT);
+    nr_curves_free(&A);
+    nr_template_set_free(&s);
+    free(base);
+}
+
 static void test_curve_controls(void)
 {
     nr_model_info info;
@@ -543,6 +591,7 @@ int main(void)
     NT_RUN(test_cv_mapping);
     NT_RUN(test_curve_ends_match_templates);
     NT_RUN(test_curve_controls);
+    NT_RUN(test_curve_voct);
     NT_RUN(test_builtin_templates);
     NT_RUN(test_resampler);
     NT_RUN(test_post_chain);

@@ -24,8 +24,12 @@ typedef enum {
     NR_CVT_SCRUB,                              /* read position offset, share of the sound */
     NR_CVT_VARIATION,                          /* random variation amount, 0..1 */
     NR_CVT_LEVEL,                              /* gain, 1 = unity */
+    NR_CVT_PITCH_VOCT,                         /* pitch curve x 2^octaves: 1 V per octave, 0 V = as is */
     NR_CVT_COUNT
 } nr_cv_target;
+
+/* Range of a pitch_voct input: octaves per full-scale input (5 V), i.e. 1 V per octave. */
+#define NR_VOCT_RANGE 5.0f
 
 typedef enum { NR_GATE_RETRIGGER = 0, NR_GATE_CHOKE, NR_GATE_POLY, NR_GATE_MODE_COUNT } nr_gate_mode;
 typedef enum { NR_STEAL_OLDEST = 0, NR_STEAL_QUIETEST, NR_STEAL_COUNT } nr_steal_policy;

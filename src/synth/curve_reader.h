@@ -14,6 +14,7 @@ typedef struct {
     float stretch;            /* octaves, + = longer */
     float scrub;              /* read-position offset, share of the sound, -1..1 */
     float variation;          /* 0..1 */
+    float voct;               /* octaves: the pitch curve is multiplied by 2^voct (pitch_voct CV) */
 } nr_curve_ctl;
 
 /* Read position of one sounding curve. */

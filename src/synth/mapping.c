@@ -44,6 +44,8 @@ void nr_controls_from_cv(const nr_patch *p, const float volts[NR_NUM_CV], nr_cur
     c->scrub = clampf(add[NR_CVT_SCRUB], lim->lo, lim->hi);
     lim = nr_cv_target_limits(NR_CVT_VARIATION);
     c->variation = clampf(p->variation + add[NR_CVT_VARIATION], lim->lo, lim->hi);
+    lim = nr_cv_target_limits(NR_CVT_PITCH_VOCT);
+    c->voct = clampf(add[NR_CVT_PITCH_VOCT], lim->lo, lim->hi);
     lim = nr_cv_target_limits(NR_CVT_LEVEL);
     /* An input on level is a VCA (0 V = silent); with none the level is unity. */
     *level = level_cv ? clampf(add[NR_CVT_LEVEL], lim->lo, lim->hi) : 1.0f;

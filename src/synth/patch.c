@@ -15,11 +15,13 @@ static const nr_cv_target_info g_limits[NR_CVT_COUNT] = {
     [NR_CVT_SCRUB] = {-1, 1, 1},
     [NR_CVT_VARIATION] = {0, 1, 1},
     [NR_CVT_LEVEL] = {0, 2, 1},
+    /* a full-scale 5 V input moves 5 octaves: exactly 1 V per octave */
+    [NR_CVT_PITCH_VOCT] = {-8, 8, NR_VOCT_RANGE},
 };
 
 static const char *const g_target_names[NR_CVT_COUNT] = {
     "off", "loudness", "percussivity", "tonelike", "noisiness", "richness", "brightness", "pitch",
-    "interp", "stretch", "scrub", "variation", "level",
+    "interp", "stretch", "scrub", "variation", "level", "pitch_voct",
 };
 static const char *const g_gate_names[NR_GATE_MODE_COUNT] = {"retrigger", "choke", "poly"};
 static const char *const g_steal_names[NR_STEAL_COUNT] = {"oldest", "quietest"};
