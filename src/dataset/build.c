@@ -345,6 +345,7 @@ static void handle(ctx_t *c, ds_item *it)
     nr_ds_entry e;
     memset(&e, 0, sizeof e);
     const char *cls = it->cls ? it->cls : ds_class_from_text(it->text);
+    if (!cls) cls = it->src->cls;
     snprintf(e.cls, sizeof e.cls, "%s", ds_class_refine(cls, a.samples, a.n, a.rate));
     snprintf(e.source, sizeof e.source, "%s", it->src->name);
     snprintf(e.package, sizeof e.package, "%s", it->src->package);
@@ -541,7 +542,7 @@ static void run_zip(ctx_t *c, const ds_source *s)
         if (sl) *sl = '\0';
         snprintf(it.group, sizeof it.group, "%s/%s/%s", s->name, dir, stem);
         snprintf(it.text, sizeof it.text, "%s", names[i]);
-        it.licence = s->licence;
+        it.licence = s->licence_of ? s->licence_of(names[i]) : s->licence;
         it.load = load_zip;
         it.payload = z;
         it.index = idx[i];
@@ -576,8 +577,8 @@ static void add_licence(char *dst, size_t n, const char *lic)
 
 static void run_augment(ctx_t *c)
 {
-    static const char *const base_set = "|kick|tom|boom|hand|", *const any_set =
-        "|kick|tom|boom|hand|snare|metal|stone|cymbal|perc|wood|clap|";
+    static const char *const base_set = "|kick|tom|boom|hand|explosion|", *const any_set =
+        "|kick|tom|boom|hand|explosion|snare|metal|stone|cymbal|perc|wood|clap|crash|hit|magic|";
     int n_real = c->m->n;
     for (int sp = 0; sp < NR_SPLIT_COUNT; sp++) {
         int *base = malloc((size_t)(n_real + 1) * sizeof *base), *any = malloc((size_t)(n_real + 1) * sizeof *any);

@@ -11,30 +11,53 @@ typedef struct {
     const char *cls;
 } rule;
 
-/* First match wins: specific words before general ones. */
+/* First match wins: specific words before general ones. Drum words come first (their kits are the
+ * bulk of the set); the words of game sound effects follow, placed before the drum words they contain
+ * ("hatchet" before "hat", "rocket" before "rock"). Classes of game sounds: explosion, crash (things
+ * breaking or collapsing), hit (weapon and body impacts), whoosh (a swing or throw that ends in a hit),
+ * magic (spells, energy weapons). */
 static const rule g_rules[] = {
     {"sidestick", "snare"}, {"side", "snare"},   {"rimshot", "snare"},   {"rim", "snare"},
     {"kick", "kick"},       {"kik", "kick"},     {"bassdrum", "kick"},   {"bd", "kick"},
     {"bombo", "kick"},      {"snare", "snare"},  {"sn", "snare"},        {"snr", "snare"},        {"sd", "snare"},
     {"clap", "clap"},       {"handclap", "clap"}, {"snap", "clap"},      {"floortom", "tom"},
-    {"tom", "tom"},         {"hihat", "hat"},    {"hat", "hat"},         {"hh", "hat"},
+    {"tom", "tom"},         {"hatchet", "hit"},  {"hihat", "hat"},       {"hat", "hat"},         {"hh", "hat"},
+    {"dragonstick", "hit"}, {"dragon", "magic"}, /* a gun; the dragon rider, before "ride" */
     {"crash", "cymbal"},    {"ride", "cymbal"},  {"splash", "cymbal"},   {"china", "cymbal"},
     {"cymbal", "cymbal"},   {"cym", "cymbal"},   {"cowbell", "metal"},   {"bell", "metal"},
     {"triangle", "metal"},  {"agogo", "metal"},  {"anvil", "metal"},     {"metal", "metal"},
     {"chime", "metal"},     {"gong", "metal"},   {"dong", "metal"},      {"clang", "metal"},
-    {"sword", "metal"},     {"steel", "metal"},  {"paiste", "cymbal"},   {"wood", "wood"},
+    {"sword", "metal"},     {"steel", "metal"},  {"paiste", "cymbal"},   {"shell", "metal"},
+    {"richet", "hit"},      {"water-blast", "magic"}, {"explo", "explosion"}, {"expl", "explosion"},  {"bomb", "explosion"},
+    {"grenade", "explosion"}, {"mortar", "explosion"}, {"rocket", "explosion"}, {"rockl", "explosion"},
+    {"blast", "explosion"},   {"airmine", "explosion"}, {"mineimpact", "explosion"}, {"detonat", "explosion"},
+    {"kam", "explosion"},
+    {"collapse", "crash"},  {"debris", "crash"}, {"destruction", "crash"}, {"break", "crash"},
+    {"shatter", "crash"},   {"glass", "crash"},  {"smash", "crash"},     {"cave", "crash"},
+    {"rumble", "crash"},    {"treeexpire", "crash"}, {"building", "crash"}, {"bldfall", "crash"},
+    {"magic", "magic"},     {"spell", "magic"},  {"holy", "magic"},      {"faerie", "magic"},
+    {"lightning", "magic"}, {"lg", "magic"},     {"plasma", "magic"},    {"plasm", "magic"},
+    {"laser", "magic"},     {"lsr", "magic"},    {"electro", "magic"},   {"taser", "magic"},
+    {"psi", "magic"},       {"portal", "magic"}, {"sinegun", "magic"},   {"gauss", "magic"},
+    {"bfg", "magic"},       {"railg", "magic"},  {"obelisk", "magic"},   {"petrified", "magic"},
+    {"frozen", "magic"},    {"ink", "magic"},    {"mud", "magic"},
+    {"swoosh", "whoosh"},   {"swish", "whoosh"}, {"whoosh", "whoosh"},   {"whip", "whoosh"},
+    {"throw", "whoosh"},    {"dagger", "whoosh"},
+    {"wood", "wood"},
     {"block", "wood"},      {"clave", "wood"},   {"clav", "wood"},       {"stick", "wood"},
     {"castanet", "wood"},   {"log", "wood"},     {"knock", "wood"},      {"door", "wood"},
     {"stone", "stone"},     {"rock", "stone"},   {"mining", "stone"},    {"conga", "hand"},
     {"bongo", "hand"},      {"tabla", "hand"},   {"timbal", "hand"},     {"djembe", "hand"},
     {"surdo", "hand"},      {"cajon", "hand"},   {"darbuka", "hand"},    {"udu", "hand"},
     {"shaker", "shaker"},   {"shake", "shaker"}, {"maraca", "shaker"},   {"tambourine", "shaker"},
-    {"tamb", "shaker"},     {"cabasa", "shaker"}, {"boom", "boom"},      {"explo", "boom"},
-    {"impact", "boom"},     {"cineboom", "boom"}, {"thunder", "boom"},   {"timpani", "boom"},
+    {"tamb", "shaker"},     {"cabasa", "shaker"}, {"boom", "boom"},
+    {"cineboom", "boom"},   {"thunderstick", "hit"}, {"thunder", "boom"}, {"timpani", "boom"},
     {"taiko", "boom"},      {"timp", "boom"},      {"zap", "fx"},       {"blip", "fx"},         {"glitch", "fx"},
-    {"fx", "fx"},           {"laser", "fx"},     {"beep", "fx"},         {"ping", "fx"},
-    {"twang", "fx"},        {"kick", "kick"},    {"bass", "kick"},       {"perc", "perc"},
-    {"hit", "perc"},        {"drum", "perc"},
+    {"fx", "fx"},           {"beep", "fx"},      {"ping", "fx"},
+    {"twang", "fx"},        {"impact", "hit"},   {"hit", "hit"},         {"punch", "hit"},
+    {"fist", "hit"},        {"slam", "hit"},     {"thud", "hit"},        {"bump", "hit"},
+    {"hammer", "hit"},      {"kick", "kick"},    {"bass", "kick"},       {"perc", "perc"},
+    {"drum", "perc"},
 };
 
 const char *ds_class_from_text(const char *text)
@@ -81,7 +104,7 @@ const char *ds_class_from_gm_key(int key)
 const char *ds_class_refine(const char *cls, const float *x, long n, int rate)
 {
     if (n < (long)(1.5 * rate)) return cls ? cls : "perc";
-    if (cls && strcmp(cls, "kick") && strcmp(cls, "perc") && strcmp(cls, "fx")) return cls;
+    if (cls && strcmp(cls, "kick") && strcmp(cls, "perc") && strcmp(cls, "fx") && strcmp(cls, "hit")) return cls;
     /* Share of the energy below ~250 Hz (one-pole low-pass): more than 70 % is a dark sound. */
     double a = exp(-2.0 * M_PI * 250.0 / rate), lp = 0.0, e_lp = 0.0, e = 0.0;
     for (long i = 0; i < n; i++) {
