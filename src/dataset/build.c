@@ -186,7 +186,7 @@ static int match_any(const char *s, const char *pats)
     return 0;
 }
 
-static int wanted(const ds_source *s, const char *rel)
+int ds_source_wants(const ds_source *s, const char *rel)
 {
     return (!s->include || match_any(rel, s->include)) && !match_any(rel, s->exclude);
 }
@@ -390,7 +390,7 @@ static void run_files(ctx_t *c, const ds_source *s)
     char kit_dir[1024] = "";
     for (int i = 0; i < fl.n; i++) {
         const char *path = fl.paths[i], *rel = path + rl + (path[rl] == '/');
-        if (!wanted(s, rel)) continue;
+        if (!ds_source_wants(s, rel)) continue;
         ds_item it;
         memset(&it, 0, sizeof it);
         it.src = s;
@@ -460,7 +460,7 @@ static void run_sf2(ctx_t *c, const ds_source *s)
         memset(&it, 0, sizeof it);
         it.src = s;
         snprintf(it.rel, sizeof it.rel, "%s", smp->name);
-        if (!wanted(s, it.rel)) continue;
+        if (!ds_source_wants(s, it.rel)) continue;
         /* The sample's own name first ("Timp Drum A1" in an orchestra kit), then what it is used for. */
         it.cls = ds_class_from_text(smp->name);
         if (!it.cls) it.cls = smp->program >= 0 ? program_class(smp->program) : ds_class_from_gm_key(smp->key);
@@ -515,7 +515,7 @@ static void run_zip(ctx_t *c, const ds_source *s)
     for (zip_int64_t i = 0; names && idx && i < n; i++) {
         const char *nm = zip_get_name(z, (zip_uint64_t)i, 0);
         size_t l = nm ? strlen(nm) : 0;
-        if (l > 4 && (!strcmp(nm + l - 4, ".ogg") || !strcmp(nm + l - 4, ".wav")) && wanted(s, nm)) {
+        if (l > 4 && (!strcmp(nm + l - 4, ".ogg") || !strcmp(nm + l - 4, ".wav")) && ds_source_wants(s, nm)) {
             names[k] = strdup(nm);
             idx[k++] = (long)i;
         }

@@ -29,6 +29,9 @@ typedef struct {
 const ds_source *ds_sources(int *n);
 /* The Debian packages of the built-in sources, space separated (what data/recipe.sh installs). */
 const char *ds_source_packages(void);
+/* 1 when a path (relative to the source's root, or a SoundFont sample name) passes the source's include
+ * and exclude patterns. */
+int ds_source_wants(const ds_source *s, const char *rel);
 
 typedef struct {
     const char *out_dir;
