@@ -548,19 +548,26 @@ static void test_classes_and_curves_cache(void)
     NT_CHECK(ds_class_from_text("bottom") == NULL); /* "tom" only at the start of a word */
     NT_CHECK(is_class(ds_class_from_gm_key(36), "kick") && ds_class_from_gm_key(72) == NULL);
     NT_CHECK(ds_not_impact("EE_Whistle") && !ds_not_impact("Tom Low"));
-    /* game sound effects: their own classes, and drum words that hide inside their names do not win */
-    NT_CHECK(is_class(ds_class_from_text("audio/attack/impact/arrow_dirt_01.ogg"), "hit"));
-    NT_CHECK(is_class(ds_class_from_text("hatchet.wav"), "hit"));                      /* not "hat" */
-    NT_CHECK(is_class(ds_class_from_text("sound/weapons/rocket/rocklx1a.wav"), "explosion")); /* not "rock" */
-    NT_CHECK(is_class(ds_class_from_text("factions/magic/units/dragon_rider/sounds/dr_attack.wav"), "magic"));
-    NT_CHECK(is_class(ds_class_from_text("audio/sfx/explons/lrgexpl.ogg"), "explosion"));
-    NT_CHECK(is_class(ds_class_from_text("audio/sfx/explons/richet1.ogg"), "hit")); /* a ricochet */
-    NT_CHECK(is_class(ds_class_from_text("sound/misc/breakglass03.ogg"), "crash"));
-    NT_CHECK(is_class(ds_class_from_text("audio/attack/destruction/building_collapse_large_01.ogg"), "crash"));
-    NT_CHECK(is_class(ds_class_from_text("sound/weapons/melee-swoosh.ogg"), "whoosh"));
-    NT_CHECK(is_class(ds_class_from_text("magic-holy-2.ogg"), "magic"));
-    NT_CHECK(is_class(ds_class_from_text("Crash Cymbal 1"), "cymbal")); /* a crash in a drum kit */
-    NT_CHECK(ds_class_from_text("commondata/sounds/tower_attack1.wav") == NULL); /* the source's default */
+    /* game sound effects (sources with a default class): their own words and classes; drum words that
+     * hide inside their names do not win */
+    NT_CHECK(is_class(ds_class_from_effect_text("audio/attack/impact/arrow_dirt_01.ogg"), "hit"));
+    NT_CHECK(is_class(ds_class_from_effect_text("audio/attack/impact/arrow_metal_01.ogg"), "metal"));
+    NT_CHECK(is_class(ds_class_from_effect_text("hatchet.wav"), "hit"));                  /* not "hat" */
+    NT_CHECK(is_class(ds_class_from_effect_text("sound/weapons/rocket/rocklx1a.wav"), "explosion")); /* not "rock" */
+    NT_CHECK(is_class(ds_class_from_effect_text("factions/magic/units/dragon_rider/sounds/dr_attack.wav"), "magic"));
+    NT_CHECK(is_class(ds_class_from_effect_text("audio/sfx/explons/lrgexpl.ogg"), "explosion"));
+    NT_CHECK(is_class(ds_class_from_effect_text("audio/sfx/explons/richet1.ogg"), "hit")); /* a ricochet */
+    NT_CHECK(is_class(ds_class_from_effect_text("sound/misc/breakglass03.ogg"), "crash"));
+    NT_CHECK(is_class(ds_class_from_effect_text("audio/attack/destruction/building_collapse_large_01.ogg"), "crash"));
+    NT_CHECK(is_class(ds_class_from_effect_text("sound/weapons/melee-swoosh.ogg"), "whoosh"));
+    NT_CHECK(is_class(ds_class_from_effect_text("magic-holy-2.ogg"), "magic"));
+    NT_CHECK(ds_class_from_effect_text("commondata/sounds/tower_attack1.wav") == NULL); /* the source's default */
+    /* ... while drum names keep the drum words' classes */
+    NT_CHECK(ds_class_from_text("HardElectro1/Hard_CHH_01.flac") == NULL);   /* no spell */
+    NT_CHECK(is_class(ds_class_from_text("VariBreaks/VP Drum.flac"), "perc")); /* no crash */
+    NT_CHECK(is_class(ds_class_from_text("Crash Cymbal 1"), "cymbal"));
+    NT_CHECK(is_class(ds_class_from_text("MBass-5 hit 4"), "perc"));
+    NT_CHECK(is_class(ds_class_from_text("effects/explode01.ogg"), "boom"));
     /* long and dark: a boom; short: as named */
     long len = 96000;
     float *x = malloc((size_t)len * sizeof *x);

@@ -344,7 +344,10 @@ static void handle(ctx_t *c, ds_item *it)
         }
     nr_ds_entry e;
     memset(&e, 0, sizeof e);
-    const char *cls = it->cls ? it->cls : ds_class_from_text(it->text);
+    /* A source with a default class holds sound effects: its names are read with the effect words. */
+    const char *cls = it->cls               ? it->cls
+                      : it->src->cls        ? ds_class_from_effect_text(it->text)
+                                            : ds_class_from_text(it->text);
     if (!cls) cls = it->src->cls;
     snprintf(e.cls, sizeof e.cls, "%s", ds_class_refine(cls, a.samples, a.n, a.rate));
     snprintf(e.source, sizeof e.source, "%s", it->src->name);

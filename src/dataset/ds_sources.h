@@ -22,7 +22,9 @@ typedef struct {
     const char *(*licence_of)(const char *rel); /* per-file licence, or NULL for the default */
     const int *programs; /* SF2: bank-0 programs to take besides the drum kits (bank 128) */
     int n_programs;      /* SF2: -1 when every preset of the file is a drum kit */
-    const char *cls;     /* class when no word of the name gives one (game sounds: "hit"); NULL: "perc" */
+    const char *cls;     /* non-NULL: a source of sound effects, whose names are read with the effect words
+                          * (explosion, crash, hit, whoosh, magic) and which gives this class to a name
+                          * without one ("hit"); NULL: drum words, "perc" when none matches */
 } ds_source;
 
 /* The built-in sources, in priority order (an earlier source keeps a sound found in a later one). */
