@@ -675,6 +675,7 @@ static void test_source_table(void)
     /* redeclipse: explosions and hits, not announcer or ambience */
     NT_CHECK(wants("data/sounds", "weapons/rocket/primary.ogg") && wants("data/sounds", "sfx/debris2.ogg"));
     NT_CHECK(!wants("data/sounds", "announcer/youwin.ogg") && !wants("data/sounds", "ambience/wind.ogg"));
+    NT_CHECK(!wants("data/sounds", "sfx/damage2.ogg")); /* a tonal hit marker (seen in its spectrogram) */
     /* per-file licences (copyright files) */
     const ds_source *u = source_with_root("0snd.pk3");
     NT_CHECK(u && u->licence_of && !strcmp(u->licence_of("sound/misc/breakwood03.ogg"), "public-domain"));

@@ -111,7 +111,7 @@ static const ds_source g_sources[] = {
      "axe.|bow.|bow-puny.|bow-puny-fire.|cave-in|claws|club.|crossbow.|crossbow-fire.|dagger-swish|dart|"
      "dragonstick.|explosion|fist|flail.|flame-big.|gunshot|hatchet.|ink.|knife.|lightning.|mace.|magic-|"
      "magicmissile|melee-fire|mud-fist.|mud-glob.|pincers|rumble|sling.|sling-big.|spear.|staff.|sword-1|"
-     "throwing-knife.|thunderstick.|torch.|water-blast|wose-attack|petrified|tusker-charge.",
+     "throwing-knife.|thunderstick.|torch.|water-blast|wose-attack|petrified",
      /* misses are swings without a hit */
      "miss", NULL, NULL, 0, "hit"},
     {"megaglest", "megaglest-data", DS_KIND_FILES, "/usr/share/games/megaglest/techs/megapack", "CC-BY-SA-3.0",
@@ -124,9 +124,9 @@ static const ds_source g_sources[] = {
      "archer_attack|_berserk/",
      NULL, NULL, 0, "hit"},
     {"redeclipse", "redeclipse-data", DS_KIND_FILES, "/usr/share/games/redeclipse/data/sounds", "CC-BY-SA-3.0+",
-     "sfx/bounce|sfx/damage|sfx/debris|sfx/shell|sfx/splosh|weapons/explode|weapons/thud|weapons/thwack|"
+     "sfx/bounce|sfx/debris|sfx/shell|sfx/splosh|weapons/explode|weapons/thud|weapons/thwack|"
      "weapons/ricochet|weapons/tink|weapons/bzap|weapons/singe|/explode|/primary|/secondary",
-     /* the flamer is a burst of fire, the sword's moves are hums */
+     /* the flamer is a burst of fire, the sword's moves are hums; sfx/damage* are tonal hit markers */
      "flamer/|sword/|zapper/primary4", NULL, NULL, 0, "hit"},
     {"hedgewars", "hedgewars-data", DS_KIND_FILES, "/usr/share/games/hedgewars/Data/Sounds", "GFDL-1.3",
      "airmine_impact|baseballbat|bump|explosion|firepunch_hit|frozen_hog_impact|graveimpact|grenadeimpact|"
