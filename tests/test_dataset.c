@@ -659,6 +659,7 @@ static void test_source_table(void)
     /* hedgewars: not the voices, not the rattling guns */
     NT_CHECK(wants("Data/Sounds", "explosion.ogg") && !wants("Data/Sounds", "voices/Pirate/explosion.ogg"));
     NT_CHECK(!wants("Data/Sounds", "minigun.ogg") && wants("Data/Sounds", "gun.ogg"));
+    NT_CHECK(!wants("Data/Sounds", "pickhammer.ogg") && wants("Data/Sounds", "hammer.ogg"));
     /* openarena: shots and explosions, not hums */
     NT_CHECK(wants("baseoa/pak0.pk3", "sound/weapons/rocket/rocklx1a.wav"));
     NT_CHECK(!wants("baseoa/pak0.pk3", "sound/weapons/bfg/bfg_hum.wav"));

@@ -85,11 +85,16 @@ static const ds_source g_sources[] = {
      (int)(sizeof g_perc_programs / sizeof g_perc_programs[0])},
     /* Game sound effects: one-shot weapon, impact, explosion, destruction and magic sounds. Left out
      * everywhere: voices, music, loops (hums, engines, flights, ambiences), footsteps, UI sounds. A sound
-     * whose name says nothing more is a "hit". */
+     * whose name says nothing more is a "hit". Licences from each package's copyright file: ufoai per
+     * file (above); openarena, warzone2100 "Files: *" GPL-2+, wesnoth GPL-2+ (its licence statement);
+     * megaglest "Files: *"
+     * CC-BY-SA-3.0; redeclipse "Files: *" CC-BY-SA-3.0+ (no entry for data/sounds/sfx or weapons;
+     * the sounds' readme says the same); hedgewars GFDL-1.3 ("Files:" the Data/Sounds folder)
+     * (its CC-BY-SA droplets are not taken). */
     {"ufoai", "ufoai-sound", DS_KIND_ZIP, "/usr/share/games/ufoai/base/0snd.pk3", "CC-BY-SA-3.0",
      "sound/impact/|sound/misc/break|sound/seq/sword-hit|sound/doors/door|sound/weapons/",
-     /* (doors: only the closing slams) */
-     /* bursts of many shots (-5x ... -150x) are rattles, reloads and gear are clicks, flamers hiss */
+     /* bursts of many shots (-5x ... -150x) are rattles, reloads and gear are clicks, flamers hiss;
+      * of the doors only the closing slams */
      "x.ogg|reload-|grenade-pin|irgoggles|medikit|flamer-|plasma-hoverheavy|melee-throw|-open",
      ufoai_licence, NULL, 0, "hit"},
     {"openarena", "openarena-data", DS_KIND_ZIP, "/usr/share/games/openarena/baseoa/pak0.pk3", "GPL-2+",
@@ -132,7 +137,7 @@ static const ds_source g_sources[] = {
      "airmine_impact|baseballbat|bump|explosion|firepunch_hit|frozen_hog_impact|graveimpact|grenadeimpact|"
      "gun.|hammer|knife_impact|melonimpact|mineimpact|mortar|shotgunfire|whipcrack|sinegun|portalshot",
      /* voices are in voices/; guns that rattle and the pick hammer are loops */
-     "voices/|drillgun|landgun|minigun", NULL, NULL, 0, "hit"},
+     "voices/|drillgun|landgun|minigun|pickhammer", NULL, NULL, 0, "hit"},
 };
 
 const ds_source *ds_sources(int *n)
