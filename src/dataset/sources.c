@@ -87,10 +87,9 @@ static const ds_source g_sources[] = {
      * everywhere: voices, music, loops (hums, engines, flights, ambiences), footsteps, UI sounds. A sound
      * whose name says nothing more is a "hit". Licences from each package's copyright file: ufoai per
      * file (above); openarena, warzone2100 "Files: *" GPL-2+, wesnoth GPL-2+ (its licence statement);
-     * megaglest "Files: *"
-     * CC-BY-SA-3.0; redeclipse "Files: *" CC-BY-SA-3.0+ (no entry for data/sounds/sfx or weapons;
-     * the sounds' readme says the same); hedgewars GFDL-1.3 ("Files:" the Data/Sounds folder)
-     * (its CC-BY-SA droplets are not taken). */
+     * megaglest "Files: *" CC-BY-SA-3.0; redeclipse "Files: *" CC-BY-SA-3.0+ (no entry for
+     * data/sounds/sfx or weapons; the sounds' readme says the same); hedgewars GFDL-1.3 (its entry for
+     * the Data/Sounds folder; the CC-BY-SA droplets are not taken). */
     {"ufoai", "ufoai-sound", DS_KIND_ZIP, "/usr/share/games/ufoai/base/0snd.pk3", "CC-BY-SA-3.0",
      "sound/impact/|sound/misc/break|sound/seq/sword-hit|sound/doors/door|sound/weapons/",
      /* bursts of many shots (-5x ... -150x) are rattles, reloads and gear are clicks, flamers hiss;
