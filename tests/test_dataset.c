@@ -557,6 +557,8 @@ static void test_classes_and_curves_cache(void)
     NT_CHECK(is_class(ds_class_from_effect_text("factions/magic/units/dragon_rider/sounds/dr_attack.wav"), "magic"));
     NT_CHECK(is_class(ds_class_from_effect_text("audio/sfx/explons/lrgexpl.ogg"), "explosion"));
     NT_CHECK(is_class(ds_class_from_effect_text("audio/sfx/explons/richet1.ogg"), "hit")); /* a ricochet */
+    NT_CHECK(is_class(ds_class_from_effect_text("audio/sfx/explons/bldfall.ogg"), "crash")); /* building fall */
+    NT_CHECK(is_class(ds_class_from_effect_text("sound/weapons/grenade-bounce.ogg"), "hit"));
     NT_CHECK(is_class(ds_class_from_effect_text("sound/misc/breakglass03.ogg"), "crash"));
     NT_CHECK(is_class(ds_class_from_effect_text("audio/attack/destruction/building_collapse_large_01.ogg"), "crash"));
     NT_CHECK(is_class(ds_class_from_effect_text("sound/weapons/melee-swoosh.ogg"), "whoosh"));
