@@ -2,7 +2,9 @@
 # Build the training data set of one-shot impacts (docs/data.md):
 # 1. builds the program (the build dependencies come from scripts/install-deps.sh),
 # 2. installs the Debian packages the sounds come from, only those missing (`neurorack dataset
-#    --packages` lists them; 0ad-data is a 1.4 GB download), with root or sudo,
+#    --packages` lists them: drum kits and SoundFonts, and the sound effects of seven games; 0ad-data
+#    (1.4 GB) and redeclipse-data (0.9 GB) are the big downloads: 3.3 GB in all, 5.5 GB installed),
+#    with root or sudo,
 # 3. runs `neurorack dataset`, which reuses what the output folder already holds (cache.tsv, audio/,
 #    curves/): a second run only does what is new or changed, e.g. curves once the analysis exists.
 # Usage: data/recipe.sh [neurorack dataset options]   (default output: data/build/, git-ignored)

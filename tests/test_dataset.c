@@ -583,6 +583,28 @@ static void test_classes_and_curves_cache(void)
     NT_CHECK(ds_class_from_text("bottom") == NULL); /* "tom" only at the start of a word */
     NT_CHECK(is_class(ds_class_from_gm_key(36), "kick") && ds_class_from_gm_key(72) == NULL);
     NT_CHECK(ds_not_impact("EE_Whistle") && !ds_not_impact("Tom Low"));
+    /* game sound effects (sources with a default class): their own words and classes; drum words that
+     * hide inside their names do not win */
+    NT_CHECK(is_class(ds_class_from_effect_text("audio/attack/impact/arrow_dirt_01.ogg"), "hit"));
+    NT_CHECK(is_class(ds_class_from_effect_text("audio/attack/impact/arrow_metal_01.ogg"), "metal"));
+    NT_CHECK(is_class(ds_class_from_effect_text("hatchet.wav"), "hit"));                  /* not "hat" */
+    NT_CHECK(is_class(ds_class_from_effect_text("sound/weapons/rocket/rocklx1a.wav"), "explosion")); /* not "rock" */
+    NT_CHECK(is_class(ds_class_from_effect_text("factions/magic/units/dragon_rider/sounds/dr_attack.wav"), "magic"));
+    NT_CHECK(is_class(ds_class_from_effect_text("audio/sfx/explons/lrgexpl.ogg"), "explosion"));
+    NT_CHECK(is_class(ds_class_from_effect_text("audio/sfx/explons/richet1.ogg"), "hit")); /* a ricochet */
+    NT_CHECK(is_class(ds_class_from_effect_text("audio/sfx/explons/bldfall.ogg"), "crash")); /* building fall */
+    NT_CHECK(is_class(ds_class_from_effect_text("sound/weapons/grenade-bounce.ogg"), "hit"));
+    NT_CHECK(is_class(ds_class_from_effect_text("sound/misc/breakglass03.ogg"), "crash"));
+    NT_CHECK(is_class(ds_class_from_effect_text("audio/attack/destruction/building_collapse_large_01.ogg"), "crash"));
+    NT_CHECK(is_class(ds_class_from_effect_text("sound/weapons/melee-swoosh.ogg"), "whoosh"));
+    NT_CHECK(is_class(ds_class_from_effect_text("magic-holy-2.ogg"), "magic"));
+    NT_CHECK(ds_class_from_effect_text("commondata/sounds/tower_attack1.wav") == NULL); /* the source's default */
+    /* ... while drum names keep the drum words' classes */
+    NT_CHECK(ds_class_from_text("HardElectro1/Hard_CHH_01.flac") == NULL);   /* no spell */
+    NT_CHECK(is_class(ds_class_from_text("VariBreaks/VP Drum.flac"), "perc")); /* no crash */
+    NT_CHECK(is_class(ds_class_from_text("Crash Cymbal 1"), "cymbal"));
+    NT_CHECK(is_class(ds_class_from_text("MBass-5 hit 4"), "perc"));
+    NT_CHECK(is_class(ds_class_from_text("effects/explode01.ogg"), "boom"));
     /* long and dark: a boom; short: as named */
     long len = 96000;
     float *x = malloc((size_t)len * sizeof *x);
@@ -590,6 +612,8 @@ static void test_classes_and_curves_cache(void)
     NT_CHECK(is_class(ds_class_refine("kick", x, len, 48000), "boom"));
     NT_CHECK(is_class(ds_class_refine("kick", x, 4800, 48000), "kick"));
     NT_CHECK(is_class(ds_class_refine("cymbal", x, len, 48000), "cymbal"));
+    NT_CHECK(is_class(ds_class_refine("hit", x, len, 48000), "boom"));
+    NT_CHECK(is_class(ds_class_refine("explosion", x, len, 48000), "explosion"));
     free(x);
 
     nr_curves c;
@@ -614,6 +638,159 @@ static void test_classes_and_curves_cache(void)
         free(bytes);
     }
     nr_curves_free(&c);
+}
+
+/* The built-in table: every source names its package (and data/recipe.sh installs it), a licence, a
+ * root; the include and exclude patterns keep one-shot impacts and leave voices, loops and UI sounds. */
+static const ds_source *source_with_root(const char *root_tail)
+{
+    int n;
+    const ds_source *s = ds_sources(&n);
+    for (int i = 0; i < n; i++) {
+        size_t a = strlen(s[i].root), b = strlen(root_tail);
+        if (a >= b && !strcmp(s[i].root + a - b, root_tail)) return &s[i];
+    }
+    return NULL;
+}
+
+static int wants(const char *root_tail, const char *rel)
+{
+    const ds_source *s = source_with_root(root_tail);
+    NT_CHECKF(s != NULL, "no source with root ...%s", root_tail);
+    return s && ds_source_wants(s, rel);
+}
+
+static void test_source_table(void)
+{
+    int n;
+    const ds_source *s = ds_sources(&n);
+    const char *pk = ds_source_packages();
+    NT_CHECK(n >= 15);
+    for (int i = 0; i < n; i++) {
+        NT_CHECKF(s[i].name && s[i].package && s[i].root && s[i].licence && s[i].licence[0], "source %d", i);
+        char word[80];
+        snprintf(word, sizeof word, "%s", s[i].package);
+        const char *p = strstr(pk, word);
+        size_t l = strlen(word);
+        NT_CHECKF(p && (p == pk || p[-1] == ' ') && (p[l] == ' ' || p[l] == '\0'), "%s not in --packages", word);
+        /* an earlier row of the same name is the same package (a source with several files) */
+        for (int j = 0; j < i; j++)
+            if (!strcmp(s[i].name, s[j].name)) NT_CHECK(!strcmp(s[i].package, s[j].package));
+    }
+    /* wesnoth: weapons and spells, not the creatures' cries nor the swings that miss */
+    NT_CHECK(wants("1.16/data/core/sounds", "mace.ogg") && wants("1.16/data/core/sounds", "magic-holy-1.ogg"));
+    NT_CHECK(!wants("1.16/data/core/sounds", "human-hit-1.ogg") && !wants("1.16/data/core/sounds", "mace-miss.ogg"));
+    NT_CHECK(!wants("1.16/data/core/sounds", "wolf-growl-1.ogg"));
+    /* megaglest: attacks and hits, not the unit voices, walking or the berserkers' reversed copies */
+    NT_CHECK(wants("techs/megapack", "commondata/sounds/anvil1.wav"));
+    NT_CHECK(wants("techs/megapack", "factions/tech/units/battle_machine/sounds/machine_attack1.wav"));
+    NT_CHECK(!wants("techs/megapack", "factions/tech/units/worker/sounds/worker_ack1.wav"));
+    NT_CHECK(!wants("techs/megapack", "commondata/sounds/catapult_walk1.wav"));
+    NT_CHECK(!wants("techs/megapack", "factions/norsemen/units/spearman_berserk/sounds/swordman_attack1.wav"));
+    NT_CHECK(!wants("techs/megapack", "factions/indian/units/bull/sounds/bull_attack1.wav")); /* a moo */
+    /* ufoai: single shots and impacts, not bursts, reloads or opening doors */
+    NT_CHECK(wants("0snd.pk3", "sound/weapons/explosion-rocket.ogg") && wants("0snd.pk3", "sound/impact/nail-impact.ogg"));
+    NT_CHECK(!wants("0snd.pk3", "sound/weapons/bullet-smg-5x.ogg") && !wants("0snd.pk3", "sound/weapons/reload-smg.ogg"));
+    NT_CHECK(wants("0snd.pk3", "sound/doors/door1-close.ogg") && !wants("0snd.pk3", "sound/doors/door1-open.ogg"));
+    NT_CHECK(!wants("0snd.pk3", "sound/footsteps/grass1.ogg") && !wants("0snd.pk3", "sound/ambience/rain.ogg"));
+    /* hedgewars: not the voices, not the rattling guns */
+    NT_CHECK(wants("Data/Sounds", "explosion.ogg") && !wants("Data/Sounds", "voices/Pirate/explosion.ogg"));
+    NT_CHECK(!wants("Data/Sounds", "minigun.ogg") && wants("Data/Sounds", "gun.ogg"));
+    NT_CHECK(!wants("Data/Sounds", "pickhammer.ogg") && wants("Data/Sounds", "hammer.ogg"));
+    /* openarena: shots and explosions, not hums */
+    NT_CHECK(wants("baseoa/pak0.pk3", "sound/weapons/rocket/rocklx1a.wav"));
+    NT_CHECK(!wants("baseoa/pak0.pk3", "sound/weapons/bfg/bfg_hum.wav"));
+    NT_CHECK(!wants("baseoa/pak0.pk3", "sound/player/sarge/pain25_1.wav"));
+    /* warzone2100: explosions, not the spoken messages or machine-gun bursts */
+    NT_CHECK(wants("warzone2100/base.wz", "audio/sfx/explons/lrgexpl.ogg"));
+    NT_CHECK(!wants("warzone2100/base.wz", "audio/sfx/weapons/mgbar1.ogg"));
+    NT_CHECK(!wants("warzone2100/base.wz", "audio/tutorial/tut1.ogg"));
+    /* 0ad: the old impacts and the new weapon and mining sounds, not arrows in flight or voices */
+    NT_CHECK(wants("public/public.zip", "audio/attack/weapon/swordhit_10a.ogg"));
+    NT_CHECK(wants("public/public.zip", "audio/resource/mining/mine_metal_01.ogg"));
+    NT_CHECK(!wants("public/public.zip", "audio/attack/weapon/arrowfly_01.ogg"));
+    NT_CHECK(!wants("public/public.zip", "audio/voice/greek/civ/civ_male_attack.ogg"));
+    /* redeclipse: explosions and hits, not announcer or ambience */
+    NT_CHECK(wants("data/sounds", "weapons/rocket/primary.ogg") && wants("data/sounds", "sfx/debris2.ogg"));
+    NT_CHECK(!wants("data/sounds", "announcer/youwin.ogg") && !wants("data/sounds", "ambience/wind.ogg"));
+    NT_CHECK(!wants("data/sounds", "sfx/damage2.ogg")); /* a tonal hit marker (seen in its spectrogram) */
+    /* per-file licences (copyright files) */
+    const ds_source *u = source_with_root("0snd.pk3");
+    NT_CHECK(u && u->licence_of && !strcmp(u->licence_of("sound/misc/breakwood03.ogg"), "public-domain"));
+    NT_CHECK(u && u->licence_of && !strcmp(u->licence_of("sound/weapons/explosion.ogg"), "CC-BY-SA-3.0"));
+    const ds_source *h = source_with_root("Data/Sounds");
+    NT_CHECK(h && !strcmp(h->licence, "GFDL-1.3") && h->cls && !strcmp(h->cls, "hit"));
+}
+
+/* A source's default class for sounds whose names say nothing, and its per-file licence. */
+static const char *lic_by_name(const char *rel) { return strstr(rel, "gpl") ? "GPL-2+" : "CC-BY-SA-3.0"; }
+
+static void test_source_default_class(void)
+{
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s", nt_tmp("fx"));
+    mkdir(dir, 0777);
+    long n;
+    float *x = noise_burst(&n, 5, 0.1);
+    char p[700];
+    snprintf(p, sizeof p, "%s/tower_attack1.wav", dir);
+    NT_CHECK(write_wav(p, x, n, 1, SF_FORMAT_WAV | SF_FORMAT_PCM_16) == 0);
+    free(x);
+    x = noise_burst(&n, 11, 0.15);
+    snprintf(p, sizeof p, "%s/gpl_breakglass.wav", dir);
+    NT_CHECK(write_wav(p, x, n, 1, SF_FORMAT_WAV | SF_FORMAT_PCM_16) == 0);
+    free(x);
+    x = noise_burst(&n, 13, 0.15);
+    snprintf(p, sizeof p, "%s/unit_ack1.wav", dir); /* excluded by the pattern */
+    NT_CHECK(write_wav(p, x, n, 1, SF_FORMAT_WAV | SF_FORMAT_PCM_16) == 0);
+    free(x);
+    ds_source src[1] = {{"game", "test-package", DS_KIND_FILES, dir, "CC-BY-SA-3.0", "attack|break", "_ack",
+                         lic_by_name, NULL, 0, "hit"}};
+    ds_build_config c = ds_build_config_default();
+    c.out_dir = nt_tmp("fx-out");
+    c.src = src;
+    c.n_src = 1;
+    c.n_booms = 0;
+    c.analyze = 0;
+    nr_manifest m;
+    ds_build_stats st;
+    NT_CHECKF(ds_build(&c, &m, &st) == NR_OK, "%s", nr_last_error());
+    NT_CHECKF(m.n == 2, "%d kept", m.n);
+    int t = find_origin(&m, "/tower_attack1.wav"), g = find_origin(&m, "/gpl_breakglass.wav");
+    NT_CHECK(t >= 0 && g >= 0 && find_origin(&m, "/unit_ack1.wav") < 0);
+    if (t >= 0) NT_CHECK(!strcmp(m.e[t].cls, "hit") && !strcmp(m.e[t].licence, "CC-BY-SA-3.0"));
+    if (g >= 0) NT_CHECK(!strcmp(m.e[g].cls, "crash") && !strcmp(m.e[g].licence, "GPL-2+"));
+    nr_manifest_free(&m);
+}
+
+/* On a machine with hedgewars-data installed (a small package of the table): the real source builds,
+ * and what it keeps are impacts, none of the voices. */
+static void test_installed_source(void)
+{
+    const ds_source *h = source_with_root("Data/Sounds");
+    struct stat sb;
+    if (!h || stat(h->root, &sb) != 0) {
+        char why[600];
+        snprintf(why, sizeof why, "%s not installed (%s absent)", h ? h->package : "hedgewars-data", h ? h->root : "");
+        nt_skip(why);
+        return;
+    }
+    ds_build_config c = ds_build_config_default();
+    c.out_dir = nt_tmp("hw-out");
+    c.src = h;
+    c.n_src = 1;
+    c.n_booms = 0;
+    c.analyze = 0;
+    nr_manifest m;
+    ds_build_stats st;
+    NT_CHECKF(ds_build(&c, &m, &st) == NR_OK, "%s", nr_last_error());
+    NT_CHECKF(m.n >= 10, "hedgewars: %d kept", m.n);
+    for (int i = 0; i < m.n; i++) {
+        NT_CHECKF(!strstr(m.e[i].origin, "/voices/"), "%s", m.e[i].origin);
+        NT_CHECKF(!strcmp(m.e[i].licence, "GFDL-1.3") && !strcmp(m.e[i].package, "hedgewars-data"), "%s",
+                  m.e[i].origin);
+    }
+    nr_manifest_free(&m);
 }
 
 static void test_augment_deterministic(void)
@@ -649,6 +826,9 @@ int main(void)
     NT_RUN(test_split_stable);
     NT_RUN(test_near_duplicates);
     NT_RUN(test_classes_and_curves_cache);
+    NT_RUN(test_source_table);
+    NT_RUN(test_source_default_class);
+    NT_RUN(test_installed_source);
     NT_RUN(test_augment_deterministic);
     return nt_end();
 }

@@ -21,9 +21,9 @@ typedef struct {
     char hash[17];      /* 16 hex digits: 64-bit FNV-1a of the stored 24-bit samples (and rate) */
     nr_split split;
     char cls[16];       /* class guess: kick, snare, tom, clap, hat, cymbal, metal, wood, stone, hand,
-                         * shaker, boom, fx, perc */
-    char source[32];    /* hydrogen, sonic-pi, lmms, 0ad, avl-drums, fluid-gm, musescore,
-                         * augment */
+                         * shaker, boom, fx, perc; explosion, crash, hit, whoosh, magic */
+    char source[32];    /* hydrogen, sonic-pi, lmms, 0ad, avl-drums, fluid-gm, musescore, ufoai, openarena,
+                         * warzone2100, wesnoth, megaglest, redeclipse, hedgewars, augment */
     char package[48];   /* Debian package the sound came from ("-" for augmentations) */
     char licence[48];   /* SPDX-like licence of the sound */
     double duration;    /* seconds, after trimming */

@@ -62,7 +62,8 @@ typedef struct {
 } nr_template_picks;
 
 /* From the TRAIN split only of a data set manifest (DIR or DIR/manifest.tsv), one template per class
- * among kick, snare, tom, boom, metal, wood, stone, clap, hat, cymbal (in that order, those present):
+ * among kick, snare, tom, boom, metal, wood, stone, clap, hat, cymbal, explosion, crash, hit, whoosh,
+ * magic (in that order, those present):
  * the medoid of the class, each sound described by the mean and standard deviation over time of its
  * 7 curves (loudness as log rms, the Hz columns as log Hz) and its log duration, every feature
  * z-scored over all candidates; candidates are taken in hash order and a tie keeps the smaller hash,

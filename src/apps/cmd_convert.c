@@ -14,7 +14,8 @@ static void usage(FILE *f)
                "  architecture and writes the native safetensors model (atomically). Templates the input\n"
                "  carries are kept, unless one of:\n"
                "  --templates-from DATA  replace them by one template per class (kick, snare, tom, boom,\n"
-               "                         metal, wood, stone, clap, hat, cymbal) picked from the TRAIN split\n"
+               "                         metal, wood, stone, clap, hat, cymbal, explosion, crash, hit,\n"
+               "                         whoosh, magic) picked from the TRAIN split\n"
                "                         of the data set DATA (folder or manifest.tsv); default: the boom\n"
                "  --no-templates         write the model without templates\n");
 }

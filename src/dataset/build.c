@@ -186,7 +186,7 @@ static int match_any(const char *s, const char *pats)
     return 0;
 }
 
-static int wanted(const ds_source *s, const char *rel)
+int ds_source_wants(const ds_source *s, const char *rel)
 {
     return (!s->include || match_any(rel, s->include)) && !match_any(rel, s->exclude);
 }
@@ -354,7 +354,11 @@ static void handle(ctx_t *c, ds_item *it)
         }
     nr_ds_entry e;
     memset(&e, 0, sizeof e);
-    const char *cls = it->cls ? it->cls : ds_class_from_text(it->text);
+    /* A source with a default class holds sound effects: its names are read with the effect words. */
+    const char *cls = it->cls               ? it->cls
+                      : it->src->cls        ? ds_class_from_effect_text(it->text)
+                                            : ds_class_from_text(it->text);
+    if (!cls) cls = it->src->cls;
     snprintf(e.cls, sizeof e.cls, "%s", ds_class_refine(cls, a.samples, a.n, a.rate));
     snprintf(e.source, sizeof e.source, "%s", it->src->name);
     snprintf(e.package, sizeof e.package, "%s", it->src->package);
@@ -399,7 +403,7 @@ static void run_files(ctx_t *c, const ds_source *s)
     char kit_dir[1024] = "";
     for (int i = 0; i < fl.n; i++) {
         const char *path = fl.paths[i], *rel = path + rl + (path[rl] == '/');
-        if (!wanted(s, rel)) continue;
+        if (!ds_source_wants(s, rel)) continue;
         ds_item it;
         memset(&it, 0, sizeof it);
         it.src = s;
@@ -469,7 +473,7 @@ static void run_sf2(ctx_t *c, const ds_source *s)
         memset(&it, 0, sizeof it);
         it.src = s;
         snprintf(it.rel, sizeof it.rel, "%s", smp->name);
-        if (!wanted(s, it.rel)) continue;
+        if (!ds_source_wants(s, it.rel)) continue;
         /* The sample's own name first ("Timp Drum A1" in an orchestra kit), then what it is used for. */
         it.cls = ds_class_from_text(smp->name);
         if (!it.cls) it.cls = smp->program >= 0 ? program_class(smp->program) : ds_class_from_gm_key(smp->key);
@@ -524,7 +528,7 @@ static void run_zip(ctx_t *c, const ds_source *s)
     for (zip_int64_t i = 0; names && idx && i < n; i++) {
         const char *nm = zip_get_name(z, (zip_uint64_t)i, 0);
         size_t l = nm ? strlen(nm) : 0;
-        if (l > 4 && (!strcmp(nm + l - 4, ".ogg") || !strcmp(nm + l - 4, ".wav")) && wanted(s, nm)) {
+        if (l > 4 && (!strcmp(nm + l - 4, ".ogg") || !strcmp(nm + l - 4, ".wav")) && ds_source_wants(s, nm)) {
             names[k] = strdup(nm);
             idx[k++] = (long)i;
         }
@@ -551,7 +555,7 @@ static void run_zip(ctx_t *c, const ds_source *s)
         if (sl) *sl = '\0';
         snprintf(it.group, sizeof it.group, "%s/%s/%s", s->name, dir, stem);
         snprintf(it.text, sizeof it.text, "%s", names[i]);
-        it.licence = s->licence;
+        it.licence = s->licence_of ? s->licence_of(names[i]) : s->licence;
         it.load = load_zip;
         it.payload = z;
         it.index = idx[i];
@@ -586,8 +590,8 @@ static void add_licence(char *dst, size_t n, const char *lic)
 
 static void run_augment(ctx_t *c)
 {
-    static const char *const base_set = "|kick|tom|boom|hand|", *const any_set =
-        "|kick|tom|boom|hand|snare|metal|stone|cymbal|perc|wood|clap|";
+    static const char *const base_set = "|kick|tom|boom|hand|explosion|", *const any_set =
+        "|kick|tom|boom|hand|explosion|snare|metal|stone|cymbal|perc|wood|clap|crash|hit|magic|";
     int n_real = c->m->n;
     for (int sp = 0; sp < NR_SPLIT_COUNT; sp++) {
         int *base = malloc((size_t)(n_real + 1) * sizeof *base), *any = malloc((size_t)(n_real + 1) * sizeof *any);

@@ -11,7 +11,8 @@ typedef struct {
     const char *cls;
 } rule;
 
-/* First match wins: specific words before general ones. */
+/* Names of drums and percussion (kits, SoundFont samples, sample packs). First match wins: specific
+ * words before general ones. */
 static const rule g_rules[] = {
     {"sidestick", "snare"}, {"side", "snare"},   {"rimshot", "snare"},   {"rim", "snare"},
     {"kick", "kick"},       {"kik", "kick"},     {"bassdrum", "kick"},   {"bd", "kick"},
@@ -37,7 +38,37 @@ static const rule g_rules[] = {
     {"hit", "perc"},        {"drum", "perc"},
 };
 
-const char *ds_class_from_text(const char *text)
+/* Names of game sound effects (sources with a default class, ds_source.cls): explosion, crash (things
+ * breaking or collapsing), hit (weapon and body impacts), whoosh (a swing or throw that ends in a hit),
+ * magic (spells, energy weapons), and the materials. A table of its own, so drum names keep their
+ * classes ("VariBreaks" is no crash, "HardElectro" no spell) and the drum words hidden in effect names
+ * do not win ("hatchet" is no hat, "rocket" no rock, "dragon_rider" no ride cymbal). */
+static const rule g_fx_rules[] = {
+    {"richet", "hit"},        {"bounce", "hit"},        {"bldfall", "crash"},     {"water-blast", "magic"},
+    {"dragonstick", "hit"},   {"thunderstick", "hit"},  {"hatchet", "hit"},       {"dragon", "magic"},
+    {"metal", "metal"},       {"sword", "metal"},       {"steel", "metal"},       {"anvil", "metal"},
+    {"clang", "metal"},       {"bell", "metal"},        {"chime", "metal"},       {"gong", "metal"},
+    {"shell", "metal"},       {"wood", "wood"},         {"door", "wood"},         {"stick", "wood"},
+    {"knock", "wood"},        {"stone", "stone"},       {"mining", "stone"},      {"explo", "explosion"},   {"expl", "explosion"},    {"bomb", "explosion"},
+    {"grenade", "explosion"}, {"mortar", "explosion"},  {"rocket", "explosion"},  {"rockl", "explosion"},
+    {"blast", "explosion"},   {"airmine", "explosion"}, {"mineimpact", "explosion"}, {"detonat", "explosion"},
+    {"kam", "explosion"},     {"collapse", "crash"},    {"debris", "crash"},      {"destruction", "crash"},
+    {"break", "crash"},       {"shatter", "crash"},     {"glass", "crash"},       {"smash", "crash"},
+    {"crash", "crash"},       {"cave", "crash"},        {"rumble", "crash"},      {"treeexpire", "crash"},
+    {"building", "crash"},    {"magic", "magic"},       {"spell", "magic"},
+    {"holy", "magic"},        {"faerie", "magic"},      {"lightning", "magic"},   {"lg", "magic"},
+    {"plasma", "magic"},      {"plasm", "magic"},       {"laser", "magic"},       {"lsr", "magic"},
+    {"taser", "magic"},       {"psi", "magic"},         {"portal", "magic"},      {"sinegun", "magic"},
+    {"gauss", "magic"},       {"bfg", "magic"},         {"railg", "magic"},       {"obelisk", "magic"},
+    {"petrified", "magic"},   {"frozen", "magic"},      {"ink", "magic"},         {"mud", "magic"},
+    {"zap", "magic"},         {"swoosh", "whoosh"},     {"swish", "whoosh"},      {"whoosh", "whoosh"},
+    {"whip", "whoosh"},       {"throw", "whoosh"},      {"dagger", "whoosh"},     {"boom", "boom"},
+    {"thunder", "boom"},      {"impact", "hit"},        {"hit", "hit"},           {"punch", "hit"},
+    {"fist", "hit"},          {"slam", "hit"},          {"thud", "hit"},          {"bump", "hit"},
+    {"hammer", "hit"},
+};
+
+static const char *match_rules(const rule *rules, size_t n_rules, const char *text)
 {
     char low[512];
     size_t n = 0;
@@ -47,16 +78,23 @@ const char *ds_class_from_text(const char *text)
         low[n++] = (char)tolower((unsigned char)text[i]);
     }
     low[n] = '\0';
-    for (size_t r = 0; r < sizeof g_rules / sizeof g_rules[0]; r++) {
-        size_t wl = strlen(g_rules[r].word);
-        for (const char *p = strstr(low, g_rules[r].word); p; p = strstr(p + 1, g_rules[r].word)) {
+    for (size_t r = 0; r < n_rules; r++) {
+        size_t wl = strlen(rules[r].word);
+        for (const char *p = strstr(low, rules[r].word); p; p = strstr(p + 1, rules[r].word)) {
             /* A word starts after a non-letter; two-letter words (bd, sn, hh...) must also end there. */
             int starts = p == low || !isalpha((unsigned char)p[-1]);
             int ends = wl > 2 || !isalpha((unsigned char)p[wl]);
-            if (starts && ends) return g_rules[r].cls;
+            if (starts && ends) return rules[r].cls;
         }
     }
     return NULL;
+}
+
+const char *ds_class_from_text(const char *text) { return match_rules(g_rules, sizeof g_rules / sizeof g_rules[0], text); }
+
+const char *ds_class_from_effect_text(const char *text)
+{
+    return match_rules(g_fx_rules, sizeof g_fx_rules / sizeof g_fx_rules[0], text);
 }
 
 const char *ds_class_from_gm_key(int key)
@@ -81,7 +119,7 @@ const char *ds_class_from_gm_key(int key)
 const char *ds_class_refine(const char *cls, const float *x, long n, int rate)
 {
     if (n < (long)(1.5 * rate)) return cls ? cls : "perc";
-    if (cls && strcmp(cls, "kick") && strcmp(cls, "perc") && strcmp(cls, "fx")) return cls;
+    if (cls && strcmp(cls, "kick") && strcmp(cls, "perc") && strcmp(cls, "fx") && strcmp(cls, "hit")) return cls;
     /* Share of the energy below ~250 Hz (one-pole low-pass): more than 70 % is a dark sound. */
     double a = exp(-2.0 * M_PI * 250.0 / rate), lp = 0.0, e_lp = 0.0, e = 0.0;
     for (long i = 0; i < n; i++) {

@@ -62,11 +62,14 @@ int ds_fingerprint_same(const ds_fingerprint *a, const ds_fingerprint *b);
 /* --- class guesses (classify.c) --- */
 /* From any descriptive text (file name, instrument name): "kick", ..., or NULL if nothing matched. */
 const char *ds_class_from_text(const char *text);
+/* The same for the names of game sound effects: "explosion", "crash", "hit", "whoosh", "magic", "metal",
+ * "wood", "stone", "boom", or NULL. */
+const char *ds_class_from_effect_text(const char *text);
 /* From a General MIDI percussion key (27..87), NULL if none (or not an impact, e.g. whistles). */
 const char *ds_class_from_gm_key(int key);
 /* Names that are not impacts (whistles, guiros, cuicas, loops, crowds): such sounds are left out. */
 int ds_not_impact(const char *text);
-/* Second opinion from the sound itself: a kick, perc, fx or unknown sound that is long (>= 1.5 s) and
+/* Second opinion from the sound itself: a kick, perc, fx, hit or unknown sound that is long (>= 1.5 s) and
  * dark (over 70 % of its energy below ~250 Hz) is a "boom". */
 const char *ds_class_refine(const char *cls, const float *x, long n, int rate);
 

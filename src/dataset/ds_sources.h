@@ -22,12 +22,18 @@ typedef struct {
     const char *(*licence_of)(const char *rel); /* per-file licence, or NULL for the default */
     const int *programs; /* SF2: bank-0 programs to take besides the drum kits (bank 128) */
     int n_programs;      /* SF2: -1 when every preset of the file is a drum kit */
+    const char *cls;     /* non-NULL: a source of sound effects, whose names are read with the effect words
+                          * (explosion, crash, hit, whoosh, magic) and which gives this class to a name
+                          * without one ("hit"); NULL: drum words, "perc" when none matches */
 } ds_source;
 
 /* The built-in sources, in priority order (an earlier source keeps a sound found in a later one). */
 const ds_source *ds_sources(int *n);
 /* The Debian packages of the built-in sources, space separated (what data/recipe.sh installs). */
 const char *ds_source_packages(void);
+/* 1 when a path (relative to the source's root, or a SoundFont sample name) passes the source's include
+ * and exclude patterns. */
+int ds_source_wants(const ds_source *s, const char *rel);
 
 typedef struct {
     const char *out_dir;

@@ -37,6 +37,22 @@ static const char *sonicpi_licence(const char *rel)
     return "CC0-1.0";
 }
 
+/* UFO:AI: the copyright file names a licence per file; the weapon, impact and glass/metal break
+ * sounds are CC-BY-SA-3.0 except these. */
+static const char *ufoai_licence(const char *rel)
+{
+    static const struct {
+        const char *file, *lic;
+    } t[] = {
+        {"sound/misc/breakwood02", "public-domain"}, {"sound/misc/breakwood03", "public-domain"},
+        {"sound/misc/breakwood04", "public-domain"}, {"sound/doors/creak_low_short", "GPL-2+"},
+        {"sound/doors/open_close", "GPL-2+"},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        if (!strncmp(rel, t[i].file, strlen(t[i].file))) return t[i].lic;
+    return "CC-BY-SA-3.0";
+}
+
 /* GM percussive programs (bank 0, 0-based): timpani, tinkle bell, agogo, steel drums, woodblock,
  * taiko drum, melodic tom, synth drum, gunshot. */
 static const int g_perc_programs[] = {47, 112, 113, 114, 115, 116, 117, 118, 127};
@@ -54,8 +70,10 @@ static const ds_source g_sources[] = {
      "drums/|effects/explode|misc/hit|misc/dong|misc/metalish|misc/snaph|misc/metronome", NULL, NULL, NULL, 0},
     {"0ad", "0ad-data", DS_KIND_ZIP, "/usr/share/games/0ad/mods/public/public.zip", "CC-BY-SA-3.0",
      "audio/attack/impact/|audio/attack/destruction/|audio/attack/siege/ballist_attack|audio/attack/siege/"
-     "ram_attack.|audio/actor/gate/stonegate_close",
-     NULL, NULL, NULL, 0},
+     "ram_attack.|audio/actor/gate/stonegate_close|audio/attack/weapon/|audio/resource/mining/|"
+     "lumber_treeexpire|audio/resource/construction/con_stone",
+     /* arrows in flight are whooshes without a hit; a bow's release is a string's twang */
+     "arrowfly|bow_attack", NULL, NULL, 0, "hit"},
     {"avl-drums", "avldrums.lv2-soundfont", DS_KIND_SF2, "/usr/share/sounds/sf2/Black_Pearl_4_LV2.sf2",
      "CC-BY-SA-3.0", NULL, NULL, NULL, NULL, -1},
     {"avl-drums", "avldrums.lv2-soundfont", DS_KIND_SF2, "/usr/share/sounds/sf2/Red_Zeppelin_4_LV2.sf2",
@@ -65,6 +83,60 @@ static const ds_source g_sources[] = {
     {"musescore", "musescore-general-soundfont-small", DS_KIND_SF2,
      "/usr/share/sounds/sf3/MuseScore_General_Lite.sf3", "MIT", NULL, NULL, NULL, g_perc_programs,
      (int)(sizeof g_perc_programs / sizeof g_perc_programs[0])},
+    /* Game sound effects: one-shot weapon, impact, explosion, destruction and magic sounds. Left out
+     * everywhere: voices, music, loops (hums, engines, flights, ambiences), footsteps, UI sounds. A sound
+     * whose name says nothing more is a "hit". Licences from each package's copyright file: ufoai per
+     * file (above); openarena, warzone2100 "Files: *" GPL-2+, wesnoth GPL-2+ (its licence statement);
+     * megaglest "Files: *" CC-BY-SA-3.0; redeclipse "Files: *" CC-BY-SA-3.0+ (no entry for
+     * data/sounds/sfx or weapons; the sounds' readme says the same); hedgewars GFDL-1.3 (its entry for
+     * the Data/Sounds folder; the CC-BY-SA droplets are not taken). */
+    {"ufoai", "ufoai-sound", DS_KIND_ZIP, "/usr/share/games/ufoai/base/0snd.pk3", "CC-BY-SA-3.0",
+     "sound/impact/|sound/misc/break|sound/seq/sword-hit|sound/doors/door|sound/weapons/",
+     /* bursts of many shots (-5x ... -150x) are rattles, reloads and gear are clicks, flamers hiss;
+      * of the doors only the closing slams */
+     "x.ogg|reload-|grenade-pin|irgoggles|medikit|flamer-|plasma-hoverheavy|melee-throw|-open",
+     ufoai_licence, NULL, 0, "hit"},
+    {"openarena", "openarena-data", DS_KIND_ZIP, "/usr/share/games/openarena/baseoa/pak0.pk3", "GPL-2+",
+     "sound/weapons/|sound/movers/doors/dr1_end|sound/movers/plats/pt1_end|sound/world/clack",
+     /* hums, flights, spins and the empty click */
+     "_hum|hum.wav|fly.wav|wvulwind|weapon_hover|noammo|change.wav|fstrun|buletby|machgf|vulcanf", NULL, NULL, 0,
+     "hit"},
+    {"openarena", "openarena-data", DS_KIND_ZIP, "/usr/share/games/openarena/baseoa/pak5-TA.pk3", "GPL-2+",
+     "sound/items/kam_|sound/items/obelisk_hit|sound/weapons/", "wstbtick|wstbactv|wnalfire", NULL, NULL, 0, "hit"},
+    {"openarena", "openarena-data", DS_KIND_ZIP, "/usr/share/games/openarena/baseoa/pak6-patch085.pk3", "GPL-2+",
+     "sound/le/", NULL, NULL, NULL, 0, "hit"},
+    {"warzone2100", "warzone2100-data", DS_KIND_ZIP, "/usr/share/games/warzone2100/base.wz", "GPL-2+",
+     "audio/sfx/explons/|audio/sfx/weapons/",
+     /* building tools, machine-gun bursts, the flamer and lasers are loops or rattles */
+     "build|bldstart|bldloop|weld-|mgbar|mgtower|mgheavy|asltmg|flmthrow|rapdcan|bemlsr|rotlsr|hwtzflgt|squish|"
+     "splash",
+     NULL, NULL, 0, "hit"},
+    {"wesnoth", "wesnoth-1.16-data", DS_KIND_FILES, "/usr/share/games/wesnoth/1.16/data/core/sounds", "GPL-2+",
+     "axe.|bow.|bow-puny.|bow-puny-fire.|cave-in|claws|club.|crossbow.|crossbow-fire.|dagger-swish|dart|"
+     "dragonstick.|explosion|fist|flail.|flame-big.|gunshot|hatchet.|ink.|knife.|lightning.|mace.|magic-|"
+     "magicmissile|melee-fire|mud-fist.|mud-glob.|pincers|rumble|sling.|sling-big.|spear.|staff.|sword-1|"
+     "throwing-knife.|thunderstick.|torch.|water-blast|wose-attack|petrified",
+     /* misses are swings without a hit */
+     "miss", NULL, NULL, 0, "hit"},
+    {"megaglest", "megaglest-data", DS_KIND_FILES, "/usr/share/games/megaglest/techs/megapack", "CC-BY-SA-3.0",
+     "_attack|_hit|hit.|attack.|building_fall|anvil|firearrowhit|knife|throw",
+     /* unit voices (acknowledge, select, die), walking, flying, music; attacks that are a shout or an
+      * animal's cry (seen in their spectrograms: harmonic sweeps), a bow's twang; the berserk units
+      * reuse their base units' sounds, some of them time-reversed */
+     "_ack|select|_die|walk|fly|music|stand|summon|heal|_build|_harvest|_mine|_prod|work_|guard_attack|"
+     "horseman_attack|cudgel_attack|eagle_attack|pig_attack|bull_attack|snake_attack|valkyrie_attack|"
+     "archer_attack|_berserk/",
+     NULL, NULL, 0, "hit"},
+    {"redeclipse", "redeclipse-data", DS_KIND_FILES, "/usr/share/games/redeclipse/data/sounds", "CC-BY-SA-3.0+",
+     "sfx/bounce|sfx/debris|sfx/shell|sfx/splosh|weapons/explode|weapons/thud|weapons/thwack|"
+     "weapons/ricochet|weapons/tink|weapons/bzap|weapons/singe|/explode|/primary|/secondary",
+     /* the flamer is a burst of fire, the sword's moves are hums; sfx/damage* are tonal hit markers */
+     "flamer/|sword/|zapper/primary4", NULL, NULL, 0, "hit"},
+    {"hedgewars", "hedgewars-data", DS_KIND_FILES, "/usr/share/games/hedgewars/Data/Sounds", "GFDL-1.3",
+     "airmine_impact|baseballbat|bump|explosion|firepunch_hit|frozen_hog_impact|graveimpact|grenadeimpact|"
+     "gun.|hammer|knife_impact|melonimpact|mineimpact|mortar|shotgunfire|whipcrack|sinegun|portalshot",
+     /* voices are in voices/; guns that rattle and the pick hammer are loops */
+     "voices/|drillgun|landgun|minigun|pickhammer", NULL, NULL, 0, "hit"},
 };
 
 const ds_source *ds_sources(int *n)
@@ -76,5 +148,6 @@ const ds_source *ds_sources(int *n)
 const char *ds_source_packages(void)
 {
     return "hydrogen-drumkits sonic-pi-samples lmms-common 0ad-data avldrums.lv2-soundfont fluid-soundfont-gm "
-           "musescore-general-soundfont-small";
+           "musescore-general-soundfont-small ufoai-sound openarena-data warzone2100-data wesnoth-1.16-data megaglest-data "
+           "redeclipse-data hedgewars-data";
 }

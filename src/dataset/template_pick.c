@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const g_classes[] = {"kick", "snare", "tom", "boom", "metal", "wood", "stone", "clap", "hat", "cymbal"};
+static const char *const g_classes[] = {"kick", "snare", "tom",   "boom", "metal",   "wood",  "stone", "clap",
+                                        "hat",  "cymbal", "explosion", "crash", "hit", "whoosh", "magic"};
 #define N_CLASSES ((int)(sizeof g_classes / sizeof g_classes[0]))
 
 /* The default template: a long boom, the impact the instrument is for. */
@@ -158,8 +159,8 @@ nr_result nr_templates_pick_from_data(const char *manifest, nr_template_picks *o
     nr_clear_error();
     if (n == 0) {
         free(c), free(idx), nr_manifest_free(&m);
-        return nr_fail(NR_ERR_VALUE, "%s: no training sound of the classes kick, snare, tom, boom, metal, wood, stone, "
-                                     "clap, hat, cymbal with readable curves",
+        return nr_fail(NR_ERR_VALUE, "%s: no training sound of the template classes (kick, snare, tom, boom, ..., "
+                                     "magic) with readable curves",
                        manifest);
     }
     qsort(c, (size_t)n, sizeof *c, by_hash); /* the manifest's row order must not matter */
