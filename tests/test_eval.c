@@ -138,6 +138,157 @@ static void test_spectral(void)
     free(y);
 }
 
+/* Decaying noise at -40 dB with impulses far apart (n_imp of them) every `gap` samples from `first`. */
+static float *noise_with_impulses(long n, int n_imp, long first, long gap, unsigned seed)
+{
+    float *x = malloc(n * sizeof *x);
+    unsigned s = seed;
+    for (long i = 0; i < n; i++) {
+        s = s * 1664525u + 1013904223u;
+        x[i] = (float)(0.02 * ((s >> 8) / 16777216.0 - 0.5) * exp(-i / 20000.0));
+    }
+    for (int k = 0; k < n_imp; k++) x[first + k * gap] += 0.5f;
+    return x;
+}
+
+static void test_clicks(void)
+{
+    const long n = 3 * 22050;
+    long c = -1;
+    /* N impulses 4000 samples apart (62 frames: the 33-frame median never sees two): exactly N. */
+    for (int N = 0; N <= 12; N += 4) {
+        float *x = noise_with_impulses(n, N, 1000, 4000, 99u + (unsigned)N);
+        NT_CHECK(nr_eval_count_clicks(x, n, 22050, &c) == NR_OK);
+        NT_CHECKF(c == N, "%d impulses: %ld clicks", N, c);
+        free(x);
+    }
+    /* A smooth decaying sine (with its onset at full level) has none. */
+    float *sine = malloc(n * sizeof *sine);
+    for (long i = 0; i < n; i++) sine[i] = (float)(0.8 * sin(2 * M_PI * 330.0 * i / 22050) * exp(-i / 15000.0));
+    NT_CHECK(nr_eval_count_clicks(sine, n, 22050, &c) == NR_OK && c == 0);
+    /* Excess: 5 in the render, none in the reference over 3 s -> 5/3 per second; clicks on both sides
+     * (7 in the render, 9 in the reference) -> 0; the render quieter than the reference is never negative. */
+    float *r5 = noise_with_impulses(n, 5, 1000, 4000, 5u), *r7 = noise_with_impulses(n, 7, 3000, 5000, 7u);
+    float *f9 = noise_with_impulses(n, 9, 500, 4500, 9u);
+    double ex = -1;
+    NT_CHECK(nr_eval_excess_clicks(r5, sine, n, 22050, &ex) == NR_OK && fabs(ex - 5 / 3.0) < 1e-12);
+    NT_CHECK(nr_eval_excess_clicks(r7, f9, n, 22050, &ex) == NR_OK && ex == 0);
+    NT_CHECK(nr_eval_excess_clicks(r7, r5, n, 22050, &ex) == NR_OK && fabs(ex - 2 / 3.0) < 1e-12);
+    NT_CHECK(nr_eval_excess_clicks(sine, r5, n, 22050, &ex) == NR_OK && ex == 0);
+    /* A click 70 dB below the loudest frame does not count (the floor is 60 dB). */
+    memcpy(f9, sine, n * sizeof *f9);
+    f9[40000] += 0.8f * 3.2e-4f;
+    NT_CHECK(nr_eval_count_clicks(f9, n, 22050, &c) == NR_OK && c == 0);
+    f9[40000] += 0.8f * 0.5f;
+    NT_CHECK(nr_eval_count_clicks(f9, n, 22050, &c) == NR_OK && c == 1);
+    /* Shorter than a frame: none; bad input is refused. */
+    NT_CHECK(nr_eval_count_clicks(r5, 255, 22050, &c) == NR_OK && c == 0);
+    r5[7] = NAN;
+    NT_CHECK(nr_eval_count_clicks(r5, n, 22050, &c) == NR_ERR_VALUE && strstr(nr_last_error(), "non-finite"));
+    NT_CHECK(nr_eval_count_clicks(sine, n, 4000, &c) == NR_ERR_ARG);
+    free(sine);
+    free(r5);
+    free(r7);
+    free(f9);
+}
+
+static void test_band_error(void)
+{
+    /* One second at 22050 Hz: bins every 1 Hz, so tones on whole Hz fall in one bin each, with power
+     * (A/2)^2 (sum |X_k|^2 / n^2 of A sin at bin k). One tone per octave band. */
+    const long n = 22050;
+    const double hz[NR_EVAL_N_BANDS] = {60, 120, 250, 500, 1000, 2000, 4000, 8000};
+    double amp[NR_EVAL_N_BANDS];
+    float *ref = malloc(n * sizeof *ref), *out = malloc(n * sizeof *out);
+    for (int b = 0; b < NR_EVAL_N_BANDS; b++) amp[b] = 0.1;
+    for (int pass = 0; pass < 2; pass++)
+        for (long i = 0; i < n; i++) {
+            double a = 0, y = 0;
+            for (int b = 0; b < NR_EVAL_N_BANDS; b++) {
+                double s = sin(2 * M_PI * hz[b] * i / n);
+                a += amp[b] * s;
+                y += (b == 4 ? 2 : 1) * amp[b] * s; /* the 1 kHz tone 6.02 dB louder */
+            }
+            ref[i] = (float)a;
+            out[i] = (float)y;
+        }
+    double db[NR_EVAL_N_BANDS], e = -1;
+    NT_CHECK(nr_eval_band_levels(ref, n, 22050, db) == NR_OK);
+    for (int b = 0; b < NR_EVAL_N_BANDS; b++) NT_CHECKF(fabs(db[b] - 10 * log10(0.05 * 0.05)) < 1e-5, "%d %g", b, db[b]);
+    NT_CHECK(nr_eval_band_error(out, ref, n, 22050, &e) == NR_OK);
+    NT_CHECKF(fabs(e - 20 * log10(2.0) / 8) < 1e-5, "%.9g", e);
+    NT_CHECK(nr_eval_band_error(ref, ref, n, 22050, &e) == NR_OK && e == 0);
+    /* The reference's 8 kHz tone 80 dB down: that band is left out, whatever the render has there. */
+    for (long i = 0; i < n; i++) ref[i] -= (float)((0.1 - 1e-5) * sin(2 * M_PI * 8000.0 * i / n));
+    NT_CHECK(nr_eval_band_error(out, ref, n, 22050, &e) == NR_OK);
+    NT_CHECKF(fabs(e - 20 * log10(2.0) / 7) < 1e-4, "%.9g", e);
+    out[3] = INFINITY;
+    NT_CHECK(nr_eval_band_error(out, ref, n, 22050, &e) == NR_ERR_VALUE);
+    NT_CHECK(nr_eval_band_levels(ref, 0, 22050, db) == NR_ERR_ARG);
+    free(ref);
+    free(out);
+}
+
+/* The C metrics against numpy/scipy's (tests/ref/listen_metrics.py wrote tests/ref/listen/expected.tsv
+ * from the WAV files beside it; rerun that script with /usr/bin/python3 to regenerate both). */
+#define LISTEN_DIR "tests/ref/listen"
+static int load_ref_wav(const char *name, nr_audio *a)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", LISTEN_DIR, name);
+    nr_result r = nr_audio_load(path, 22050, a);
+    NT_CHECKF(r == NR_OK && a->rate == 22050, "%s: %s", path, nr_last_error());
+    return r == NR_OK;
+}
+
+static void test_listen_reference(void)
+{
+    char *text = nt_read_file(LISTEN_DIR "/expected.tsv", NULL);
+    NT_CHECKF(text != NULL, "%s/expected.tsv missing (run tests/ref/listen_metrics.py)", LISTEN_DIR);
+    if (!text) return;
+    int n_clicks = 0, n_bands = 0, n_pairs = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char a[128], b[128];
+        long want;
+        double ex, be, d[NR_EVAL_N_BANDS];
+        nr_audio x = {0}, y = {0};
+        if (line[0] == '#') continue;
+        if (sscanf(line, "clicks\t%127s\t%ld", a, &want) == 2) {
+            long got = -1;
+            if (load_ref_wav(a, &x)) {
+                NT_CHECK(nr_eval_count_clicks(x.samples, x.n, 22050, &got) == NR_OK);
+                NT_CHECKF(got == want, "%s: %ld clicks, numpy %ld", a, got, want);
+            }
+            n_clicks++;
+        } else if (sscanf(line, "bands\t%127s\t%lf\t%lf\t%lf\t%lf\t%lf\t%lf\t%lf\t%lf", a, &d[0], &d[1], &d[2], &d[3],
+                          &d[4], &d[5], &d[6], &d[7]) == 9) {
+            double got[NR_EVAL_N_BANDS];
+            if (load_ref_wav(a, &x)) {
+                NT_CHECK(nr_eval_band_levels(x.samples, x.n, 22050, got) == NR_OK);
+                for (int k = 0; k < NR_EVAL_N_BANDS; k++)
+                    NT_CHECKF(fabs(got[k] - d[k]) < 1e-6, "%s band %d: %.9f, numpy %.9f", a, k, got[k], d[k]);
+            }
+            n_bands++;
+        } else if (sscanf(line, "pair\t%127s\t%127s\t%lf\t%lf", a, b, &ex, &be) == 4) {
+            double gex = -1, gbe = -1;
+            if (load_ref_wav(a, &x) && load_ref_wav(b, &y) && x.n == y.n) {
+                NT_CHECK(nr_eval_excess_clicks(x.samples, y.samples, x.n, 22050, &gex) == NR_OK);
+                NT_CHECK(nr_eval_band_error(x.samples, y.samples, x.n, 22050, &gbe) == NR_OK);
+                NT_CHECKF(fabs(gex - ex) < 1e-9 && fabs(gbe - be) < 1e-6, "%s vs %s: %.9f %.9f, numpy %.9f %.9f", a,
+                          b, gex, gbe, ex, be);
+            }
+            n_pairs++;
+        } else {
+            NT_CHECKF(0, "expected.tsv: unreadable line '%s'", line);
+        }
+        nr_audio_free(&x);
+        nr_audio_free(&y);
+    }
+    NT_CHECKF(n_clicks >= 5 && n_bands == n_clicks && n_pairs >= 5, "%d %d %d", n_clicks, n_bands, n_pairs);
+    free(text);
+}
+
 static void test_csv_and_summary(void)
 {
     nr_eval_row rows[3];
@@ -177,7 +328,7 @@ static void test_csv_and_summary(void)
                 NT_CHECKF(!strncmp(last_corr, "nan,0.01,", 9), "%s", last_corr);
             }
         }
-        NT_CHECK(lines == 4 && ok && commas0 == 6 + 2 * NR_NUM_DESC);
+        NT_CHECK(lines == 4 && ok && commas0 == 8 + 2 * NR_NUM_DESC);
         free(text);
     }
     nr_eval_summary s;
@@ -409,6 +560,9 @@ int main(void)
     NT_RUN(test_pearson);
     NT_RUN(test_descriptors);
     NT_RUN(test_spectral);
+    NT_RUN(test_clicks);
+    NT_RUN(test_band_error);
+    NT_RUN(test_listen_reference);
     NT_RUN(test_csv_and_summary);
     NT_RUN(test_png);
     NT_RUN(test_model_run);

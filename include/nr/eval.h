@@ -6,6 +6,8 @@
  *     and mean absolute error divided by a fixed scale (the original model's input_std), over the
  *     frames whose reference loudness (rms) reaches min_rms;
  *   - spectral distance of the two signals at 22050 Hz (see nr_eval_spectral_distance);
+ *   - excess clicks per second and octave-band level error over the first 7 s (nr_eval_excess_clicks,
+ *     nr_eval_band_error);
  *   - render speed (seconds of audio per second of wall time).
  * Not audio-thread safe. */
 #ifndef NR_EVAL_H
@@ -56,6 +58,8 @@ typedef struct {
     double seconds;            /* duration of the render, s */
     double render_seconds;     /* wall time of nr_render, s */
     double speed;              /* seconds / render_seconds (x real time) */
+    double clicks;             /* nr_eval_excess_clicks of render and reference, per second */
+    double band_error;         /* nr_eval_band_error of render and reference, dB */
 } nr_eval_result;
 
 /* Pearson correlation of x and y over the n entries where mask is non-zero (mask NULL: all).
@@ -72,6 +76,40 @@ nr_result nr_eval_descriptors(const nr_curves *ref, const nr_curves *out, const 
  * mean over frames and bins of |ln(|X| + 1e-5) - ln(|Y| + 1e-5)|, averaged over the 4 sizes. */
 nr_result nr_eval_spectral_distance(const float *x, const float *y, long n, double *out);
 
+/* ---- What a listener hears (at NR_ANALYSIS_RATE, on the compared length, at most NR_EVAL_MAX_SECONDS) ----
+ *
+ * Clicks: frames of NR_EVAL_CLICK_FRAME samples every NR_EVAL_CLICK_HOP from sample 0 (no centring; a
+ * signal shorter than one frame has none), symmetric Hann w[i] = 0.5 - 0.5 cos(2 pi i / (N - 1)),
+ * power |rfft|^2 of the windowed frame. Per frame e = 10 log10(power of the bins at or above
+ * NR_EVAL_CLICK_HIGH_HZ + eps), L = 10 log10(power of all bins + eps). A frame is a peak when e exceeds
+ * its running median over NR_EVAL_CLICK_MEDIAN frames (centred, edges repeated) by more than
+ * NR_EVAL_CLICK_RISE_DB and e > max(L) - NR_EVAL_CLICK_FLOOR_DB; a click is the start of a run of peaks.
+ *
+ * Band levels: one unwindowed FFT of the whole signal (n samples); band b (0..7) holds the bins
+ * k = 1..n/2 with 44 * 2^b <= k * rate / n < 44 * 2^(b+1) Hz; its power is sum |X_k|^2 / n^2, in dB
+ * 10 log10(power + eps). */
+#define NR_EVAL_MAX_SECONDS 7
+#define NR_EVAL_CLICK_FRAME 256
+#define NR_EVAL_CLICK_HOP 64
+#define NR_EVAL_CLICK_HIGH_HZ 3000
+#define NR_EVAL_CLICK_MEDIAN 33      /* frames, odd */
+#define NR_EVAL_CLICK_RISE_DB 10.0   /* above the running median */
+#define NR_EVAL_CLICK_FLOOR_DB 60.0  /* below the loudest frame: quieter frames never click */
+#define NR_EVAL_POWER_EPS 1e-12
+#define NR_EVAL_N_BANDS 8
+#define NR_EVAL_BAND_LO_HZ 44        /* band edges 44 * 2^k Hz, k = 0..8 (44 .. 11264 Hz) */
+#define NR_EVAL_BAND_RANGE_DB 60.0   /* bands of the reference this far below its loudest are left out */
+
+/* Number of clicks in x (n samples at rate, rate > 6000 Hz). */
+nr_result nr_eval_count_clicks(const float *x, long n, int rate, long *clicks);
+/* max(0, clicks(render) - clicks(ref)) / (n / rate): clicks per second the render adds. */
+nr_result nr_eval_excess_clicks(const float *render, const float *ref, long n, int rate, double *per_second);
+/* The 8 octave-band levels of x, dB. */
+nr_result nr_eval_band_levels(const float *x, long n, int rate, double db[NR_EVAL_N_BANDS]);
+/* Mean over the bands where the reference is within NR_EVAL_BAND_RANGE_DB of its loudest band of
+ * |dB(render) - dB(ref)|, dB. */
+nr_result nr_eval_band_error(const float *render, const float *ref, long n, int rate, double *out);
+
 /* Evaluate `m` on one reference (mono at NR_ANALYSIS_RATE). render22k (optional) receives the
  * render resampled to 22050 Hz with the reference's length (zero-padded or cut). */
 nr_result nr_eval_sound(const nr_model *m, const nr_audio *ref, const nr_eval_config *cfg, nr_eval_result *res,
@@ -85,7 +123,8 @@ typedef struct {
 } nr_eval_row;
 
 /* CSV with the header
- *   model,reference,seconds,frames,speed_x,spectral,corr_mean,corr_<desc>...,nmae_<desc>...
+ *   model,reference,seconds,frames,speed_x,spectral,corr_mean,corr_<desc>...,nmae_<desc>...,
+ *   excess_clicks_per_s,band_error_db
  * (descriptor names of nr_desc_names); undefined values are written as "nan". Atomic. */
 nr_result nr_eval_write_csv(const char *path, const nr_eval_row *rows, int n);
 
@@ -99,6 +138,8 @@ typedef struct {
     double corr_mean;
     double mae_mean;
     double spectral;
+    double clicks;     /* mean excess clicks per second */
+    double band_error; /* mean band level error, dB */
     double speed;      /* total audio seconds / total render seconds */
     double seconds;    /* total audio */
 } nr_eval_summary;
