@@ -2,12 +2,15 @@
 #include "neurorack.h"
 #include "nr/dataset.h"
 #include "nr/eval.h"
+#include "nr/model_templates.h"
+#include "nr/templates.h"
 #include "nr_test.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define ORIGINAL_TH "models/neurorack-nsf/model_nsf_sinc_ema_impacts_waveform_5.0.th"
 
@@ -555,6 +558,143 @@ static void test_cli_manifest_limit(void)
     free(text);
 }
 
+#define DEFAULT_MODEL "models/default.safetensors"
+
+/* The control matrix on the shipped model: shape, scales, a large loudness response, reproducible. */
+static void test_control(void)
+{
+    if (access(DEFAULT_MODEL, R_OK) != 0) {
+        nt_skip(DEFAULT_MODEL " absent: no model for the control matrix");
+        return;
+    }
+    nr_model *m = NULL;
+    NT_CHECKF(nr_model_load(DEFAULT_MODEL, &m) == NR_OK, "%s", nr_last_error());
+    if (!m) return;
+    /* Control units of a log-space model are its stored log stds (zcr: raw). */
+    double sd[NR_NUM_DESC];
+    NT_CHECK(nr_eval_control_scales(m, sd) == NR_OK);
+    const nr_tensor *t = nr_tensor_set_find(nr_model_tensors(m), "desc_std");
+    NT_CHECK(t && t->numel == NR_NUM_DESC);
+    for (int d = 0; t && d < NR_NUM_DESC; d++)
+        NT_CHECKF(fabs(sd[d] / t->data[d] - 1) < 1e-5, "%s: %g vs %g", nr_desc_names[d], sd[d], (double)t->data[d]);
+    NT_CHECK(nr_eval_control_value(NR_DESC_PERCUSSIVITY, 0.25) == 0.25);
+    NT_CHECK(nr_eval_control_value(NR_DESC_LOUDNESS, 0) == log(1e-6) && nr_eval_control_value(NR_DESC_PITCH, 0.5) == 0);
+
+    const long n = 22050; /* a second of the tone with harmonics: loud, pitched */
+    float *y = tiny_ref(0, n);
+    nr_audio ref = {y, n, 22050};
+    nr_eval_config cfg = nr_eval_config_init();
+    double a[NR_NUM_DESC][NR_NUM_DESC], b[NR_NUM_DESC][NR_NUM_DESC];
+    NT_CHECKF(nr_eval_control_sound(m, &ref, &cfg, a) == NR_OK, "%s", nr_last_error());
+    for (int d = 0; d < NR_NUM_DESC; d++)
+        for (int e = 0; e < NR_NUM_DESC; e++) NT_CHECKF(isfinite(a[d][e]) && a[d][e] >= 0, "%d %d %g", d, e, a[d][e]);
+    /* Loudness moved by one std moves the render's loudness by about one std (a gain of exp(1.57)). */
+    NT_CHECKF(a[NR_DESC_LOUDNESS][NR_DESC_LOUDNESS] > 0.7, "%g", a[0][0]);
+    NT_CHECKF(a[NR_DESC_LOUDNESS][NR_DESC_LOUDNESS] > a[NR_DESC_PERCUSSIVITY][NR_DESC_LOUDNESS], "%g", a[0][0]);
+    NT_CHECK(nr_eval_control_sound(m, &ref, &cfg, b) == NR_OK);
+    NT_CHECK(!memcmp(a, b, sizeof a));
+    /* Another seed changes the noise draws of base and moved alike: other numbers, same picture. */
+    cfg.seed = 7;
+    NT_CHECK(nr_eval_control_sound(m, &ref, &cfg, b) == NR_OK);
+    NT_CHECK(memcmp(a, b, sizeof a) != 0 && b[0][0] > 0.7);
+    /* Silence has no loud frame; another rate is refused. */
+    memset(y, 0, n * sizeof *y);
+    NT_CHECK(nr_eval_control_sound(m, &ref, &cfg, b) == NR_ERR_ARG && strstr(nr_last_error(), "rms"));
+    ref.rate = 48000;
+    NT_CHECK(nr_eval_control_sound(m, &ref, &cfg, b) == NR_ERR_ARG);
+    free(y);
+
+    /* CSV: 7 rows per matrix. */
+    nr_eval_control_row rows[2];
+    memset(rows, 0, sizeof rows);
+    snprintf(rows[0].model, sizeof rows[0].model, "ours");
+    snprintf(rows[0].ref, sizeof rows[0].ref, "a,b.wav");
+    memcpy(rows[0].m, a, sizeof a);
+    rows[1] = rows[0];
+    snprintf(rows[1].ref, sizeof rows[1].ref, "mean");
+    rows[1].m[2][3] = NAN;
+    const char *csv = nt_tmp("control.csv");
+    NT_CHECK(nr_eval_write_control_csv(csv, rows, 2) == NR_OK);
+    char *text = nt_read_file(csv, NULL), *save = NULL;
+    int lines = 0;
+    for (char *l = text ? strtok_r(text, "\n", &save) : NULL; l; l = strtok_r(NULL, "\n", &save), lines++) {
+        if (lines == 0) NT_CHECKF(!strcmp(l, "model,reference,moved,loudness,percussivity,tonelike,noisiness,richness,"
+                                             "brightness,pitch"), "%s", l);
+        if (lines == 1) NT_CHECKF(!strncmp(l, "ours,a_b.wav,loudness,", 22), "%s", l);
+        if (lines == 10) NT_CHECKF(!strncmp(l, "ours,mean,tonelike,", 19) && strstr(l, ",nan,"), "%s", l);
+    }
+    NT_CHECK(lines == 15);
+    free(text);
+    FILE *f = fopen(nt_tmp("control.txt"), "w");
+    NT_CHECK(f != NULL);
+    if (f) {
+        int pass = nr_eval_print_control(f, "ours", (const double(*)[NR_NUM_DESC])a, 1);
+        fclose(f);
+        text = nt_read_file(nt_tmp("control.txt"), NULL);
+        NT_CHECK(text && strstr(text, "| moved \\ measured | loudness |") && strstr(text, "response (diagonal): loudness"));
+        NT_CHECK(text && pass == (strstr(text, "7 of 7 pass") && strstr(text, "6 of 6 pass")));
+        free(text);
+    }
+
+    /* The template sheet: 10 model templates + 6 built-ins in 4 columns of 26 + 240 + 4 px, 4 rows of
+     * title, plot and time axis. */
+    const char *png = nt_tmp("sheet.png");
+    NT_CHECKF(nr_eval_template_sheet(m, png, 1) == NR_OK, "%s", nr_last_error());
+    size_t len = 0;
+    unsigned char *p = (unsigned char *)nt_read_file(png, &len);
+    int cells = nr_model_template_count(m) + nr_template_count(), rows_px = (cells + 3) / 4;
+    NT_CHECK(p && len > 33 && !memcmp(p, "\x89PNG\r\n\x1a\n", 8));
+    if (p && len > 33)
+        NT_CHECKF(be32(p + 16) == 4 * (26 + 240 + 4) && be32(p + 20) == (unsigned)rows_px * (11 + 128 + 12), "%u x %u",
+                  be32(p + 16), be32(p + 20));
+    free(p);
+    NT_CHECK(nr_eval_template_sheet(m, nt_tmp("absent/sheet.png"), 1) != NR_OK && strstr(nr_last_error(), "absent"));
+    nr_model_free(m);
+}
+
+/* The command: --control on a folder (one row block per reference and the mean), --sheet. */
+static void test_cli_control_sheet(void)
+{
+    const char *bin = getenv("NR_BIN");
+    if (access(DEFAULT_MODEL, R_OK) != 0 || !bin || !*bin) {
+        nt_skip(!bin || !*bin ? "NR_BIN not set (run through make test)" : DEFAULT_MODEL " absent");
+        return;
+    }
+    char dir[1024], cmd[4096], path[1024], csv[1024];
+    snprintf(dir, sizeof dir, "%s", nt_tmp("ctlrefs"));
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s'", dir);
+    NT_CHECK(system(cmd) == 0);
+    for (int k = 0; k < 2; k++) {
+        float *y = tiny_ref(k, 11025);
+        snprintf(path, sizeof path, "%s/r%d.wav", dir, k);
+        NT_CHECK(nr_audio_write(path, y, 11025, 22050, NR_SAMPLE_FLOAT) == NR_OK);
+        free(y);
+    }
+    snprintf(csv, sizeof csv, "%s", nt_tmp("ctl.csv"));
+    snprintf(cmd, sizeof cmd, "'%s' eval --control --model ours=%s --refs '%s' --csv '%s' > '%s' 2>&1", bin,
+             DEFAULT_MODEL, dir, csv, nt_tmp("ctl.txt"));
+    NT_CHECK(system(cmd) == 0);
+    char *out = nt_read_file(nt_tmp("ctl.txt"), NULL);
+    NT_CHECKF(out && strstr(out, "control matrix of ours over 2 reference(s)") && strstr(out, "check: response >="),
+              "%s", out ? out : "");
+    free(out);
+    char *text = nt_read_file(csv, NULL);
+    int lines = 0;
+    for (char *p = text; p && *p; p++) lines += *p == '\n';
+    NT_CHECKF(text && lines == 1 + 3 * NR_NUM_DESC && strstr(text, "ours,r1.wav,pitch,") && strstr(text, "ours,mean,"),
+              "%d lines", lines);
+    free(text);
+    snprintf(path, sizeof path, "%s", nt_tmp("sheet-cli.png"));
+    snprintf(cmd, sizeof cmd, "'%s' eval --sheet '%s' --model %s > /dev/null 2>&1", bin, path, DEFAULT_MODEL);
+    NT_CHECK(system(cmd) == 0);
+    size_t len = 0;
+    char *p = nt_read_file(path, &len);
+    NT_CHECK(p && len > 8 && !memcmp(p, "\x89PNG", 4));
+    free(p);
+    snprintf(cmd, sizeof cmd, "'%s' eval --sheet '%s' --control --model %s 2> /dev/null", bin, path, DEFAULT_MODEL);
+    NT_CHECK(system(cmd) != 0);
+}
+
 int main(void)
 {
     NT_RUN(test_pearson);
@@ -565,6 +705,8 @@ int main(void)
     NT_RUN(test_listen_reference);
     NT_RUN(test_csv_and_summary);
     NT_RUN(test_png);
+    NT_RUN(test_control);
+    NT_RUN(test_cli_control_sheet);
     NT_RUN(test_model_run);
     NT_RUN(test_cli_manifest_limit);
     return nt_end();

@@ -115,6 +115,41 @@ nr_result nr_eval_band_error(const float *render, const float *ref, long n, int 
 nr_result nr_eval_sound(const nr_model *m, const nr_audio *ref, const nr_eval_config *cfg, nr_eval_result *res,
                         nr_audio *render22k);
 
+/* ---- The control matrix: does moving one descriptor curve move that descriptor, and only it? ----
+ *
+ * Control units: the model's normalisation (nr_model_info desc_mean / desc_std) in log space for every
+ * descriptor but percussivity (zcr, raw): std / mean, which for a model normalising in log space (the
+ * impact models) is exactly its stored log std, and for the original (raw input_mean / input_std) the
+ * first-order conversion. A move of z units multiplies a log column by exp(z) (loudness kept <= 10,
+ * noisiness <= 1, Hz columns <= 11025) and adds z to zcr (kept in 0..1).
+ *
+ * For one reference (its first NR_EVAL_MAX_SECONDS s): analyse it, render its curves (seed cfg->seed,
+ * at 22050 Hz) and analyse the render (the base); for each descriptor d, move its curve by +1 and -1
+ * std, render with the same seed, analyse; mat[d][e] is the mean over the frames with reference rms >=
+ * cfg->min_rms of |v_e(moved) - v_e(base)| / std_e in control units, averaged over +1 and -1.
+ * 15 renders per reference. */
+#define NR_EVAL_CONTROL_MIN_RESPONSE 0.7  /* the diagonal should reach this */
+#define NR_EVAL_CONTROL_MAX_LOUDNESS 0.15 /* moving another descriptor should move loudness at most this */
+
+/* A raw descriptor value in control space (log with the floors 1e-6 / 1 Hz; zcr as is). */
+double nr_eval_control_value(int d, double raw);
+/* The control units of a model. Fails if its normalisation gives no positive scale. */
+nr_result nr_eval_control_scales(const nr_model *m, double std[NR_NUM_DESC]);
+/* mat[moved][measured] for one reference (mono at NR_ANALYSIS_RATE). */
+nr_result nr_eval_control_sound(const nr_model *m, const nr_audio *ref, const nr_eval_config *cfg,
+                                double mat[NR_NUM_DESC][NR_NUM_DESC]);
+
+typedef struct {
+    char model[64];
+    char ref[256];                      /* a reference's name, or "mean" */
+    double m[NR_NUM_DESC][NR_NUM_DESC]; /* [moved][measured] */
+} nr_eval_control_row;
+
+/* CSV with the header model,reference,moved,<measured descriptor> x7: 7 rows per entry. Atomic. */
+nr_result nr_eval_write_control_csv(const char *path, const nr_eval_control_row *rows, int n);
+/* The matrix as a Markdown table, its diagonal, and the two check lines; returns 1 if both pass. */
+int nr_eval_print_control(FILE *f, const char *model, const double mat[NR_NUM_DESC][NR_NUM_DESC], int n_refs);
+
 /* One CSV row: a model label, a reference name and its result. */
 typedef struct {
     char model[64];
@@ -154,6 +189,16 @@ void nr_eval_print_summary(FILE *f, const char *const *models, const nr_eval_sum
  * frequency ticks every 2 kHz, at most 16 time ticks (0.05 .. 30 s apart). Written atomically. */
 nr_result nr_eval_spectrogram_png(const char *path, const float *const *x, const long *n, const char *const *labels,
                                   int count, int rate);
+
+/* A sheet: the same spectrograms in a grid of `cols` columns, each signal stretched over its own panel
+ * with its own time axis (1..NR_EVAL_SHEET_MAX signals), one shared dB scale. Written atomically. */
+#define NR_EVAL_SHEET_MAX 64
+nr_result nr_eval_spectrogram_sheet(const char *path, const float *const *x, const long *n,
+                                    const char *const *labels, int count, int rate, int cols);
+
+/* Render every template the model ships, then every built-in template, with `m` (seed, at 22050 Hz) and
+ * draw them as a sheet of 4 columns titled "model|built-in NAME DURATION". */
+nr_result nr_eval_template_sheet(const nr_model *m, const char *path, uint64_t seed);
 
 #ifdef __cplusplus
 }
