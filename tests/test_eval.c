@@ -1,6 +1,7 @@
 /* Model quality metrics: known answers on synthetic signals, CSV, figures, and a run with a real model. */
 #include "neurorack.h"
 #include "nr/dataset.h"
+#include "nr/engine.h"
 #include "nr/eval.h"
 #include "nr/model_templates.h"
 #include "nr/templates.h"
@@ -635,6 +636,26 @@ static void test_control(void)
         NT_CHECK(text && pass == (strstr(text, "7 of 7 pass") && strstr(text, "6 of 6 pass")));
         free(text);
     }
+
+    /* A crafted smooth curve (a 2 s exponential decay, constant timbre) renders without a click. */
+    nr_curves cc;
+    NT_CHECK(nr_curves_alloc(&cc, 86, 22050.0f / 512) == NR_OK);
+    for (int i = 0; i < cc.n_frames; i++) {
+        const float v[NR_NUM_DESC] = {0.2f * expf(-i / 20.0f), 0.05f, 3000, 0.01f, 1500, 1200, 120};
+        memcpy(cc.data + (size_t)i * NR_NUM_DESC, v, sizeof v);
+    }
+    nr_render_config rcf = nr_render_config_init();
+    rcf.out_rate = 22050;
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        nr_audio yy = {0};
+        long clicks = -1;
+        rcf.voice.seed = seed;
+        NT_CHECK(nr_render(m, &cc, &rcf, &yy) == NR_OK);
+        NT_CHECK(nr_eval_count_clicks(yy.samples, yy.n, 22050, &clicks) == NR_OK);
+        NT_CHECKF(clicks == 0, "seed %d: %ld clicks", (int)seed, clicks);
+        nr_audio_free(&yy);
+    }
+    nr_curves_free(&cc);
 
     /* The template sheet: 10 model templates + 6 built-ins in 4 columns of 26 + 240 + 4 px, 4 rows of
      * title, plot and time axis. */
