@@ -250,7 +250,7 @@ static void test_listen_reference(void)
     char *text = nt_read_file(LISTEN_DIR "/expected.tsv", NULL);
     NT_CHECKF(text != NULL, "%s/expected.tsv missing (run tests/ref/listen_metrics.py)", LISTEN_DIR);
     if (!text) return;
-    int n_clicks = 0, n_bands = 0, n_pairs = 0;
+    int n_clicks = 0, n_bands = 0, n_pairs = 0, n_frames = 0;
     char *save = NULL;
     for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         char a[128], b[128];
@@ -265,6 +265,22 @@ static void test_listen_reference(void)
                 NT_CHECKF(got == want, "%s: %ld clicks, numpy %ld", a, got, want);
             }
             n_clicks++;
+        } else if (sscanf(line, "frames\t%127s\t%ld\t%lf\t%lf\t%lf", a, &want, &d[0], &d[1], &d[2]) == 5) {
+            /* the detector's inner values: sums of e and of its running median, the loudest L */
+            if (load_ref_wav(a, &x)) {
+                long nf = nr_eval_click_n_frames(x.n);
+                double *v = malloc((size_t)(3 * nf + 1) * sizeof *v), se = 0, sm = 0, top = -INFINITY;
+                NT_CHECK(nf == want && v && nr_eval_click_frames(x.samples, x.n, 22050, v, v + nf, v + 2 * nf) == NR_OK);
+                for (long f = 0; v && f < nf; f++) {
+                    se += v[f];
+                    sm += v[nf + f];
+                    if (v[2 * nf + f] > top) top = v[2 * nf + f];
+                }
+                NT_CHECKF(fabs(se - d[0]) < 1e-6 && fabs(sm - d[1]) < 1e-6 && fabs(top - d[2]) < 1e-9,
+                          "%s: sum e %.9f med %.9f max L %.9f; numpy %.9f %.9f %.9f", a, se, sm, top, d[0], d[1], d[2]);
+                free(v);
+            }
+            n_frames++;
         } else if (sscanf(line, "bands\t%127s\t%lf\t%lf\t%lf\t%lf\t%lf\t%lf\t%lf\t%lf", a, &d[0], &d[1], &d[2], &d[3],
                           &d[4], &d[5], &d[6], &d[7]) == 9) {
             double got[NR_EVAL_N_BANDS];
@@ -289,7 +305,8 @@ static void test_listen_reference(void)
         nr_audio_free(&x);
         nr_audio_free(&y);
     }
-    NT_CHECKF(n_clicks >= 5 && n_bands == n_clicks && n_pairs >= 5, "%d %d %d", n_clicks, n_bands, n_pairs);
+    NT_CHECKF(n_clicks >= 5 && n_bands == n_clicks && n_frames == n_clicks && n_pairs >= 5, "%d %d %d %d", n_clicks,
+              n_bands, n_frames, n_pairs);
     free(text);
 }
 

@@ -100,6 +100,10 @@ nr_result nr_eval_spectral_distance(const float *x, const float *y, long n, doub
 #define NR_EVAL_BAND_LO_HZ 44        /* band edges 44 * 2^k Hz, k = 0..8 (44 .. 11264 Hz) */
 #define NR_EVAL_BAND_RANGE_DB 60.0   /* bands of the reference this far below its loudest are left out */
 
+/* Frames of the click detector for n samples (0 below one frame). */
+long nr_eval_click_n_frames(long n);
+/* Per frame (nr_eval_click_n_frames(n) of each): e, its running median, and L, all dB. */
+nr_result nr_eval_click_frames(const float *x, long n, int rate, double *e, double *med, double *level);
 /* Number of clicks in x (n samples at rate, rate > 6000 Hz). */
 nr_result nr_eval_count_clicks(const float *x, long n, int rate, long *clicks);
 /* max(0, clicks(render) - clicks(ref)) / (n / rate): clicks per second the render adds. */

@@ -212,35 +212,33 @@ static void running_median(const double *e, long n, int w, double *med, double *
     }
 }
 
-nr_result nr_eval_count_clicks(const float *x, long n, int rate, long *clicks)
+long nr_eval_click_n_frames(long n)
+{
+    return n < NR_EVAL_CLICK_FRAME ? 0 : 1 + (n - NR_EVAL_CLICK_FRAME) / NR_EVAL_CLICK_HOP;
+}
+
+nr_result nr_eval_click_frames(const float *x, long n, int rate, double *e, double *med, double *level)
 {
     enum { N = NR_EVAL_CLICK_FRAME, HOP = NR_EVAL_CLICK_HOP, NB = NR_EVAL_CLICK_FRAME / 2 + 1 };
-    *clicks = 0;
-    if (n < 0 || rate < 2 * NR_EVAL_CLICK_HIGH_HZ)
+    if (n < 0 || rate <= 2 * NR_EVAL_CLICK_HIGH_HZ)
         return nr_fail(NR_ERR_ARG, "eval: clicks of %ld samples at %d Hz; expected a rate above %d Hz", n, rate,
                        2 * NR_EVAL_CLICK_HIGH_HZ);
     for (long i = 0; i < n; i++)
         if (!isfinite(x[i])) return nr_fail(NR_ERR_VALUE, "eval: non-finite sample at %ld; expected finite audio", i);
-    if (n < N) return NR_OK; /* no whole frame */
-    long frames = 1 + (n - N) / HOP;
-    double *e = malloc((size_t)frames * sizeof *e);        /* (frames) high-band power, dB */
-    double *med = malloc((size_t)frames * sizeof *med);    /* (frames) its running median */
+    long frames = nr_eval_click_n_frames(n);
+    if (frames == 0) return NR_OK;
     double *buf = fftw_alloc_real(N);
     fftw_complex *X = fftw_alloc_complex(NB);
     fftw_plan p = buf && X ? fftw_plan_dft_r2c_1d(N, buf, X, FFTW_ESTIMATE) : NULL;
-    if (!e || !med || !p) {
-        if (p) fftw_destroy_plan(p);
-        free(e);
-        free(med);
+    if (!p) {
         fftw_free(buf);
         fftw_free(X);
-        return nr_fail(NR_ERR_NOMEM, "eval: out of memory for %ld click frames", frames);
+        return nr_fail(NR_ERR_NOMEM, "eval: out of memory for an FFT of %d", N);
     }
     double win[N], sorted[NR_EVAL_CLICK_MEDIAN];
     for (int i = 0; i < N; i++) win[i] = 0.5 - 0.5 * cos(2 * M_PI * i / (N - 1)); /* symmetric Hann */
     int k0 = 0; /* first bin at or above the high band's edge: k * rate >= f * N */
     while ((long)k0 * rate < (long)NR_EVAL_CLICK_HIGH_HZ * N) k0++;
-    double Lmax = -INFINITY;
     for (long f = 0; f < frames; f++) {
         for (int i = 0; i < N; i++) buf[i] = x[f * HOP + i] * win[i];
         fftw_execute(p);
@@ -251,23 +249,39 @@ nr_result nr_eval_count_clicks(const float *x, long n, int rate, long *clicks)
             if (b >= k0) hi += pw;
         }
         e[f] = 10 * log10(hi + NR_EVAL_POWER_EPS);
-        double L = 10 * log10(all + NR_EVAL_POWER_EPS);
-        if (L > Lmax) Lmax = L;
+        level[f] = 10 * log10(all + NR_EVAL_POWER_EPS);
     }
     running_median(e, frames, NR_EVAL_CLICK_MEDIAN, med, sorted);
+    fftw_destroy_plan(p);
+    fftw_free(buf);
+    fftw_free(X);
+    return NR_OK;
+}
+
+nr_result nr_eval_count_clicks(const float *x, long n, int rate, long *clicks)
+{
+    *clicks = 0;
+    long frames = nr_eval_click_n_frames(n);
+    double *e = malloc((size_t)(3 * frames + 1) * sizeof *e); /* (3, frames): e, median, level */
+    if (!e) return nr_fail(NR_ERR_NOMEM, "eval: out of memory for %ld click frames", frames);
+    double *med = e + frames, *level = e + 2 * frames;
+    nr_result r = nr_eval_click_frames(x, n, rate, e, med, level);
+    if (r != NR_OK) {
+        free(e);
+        return r;
+    }
+    double top = -INFINITY;
+    for (long f = 0; f < frames; f++)
+        if (level[f] > top) top = level[f];
     long count = 0;
     int prev = 0;
     for (long f = 0; f < frames; f++) {
-        int peak = e[f] - med[f] > NR_EVAL_CLICK_RISE_DB && e[f] > Lmax - NR_EVAL_CLICK_FLOOR_DB;
+        int peak = e[f] - med[f] > NR_EVAL_CLICK_RISE_DB && e[f] > top - NR_EVAL_CLICK_FLOOR_DB;
         count += peak && !prev; /* a click is the start of a run of peak frames */
         prev = peak;
     }
     *clicks = count;
-    fftw_destroy_plan(p);
     free(e);
-    free(med);
-    fftw_free(buf);
-    fftw_free(X);
     return NR_OK;
 }
 

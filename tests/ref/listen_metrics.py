@@ -17,10 +17,9 @@ RATE = 22050
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "listen")
 
 
-def clicks(x, sr=RATE):
+def click_frames(x, sr=RATE):
+    """Per frame: e (high-band dB), its running median, L (whole-frame dB)."""
     n_fft, hop = 256, 64
-    if len(x) < n_fft:
-        return 0
     w = np.hanning(n_fft)  # symmetric: 0.5 - 0.5 cos(2 pi n / (N - 1))
     frames = 1 + (len(x) - n_fft) // hop
     idx = np.arange(n_fft)[None, :] + hop * np.arange(frames)[:, None]
@@ -29,6 +28,13 @@ def clicks(x, sr=RATE):
     e = 10 * np.log10(p[:, f >= 3000].sum(axis=1) + 1e-12)
     level = 10 * np.log10(p.sum(axis=1) + 1e-12)
     med = median_filter(e, size=33, mode="nearest")
+    return e, med, level
+
+
+def clicks(x, sr=RATE):
+    if len(x) < 256:
+        return 0
+    e, med, level = click_frames(x, sr)
     peak = (e - med > 10) & (e > level.max() - 60)
     starts = peak & ~np.concatenate([[False], peak[:-1]])
     return int(starts.sum())
@@ -108,6 +114,8 @@ def main():
                 % np.__version__)
         for k, v in sig.items():
             f.write("clicks\t%s.wav\t%d\n" % (k, clicks(v)))
+            e, med, level = click_frames(v)
+            f.write("frames\t%s.wav\t%d\t%.9f\t%.9f\t%.9f\n" % (k, len(e), e.sum(), med.sum(), level.max()))
             f.write("bands\t%s.wav\t%s\n" % (k, "\t".join("%.9f" % d for d in band_levels(v))))
         for a, b in pairs:
             f.write("pair\t%s.wav\t%s.wav\t%.9f\t%.9f\n" % (a, b, excess(sig[a], sig[b]), band_error(sig[a], sig[b])))
