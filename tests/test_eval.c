@@ -1,13 +1,17 @@
 /* Model quality metrics: known answers on synthetic signals, CSV, figures, and a run with a real model. */
 #include "neurorack.h"
 #include "nr/dataset.h"
+#include "nr/engine.h"
 #include "nr/eval.h"
+#include "nr/model_templates.h"
+#include "nr/templates.h"
 #include "nr_test.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define ORIGINAL_TH "models/neurorack-nsf/model_nsf_sinc_ema_impacts_waveform_5.0.th"
 
@@ -138,6 +142,174 @@ static void test_spectral(void)
     free(y);
 }
 
+/* Decaying noise at -40 dB with impulses far apart (n_imp of them) every `gap` samples from `first`. */
+static float *noise_with_impulses(long n, int n_imp, long first, long gap, unsigned seed)
+{
+    float *x = malloc(n * sizeof *x);
+    unsigned s = seed;
+    for (long i = 0; i < n; i++) {
+        s = s * 1664525u + 1013904223u;
+        x[i] = (float)(0.02 * ((s >> 8) / 16777216.0 - 0.5) * exp(-i / 20000.0));
+    }
+    for (int k = 0; k < n_imp; k++) x[first + k * gap] += 0.5f;
+    return x;
+}
+
+static void test_clicks(void)
+{
+    const long n = 3 * 22050;
+    long c = -1;
+    /* N impulses 4000 samples apart (62 frames: the 33-frame median never sees two): exactly N. */
+    for (int N = 0; N <= 12; N += 4) {
+        float *x = noise_with_impulses(n, N, 1000, 4000, 99u + (unsigned)N);
+        NT_CHECK(nr_eval_count_clicks(x, n, 22050, &c) == NR_OK);
+        NT_CHECKF(c == N, "%d impulses: %ld clicks", N, c);
+        free(x);
+    }
+    /* A smooth decaying sine (with its onset at full level) has none. */
+    float *sine = malloc(n * sizeof *sine);
+    for (long i = 0; i < n; i++) sine[i] = (float)(0.8 * sin(2 * M_PI * 330.0 * i / 22050) * exp(-i / 15000.0));
+    NT_CHECK(nr_eval_count_clicks(sine, n, 22050, &c) == NR_OK && c == 0);
+    /* Excess: 5 in the render, none in the reference over 3 s -> 5/3 per second; clicks on both sides
+     * (7 in the render, 9 in the reference) -> 0; the render quieter than the reference is never negative. */
+    float *r5 = noise_with_impulses(n, 5, 1000, 4000, 5u), *r7 = noise_with_impulses(n, 7, 3000, 5000, 7u);
+    float *f9 = noise_with_impulses(n, 9, 500, 4500, 9u);
+    double ex = -1;
+    NT_CHECK(nr_eval_excess_clicks(r5, sine, n, 22050, &ex) == NR_OK && fabs(ex - 5 / 3.0) < 1e-12);
+    NT_CHECK(nr_eval_excess_clicks(r7, f9, n, 22050, &ex) == NR_OK && ex == 0);
+    NT_CHECK(nr_eval_excess_clicks(r7, r5, n, 22050, &ex) == NR_OK && fabs(ex - 2 / 3.0) < 1e-12);
+    NT_CHECK(nr_eval_excess_clicks(sine, r5, n, 22050, &ex) == NR_OK && ex == 0);
+    /* A click 70 dB below the loudest frame does not count (the floor is 60 dB). */
+    memcpy(f9, sine, n * sizeof *f9);
+    f9[40000] += 0.8f * 3.2e-4f;
+    NT_CHECK(nr_eval_count_clicks(f9, n, 22050, &c) == NR_OK && c == 0);
+    f9[40000] += 0.8f * 0.5f;
+    NT_CHECK(nr_eval_count_clicks(f9, n, 22050, &c) == NR_OK && c == 1);
+    /* Shorter than a frame: none; bad input is refused. */
+    NT_CHECK(nr_eval_count_clicks(r5, 255, 22050, &c) == NR_OK && c == 0);
+    r5[7] = NAN;
+    NT_CHECK(nr_eval_count_clicks(r5, n, 22050, &c) == NR_ERR_VALUE && strstr(nr_last_error(), "non-finite"));
+    NT_CHECK(nr_eval_count_clicks(sine, n, 4000, &c) == NR_ERR_ARG);
+    free(sine);
+    free(r5);
+    free(r7);
+    free(f9);
+}
+
+static void test_band_error(void)
+{
+    /* One second at 22050 Hz: bins every 1 Hz, so tones on whole Hz fall in one bin each, with power
+     * (A/2)^2 (sum |X_k|^2 / n^2 of A sin at bin k). One tone per octave band. */
+    const long n = 22050;
+    const double hz[NR_EVAL_N_BANDS] = {60, 120, 250, 500, 1000, 2000, 4000, 8000};
+    double amp[NR_EVAL_N_BANDS];
+    float *ref = malloc(n * sizeof *ref), *out = malloc(n * sizeof *out);
+    for (int b = 0; b < NR_EVAL_N_BANDS; b++) amp[b] = 0.1;
+    for (int pass = 0; pass < 2; pass++)
+        for (long i = 0; i < n; i++) {
+            double a = 0, y = 0;
+            for (int b = 0; b < NR_EVAL_N_BANDS; b++) {
+                double s = sin(2 * M_PI * hz[b] * i / n);
+                a += amp[b] * s;
+                y += (b == 4 ? 2 : 1) * amp[b] * s; /* the 1 kHz tone 6.02 dB louder */
+            }
+            ref[i] = (float)a;
+            out[i] = (float)y;
+        }
+    double db[NR_EVAL_N_BANDS], e = -1;
+    NT_CHECK(nr_eval_band_levels(ref, n, 22050, db) == NR_OK);
+    for (int b = 0; b < NR_EVAL_N_BANDS; b++) NT_CHECKF(fabs(db[b] - 10 * log10(0.05 * 0.05)) < 1e-5, "%d %g", b, db[b]);
+    NT_CHECK(nr_eval_band_error(out, ref, n, 22050, &e) == NR_OK);
+    NT_CHECKF(fabs(e - 20 * log10(2.0) / 8) < 1e-5, "%.9g", e);
+    NT_CHECK(nr_eval_band_error(ref, ref, n, 22050, &e) == NR_OK && e == 0);
+    /* The reference's 8 kHz tone 80 dB down: that band is left out, whatever the render has there. */
+    for (long i = 0; i < n; i++) ref[i] -= (float)((0.1 - 1e-5) * sin(2 * M_PI * 8000.0 * i / n));
+    NT_CHECK(nr_eval_band_error(out, ref, n, 22050, &e) == NR_OK);
+    NT_CHECKF(fabs(e - 20 * log10(2.0) / 7) < 1e-4, "%.9g", e);
+    out[3] = INFINITY;
+    NT_CHECK(nr_eval_band_error(out, ref, n, 22050, &e) == NR_ERR_VALUE);
+    NT_CHECK(nr_eval_band_levels(ref, 0, 22050, db) == NR_ERR_ARG);
+    free(ref);
+    free(out);
+}
+
+/* The C metrics against numpy/scipy's (tests/ref/listen_metrics.py wrote tests/ref/listen/expected.tsv
+ * from the WAV files beside it; rerun that script with /usr/bin/python3 to regenerate both). */
+#define LISTEN_DIR "tests/ref/listen"
+static int load_ref_wav(const char *name, nr_audio *a)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", LISTEN_DIR, name);
+    nr_result r = nr_audio_load(path, 22050, a);
+    NT_CHECKF(r == NR_OK && a->rate == 22050, "%s: %s", path, nr_last_error());
+    return r == NR_OK;
+}
+
+static void test_listen_reference(void)
+{
+    char *text = nt_read_file(LISTEN_DIR "/expected.tsv", NULL);
+    NT_CHECKF(text != NULL, "%s/expected.tsv missing (run tests/ref/listen_metrics.py)", LISTEN_DIR);
+    if (!text) return;
+    int n_clicks = 0, n_bands = 0, n_pairs = 0, n_frames = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char a[128], b[128];
+        long want;
+        double ex, be, d[NR_EVAL_N_BANDS];
+        nr_audio x = {0}, y = {0};
+        if (line[0] == '#') continue;
+        if (sscanf(line, "clicks\t%127s\t%ld", a, &want) == 2) {
+            long got = -1;
+            if (load_ref_wav(a, &x)) {
+                NT_CHECK(nr_eval_count_clicks(x.samples, x.n, 22050, &got) == NR_OK);
+                NT_CHECKF(got == want, "%s: %ld clicks, numpy %ld", a, got, want);
+            }
+            n_clicks++;
+        } else if (sscanf(line, "frames\t%127s\t%ld\t%lf\t%lf\t%lf", a, &want, &d[0], &d[1], &d[2]) == 5) {
+            /* the detector's inner values: sums of e and of its running median, the loudest L */
+            if (load_ref_wav(a, &x)) {
+                long nf = nr_eval_click_n_frames(x.n);
+                double *v = malloc((size_t)(3 * nf + 1) * sizeof *v), se = 0, sm = 0, top = -INFINITY;
+                NT_CHECK(nf == want && v && nr_eval_click_frames(x.samples, x.n, 22050, v, v + nf, v + 2 * nf) == NR_OK);
+                for (long f = 0; v && f < nf; f++) {
+                    se += v[f];
+                    sm += v[nf + f];
+                    if (v[2 * nf + f] > top) top = v[2 * nf + f];
+                }
+                NT_CHECKF(fabs(se - d[0]) < 1e-6 && fabs(sm - d[1]) < 1e-6 && fabs(top - d[2]) < 1e-9,
+                          "%s: sum e %.9f med %.9f max L %.9f; numpy %.9f %.9f %.9f", a, se, sm, top, d[0], d[1], d[2]);
+                free(v);
+            }
+            n_frames++;
+        } else if (sscanf(line, "bands\t%127s\t%lf\t%lf\t%lf\t%lf\t%lf\t%lf\t%lf\t%lf", a, &d[0], &d[1], &d[2], &d[3],
+                          &d[4], &d[5], &d[6], &d[7]) == 9) {
+            double got[NR_EVAL_N_BANDS];
+            if (load_ref_wav(a, &x)) {
+                NT_CHECK(nr_eval_band_levels(x.samples, x.n, 22050, got) == NR_OK);
+                for (int k = 0; k < NR_EVAL_N_BANDS; k++)
+                    NT_CHECKF(fabs(got[k] - d[k]) < 1e-6, "%s band %d: %.9f, numpy %.9f", a, k, got[k], d[k]);
+            }
+            n_bands++;
+        } else if (sscanf(line, "pair\t%127s\t%127s\t%lf\t%lf", a, b, &ex, &be) == 4) {
+            double gex = -1, gbe = -1;
+            if (load_ref_wav(a, &x) && load_ref_wav(b, &y) && x.n == y.n) {
+                NT_CHECK(nr_eval_excess_clicks(x.samples, y.samples, x.n, 22050, &gex) == NR_OK);
+                NT_CHECK(nr_eval_band_error(x.samples, y.samples, x.n, 22050, &gbe) == NR_OK);
+                NT_CHECKF(fabs(gex - ex) < 1e-9 && fabs(gbe - be) < 1e-6, "%s vs %s: %.9f %.9f, numpy %.9f %.9f", a,
+                          b, gex, gbe, ex, be);
+            }
+            n_pairs++;
+        } else {
+            NT_CHECKF(0, "expected.tsv: unreadable line '%s'", line);
+        }
+        nr_audio_free(&x);
+        nr_audio_free(&y);
+    }
+    NT_CHECKF(n_clicks >= 5 && n_bands == n_clicks && n_frames == n_clicks && n_pairs >= 5, "%d %d %d %d", n_clicks,
+              n_bands, n_frames, n_pairs);
+    free(text);
+}
+
 static void test_csv_and_summary(void)
 {
     nr_eval_row rows[3];
@@ -177,7 +349,7 @@ static void test_csv_and_summary(void)
                 NT_CHECKF(!strncmp(last_corr, "nan,0.01,", 9), "%s", last_corr);
             }
         }
-        NT_CHECK(lines == 4 && ok && commas0 == 6 + 2 * NR_NUM_DESC);
+        NT_CHECK(lines == 4 && ok && commas0 == 8 + 2 * NR_NUM_DESC);
         free(text);
     }
     nr_eval_summary s;
@@ -404,13 +576,175 @@ static void test_cli_manifest_limit(void)
     free(text);
 }
 
+#define DEFAULT_MODEL "models/default.safetensors"
+
+/* The control matrix on the shipped model: shape, scales, a large loudness response, reproducible. */
+static void test_control(void)
+{
+    if (access(DEFAULT_MODEL, R_OK) != 0) {
+        nt_skip(DEFAULT_MODEL " absent: no model for the control matrix");
+        return;
+    }
+    nr_model *m = NULL;
+    NT_CHECKF(nr_model_load(DEFAULT_MODEL, &m) == NR_OK, "%s", nr_last_error());
+    if (!m) return;
+    /* Control units of a log-space model are its stored log stds (zcr: raw). */
+    double sd[NR_NUM_DESC];
+    NT_CHECK(nr_eval_control_scales(m, sd) == NR_OK);
+    const nr_tensor *t = nr_tensor_set_find(nr_model_tensors(m), "desc_std");
+    NT_CHECK(t && t->numel == NR_NUM_DESC);
+    for (int d = 0; t && d < NR_NUM_DESC; d++)
+        NT_CHECKF(fabs(sd[d] / t->data[d] - 1) < 1e-5, "%s: %g vs %g", nr_desc_names[d], sd[d], (double)t->data[d]);
+    NT_CHECK(nr_eval_control_value(NR_DESC_PERCUSSIVITY, 0.25) == 0.25);
+    NT_CHECK(nr_eval_control_value(NR_DESC_LOUDNESS, 0) == log(1e-6) && nr_eval_control_value(NR_DESC_PITCH, 0.5) == 0);
+
+    const long n = 22050; /* a second of the tone with harmonics: loud, pitched */
+    float *y = tiny_ref(0, n);
+    nr_audio ref = {y, n, 22050};
+    nr_eval_config cfg = nr_eval_config_init();
+    double a[NR_NUM_DESC][NR_NUM_DESC], b[NR_NUM_DESC][NR_NUM_DESC];
+    NT_CHECKF(nr_eval_control_sound(m, &ref, &cfg, a) == NR_OK, "%s", nr_last_error());
+    for (int d = 0; d < NR_NUM_DESC; d++)
+        for (int e = 0; e < NR_NUM_DESC; e++) NT_CHECKF(isfinite(a[d][e]) && a[d][e] >= 0, "%d %d %g", d, e, a[d][e]);
+    /* Loudness moved by one std moves the render's loudness by about one std (a gain of exp(1.57)). */
+    NT_CHECKF(a[NR_DESC_LOUDNESS][NR_DESC_LOUDNESS] > 0.7, "%g", a[0][0]);
+    NT_CHECKF(a[NR_DESC_LOUDNESS][NR_DESC_LOUDNESS] > a[NR_DESC_PERCUSSIVITY][NR_DESC_LOUDNESS], "%g", a[0][0]);
+    NT_CHECK(nr_eval_control_sound(m, &ref, &cfg, b) == NR_OK);
+    NT_CHECK(!memcmp(a, b, sizeof a));
+    /* Another seed changes the noise draws of base and moved alike: other numbers, same picture. */
+    cfg.seed = 7;
+    NT_CHECK(nr_eval_control_sound(m, &ref, &cfg, b) == NR_OK);
+    NT_CHECK(memcmp(a, b, sizeof a) != 0 && b[0][0] > 0.7);
+    /* Silence has no loud frame; another rate is refused. */
+    memset(y, 0, n * sizeof *y);
+    NT_CHECK(nr_eval_control_sound(m, &ref, &cfg, b) == NR_ERR_ARG && strstr(nr_last_error(), "rms"));
+    ref.rate = 48000;
+    NT_CHECK(nr_eval_control_sound(m, &ref, &cfg, b) == NR_ERR_ARG);
+    free(y);
+
+    /* CSV: 7 rows per matrix. */
+    nr_eval_control_row rows[2];
+    memset(rows, 0, sizeof rows);
+    snprintf(rows[0].model, sizeof rows[0].model, "ours");
+    snprintf(rows[0].ref, sizeof rows[0].ref, "a,b.wav");
+    memcpy(rows[0].m, a, sizeof a);
+    rows[1] = rows[0];
+    snprintf(rows[1].ref, sizeof rows[1].ref, "mean");
+    rows[1].m[2][3] = NAN;
+    const char *csv = nt_tmp("control.csv");
+    NT_CHECK(nr_eval_write_control_csv(csv, rows, 2) == NR_OK);
+    char *text = nt_read_file(csv, NULL), *save = NULL;
+    int lines = 0;
+    for (char *l = text ? strtok_r(text, "\n", &save) : NULL; l; l = strtok_r(NULL, "\n", &save), lines++) {
+        if (lines == 0) NT_CHECKF(!strcmp(l, "model,reference,moved,loudness,percussivity,tonelike,noisiness,richness,"
+                                             "brightness,pitch"), "%s", l);
+        if (lines == 1) NT_CHECKF(!strncmp(l, "ours,a_b.wav,loudness,", 22), "%s", l);
+        if (lines == 10) NT_CHECKF(!strncmp(l, "ours,mean,tonelike,", 19) && strstr(l, ",nan,"), "%s", l);
+    }
+    NT_CHECK(lines == 15);
+    free(text);
+    FILE *f = fopen(nt_tmp("control.txt"), "w");
+    NT_CHECK(f != NULL);
+    if (f) {
+        int pass = nr_eval_print_control(f, "ours", (const double(*)[NR_NUM_DESC])a, 1);
+        fclose(f);
+        text = nt_read_file(nt_tmp("control.txt"), NULL);
+        NT_CHECK(text && strstr(text, "| moved \\ measured | loudness |") && strstr(text, "response (diagonal): loudness"));
+        NT_CHECK(text && pass == (strstr(text, "7 of 7 pass") && strstr(text, "6 of 6 pass")));
+        free(text);
+    }
+
+    /* A crafted smooth curve (a 2 s exponential decay, constant timbre) renders without a click. */
+    nr_curves cc;
+    NT_CHECK(nr_curves_alloc(&cc, 86, 22050.0f / 512) == NR_OK);
+    for (int i = 0; i < cc.n_frames; i++) {
+        const float v[NR_NUM_DESC] = {0.2f * expf(-i / 20.0f), 0.05f, 3000, 0.01f, 1500, 1200, 120};
+        memcpy(cc.data + (size_t)i * NR_NUM_DESC, v, sizeof v);
+    }
+    nr_render_config rcf = nr_render_config_init();
+    rcf.out_rate = 22050;
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        nr_audio yy = {0};
+        long clicks = -1;
+        rcf.voice.seed = seed;
+        NT_CHECK(nr_render(m, &cc, &rcf, &yy) == NR_OK);
+        NT_CHECK(nr_eval_count_clicks(yy.samples, yy.n, 22050, &clicks) == NR_OK);
+        NT_CHECKF(clicks == 0, "seed %d: %ld clicks", (int)seed, clicks);
+        nr_audio_free(&yy);
+    }
+    nr_curves_free(&cc);
+
+    /* The template sheet: 10 model templates + 6 built-ins in 4 columns of 26 + 240 + 4 px, 4 rows of
+     * title, plot and time axis. */
+    const char *png = nt_tmp("sheet.png");
+    NT_CHECKF(nr_eval_template_sheet(m, png, 1) == NR_OK, "%s", nr_last_error());
+    size_t len = 0;
+    unsigned char *p = (unsigned char *)nt_read_file(png, &len);
+    int cells = nr_model_template_count(m) + nr_template_count(), rows_px = (cells + 3) / 4;
+    NT_CHECK(p && len > 33 && !memcmp(p, "\x89PNG\r\n\x1a\n", 8));
+    if (p && len > 33)
+        NT_CHECKF(be32(p + 16) == 4 * (26 + 240 + 4) && be32(p + 20) == (unsigned)rows_px * (11 + 128 + 12), "%u x %u",
+                  be32(p + 16), be32(p + 20));
+    free(p);
+    NT_CHECK(nr_eval_template_sheet(m, nt_tmp("absent/sheet.png"), 1) != NR_OK && strstr(nr_last_error(), "absent"));
+    nr_model_free(m);
+}
+
+/* The command: --control on a folder (one row block per reference and the mean), --sheet. */
+static void test_cli_control_sheet(void)
+{
+    const char *bin = getenv("NR_BIN");
+    if (access(DEFAULT_MODEL, R_OK) != 0 || !bin || !*bin) {
+        nt_skip(!bin || !*bin ? "NR_BIN not set (run through make test)" : DEFAULT_MODEL " absent");
+        return;
+    }
+    char dir[1024], cmd[4096], path[1024], csv[1024];
+    snprintf(dir, sizeof dir, "%s", nt_tmp("ctlrefs"));
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s'", dir);
+    NT_CHECK(system(cmd) == 0);
+    for (int k = 0; k < 2; k++) {
+        float *y = tiny_ref(k, 11025);
+        snprintf(path, sizeof path, "%s/r%d.wav", dir, k);
+        NT_CHECK(nr_audio_write(path, y, 11025, 22050, NR_SAMPLE_FLOAT) == NR_OK);
+        free(y);
+    }
+    snprintf(csv, sizeof csv, "%s", nt_tmp("ctl.csv"));
+    snprintf(cmd, sizeof cmd, "'%s' eval --control --model ours=%s --refs '%s' --csv '%s' > '%s' 2>&1", bin,
+             DEFAULT_MODEL, dir, csv, nt_tmp("ctl.txt"));
+    NT_CHECK(system(cmd) == 0);
+    char *out = nt_read_file(nt_tmp("ctl.txt"), NULL);
+    NT_CHECKF(out && strstr(out, "control matrix of ours over 2 reference(s)") && strstr(out, "check: response >="),
+              "%s", out ? out : "");
+    free(out);
+    char *text = nt_read_file(csv, NULL);
+    int lines = 0;
+    for (char *p = text; p && *p; p++) lines += *p == '\n';
+    NT_CHECKF(text && lines == 1 + 3 * NR_NUM_DESC && strstr(text, "ours,r1.wav,pitch,") && strstr(text, "ours,mean,"),
+              "%d lines", lines);
+    free(text);
+    snprintf(path, sizeof path, "%s", nt_tmp("sheet-cli.png"));
+    snprintf(cmd, sizeof cmd, "'%s' eval --sheet '%s' --model %s > /dev/null 2>&1", bin, path, DEFAULT_MODEL);
+    NT_CHECK(system(cmd) == 0);
+    size_t len = 0;
+    char *p = nt_read_file(path, &len);
+    NT_CHECK(p && len > 8 && !memcmp(p, "\x89PNG", 4));
+    free(p);
+    snprintf(cmd, sizeof cmd, "'%s' eval --sheet '%s' --control --model %s 2> /dev/null", bin, path, DEFAULT_MODEL);
+    NT_CHECK(system(cmd) != 0);
+}
+
 int main(void)
 {
     NT_RUN(test_pearson);
     NT_RUN(test_descriptors);
     NT_RUN(test_spectral);
+    NT_RUN(test_clicks);
+    NT_RUN(test_band_error);
+    NT_RUN(test_listen_reference);
     NT_RUN(test_csv_and_summary);
     NT_RUN(test_png);
+    NT_RUN(test_control);
+    NT_RUN(test_cli_control_sheet);
     NT_RUN(test_model_run);
     NT_RUN(test_cli_manifest_limit);
     return nt_end();

@@ -3,6 +3,7 @@
 #include "neurorack.h"
 #include "nr/dataset.h"
 #include "nr/eval.h"
+#include "nr/templates.h"
 
 #include <dirent.h>
 #include <math.h>
@@ -14,11 +15,17 @@
 
 #define MAX_MODELS 4
 #define ORIGINAL_TH "../shared/models/neurorack-nsf/model_nsf_sinc_ema_impacts_waveform_5.0.th"
+#define SHARED_SOUNDS "../shared/sounds"
+#define CONTROL_FROM_DATA 3    /* data set sounds in the control matrix's default references */
+#define CONTROL_DEFAULT_REFS 6 /* with no --refs: the shared sounds, then built-in templates up to this */
+#define TEMPLATE_REF (-2)      /* ref_list index of a built-in template's sound (path = its name) */
 
 static void usage(FILE *f)
 {
     fprintf(f,
             "usage: neurorack eval --model [LABEL=]M [--model ...] --refs DIR|MANIFEST [options]\n"
+            "       neurorack eval --control [--model [LABEL=]M ...] [--refs DIR|MANIFEST] [--csv OUT]\n"
+            "       neurorack eval --sheet OUT.png [--model M]\n"
             "  --model [LABEL=]M  a model file (.th or .safetensors); up to %d, compared side by side\n"
             "  --refs DIR|MANIFEST  a folder of sounds (wav, flac, ogg, aif[f]) or a data set\n"
             "                     (its folder or manifest.tsv)\n"
@@ -29,10 +36,18 @@ static void usage(FILE *f)
             "  --png DIR          spectrogram figures of the first references (reference + renders)\n"
             "  --png-count N      how many figures (default 3)\n"
             "  --seed N           render seed (default 1)\n"
+            "  --control          the 7x7 control matrix: move each descriptor curve by +-1 std of\n"
+            "                     the model's normalisation, measure how every descriptor moves.\n"
+            "                     References: with a data set --refs, " SHARED_SOUNDS " (if\n"
+            "                     present) and %d sounds spread over the split (--limit N: N);\n"
+            "                     with a folder --refs, its sounds; with no --refs, the shared\n"
+            "                     sounds and then built-in templates' sounds, %d in all\n"
+            "  --sheet OUT.png    spectrograms of every template of the model and the built-ins,\n"
+            "                     rendered by the model (seed --seed), one labelled grid\n"
             "  --scale-from TH    MAE scales from this file's input_std (default: the original .th\n"
             "                     if a model or " ORIGINAL_TH " has it,\n"
             "                     else the documented rounded values)\n",
-            MAX_MODELS);
+            MAX_MODELS, CONTROL_FROM_DATA, CONTROL_DEFAULT_REFS);
 }
 
 typedef struct {
@@ -105,7 +120,6 @@ static int scan_dir(const char *dir, ref_list *l)
     return ok;
 }
 
-/* A file-system-safe version of a reference name. */
 /* A data-set entry at the analysis rate, resampled as a file is (librosa.load's kaiser_best), not with
  * the data set's own resampler. */
 static nr_result load_entry_22050(const nr_manifest *m, int i, nr_audio *out)
@@ -117,6 +131,7 @@ static nr_result load_entry_22050(const nr_manifest *m, int i, nr_audio *out)
     return r;
 }
 
+/* A file-system-safe version of a reference name. */
 static void safe_name(const char *s, char *out, size_t cap)
 {
     size_t k = 0;
@@ -151,18 +166,108 @@ static nr_result png_figure(const char *dir, int k, const char *ref_name, const 
     return r;
 }
 
+static nr_result load_ref(const ref_list *l, int i, const nr_manifest *man, nr_audio *out)
+{
+    if (l->index[i] == TEMPLATE_REF) return nr_template_audio(l->path[i], out);
+    if (l->index[i] >= 0) return load_entry_22050(man, l->index[i], out);
+    return nr_audio_load(l->path[i], NR_ANALYSIS_RATE, out);
+}
+
+/* The control matrix of each model over the references; 0 if every reference went through. */
+static int run_control(nr_model *const *models, const char *const *labels, int n_models, const ref_list *l,
+                       const nr_manifest *man, const nr_eval_config *cfg, const char *csv)
+{
+    if (l->n == 0) {
+        fprintf(stderr, "neurorack eval: --control has no reference sounds\n");
+        return 1;
+    }
+    printf("control matrix: %d reference(s), seed %llu, first %d s of each:", l->n, (unsigned long long)cfg->seed,
+           NR_EVAL_MAX_SECONDS);
+    for (int i = 0; i < l->n; i++) printf(" %s", l->name[i]);
+    printf("\n");
+    fflush(stdout);
+    /* rows: per model, one per reference that went through, then the mean */
+    nr_eval_control_row *rows = calloc((size_t)n_models * (l->n + 1), sizeof *rows);
+    if (!rows) {
+        fprintf(stderr, "neurorack eval: out of memory\n");
+        return 1;
+    }
+    int n_rows = 0, n_failed = 0;
+    int *n_ok = calloc((size_t)n_models, sizeof *n_ok);
+    double(*sum)[NR_NUM_DESC][NR_NUM_DESC] = calloc((size_t)n_models, sizeof *sum);
+    if (!n_ok || !sum) {
+        free(rows);
+        free(n_ok);
+        free(sum);
+        fprintf(stderr, "neurorack eval: out of memory\n");
+        return 1;
+    }
+    for (int i = 0; i < l->n; i++) {
+        nr_audio ref = {0};
+        if (load_ref(l, i, man, &ref) != NR_OK) {
+            fprintf(stderr, "neurorack eval: skipped %s: %s\n", l->name[i], nr_last_error());
+            n_failed++;
+            continue;
+        }
+        for (int k = 0; k < n_models; k++) {
+            nr_eval_control_row *row = &rows[n_rows];
+            if (nr_eval_control_sound(models[k], &ref, cfg, row->m) != NR_OK) {
+                fprintf(stderr, "neurorack eval: skipped %s with %s: %s\n", l->name[i], labels[k], nr_last_error());
+                n_failed++;
+                continue;
+            }
+            snprintf(row->model, sizeof row->model, "%s", labels[k]);
+            snprintf(row->ref, sizeof row->ref, "%s", l->name[i]);
+            n_rows++;
+            n_ok[k]++;
+            fprintf(stderr, "[%d/%d] %-40s %-12s response", i + 1, l->n, l->name[i], labels[k]);
+            for (int d = 0; d < NR_NUM_DESC; d++) {
+                fprintf(stderr, " %.2f", row->m[d][d]);
+                for (int e = 0; e < NR_NUM_DESC; e++) sum[k][d][e] += row->m[d][e];
+            }
+            fputc('\n', stderr);
+        }
+        nr_audio_free(&ref);
+    }
+    for (int k = 0; k < n_models; k++) {
+        if (!n_ok[k]) continue;
+        nr_eval_control_row *row = &rows[n_rows++];
+        snprintf(row->model, sizeof row->model, "%s", labels[k]);
+        snprintf(row->ref, sizeof row->ref, "mean");
+        for (int d = 0; d < NR_NUM_DESC; d++)
+            for (int e = 0; e < NR_NUM_DESC; e++) row->m[d][e] = sum[k][d][e] / n_ok[k];
+        printf("\n");
+        nr_eval_print_control(stdout, labels[k], (const double(*)[NR_NUM_DESC])row->m, n_ok[k]);
+    }
+    int rc = n_failed ? 1 : 0;
+    if (csv) {
+        if (nr_eval_write_control_csv(csv, rows, n_rows) != NR_OK) rc = nr_cli_error("eval");
+        else printf("wrote %s (%d matrices)\n", csv, n_rows);
+    }
+    if (n_failed) printf("%d reference(s) skipped (see messages above)\n", n_failed);
+    free(rows);
+    free(n_ok);
+    free(sum);
+    return rc;
+}
+
 int nr_cmd_eval(int argc, char **argv)
 {
     const char *me = "eval";
     const char *model_arg[MAX_MODELS];
     int n_models = 0;
-    const char *refs = NULL, *split_s = "test", *csv = NULL, *png = NULL, *scale_from = NULL;
+    const char *refs = NULL, *split_s = "test", *csv = NULL, *png = NULL, *scale_from = NULL, *sheet = NULL;
     long limit = 0, png_count = 3, seed = 1;
+    int control = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
             return 0;
+        }
+        if (!strcmp(a, "--control")) {
+            control = 1;
+            continue;
         }
         if (!v) {
             fprintf(stderr, "neurorack eval: %s needs a value (or is unknown; see --help)\n", a);
@@ -179,6 +284,7 @@ int nr_cmd_eval(int argc, char **argv)
         else if (!strcmp(a, "--split")) split_s = v;
         else if (!strcmp(a, "--csv")) csv = v;
         else if (!strcmp(a, "--png")) png = v;
+        else if (!strcmp(a, "--sheet")) sheet = v;
         else if (!strcmp(a, "--scale-from")) scale_from = v;
         else if (!strcmp(a, "--limit")) { if (!nr_cli_int(me, a, v, 1, 1L << 30, &limit)) return 2; }
         else if (!strcmp(a, "--png-count")) { if (!nr_cli_int(me, a, v, 0, 100, &png_count)) return 2; }
@@ -188,8 +294,12 @@ int nr_cmd_eval(int argc, char **argv)
             return 2;
         }
     }
-    if (!refs) {
+    if (!refs && !control && !sheet) {
         fprintf(stderr, "neurorack eval: --refs DIR|MANIFEST is required (see --help)\n");
+        return 2;
+    }
+    if (control && sheet) {
+        fprintf(stderr, "neurorack eval: --control and --sheet are separate runs\n");
         return 2;
     }
     nr_split split = nr_split_parse(split_s);
@@ -257,7 +367,32 @@ int nr_cmd_eval(int argc, char **argv)
         nr_clear_error();
     }
 
+    if (sheet) {
+        if (n_models > 1) fprintf(stderr, "neurorack eval: --sheet draws the first model only (%s)\n", labels[0]);
+        if (nr_eval_template_sheet(models[0], sheet, (uint64_t)seed) != NR_OK) {
+            nr_cli_error(me);
+            goto out;
+        }
+        printf("wrote %s\n", sheet);
+        rc = 0;
+        goto out;
+    }
+
     struct stat st;
+    if (!refs) {
+        /* the control matrix's default references: the shared sounds, then built-in templates */
+        if (stat(SHARED_SOUNDS, &st) == 0 && S_ISDIR(st.st_mode) && !scan_dir(SHARED_SOUNDS, &refl)) goto out;
+        for (int t = 0; refl.n < CONTROL_DEFAULT_REFS && t < nr_template_count(); t++) {
+            char name[64];
+            snprintf(name, sizeof name, "template:%s", nr_template_name(t));
+            if (!ref_add(&refl, name, nr_template_name(t), TEMPLATE_REF)) {
+                fprintf(stderr, "neurorack eval: out of memory\n");
+                goto out;
+            }
+        }
+        rc = run_control(models, lp, n_models, &refl, &man, &cfg, csv);
+        goto out;
+    }
     if (stat(refs, &st) != 0) {
         fprintf(stderr, "neurorack eval: %s: no such file or folder\n", refs);
         goto out;
@@ -288,6 +423,29 @@ int nr_cmd_eval(int argc, char **argv)
                 is_manifest ? split_s : "");
         goto out;
     }
+    if (control) {
+        ref_list cl = {0};
+        int ok = 1;
+        if (is_manifest) { /* the shared sounds, then CONTROL_FROM_DATA (or --limit) spread over the split */
+            if (stat(SHARED_SOUNDS, &st) == 0 && S_ISDIR(st.st_mode)) ok = scan_dir(SHARED_SOUNDS, &cl);
+            int want = limit > 0 ? (int)limit : CONTROL_FROM_DATA;
+            if (want > refl.n) want = refl.n;
+            for (int j = 0; j < want && ok; j++) {
+                int i = (int)((long)j * refl.n / want);
+                ok = ref_add(&cl, refl.name[i], NULL, refl.index[i]);
+            }
+        } else {
+            int want = limit > 0 && limit < refl.n ? (int)limit : refl.n;
+            for (int j = 0; j < want && ok; j++) {
+                int i = (int)((long)j * refl.n / want);
+                ok = ref_add(&cl, refl.name[i], refl.path[i], -1);
+            }
+        }
+        if (ok) rc = run_control(models, lp, n_models, &cl, &man, &cfg, csv);
+        else fprintf(stderr, "neurorack eval: out of memory\n");
+        ref_free(&cl);
+        goto out;
+    }
     int n_refs = limit > 0 && limit < refl.n ? (int)limit : refl.n;
     printf("references: %s%s%s, %d of %d; MAE scales from %s\n", refs, is_manifest ? ", split " : "",
            is_manifest ? split_s : "", n_refs, refl.n, scale_src);
@@ -303,8 +461,7 @@ int nr_cmd_eval(int argc, char **argv)
     for (int j = 0; j < n_refs; j++) {
         int i = (int)((long)j * refl.n / n_refs);
         nr_audio ref = {0};
-        nr_result r = is_manifest ? load_entry_22050(&man, refl.index[i], &ref)
-                                  : nr_audio_load(refl.path[i], NR_ANALYSIS_RATE, &ref);
+        nr_result r = load_ref(&refl, i, &man, &ref);
         if (r != NR_OK) {
             fprintf(stderr, "neurorack eval: skipped %s: %s\n", refl.name[i], nr_last_error());
             n_failed++;

@@ -53,6 +53,11 @@ nr_result nr_eval_sound(const nr_model *m, const nr_audio *ref, const nr_eval_co
     long n = ref->n < y22.n ? ref->n : y22.n;
     r = nr_eval_spectral_distance(ref->samples, y22.samples, n, &res->spectral);
     if (r != NR_OK) goto done;
+    /* What a listener hears of the first seconds (an impact's tail adds little but time). */
+    long n7 = n < (long)NR_EVAL_MAX_SECONDS * NR_ANALYSIS_RATE ? n : (long)NR_EVAL_MAX_SECONDS * NR_ANALYSIS_RATE;
+    r = nr_eval_excess_clicks(y22.samples, ref->samples, n7, NR_ANALYSIS_RATE, &res->clicks);
+    if (r == NR_OK) r = nr_eval_band_error(y22.samples, ref->samples, n7, NR_ANALYSIS_RATE, &res->band_error);
+    if (r != NR_OK) goto done;
     if (render22k) {
         float *s = calloc((size_t)ref->n, sizeof *s);
         if (!s) {
@@ -93,7 +98,7 @@ nr_result nr_eval_write_csv(const char *path, const nr_eval_row *rows, int n)
     fputs("model,reference,seconds,frames,speed_x,spectral,corr_mean", f);
     for (int d = 0; d < NR_NUM_DESC; d++) fprintf(f, ",corr_%s", nr_desc_names[d]);
     for (int d = 0; d < NR_NUM_DESC; d++) fprintf(f, ",nmae_%s", nr_desc_names[d]);
-    fputc('\n', f);
+    fputs(",excess_clicks_per_s,band_error_db\n", f);
     for (int i = 0; i < n; i++) {
         const nr_eval_result *e = &rows[i].r;
         put_field(f, rows[i].model);
@@ -105,6 +110,8 @@ nr_result nr_eval_write_csv(const char *path, const nr_eval_row *rows, int n)
         put_num(f, e->corr_mean);
         for (int d = 0; d < NR_NUM_DESC; d++) put_num(f, e->corr[d]);
         for (int d = 0; d < NR_NUM_DESC; d++) put_num(f, e->mae[d]);
+        put_num(f, e->clicks);
+        put_num(f, e->band_error);
         fputc('\n', f);
     }
     return nr_atomic_fcommit(path, f, tmp); /* a failed write above left ferror(f) set: reported here */
@@ -113,13 +120,15 @@ nr_result nr_eval_write_csv(const char *path, const nr_eval_row *rows, int n)
 void nr_eval_summarize(const nr_eval_row *rows, int n, const char *model, nr_eval_summary *s)
 {
     memset(s, 0, sizeof *s);
-    double spec = 0, rsec = 0;
+    double spec = 0, rsec = 0, clicks = 0, band = 0;
     int n_mae[NR_NUM_DESC] = {0};
     for (int i = 0; i < n; i++) {
         if (model && strcmp(rows[i].model, model)) continue;
         const nr_eval_result *e = &rows[i].r;
         s->n_sounds++;
         spec += e->spectral;
+        clicks += e->clicks;
+        band += e->band_error;
         s->seconds += e->seconds;
         rsec += e->render_seconds;
         for (int d = 0; d < NR_NUM_DESC; d++) {
@@ -144,6 +153,8 @@ void nr_eval_summarize(const nr_eval_row *rows, int n, const char *model, nr_eva
     s->corr_mean = cn ? cs / cn : NAN;
     s->mae_mean = mn ? ms / mn : NAN;
     s->spectral = s->n_sounds ? spec / s->n_sounds : NAN;
+    s->clicks = s->n_sounds ? clicks / s->n_sounds : NAN;
+    s->band_error = s->n_sounds ? band / s->n_sounds : NAN;
     s->speed = rsec > 0 ? s->seconds / rsec : NAN;
 }
 
@@ -159,6 +170,10 @@ void nr_eval_print_summary(FILE *f, const char *const *models, const nr_eval_sum
     for (int k = 0; k < n_models; k++) fprintf(f, " **%.3f** |", s[k].corr_mean);
     fprintf(f, "\n| **spectral distance** |");
     for (int k = 0; k < n_models; k++) fprintf(f, " **%.3f** |", s[k].spectral);
+    fprintf(f, "\n| **excess clicks per second** |");
+    for (int k = 0; k < n_models; k++) fprintf(f, " **%.3f** |", s[k].clicks);
+    fprintf(f, "\n| **band level error (dB)** |");
+    for (int k = 0; k < n_models; k++) fprintf(f, " **%.2f** |", s[k].band_error);
     fprintf(f, "\n| mean normalised MAE |");
     for (int k = 0; k < n_models; k++) fprintf(f, " %.3f |", s[k].mae_mean);
     for (int d = 0; d < NR_NUM_DESC; d++) {

@@ -119,15 +119,40 @@ static nr_result write_png(const char *path, const image *im)
     return nr_png_write(path, im->w, im->h, 8, pal, N_SHADES + 2, image_row, (void *)im);
 }
 
-nr_result nr_eval_spectrogram_png(const char *path, const float *const *x, const long *n, const char *const *labels,
-                                  int count, int rate)
+/* Time ticks over `seconds`: the finest step giving at most 16 ticks (every second one is labelled). */
+static double time_tick(double seconds)
 {
-    if (count < 1 || count > 16 || rate < 1000)
-        return nr_fail(NR_ERR_ARG, "%s: %d signals at %d Hz; expected 1..16 signals at >= 1000 Hz", path, count, rate);
-    float *db[16] = {0};
-    int frames[16] = {0}, fmax = 1;
+    static const double steps[] = {0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30};
+    double tick = steps[0];
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0] && seconds / steps[i] > 16; i++)
+        tick = i + 1 < sizeof steps / sizeof steps[0] ? steps[i + 1] : steps[i];
+    return tick;
+}
+
+/* The time axis under a panel whose left edge is x0: ticks below row ya, labels under them. */
+static void time_axis(image *im, int x0, int pw, int ya, double seconds)
+{
+    double tick = time_tick(seconds);
+    for (int i = 0; i * tick < seconds; i++) {
+        int c = x0 + (int)lrint(i * tick / seconds * pw);
+        for (int d = 0; d < 3; d++) put(im, c, ya + d, BLACK);
+        if (i % 2 == 0) {
+            char lab[16];
+            snprintf(lab, sizeof lab, "%gs", i * tick);
+            text(im, c - (i ? NR_FONT_ADV : 0), ya + 4, lab, BLACK);
+        }
+    }
+}
+
+/* Panels in a grid of `cols` columns. Stacked figures (own_time 0) share one time scale, labelled
+ * under the bottom row; a sheet (own_time 1) stretches each signal over its panel and labels each. */
+static nr_result draw_grid(const char *path, const float *const *x, const long *n, const char *const *labels,
+                           int count, int rate, int cols, int own_time)
+{
+    float **db = calloc((size_t)count, sizeof *db);
+    int *frames = calloc((size_t)count, sizeof *frames), fmax = 1;
     double top = -INFINITY;
-    nr_result r = NR_OK;
+    nr_result r = db && frames ? NR_OK : nr_fail(NR_ERR_NOMEM, "%s: out of memory for %d spectrograms", path, count);
     for (int k = 0; k < count && r == NR_OK; k++) {
         db[k] = stft_db(x[k], n[k], &frames[k]);
         if (!db[k]) r = nr_fail(NR_ERR_NOMEM, "%s: out of memory for a spectrogram", path);
@@ -138,27 +163,27 @@ nr_result nr_eval_spectrogram_png(const char *path, const float *const *x, const
         }
     }
     image im = {0};
+    int rows = (count + cols - 1) / cols, pw = 0;
+    int cell_w = 0, cell_h = TITLE_H + PLOT_H + (own_time ? AXIS_H : 0);
     if (r == NR_OK) {
-        int pw = fmax < PLOT_W_MIN ? PLOT_W_MIN : fmax > PLOT_W_MAX ? PLOT_W_MAX : fmax;
-        im.w = MARGIN_L + pw + MARGIN_R;
-        im.h = count * (TITLE_H + PLOT_H) + AXIS_H;
+        pw = own_time ? PLOT_W_MIN : fmax < PLOT_W_MIN ? PLOT_W_MIN : fmax > PLOT_W_MAX ? PLOT_W_MAX : fmax;
+        cell_w = MARGIN_L + pw + MARGIN_R;
+        im.w = cols * cell_w;
+        im.h = rows * cell_h + (own_time ? 0 : AXIS_H);
         im.px = malloc((size_t)im.w * im.h);
         if (!im.px) r = nr_fail(NR_ERR_NOMEM, "%s: out of memory for the image", path);
     }
     if (r == NR_OK) {
         memset(im.px, WHITE, (size_t)im.w * im.h);
-        int pw = im.w - MARGIN_L - MARGIN_R;
-        double nyq = rate / 2.0, seconds = (double)((long)(fmax - 1) * SG_HOP + SG_NFFT) / rate;
-        /* Time ticks: the finest step giving at most 16 ticks; every second one is labelled. */
-        static const double steps[] = {0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30};
-        double tick = steps[0];
-        for (size_t i = 0; i < sizeof steps / sizeof steps[0] && seconds / steps[i] > 16; i++)
-            tick = i + 1 < sizeof steps / sizeof steps[0] ? steps[i + 1] : steps[i];
+        double nyq = rate / 2.0;
         for (int k = 0; k < count; k++) {
-            int y0 = k * (TITLE_H + PLOT_H) + TITLE_H;
-            text(&im, MARGIN_L, y0 - TITLE_H + 2, labels[k] ? labels[k] : "", BLACK);
+            int fk = own_time ? frames[k] : fmax; /* frames spread over the panel's width */
+            double seconds = (double)((long)(fk - 1) * SG_HOP + SG_NFFT) / rate;
+            double tick = time_tick(seconds);
+            int x0 = (k % cols) * cell_w + MARGIN_L, y0 = (k / cols) * cell_h + TITLE_H;
+            text(&im, x0, y0 - TITLE_H + 2, labels[k] ? labels[k] : "", BLACK);
             for (int c = 0; c < pw; c++) {
-                int f = (int)((long)c * fmax / pw);
+                int f = (int)((long)c * fk / pw);
                 for (int row = 0; row < PLOT_H; row++) {
                     /* Each row shows the loudest bin of its frequency band. */
                     int b0 = (PLOT_H - 1 - row) * (SG_NBINS - 1) / PLOT_H;
@@ -169,12 +194,12 @@ nr_result nr_eval_spectrogram_png(const char *path, const float *const *x, const
                             if (db[k][(size_t)f * SG_NBINS + b] > v) v = db[k][(size_t)f * SG_NBINS + b];
                     double t = (v - (top - SG_RANGE_DB)) / SG_RANGE_DB;
                     t = t < 0 || !isfinite(t) ? 0 : t > 1 ? 1 : t;
-                    put(&im, MARGIN_L + c, y0 + row, (unsigned char)lrint((N_SHADES - 1) * t));
+                    put(&im, x0 + c, y0 + row, (unsigned char)lrint((N_SHADES - 1) * t));
                 }
             }
             for (int i = 0; i * SG_FREQ_TICK_HZ <= nyq; i++) {
                 int row = y0 + PLOT_H - 1 - (int)lrint(i * SG_FREQ_TICK_HZ / nyq * (PLOT_H - 1));
-                for (int c = 1; c <= 3; c++) put(&im, MARGIN_L - c, row, BLACK);
+                for (int c = 1; c <= 3; c++) put(&im, x0 - c, row, BLACK);
                 char lab[16];
                 int khz = (int)(i * SG_FREQ_TICK_HZ / 1000);
                 if (khz) snprintf(lab, sizeof lab, "%dk", khz);
@@ -183,26 +208,40 @@ nr_result nr_eval_spectrogram_png(const char *path, const float *const *x, const
                 int ty = row - NR_FONT_H / 2;
                 if (ty < y0) ty = y0;
                 if (ty > y0 + PLOT_H - NR_FONT_H) ty = y0 + PLOT_H - NR_FONT_H;
-                text(&im, MARGIN_L - 4 - tw, ty, lab, BLACK);
+                text(&im, x0 - 4 - tw, ty, lab, BLACK);
             }
             for (int i = 1; i * tick < seconds; i++) {
-                int c = MARGIN_L + (int)lrint(i * tick / seconds * pw);
+                int c = x0 + (int)lrint(i * tick / seconds * pw);
                 for (int d = 0; d < 3; d++) put(&im, c, y0 + PLOT_H - 1 - d, WHITE);
             }
+            if (own_time) time_axis(&im, x0, pw, y0 + PLOT_H, seconds);
         }
-        int ya = count * (TITLE_H + PLOT_H);
-        for (int i = 0; i * tick < seconds; i++) {
-            int c = MARGIN_L + (int)lrint(i * tick / seconds * pw);
-            for (int d = 0; d < 3; d++) put(&im, c, ya + d, BLACK);
-            if (i % 2 == 0) {
-                char lab[16];
-                snprintf(lab, sizeof lab, "%gs", i * tick);
-                text(&im, c - (i ? NR_FONT_ADV : 0), ya + 4, lab, BLACK);
-            }
+        if (!own_time) {
+            double seconds = (double)((long)(fmax - 1) * SG_HOP + SG_NFFT) / rate;
+            for (int c = 0; c < cols; c++) time_axis(&im, c * cell_w + MARGIN_L, pw, rows * cell_h, seconds);
         }
         r = write_png(path, &im);
     }
     free(im.px);
-    for (int k = 0; k < count; k++) free(db[k]);
+    for (int k = 0; db && k < count; k++) free(db[k]);
+    free(db);
+    free(frames);
     return r;
+}
+
+nr_result nr_eval_spectrogram_png(const char *path, const float *const *x, const long *n, const char *const *labels,
+                                  int count, int rate)
+{
+    if (count < 1 || count > 16 || rate < 1000)
+        return nr_fail(NR_ERR_ARG, "%s: %d signals at %d Hz; expected 1..16 signals at >= 1000 Hz", path, count, rate);
+    return draw_grid(path, x, n, labels, count, rate, 1, 0);
+}
+
+nr_result nr_eval_spectrogram_sheet(const char *path, const float *const *x, const long *n,
+                                    const char *const *labels, int count, int rate, int cols)
+{
+    if (count < 1 || count > NR_EVAL_SHEET_MAX || rate < 1000 || cols < 1)
+        return nr_fail(NR_ERR_ARG, "%s: %d signals at %d Hz in %d columns; expected 1..%d signals at >= 1000 Hz", path,
+                       count, rate, cols, NR_EVAL_SHEET_MAX);
+    return draw_grid(path, x, n, labels, count, rate, cols < count ? cols : count, 1);
 }

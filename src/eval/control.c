@@ -1,0 +1,179 @@
+/* The control matrix: move one descriptor curve by one standard deviation, render, re-analyse, and see
+ * which descriptors of the sound moved. */
+#include "nr/eval.h"
+
+#include "io/atomic_file.h"
+
+#include "nr/analysis.h"
+#include "nr/engine.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Floors of the log columns, as the impact model's input transform has them (src/models/impact_net.c). */
+#define CTL_FLOOR_UNIT 1e-6 /* loudness (rms), noisiness (flatness) */
+#define CTL_FLOOR_HZ 1.0
+#define CTL_MAX_HZ (NR_ANALYSIS_RATE / 2.0) /* a moved Hz curve stops at the analysis Nyquist */
+
+double nr_eval_control_value(int d, double raw)
+{
+    if (d == NR_DESC_PERCUSSIVITY) return raw;
+    if (d == NR_DESC_LOUDNESS || d == NR_DESC_NOISINESS) return log(raw > CTL_FLOOR_UNIT ? raw : CTL_FLOOR_UNIT);
+    return log(raw > CTL_FLOOR_HZ ? raw : CTL_FLOOR_HZ);
+}
+
+nr_result nr_eval_control_scales(const nr_model *m, double std[NR_NUM_DESC])
+{
+    nr_model_info info;
+    nr_model_get_info(m, &info);
+    for (int d = 0; d < NR_NUM_DESC; d++) {
+        double mean = info.desc_mean[d], sd = info.desc_std[d];
+        /* The info speaks raw units: a log-space model gives exp(mean) and exp(mean) * std, which
+         * this undoes exactly; the original's raw mean and std become the first-order std / mean. */
+        std[d] = d == NR_DESC_PERCUSSIVITY ? sd : sd / mean;
+        if (!(std[d] > 0) || !isfinite(std[d]))
+            return nr_fail(NR_ERR_VALUE, "control: the model's %s normalisation (mean %g, std %g) gives no scale",
+                           nr_desc_names[d], mean, sd);
+    }
+    return NR_OK;
+}
+
+/* Move column d of c by z control units (in place). */
+static void move_curve(nr_curves *c, int d, double z)
+{
+    for (int i = 0; i < c->n_frames; i++) {
+        float *v = c->data + (size_t)i * NR_NUM_DESC + d;
+        double x = *v;
+        if (d == NR_DESC_PERCUSSIVITY) x += z;
+        else x *= exp(z);
+        double hi = d == NR_DESC_PERCUSSIVITY || d == NR_DESC_NOISINESS ? 1.0 : d == NR_DESC_LOUDNESS ? 10.0 : CTL_MAX_HZ;
+        *v = (float)(x < 0 ? 0 : x > hi ? hi : x);
+    }
+}
+
+static nr_result render_curves(const nr_model *m, const nr_curves *c, uint64_t seed, nr_curves *out)
+{
+    nr_render_config cf = nr_render_config_init();
+    cf.voice.seed = seed;
+    cf.out_rate = NR_ANALYSIS_RATE;
+    nr_audio y = {0};
+    nr_result r = nr_render(m, c, &cf, &y);
+    if (r == NR_OK) r = nr_analyze(y.samples, y.n, out);
+    nr_audio_free(&y);
+    return r;
+}
+
+nr_result nr_eval_control_sound(const nr_model *m, const nr_audio *ref, const nr_eval_config *cfg,
+                                double mat[NR_NUM_DESC][NR_NUM_DESC])
+{
+    memset(mat, 0, sizeof(double) * NR_NUM_DESC * NR_NUM_DESC);
+    if (ref->rate != NR_ANALYSIS_RATE)
+        return nr_fail(NR_ERR_ARG, "control: reference at %d Hz; expected %d Hz", ref->rate, NR_ANALYSIS_RATE);
+    double sd[NR_NUM_DESC];
+    nr_result r = nr_eval_control_scales(m, sd);
+    if (r != NR_OK) return r;
+    long n = ref->n < (long)NR_EVAL_MAX_SECONDS * NR_ANALYSIS_RATE ? ref->n : (long)NR_EVAL_MAX_SECONDS * NR_ANALYSIS_RATE;
+    nr_curves rc = {0}, base = {0}, mv = {0}, out = {0};
+    r = nr_analyze(ref->samples, n, &rc);
+    if (r != NR_OK) goto done;
+    int loud = 0;
+    for (int i = 0; i < rc.n_frames; i++) loud += rc.data[(size_t)i * NR_NUM_DESC + NR_DESC_LOUDNESS] >= cfg->min_rms;
+    if (loud == 0) {
+        r = nr_fail(NR_ERR_ARG, "control: the reference has no frame with rms >= %g", (double)cfg->min_rms);
+        goto done;
+    }
+    r = render_curves(m, &rc, cfg->seed, &base); /* the same seed below: noise draws do not count as movement */
+    if (r != NR_OK) goto done;
+    r = nr_curves_alloc(&mv, rc.n_frames, rc.frame_rate);
+    for (int d = 0; d < NR_NUM_DESC && r == NR_OK; d++)
+        for (int sgn = -1; sgn <= 1 && r == NR_OK; sgn += 2) {
+            memcpy(mv.data, rc.data, (size_t)rc.n_frames * NR_NUM_DESC * sizeof *mv.data);
+            move_curve(&mv, d, sgn * sd[d]);
+            r = render_curves(m, &mv, cfg->seed, &out);
+            if (r != NR_OK) break;
+            int nf = rc.n_frames;
+            if (base.n_frames < nf) nf = base.n_frames;
+            if (out.n_frames < nf) nf = out.n_frames;
+            for (int e = 0; e < NR_NUM_DESC; e++) {
+                double sum = 0;
+                int k = 0;
+                for (int i = 0; i < nf; i++) {
+                    if (rc.data[(size_t)i * NR_NUM_DESC + NR_DESC_LOUDNESS] < cfg->min_rms) continue;
+                    double a = nr_eval_control_value(e, out.data[(size_t)i * NR_NUM_DESC + e]);
+                    double b = nr_eval_control_value(e, base.data[(size_t)i * NR_NUM_DESC + e]);
+                    sum += fabs(a - b);
+                    k++;
+                }
+                mat[d][e] += k ? 0.5 * sum / k / sd[e] : NAN;
+            }
+            nr_curves_free(&out);
+        }
+done:
+    nr_curves_free(&rc);
+    nr_curves_free(&base);
+    nr_curves_free(&mv);
+    nr_curves_free(&out);
+    return r;
+}
+
+/* CSV fields must not break the row. */
+static void put_field(FILE *f, const char *s)
+{
+    for (; *s; s++) fputc(*s == ',' || *s == '"' || *s == '\n' || *s == '\r' ? '_' : *s, f);
+}
+
+nr_result nr_eval_write_control_csv(const char *path, const nr_eval_control_row *rows, int n)
+{
+    FILE *f;
+    char *tmp;
+    nr_result r = nr_atomic_fopen(path, &f, &tmp); /* its message names path */
+    if (r != NR_OK) return r;
+    fputs("model,reference,moved", f);
+    for (int e = 0; e < NR_NUM_DESC; e++) fprintf(f, ",%s", nr_desc_names[e]);
+    fputc('\n', f);
+    for (int i = 0; i < n; i++)
+        for (int d = 0; d < NR_NUM_DESC; d++) {
+            put_field(f, rows[i].model);
+            fputc(',', f);
+            put_field(f, rows[i].ref);
+            fprintf(f, ",%s", nr_desc_names[d]);
+            for (int e = 0; e < NR_NUM_DESC; e++)
+                if (isnan(rows[i].m[d][e])) fputs(",nan", f);
+                else fprintf(f, ",%.6g", rows[i].m[d][e]);
+            fputc('\n', f);
+        }
+    return nr_atomic_fcommit(path, f, tmp);
+}
+
+int nr_eval_print_control(FILE *f, const char *model, const double mat[NR_NUM_DESC][NR_NUM_DESC], int n_refs)
+{
+    fprintf(f, "control matrix of %s over %d reference(s): rows = descriptor moved by +-1 std, columns = how far "
+               "each descriptor of the render moved, in std units\n\n| moved \\ measured |", model, n_refs);
+    for (int e = 0; e < NR_NUM_DESC; e++) fprintf(f, " %s |", nr_desc_names[e]);
+    fputs("\n|---|", f);
+    for (int e = 0; e < NR_NUM_DESC; e++) fputs("---:|", f);
+    for (int d = 0; d < NR_NUM_DESC; d++) {
+        fprintf(f, "\n| %s |", nr_desc_names[d]);
+        for (int e = 0; e < NR_NUM_DESC; e++) fprintf(f, d == e ? " **%.2f** |" : " %.2f |", mat[d][e]);
+    }
+    fputs("\n\nresponse (diagonal):", f);
+    for (int d = 0; d < NR_NUM_DESC; d++) fprintf(f, " %s %.2f%s", nr_desc_names[d], mat[d][d], d + 1 < NR_NUM_DESC ? "," : "\n");
+    int ok_diag = 0, ok_loud = 0;
+    fprintf(f, "check: response >= %.2f:", NR_EVAL_CONTROL_MIN_RESPONSE);
+    for (int d = 0; d < NR_NUM_DESC; d++) {
+        int ok = mat[d][d] >= NR_EVAL_CONTROL_MIN_RESPONSE;
+        ok_diag += ok;
+        if (!ok) fprintf(f, " %s %.2f FAILS;", nr_desc_names[d], mat[d][d]);
+    }
+    fprintf(f, " %d of %d pass\n", ok_diag, NR_NUM_DESC);
+    fprintf(f, "check: loudness moved by the others <= %.2f:", NR_EVAL_CONTROL_MAX_LOUDNESS);
+    for (int d = 0; d < NR_NUM_DESC; d++) {
+        if (d == NR_DESC_LOUDNESS) continue;
+        int ok = mat[d][NR_DESC_LOUDNESS] <= NR_EVAL_CONTROL_MAX_LOUDNESS;
+        ok_loud += ok;
+        if (!ok) fprintf(f, " %s %.2f FAILS;", nr_desc_names[d], mat[d][NR_DESC_LOUDNESS]);
+    }
+    fprintf(f, " %d of %d pass\n", ok_loud, NR_NUM_DESC - 1);
+    return ok_diag == NR_NUM_DESC && ok_loud == NR_NUM_DESC - 1;
+}
