@@ -1,11 +1,11 @@
 /* Differentiable descriptor losses: the render should measure, descriptor by descriptor, what the
  * curves ask for.
  *
- * The analysis (src/analysis) measures the 7 descriptors on the sound resampled to 22050 Hz, in
- * 2048-sample Hann frames (93 ms) centred every 512 samples, after nr_audio_resample's low-pass. The model renders 48 kHz; its frame t
- * (hop 480) is the curve's value at t / 100 s, so the surrogate frame is centred on sample t * hop and
- * lasts as long as the analysis frame: W = 2048 * rate / 22050 samples (4458 at 48 kHz), periodic Hann,
- * zero-padded to a fast FFT size N >= W. Only bins at or below 11025 Hz count, each weighted by the
+ * The analysis (src/analysis) measures the 7 descriptors on the sound resampled to 22050 Hz (through
+ * nr_audio_resample's low-pass), in 2048-sample Hann frames (93 ms) centred every 512 samples. The model
+ * renders 48 kHz; its frame t (hop 480) is the curve's value at t / 100 s, so the surrogate frame is
+ * centred on sample t * hop and lasts as long as the analysis frame: W = 2048 * rate / 22050 samples (4458
+ * at 48 kHz), periodic Hann, zero-padded to a fast FFT size N >= W (4500). Only bins at or below 11025 Hz count, each weighted by the
  * resampler's gain there (its edge lowers the top bins): they are what the analysis sees. With Y_k that
  * weighted spectrum of the frame, P_k = |Y_k|^2, S_k = |Y_k|, f_k = k rate / N:
  *
@@ -25,7 +25,7 @@
  * (the model's log transform made smooth at its clamp) except zcr (linear). The pitch term compares
  * periodicities: d = sum (v_i - v_{i+P})^2 / sum (v_i^2 + v_{i+P}^2) over a 2048-sample window, P = rate / f0
  * of the curve (0: periodic at P, about 1: noise), against the reference audio's d, or without audio
- * against a target read from the curves' flatness (pitch_target). Gradients go through the FFT by its
+ * against a target read from the curves' flatness (nr_desc_pitch_target). Gradients go through the FFT by its
  * adjoint (c2r with the inner bins halved), as the STFT loss's do. */
 #include "train_impl.h"
 #include "nr/audio.h"
@@ -45,7 +45,6 @@
 #define DL_FLAT_FLOOR 1e-6             /* tf(flatness) = log(flatness + floor) */
 #define DL_HZ_FLOOR 1.0                /* tf(Hz) = log(Hz + 1) */
 #define DL_FLAT_AMIN 1e-10             /* librosa's amin, on the analysis' power scale */
-#define DL_FLAT_REL 1e-8
 #define DL_ROLL_PERCENT 0.85
 #define DL_ROLL_SOFT 0.01              /* width of the relaxed threshold, as a share of the spectrum's sum */
 #define DL_RHO_MAX (1.0 - 1e-9)        /* arccos' slope is finite inside */
@@ -70,7 +69,6 @@ struct nr_desc_losses {
     double *win;        /* (W) periodic Hann */
     double *cosk;       /* (kmax + 1) cos(2 pi f_k / 22050) */
     double *band;       /* (kmax + 1) |H(f_k)| of the resampler to 22050 Hz (nr_audio_resample), 1 at DC */
-    double wss;         /* sum of w^2 */
     double flat_scale;  /* our P -> the analysis' P (noise power density: ratio of the windows' sums of squares) */
     double bin_hz;      /* rate / N */
 };
@@ -79,6 +77,7 @@ struct nr_desc_losses {
  * to 1 at DC: the response of an impulse, its DTFT at each bin. The analysis sees the sound through this
  * filter; its transition band below 11025 Hz lowers the top bins the spectral descriptors count. */
 #define DL_IMPULSE_LEN 16384
+#define DL_IMPULSE_TAIL 1e-9 /* -180 dB, below the filter's stop band */
 static nr_result band_response(nr_desc_losses *D)
 {
     float *imp = calloc(DL_IMPULSE_LEN, sizeof(float));
@@ -88,11 +87,20 @@ static nr_result band_response(nr_desc_losses *D)
     nr_result r = nr_audio_resample(imp, DL_IMPULSE_LEN, D->rate, NR_ANALYSIS_RATE, &h);
     free(imp);
     if (r != NR_OK) return r;
-    double dc = 0.0;
-    for (long m = 0; m < h.n; m++) dc += h.samples[m];
+    /* the response's span: beyond it the taps are below DL_IMPULSE_TAIL of the peak */
+    double dc = 0.0, peak = 0.0;
+    long lo = h.n, hi = -1;
+    for (long m = 0; m < h.n; m++) peak = fmax(peak, fabs(h.samples[m]));
+    for (long m = 0; m < h.n; m++) {
+        dc += h.samples[m];
+        if (fabs(h.samples[m]) > DL_IMPULSE_TAIL * peak) {
+            if (lo > m) lo = m;
+            hi = m;
+        }
+    }
     for (int k = 0; k <= D->kmax; k++) {
         double w = 2.0 * M_PI * k * D->bin_hz / DL_AN_RATE, re = 0.0, im = 0.0;
-        for (long m = 0; m < h.n; m++) {
+        for (long m = lo; m <= hi; m++) {
             re += h.samples[m] * cos(w * m);
             im -= h.samples[m] * sin(w * m);
         }
@@ -145,12 +153,13 @@ nr_result nr_desc_losses_init(nr_desc_losses **out, int rate, int hop)
         if (!D->fwd || !D->inv) r = nr_fail(NR_ERR_NOMEM, "descriptor losses: FFTW could not plan size %d", D->N);
     }
     if (r == NR_OK) {
+        double wss = 0.0;
         for (int i = 0; i < D->W; i++) {
             D->win[i] = 0.5 - 0.5 * cos(2.0 * M_PI * i / D->W);
-            D->wss += D->win[i] * D->win[i];
+            wss += D->win[i] * D->win[i];
         }
         /* the analysis' window: periodic Hann of 2048, sum of squares 3/8 x 2048 */
-        D->flat_scale = 0.375 * NR_ANALYSIS_NFFT / D->wss;
+        D->flat_scale = 0.375 * NR_ANALYSIS_NFFT / wss;
         for (int k = 0; k <= D->kmax; k++) D->cosk[k] = cos(2.0 * M_PI * k * D->bin_hz / DL_AN_RATE);
         r = band_response(D);
     }
