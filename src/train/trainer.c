@@ -185,12 +185,12 @@ static double validate(trainer *tr)
     double mean[NR_NUM_DESC] = {0};
     for (int i = 0; i < n; i++)
         for (int d = 0; d < NR_NUM_DESC; d++) mean[d] += tr->terms[(size_t)i * NR_NUM_DESC + d] / n;
+    char what[96];
     if (isatty(2)) fprintf(stderr, "\n");
-    fprintf(stderr, "step %ld ", tr->step);
-    if (n) print_terms("validation descriptor terms", mean);
+    snprintf(what, sizeof what, "step %ld validation descriptor terms", tr->step);
+    if (n) print_terms(what, mean);
     for (int m = 0; m < NR_NUM_DESC; m++) {
         if (!tr->pert_count[m]) continue;
-        char what[96];
         snprintf(what, sizeof what, "  %s moved (%d clips)", nr_desc_names[m], tr->pert_count[m]);
         for (int d = 0; d < NR_NUM_DESC; d++) mean[d] = tr->pert_sum[m][d] / tr->pert_count[m];
         print_terms(what, mean);
