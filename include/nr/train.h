@@ -33,6 +33,7 @@ typedef struct {
     float desc_weights[NR_NUM_DESC]; /* each descriptor loss's weight, in the column order of nr/core.h (the pitch
                                entry weighs the periodicity loss: yin's difference at the pitch curve's period) */
     float perturb;          /* share of clips with one descriptor curve moved (descriptor losses only) */
+    float perturb_weight;   /* on those clips, the moved descriptor's loss weight is multiplied by this */
     long stop_after;        /* stop (as if killed, after a checkpoint) at this step; 0: never. For tests. */
 } nr_train_config;
 

@@ -13,7 +13,7 @@ static void usage(FILE *f)
                "                       [--resume CKPT] [--checkpoint PATH] [--batch N] [--lr X] [--clip SECONDS]\n"
                "                       [--hidden N] [--layers N] [--checkpoint-every N] [--valid-every N] [--quiet]\n"
                "                       [--desc-weight X] [--desc-weights W,W,W,W,W,W,W] [--pitch-weight X]\n"
-               "                       [--perturb P]\n"
+               "                       [--perturb P] [--perturb-weight X]\n"
                "       neurorack train --export CKPT --out MODEL [--data MANIFEST]\n"
                "                       (the model of a checkpoint, e.g. of a stopped run)\n"
                "  --data        dataset manifest (neurorack dataset), or synthetic:N for N generated impacts\n"
@@ -26,8 +26,9 @@ static void usage(FILE *f)
                "                richness, brightness, pitch (the periodicity loss)\n"
                "  --pitch-weight the pitch entry of --desc-weights alone\n"
                "  --perturb     share of clips with one descriptor curve moved (descriptor losses only)\n"
+               "  --perturb-weight on those clips, the moved descriptor's loss weight times this\n"
                "defaults: --steps 2000 --threads 2 --seed 1 --batch 8 --lr 0.002 --clip 1.0 --desc-weight 1\n"
-               "          --desc-weights 1,1,1,1,1,1,1 --perturb 0.5\n");
+               "          --desc-weights 1,1,1,1,1,1,1 --perturb 0.5 --perturb-weight 1\n");
 }
 
 /* "W,W,W,W,W,W,W": one weight per descriptor, each 0..100. */
@@ -113,6 +114,9 @@ int nr_cmd_train(int argc, char **argv)
         } else if (!strcmp(a, "--perturb")) {
             if (!nr_cli_float("train", a, v, 0, 1, &x)) return 2;
             c.perturb = (float)x;
+        } else if (!strcmp(a, "--perturb-weight")) {
+            if (!nr_cli_float("train", a, v, 0, 100, &x)) return 2;
+            c.perturb_weight = (float)x;
         } else if (!strcmp(a, "--clip")) {
             if (!nr_cli_float("train", a, v, 0.1, 20, &x)) return 2;
             c.clip_seconds = (float)x;

@@ -32,6 +32,7 @@ nr_train_config nr_train_config_init(void)
     c.desc_weight = 1.0f;
     for (int d = 0; d < NR_NUM_DESC; d++) c.desc_weights[d] = 1.0f;
     c.perturb = 0.5f;
+    c.perturb_weight = 1.0f;
     return c;
 }
 
@@ -123,13 +124,15 @@ static void item(trainer *tr, nr_imp_work *wk, int b)
     uint64_t seed = nr_train_hash(tr->cfg->seed, (uint64_t)tr->step, 1000u + (uint64_t)b);
     uint64_t pert = nr_train_hash(tr->cfg->seed, (uint64_t)tr->step, 2000u + (uint64_t)b);
     const float *desc = c->desc, *target = c->audio;
+    nr_loss_weights lw = tr->lw;
     tr->moved[b] = -1;
     if (tr->cfg->desc_weight > 0 && (double)(pert >> 11) * 0x1.0p-53 < tr->cfg->perturb) {
         tr->moved[b] = perturb_item(tr, c, T, pert, wk->desc_buf);
+        lw.desc[tr->moved[b]] *= tr->cfg->perturb_weight;
         desc = wk->desc_buf;
         target = NULL;
     }
-    tr->losses[b] = nr_imp_loss_grad(wk, &tr->loss, tr->dloss, &tr->lw, ro(&tr->w), &gv, desc, target, T, seed);
+    tr->losses[b] = nr_imp_loss_grad(wk, &tr->loss, tr->dloss, &lw, ro(&tr->w), &gv, desc, target, T, seed);
     memcpy(tr->terms + (size_t)b * NR_NUM_DESC, wk->terms, sizeof wk->terms);
 }
 
@@ -284,6 +287,8 @@ nr_result nr_train(const nr_train_config *cfg, nr_train_report *rep)
                            cfg->desc_weights[d]);
     if (!(cfg->perturb >= 0 && cfg->perturb <= 1))
         return nr_fail(NR_ERR_ARG, "train: perturbed share %g out of range 0..1", cfg->perturb);
+    if (!(cfg->perturb_weight >= 0 && cfg->perturb_weight <= 100))
+        return nr_fail(NR_ERR_ARG, "train: moved descriptor's weight %g out of range 0..100", cfg->perturb_weight);
     if (!(cfg->clip_seconds >= 0.1f && cfg->clip_seconds <= 20.0f))
         return nr_fail(NR_ERR_ARG, "train: clip length %g s out of range 0.1..20", cfg->clip_seconds);
 
