@@ -28,7 +28,7 @@ static void usage(FILE *f)
                "  --perturb     share of clips with one descriptor curve moved (descriptor losses only)\n"
                "  --perturb-weight on those clips, the moved descriptor's loss weight times this\n"
                "defaults: --steps 2000 --threads 2 --seed 1 --batch 8 --lr 0.002 --clip 1.0 --desc-weight 1\n"
-               "          --desc-weights 1,1,1,1,1,1,1 --perturb 0.5 --perturb-weight 1\n");
+               "          --desc-weights 4,1,1,1,1,1,1 --perturb 0.5 --perturb-weight 4\n");
 }
 
 /* "W,W,W,W,W,W,W": one weight per descriptor, each 0..100. */
