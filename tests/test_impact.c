@@ -234,7 +234,7 @@ static void test_voice_matches_training_forward(void)
     nr_stft_loss L;
     NT_CHECK(nr_stft_loss_init(&L, sizes, 1) == NR_OK);
     nr_imp_work wk;
-    NT_CHECK(nr_imp_work_init(&wk, &hp, &bands, &L, T) == NR_OK);
+    NT_CHECK(nr_imp_work_init(&wk, &hp, &bands, &L, NULL, T) == NR_OK);
     nr_imp_weights_rw w;
     nr_imp_weights_carve(&hp, blk, &w);
     nr_imp_forward(&wk, (const nr_imp_weights *)&w, desc, T, 42);

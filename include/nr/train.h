@@ -29,9 +29,11 @@ typedef struct {
     int valid_every;        /* steps between validation passes (0: only at the start and end) */
     int progress;           /* 1: progress bar on stderr */
     int hidden, layers;     /* network size (0: defaults) */
-    float desc_weight;      /* weight of the brightness loss (output centroid vs the brightness curve); 0: off */
-    float perturb;          /* share of clips whose brightness curve is moved alone (brightness loss only) */
-    float pitch_weight;     /* weight of the periodicity loss (yin's difference at the pitch curve's period); 0: off */
+    float desc_weight;      /* scale of all the descriptor losses (the render's descriptors vs the curves); 0: off */
+    float desc_weights[NR_NUM_DESC]; /* each descriptor loss's weight, in the column order of nr/core.h (the pitch
+                               entry weighs the periodicity loss: yin's difference at the pitch curve's period) */
+    float perturb;          /* share of clips with one descriptor curve moved (descriptor losses only) */
+    float perturb_weight;   /* on those clips, the moved descriptor's loss weight is multiplied by this */
     long stop_after;        /* stop (as if killed, after a checkpoint) at this step; 0: never. For tests. */
 } nr_train_config;
 

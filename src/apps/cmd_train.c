@@ -4,6 +4,7 @@
 #include "nr/train.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void usage(FILE *f)
@@ -11,7 +12,8 @@ static void usage(FILE *f)
     fprintf(f, "usage: neurorack train --data MANIFEST --out MODEL [--steps N] [--threads N] [--seed N]\n"
                "                       [--resume CKPT] [--checkpoint PATH] [--batch N] [--lr X] [--clip SECONDS]\n"
                "                       [--hidden N] [--layers N] [--checkpoint-every N] [--valid-every N] [--quiet]\n"
-               "                       [--desc-weight X] [--perturb P] [--pitch-weight X]\n"
+               "                       [--desc-weight X] [--desc-weights W,W,W,W,W,W,W] [--pitch-weight X]\n"
+               "                       [--perturb P] [--perturb-weight X]\n"
                "       neurorack train --export CKPT --out MODEL [--data MANIFEST]\n"
                "                       (the model of a checkpoint, e.g. of a stopped run)\n"
                "  --data        dataset manifest (neurorack dataset), or synthetic:N for N generated impacts\n"
@@ -19,12 +21,33 @@ static void usage(FILE *f)
                "                The model carries one template per class picked from the --data training split\n"
                "                (as `neurorack convert --templates-from`); --export does the same with --data\n"
                "  --resume      continue from a checkpoint (same seed and sizes) up to --steps\n"
-               "  --desc-weight weight of the brightness loss (output centroid against the brightness curve)\n"
-               "  --perturb     share of clips whose brightness curve alone is moved (brightness loss only)\n"
-               "  --pitch-weight weight of the periodicity loss (the render as periodic at the pitch curve's\n"
-               "                period as the reference is, measured as yin does)\n"
+               "  --desc-weight scale of the descriptor losses (the render's 7 descriptors against the curves)\n"
+               "  --desc-weights each descriptor loss's weight: loudness, percussivity, tonelike, noisiness,\n"
+               "                richness, brightness, pitch (the periodicity loss)\n"
+               "  --pitch-weight the pitch entry of --desc-weights alone\n"
+               "  --perturb     share of clips with one descriptor curve moved (descriptor losses only)\n"
+               "  --perturb-weight on those clips, the moved descriptor's loss weight times this\n"
                "defaults: --steps 2000 --threads 2 --seed 1 --batch 8 --lr 0.002 --clip 1.0 --desc-weight 1\n"
-               "          --perturb 0.5 --pitch-weight 1\n");
+               "          --desc-weights 4,1,1,1,1,1,1 --perturb 0.5 --perturb-weight 4\n");
+}
+
+/* "W,W,W,W,W,W,W": one weight per descriptor, each 0..100. */
+static int parse_weights(const char *v, float *w)
+{
+    const char *p = v;
+    for (int d = 0; d < NR_NUM_DESC; d++) {
+        char *end;
+        double x = strtod(p, &end);
+        int sep_ok = d < NR_NUM_DESC - 1 ? *end == ',' : *end == '\0';
+        if (end == p || !sep_ok || !(x >= 0 && x <= 100)) {
+            fprintf(stderr, "neurorack train: --desc-weights '%s': expected %d comma-separated weights in 0..100\n", v,
+                    NR_NUM_DESC);
+            return 0;
+        }
+        w[d] = (float)x;
+        p = end + 1;
+    }
+    return 1;
 }
 
 int nr_cmd_train(int argc, char **argv)
@@ -85,10 +108,15 @@ int nr_cmd_train(int argc, char **argv)
             c.desc_weight = (float)x;
         } else if (!strcmp(a, "--pitch-weight")) {
             if (!nr_cli_float("train", a, v, 0, 100, &x)) return 2;
-            c.pitch_weight = (float)x;
+            c.desc_weights[NR_DESC_PITCH] = (float)x;
+        } else if (!strcmp(a, "--desc-weights")) {
+            if (!parse_weights(v, c.desc_weights)) return 2;
         } else if (!strcmp(a, "--perturb")) {
             if (!nr_cli_float("train", a, v, 0, 1, &x)) return 2;
             c.perturb = (float)x;
+        } else if (!strcmp(a, "--perturb-weight")) {
+            if (!nr_cli_float("train", a, v, 0, 100, &x)) return 2;
+            c.perturb_weight = (float)x;
         } else if (!strcmp(a, "--clip")) {
             if (!nr_cli_float("train", a, v, 0.1, 20, &x)) return 2;
             c.clip_seconds = (float)x;

@@ -9,7 +9,7 @@
 static size_t pad16(size_t n) { return (n + 15) / 16 * 16; }
 
 nr_result nr_imp_work_init(nr_imp_work *wk, const nr_imp_hparams *hp, const nr_imp_bands *bands,
-                           const nr_stft_loss *L, int T_max)
+                           const nr_stft_loss *L, const nr_desc_losses *D, int T_max)
 {
     memset(wk, 0, sizeof *wk);
     wk->hp = hp;
@@ -20,9 +20,9 @@ nr_result nr_imp_work_init(nr_imp_work *wk, const nr_imp_hparams *hp, const nr_i
     /* size table (floats), in carve order */
     size_t sz_x = pad16(T * NR_IMP_N_IN), sz_th = pad16(T * H), sz_o = pad16(T * O), sz_q = pad16(T * Q),
            sz_y = pad16(N), sz_syn = nr_imp_synth_state_floats(hp), sz_stft = 2 * pad16(nr_stft_work_doubles(L, (long)N));
-    size_t sz_desc = pad16(T * NR_NUM_DESC);
+    size_t sz_desc = pad16(T * NR_NUM_DESC), sz_dwork = D ? 2 * pad16(nr_desc_losses_work_doubles(D, (long)N)) : 0;
     size_t total = sz_x + 2 * (size_t)hp->layers * sz_th + sz_o + sz_q + sz_y + 3 * sz_th + sz_o + sz_q + sz_y +
-                   sz_syn + sz_desc + sz_stft;
+                   sz_syn + sz_desc + sz_dwork + sz_stft;
     float *p = aligned_alloc(64, total * sizeof(float));
     if (!p) return nr_fail(NR_ERR_NOMEM, "trainer: out of memory for %d frames of activations", T_max);
     memset(p, 0, total * sizeof(float));
@@ -43,6 +43,7 @@ nr_result nr_imp_work_init(nr_imp_work *wk, const nr_imp_hparams *hp, const nr_i
     wk->dy = p, p += sz_y;
     wk->syn_mem = p, p += sz_syn;
     wk->desc_buf = p, p += sz_desc;
+    wk->desc_work = D ? (double *)p : NULL, p += sz_dwork; /* doubles: 2 floats each */
     wk->stft_work = (double *)p; /* 64-byte aligned: every size above is a multiple of 16 floats */
     return NR_OK;
 }
@@ -109,7 +110,7 @@ void nr_imp_backward(nr_imp_work *wk, const nr_imp_weights *w, const nr_imp_weig
     }
 }
 
-double nr_imp_loss_grad(nr_imp_work *wk, const nr_stft_loss *L, const nr_stft_loss *D, const nr_loss_weights *lw,
+double nr_imp_loss_grad(nr_imp_work *wk, const nr_stft_loss *L, const nr_desc_losses *D, const nr_loss_weights *lw,
                         const nr_imp_weights *w, const nr_imp_weights_rw *g, const float *desc, const float *target,
                         int T, uint64_t seed)
 {
@@ -118,12 +119,10 @@ double nr_imp_loss_grad(nr_imp_work *wk, const nr_stft_loss *L, const nr_stft_lo
     if (g) memset(wk->dy, 0, (size_t)n * sizeof(float));
     double loss = 0.0;
     if (target) loss += nr_stft_loss_eval(L, wk->y, target, n, g ? wk->dy : NULL, wk->stft_work);
-    double bw = lw ? lw->brightness : 0.0, pw = lw ? lw->pitch : 0.0;
-    if (D && bw > 0)
-        loss += bw * nr_desc_loss_eval(D, wk->y, n, desc, T, NR_IMP_HOP, NR_IMP_RATE, g ? wk->dy : NULL, bw,
-                                       wk->stft_work);
-    if (target && pw > 0)
-        loss += pw * nr_pitch_loss_eval(wk->y, target, n, desc, T, NR_IMP_HOP, NR_IMP_RATE, g ? wk->dy : NULL, pw);
+    memset(wk->terms, 0, sizeof wk->terms);
+    if (D && lw && wk->desc_work)
+        loss += nr_desc_losses_eval(D, wk->y, n, desc, target, T, NR_IMP_HOP, NR_IMP_RATE, w->desc_mean, w->desc_std,
+                                    lw->desc, g ? wk->dy : NULL, 1.0, wk->desc_work, wk->terms);
     if (g) nr_imp_backward(wk, w, g, desc, T, seed);
     return loss;
 }

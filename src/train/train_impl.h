@@ -27,22 +27,38 @@ size_t nr_stft_work_doubles(const nr_stft_loss *L, long max_n); /* for signals u
  * If dy is not NULL, dL/dy is added to it (n). work: nr_stft_work_doubles(L, >= n) doubles, 64-byte aligned. */
 double nr_stft_loss_eval(const nr_stft_loss *L, const float *y, const float *x, long n, float *dy, double *work);
 
-/* Brightness loss: squared log error between the output's spectral centroid (0..11025 Hz, 1024-point
- * frame centred on each model frame) and desc's brightness column, over frames louder than -60 dB.
- * L must have one resolution of 1024. dy (n) accumulates gscale x the gradient if not NULL. */
-double nr_desc_loss_eval(const nr_stft_loss *L, const float *y, long n, const float *desc, int T, int hop, int rate,
-                         float *dy, double gscale, double *work);
+/* ---- descriptor losses (src/train/desc_loss.c) ---- */
 
-/* Periodicity loss (src/train/pitch_loss.c): per frame louder than -60 dB whose pitch curve is in
- * 50..2000 Hz, the squared difference between y's and the target x's yin-style normalised difference
- * at that period (2048-sample window at `rate`). dy (n) accumulates gscale x the gradient if not NULL. */
-double nr_pitch_loss_eval(const float *y, const float *x, long n, const float *desc, int T, int hop, int rate,
-                          float *dy, double gscale);
+/* Differentiable surrogates of the 7 descriptors as the analysis measures them (22050 Hz, 2048-sample
+ * frames): a window as long as the analysis frame centred on each model frame, bins up to 11025 Hz.
+ * Plans and windows, made once (not thread-safe), used by many threads with separate work buffers. */
+typedef struct nr_desc_losses nr_desc_losses;
+nr_result nr_desc_losses_init(nr_desc_losses **D, int rate, int hop);
+void nr_desc_losses_free(nr_desc_losses *D);
+size_t nr_desc_losses_work_doubles(const nr_desc_losses *D, long max_n);
+/* Sum over descriptors of weights[d] x mean over loud frames of (v_d(y) - v_d(target))^2, v in the model's
+ * normalised space: (transform(x) - norm_mean[d]) / norm_std[d], transform = log for all columns but zcr
+ * (see nr_imp_desc_transform; here made smooth at its floor). The pitch term is the squared difference of
+ * the yin-style normalised difference at the pitch curve's period between y and ref, or, with ref NULL
+ * (perturbed curves have no audio), a target periodicity read from the curves (nr_desc_pitch_target).
+ * Loud frames: target rms within 60 dB of the clip's loudest target frame.
+ * desc: (T, 7) target raw curves; ref: target audio (n = T * hop) or NULL. dy (n) accumulates gscale x dL/dy
+ * if not NULL. per_desc (7) receives each unweighted term if not NULL. work: nr_desc_losses_work_doubles
+ * doubles, 64-byte aligned. rate and hop must be the ones given to init (else NaN). Returns the weighted sum. */
+double nr_desc_losses_eval(const nr_desc_losses *D, const float *y, long n, const float *desc, const float *ref, int T,
+                           int hop, int rate, const float *norm_mean, const float *norm_std,
+                           const float weights[NR_NUM_DESC], float *dy, double gscale, double *work,
+                           double per_desc[NR_NUM_DESC]);
+/* The six spectral surrogates (raw units: rms, zcr, roll-off Hz, flatness, bandwidth Hz, centroid Hz; x[6]
+ * = 0) of the frame of y (n samples) centred on sample `centre`. For checks against the analysis. */
+void nr_desc_losses_frame(const nr_desc_losses *D, const float *y, long n, long centre, double *work,
+                          double x[NR_NUM_DESC]);
+/* The normalised difference at the period that a frame with these raw curves should have, without audio. */
+double nr_desc_pitch_target(const float d[NR_NUM_DESC]);
 
-/* Weights of the descriptor losses added to the STFT loss (0: off). */
+/* Weights of the descriptor losses added to the STFT loss (0: off), indexed as the descriptors. */
 typedef struct {
-    double brightness; /* nr_desc_loss_eval, needs the 1024-point loss D */
-    double pitch;      /* nr_pitch_loss_eval, only where there is a target */
+    float desc[NR_NUM_DESC];
 } nr_loss_weights;
 
 /* ---- one clip through network + synthesis, forward and backward ---- */
@@ -65,11 +81,14 @@ typedef struct {
     float *syn_mem;        /* synthesis state */
     float *desc_buf;       /* (T, 7) perturbed curves */
     double *stft_work;
+    double *desc_work;     /* nr_desc_losses_work_doubles */
+    double terms[NR_NUM_DESC]; /* the last nr_imp_loss_grad's unweighted descriptor terms */
     void *block;
 } nr_imp_work;
 
+/* D: the descriptor losses the work will serve, or NULL. */
 nr_result nr_imp_work_init(nr_imp_work *wk, const nr_imp_hparams *hp, const nr_imp_bands *bands,
-                           const nr_stft_loss *L, int T_max);
+                           const nr_stft_loss *L, const nr_desc_losses *D, int T_max);
 void nr_imp_work_free(nr_imp_work *wk);
 
 /* Network + synthesis: desc (T, 7) raw -> wk->y (T*hop). */
@@ -77,10 +96,10 @@ void nr_imp_forward(nr_imp_work *wk, const nr_imp_weights *w, const float *desc,
 /* Gradients of the loss whose dL/dy is in wk->dy, accumulated into g (same layout as the weights). */
 void nr_imp_backward(nr_imp_work *wk, const nr_imp_weights *w, const nr_imp_weights_rw *g, const float *desc, int T,
                      uint64_t seed);
-/* forward, then the loss: STFT loss against target (T*hop samples; NULL: none) + lw->brightness x brightness
- * loss (D: NULL for none) + lw->pitch x periodicity loss (with a target); lw NULL: STFT loss only.
- * If g is not NULL the backward. Returns the loss. */
-double nr_imp_loss_grad(nr_imp_work *wk, const nr_stft_loss *L, const nr_stft_loss *D, const nr_loss_weights *lw,
+/* forward, then the loss: STFT loss against target (T*hop samples; NULL: none) + the descriptor losses
+ * weighted by lw (D or lw NULL: none; the normalisation is the weights' desc_mean/desc_std), their terms in
+ * wk->terms. If g is not NULL the backward. Returns the loss. */
+double nr_imp_loss_grad(nr_imp_work *wk, const nr_stft_loss *L, const nr_desc_losses *D, const nr_loss_weights *lw,
                         const nr_imp_weights *w, const nr_imp_weights_rw *g, const float *desc, const float *target,
                         int T, uint64_t seed);
 

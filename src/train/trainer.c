@@ -30,8 +30,11 @@ nr_train_config nr_train_config_init(void)
     c.valid_every = 250;
     c.progress = 1;
     c.desc_weight = 1.0f;
+    /* loudness weighs 4 and the moved descriptor 4 times its weight on perturbed clips: with these, 3000
+     * steps followed every moved curve best while the loudness stayed within 0.15 std (docs/training.md) */
+    for (int d = 0; d < NR_NUM_DESC; d++) c.desc_weights[d] = d == NR_DESC_LOUDNESS ? 4.0f : 1.0f;
     c.perturb = 0.5f;
-    c.pitch_weight = 1.0f;
+    c.perturb_weight = 4.0f;
     return c;
 }
 
@@ -53,7 +56,8 @@ struct trainer {
     const nr_train_config *cfg;
     nr_imp_hparams hp;
     nr_imp_bands bands;
-    nr_stft_loss loss, dloss;
+    nr_stft_loss loss;
+    nr_desc_losses *dloss;
     nr_loss_weights lw;
     nr_train_data data;
     int threads, batch, T_max;
@@ -62,6 +66,10 @@ struct trainer {
     float *params, *gsum, *m, *v;
     float *grads;  /* (batch, n_values) one gradient per example, summed in example order */
     double *losses; /* (max(batch, VALID_MAX)) */
+    double *terms;  /* (max(batch, VALID_MAX), 7) each clip's unweighted descriptor terms */
+    int *moved;     /* (batch) the descriptor a clip's perturbation moved, -1: none */
+    double pert_sum[NR_NUM_DESC][NR_NUM_DESC]; /* perturbed clips since the last report: [moved][term] sums */
+    int pert_count[NR_NUM_DESC];
     nr_imp_weights_rw w;
     nr_imp_work work[MAX_THREADS];
     /* the current parallel job */
@@ -71,13 +79,41 @@ struct trainer {
 
 static const nr_imp_weights *ro(const nr_imp_weights_rw *w) { return (const nr_imp_weights *)w; }
 
+/* Perturbation range: up to this many standard deviations of the model's normalisation either way. */
+#define PERTURB_STD 1.5
+#define PERTURB_HZ_MAX 11025.0f /* the spectral curves cannot exceed the analysis band */
+
+/* One descriptor curve of c moved into wk->desc_buf, chosen and sized by the hash `pert`: descriptor
+ * pert mod 7, by u std of the normalisation (u uniform in +-PERTURB_STD) in its transformed space (log,
+ * zcr linear), so pitch moves are transpositions. No audio says what that sounds like; the descriptor
+ * losses do, the unmoved curves holding the rest of the sound in place. Returns the descriptor. */
+static int perturb_item(const trainer *tr, const nr_train_clip *c, int T, uint64_t pert, float *desc)
+{
+    int d = (int)((pert >> 44) % NR_NUM_DESC);
+    double u = ((double)((pert >> 20) & 0xFFFFF) / 1048575.0) * 2.0 * PERTURB_STD - PERTURB_STD;
+    double step = u * tr->w.desc_std[d];
+    memcpy(desc, c->desc, (size_t)T * NR_NUM_DESC * sizeof(float));
+    for (int t = 0; t < T; t++) {
+        float *x = &desc[(size_t)t * NR_NUM_DESC + d];
+        switch (d) {
+        case NR_DESC_PERCUSSIVITY: *x = fminf(fmaxf(*x + (float)step, 0.0f), 1.0f); break;
+        case NR_DESC_NOISINESS: *x = fminf(*x * (float)exp(step), 1.0f); break;
+        case NR_DESC_LOUDNESS: *x *= (float)exp(step); break;
+        case NR_DESC_PITCH: *x = fminf(fmaxf(*x * (float)exp(step), NR_IMP_F0_MIN), NR_IMP_F0_MAX); break;
+        default: *x = fminf(*x * (float)exp(step), PERTURB_HZ_MAX); break;
+        }
+    }
+    return d;
+}
+
 static void item(trainer *tr, nr_imp_work *wk, int b)
 {
     if (tr->validating) {
         const nr_train_clip *c = tr->validating == 2 ? &tr->data.train[b] : &tr->data.valid[b];
         int T = c->n_frames < tr->T_max ? c->n_frames : tr->T_max;
-        tr->losses[b] = nr_imp_loss_grad(wk, &tr->loss, &tr->dloss, &tr->lw, ro(&tr->w), NULL, c->desc,
-                                         c->audio, T, nr_train_hash(tr->cfg->seed, 0x7A11D, (uint64_t)b));
+        tr->losses[b] = nr_imp_loss_grad(wk, &tr->loss, tr->dloss, &tr->lw, ro(&tr->w), NULL, c->desc, c->audio, T,
+                                         nr_train_hash(tr->cfg->seed, 0x7A11D, (uint64_t)b));
+        memcpy(tr->terms + (size_t)b * NR_NUM_DESC, wk->terms, sizeof wk->terms);
         return;
     }
     uint64_t pick = nr_train_hash(tr->cfg->seed, (uint64_t)tr->step, (uint64_t)b);
@@ -89,18 +125,17 @@ static void item(trainer *tr, nr_imp_work *wk, int b)
     nr_imp_weights_carve(&tr->hp, g, &gv);
     uint64_t seed = nr_train_hash(tr->cfg->seed, (uint64_t)tr->step, 1000u + (uint64_t)b);
     uint64_t pert = nr_train_hash(tr->cfg->seed, (uint64_t)tr->step, 2000u + (uint64_t)b);
+    const float *desc = c->desc, *target = c->audio;
+    nr_loss_weights lw = tr->lw;
+    tr->moved[b] = -1;
     if (tr->cfg->desc_weight > 0 && (double)(pert >> 11) * 0x1.0p-53 < tr->cfg->perturb) {
-        /* brightness alone moved by up to 1.5 octaves: no audio says what that sounds like, only the
-         * brightness loss does, so the network learns what this one curve controls */
-        double u = ((double)((pert >> 20) & 0xFFFFF) / 1048575.0) * 3.0 - 1.5;
-        memcpy(wk->desc_buf, c->desc, (size_t)T * NR_NUM_DESC * sizeof(float));
-        for (int t = 0; t < T; t++) wk->desc_buf[(size_t)t * NR_NUM_DESC + NR_DESC_BRIGHTNESS] *= (float)exp2(u);
-        tr->losses[b] = nr_imp_loss_grad(wk, &tr->loss, &tr->dloss, &tr->lw, ro(&tr->w), &gv,
-                                         wk->desc_buf, NULL, T, seed);
-        return;
+        tr->moved[b] = perturb_item(tr, c, T, pert, wk->desc_buf);
+        lw.desc[tr->moved[b]] *= tr->cfg->perturb_weight;
+        desc = wk->desc_buf;
+        target = NULL;
     }
-    tr->losses[b] = nr_imp_loss_grad(wk, &tr->loss, &tr->dloss, &tr->lw, ro(&tr->w), &gv, c->desc,
-                                     c->audio, T, seed);
+    tr->losses[b] = nr_imp_loss_grad(wk, &tr->loss, tr->dloss, &lw, ro(&tr->w), &gv, desc, target, T, seed);
+    memcpy(tr->terms + (size_t)b * NR_NUM_DESC, wk->terms, sizeof wk->terms);
 }
 
 static void *worker(void *arg)
@@ -138,7 +173,37 @@ static double validate_set(trainer *tr, int train)
     return s / n;
 }
 
-static double validate(trainer *tr) { return validate_set(tr, 0); }
+static void print_terms(const char *what, const double *t)
+{
+    fprintf(stderr, "%s:", what);
+    for (int d = 0; d < NR_NUM_DESC; d++) fprintf(stderr, " %s %.4f", nr_desc_names[d], t[d]);
+    fprintf(stderr, "\n");
+}
+
+/* The validation loss; with progress, its descriptor terms and, per moved descriptor, the mean terms of
+ * the perturbed training clips since the last report. */
+static double validate(trainer *tr)
+{
+    double v = validate_set(tr, 0);
+    if (!tr->cfg->progress || !(tr->cfg->desc_weight > 0)) return v;
+    int n = tr->data.n_valid < VALID_MAX ? tr->data.n_valid : VALID_MAX;
+    double mean[NR_NUM_DESC] = {0};
+    for (int i = 0; i < n; i++)
+        for (int d = 0; d < NR_NUM_DESC; d++) mean[d] += tr->terms[(size_t)i * NR_NUM_DESC + d] / n;
+    char what[96];
+    if (isatty(2)) fprintf(stderr, "\n");
+    snprintf(what, sizeof what, "step %ld validation descriptor terms", tr->step);
+    if (n) print_terms(what, mean);
+    for (int m = 0; m < NR_NUM_DESC; m++) {
+        if (!tr->pert_count[m]) continue;
+        snprintf(what, sizeof what, "  %s moved (%d clips)", nr_desc_names[m], tr->pert_count[m]);
+        for (int d = 0; d < NR_NUM_DESC; d++) mean[d] = tr->pert_sum[m][d] / tr->pert_count[m];
+        print_terms(what, mean);
+    }
+    memset(tr->pert_sum, 0, sizeof tr->pert_sum);
+    memset(tr->pert_count, 0, sizeof tr->pert_count);
+    return v;
+}
 
 static void normalisation(const nr_train_data *d, float *mean, float *std)
 {
@@ -182,8 +247,10 @@ static void trainer_free(trainer *tr)
     for (int i = 0; i < tr->threads; i++) nr_imp_work_free(&tr->work[i]);
     free(tr->block);
     free(tr->losses);
+    free(tr->terms);
+    free(tr->moved);
     nr_stft_loss_free(&tr->loss);
-    nr_stft_loss_free(&tr->dloss);
+    nr_desc_losses_free(tr->dloss);
     nr_imp_bands_free(&tr->bands);
     nr_train_data_free(&tr->data);
 }
@@ -214,16 +281,23 @@ nr_result nr_train(const nr_train_config *cfg, nr_train_report *rep)
         return nr_fail(NR_ERR_ARG, "train: threads %d out of range 1..%d", cfg->threads, MAX_THREADS);
     if (cfg->batch < 1 || cfg->batch > 256) return nr_fail(NR_ERR_ARG, "train: batch %d out of range 1..256", cfg->batch);
     if (!(cfg->lr > 0 && cfg->lr < 1)) return nr_fail(NR_ERR_ARG, "train: learning rate %g out of range (0, 1)", cfg->lr);
-    if (!(cfg->desc_weight >= 0 && cfg->desc_weight <= 100) || !(cfg->pitch_weight >= 0 && cfg->pitch_weight <= 100))
-        return nr_fail(NR_ERR_ARG, "train: loss weights %g (brightness), %g (pitch) out of range 0..100",
-                       cfg->desc_weight, cfg->pitch_weight);
+    if (!(cfg->desc_weight >= 0 && cfg->desc_weight <= 100))
+        return nr_fail(NR_ERR_ARG, "train: descriptor loss weight %g out of range 0..100", cfg->desc_weight);
+    for (int d = 0; d < NR_NUM_DESC; d++)
+        if (!(cfg->desc_weights[d] >= 0 && cfg->desc_weights[d] <= 100))
+            return nr_fail(NR_ERR_ARG, "train: %s loss weight %g out of range 0..100", nr_desc_names[d],
+                           cfg->desc_weights[d]);
+    if (!(cfg->perturb >= 0 && cfg->perturb <= 1))
+        return nr_fail(NR_ERR_ARG, "train: perturbed share %g out of range 0..1", cfg->perturb);
+    if (!(cfg->perturb_weight >= 0 && cfg->perturb_weight <= 100))
+        return nr_fail(NR_ERR_ARG, "train: moved descriptor's weight %g out of range 0..100", cfg->perturb_weight);
     if (!(cfg->clip_seconds >= 0.1f && cfg->clip_seconds <= 20.0f))
         return nr_fail(NR_ERR_ARG, "train: clip length %g s out of range 0.1..20", cfg->clip_seconds);
 
     trainer T0, *tr = &T0;
     memset(tr, 0, sizeof *tr);
     tr->cfg = cfg;
-    tr->lw = (nr_loss_weights){cfg->desc_weight, cfg->pitch_weight};
+    for (int d = 0; d < NR_NUM_DESC; d++) tr->lw.desc[d] = cfg->desc_weight * cfg->desc_weights[d];
     tr->threads = cfg->threads;
     tr->batch = cfg->batch;
     tr->hp = nr_imp_hparams_default();
@@ -239,8 +313,7 @@ nr_result nr_train(const nr_train_config *cfg, nr_train_report *rep)
         r = nr_fail(NR_ERR_VALUE, "%s: no usable training clip (%d skipped as bad data)", cfg->data, tr->data.n_skipped);
     if (r == NR_OK) r = nr_imp_bands_init(&tr->bands, &tr->hp);
     if (r == NR_OK) r = nr_stft_loss_init(&tr->loss, g_fft_sizes, N_FFT_SIZES);
-    static const int dl_size[] = {1024};
-    if (r == NR_OK) r = nr_stft_loss_init(&tr->dloss, dl_size, 1);
+    if (r == NR_OK && cfg->desc_weight > 0) r = nr_desc_losses_init(&tr->dloss, NR_IMP_RATE, NR_IMP_HOP);
     if (r != NR_OK) {
         trainer_free(tr);
         return r;
@@ -258,8 +331,11 @@ nr_result nr_train(const nr_train_config *cfg, nr_train_report *rep)
     size_t total = 0;
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) total += sizes[i];
     tr->block = aligned_alloc(64, total * sizeof(float));
-    tr->losses = calloc((size_t)(tr->batch > VALID_MAX ? tr->batch : VALID_MAX), sizeof(double));
-    if (!tr->block || !tr->losses) {
+    size_t n_items = (size_t)(tr->batch > VALID_MAX ? tr->batch : VALID_MAX);
+    tr->losses = calloc(n_items, sizeof(double));
+    tr->terms = calloc(n_items * NR_NUM_DESC, sizeof(double));
+    tr->moved = calloc((size_t)tr->batch, sizeof(int));
+    if (!tr->block || !tr->losses || !tr->terms || !tr->moved) {
         trainer_free(tr);
         return nr_fail(NR_ERR_NOMEM, "train: out of memory for %lld parameters", (long long)tr->n_values);
     }
@@ -272,7 +348,7 @@ nr_result nr_train(const nr_train_config *cfg, nr_train_report *rep)
     tr->grads = p;
     nr_imp_weights_carve(&tr->hp, tr->params, &tr->w);
     for (int i = 0; i < tr->threads && r == NR_OK; i++)
-        r = nr_imp_work_init(&tr->work[i], &tr->hp, &tr->bands, &tr->loss, tr->T_max);
+        r = nr_imp_work_init(&tr->work[i], &tr->hp, &tr->bands, &tr->loss, tr->dloss, tr->T_max);
     if (r != NR_OK) {
         trainer_free(tr);
         return r;
@@ -313,7 +389,12 @@ nr_result nr_train(const nr_train_config *cfg, nr_train_report *rep)
         float lr = cfg->lr * (float)(tr->step < warm ? (tr->step + 1.0) / warm : 0.1 + 0.9 * 0.5 * (1 + cos(M_PI * fr)));
         run_parallel(tr, tr->batch, 0);
         double loss = 0;
-        for (int b = 0; b < tr->batch; b++) loss += tr->losses[b];
+        for (int b = 0; b < tr->batch; b++) {
+            loss += tr->losses[b];
+            if (tr->moved[b] < 0) continue;
+            tr->pert_count[tr->moved[b]]++;
+            for (int d = 0; d < NR_NUM_DESC; d++) tr->pert_sum[tr->moved[b]][d] += tr->terms[(size_t)b * NR_NUM_DESC + d];
+        }
         loss /= tr->batch;
         memset(tr->gsum, 0, (size_t)tr->n_values * sizeof(float));
         for (int b = 0; b < tr->batch; b++) /* fixed order: the same sum whatever the thread count */
