@@ -3,7 +3,7 @@
  * and of the whole model trained by them. */
 #include "models/impact.h"
 #include "nr/analysis.h"
-#include "nr/audio.h"
+#include "nr/audio_file.h"
 #include "nr_test.h"
 #include "train/train_impl.h"
 

@@ -28,7 +28,7 @@
  * against a target read from the curves' flatness (nr_desc_pitch_target). Gradients go through the FFT by its
  * adjoint (c2r with the inner bins halved), as the STFT loss's do. */
 #include "train_impl.h"
-#include "nr/audio.h"
+#include "nr/audio_file.h"
 
 #include <fftw3.h>
 #include <math.h>
