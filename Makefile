@@ -10,7 +10,7 @@ SAN      ?=
 CPPFLAGS += -Iinclude -Isrc -D_GNU_SOURCE
 CFLAGS   += -std=c11 $(OPT) -g $(CPUFLAGS) -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wno-missing-field-initializers $(if $(findstring clang,$(CC)),,-Wno-format-truncation -Wno-psabi) -fno-math-errno $(SAN) -MMD -MP
-PKGS     := sndfile fftw3 samplerate libzip zlib libcjson openblas jack alsa liblo ncursesw libpng libgpiod
+PKGS     := sndfile fftw3 fftw3f samplerate libzip zlib libcjson openblas jack alsa liblo ncursesw libpng libgpiod
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CPPFLAGS += $(PKG_CFLAGS)
