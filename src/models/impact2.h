@@ -19,8 +19,7 @@
  *            half is 1 on the first frame)
  *   transient NT wavetables of TL samples mixed by the gains of frame 0.
  * Everything is a fixed basis signal times a learned gain (the noise is linear in E_n), so the backward
- * pass recomputes the basis from the same seed. The inharmonic frequencies get a local surrogate
- * gradient (see nr_imp2_synth_backward). */
+ * pass recomputes the basis from the same seed; the frequencies' gradient: nr_imp2_freq_grad. */
 #ifndef NR_IMPACT2_H
 #define NR_IMPACT2_H
 
@@ -35,6 +34,7 @@
 #define NR_IMP2_TAPER_K 16                 /* harmonics faded at the top of the index range */
 #define NR_IMP2_F0_REF 100.0f              /* sqrt(f0s / F0_REF) keeps loudness steady when transposed */
 #define NR_IMP2_SLEW 0.5f                  /* octaves per frame of the pitch conditioning */
+#define NR_IMP2_MAX_PARTIALS 576           /* NH + NI at most (512 + 64) */
 
 typedef struct {
     int hidden, layers, taps; /* the network, as nr-impact-1 */
@@ -113,15 +113,24 @@ void nr_imp2_synth_render(nr_imp2_synth_state *st, const nr_imp2_hparams *hp, co
 void nr_imp2_synth_render_ref(nr_imp2_synth_state *st, const nr_imp2_hparams *hp, const nr_imp_weights *w,
                               const float *q_prev, const float *q_cur, const float *q0, int j0, int j1, float *out);
 
+/* The gradient of the loss with respect to the partials' frequencies (the entries P..2P-1 of q):
+ * LOCAL, the instantaneous-frequency surrogate dL/dw_t = sum_{n in frame t} dy(n) a(n) cos(phi(n))
+ *   (j - hop/2): a frequency change centred on frame t that leaves the other frames alone. It is the
+ *   true derivative of a magnitude loss whose windows are the synthesis frames, but a window across a
+ *   frame boundary sees the phase step it implies: under overlapping windows it can point the wrong way
+ *   (tests/test_impact2.c measures both);
+ * EXACT, the derivative of the phase-continuous oscillator: (j + 1) within frame t and hop for every
+ *   later sample (each later phase moves by hop dw), checked by finite differences. It also carries
+ *   every later phase relation between partials, which makes it a poor guide at larger steps; the
+ *   trainer uses LOCAL. */
+typedef enum { NR_IMP2_FREQ_EXACT = 0, NR_IMP2_FREQ_LOCAL = 1 } nr_imp2_freq_grad;
+
 /* Whole sound for training: q (T, Q) -> y (T * hop). Backward: dq (T, Q) and dtrans (NT, TL) accumulate
- * from dy (T * hop). fft_buf: NFFT + 2 floats, 64-byte aligned. The frequency entries of dq get the
- * local (instantaneous-frequency) surrogate dL/df_t = 2 pi / rate sum_{n in frame t} dy(n) a(n)
- * cos(phi(n)) (j - hop/2): the exact derivative moves the phase of every later sample and is useless
- * for descent; the surrogate is that of a frequency change centred on the frame. */
+ * from dy (T * hop), the frequencies' as `mode` says. fft_buf: NFFT + 2 floats, 64-byte aligned. */
 void nr_imp2_synth_forward(const nr_imp2_hparams *hp, const nr_imp_weights *w, const nr_imp2_tables *tb,
                            nr_imp2_synth_state *st, uint64_t seed, int no_noise, const float *q, int T, float *y);
 void nr_imp2_synth_backward(const nr_imp2_hparams *hp, const nr_imp_weights *w, const nr_imp2_tables *tb,
                             nr_imp2_synth_state *st, uint64_t seed, int no_noise, const float *q, int T,
-                            const float *dy, float *dq, float *dtrans, float *fft_buf);
+                            const float *dy, float *dq, float *dtrans, float *fft_buf, nr_imp2_freq_grad mode);
 
 #endif

@@ -40,7 +40,7 @@ nr_result nr_imp2_hparams_check(const nr_imp2_hparams *hp, const char *what)
     RANGE(hidden, 8, 512);
     RANGE(layers, 1, NR_IMP_MAX_LAYERS);
     RANGE(taps, 1, 8);
-    RANGE(n_harm, 1, 512);
+    RANGE(n_harm, 1, NR_IMP2_MAX_PARTIALS - 64);
     RANGE(n_env, 2, 256);
     RANGE(n_inharm, 0, 64);
     RANGE(n_trans, 1, 16);

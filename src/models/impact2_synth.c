@@ -177,8 +177,13 @@ void nr_imp2_synth_forward(const nr_imp2_hparams *hp, const nr_imp_weights *w, c
 
 void nr_imp2_synth_backward(const nr_imp2_hparams *hp, const nr_imp_weights *w, const nr_imp2_tables *tb,
                             nr_imp2_synth_state *st, uint64_t seed, int no_noise, const float *q, int T,
-                            const float *dy, float *dq, float *dtrans, float *fft_buf)
+                            const float *dy, float *dq, float *dtrans, float *fft_buf, nr_imp2_freq_grad mode)
 {
+    /* exact: dL/dw_t = R_t + hop sum_{u > t} S_u with R_t = sum_{n in t} g a cos(phi) (j + 1) and
+     * S_u = sum_{n in u} g a cos(phi) (a frequency change in frame t shifts the phase of every later
+     * sample by hop dw); kept as R_t - hop C_t, then hop C_T added, C_t the running sum of S */
+    double C[NR_IMP2_MAX_PARTIALS] = {0};
+    const int exact = mode == NR_IMP2_FREQ_EXACT;
     const float inv_hop = 1.0f / NR_IMP_HOP, half = 0.5f * NR_IMP_HOP;
     const float dom_df = (float)(TWO_PI / NR_IMP_RATE); /* d omega / d f */
     int Q = nr_imp2_n_q(hp), P = nr_imp2_n_partials(hp), NE = hp->n_env, TL = hp->trans_len, NT = hp->n_trans;
@@ -198,7 +203,8 @@ void nr_imp2_synth_backward(const nr_imp2_hparams *hp, const nr_imp_weights *w, 
             nr_v8 c = nr_v8_load(st->osc_c + p), s = nr_v8_load(st->osc_s + p);
             nr_v8 cw = nr_v8_load(st->osc_cw + p), sw = nr_v8_load(st->osc_sw + p);
             nr_v8 ap = nr_v8_load(qp + p), da = nr_v8_load(qc + p) - ap;
-            nr_v8 gp = nr_v8_set1(0.0f), gc = gp, gf = gp;
+            nr_v8 gp = nr_v8_set1(0.0f), gc = gp, gf = gp, gs = gp;
+            const float j_off = exact ? 1.0f : -half; /* phase moves from the frame's start, or its centre */
             for (int j = 0; j < NR_IMP_HOP; j++) {
                 float r = (float)(j + 1) * inv_hop;
                 nr_v8 c2 = c * cw - s * sw;
@@ -207,14 +213,21 @@ void nr_imp2_synth_backward(const nr_imp2_hparams *hp, const nr_imp_weights *w, 
                 nr_v8 gb = g[j] * s;
                 gc += gb * r;
                 gp += gb * (1.0f - r);
-                gf += (g[j] * ((float)j - half)) * ((ap + da * r) * c);
+                nr_v8 gac = g[j] * ((ap + da * r) * c);
+                gf += ((float)j + j_off) * gac;
+                gs += gac;
             }
             nr_v8_store(st->osc_c + p, c);
             nr_v8_store(st->osc_s + p, s);
             for (int k = 0; k < 8; k++) {
                 dqc[p + k] += gc[k];
                 dqp[p + k] += gp[k];
-                dqc[P + p + k] += gf[k] * dom_df; /* the surrogate: a frequency change centred on the frame */
+                double f = gf[k];
+                if (exact) {
+                    C[p + k] += gs[k];
+                    f -= (double)NR_IMP_HOP * C[p + k];
+                }
+                dqc[P + p + k] += (float)(f * dom_df);
             }
         }
         if (!no_noise) {
@@ -245,4 +258,7 @@ void nr_imp2_synth_backward(const nr_imp2_hparams *hp, const nr_imp_weights *w, 
             dq[toff + jj] += (float)gt; /* the transient's gains are frame 0's */
         }
     }
+    if (exact)
+        for (int t = 0; t < T; t++)
+            for (int p = 0; p < P; p++) dq[(size_t)t * Q + P + p] += (float)((double)NR_IMP_HOP * C[p] * dom_df);
 }

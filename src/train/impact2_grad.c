@@ -32,6 +32,9 @@ void nr_imp2_forward(nr_imp_work *wk, const nr_imp_weights *w, const float *desc
     nr_imp2_synth_forward(hp, w, wk->tb2, &st, seed, 0, wk->q, T, wk->y);
 }
 
+/* The frequency controls get the local surrogate: the exact gradient also carries every later phase
+ * relation between partials (interference in the coarse STFTs), a wiggly landscape; on the tiny test run
+ * it lowered the loss less (tests/test_impact2.c, docs/model.md). */
 void nr_imp2_backward(nr_imp_work *wk, const nr_imp_weights *w, const nr_imp_weights_rw *g, int T, uint64_t seed)
 {
     const nr_imp2_hparams *hp = wk->hp2;
@@ -39,7 +42,8 @@ void nr_imp2_backward(nr_imp_work *wk, const nr_imp_weights *w, const nr_imp_wei
     memset(wk->dq, 0, (size_t)T * Q * sizeof(float));
     nr_imp2_synth_state st;
     nr_imp2_synth_state_carve(&st, hp, wk->syn_mem);
-    nr_imp2_synth_backward(hp, w, wk->tb2, &st, seed, 0, wk->q, T, wk->dy, wk->dq, g->trans, wk->fft_buf);
+    nr_imp2_synth_backward(hp, w, wk->tb2, &st, seed, 0, wk->q, T, wk->dy, wk->dq, g->trans, wk->fft_buf,
+                           NR_IMP2_FREQ_LOCAL);
     memset(wk->dout, 0, (size_t)T * O * sizeof(float));
     for (int t = 0; t < T; t++)
         nr_imp2_params_backward(hp, wk->tb2, wk->dout + (size_t)t * O, wk->dq + (size_t)t * Q, wk->o + (size_t)t * O,
