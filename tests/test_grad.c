@@ -446,8 +446,8 @@ static void test_params2_fd(void)
     nr_imp2_tables_free(&tb);
 }
 
-/* Synthesis: gains of every partial, noise envelope bands, transient gains and tables (the noise
- * redrawn from the seed, through its FFT). The frequencies have the surrogate (test_impact2.c). */
+/* Synthesis: gains and frequencies (the exact gradient) of every partial, noise envelope bands,
+ * transient gains and tables (the noise redrawn from the seed, through its FFT). */
 static void test_synth2_fd(void)
 {
     nr_imp2_hparams hp = small_hp2(3);
@@ -476,14 +476,13 @@ static void test_synth2_fd(void)
         qt[Q - 1] = f0;
     }
     fill(r, N, 1);
-    nr_imp2_synth_backward(&hp, &w, &tb, &st, 9, 0, q, T, r, dq, dtr, fft);
+    nr_imp2_synth_backward(&hp, &w, &tb, &st, 9, 0, q, T, r, dq, dtr, fft, NR_IMP2_FREQ_EXACT);
     int bad = 0, checked = 0;
     for (int t = 0; t < T; t++)
         for (int i = 0; i < Q - 1; i++) {
-            if (i >= P && i < 2 * P) continue; /* frequencies: the surrogate */
             float *v = &q[(size_t)t * Q + i];
             if (*v == 0.0f) continue; /* padding */
-            float s = *v, h = 1e-2f;
+            float s = *v, h = i >= P && i < 2 * P ? 0.02f : 1e-2f; /* Hz for the frequencies */
             *v = s + h;
             nr_imp2_synth_forward(&hp, &w, &tb, &st, 9, 0, q, T, y);
             double lp = dot(r, y, N);
@@ -519,11 +518,10 @@ static void test_synth2_fd(void)
     free(mem), free(fft), free(q), free(dq), free(dtr), free(y), free(r), free(trans);
 }
 
-/* The whole tiny model through the STFT loss (no inharmonic partials: with them the frequency
- * controls get the surrogate, not the exact gradient). */
+/* The whole tiny model through the STFT loss, inharmonic frequency controls included. */
 static void test_model2_fd(void)
 {
-    nr_imp2_hparams hp = small_hp2(0);
+    nr_imp2_hparams hp = small_hp2(2);
     int T = 6;
     long N = (long)T * NR_IMP_HOP;
     static const int sizes[] = {512, 128};
