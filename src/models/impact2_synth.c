@@ -82,13 +82,29 @@ void nr_imp2_synth_begin_frame(nr_imp2_synth_state *st, const nr_imp2_hparams *h
                                const float *q)
 {
     const float *freq = q + st->P;
+    const double f_max = 0.49 * NR_IMP_RATE;
+    /* harmonic k's rotation is the fundamental's to the k-th power: complex products in double (error
+     * ~k 1e-16) instead of a sine and cosine each, used where q holds exactly k f0s (it does, from
+     * nr_imp2_params_forward; anything else goes the direct way) */
+    float f0s = q[nr_imp2_n_q(hp) - 1];
+    double om1 = TWO_PI * f0s / NR_IMP_RATE, c1 = cos(om1), s1 = sin(om1), ck = 1.0, sk = 0.0;
     for (int p = 0; p < st->P; p++) {
-        double f = freq[p];
-        /* a partial pushed past the taper by a pitch change fades within this frame; below Nyquist meanwhile */
-        if (f > 0.49 * NR_IMP_RATE) f = 0.49 * NR_IMP_RATE;
-        double om = TWO_PI * f / NR_IMP_RATE;
-        st->osc_cw[p] = (float)cos(om);
-        st->osc_sw[p] = (float)sin(om);
+        double f = freq[p], cw, sw;
+        if (p < hp->n_harm) {
+            double c2 = ck * c1 - sk * s1;
+            sk = ck * s1 + sk * c1;
+            ck = c2;
+        }
+        if (p < hp->n_harm && f <= f_max && freq[p] == (float)(p + 1) * f0s) {
+            cw = ck, sw = sk;
+        } else {
+            /* a partial pushed past the taper by a pitch change fades within this frame; below Nyquist meanwhile */
+            if (f > f_max) f = f_max;
+            double om = TWO_PI * f / NR_IMP_RATE;
+            cw = cos(om), sw = sin(om);
+        }
+        st->osc_cw[p] = (float)cw;
+        st->osc_sw[p] = (float)sw;
         float c = st->osc_c[p], s = st->osc_s[p];
         float g = 1.5f - 0.5f * (c * c + s * s); /* one Newton step back to the unit circle */
         st->osc_c[p] = c * g;
@@ -103,7 +119,6 @@ void nr_imp2_synth_begin_frame(nr_imp2_synth_state *st, const nr_imp2_hparams *h
         /* the first frame starts at full level: its rising half-window is 1 */
         for (int n = st->frame > 0 ? 0 : NR_IMP_HOP; n < NR_IMP2_NOISE_LEN; n++) buf[n] *= tb->win[n];
     }
-    (void)hp;
     st->frame++;
 }
 

@@ -14,6 +14,7 @@ nr_result nr_imp2_work_init(nr_imp_work *wk, const nr_imp2_hparams *hp, const nr
     nr_result r = nr_imp_work_init_dims(wk, &net, nr_imp2_n_q(hp), nr_imp2_synth_state_floats(hp), 1, L, T_max);
     wk->hp2 = hp;
     wk->tb2 = tb;
+    wk->freq_grad = NR_IMP2_FREQ_LOCAL;
     return r;
 }
 
@@ -43,7 +44,7 @@ void nr_imp2_backward(nr_imp_work *wk, const nr_imp_weights *w, const nr_imp_wei
     nr_imp2_synth_state st;
     nr_imp2_synth_state_carve(&st, hp, wk->syn_mem);
     nr_imp2_synth_backward(hp, w, wk->tb2, &st, seed, 0, wk->q, T, wk->dy, wk->dq, g->trans, wk->fft_buf,
-                           NR_IMP2_FREQ_LOCAL);
+                           wk->freq_grad);
     memset(wk->dout, 0, (size_t)T * O * sizeof(float));
     for (int t = 0; t < T; t++)
         nr_imp2_params_backward(hp, wk->tb2, wk->dout + (size_t)t * O, wk->dq + (size_t)t * Q, wk->o + (size_t)t * O,

@@ -70,6 +70,7 @@ typedef struct {
     float *desc_buf;       /* (T, 7) perturbed curves */
     float *f0s;            /* (T) nr-impact-2's pitch conditioning */
     float *fft_buf;        /* (NFFT + 16) nr-impact-2's noise backward */
+    nr_imp2_freq_grad freq_grad; /* nr-impact-2's frequency gradient: LOCAL (set by nr_imp2_work_init) */
     double *stft_work;
     void *block;
 } nr_imp_work;
