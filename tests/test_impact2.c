@@ -560,7 +560,7 @@ static void test_training(void)
     snprintf(b, sizeof b, "%s", nt_tmp("t2b.ckpt"));
     snprintf(out, sizeof out, "%s", nt_tmp("t2.safetensors"));
     nr_train_config c = tiny();
-    c.steps = 60;
+    c.steps = 100;
     c.threads = 2;
     c.checkpoint = a;
     c.out = out;
@@ -589,6 +589,19 @@ static void test_training(void)
     c.resume = b;
     NT_CHECKF(nr_train(&c, &rep) == NR_OK && rep.step == 6, "%s", nr_last_error());
     NT_CHECK(same_file(a, b));
+    /* the model of a checkpoint: its architecture comes from the checkpoint */
+    char ex[512];
+    snprintf(ex, sizeof ex, "%s", nt_tmp("t2x.safetensors"));
+    long step = 0;
+    NT_CHECKF(nr_train_export(b, ex, &step) == NR_OK && step == 6, "%s", nr_last_error());
+    m = NULL;
+    NT_CHECKF(nr_model_load(ex, &m) == NR_OK, "%s", nr_last_error());
+    if (m) {
+        nr_model_info info;
+        nr_model_get_info(m, &info);
+        NT_CHECK(!strcmp(info.arch, "nr-impact-2"));
+    }
+    nr_model_free(m);
     c.arch = "nr-impact-1";
     NT_CHECK(nr_train(&c, &rep) == NR_ERR_ARG);
     NT_CHECKF(strstr(nr_last_error(), "nr-impact-2") && strstr(nr_last_error(), "--arch"), "%s", nr_last_error());
