@@ -74,7 +74,8 @@ typedef struct {
     float *bin_w;     /* (NBINS) weight of the upper band (0 for DC and Nyquist: they stay silent) */
     float *win;       /* (NOISE_LEN) sine window */
     float scale;      /* irfft scale giving unit variance for a flat envelope of 1 */
-    void *c2r, *r2c;  /* fftwf plans, in-place, process-wide (made once) */
+    void *c2r, *r2c;  /* fftwf plans, process-wide (made once): c2r out of place (it allocates nothing
+                       * when it runs), r2c in place (training only) */
 } nr_imp2_tables;
 
 nr_result nr_imp2_tables_init(nr_imp2_tables *tb, const nr_imp2_hparams *hp);
@@ -95,7 +96,8 @@ void nr_imp2_init_head_bias(const nr_imp2_hparams *hp, float *head_b);
 typedef struct {
     int P;
     float *osc_c, *osc_s, *osc_cw, *osc_sw; /* (P) rotators, as nr-impact-1 */
-    float *noise;  /* (NFFT + 2) this frame's windowed noise chunk (in-place FFT buffer) */
+    float *spec;   /* (NFFT + 2) this frame's noise spectrum (complex, the inverse FFT's input) */
+    float *noise;  /* (NFFT) this frame's windowed noise chunk, the first NOISE_LEN samples used */
     float *tail;   /* (HOP) the second half of the previous chunk, windowed */
     uint64_t rng;
     int no_noise;

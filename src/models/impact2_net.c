@@ -209,13 +209,16 @@ static fftwf_plan g_c2r, g_r2c;
 
 static void make_plans(void)
 {
-    /* in-place transforms of NFFT + 2 floats; planned once per process (FFTW planning is not
-     * thread-safe), executed on each voice's 64-byte aligned buffer with the new-array interface */
-    float *buf = fftwf_alloc_real(NR_IMP2_NFFT + 2);
-    if (!buf) return;
-    g_c2r = fftwf_plan_dft_c2r_1d(NR_IMP2_NFFT, (fftwf_complex *)buf, buf, FFTW_ESTIMATE);
-    g_r2c = fftwf_plan_dft_r2c_1d(NR_IMP2_NFFT, buf, (fftwf_complex *)buf, FFTW_ESTIMATE);
+    /* planned once per process (FFTW planning is not thread-safe), executed on each voice's 64-byte
+     * aligned buffers with the new-array interface. The voice's inverse transform is out of place:
+     * FFTW's in-place c2r allocates a buffer on every execution, which the audio thread must not. */
+    float *buf = fftwf_alloc_real(NR_IMP2_NFFT + 2), *out = fftwf_alloc_real(NR_IMP2_NFFT);
+    if (buf && out) {
+        g_c2r = fftwf_plan_dft_c2r_1d(NR_IMP2_NFFT, (fftwf_complex *)buf, out, FFTW_ESTIMATE);
+        g_r2c = fftwf_plan_dft_r2c_1d(NR_IMP2_NFFT, buf, (fftwf_complex *)buf, FFTW_ESTIMATE);
+    }
     fftwf_free(buf);
+    fftwf_free(out);
 }
 
 float nr_imp2_env_pos(const nr_imp2_tables *tb, float f, int *b)

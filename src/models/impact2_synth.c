@@ -12,7 +12,7 @@
 
 #define CHUNK 64
 #define TWO_PI 6.283185307179586
-#define NOISE_FLOATS (NR_IMP2_NFFT + 16) /* NFFT + 2 for the in-place FFT, padded to 64 bytes */
+#define SPEC_FLOATS (NR_IMP2_NFFT + 16) /* NBINS complex, padded to 64 bytes */
 
 /* Approximately Gaussian, variance 1/2 (one component of a unit complex Gaussian): the sum of four
  * 16-bit uniforms of one xorshift64* draw (Irwin-Hall), bounded and cheaper than a logarithm. */
@@ -32,7 +32,7 @@ static inline float gauss_half(uint64_t *s)
 
 size_t nr_imp2_synth_state_floats(const nr_imp2_hparams *hp)
 {
-    size_t n = (size_t)4 * nr_imp2_n_partials(hp) + NOISE_FLOATS + NR_IMP_HOP;
+    size_t n = (size_t)4 * nr_imp2_n_partials(hp) + SPEC_FLOATS + NR_IMP2_NFFT + NR_IMP_HOP;
     return (n + 15) / 16 * 16;
 }
 
@@ -40,8 +40,9 @@ void nr_imp2_synth_state_carve(nr_imp2_synth_state *st, const nr_imp2_hparams *h
 {
     memset(st, 0, sizeof *st);
     st->P = nr_imp2_n_partials(hp);
-    st->noise = mem; /* first: the FFT buffer keeps the block's 64-byte alignment */
-    st->tail = mem + NOISE_FLOATS;
+    st->spec = mem; /* first: the FFT buffers keep the block's 64-byte alignment */
+    st->noise = mem + SPEC_FLOATS;
+    st->tail = st->noise + NR_IMP2_NFFT;
     st->osc_c = st->tail + NR_IMP_HOP;
     st->osc_s = st->osc_c + st->P;
     st->osc_cw = st->osc_s + st->P;
@@ -56,7 +57,8 @@ void nr_imp2_synth_reset(nr_imp2_synth_state *st, uint64_t seed, int no_noise)
         st->osc_cw[p] = 1.0f;
         st->osc_sw[p] = 0.0f;
     }
-    memset(st->noise, 0, NOISE_FLOATS * sizeof(float));
+    memset(st->spec, 0, SPEC_FLOATS * sizeof(float));
+    memset(st->noise, 0, NR_IMP2_NFFT * sizeof(float));
     memset(st->tail, 0, NR_IMP_HOP * sizeof(float));
     st->rng = nr_imp_seed_mix(seed);
     st->no_noise = no_noise;
@@ -114,8 +116,8 @@ void nr_imp2_synth_begin_frame(nr_imp2_synth_state *st, const nr_imp2_hparams *h
         float *buf = st->noise;
         /* the previous chunk's second half (already windowed) overlaps this frame */
         if (st->frame > 0) memcpy(st->tail, buf + NR_IMP_HOP, NR_IMP_HOP * sizeof(float));
-        noise_spectrum(tb, q + 2 * st->P, &st->rng, buf);
-        fftwf_execute_dft_c2r((fftwf_plan)tb->c2r, (fftwf_complex *)buf, buf);
+        noise_spectrum(tb, q + 2 * st->P, &st->rng, st->spec);
+        fftwf_execute_dft_c2r((fftwf_plan)tb->c2r, (fftwf_complex *)st->spec, buf);
         /* the first frame starts at full level: its rising half-window is 1 */
         for (int n = st->frame > 0 ? 0 : NR_IMP_HOP; n < NR_IMP2_NOISE_LEN; n++) buf[n] *= tb->win[n];
     }
