@@ -13,7 +13,7 @@ CFLAGS   += -std=c11 $(OPT) -g $(CPUFLAGS) -Wall -Wextra -Werror -Wshadow -Wstri
             -fno-math-errno $(SAN) -MMD -MP
 # -Wno-psabi (gcc and clang): the 16-lane vector helpers are static to their file, built with one set of
 # flags, so the ABI note about passing them by value on a target without AVX-512 concerns no caller.
-PKGS     := sndfile fftw3 samplerate libzip zlib libcjson openblas jack alsa liblo ncursesw libpng libgpiod
+PKGS     := sndfile fftw3 fftw3f samplerate libzip zlib libcjson openblas jack alsa liblo ncursesw libpng libgpiod
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CPPFLAGS += $(PKG_CFLAGS)

@@ -11,6 +11,7 @@
 #include "jackd_helper.h"
 #include "neurorack.h"
 #include "nr_test.h"
+#include "train/train_impl.h" /* an nr-impact-2 model from fresh weights */
 
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -390,9 +391,53 @@ static void test_synth_model_swap_is_realtime_safe(void)
     nr_synth_uninit(h.synth);
 }
 
+/* An nr-impact-2 voice (fresh weights, every part audible) through nr_voice_process alone, 64-sample
+ * blocks with octave errors in the pitch: its noise FFT runs out of place because FFTW's in-place
+ * inverse allocates a buffer on each execution. */
+static void test_impact2_voice_is_realtime_safe(void)
+{
+#ifdef NR_UNDER_ASAN
+    nt_skip("built with AddressSanitizer: malloc interposition conflicts with it");
+#else
+    nr_imp2_hparams hp = nr_imp2_hparams_default();
+    float *blk = calloc((size_t)nr_imp2_n_values(&hp, 0), sizeof(float));
+    nr_imp_weights_rw w;
+    nr_imp2_weights_carve(&hp, blk, &w);
+    nr_imp2_init_weights(&hp, &w, 1, NULL, NULL);
+    for (int i = 0; i < nr_imp2_n_out(&hp); i++) w.head_b[i] += 1.0f;
+    nr_model *m = NULL;
+    NT_CHECKF(nr_imp2_model_from_block(&hp, blk, &m) == NR_OK, "%s", nr_last_error());
+    free(blk);
+    if (!m) return;
+    nr_voice_config vc = nr_voice_config_init();
+    vc.max_block = 64;
+    nr_voice *v = NULL;
+    NT_CHECK(nr_voice_create(m, &vc, &v) == NR_OK);
+    float d[7] = {0.1f, 0.05f, 2000, 0.01f, 1500, 1200, 90}, buf[64];
+    atomic_store(&g_allocs, 0), atomic_store(&g_locks, 0), atomic_store(&g_io, 0);
+    long n = 0;
+    for (int t = 0; v && t < 100; t++) {
+        d[6] = t % 7 == 3 ? 180.0f : 90.0f;
+        nr_voice_push_frame(v, d);
+        while (nr_voice_available(v) >= 64) {
+            t_in_callback = 1;
+            n += nr_voice_process(v, buf, 64);
+            t_in_callback = 0;
+        }
+    }
+    NT_CHECK(n == 100L * 480);
+    NT_CHECKF(atomic_load(&g_allocs) == 0 && atomic_load(&g_locks) == 0 && atomic_load(&g_io) == 0,
+              "inside nr_voice_process: %u allocations, %u locks, %u I/O calls", atomic_load(&g_allocs),
+              atomic_load(&g_locks), atomic_load(&g_io));
+    nr_voice_free(v);
+    nr_model_free(m);
+#endif
+}
+
 int main(void)
 {
     NT_RUN(test_interposition_works);
+    NT_RUN(test_impact2_voice_is_realtime_safe);
     NT_RUN(test_io_layer_is_realtime_safe);
     NT_RUN(test_instrument_is_realtime_safe);
     NT_RUN(test_synth_model_swap_is_realtime_safe);

@@ -1,6 +1,7 @@
-/* Finite-difference gradient checks of every nr-impact-1 op, the synthesis, the STFT loss and the
- * whole model; optimised kernels against their plain references. (The descriptor losses: test_desc_loss.c.) */
+/* Finite-difference gradient checks of every nr-impact-1 and nr-impact-2 op, the synthesis, the STFT loss and
+ * the whole model; optimised kernels against their plain references. (The descriptor losses: test_desc_loss.c.) */
 #include "models/impact.h"
+#include "models/impact2.h"
 #include "models/impact_simd.h"
 #include "nr_test.h"
 #include "train/train_impl.h"
@@ -318,6 +319,190 @@ static void test_model_fd(void)
     free(blk), free(gblk), free(desc), free(target);
 }
 
+/* ---- nr-impact-2 ---- */
+
+static nr_imp2_hparams small_hp2(int n_inharm)
+{
+    nr_imp2_hparams hp = nr_imp2_hparams_default();
+    hp.hidden = 8;
+    hp.layers = 3;
+    hp.n_harm = 20;
+    hp.n_env = 6;
+    hp.n_inharm = n_inharm;
+    hp.n_trans = 2;
+    hp.trans_len = 700;
+    return hp;
+}
+
+/* Head -> q: every entry of q (amplitudes through the envelope interpolation and tapers, frequencies
+ * through the ratio map, noise and transient gains) is an exact function of o. */
+static void test_params2_fd(void)
+{
+    nr_imp2_hparams hp = small_hp2(3);
+    nr_imp2_tables tb;
+    NT_CHECK(nr_imp2_tables_init(&tb, &hp) == NR_OK);
+    int O = nr_imp2_n_out(&hp), Q = nr_imp2_n_q(&hp);
+    float o[64], q[256], q2[256], r[256];
+    fill(o, O, 2), fill(r, Q, 1);
+    r[Q - 1] = 0; /* f0s carries no gradient */
+    /* 1200 Hz: harmonics 16..17 in the 18..21 kHz taper, 18.. silent; ratios in the taper too */
+    static const float f0s[] = {1200.0f, 97.0f};
+    for (int pass = 0; pass < 2; pass++) {
+        float f0 = f0s[pass], dout[64] = {0};
+        nr_imp2_params_forward(&hp, &tb, o, f0, q);
+        if (pass == 0) NT_CHECK(q[17] == 0.0f && q[15] > 0.0f && q[20 + hp.n_inharm] == 0.0f);
+        nr_imp2_params_backward(&hp, &tb, dout, r, o, f0);
+        for (int i = 0; i < O; i++) {
+            float s = o[i], h = 1e-2f;
+            o[i] = s + h;
+            nr_imp2_params_forward(&hp, &tb, o, f0, q2);
+            double lp = dot(r, q2, Q);
+            o[i] = s - h;
+            nr_imp2_params_forward(&hp, &tb, o, f0, q2);
+            double lm = dot(r, q2, Q);
+            o[i] = s;
+            double num = (lp - lm) / (2 * h);
+            NT_CHECKF(close_enough(dout[i], num, 1e-4, 1e-2), "params2 grad f0 %g o[%d]: %g vs %g", f0, i, dout[i], num);
+        }
+    }
+    nr_imp2_tables_free(&tb);
+}
+
+/* Synthesis: gains and frequencies (the exact gradient) of every partial, noise envelope bands,
+ * transient gains and tables (the noise redrawn from the seed, through its FFT). */
+static void test_synth2_fd(void)
+{
+    nr_imp2_hparams hp = small_hp2(3);
+    nr_imp2_tables tb;
+    NT_CHECK(nr_imp2_tables_init(&tb, &hp) == NR_OK);
+    int Q = nr_imp2_n_q(&hp), P = nr_imp2_n_partials(&hp), NE = hp.n_env, T = 5;
+    long N = (long)T * NR_IMP_HOP;
+    float *trans = malloc(sizeof(float) * hp.n_trans * hp.trans_len);
+    fill(trans, hp.n_trans * hp.trans_len, 0.3f);
+    nr_imp_weights w = {0};
+    w.trans = trans;
+    float *mem = aligned_alloc(64, nr_imp2_synth_state_floats(&hp) * sizeof(float));
+    float *fft = aligned_alloc(64, (NR_IMP2_NFFT + 16) * sizeof(float));
+    nr_imp2_synth_state st;
+    nr_imp2_synth_state_carve(&st, &hp, mem);
+    float *q = calloc((size_t)T * Q, 4), *dq = calloc((size_t)T * Q, 4), *dtr = calloc((size_t)hp.n_trans * hp.trans_len, 4);
+    float *y = malloc(sizeof(float) * N), *r = malloc(sizeof(float) * N);
+    for (int t = 0; t < T; t++) {
+        float *qt = q + (size_t)t * Q, f0 = 200.0f + 50.0f * t;
+        for (int p = 0; p < 23; p++) {
+            qt[p] = 0.2f + 0.1f * rnd();
+            qt[P + p] = p < 20 ? (p + 1) * f0 : (2.0f + p) * f0 * 0.77f;
+        }
+        for (int b = 0; b < NE; b++) qt[2 * P + b] = 0.2f + 0.1f * rnd();
+        for (int j = 0; j < 2; j++) qt[2 * P + NE + j] = 0.5f + 0.1f * rnd();
+        qt[Q - 1] = f0;
+    }
+    fill(r, N, 1);
+    nr_imp2_synth_backward(&hp, &w, &tb, &st, 9, 0, q, T, r, dq, dtr, fft, NR_IMP2_FREQ_EXACT);
+    int bad = 0, checked = 0;
+    for (int t = 0; t < T; t++)
+        for (int i = 0; i < Q - 1; i++) {
+            float *v = &q[(size_t)t * Q + i];
+            if (*v == 0.0f) continue; /* padding */
+            float s = *v, h = i >= P && i < 2 * P ? 0.02f : 1e-2f; /* Hz for the frequencies */
+            *v = s + h;
+            nr_imp2_synth_forward(&hp, &w, &tb, &st, 9, 0, q, T, y);
+            double lp = dot(r, y, N);
+            *v = s - h;
+            nr_imp2_synth_forward(&hp, &w, &tb, &st, 9, 0, q, T, y);
+            double lm = dot(r, y, N);
+            *v = s;
+            double num = (lp - lm) / (2 * h), an = dq[(size_t)t * Q + i];
+            checked++;
+            if (!close_enough(an, num, 2e-2, 2e-3)) {
+                bad++;
+                printf("  synth2 dq[%d][%d]: analytic %g numeric %g\n", t, i, an, num);
+            }
+        }
+    for (int k = 0; k < 10; k++) {
+        int i = (k * 137) % (hp.n_trans * hp.trans_len);
+        float s = trans[i], h = 1e-2f;
+        trans[i] = s + h;
+        nr_imp2_synth_forward(&hp, &w, &tb, &st, 9, 0, q, T, y);
+        double lp = dot(r, y, N);
+        trans[i] = s - h;
+        nr_imp2_synth_forward(&hp, &w, &tb, &st, 9, 0, q, T, y);
+        double lm = dot(r, y, N);
+        trans[i] = s;
+        double num = (lp - lm) / (2 * h);
+        if (!close_enough(dtr[i], num, 2e-2, 2e-3)) {
+            bad++;
+            printf("  synth2 dtrans[%d]: analytic %g numeric %g\n", i, dtr[i], num);
+        }
+    }
+    NT_CHECKF(bad == 0 && checked > 100, "%d of %d synthesis gradients off", bad, checked);
+    nr_imp2_tables_free(&tb);
+    free(mem), free(fft), free(q), free(dq), free(dtr), free(y), free(r), free(trans);
+}
+
+/* The whole tiny model through the STFT loss, inharmonic frequency controls included (their exact
+ * gradient). */
+static void test_model2_fd(void)
+{
+    nr_imp2_hparams hp = small_hp2(2);
+    int T = 6;
+    long N = (long)T * NR_IMP_HOP;
+    static const int sizes[] = {512, 128};
+    nr_stft_loss L;
+    NT_CHECK(nr_stft_loss_init(&L, sizes, 2) == NR_OK);
+    nr_imp2_tables tb;
+    NT_CHECK(nr_imp2_tables_init(&tb, &hp) == NR_OK);
+    int64_t nv = nr_imp2_n_values(&hp, 0), nt = nr_imp2_n_values(&hp, 1);
+    float *blk = calloc((size_t)nv, 4), *gblk = calloc((size_t)nv, 4);
+    nr_imp_weights_rw w, g;
+    nr_imp2_weights_carve(&hp, blk, &w);
+    nr_imp2_weights_carve(&hp, gblk, &g);
+    float mean[7] = {-3, 0.1f, 7, -3, 7, 7, 6}, std[7] = {1, 0.1f, 1, 1, 1, 1, 1};
+    nr_imp2_init_weights(&hp, &w, 3, mean, std);
+    for (int i = 0; i < nr_imp2_n_out(&hp); i++) w.head_b[i] += 1.0f + 0.5f * rnd(); /* audible, asymmetric */
+    float *desc = malloc(sizeof(float) * T * 7), *target = malloc(sizeof(float) * N);
+    for (int t = 0; t < T; t++) {
+        float d[7] = {0.1f * expf(-t / 3.0f), 0.1f, 2000, 0.05f, 1500, 1200, 180.0f + 10 * t};
+        memcpy(desc + t * 7, d, sizeof d);
+    }
+    for (long i = 0; i < N; i++) target[i] = 0.3f * sinf(2 * (float)M_PI * 190 * i / 48000) * expf(-i / 2000.0f) + 0.01f * rnd();
+    nr_imp_work wk;
+    NT_CHECK(nr_imp2_work_init(&wk, &hp, &tb, &L, NULL, T) == NR_OK);
+    wk.freq_grad = NR_IMP2_FREQ_EXACT; /* the trainer's LOCAL surrogate is no derivative to check */
+    double l0 = nr_imp2_loss_grad(&wk, &L, NULL, NULL, (const nr_imp_weights *)&w, &g, desc, target, T, 5);
+    NT_CHECK(isfinite(l0));
+    nr_imp_tensor_desc tab[NR_IMP_MAX_TENSORS];
+    int ntab = nr_imp2_tensor_table(&hp, tab);
+    int64_t off = 0;
+    int bad = 0, checked = 0;
+    for (int ti = 0; ti < ntab; ti++) {
+        if (!tab[ti].trainable) continue;
+        for (int k = 0; k < 6; k++) {
+            int64_t i = off + (k * 104729) % tab[ti].numel;
+            if (!strcmp(tab[ti].name, "transient")) i = off + (k * 131) % 900; /* within the clip */
+            float s = blk[i], h = 3e-3f;
+            blk[i] = s + h;
+            double lp = nr_imp2_loss_grad(&wk, &L, NULL, NULL, (const nr_imp_weights *)&w, NULL, desc, target, T, 5);
+            blk[i] = s - h;
+            double lm = nr_imp2_loss_grad(&wk, &L, NULL, NULL, (const nr_imp_weights *)&w, NULL, desc, target, T, 5);
+            blk[i] = s;
+            double num = (lp - lm) / (2 * h);
+            checked++;
+            if (!close_enough(gblk[i], num, 1e-3 * fabs(l0), 5e-2)) {
+                bad++;
+                printf("  model2 grad %s[%lld]: analytic %g numeric %g\n", tab[ti].name, (long long)(i - off), gblk[i], num);
+            }
+        }
+        off += tab[ti].numel;
+    }
+    NT_CHECK(off == nt);
+    NT_CHECKF(bad <= 2, "%d of %d model gradients off", bad, checked);
+    nr_imp_work_free(&wk);
+    nr_imp2_tables_free(&tb);
+    nr_stft_loss_free(&L);
+    free(blk), free(gblk), free(desc), free(target);
+}
+
 int main(void)
 {
     NT_RUN(test_conv_ref_and_fd);
@@ -327,5 +512,8 @@ int main(void)
     NT_RUN(test_synth_fd);
     NT_RUN(test_stft_loss_fd);
     NT_RUN(test_model_fd);
+    NT_RUN(test_params2_fd);
+    NT_RUN(test_synth2_fd);
+    NT_RUN(test_model2_fd);
     return nt_end();
 }

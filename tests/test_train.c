@@ -15,6 +15,7 @@
 static nr_train_config tiny(void)
 {
     nr_train_config c = nr_train_config_init();
+    c.arch = "nr-impact-1"; /* nr-impact-2's runs: tests/test_impact2.c */
     c.data = "synthetic:6";
     c.hidden = 16;
     c.layers = 2;

@@ -1,4 +1,4 @@
-/* Training the project's own light model (nr-impact-1) on one-shot impacts. Not audio-thread safe.
+/* Training the project's own light models (nr-impact-2, the default, or nr-impact-1) on one-shot impacts. Not audio-thread safe.
  *
  * Data: a dataset manifest (nr/dataset.h, when built) or "synthetic:N", N impacts generated in C
  * (for tests and smoke runs). Adam on a multi-resolution STFT loss; the batch is split over threads
@@ -14,6 +14,7 @@ extern "C" {
 #endif
 
 typedef struct {
+    const char *arch;       /* "nr-impact-2" (NULL: the default) or "nr-impact-1" */
     const char *data;       /* manifest path, or "synthetic:N" */
     const char *out;        /* model file to write at the end (.safetensors), with templates picked from
                                `data` (nr/model_templates.h); NULL: none */

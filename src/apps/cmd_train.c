@@ -1,4 +1,4 @@
-/* neurorack train: train the light nr-impact-1 model on a dataset manifest. */
+/* neurorack train: train the light nr-impact-2 (default) or nr-impact-1 model on a dataset manifest. */
 #include "commands.h"
 #include "neurorack.h"
 #include "nr/train.h"
@@ -9,13 +9,15 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: neurorack train --data MANIFEST --out MODEL [--steps N] [--threads N] [--seed N]\n"
+    fprintf(f, "usage: neurorack train --data MANIFEST --out MODEL [--arch ARCH] [--steps N] [--threads N] [--seed N]\n"
                "                       [--resume CKPT] [--checkpoint PATH] [--batch N] [--lr X] [--clip SECONDS]\n"
                "                       [--hidden N] [--layers N] [--checkpoint-every N] [--valid-every N] [--quiet]\n"
                "                       [--desc-weight X] [--desc-weights W,W,W,W,W,W,W] [--pitch-weight X]\n"
                "                       [--perturb P] [--perturb-weight X]\n"
                "       neurorack train --export CKPT --out MODEL [--data MANIFEST]\n"
                "                       (the model of a checkpoint, e.g. of a stopped run)\n"
+               "  --arch        nr-impact-2 (default: full band, envelope-shaped harmonics and noise) or\n"
+               "                nr-impact-1; a checkpoint records it and --resume needs the same\n"
                "  --data        dataset manifest (neurorack dataset), or synthetic:N for N generated impacts\n"
                "  --out         model file written at the end (.safetensors); checkpoints go to MODEL.ckpt.\n"
                "                The model carries one template per class picked from the --data training split\n"
@@ -72,6 +74,13 @@ int nr_cmd_train(int argc, char **argv)
         }
         i++;
         if (!strcmp(a, "--data")) c.data = v;
+        else if (!strcmp(a, "--arch")) {
+            if (strcmp(v, "nr-impact-2") && strcmp(v, "nr-impact-1")) {
+                fprintf(stderr, "neurorack train: --arch '%s': expected nr-impact-2 or nr-impact-1\n", v);
+                return 2;
+            }
+            c.arch = v;
+        }
         else if (!strcmp(a, "--out")) c.out = v;
         else if (!strcmp(a, "--resume")) c.resume = v;
         else if (!strcmp(a, "--export")) export_ckpt = v;

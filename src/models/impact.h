@@ -123,6 +123,31 @@ void nr_imp_params_backward(const nr_imp_hparams *hp, const nr_imp_weights *w, f
 float nr_imp_exp_sigmoid(float x);
 float nr_imp_exp_sigmoid_grad(float x);
 
+/* ---- the network one frame at a time (the voices of nr-impact-1 and nr-impact-2) ---- */
+
+typedef struct {
+    int hidden, layers, taps, n_out;
+} nr_imp_net_dims;
+nr_imp_net_dims nr_imp_net_dims_of(const nr_imp_hparams *hp);
+
+typedef struct {
+    nr_imp_net_dims d;
+    float *ring[NR_IMP_MAX_LAYERS]; /* (R_l, C_in) past inputs of layer l, R_l = (K-1) d_l + 1 */
+    int ring_len[NR_IMP_MAX_LAYERS];
+    float *u;    /* (K * max C_in) gathered taps */
+    float *h, *a; /* (H) layer input / output */
+    float *x;    /* (N_IN) */
+} nr_imp_net_stream;
+
+size_t nr_imp_net_stream_floats(const nr_imp_net_dims *d);
+/* Points the stream at mem (nr_imp_net_stream_floats floats, 64-byte aligned). */
+void nr_imp_net_stream_carve(nr_imp_net_stream *s, const nr_imp_net_dims *d, float *mem);
+void nr_imp_net_stream_reset(nr_imp_net_stream *s);
+/* Frame `frame` (0, 1, ... in order): raw descriptors -> head output o (n_out); the same gather +
+ * matvec as nr_imp_conv_forward, so equal to the training forward pass to the bit. Audio-thread safe. */
+void nr_imp_net_stream_step(nr_imp_net_stream *s, const nr_imp_weights *w, const float desc[NR_NUM_DESC],
+                            long frame, float *o);
+
 /* ---- sample-rate synthesis ---- */
 
 /* Oscillator, noise and transient state of one sounding impact (P partials, NBP bands). */

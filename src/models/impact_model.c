@@ -147,12 +147,8 @@ typedef struct {
     const imp_model *im;
     nr_voice_config cfg;
     nr_imp_synth_state syn;
+    nr_imp_net_stream net;
     float *mem;
-    float *ring[NR_IMP_MAX_LAYERS]; /* (R_l, C_in) past inputs of layer l, R_l = (K-1) d_l + 1 */
-    int ring_len[NR_IMP_MAX_LAYERS];
-    float *u;                /* (K * max C_in) gathered taps */
-    float *h, *a;            /* (H) layer input / output */
-    float *x;                /* (N_IN) */
     float *o;                /* (O) */
     float *q_prev, *q_cur, *q0; /* (Q) synthesis parameters */
     float queue[QUEUE_CAP][NR_NUM_DESC];
@@ -166,10 +162,8 @@ typedef struct {
 static void v_reset(nr_voice *vv, uint64_t seed)
 {
     imp_voice *v = (imp_voice *)vv;
-    const nr_imp_hparams *hp = &v->im->hp;
     v->seed = seed ? seed : v->cfg.seed;
-    for (int l = 0; l < hp->layers; l++)
-        memset(v->ring[l], 0, (size_t)v->ring_len[l] * (l ? hp->hidden : NR_IMP_N_IN) * sizeof(float));
+    nr_imp_net_stream_reset(&v->net);
     nr_imp_synth_reset(&v->syn, v->seed, v->cfg.no_noise);
     v->q_head = v->q_count = 0;
     v->frame = 0;
@@ -201,28 +195,11 @@ static int v_finished(const nr_voice *vv)
     return v->ended && v->q_count == 0 && v->j == NR_IMP_HOP;
 }
 
-/* One frame of the network: the same gather + matvec as nr_imp_conv_forward, one frame at a time. */
 static void v_step_network(imp_voice *v, const float *desc)
 {
     const nr_imp_hparams *hp = &v->im->hp;
     const nr_imp_weights *w = &v->im->w;
-    int H = hp->hidden, K = hp->taps;
-    nr_imp_features(w, desc, v->frame, v->x);
-    const float *in = v->x;
-    for (int l = 0; l < hp->layers; l++) {
-        int C = l ? H : NR_IMP_N_IN, R = v->ring_len[l], d = nr_imp_dilation(l);
-        long t = v->frame;
-        memcpy(v->ring[l] + (size_t)(t % R) * C, in, (size_t)C * sizeof(float));
-        for (int k = 0; k < K; k++) {
-            long ts = t - (long)(K - 1 - k) * d;
-            if (ts < 0) memset(v->u + (size_t)k * C, 0, (size_t)C * sizeof(float));
-            else memcpy(v->u + (size_t)k * C, v->ring[l] + (size_t)(ts % R) * C, (size_t)C * sizeof(float));
-        }
-        nr_imp_matvec(v->a, w->conv_w[l], v->u, w->conv_b[l], H, K * C);
-        for (int i = 0; i < H; i++) v->h[i] = (l ? v->h[i] : 0.0f) + nr_imp_tanh(v->a[i]);
-        in = v->h;
-    }
-    nr_imp_matvec(v->o, w->head_w, v->h, w->head_b, nr_imp_n_out(hp), H);
+    nr_imp_net_stream_step(&v->net, w, desc, v->frame, v->o);
     float *tmp = v->q_prev;
     v->q_prev = v->q_cur;
     v->q_cur = tmp;
@@ -271,12 +248,9 @@ static void v_free(nr_voice *vv)
 
 static size_t voice_floats(const nr_imp_hparams *hp)
 {
-    int H = hp->hidden;
-    size_t total = 0;
-    for (int l = 0; l < hp->layers; l++) total += pad16((size_t)(nr_imp_receptive(hp, l) + 1) * (l ? H : NR_IMP_N_IN));
-    total += pad16((size_t)hp->taps * (H > NR_IMP_N_IN ? H : NR_IMP_N_IN)) + 2 * pad16(H) + pad16(NR_IMP_N_IN) +
-             pad16(nr_imp_n_out(hp)) + 3 * pad16(nr_imp_n_q(hp)) + nr_imp_synth_state_floats(hp);
-    return total;
+    nr_imp_net_dims d = nr_imp_net_dims_of(hp);
+    return nr_imp_net_stream_floats(&d) + pad16(nr_imp_n_out(hp)) + 3 * pad16(nr_imp_n_q(hp)) +
+           nr_imp_synth_state_floats(hp);
 }
 
 static size_t voice_bytes(const nr_imp_hparams *hp) { return sizeof(imp_voice) + voice_floats(hp) * sizeof(float); }
@@ -288,20 +262,14 @@ static nr_result voice_create(const nr_model *m, const nr_voice_config *cfg, nr_
 {
     const imp_model *im = m->impl;
     const nr_imp_hparams *hp = &im->hp;
-    int H = hp->hidden, K = hp->taps, O = nr_imp_n_out(hp), Q = nr_imp_n_q(hp);
+    int O = nr_imp_n_out(hp), Q = nr_imp_n_q(hp);
     imp_voice *v = aligned_alloc(64, (sizeof(imp_voice) + 63) / 64 * 64);
     if (!v) return nr_fail(NR_ERR_NOMEM, "out of memory for a voice");
     memset(v, 0, sizeof *v);
     /* size table, then one block carved in that order */
-    size_t n_ring[NR_IMP_MAX_LAYERS], total = 0;
-    for (int l = 0; l < hp->layers; l++) {
-        v->ring_len[l] = nr_imp_receptive(hp, l) + 1;
-        n_ring[l] = pad16((size_t)v->ring_len[l] * (l ? H : NR_IMP_N_IN));
-        total += n_ring[l];
-    }
-    size_t n_u = pad16((size_t)K * (H > NR_IMP_N_IN ? H : NR_IMP_N_IN)), n_h = pad16(H), n_x = pad16(NR_IMP_N_IN),
-           n_o = pad16(O), n_q = pad16(Q), n_syn = nr_imp_synth_state_floats(hp);
-    total += n_u + 2 * n_h + n_x + n_o + 3 * n_q + n_syn;
+    nr_imp_net_dims d = nr_imp_net_dims_of(hp);
+    size_t n_net = nr_imp_net_stream_floats(&d), n_o = pad16(O), n_q = pad16(Q), n_syn = nr_imp_synth_state_floats(hp);
+    size_t total = n_net + n_o + 3 * n_q + n_syn;
     v->mem = aligned_alloc(64, total * sizeof(float));
     if (!v->mem) {
         free(v);
@@ -309,14 +277,8 @@ static nr_result voice_create(const nr_model *m, const nr_voice_config *cfg, nr_
     }
     memset(v->mem, 0, total * sizeof(float));
     float *p = v->mem;
-    for (int l = 0; l < hp->layers; l++) {
-        v->ring[l] = p;
-        p += n_ring[l];
-    }
-    v->u = p, p += n_u;
-    v->h = p, p += n_h;
-    v->a = p, p += n_h;
-    v->x = p, p += n_x;
+    nr_imp_net_stream_carve(&v->net, &d, p);
+    p += n_net;
     v->o = p, p += n_o;
     v->q_prev = p, p += n_q;
     v->q_cur = p, p += n_q;

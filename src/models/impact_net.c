@@ -392,3 +392,65 @@ void nr_imp_params_backward(const nr_imp_hparams *hp, const nr_imp_weights *w, f
     float *dt = db + hp->n_bands;
     for (int j = 0; j < hp->n_trans; j++) dt[j] += dq[P + NBP + j] * nr_imp_exp_sigmoid_grad(ot[j]);
 }
+
+/* ---- the network one frame at a time ---- */
+
+nr_imp_net_dims nr_imp_net_dims_of(const nr_imp_hparams *hp)
+{
+    return (nr_imp_net_dims){hp->hidden, hp->layers, hp->taps, nr_imp_n_out(hp)};
+}
+
+static size_t pad16(size_t n) { return (n + 15) / 16 * 16; }
+static int ring_len(const nr_imp_net_dims *d, int l) { return (d->taps - 1) * nr_imp_dilation(l) + 1; }
+
+size_t nr_imp_net_stream_floats(const nr_imp_net_dims *d)
+{
+    int H = d->hidden;
+    size_t total = 0;
+    for (int l = 0; l < d->layers; l++) total += pad16((size_t)ring_len(d, l) * (l ? H : NR_IMP_N_IN));
+    return total + pad16((size_t)d->taps * (H > NR_IMP_N_IN ? H : NR_IMP_N_IN)) + 2 * pad16(H) + pad16(NR_IMP_N_IN);
+}
+
+void nr_imp_net_stream_carve(nr_imp_net_stream *s, const nr_imp_net_dims *d, float *mem)
+{
+    memset(s, 0, sizeof *s);
+    s->d = *d;
+    int H = d->hidden;
+    float *p = mem;
+    for (int l = 0; l < d->layers; l++) {
+        s->ring_len[l] = ring_len(d, l);
+        s->ring[l] = p;
+        p += pad16((size_t)s->ring_len[l] * (l ? H : NR_IMP_N_IN));
+    }
+    s->u = p, p += pad16((size_t)d->taps * (H > NR_IMP_N_IN ? H : NR_IMP_N_IN));
+    s->h = p, p += pad16(H);
+    s->a = p, p += pad16(H);
+    s->x = p;
+}
+
+void nr_imp_net_stream_reset(nr_imp_net_stream *s)
+{
+    for (int l = 0; l < s->d.layers; l++)
+        memset(s->ring[l], 0, (size_t)s->ring_len[l] * (l ? s->d.hidden : NR_IMP_N_IN) * sizeof(float));
+}
+
+void nr_imp_net_stream_step(nr_imp_net_stream *s, const nr_imp_weights *w, const float desc[NR_NUM_DESC],
+                            long frame, float *o)
+{
+    int H = s->d.hidden, K = s->d.taps;
+    nr_imp_features(w, desc, frame, s->x);
+    const float *in = s->x;
+    for (int l = 0; l < s->d.layers; l++) {
+        int C = l ? H : NR_IMP_N_IN, R = s->ring_len[l], d = nr_imp_dilation(l);
+        memcpy(s->ring[l] + (size_t)(frame % R) * C, in, (size_t)C * sizeof(float));
+        for (int k = 0; k < K; k++) {
+            long ts = frame - (long)(K - 1 - k) * d;
+            if (ts < 0) memset(s->u + (size_t)k * C, 0, (size_t)C * sizeof(float));
+            else memcpy(s->u + (size_t)k * C, s->ring[l] + (size_t)(ts % R) * C, (size_t)C * sizeof(float));
+        }
+        nr_imp_matvec(s->a, w->conv_w[l], s->u, w->conv_b[l], H, K * C);
+        for (int i = 0; i < H; i++) s->h[i] = (l ? s->h[i] : 0.0f) + nr_imp_tanh(s->a[i]);
+        in = s->h;
+    }
+    nr_imp_matvec(o, w->head_w, s->h, w->head_b, s->d.n_out, H);
+}

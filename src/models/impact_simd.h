@@ -132,4 +132,72 @@ static inline void nr_imp_axpy(float *y, float a, const float *x, int n)
     for (; i < n; i++) y[i] += a * x[i];
 }
 
+/* The oscillator bank of nr-impact-1 and nr-impact-2 over one chunk of n samples: P recursive rotators
+ * (cos c, sin s advanced by the frame's rotation cw, sw), each sin times its gain ramped from q_prev to
+ * q_cur at the ramp positions rr (n), added lane-wise into acc (n). Two vectors of partials per pass
+ * (four registers of state, two of gains, the rest for the rotation) fit AVX2's 16 registers. */
+static inline void nr_imp_osc_chunk(nr_v8 *acc, float *osc_c, float *osc_s, const float *osc_cw, const float *osc_sw,
+                                    const float *q_prev, const float *q_cur, int P, const float *rr, int n)
+{
+    int p = 0;
+#if defined(__ARM_NEON) && defined(__aarch64__)
+    /* NEON: 8 partials per pass in registers (16 would need more than its 32); acc[i] gets the
+     * same additions in the same order as from the two-vector passes below. */
+    for (; p < P; p += 8) {
+        nr_q8 c = nr_q8_load(osc_c + p), s = nr_q8_load(osc_s + p);
+        const nr_q8 cw = nr_q8_load(osc_cw + p), sw = nr_q8_load(osc_sw + p);
+        const nr_q8 qp = nr_q8_load(q_prev + p), qc = nr_q8_load(q_cur + p);
+        const nr_q8 dq = {vsubq_f32(qc.lo, qp.lo), vsubq_f32(qc.hi, qp.hi)};
+        for (int i = 0; i < n; i++) {
+            const float32x4_t c2l = vsubq_f32(vmulq_f32(c.lo, cw.lo), vmulq_f32(s.lo, sw.lo));
+            const float32x4_t c2h = vsubq_f32(vmulq_f32(c.hi, cw.hi), vmulq_f32(s.hi, sw.hi));
+            s.lo = vaddq_f32(vmulq_f32(c.lo, sw.lo), vmulq_f32(s.lo, cw.lo));
+            s.hi = vaddq_f32(vmulq_f32(c.hi, sw.hi), vmulq_f32(s.hi, cw.hi));
+            c.lo = c2l, c.hi = c2h;
+            float *ai = (float *)&acc[i];
+            const float32x4_t gl = vaddq_f32(qp.lo, vmulq_n_f32(dq.lo, rr[i]));
+            const float32x4_t gh = vaddq_f32(qp.hi, vmulq_n_f32(dq.hi, rr[i]));
+            vst1q_f32(ai, vaddq_f32(vld1q_f32(ai), vmulq_f32(gl, s.lo)));
+            vst1q_f32(ai + 4, vaddq_f32(vld1q_f32(ai + 4), vmulq_f32(gh, s.hi)));
+        }
+        vst1q_f32(osc_c + p, c.lo), vst1q_f32(osc_c + p + 4, c.hi);
+        vst1q_f32(osc_s + p, s.lo), vst1q_f32(osc_s + p + 4, s.hi);
+    }
+#endif
+    for (; p + 16 <= P; p += 16) { /* two vectors of partials per pass over the chunk */
+        nr_v8 c = nr_v8_load(osc_c + p), s = nr_v8_load(osc_s + p);
+        nr_v8 cw = nr_v8_load(osc_cw + p), sw = nr_v8_load(osc_sw + p);
+        nr_v8 qp = nr_v8_load(q_prev + p), dq = nr_v8_load(q_cur + p) - qp;
+        nr_v8 c_ = nr_v8_load(osc_c + p + 8), s_ = nr_v8_load(osc_s + p + 8);
+        nr_v8 cw_ = nr_v8_load(osc_cw + p + 8), sw_ = nr_v8_load(osc_sw + p + 8);
+        nr_v8 qp_ = nr_v8_load(q_prev + p + 8), dq_ = nr_v8_load(q_cur + p + 8) - qp_;
+        for (int i = 0; i < n; i++) {
+            nr_v8 c2 = c * cw - s * sw;
+            s = c * sw + s * cw;
+            c = c2;
+            nr_v8 c2_ = c_ * cw_ - s_ * sw_;
+            s_ = c_ * sw_ + s_ * cw_;
+            c_ = c2_;
+            acc[i] = (acc[i] + (qp + dq * rr[i]) * s) + (qp_ + dq_ * rr[i]) * s_;
+        }
+        nr_v8_store(osc_c + p, c);
+        nr_v8_store(osc_s + p, s);
+        nr_v8_store(osc_c + p + 8, c_);
+        nr_v8_store(osc_s + p + 8, s_);
+    }
+    for (; p < P; p += 8) {
+        nr_v8 c = nr_v8_load(osc_c + p), s = nr_v8_load(osc_s + p);
+        nr_v8 cw = nr_v8_load(osc_cw + p), sw = nr_v8_load(osc_sw + p);
+        nr_v8 qp = nr_v8_load(q_prev + p), dq = nr_v8_load(q_cur + p) - qp;
+        for (int i = 0; i < n; i++) {
+            nr_v8 c2 = c * cw - s * sw;
+            s = c * sw + s * cw;
+            c = c2;
+            acc[i] += (qp + dq * rr[i]) * s;
+        }
+        nr_v8_store(osc_c + p, c);
+        nr_v8_store(osc_s + p, s);
+    }
+}
+
 #endif

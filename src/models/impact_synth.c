@@ -140,65 +140,7 @@ void nr_imp_synth_render(nr_imp_synth_state *st, const nr_imp_hparams *hp, const
             acc[i] = nr_v8_set1(0.0f);
             rr[i] = (float)(j + i + 1) * inv_hop;
         }
-        int p = 0;
-#if defined(__ARM_NEON) && defined(__aarch64__)
-        /* NEON: 8 partials per pass in registers (16 would need more than its 32); acc[i] gets the
-         * same additions in the same order as from the two-vector passes below. */
-        for (; p < P; p += 8) {
-            nr_q8 c = nr_q8_load(st->osc_c + p), s = nr_q8_load(st->osc_s + p);
-            const nr_q8 cw = nr_q8_load(st->osc_cw + p), sw = nr_q8_load(st->osc_sw + p);
-            const nr_q8 qp = nr_q8_load(q_prev + p), qc = nr_q8_load(q_cur + p);
-            const nr_q8 dq = {vsubq_f32(qc.lo, qp.lo), vsubq_f32(qc.hi, qp.hi)};
-            for (int i = 0; i < n; i++) {
-                const float32x4_t c2l = vsubq_f32(vmulq_f32(c.lo, cw.lo), vmulq_f32(s.lo, sw.lo));
-                const float32x4_t c2h = vsubq_f32(vmulq_f32(c.hi, cw.hi), vmulq_f32(s.hi, sw.hi));
-                s.lo = vaddq_f32(vmulq_f32(c.lo, sw.lo), vmulq_f32(s.lo, cw.lo));
-                s.hi = vaddq_f32(vmulq_f32(c.hi, sw.hi), vmulq_f32(s.hi, cw.hi));
-                c.lo = c2l, c.hi = c2h;
-                float *ai = (float *)&acc[i];
-                const float32x4_t gl = vaddq_f32(qp.lo, vmulq_n_f32(dq.lo, rr[i]));
-                const float32x4_t gh = vaddq_f32(qp.hi, vmulq_n_f32(dq.hi, rr[i]));
-                vst1q_f32(ai, vaddq_f32(vld1q_f32(ai), vmulq_f32(gl, s.lo)));
-                vst1q_f32(ai + 4, vaddq_f32(vld1q_f32(ai + 4), vmulq_f32(gh, s.hi)));
-            }
-            vst1q_f32(st->osc_c + p, c.lo), vst1q_f32(st->osc_c + p + 4, c.hi);
-            vst1q_f32(st->osc_s + p, s.lo), vst1q_f32(st->osc_s + p + 4, s.hi);
-        }
-#endif
-        for (; p + 16 <= P; p += 16) { /* two vectors of partials per pass over the chunk */
-            nr_v8 c = nr_v8_load(st->osc_c + p), s = nr_v8_load(st->osc_s + p);
-            nr_v8 cw = nr_v8_load(st->osc_cw + p), sw = nr_v8_load(st->osc_sw + p);
-            nr_v8 qp = nr_v8_load(q_prev + p), dq = nr_v8_load(q_cur + p) - qp;
-            nr_v8 c_ = nr_v8_load(st->osc_c + p + 8), s_ = nr_v8_load(st->osc_s + p + 8);
-            nr_v8 cw_ = nr_v8_load(st->osc_cw + p + 8), sw_ = nr_v8_load(st->osc_sw + p + 8);
-            nr_v8 qp_ = nr_v8_load(q_prev + p + 8), dq_ = nr_v8_load(q_cur + p + 8) - qp_;
-            for (int i = 0; i < n; i++) {
-                nr_v8 c2 = c * cw - s * sw;
-                s = c * sw + s * cw;
-                c = c2;
-                nr_v8 c2_ = c_ * cw_ - s_ * sw_;
-                s_ = c_ * sw_ + s_ * cw_;
-                c_ = c2_;
-                acc[i] = (acc[i] + (qp + dq * rr[i]) * s) + (qp_ + dq_ * rr[i]) * s_;
-            }
-            nr_v8_store(st->osc_c + p, c);
-            nr_v8_store(st->osc_s + p, s);
-            nr_v8_store(st->osc_c + p + 8, c_);
-            nr_v8_store(st->osc_s + p + 8, s_);
-        }
-        for (; p < P; p += 8) {
-            nr_v8 c = nr_v8_load(st->osc_c + p), s = nr_v8_load(st->osc_s + p);
-            nr_v8 cw = nr_v8_load(st->osc_cw + p), sw = nr_v8_load(st->osc_sw + p);
-            nr_v8 qp = nr_v8_load(q_prev + p), dq = nr_v8_load(q_cur + p) - qp;
-            for (int i = 0; i < n; i++) {
-                nr_v8 c2 = c * cw - s * sw;
-                s = c * sw + s * cw;
-                c = c2;
-                acc[i] += (qp + dq * rr[i]) * s;
-            }
-            nr_v8_store(st->osc_c + p, c);
-            nr_v8_store(st->osc_s + p, s);
-        }
+        nr_imp_osc_chunk(acc, st->osc_c, st->osc_s, st->osc_cw, st->osc_sw, q_prev, q_cur, P, rr, n);
         if (!st->no_noise) {
             for (int i = 0; i < n; i++) nz[i] = nr_imp_noise(&st->rng);
             int b = 0;

@@ -9,6 +9,7 @@
 static const nr_model_ops *const g_archs[] = {
     &nr_nsf_ops,
     &nr_impact_ops,
+    &nr_impact2_ops,
 };
 #define N_ARCHS (sizeof g_archs / sizeof g_archs[0])
 

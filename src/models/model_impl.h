@@ -47,5 +47,6 @@ struct nr_voice_ops {
 /* Architectures compiled in. */
 extern const nr_model_ops nr_nsf_ops; /* src/models/nsf.c: the original hn-sinc-NSF */
 extern const nr_model_ops nr_impact_ops; /* src/models/impact_model.c: nr-impact-1, the light model */
+extern const nr_model_ops nr_impact2_ops; /* src/models/impact2_model.c: nr-impact-2, its full-band successor */
 
 #endif

@@ -1,4 +1,4 @@
-/* Trainer checkpoints: "NRIMPCK\0", version, hyper-parameters, seed, step, sizes (all 64-bit
+/* Trainer checkpoints: "NRIMPCK\0" (nr-impact-1) or "NRIM2CK\0" (nr-impact-2), version, hyper-parameters, seed, step, sizes (all 64-bit
  * little-endian), then float32 parameters, Adam m and v, then a CRC-32 of everything before it.
  * The RNG is counter-based (batch k draws from hash(seed, k, ...)), so seed + step are its state. */
 #include "train_impl.h"
@@ -12,6 +12,7 @@
 #include <zlib.h>
 
 #define CK_MAGIC "NRIMPCK"
+#define CK_MAGIC2 "NRIM2CK"
 #define CK_VERSION 1
 #define CK_N_HEAD 20 /* 64-bit header words after the magic */
 
@@ -32,16 +33,40 @@ static uint64_t fbits(float f)
     return u;
 }
 
+static const char *magic_of(nr_train_arch_id a) { return a == NR_TRAIN_IMPACT2 ? CK_MAGIC2 : CK_MAGIC; }
+static const char *arch_name(nr_train_arch_id a) { return a == NR_TRAIN_IMPACT2 ? NR_IMP2_ARCH : NR_IMP_ARCH; }
+
+/* The hyper-parameters take words 1..11 and 16.. (nr-impact-2); seed, step and sizes stay at 12..15. */
 static void header(unsigned char *h, const nr_checkpoint *c)
 {
     memset(h, 0, 8 + 8 * CK_N_HEAD);
-    memcpy(h, CK_MAGIC, 8);
-    const nr_imp_hparams *hp = &c->hp;
-    uint64_t w[CK_N_HEAD] = {CK_VERSION, (uint64_t)hp->hidden, (uint64_t)hp->layers, (uint64_t)hp->taps,
-                             (uint64_t)hp->n_harm, (uint64_t)hp->n_inharm, (uint64_t)hp->n_bands, (uint64_t)hp->n_trans,
-                             (uint64_t)hp->trans_len, fbits(hp->band_lo), fbits(hp->band_hi), fbits(hp->band_q),
-                             c->seed, (uint64_t)c->step, (uint64_t)c->n_values, (uint64_t)c->n_trainable};
+    memcpy(h, magic_of(c->arch), 8);
+    uint64_t w[CK_N_HEAD] = {0};
+    if (c->arch == NR_TRAIN_IMPACT2) {
+        const nr_imp2_hparams *hp = &c->hp2;
+        uint64_t v[CK_N_HEAD] = {CK_VERSION, (uint64_t)hp->hidden, (uint64_t)hp->layers, (uint64_t)hp->taps,
+                                 (uint64_t)hp->n_harm, (uint64_t)hp->n_inharm, (uint64_t)hp->n_env,
+                                 (uint64_t)hp->n_trans, (uint64_t)hp->trans_len, fbits(hp->env_lo), fbits(hp->env_hi),
+                                 fbits(hp->ratio_lo), c->seed, (uint64_t)c->step, (uint64_t)c->n_values,
+                                 (uint64_t)c->n_trainable, fbits(hp->ratio_hi)};
+        memcpy(w, v, sizeof w);
+    } else {
+        const nr_imp_hparams *hp = &c->hp;
+        uint64_t v[CK_N_HEAD] = {CK_VERSION, (uint64_t)hp->hidden, (uint64_t)hp->layers, (uint64_t)hp->taps,
+                                 (uint64_t)hp->n_harm, (uint64_t)hp->n_inharm, (uint64_t)hp->n_bands, (uint64_t)hp->n_trans,
+                                 (uint64_t)hp->trans_len, fbits(hp->band_lo), fbits(hp->band_hi), fbits(hp->band_q),
+                                 c->seed, (uint64_t)c->step, (uint64_t)c->n_values, (uint64_t)c->n_trainable};
+        memcpy(w, v, sizeof w);
+    }
     for (int i = 0; i < CK_N_HEAD; i++) put64(h + 8 + 8 * i, w[i]);
+}
+
+/* The architecture of a header's magic; -1 if none. */
+static int arch_of_magic(const unsigned char *h)
+{
+    if (!memcmp(h, CK_MAGIC, 8)) return NR_TRAIN_IMPACT1;
+    if (!memcmp(h, CK_MAGIC2, 8)) return NR_TRAIN_IMPACT2;
+    return -1;
 }
 
 static int write_floats(FILE *f, const float *x, int64_t n, uint32_t *crc)
@@ -93,9 +118,15 @@ nr_result nr_checkpoint_read(const char *path, nr_checkpoint *c)
     if (!f) return nr_fail(NR_ERR_IO, "%s: cannot open checkpoint (%s)", path, strerror(errno));
     unsigned char h[8 + 8 * CK_N_HEAD], want[8 + 8 * CK_N_HEAD];
     size_t got = fread(h, 1, sizeof h, f);
-    if (got != sizeof h || memcmp(h, CK_MAGIC, 8) != 0) {
+    int arch = got == sizeof h ? arch_of_magic(h) : -1;
+    if (arch < 0) {
         fclose(f);
         return nr_fail(NR_ERR_FORMAT, "%s: not a neurorack training checkpoint (bad magic or too short)", path);
+    }
+    if (arch != (int)c->arch) {
+        fclose(f);
+        return nr_fail(NR_ERR_ARG, "%s: checkpoint of an %s model; this run trains %s (resume with --arch %s)", path,
+                       arch_name((nr_train_arch_id)arch), arch_name(c->arch), arch_name((nr_train_arch_id)arch));
     }
     uint64_t ver = get64(h + 8);
     if (ver != CK_VERSION) {
@@ -113,7 +144,9 @@ nr_result nr_checkpoint_read(const char *path, nr_checkpoint *c)
                        "%s: checkpoint of a different model size (hidden %llu, layers %llu, %llu values; this run "
                        "has hidden %d, layers %d, %lld values): resume with the same settings",
                        path, (unsigned long long)get64(h + 16), (unsigned long long)get64(h + 24),
-                       (unsigned long long)get64(h + 8 + 8 * 14), c->hp.hidden, c->hp.layers, (long long)c->n_values);
+                       (unsigned long long)get64(h + 8 + 8 * 14),
+                       c->arch == NR_TRAIN_IMPACT2 ? c->hp2.hidden : c->hp.hidden,
+                       c->arch == NR_TRAIN_IMPACT2 ? c->hp2.layers : c->hp.layers, (long long)c->n_values);
     }
     uint32_t crc = (uint32_t)crc32_z(0, h, sizeof h);
     float *dst[3] = {c->params, c->m, c->v};
@@ -146,33 +179,43 @@ nr_result nr_checkpoint_read(const char *path, nr_checkpoint *c)
     return NR_OK;
 }
 
-nr_result nr_checkpoint_peek(const char *path, nr_imp_hparams *hp, uint64_t *seed, long *step)
+nr_result nr_checkpoint_peek(const char *path, nr_checkpoint *c)
 {
     FILE *f = fopen(path, "rb");
     if (!f) return nr_fail(NR_ERR_IO, "%s: cannot open checkpoint (%s)", path, strerror(errno));
     unsigned char h[8 + 8 * CK_N_HEAD];
     size_t got = fread(h, 1, sizeof h, f);
     fclose(f);
-    if (got != sizeof h || memcmp(h, CK_MAGIC, 8) != 0)
+    int arch = got == sizeof h ? arch_of_magic(h) : -1;
+    if (arch < 0)
         return nr_fail(NR_ERR_FORMAT, "%s: not a neurorack training checkpoint (bad magic or too short)", path);
     if (get64(h + 8) != CK_VERSION)
         return nr_fail(NR_ERR_VERSION, "%s: checkpoint version %llu, this build reads version %d", path,
                        (unsigned long long)get64(h + 8), CK_VERSION);
     uint64_t w[CK_N_HEAD];
     for (int i = 0; i < CK_N_HEAD; i++) w[i] = get64(h + 8 + 8 * i);
-    memset(hp, 0, sizeof *hp);
-    int *ints[] = {&hp->hidden, &hp->layers, &hp->taps, &hp->n_harm, &hp->n_inharm, &hp->n_bands, &hp->n_trans,
-                   &hp->trans_len};
+    memset(c, 0, sizeof *c);
+    c->arch = (nr_train_arch_id)arch;
+    int *ints1[] = {&c->hp.hidden, &c->hp.layers, &c->hp.taps, &c->hp.n_harm, &c->hp.n_inharm, &c->hp.n_bands,
+                    &c->hp.n_trans, &c->hp.trans_len};
+    int *ints2[] = {&c->hp2.hidden, &c->hp2.layers, &c->hp2.taps, &c->hp2.n_harm, &c->hp2.n_inharm, &c->hp2.n_env,
+                    &c->hp2.n_trans, &c->hp2.trans_len};
     for (int i = 0; i < 8; i++) {
         if (w[1 + i] > 1000000) return nr_fail(NR_ERR_FORMAT, "%s: checkpoint header damaged", path);
-        *ints[i] = (int)w[1 + i];
+        *(arch == NR_TRAIN_IMPACT2 ? ints2 : ints1)[i] = (int)w[1 + i];
     }
-    float *fl[] = {&hp->band_lo, &hp->band_hi, &hp->band_q};
-    for (int i = 0; i < 3; i++) {
-        uint32_t u = (uint32_t)w[9 + i];
-        memcpy(fl[i], &u, 4);
+    float *fl1[] = {&c->hp.band_lo, &c->hp.band_hi, &c->hp.band_q, NULL};
+    float *fl2[] = {&c->hp2.env_lo, &c->hp2.env_hi, &c->hp2.ratio_lo, &c->hp2.ratio_hi};
+    static const int word[] = {9, 10, 11, 16};
+    for (int i = 0; i < 4; i++) {
+        float *dst = (arch == NR_TRAIN_IMPACT2 ? fl2 : fl1)[i];
+        if (!dst) continue;
+        uint32_t u = (uint32_t)w[word[i]];
+        memcpy(dst, &u, 4);
     }
-    *seed = w[12];
-    *step = (long)w[13];
-    return nr_imp_hparams_check(hp, path);
+    c->seed = w[12];
+    c->step = (long)w[13];
+    c->n_values = (int64_t)w[14];
+    c->n_trainable = (int64_t)w[15];
+    return arch == NR_TRAIN_IMPACT2 ? nr_imp2_hparams_check(&c->hp2, path) : nr_imp_hparams_check(&c->hp, path);
 }

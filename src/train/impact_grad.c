@@ -8,27 +8,30 @@
 
 static size_t pad16(size_t n) { return (n + 15) / 16 * 16; }
 
-nr_result nr_imp_work_init(nr_imp_work *wk, const nr_imp_hparams *hp, const nr_imp_bands *bands,
-                           const nr_stft_loss *L, const nr_desc_losses *D, int T_max)
+nr_result nr_imp_work_init_dims(nr_imp_work *wk, const nr_imp_net_dims *net, int Q_, size_t syn_floats, int with_fft,
+                                const nr_stft_loss *L, const nr_desc_losses *D, int T_max)
 {
     memset(wk, 0, sizeof *wk);
-    wk->hp = hp;
-    wk->bands = bands;
+    wk->net = *net;
     wk->T_max = T_max;
-    size_t T = (size_t)T_max, H = (size_t)hp->hidden, O = (size_t)nr_imp_n_out(hp), Q = (size_t)nr_imp_n_q(hp);
+    wk->Q = Q_;
+    size_t T = (size_t)T_max, H = (size_t)net->hidden, O = (size_t)net->n_out, Q = (size_t)Q_;
     size_t N = T * NR_IMP_HOP;
     /* size table (floats), in carve order */
     size_t sz_x = pad16(T * NR_IMP_N_IN), sz_th = pad16(T * H), sz_o = pad16(T * O), sz_q = pad16(T * Q),
-           sz_y = pad16(N), sz_syn = nr_imp_synth_state_floats(hp), sz_stft = 2 * pad16(nr_stft_work_doubles(L, (long)N));
-    size_t sz_desc = pad16(T * NR_NUM_DESC), sz_dwork = D ? 2 * pad16(nr_desc_losses_work_doubles(D, (long)N)) : 0;
-    size_t total = sz_x + 2 * (size_t)hp->layers * sz_th + sz_o + sz_q + sz_y + 3 * sz_th + sz_o + sz_q + sz_y +
-                   sz_syn + sz_desc + sz_dwork + sz_stft;
+           sz_y = pad16(N), sz_syn = pad16(syn_floats), sz_stft = 2 * pad16(nr_stft_work_doubles(L, (long)N));
+    size_t sz_desc = pad16(T * NR_NUM_DESC), sz_f0 = with_fft ? pad16(T) : 0,
+           sz_fft = with_fft ? pad16(NR_IMP2_NFFT + 16) : 0,
+           sz_dwork = D ? 2 * pad16(nr_desc_losses_work_doubles(D, (long)N)) : 0;
+    size_t total = sz_x + 2 * (size_t)net->layers * sz_th + sz_o + sz_q + sz_y + 3 * sz_th + sz_o + sz_q + sz_y +
+                   sz_syn + sz_desc + sz_f0 + sz_fft + sz_dwork + sz_stft;
     float *p = aligned_alloc(64, total * sizeof(float));
     if (!p) return nr_fail(NR_ERR_NOMEM, "trainer: out of memory for %d frames of activations", T_max);
     memset(p, 0, total * sizeof(float));
     wk->block = p;
+    wk->syn_mem = p, p += sz_syn; /* first: nr-impact-2's FFT buffer in it needs 64-byte alignment */
     wk->x = p, p += sz_x;
-    for (int l = 0; l < hp->layers; l++) {
+    for (int l = 0; l < net->layers; l++) {
         wk->z[l] = p, p += sz_th;
         wk->h[l] = p, p += sz_th;
     }
@@ -41,11 +44,24 @@ nr_result nr_imp_work_init(nr_imp_work *wk, const nr_imp_hparams *hp, const nr_i
     wk->dout = p, p += sz_o;
     wk->dq = p, p += sz_q;
     wk->dy = p, p += sz_y;
-    wk->syn_mem = p, p += sz_syn;
     wk->desc_buf = p, p += sz_desc;
-    wk->desc_work = D ? (double *)p : NULL, p += sz_dwork; /* doubles: 2 floats each */
+    if (with_fft) {
+        wk->f0s = p, p += sz_f0;
+        wk->fft_buf = p, p += sz_fft;
+    }
+    wk->desc_work = D ? (double *)p : NULL, p += sz_dwork; /* doubles: 2 floats each, 64-byte aligned */
     wk->stft_work = (double *)p; /* 64-byte aligned: every size above is a multiple of 16 floats */
     return NR_OK;
+}
+
+nr_result nr_imp_work_init(nr_imp_work *wk, const nr_imp_hparams *hp, const nr_imp_bands *bands,
+                           const nr_stft_loss *L, const nr_desc_losses *D, int T_max)
+{
+    nr_imp_net_dims net = nr_imp_net_dims_of(hp);
+    nr_result r = nr_imp_work_init_dims(wk, &net, nr_imp_n_q(hp), nr_imp_synth_state_floats(hp), 0, L, D, T_max);
+    wk->hp = hp;
+    wk->bands = bands;
+    return r;
 }
 
 void nr_imp_work_free(nr_imp_work *wk)
@@ -54,13 +70,12 @@ void nr_imp_work_free(nr_imp_work *wk)
     memset(wk, 0, sizeof *wk);
 }
 
-void nr_imp_forward(nr_imp_work *wk, const nr_imp_weights *w, const float *desc, int T, uint64_t seed)
+void nr_imp_net_forward(nr_imp_work *wk, const nr_imp_weights *w, const float *desc, int T)
 {
-    const nr_imp_hparams *hp = wk->hp;
-    int H = hp->hidden, K = hp->taps, O = nr_imp_n_out(hp), Q = nr_imp_n_q(hp);
+    int H = wk->net.hidden, K = wk->net.taps, O = wk->net.n_out;
     for (int t = 0; t < T; t++) nr_imp_features(w, desc + (size_t)t * NR_NUM_DESC, t, wk->x + (size_t)t * NR_IMP_N_IN);
     const float *in = wk->x;
-    for (int l = 0; l < hp->layers; l++) {
+    for (int l = 0; l < wk->net.layers; l++) {
         int C = l ? H : NR_IMP_N_IN;
         nr_imp_conv_forward(wk->da, in, w->conv_w[l], w->conv_b[l], T, C, H, K, nr_imp_dilation(l));
         nr_imp_tanh_forward(wk->z[l], wk->da, (long)T * H);
@@ -68,28 +83,12 @@ void nr_imp_forward(nr_imp_work *wk, const nr_imp_weights *w, const float *desc,
         in = wk->h[l];
     }
     nr_imp_conv_forward(wk->o, in, w->head_w, w->head_b, T, H, O, 1, 1);
-    for (int t = 0; t < T; t++)
-        nr_imp_params_forward(hp, w, wk->o + (size_t)t * O, nr_imp_f0(desc + (size_t)t * NR_NUM_DESC),
-                              wk->q + (size_t)t * Q);
-    nr_imp_synth_state st;
-    nr_imp_synth_state_carve(&st, hp, wk->syn_mem);
-    nr_imp_synth_forward(hp, w, wk->bands, &st, seed, 0, wk->q, T, wk->y);
 }
 
-void nr_imp_backward(nr_imp_work *wk, const nr_imp_weights *w, const nr_imp_weights_rw *g, const float *desc, int T,
-                     uint64_t seed)
+void nr_imp_net_backward(nr_imp_work *wk, const nr_imp_weights *w, const nr_imp_weights_rw *g, int T)
 {
-    const nr_imp_hparams *hp = wk->hp;
-    int H = hp->hidden, K = hp->taps, O = nr_imp_n_out(hp), Q = nr_imp_n_q(hp), L = hp->layers;
+    int H = wk->net.hidden, K = wk->net.taps, O = wk->net.n_out, L = wk->net.layers;
     size_t TH = (size_t)T * H;
-    memset(wk->dq, 0, (size_t)T * Q * sizeof(float));
-    nr_imp_synth_state st;
-    nr_imp_synth_state_carve(&st, hp, wk->syn_mem);
-    nr_imp_synth_backward(hp, w, wk->bands, &st, seed, 0, wk->q, T, wk->dy, wk->dq, g->trans);
-    memset(wk->dout, 0, (size_t)T * O * sizeof(float));
-    for (int t = 0; t < T; t++)
-        nr_imp_params_backward(hp, w, wk->dout + (size_t)t * O, wk->dq + (size_t)t * Q, wk->o + (size_t)t * O,
-                               nr_imp_f0(desc + (size_t)t * NR_NUM_DESC));
     memset(wk->dh, 0, TH * sizeof(float));
     nr_imp_conv_backward(wk->dh, g->head_w, g->head_b, wk->dout, wk->h[L - 1], w->head_w, T, H, O, 1, 1);
     for (int l = L - 1; l >= 0; l--) {
@@ -110,19 +109,56 @@ void nr_imp_backward(nr_imp_work *wk, const nr_imp_weights *w, const nr_imp_weig
     }
 }
 
+void nr_imp_forward(nr_imp_work *wk, const nr_imp_weights *w, const float *desc, int T, uint64_t seed)
+{
+    const nr_imp_hparams *hp = wk->hp;
+    int O = wk->net.n_out, Q = wk->Q;
+    nr_imp_net_forward(wk, w, desc, T);
+    for (int t = 0; t < T; t++)
+        nr_imp_params_forward(hp, w, wk->o + (size_t)t * O, nr_imp_f0(desc + (size_t)t * NR_NUM_DESC),
+                              wk->q + (size_t)t * Q);
+    nr_imp_synth_state st;
+    nr_imp_synth_state_carve(&st, hp, wk->syn_mem);
+    nr_imp_synth_forward(hp, w, wk->bands, &st, seed, 0, wk->q, T, wk->y);
+}
+
+void nr_imp_backward(nr_imp_work *wk, const nr_imp_weights *w, const nr_imp_weights_rw *g, const float *desc, int T,
+                     uint64_t seed)
+{
+    const nr_imp_hparams *hp = wk->hp;
+    int O = wk->net.n_out, Q = wk->Q;
+    memset(wk->dq, 0, (size_t)T * Q * sizeof(float));
+    nr_imp_synth_state st;
+    nr_imp_synth_state_carve(&st, hp, wk->syn_mem);
+    nr_imp_synth_backward(hp, w, wk->bands, &st, seed, 0, wk->q, T, wk->dy, wk->dq, g->trans);
+    memset(wk->dout, 0, (size_t)T * O * sizeof(float));
+    for (int t = 0; t < T; t++)
+        nr_imp_params_backward(hp, w, wk->dout + (size_t)t * O, wk->dq + (size_t)t * Q, wk->o + (size_t)t * O,
+                               nr_imp_f0(desc + (size_t)t * NR_NUM_DESC));
+    nr_imp_net_backward(wk, w, g, T);
+}
+
+double nr_train_loss(nr_imp_work *wk, const nr_stft_loss *L, const nr_desc_losses *D, const nr_loss_weights *lw,
+                     const nr_imp_weights *w, const float *desc, const float *target, int T, int grad)
+{
+    long n = (long)T * NR_IMP_HOP;
+    float *dy = grad ? wk->dy : NULL;
+    if (grad) memset(wk->dy, 0, (size_t)n * sizeof(float));
+    double loss = 0.0;
+    if (target) loss += nr_stft_loss_eval(L, wk->y, target, n, dy, wk->stft_work);
+    memset(wk->terms, 0, sizeof wk->terms);
+    if (D && lw && wk->desc_work)
+        loss += nr_desc_losses_eval(D, wk->y, n, desc, target, T, NR_IMP_HOP, NR_IMP_RATE, w->desc_mean, w->desc_std,
+                                    lw->desc, dy, 1.0, wk->desc_work, wk->terms);
+    return loss;
+}
+
 double nr_imp_loss_grad(nr_imp_work *wk, const nr_stft_loss *L, const nr_desc_losses *D, const nr_loss_weights *lw,
                         const nr_imp_weights *w, const nr_imp_weights_rw *g, const float *desc, const float *target,
                         int T, uint64_t seed)
 {
-    long n = (long)T * NR_IMP_HOP;
     nr_imp_forward(wk, w, desc, T, seed);
-    if (g) memset(wk->dy, 0, (size_t)n * sizeof(float));
-    double loss = 0.0;
-    if (target) loss += nr_stft_loss_eval(L, wk->y, target, n, g ? wk->dy : NULL, wk->stft_work);
-    memset(wk->terms, 0, sizeof wk->terms);
-    if (D && lw && wk->desc_work)
-        loss += nr_desc_losses_eval(D, wk->y, n, desc, target, T, NR_IMP_HOP, NR_IMP_RATE, w->desc_mean, w->desc_std,
-                                    lw->desc, g ? wk->dy : NULL, 1.0, wk->desc_work, wk->terms);
+    double loss = nr_train_loss(wk, L, D, lw, w, desc, target, T, g != NULL);
     if (g) nr_imp_backward(wk, w, g, desc, T, seed);
     return loss;
 }

@@ -4,6 +4,7 @@
 #define NR_TRAIN_IMPL_H
 
 #include "models/impact.h"
+#include "models/impact2.h"
 #include "nr/model.h"
 #include "nr/train.h"
 
@@ -64,9 +65,12 @@ typedef struct {
 /* ---- one clip through network + synthesis, forward and backward ---- */
 
 typedef struct {
-    const nr_imp_hparams *hp;
+    const nr_imp_hparams *hp;       /* nr-impact-1 (NULL for nr-impact-2) */
     const nr_imp_bands *bands;
-    int T_max;
+    const nr_imp2_hparams *hp2;     /* nr-impact-2 (NULL for nr-impact-1) */
+    const nr_imp2_tables *tb2;
+    nr_imp_net_dims net;
+    int T_max, Q;
     /* activations, carved from one block by nr_imp_work_carve */
     float *x;              /* (T, N_IN) */
     float *z[NR_IMP_MAX_LAYERS]; /* (T, H) tanh outputs */
@@ -80,13 +84,42 @@ typedef struct {
     float *dy;             /* (T * hop) */
     float *syn_mem;        /* synthesis state */
     float *desc_buf;       /* (T, 7) perturbed curves */
+    float *f0s;            /* (T) nr-impact-2's pitch conditioning */
+    float *fft_buf;        /* (NFFT + 16) nr-impact-2's noise backward */
+    nr_imp2_freq_grad freq_grad; /* nr-impact-2's frequency gradient: LOCAL (set by nr_imp2_work_init) */
     double *stft_work;
     double *desc_work;     /* nr_desc_losses_work_doubles */
     double terms[NR_NUM_DESC]; /* the last nr_imp_loss_grad's unweighted descriptor terms */
     void *block;
 } nr_imp_work;
 
-/* D: the descriptor losses the work will serve, or NULL. */
+/* The shared part: activations of the network (dims), Q synthesis parameters per frame, syn_floats of
+ * synthesis state, and with_fft nr-impact-2's buffers. D: the descriptor losses the work will serve, or
+ * NULL. */
+nr_result nr_imp_work_init_dims(nr_imp_work *wk, const nr_imp_net_dims *net, int Q, size_t syn_floats, int with_fft,
+                                const nr_stft_loss *L, const nr_desc_losses *D, int T_max);
+/* The conv stack and head, shared by both architectures: desc (T, 7) -> wk->o (T, O); backward from
+ * wk->dout (T, O) into g's conv and head gradients. */
+void nr_imp_net_forward(nr_imp_work *wk, const nr_imp_weights *w, const float *desc, int T);
+void nr_imp_net_backward(nr_imp_work *wk, const nr_imp_weights *w, const nr_imp_weights_rw *g, int T);
+/* The training loss of wk->y (T * hop) in one place for every architecture: STFT loss against target
+ * (NULL: none) + the descriptor losses weighted by lw (D or lw NULL: none; normalised by w's
+ * desc_mean/desc_std), their unweighted terms in wk->terms; with grad, dL/dy is written to wk->dy. */
+double nr_train_loss(nr_imp_work *wk, const nr_stft_loss *L, const nr_desc_losses *D, const nr_loss_weights *lw,
+                     const nr_imp_weights *w, const float *desc, const float *target, int T, int grad);
+
+/* ---- nr-impact-2 (src/train/impact2_grad.c), the same shapes of call as nr-impact-1's ---- */
+nr_result nr_imp2_work_init(nr_imp_work *wk, const nr_imp2_hparams *hp, const nr_imp2_tables *tb,
+                            const nr_stft_loss *L, const nr_desc_losses *D, int T_max);
+void nr_imp2_forward(nr_imp_work *wk, const nr_imp_weights *w, const float *desc, int T, uint64_t seed);
+void nr_imp2_backward(nr_imp_work *wk, const nr_imp_weights *w, const nr_imp_weights_rw *g, int T, uint64_t seed);
+double nr_imp2_loss_grad(nr_imp_work *wk, const nr_stft_loss *L, const nr_desc_losses *D, const nr_loss_weights *lw,
+                         const nr_imp_weights *w, const nr_imp_weights_rw *g, const float *desc, const float *target,
+                         int T, uint64_t seed);
+void nr_imp2_init_weights(const nr_imp2_hparams *hp, const nr_imp_weights_rw *w, uint64_t seed, const float *mean,
+                          const float *std);
+nr_result nr_imp2_model_from_block(const nr_imp2_hparams *hp, const float *block, nr_model **out);
+
 nr_result nr_imp_work_init(nr_imp_work *wk, const nr_imp_hparams *hp, const nr_imp_bands *bands,
                            const nr_stft_loss *L, const nr_desc_losses *D, int T_max);
 void nr_imp_work_free(nr_imp_work *wk);
@@ -146,22 +179,28 @@ typedef struct {
 /* One Adam step on n values with bias correction at step t (1-based). Returns the gradient norm. */
 double nr_adam_step(const nr_adam_config *c, float *p, const float *g, float *m, float *v, long n, long t, float lr);
 
+/* Architectures the trainer knows (a checkpoint records which). */
+typedef enum { NR_TRAIN_IMPACT1 = 0, NR_TRAIN_IMPACT2 = 1 } nr_train_arch_id;
+
 typedef struct {
-    nr_imp_hparams hp;
+    nr_imp_hparams hp; /* nr-impact-1's */
     uint64_t seed;
     long step;
     int64_t n_values, n_trainable;
     float *params; /* (n_values) */
     float *m, *v;  /* (n_trainable) Adam moments */
+    nr_train_arch_id arch;
+    nr_imp2_hparams hp2; /* nr-impact-2's */
 } nr_checkpoint;
 
-/* Atomic: temp file, fsync, rename, fsync of the folder. A CRC-32 covers the whole file. */
+/* Atomic: temp file, fsync, rename, fsync of the folder. A CRC-32 covers the whole file. The magic names
+ * the architecture ("NRIMPCK" nr-impact-1, "NRIM2CK" nr-impact-2). */
 nr_result nr_checkpoint_write(const char *path, const nr_checkpoint *c);
 /* Reads into caller-sized buffers; the hyper-parameters and sizes must match c's. */
 nr_result nr_checkpoint_read(const char *path, nr_checkpoint *c);
 
-/* The hyper-parameters, seed and step of a checkpoint, from its header alone. */
-nr_result nr_checkpoint_peek(const char *path, nr_imp_hparams *hp, uint64_t *seed, long *step);
+/* The architecture, hyper-parameters, seed, step and sizes of a checkpoint, from its header alone. */
+nr_result nr_checkpoint_peek(const char *path, nr_checkpoint *c);
 
 uint64_t nr_train_hash(uint64_t a, uint64_t b, uint64_t c);
 

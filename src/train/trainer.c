@@ -1,4 +1,6 @@
-/* The nr-impact-1 training loop: data, normalisation, Adam, threads, validation, checkpoints. */
+/* The training loop shared by nr-impact-1 and nr-impact-2: data, normalisation, Adam, threads,
+ * validation, checkpoints, templates. What differs between the architectures is a small table
+ * (train_arch): sizes, carving, initial weights, the clip's loss and gradient, the final model. */
 #include "train_impl.h"
 #include "models/impact_simd.h"
 #include "nr/model_templates.h"
@@ -47,6 +49,29 @@ static double now(void)
 
 typedef struct trainer trainer;
 
+/* The hyper-parameters of either architecture (the one named by arch counts). */
+typedef struct {
+    nr_train_arch_id arch;
+    nr_imp_hparams hp;
+    nr_imp2_hparams hp2;
+} train_hp;
+
+/* What the loop needs from an architecture. */
+typedef struct {
+    const char *name;
+    nr_result (*shared_init)(trainer *tr); /* fixed tables shared by the threads */
+    void (*shared_free)(trainer *tr);
+    int64_t (*n_values)(const train_hp *h, int trainable_only);
+    void (*carve)(const train_hp *h, float *block, nr_imp_weights_rw *w);
+    void (*init_weights)(const train_hp *h, const nr_imp_weights_rw *w, uint64_t seed, const float *mean,
+                         const float *std);
+    nr_result (*work_init)(trainer *tr, nr_imp_work *wk);
+    double (*loss_grad)(nr_imp_work *wk, const nr_stft_loss *L, const nr_desc_losses *D, const nr_loss_weights *lw,
+                        const nr_imp_weights *w, const nr_imp_weights_rw *g, const float *desc, const float *target,
+                        int T, uint64_t seed);
+    nr_result (*model_from_block)(const train_hp *h, const float *block, nr_model **out);
+} train_arch;
+
 typedef struct {
     trainer *tr;
     int id;
@@ -54,8 +79,10 @@ typedef struct {
 
 struct trainer {
     const nr_train_config *cfg;
-    nr_imp_hparams hp;
-    nr_imp_bands bands;
+    const train_arch *arch;
+    train_hp h;
+    nr_imp_bands bands;   /* nr-impact-1 */
+    nr_imp2_tables tb2;   /* nr-impact-2 */
     nr_stft_loss loss;
     nr_desc_losses *dloss;
     nr_loss_weights lw;
@@ -106,13 +133,80 @@ static int perturb_item(const trainer *tr, const nr_train_clip *c, int T, uint64
     return d;
 }
 
+/* ---- nr-impact-1 ---- */
+static nr_result a1_shared_init(trainer *tr) { return nr_imp_bands_init(&tr->bands, &tr->h.hp); }
+static void a1_shared_free(trainer *tr) { nr_imp_bands_free(&tr->bands); }
+static int64_t a1_n_values(const train_hp *h, int tr_only) { return nr_imp_n_values(&h->hp, tr_only); }
+static void a1_carve(const train_hp *h, float *b, nr_imp_weights_rw *w) { nr_imp_weights_carve(&h->hp, b, w); }
+static void a1_init_weights(const train_hp *h, const nr_imp_weights_rw *w, uint64_t seed, const float *mean,
+                            const float *std)
+{
+    nr_imp_init_weights(&h->hp, w, seed, mean, std);
+}
+static nr_result a1_work_init(trainer *tr, nr_imp_work *wk)
+{
+    return nr_imp_work_init(wk, &tr->h.hp, &tr->bands, &tr->loss, tr->dloss, tr->T_max);
+}
+static nr_result a1_model(const train_hp *h, const float *block, nr_model **out)
+{
+    return nr_imp_model_from_block(&h->hp, block, out);
+}
+
+/* ---- nr-impact-2 ---- */
+static nr_result a2_shared_init(trainer *tr) { return nr_imp2_tables_init(&tr->tb2, &tr->h.hp2); }
+static void a2_shared_free(trainer *tr) { nr_imp2_tables_free(&tr->tb2); }
+static int64_t a2_n_values(const train_hp *h, int tr_only) { return nr_imp2_n_values(&h->hp2, tr_only); }
+static void a2_carve(const train_hp *h, float *b, nr_imp_weights_rw *w) { nr_imp2_weights_carve(&h->hp2, b, w); }
+static void a2_init_weights(const train_hp *h, const nr_imp_weights_rw *w, uint64_t seed, const float *mean,
+                            const float *std)
+{
+    nr_imp2_init_weights(&h->hp2, w, seed, mean, std);
+}
+static nr_result a2_work_init(trainer *tr, nr_imp_work *wk)
+{
+    return nr_imp2_work_init(wk, &tr->h.hp2, &tr->tb2, &tr->loss, tr->dloss, tr->T_max);
+}
+static nr_result a2_model(const train_hp *h, const float *block, nr_model **out)
+{
+    return nr_imp2_model_from_block(&h->hp2, block, out);
+}
+
+static const train_arch g_archs[] = {
+    [NR_TRAIN_IMPACT1] = {NR_IMP_ARCH, a1_shared_init, a1_shared_free, a1_n_values, a1_carve, a1_init_weights,
+                          a1_work_init, nr_imp_loss_grad, a1_model},
+    [NR_TRAIN_IMPACT2] = {NR_IMP2_ARCH, a2_shared_init, a2_shared_free, a2_n_values, a2_carve, a2_init_weights,
+                          a2_work_init, nr_imp2_loss_grad, a2_model},
+};
+
+/* Hyper-parameters of a run: the architecture's defaults with the config's sizes. */
+static nr_result run_hp(const nr_train_config *cfg, train_hp *h)
+{
+    memset(h, 0, sizeof *h);
+    const char *a = cfg->arch ? cfg->arch : NR_IMP2_ARCH;
+    if (!strcmp(a, NR_IMP_ARCH)) h->arch = NR_TRAIN_IMPACT1;
+    else if (!strcmp(a, NR_IMP2_ARCH)) h->arch = NR_TRAIN_IMPACT2;
+    else return nr_fail(NR_ERR_ARG, "train: unknown architecture '%s' (nr-impact-2 or nr-impact-1)", a);
+    h->hp = nr_imp_hparams_default();
+    h->hp2 = nr_imp2_hparams_default();
+    if (cfg->hidden) h->hp.hidden = h->hp2.hidden = cfg->hidden;
+    if (cfg->layers) h->hp.layers = h->hp2.layers = cfg->layers;
+    return h->arch == NR_TRAIN_IMPACT2 ? nr_imp2_hparams_check(&h->hp2, "train") : nr_imp_hparams_check(&h->hp, "train");
+}
+
+static nr_checkpoint ck_of(const train_hp *h, uint64_t seed, long step, int64_t nv, int64_t nt, float *p, float *m,
+                           float *v)
+{
+    nr_checkpoint c = {h->hp, seed, step, nv, nt, p, m, v, h->arch, h->hp2};
+    return c;
+}
+
 static void item(trainer *tr, nr_imp_work *wk, int b)
 {
     if (tr->validating) {
         const nr_train_clip *c = tr->validating == 2 ? &tr->data.train[b] : &tr->data.valid[b];
         int T = c->n_frames < tr->T_max ? c->n_frames : tr->T_max;
-        tr->losses[b] = nr_imp_loss_grad(wk, &tr->loss, tr->dloss, &tr->lw, ro(&tr->w), NULL, c->desc, c->audio, T,
-                                         nr_train_hash(tr->cfg->seed, 0x7A11D, (uint64_t)b));
+        tr->losses[b] = tr->arch->loss_grad(wk, &tr->loss, tr->dloss, &tr->lw, ro(&tr->w), NULL, c->desc, c->audio, T,
+                                            nr_train_hash(tr->cfg->seed, 0x7A11D, (uint64_t)b));
         memcpy(tr->terms + (size_t)b * NR_NUM_DESC, wk->terms, sizeof wk->terms);
         return;
     }
@@ -122,7 +216,7 @@ static void item(trainer *tr, nr_imp_work *wk, int b)
     float *g = tr->grads + (size_t)b * tr->n_values;
     memset(g, 0, (size_t)tr->n_values * sizeof(float));
     nr_imp_weights_rw gv;
-    nr_imp_weights_carve(&tr->hp, g, &gv);
+    tr->arch->carve(&tr->h, g, &gv);
     uint64_t seed = nr_train_hash(tr->cfg->seed, (uint64_t)tr->step, 1000u + (uint64_t)b);
     uint64_t pert = nr_train_hash(tr->cfg->seed, (uint64_t)tr->step, 2000u + (uint64_t)b);
     const float *desc = c->desc, *target = c->audio;
@@ -134,7 +228,7 @@ static void item(trainer *tr, nr_imp_work *wk, int b)
         desc = wk->desc_buf;
         target = NULL;
     }
-    tr->losses[b] = nr_imp_loss_grad(wk, &tr->loss, tr->dloss, &lw, ro(&tr->w), &gv, desc, target, T, seed);
+    tr->losses[b] = tr->arch->loss_grad(wk, &tr->loss, tr->dloss, &lw, ro(&tr->w), &gv, desc, target, T, seed);
     memcpy(tr->terms + (size_t)b * NR_NUM_DESC, wk->terms, sizeof wk->terms);
 }
 
@@ -251,14 +345,14 @@ static void trainer_free(trainer *tr)
     free(tr->moved);
     nr_stft_loss_free(&tr->loss);
     nr_desc_losses_free(tr->dloss);
-    nr_imp_bands_free(&tr->bands);
+    if (tr->arch) tr->arch->shared_free(tr);
     nr_train_data_free(&tr->data);
 }
 
 static nr_result save_checkpoint(trainer *tr, const char *path)
 {
     if (!path) return NR_OK;
-    nr_checkpoint ck = {tr->hp, tr->cfg->seed, tr->step, tr->n_values, tr->n_trainable, tr->params, tr->m, tr->v};
+    nr_checkpoint ck = ck_of(&tr->h, tr->cfg->seed, tr->step, tr->n_values, tr->n_trainable, tr->params, tr->m, tr->v);
     return nr_checkpoint_write(path, &ck);
 }
 
@@ -300,10 +394,7 @@ nr_result nr_train(const nr_train_config *cfg, nr_train_report *rep)
     for (int d = 0; d < NR_NUM_DESC; d++) tr->lw.desc[d] = cfg->desc_weight * cfg->desc_weights[d];
     tr->threads = cfg->threads;
     tr->batch = cfg->batch;
-    tr->hp = nr_imp_hparams_default();
-    if (cfg->hidden) tr->hp.hidden = cfg->hidden;
-    if (cfg->layers) tr->hp.layers = cfg->layers;
-    nr_result r = nr_imp_hparams_check(&tr->hp, "train");
+    nr_result r = run_hp(cfg, &tr->h);
     if (r != NR_OK) return r;
     tr->T_max = (int)lroundf(cfg->clip_seconds * NR_IMP_RATE / NR_IMP_HOP);
     double t_start = now();
@@ -311,7 +402,10 @@ nr_result nr_train(const nr_train_config *cfg, nr_train_report *rep)
     r = nr_train_data_load(cfg->data, tr->T_max, cfg->seed, &tr->data);
     if (r == NR_OK && tr->data.n_train == 0)
         r = nr_fail(NR_ERR_VALUE, "%s: no usable training clip (%d skipped as bad data)", cfg->data, tr->data.n_skipped);
-    if (r == NR_OK) r = nr_imp_bands_init(&tr->bands, &tr->hp);
+    if (r == NR_OK) {
+        tr->arch = &g_archs[tr->h.arch];
+        r = tr->arch->shared_init(tr);
+    }
     if (r == NR_OK) r = nr_stft_loss_init(&tr->loss, g_fft_sizes, N_FFT_SIZES);
     if (r == NR_OK && cfg->desc_weight > 0) r = nr_desc_losses_init(&tr->dloss, NR_IMP_RATE, NR_IMP_HOP);
     if (r != NR_OK) {
@@ -323,8 +417,8 @@ nr_result nr_train(const nr_train_config *cfg, nr_train_report *rep)
     rep->n_skipped = tr->data.n_skipped;
 
     /* parameter block: size table, one allocation, carved */
-    tr->n_values = nr_imp_n_values(&tr->hp, 0);
-    tr->n_trainable = nr_imp_n_values(&tr->hp, 1);
+    tr->n_values = tr->arch->n_values(&tr->h, 0);
+    tr->n_trainable = tr->arch->n_values(&tr->h, 1);
     rep->n_params = tr->n_trainable;
     size_t nv = (size_t)(tr->n_values + 15) / 16 * 16, nt = (size_t)(tr->n_trainable + 15) / 16 * 16;
     size_t sizes[] = {nv /* params */, nv /* gsum */, nt /* m */, nt /* v */, nv * (size_t)tr->batch /* grads */};
@@ -346,9 +440,9 @@ nr_result nr_train(const nr_train_config *cfg, nr_train_report *rep)
     tr->m = p, p += sizes[2];
     tr->v = p, p += sizes[3];
     tr->grads = p;
-    nr_imp_weights_carve(&tr->hp, tr->params, &tr->w);
+    tr->arch->carve(&tr->h, tr->params, &tr->w);
     for (int i = 0; i < tr->threads && r == NR_OK; i++)
-        r = nr_imp_work_init(&tr->work[i], &tr->hp, &tr->bands, &tr->loss, tr->dloss, tr->T_max);
+        r = tr->arch->work_init(tr, &tr->work[i]);
     if (r != NR_OK) {
         trainer_free(tr);
         return r;
@@ -356,10 +450,10 @@ nr_result nr_train(const nr_train_config *cfg, nr_train_report *rep)
 
     float mean[NR_NUM_DESC], std[NR_NUM_DESC];
     normalisation(&tr->data, mean, std);
-    nr_imp_init_weights(&tr->hp, &tr->w, cfg->seed, mean, std);
+    tr->arch->init_weights(&tr->h, &tr->w, cfg->seed, mean, std);
     tr->step = 0;
     if (cfg->resume) {
-        nr_checkpoint ck = {tr->hp, cfg->seed, 0, tr->n_values, tr->n_trainable, tr->params, tr->m, tr->v};
+        nr_checkpoint ck = ck_of(&tr->h, cfg->seed, 0, tr->n_values, tr->n_trainable, tr->params, tr->m, tr->v);
         r = nr_checkpoint_read(cfg->resume, &ck);
         if (r == NR_OK && ck.seed != cfg->seed)
             r = nr_fail(NR_ERR_ARG, "%s: checkpoint was made with --seed %llu, this run has --seed %llu", cfg->resume,
@@ -428,7 +522,7 @@ nr_result nr_train(const nr_train_config *cfg, nr_train_report *rep)
     if (r == NR_OK) rep->train_eval_last = validate_set(tr, 1);
     if (r == NR_OK && cfg->out && tr->step >= cfg->steps) {
         nr_model *m = NULL;
-        r = nr_imp_model_from_block(&tr->hp, tr->params, &m);
+        r = tr->arch->model_from_block(&tr->h, tr->params, &m);
         if (r == NR_OK) add_templates(m, cfg->data);
         if (r == NR_OK) r = nr_model_save(m, cfg->out);
         nr_model_free(m);
@@ -446,18 +540,19 @@ nr_result nr_train_export(const char *checkpoint, const char *out, long *step)
 nr_result nr_train_export_templates(const char *checkpoint, const char *data, const char *out, long *step)
 {
     nr_checkpoint ck;
-    memset(&ck, 0, sizeof ck);
-    nr_result r = nr_checkpoint_peek(checkpoint, &ck.hp, &ck.seed, &ck.step);
+    nr_result r = nr_checkpoint_peek(checkpoint, &ck);
     if (r != NR_OK) return r;
-    ck.n_values = nr_imp_n_values(&ck.hp, 0);
-    ck.n_trainable = nr_imp_n_values(&ck.hp, 1);
+    train_hp h = {ck.arch, ck.hp, ck.hp2};
+    const train_arch *arch = &g_archs[ck.arch];
+    ck.n_values = arch->n_values(&h, 0);
+    ck.n_trainable = arch->n_values(&h, 1);
     ck.params = malloc((size_t)ck.n_values * sizeof(float));
     ck.m = malloc((size_t)ck.n_trainable * sizeof(float));
     ck.v = malloc((size_t)ck.n_trainable * sizeof(float));
     if (!ck.params || !ck.m || !ck.v) r = nr_fail(NR_ERR_NOMEM, "%s: out of memory", checkpoint);
     if (r == NR_OK) r = nr_checkpoint_read(checkpoint, &ck);
     nr_model *m = NULL;
-    if (r == NR_OK) r = nr_imp_model_from_block(&ck.hp, ck.params, &m);
+    if (r == NR_OK) r = arch->model_from_block(&h, ck.params, &m);
     if (r == NR_OK) add_templates(m, data);
     if (r == NR_OK) r = nr_model_save(m, out);
     nr_model_free(m);

@@ -1,0 +1,138 @@
+/* Internal: nr-impact-2, the full-band successor of nr-impact-1 (same inputs, same causal conv stack,
+ * shared code in impact_net.c), with a new head and synthesis:
+ *
+ *   o_t (O = 1 + 2 NE + 2 NI + NT) = head(h_L)
+ *   A = exp_sigmoid(o0)                      harmonic overall gain
+ *   E_h (NE), E_n (NE) = exp_sigmoid(...)    harmonic / noise spectral envelopes: band gains at centres
+ *                                            log-spaced env_lo..env_hi, linear in log2 f between them
+ *   a_i (NI) = exp_sigmoid(...)              inharmonic partial gains
+ *   r_i (NI) = 2^(lo + (hi - lo) sigmoid(.)) inharmonic frequency ratios to f0
+ *   g_j (NT) = exp_sigmoid(...)              transient gains (frame 0's are used)
+ *
+ * Synthesis at 48 kHz (frame parameters q_t ramped linearly from q_{t-1} across the 480 samples of t):
+ *   f0s      causal slew-limited pitch (0.5 octave per frame in log2), preprocessing without gradient
+ *   harmonic k = 1..NH at k f0s, amplitude A E_h(k f0s) taper_f(k f0s) taper_k(k) sqrt(f0s / 100): the
+ *            amplitude follows frequency through the envelope, so a pitch jump moves no energy upward
+ *   inharmonic i at r_i f0s, amplitude a_i taper_f(r_i f0s)
+ *   noise    per frame a complex spectrum (1024-point rFFT, 513 bins) of seeded noise shaped by E_n,
+ *            960 samples of its inverse FFT under a sine window, overlap-added at hop 480 (the rising
+ *            half is 1 on the first frame)
+ *   transient NT wavetables of TL samples mixed by the gains of frame 0.
+ * Everything is a fixed basis signal times a learned gain (the noise is linear in E_n), so the backward
+ * pass recomputes the basis from the same seed; the frequencies' gradient: nr_imp2_freq_grad. */
+#ifndef NR_IMPACT2_H
+#define NR_IMPACT2_H
+
+#include "impact.h"
+
+#define NR_IMP2_ARCH "nr-impact-2"
+#define NR_IMP2_NFFT 1024                 /* noise spectrum size */
+#define NR_IMP2_NBINS (NR_IMP2_NFFT / 2 + 1)
+#define NR_IMP2_NOISE_LEN (2 * NR_IMP_HOP) /* samples of each noise frame (sine window, 50 % overlap) */
+#define NR_IMP2_TAPER_LO 18000.0f          /* partials fade (raised cosine) from here ... */
+#define NR_IMP2_TAPER_HI 21000.0f          /* ... to silence here */
+#define NR_IMP2_TAPER_K 16                 /* harmonics faded at the top of the index range */
+#define NR_IMP2_F0_REF 100.0f              /* sqrt(f0s / F0_REF) keeps loudness steady when transposed */
+#define NR_IMP2_SLEW 0.5f                  /* octaves per frame of the pitch conditioning */
+#define NR_IMP2_MAX_PARTIALS 576           /* NH + NI at most (512 + 64) */
+
+typedef struct {
+    int hidden, layers, taps; /* the network, as nr-impact-1 */
+    int n_harm;   /* NH harmonics */
+    int n_env;    /* NE envelope bands (each of the harmonic and noise envelopes) */
+    int n_inharm; /* NI inharmonic partials */
+    int n_trans;  /* NT transient wavetables */
+    int trans_len; /* TL samples */
+    float env_lo, env_hi;     /* envelope band centres, Hz, log-spaced */
+    float ratio_lo, ratio_hi; /* inharmonic ratio range, octaves relative to f0 */
+} nr_imp2_hparams;
+
+nr_imp2_hparams nr_imp2_hparams_default(void);
+nr_result nr_imp2_hparams_check(const nr_imp2_hparams *hp, const char *what);
+nr_result nr_imp2_hparams_from_meta(const nr_tensor_set *ts, nr_imp2_hparams *hp, const char *what);
+nr_result nr_imp2_hparams_to_meta(const nr_imp2_hparams *hp, nr_tensor_set *ts);
+
+int nr_imp2_n_out(const nr_imp2_hparams *hp);      /* O = 1 + 2 NE + 2 NI + NT */
+int nr_imp2_n_partials(const nr_imp2_hparams *hp); /* P = NH + NI padded to NR_IMP_LANES */
+/* q layout: amplitude (P) | frequency in Hz (P) | noise band gains (NE) | transient gains (NT) | f0s (1) */
+int nr_imp2_n_q(const nr_imp2_hparams *hp);
+nr_imp_net_dims nr_imp2_net_dims(const nr_imp2_hparams *hp);
+
+/* Tensors: the nr-impact-1 layout without inharm_ratio; the weights view is nr_imp_weights (ratios NULL). */
+int nr_imp2_tensor_table(const nr_imp2_hparams *hp, nr_imp_tensor_desc *out);
+void nr_imp2_weights_carve(const nr_imp2_hparams *hp, float *block, nr_imp_weights_rw *w);
+int64_t nr_imp2_n_values(const nr_imp2_hparams *hp, int trainable_only);
+
+/* Causal pitch conditioning: *s is the state (log2 Hz, NAN before the first frame). Raw pitch -> f0s. */
+float nr_imp2_f0_track(float *s, const float desc[NR_NUM_DESC]);
+
+/* Fixed tables of a model (shared by its voices and the trainer's threads; read-only after init). */
+typedef struct {
+    int NE;
+    float log2_lo, band_per_oct; /* envelope position u = (log2 f - log2_lo) * band_per_oct */
+    int *bin_band;    /* (NBINS) lower band of each noise bin's interpolation */
+    float *bin_w;     /* (NBINS) weight of the upper band (0 for DC and Nyquist: they stay silent) */
+    float *win;       /* (NOISE_LEN) sine window */
+    float scale;      /* irfft scale giving unit variance for a flat envelope of 1 */
+    void *c2r, *r2c;  /* fftwf plans, process-wide (made once): c2r out of place (it allocates nothing
+                       * when it runs), r2c in place (training only) */
+} nr_imp2_tables;
+
+nr_result nr_imp2_tables_init(nr_imp2_tables *tb, const nr_imp2_hparams *hp);
+void nr_imp2_tables_free(nr_imp2_tables *tb);
+/* Envelope position of frequency f: lower band *b and upper weight (linear in log2 f, flat beyond). */
+float nr_imp2_env_pos(const nr_imp2_tables *tb, float f, int *b);
+
+/* Head output o (O) + f0s -> q (Q). Backward accumulates dout (O) from dq (Q); exact except that the
+ * frequency entries of q carry whatever the synthesis put there (the surrogate). */
+void nr_imp2_params_forward(const nr_imp2_hparams *hp, const nr_imp2_tables *tb, const float *o, float f0s,
+                            float *q);
+void nr_imp2_params_backward(const nr_imp2_hparams *hp, const nr_imp2_tables *tb, float *dout, const float *dq,
+                             const float *o, float f0s);
+/* Initial head biases (quiet noise, inharmonic ratios of free-bar and membrane modes). */
+void nr_imp2_init_head_bias(const nr_imp2_hparams *hp, float *head_b);
+
+/* Per-voice synthesis state. */
+typedef struct {
+    int P;
+    float *osc_c, *osc_s, *osc_cw, *osc_sw; /* (P) rotators, as nr-impact-1 */
+    float *spec;   /* (NFFT + 2) this frame's noise spectrum (complex, the inverse FFT's input) */
+    float *noise;  /* (NFFT) this frame's windowed noise chunk, the first NOISE_LEN samples used */
+    float *tail;   /* (HOP) the second half of the previous chunk, windowed */
+    uint64_t rng;
+    int no_noise;
+    long sample, frame;
+} nr_imp2_synth_state;
+
+size_t nr_imp2_synth_state_floats(const nr_imp2_hparams *hp);
+void nr_imp2_synth_state_carve(nr_imp2_synth_state *st, const nr_imp2_hparams *hp, float *mem);
+void nr_imp2_synth_reset(nr_imp2_synth_state *st, uint64_t seed, int no_noise);
+/* Frame t: rotations from q's frequencies, and this frame's noise chunk (draws from the RNG, one FFT). */
+void nr_imp2_synth_begin_frame(nr_imp2_synth_state *st, const nr_imp2_hparams *hp, const nr_imp2_tables *tb,
+                               const float *q);
+void nr_imp2_synth_render(nr_imp2_synth_state *st, const nr_imp2_hparams *hp, const nr_imp_weights *w,
+                          const float *q_prev, const float *q_cur, const float *q0, int j0, int j1, float *out);
+void nr_imp2_synth_render_ref(nr_imp2_synth_state *st, const nr_imp2_hparams *hp, const nr_imp_weights *w,
+                              const float *q_prev, const float *q_cur, const float *q0, int j0, int j1, float *out);
+
+/* The gradient of the loss with respect to the partials' frequencies (the entries P..2P-1 of q):
+ * LOCAL, the instantaneous-frequency surrogate dL/dw_t = sum_{n in frame t} dy(n) a(n) cos(phi(n))
+ *   (j - hop/2): a frequency change centred on frame t that leaves the other frames alone. It is the
+ *   true derivative of a magnitude loss whose windows are the synthesis frames, but a window across a
+ *   frame boundary sees the phase step it implies: under overlapping windows it can point the wrong way
+ *   (tests/test_impact2.c measures both);
+ * EXACT, the derivative of the phase-continuous oscillator: (j + 1) within frame t and hop for every
+ *   later sample (each later phase moves by hop dw), checked by finite differences. It also carries
+ *   every later phase relation between partials, which makes it a poor guide at larger steps; the
+ *   trainer uses LOCAL. */
+typedef enum { NR_IMP2_FREQ_EXACT = 0, NR_IMP2_FREQ_LOCAL = 1 } nr_imp2_freq_grad;
+
+/* Whole sound for training: q (T, Q) -> y (T * hop). Backward: dq (T, Q) and dtrans (NT, TL) accumulate
+ * from dy (T * hop), the frequencies' as `mode` says. fft_buf: NFFT + 2 floats, 64-byte aligned. */
+void nr_imp2_synth_forward(const nr_imp2_hparams *hp, const nr_imp_weights *w, const nr_imp2_tables *tb,
+                           nr_imp2_synth_state *st, uint64_t seed, int no_noise, const float *q, int T, float *y);
+void nr_imp2_synth_backward(const nr_imp2_hparams *hp, const nr_imp_weights *w, const nr_imp2_tables *tb,
+                            nr_imp2_synth_state *st, uint64_t seed, int no_noise, const float *q, int T,
+                            const float *dy, float *dq, float *dtrans, float *fft_buf, nr_imp2_freq_grad mode);
+
+#endif

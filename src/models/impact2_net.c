@@ -1,0 +1,388 @@
+/* nr-impact-2: hyper-parameters, tensor table, pitch conditioning, envelope tables and the head ->
+ * synthesis parameters mapping (forward and backward). The conv stack is nr-impact-1's (impact_net.c). */
+#include "impact2.h"
+
+#include "nr/tensors.h"
+
+#include <fftw3.h>
+#include <math.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+nr_imp2_hparams nr_imp2_hparams_default(void)
+{
+    nr_imp2_hparams hp;
+    memset(&hp, 0, sizeof hp);
+    hp.hidden = 128;
+    hp.layers = 5;
+    hp.taps = 3;
+    hp.n_harm = 128;
+    hp.n_env = 64;
+    hp.n_inharm = 16;
+    hp.n_trans = 4;
+    hp.trans_len = 2048;
+    hp.env_lo = 30.0f;
+    hp.env_hi = 22000.0f;
+    hp.ratio_lo = -1.0f;
+    hp.ratio_hi = 4.0f;
+    return hp;
+}
+
+nr_result nr_imp2_hparams_check(const nr_imp2_hparams *hp, const char *what)
+{
+#define RANGE(field, lo, hi)                                                                                   \
+    if (!(hp->field >= (lo) && hp->field <= (hi)))                                                             \
+    return nr_fail(NR_ERR_FORMAT, "%s: nr-impact-2 hyper-parameter " #field " = %g out of range %g..%g", what, \
+                   (double)hp->field, (double)(lo), (double)(hi))
+    RANGE(hidden, 8, 512);
+    RANGE(layers, 1, NR_IMP_MAX_LAYERS);
+    RANGE(taps, 1, 8);
+    RANGE(n_harm, 1, NR_IMP2_MAX_PARTIALS - 64);
+    RANGE(n_env, 2, 256);
+    RANGE(n_inharm, 0, 64);
+    RANGE(n_trans, 1, 16);
+    RANGE(trans_len, 1, 48000);
+    RANGE(env_lo, 10.0f, 20000.0f);
+    RANGE(env_hi, 10.0f, 24000.0f);
+    RANGE(ratio_lo, -8.0f, 8.0f);
+    RANGE(ratio_hi, -8.0f, 8.0f);
+#undef RANGE
+    if (hp->hidden % NR_IMP_LANES)
+        return nr_fail(NR_ERR_FORMAT, "%s: hidden size %d must be a multiple of %d", what, hp->hidden, NR_IMP_LANES);
+    if (hp->env_hi <= hp->env_lo)
+        return nr_fail(NR_ERR_FORMAT, "%s: env_hi %g must exceed env_lo %g", what, hp->env_hi, hp->env_lo);
+    if (hp->ratio_hi <= hp->ratio_lo)
+        return nr_fail(NR_ERR_FORMAT, "%s: ratio_hi %g must exceed ratio_lo %g", what, hp->ratio_hi, hp->ratio_lo);
+    return NR_OK;
+}
+
+static int pad_lanes(int n) { return (n + NR_IMP_LANES - 1) / NR_IMP_LANES * NR_IMP_LANES; }
+int nr_imp2_n_out(const nr_imp2_hparams *hp) { return 1 + 2 * hp->n_env + 2 * hp->n_inharm + hp->n_trans; }
+int nr_imp2_n_partials(const nr_imp2_hparams *hp) { return pad_lanes(hp->n_harm + hp->n_inharm); }
+int nr_imp2_n_q(const nr_imp2_hparams *hp) { return 2 * nr_imp2_n_partials(hp) + hp->n_env + hp->n_trans + 1; }
+nr_imp_net_dims nr_imp2_net_dims(const nr_imp2_hparams *hp)
+{
+    return (nr_imp_net_dims){hp->hidden, hp->layers, hp->taps, nr_imp2_n_out(hp)};
+}
+
+int nr_imp2_tensor_table(const nr_imp2_hparams *hp, nr_imp_tensor_desc *out)
+{
+    int n = 0, H = hp->hidden, K = hp->taps, O = nr_imp2_n_out(hp);
+    char nm[32];
+#define ADD(nm_, tr, nd, s0, s1, s2)                                                                          \
+    do {                                                                                                       \
+        nr_imp_tensor_desc *t = &out[n++];                                                                     \
+        snprintf(t->name, sizeof t->name, "%s", nm_);                                                          \
+        t->ndim = nd;                                                                                          \
+        t->shape[0] = s0;                                                                                      \
+        t->shape[1] = s1;                                                                                      \
+        t->shape[2] = s2;                                                                                      \
+        t->numel = (int64_t)(s0) * (nd > 1 ? (s1) : 1) * (nd > 2 ? (s2) : 1);                                 \
+        t->trainable = tr;                                                                                     \
+    } while (0)
+    for (int l = 0; l < hp->layers; l++) { /* trainable first: the trainer's block is this table's prefix */
+        snprintf(nm, sizeof nm, "conv%d.weight", l);
+        ADD(nm, 1, 3, H, K, l == 0 ? NR_IMP_N_IN : H);
+        snprintf(nm, sizeof nm, "conv%d.bias", l);
+        ADD(nm, 1, 1, H, 0, 0);
+    }
+    ADD("head.weight", 1, 2, O, H, 0);
+    ADD("head.bias", 1, 1, O, 0, 0);
+    ADD("transient", 1, 2, hp->n_trans, hp->trans_len, 0);
+    ADD("desc_mean", 0, 1, NR_NUM_DESC, 0, 0);
+    ADD("desc_std", 0, 1, NR_NUM_DESC, 0, 0);
+#undef ADD
+    return n;
+}
+
+int64_t nr_imp2_n_values(const nr_imp2_hparams *hp, int trainable_only)
+{
+    nr_imp_tensor_desc t[NR_IMP_MAX_TENSORS];
+    int n = nr_imp2_tensor_table(hp, t);
+    int64_t s = 0;
+    for (int i = 0; i < n; i++)
+        if (t[i].trainable || !trainable_only) s += t[i].numel;
+    return s;
+}
+
+void nr_imp2_weights_carve(const nr_imp2_hparams *hp, float *block, nr_imp_weights_rw *w)
+{
+    nr_imp_tensor_desc t[NR_IMP_MAX_TENSORS];
+    int n = nr_imp2_tensor_table(hp, t);
+    memset(w, 0, sizeof *w);
+    float *p = block;
+    for (int i = 0; i < n; i++) {
+        const char *nm = t[i].name;
+        if (!strncmp(nm, "conv", 4)) {
+            int l = atoi(nm + 4);
+            if (strstr(nm, "weight")) w->conv_w[l] = p;
+            else w->conv_b[l] = p;
+        } else if (!strcmp(nm, "head.weight")) w->head_w = p;
+        else if (!strcmp(nm, "head.bias")) w->head_b = p;
+        else if (!strcmp(nm, "transient")) w->trans = p;
+        else if (!strcmp(nm, "desc_mean")) w->desc_mean = p;
+        else if (!strcmp(nm, "desc_std")) w->desc_std = p;
+        p += t[i].numel;
+    }
+}
+
+static const struct {
+    const char *key;
+    size_t off;
+    int is_float;
+} g_meta[] = {
+    {"impact2.hidden", offsetof(nr_imp2_hparams, hidden), 0},
+    {"impact2.layers", offsetof(nr_imp2_hparams, layers), 0},
+    {"impact2.taps", offsetof(nr_imp2_hparams, taps), 0},
+    {"impact2.n_harm", offsetof(nr_imp2_hparams, n_harm), 0},
+    {"impact2.n_env", offsetof(nr_imp2_hparams, n_env), 0},
+    {"impact2.n_inharm", offsetof(nr_imp2_hparams, n_inharm), 0},
+    {"impact2.n_trans", offsetof(nr_imp2_hparams, n_trans), 0},
+    {"impact2.trans_len", offsetof(nr_imp2_hparams, trans_len), 0},
+    {"impact2.env_lo", offsetof(nr_imp2_hparams, env_lo), 1},
+    {"impact2.env_hi", offsetof(nr_imp2_hparams, env_hi), 1},
+    {"impact2.ratio_lo", offsetof(nr_imp2_hparams, ratio_lo), 1},
+    {"impact2.ratio_hi", offsetof(nr_imp2_hparams, ratio_hi), 1},
+};
+#define N_META (sizeof g_meta / sizeof g_meta[0])
+
+nr_result nr_imp2_hparams_from_meta(const nr_tensor_set *ts, nr_imp2_hparams *hp, const char *what)
+{
+    memset(hp, 0, sizeof *hp);
+    for (size_t i = 0; i < N_META; i++) {
+        const char *v = nr_tensor_set_meta(ts, g_meta[i].key);
+        if (!v)
+            return nr_fail(NR_ERR_FORMAT, "%s: metadata %s missing (an nr-impact-2 model needs it)", what,
+                           g_meta[i].key);
+        char *end;
+        double x = strtod(v, &end);
+        if (end == v || *end || !isfinite(x))
+            return nr_fail(NR_ERR_FORMAT, "%s: metadata %s = '%s' is not a number", what, g_meta[i].key, v);
+        char *dst = (char *)hp + g_meta[i].off;
+        if (g_meta[i].is_float) *(float *)dst = (float)x;
+        else {
+            if (x != floor(x) || fabs(x) > 1e6)
+                return nr_fail(NR_ERR_FORMAT, "%s: metadata %s = '%s' must be a whole number", what, g_meta[i].key, v);
+            *(int *)dst = (int)x;
+        }
+    }
+    return nr_imp2_hparams_check(hp, what);
+}
+
+nr_result nr_imp2_hparams_to_meta(const nr_imp2_hparams *hp, nr_tensor_set *ts)
+{
+    char buf[64];
+    nr_result r = NR_OK;
+    for (size_t i = 0; i < N_META && r == NR_OK; i++) {
+        const char *src = (const char *)hp + g_meta[i].off;
+        if (g_meta[i].is_float) snprintf(buf, sizeof buf, "%.9g", (double)*(const float *)src);
+        else snprintf(buf, sizeof buf, "%d", *(const int *)src);
+        r = nr_tensor_set_set_meta(ts, g_meta[i].key, buf);
+    }
+    return r;
+}
+
+/* ---- pitch conditioning ---- */
+
+float nr_imp2_f0_track(float *s, const float desc[NR_NUM_DESC])
+{
+    float f = desc[NR_DESC_PITCH];
+    if (!isfinite(f)) f = isfinite(*s) ? exp2f(*s) : NR_IMP_F0_MIN; /* a lost value holds the pitch */
+    f = f < NR_IMP_F0_MIN ? NR_IMP_F0_MIN : f > NR_IMP_F0_MAX ? NR_IMP_F0_MAX : f;
+    float x = log2f(f);
+    if (!isfinite(*s)) *s = x;
+    else {
+        /* a one-frame yin octave error moves half way and back; a kick's sweep passes */
+        float d = x - *s;
+        *s += d < -NR_IMP2_SLEW ? -NR_IMP2_SLEW : d > NR_IMP2_SLEW ? NR_IMP2_SLEW : d;
+    }
+    return exp2f(*s);
+}
+
+/* ---- tables ---- */
+
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+static fftwf_plan g_c2r, g_r2c;
+
+static void make_plans(void)
+{
+    /* planned once per process (FFTW planning is not thread-safe), executed on each voice's 64-byte
+     * aligned buffers with the new-array interface. The voice's inverse transform is out of place:
+     * FFTW's in-place c2r allocates a buffer on every execution, which the audio thread must not. */
+    float *buf = fftwf_alloc_real(NR_IMP2_NFFT + 2), *out = fftwf_alloc_real(NR_IMP2_NFFT);
+    if (buf && out) {
+        g_c2r = fftwf_plan_dft_c2r_1d(NR_IMP2_NFFT, (fftwf_complex *)buf, out, FFTW_ESTIMATE);
+        g_r2c = fftwf_plan_dft_r2c_1d(NR_IMP2_NFFT, buf, (fftwf_complex *)buf, FFTW_ESTIMATE);
+    }
+    fftwf_free(buf);
+    fftwf_free(out);
+}
+
+float nr_imp2_env_pos(const nr_imp2_tables *tb, float f, int *b)
+{
+    float u = (log2f(f > 1.0f ? f : 1.0f) - tb->log2_lo) * tb->band_per_oct;
+    if (!(u > 0.0f)) u = 0.0f; /* flat beyond the end centres */
+    if (u >= (float)(tb->NE - 1)) {
+        *b = tb->NE - 2;
+        return 1.0f;
+    }
+    int i = (int)u;
+    *b = i;
+    return u - (float)i;
+}
+
+nr_result nr_imp2_tables_init(nr_imp2_tables *tb, const nr_imp2_hparams *hp)
+{
+    memset(tb, 0, sizeof *tb);
+    pthread_once(&g_once, make_plans);
+    if (!g_c2r || !g_r2c) return nr_fail(NR_ERR_NOMEM, "could not plan the nr-impact-2 noise FFTs");
+    tb->c2r = g_c2r;
+    tb->r2c = g_r2c;
+    tb->NE = hp->n_env;
+    tb->log2_lo = log2f(hp->env_lo);
+    tb->band_per_oct = (float)(hp->n_env - 1) / (log2f(hp->env_hi) - log2f(hp->env_lo));
+    tb->bin_band = malloc(NR_IMP2_NBINS * sizeof(int));
+    tb->bin_w = malloc(NR_IMP2_NBINS * sizeof(float));
+    tb->win = malloc(NR_IMP2_NOISE_LEN * sizeof(float));
+    if (!tb->bin_band || !tb->bin_w || !tb->win) {
+        nr_imp2_tables_free(tb);
+        return nr_fail(NR_ERR_NOMEM, "out of memory for the nr-impact-2 tables");
+    }
+    for (int k = 0; k < NR_IMP2_NBINS; k++) {
+        float w = nr_imp2_env_pos(tb, (float)k * NR_IMP_RATE / NR_IMP2_NFFT, &tb->bin_band[k]);
+        tb->bin_w[k] = w;
+    }
+    /* w^2(n) + w^2(n + hop) = 1: independent noise frames keep a constant power */
+    for (int n = 0; n < NR_IMP2_NOISE_LEN; n++) tb->win[n] = (float)sin(M_PI * (n + 0.5) / NR_IMP2_NOISE_LEN);
+    /* c2r of bins 1..NBINS-2 with unit E|Z|^2: variance 2 (NBINS - 2) per sample */
+    tb->scale = (float)(1.0 / sqrt(2.0 * (NR_IMP2_NBINS - 2)));
+    return NR_OK;
+}
+
+void nr_imp2_tables_free(nr_imp2_tables *tb)
+{
+    free(tb->bin_band);
+    free(tb->bin_w);
+    free(tb->win);
+    memset(tb, 0, sizeof *tb);
+}
+
+/* ---- head -> synthesis parameters ---- */
+
+static float sigmoidf(float x)
+{
+    x = x < -30.0f ? -30.0f : x > 30.0f ? 30.0f : x;
+    return 1.0f / (1.0f + expf(-x));
+}
+
+/* 1 below TAPER_LO, raised cosine to 0 at TAPER_HI; *dt gets its derivative (per Hz). */
+static float taper_f(float f, float *dt)
+{
+    if (f <= NR_IMP2_TAPER_LO) return *dt = 0.0f, 1.0f;
+    if (f >= NR_IMP2_TAPER_HI) return *dt = 0.0f, 0.0f;
+    const float span = NR_IMP2_TAPER_HI - NR_IMP2_TAPER_LO;
+    float x = (float)M_PI * (f - NR_IMP2_TAPER_LO) / span;
+    *dt = -0.5f * (float)M_PI / span * sinf(x);
+    return 0.5f * (1.0f + cosf(x));
+}
+
+/* harmonic k (1-based) of NH: a raised cosine over the top indices, so the last harmonics fade in and
+ * out gently when the pitch moves them across the envelope instead of switching at a hard edge */
+static float taper_k(int k, int NH)
+{
+    int top = NH / 2 < NR_IMP2_TAPER_K ? NH / 2 : NR_IMP2_TAPER_K;
+    int m = k - (NH - top);
+    if (m <= 0) return 1.0f;
+    return 0.5f * (1.0f + cosf((float)M_PI * (float)m / (float)(top + 1)));
+}
+
+static float env_at(const nr_imp2_tables *tb, const float *E, float f)
+{
+    int b;
+    float w = nr_imp2_env_pos(tb, f, &b);
+    return E[b] + (E[b + 1] - E[b]) * w;
+}
+
+void nr_imp2_params_forward(const nr_imp2_hparams *hp, const nr_imp2_tables *tb, const float *o, float f0s,
+                            float *q)
+{
+    int P = nr_imp2_n_partials(hp), NH = hp->n_harm, NE = hp->n_env, NI = hp->n_inharm;
+    float Eh[256];
+    const float *oh = o + 1, *on = o + 1 + NE, *oa = o + 1 + 2 * NE, *orr = oa + NI, *ot = orr + NI;
+    float *amp = q, *freq = q + P, *qn = q + 2 * P, *qt = qn + NE;
+    float A = nr_imp_exp_sigmoid(o[0]) * sqrtf(f0s / NR_IMP2_F0_REF), dt;
+    for (int b = 0; b < NE; b++) Eh[b] = nr_imp_exp_sigmoid(oh[b]);
+    for (int k = 0; k < NH; k++) {
+        float f = (float)(k + 1) * f0s;
+        freq[k] = f;
+        amp[k] = f >= NR_IMP2_TAPER_HI ? 0.0f : A * env_at(tb, Eh, f) * taper_f(f, &dt) * taper_k(k + 1, NH);
+    }
+    for (int i = 0; i < NI; i++) {
+        float r = exp2f(hp->ratio_lo + (hp->ratio_hi - hp->ratio_lo) * sigmoidf(orr[i]));
+        float f = r * f0s;
+        freq[NH + i] = f;
+        amp[NH + i] = nr_imp_exp_sigmoid(oa[i]) * taper_f(f, &dt);
+    }
+    for (int p = NH + NI; p < P; p++) amp[p] = freq[p] = 0.0f;
+    for (int b = 0; b < NE; b++) qn[b] = nr_imp_exp_sigmoid(on[b]);
+    for (int j = 0; j < hp->n_trans; j++) qt[j] = nr_imp_exp_sigmoid(ot[j]);
+    qt[hp->n_trans] = f0s;
+}
+
+void nr_imp2_params_backward(const nr_imp2_hparams *hp, const nr_imp2_tables *tb, float *dout, const float *dq,
+                             const float *o, float f0s)
+{
+    int P = nr_imp2_n_partials(hp), NH = hp->n_harm, NE = hp->n_env, NI = hp->n_inharm;
+    const float *oh = o + 1, *on = o + 1 + NE, *oa = o + 1 + 2 * NE, *orr = oa + NI, *ot = orr + NI;
+    float *dh = dout + 1, *dn = dout + 1 + NE, *da = dout + 1 + 2 * NE, *dr = da + NI, *dt_ = dr + NI;
+    const float *damp = dq, *dfreq = dq + P, *dqn = dq + 2 * P, *dqt = dqn + NE;
+    float Eh[256];
+    double dEh[256] = {0}, dA = 0.0;
+    float sq = sqrtf(f0s / NR_IMP2_F0_REF), A = nr_imp_exp_sigmoid(o[0]) * sq, dt;
+    for (int b = 0; b < NE; b++) Eh[b] = nr_imp_exp_sigmoid(oh[b]);
+    for (int k = 0; k < NH; k++) {
+        float f = (float)(k + 1) * f0s;
+        if (f >= NR_IMP2_TAPER_HI || damp[k] == 0.0f) continue;
+        int b;
+        float w = nr_imp2_env_pos(tb, f, &b), tap = taper_f(f, &dt) * taper_k(k + 1, NH);
+        float e = Eh[b] + (Eh[b + 1] - Eh[b]) * w;
+        dA += (double)damp[k] * e * tap;
+        float g = damp[k] * A * tap;
+        dEh[b] += (double)g * (1.0f - w);
+        dEh[b + 1] += (double)g * w;
+    }
+    dout[0] += (float)dA * sq * nr_imp_exp_sigmoid_grad(o[0]);
+    for (int b = 0; b < NE; b++) dh[b] += (float)dEh[b] * nr_imp_exp_sigmoid_grad(oh[b]);
+    const float span = hp->ratio_hi - hp->ratio_lo;
+    for (int i = 0; i < NI; i++) {
+        float s = sigmoidf(orr[i]), r = exp2f(hp->ratio_lo + span * s), f = r * f0s;
+        float tap = taper_f(f, &dt), ga = nr_imp_exp_sigmoid(oa[i]);
+        da[i] += damp[NH + i] * tap * nr_imp_exp_sigmoid_grad(oa[i]);
+        /* df/do = f ln2 span s (1 - s); the amplitude's taper and the frequency (surrogate) both move */
+        float dfdo = f * 0.69314718f * span * s * (1.0f - s);
+        if (orr[i] > -30.0f && orr[i] < 30.0f) dr[i] += (damp[NH + i] * ga * dt + dfreq[NH + i]) * dfdo;
+    }
+    for (int b = 0; b < NE; b++) dn[b] += dqn[b] * nr_imp_exp_sigmoid_grad(on[b]);
+    for (int j = 0; j < hp->n_trans; j++) dt_[j] += dqt[j] * nr_imp_exp_sigmoid_grad(ot[j]);
+}
+
+void nr_imp2_init_head_bias(const nr_imp2_hparams *hp, float *head_b)
+{
+    int NE = hp->n_env, NI = hp->n_inharm, O = nr_imp2_n_out(hp);
+    for (int i = 0; i < O; i++) head_b[i] = -2.5f; /* quiet noise, inharmonics and transients */
+    head_b[0] = -2.0f;
+    for (int b = 0; b < NE; b++) head_b[1 + b] = 0.0f; /* a flat harmonic envelope */
+    /* free-free bar modes, then circular membrane modes (ratios to the fundamental) */
+    static const float ratios[] = {2.756f, 5.404f, 8.933f, 1.593f, 2.136f, 2.296f, 2.653f, 2.917f,
+                                   3.155f, 3.500f, 3.598f, 3.647f, 4.059f, 4.230f, 13.34f, 1.414f};
+    float *br = head_b + 1 + 2 * NE + NI;
+    for (int i = 0; i < NI; i++) {
+        float r = ratios[i % 16] * (1.0f + 0.01f * (float)(i / 16));
+        float u = (log2f(r) - hp->ratio_lo) / (hp->ratio_hi - hp->ratio_lo);
+        u = u < 0.01f ? 0.01f : u > 0.99f ? 0.99f : u;
+        br[i] = logf(u / (1.0f - u));
+    }
+}
