@@ -5,6 +5,7 @@
 #include "nr_test.h"
 
 #include <alsa/asoundlib.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -50,6 +51,25 @@ static void test_map_file(void)
                   "case %d: %s", i, nr_last_error());
     }
     NT_CHECK(nr_midi_map_load(nt_tmp("none.map"), &m) == NR_ERR_IO);
+    /* A valid map with a 600-character comment (fgets into 512 bytes read the rest as a new rule), and a
+     * rule whose number is written with 40 leading zeros (a 31-character word split it in two). */
+    char *big = malloc(2000);
+    int k = snprintf(big, 2000, "gate 1 note 40 # ");
+    for (int i = 0; i < 600; i++) big[k++] = i % 60 == 59 ? ' ' : 'x';
+    k += snprintf(big + k, 2000 - (size_t)k, "\ncv 2 cc 0000000000000000000000000000000000000011\n");
+    NT_CHECK(nt_write_file(path, big, (size_t)k) == 0);
+    NT_CHECKF(nr_midi_map_load(path, &m) == NR_OK, "%s", nr_last_error());
+    NT_CHECK(m.gate_note[0] == 40 && m.cv_cc[1] == 11);
+    /* A line past the limit is an error naming the line, never split into rules. */
+    char *huge = malloc(9000);
+    size_t hl = (size_t)snprintf(huge, 9000, "channel 2\n#");
+    memset(huge + hl, 'y', 5000);
+    memcpy(huge + hl + 5000, "\n", 2);
+    NT_CHECK(nt_write_file(path, huge, strlen(huge)) == 0);
+    NT_CHECK(nr_midi_map_load(path, &m) == NR_ERR_FORMAT);
+    NT_CHECKF(strstr(nr_last_error(), "line 2 is longer than 4096 bytes") != NULL, "%s", nr_last_error());
+    free(huge);
+    free(big);
 }
 
 static void test_sequencer_port(void)

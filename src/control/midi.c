@@ -1,5 +1,6 @@
 /* MIDI mapping: raw channel-voice messages -> control events, and the mapping file. */
 #include "control/midi.h"
+#include "io/line_reader.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -44,6 +45,9 @@ int nr_midi_to_event(const nr_midi_map *m, int status, int d1, int d2, nr_contro
     return 0;
 }
 
+/* A map line with a long comment is fine; a line beyond this is not a MIDI map. */
+#define MIDI_MAP_MAX_LINE 4096
+
 /* "any", "none" or 0..127; returns 0 on a bad word. */
 static int midi_number(const char *s, int allow_any, int *out)
 {
@@ -56,42 +60,64 @@ static int midi_number(const char *s, int allow_any, int *out)
     return 1;
 }
 
+/* Splits s at blanks into at most max words (pointers into s); returns the count, max + 1 if more. */
+static int split_words(char *s, char **w, int max)
+{
+    int n = 0;
+    for (char *p = s;;) {
+        while (*p == ' ' || *p == '\t' || *p == '\r') p++;
+        if (!*p) return n;
+        if (n == max) return max + 1;
+        w[n++] = p;
+        while (*p && *p != ' ' && *p != '\t' && *p != '\r') p++;
+        if (*p) *p++ = '\0';
+    }
+}
+
 nr_result nr_midi_map_load(const char *path, nr_midi_map *m)
 {
     FILE *f = fopen(path, "r");
     if (!f) return nr_fail(NR_ERR_IO, "%s: cannot open the MIDI map (%s)", path, strerror(errno));
     nr_midi_map map = nr_midi_map_default();
-    char line[512];
-    int lineno = 0;
+    nr_line_reader lr;
+    if (!nr_line_reader_init(&lr, f, MIDI_MAP_MAX_LINE)) {
+        fclose(f);
+        return nr_fail(NR_ERR_NOMEM, "%s: out of memory", path);
+    }
     nr_result r = NR_OK;
-    while (r == NR_OK && fgets(line, sizeof line, f)) {
-        lineno++;
-        char *hash = strchr(line, '#');
+    nr_line_status st;
+    while (r == NR_OK && (st = nr_line_next(&lr)) == NR_LINE_OK) {
+        long lineno = lr.line;
+        char *hash = strchr(lr.buf, '#');
         if (hash) *hash = '\0';
-        char a[32], b[32], c[32], d[32], extra[8];
-        int n = sscanf(line, "%31s %31s %31s %31s %7s", a, b, c, d, extra);
+        char *w[4];
+        int n = split_words(lr.buf, w, 4);
+        const char *a = n > 0 ? w[0] : "", *b = n > 1 ? w[1] : "", *c = n > 2 ? w[2] : "", *d = n > 3 ? w[3] : "";
         long idx;
         char *end;
-        if (n <= 0) continue;
+        if (n == 0) continue;
         if (!strcmp(a, "channel") && n == 2) {
             idx = strtol(b, &end, 10);
             if (!strcmp(b, "any")) map.channel = NR_MIDI_ANY;
             else if (!*end && idx >= 1 && idx <= 16) map.channel = (int)idx;
-            else r = nr_fail(NR_ERR_FORMAT, "%s:%d: channel '%s'; expected 1..16 or any", path, lineno, b);
+            else r = nr_fail(NR_ERR_FORMAT, "%s:%ld: channel '%.32s'; expected 1..16 or any", path, lineno, b);
         } else if (!strcmp(a, "gate") && n == 4 && !strcmp(c, "note")) {
             idx = strtol(b, &end, 10);
             if (*end || idx < 1 || idx > NR_NUM_GATES || !midi_number(d, 1, &map.gate_note[idx - 1]))
-                r = nr_fail(NR_ERR_FORMAT, "%s:%d: expected 'gate 1..%d note 0..127|any|none'", path, lineno,
+                r = nr_fail(NR_ERR_FORMAT, "%s:%ld: expected 'gate 1..%d note 0..127|any|none'", path, lineno,
                             NR_NUM_GATES);
         } else if (!strcmp(a, "cv") && n == 4 && !strcmp(c, "cc")) {
             idx = strtol(b, &end, 10);
             if (*end || idx < 1 || idx > NR_NUM_CV || !midi_number(d, 0, &map.cv_cc[idx - 1]))
-                r = nr_fail(NR_ERR_FORMAT, "%s:%d: expected 'cv 1..%d cc 0..127|none'", path, lineno, NR_NUM_CV);
+                r = nr_fail(NR_ERR_FORMAT, "%s:%ld: expected 'cv 1..%d cc 0..127|none'", path, lineno, NR_NUM_CV);
         } else {
-            r = nr_fail(NR_ERR_FORMAT, "%s:%d: unknown rule; expected 'channel ...', 'gate N note ...' or "
+            r = nr_fail(NR_ERR_FORMAT, "%s:%ld: unknown rule; expected 'channel ...', 'gate N note ...' or "
                                        "'cv N cc ...'", path, lineno);
         }
     }
+    if (r == NR_OK && st != NR_LINE_END)
+        r = nr_fail(st == NR_LINE_READ_ERROR ? NR_ERR_IO : NR_ERR_FORMAT, "%s: %s", path, nr_line_error(&lr, st));
+    nr_line_reader_free(&lr);
     fclose(f);
     if (r == NR_OK) *m = map;
     return r;
