@@ -76,12 +76,17 @@ static void test_loopback(void)
     NT_CHECK(lo_send(to, "/neurorack/cv/1", "s", "x") > 0);   /* rejected */
     NT_CHECK(lo_send(to, "/neurorack/gate/2", "") > 0);      /* trigger: two events */
     NT_CHECK(lo_send(to, "/neurorack/gate/1", "F") > 0);
-    NT_CHECKF(wait_events(&f, 7), "only %u events arrived", atomic_load(&f.head));
-    for (int i = 0; i < 100 && nr_osc_rejected(osc) < 2; i++) usleep(5000);
-    NT_CHECK(nr_osc_accepted(osc) == 6 && nr_osc_rejected(osc) == 2);
+    /* 8-byte arguments at 4-byte offsets in the packet (UBSan caught reads of them in place) */
+    NT_CHECK(lo_send(to, "/neurorack/cv/3", "ff", 1.0f, 2.0f) > 0); /* rejected: two values */
+    NT_CHECK(lo_send(to, "/neurorack/cv/4", "d", 2.5) > 0);
+    NT_CHECK(lo_send(to, "/neurorack/cv/3", "h", (int64_t)-3) > 0);
+    NT_CHECKF(wait_events(&f, 9), "only %u events arrived", atomic_load(&f.head));
+    for (int i = 0; i < 100 && nr_osc_rejected(osc) < 3; i++) usleep(5000);
+    NT_CHECK(nr_osc_accepted(osc) == 8 && nr_osc_rejected(osc) == 3);
     float out[16];
     fake_process(&f, out, 16);
     NT_CHECK(f.cv[1] == 1.5f && f.encoder == -2 && f.pushes == 1);
+    NT_CHECK(f.cv[3] == 2.5f && f.cv[2] == -3.0f);
     NT_CHECK(f.n_gate_on == 2 && !f.gate[0] && !f.gate[1]); /* gate 1 on then off; gate 2 triggered */
     lo_address_free(to);
 

@@ -4,6 +4,7 @@
 #include <lo/lo.h>
 #include <math.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,11 +74,17 @@ static int on_message(const char *path, const char *types, lo_arg **argv, int ar
     double args[4];
     if (argc > 4) argc = 5; /* more than any address takes: rejected below */
     for (int i = 0; i < argc && i < 4; i++) {
+        /* liblo's arguments point into the packet, 4-byte aligned: 8-byte values are copied out, never
+         * read in place (a misaligned load) */
+        int32_t i32;
+        float f32;
+        double f64;
+        int64_t i64;
         switch (types[i]) {
-        case LO_INT32: args[i] = argv[i]->i; break;
-        case LO_FLOAT: args[i] = argv[i]->f; break;
-        case LO_DOUBLE: args[i] = argv[i]->d; break;
-        case LO_INT64: args[i] = (double)argv[i]->h; break;
+        case LO_INT32: memcpy(&i32, argv[i], sizeof i32), args[i] = i32; break;
+        case LO_FLOAT: memcpy(&f32, argv[i], sizeof f32), args[i] = f32; break;
+        case LO_DOUBLE: memcpy(&f64, argv[i], sizeof f64), args[i] = f64; break;
+        case LO_INT64: memcpy(&i64, argv[i], sizeof i64), args[i] = (double)i64; break;
         case LO_TRUE: args[i] = 1; break;
         case LO_FALSE: args[i] = 0; break;
         default: args[i] = NAN; break;
