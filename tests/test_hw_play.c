@@ -96,7 +96,7 @@ static int play(char **err, const char *const *args)
     int saved = dup(2), fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     dup2(fd, 2);
     close(fd);
-    g_stop = 0;
+    g_interrupt = 0;
     int rc = nr_cmd_play(argc, argv);
     fflush(stderr);
     dup2(saved, 2);

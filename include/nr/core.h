@@ -23,7 +23,8 @@ typedef enum {
     NR_ERR_VALUE,       /* NaN, infinity or out-of-range values where they are not allowed */
     NR_ERR_NOMEM,
     NR_ERR_UNSUPPORTED, /* valid, but not something this build can do */
-    NR_ERR_DEVICE       /* an audio or control device is missing or failed */
+    NR_ERR_DEVICE,      /* an audio or control device is missing or failed */
+    NR_ERR_INTERRUPTED  /* stopped by a signal (Ctrl-C, SIGTERM) before the result was committed */
 } nr_result;
 
 /* Short name of a result code ("format error", ...). Audio-thread safe. */

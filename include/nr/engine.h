@@ -2,6 +2,8 @@
 #ifndef NR_ENGINE_H
 #define NR_ENGINE_H
 
+#include <signal.h>
+
 #include "nr/audio_file.h"
 #include "nr/curves.h"
 #include "nr/model.h"
@@ -14,6 +16,7 @@ typedef struct {
     nr_voice_config voice;
     int block;    /* samples per nr_voice_process call (1..max_block) */
     int out_rate; /* 0: the model's rate; else resampled to this rate */
+    const volatile sig_atomic_t *cancel; /* non-zero stops the render (NR_ERR_INTERRUPTED); NULL: never */
 } nr_render_config;
 
 nr_render_config nr_render_config_init(void);

@@ -2,8 +2,10 @@
 #include "neurorack.h"
 #include "nr/model_templates.h"
 #include "nr/templates.h"
+#include "io/atomic_file.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -99,3 +101,20 @@ nr_result nr_cli_curves(const nr_model *m, const char *like, const char *csv, co
     return nr_fail(NR_ERR_ARG, "unknown template '%s'; this model offers %s (or a CSV in ~/.config/neurorack/templates/)",
                    tmpl, known);
 }
+
+static volatile sig_atomic_t g_interrupt;
+static void on_interrupt(int sig) { g_interrupt = sig; }
+
+void nr_cli_catch_interrupts(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_interrupt;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    nr_atomic_set_cancel(&g_interrupt);
+}
+
+const volatile sig_atomic_t *nr_cli_interrupt_flag(void) { return &g_interrupt; }
+int nr_cli_interrupted(void) { return g_interrupt; }

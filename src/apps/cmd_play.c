@@ -21,10 +21,8 @@
 #define SCRIPT_TAIL_S 8.0 /* a script without `end` plays this long past its last event */
 #define POLL_MS 5
 
-static volatile sig_atomic_t g_stop;
 /* The kernel interface of --hardware: NULL is the real one (a test that includes this file sets a fake). */
 static const nr_hw_ops *play_hw_ops;
-static void on_signal(int sig) { (void)sig; g_stop = 1; }
 
 static double now_ms(void)
 {
@@ -251,11 +249,8 @@ int nr_cmd_play(int argc, char **argv)
     char title[200]; /* the panel keeps a pointer to it */
     const char *file_out = o.audio && !strncmp(o.audio, "file:", 5) ? o.audio + 5 : NULL;
 
-    struct sigaction sa = {0};
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    /* SIGINT/SIGTERM stop the play; a file being written is then not committed (the previous one stays) */
+    nr_cli_catch_interrupts();
 
     if (o.script && nr_script_load(o.script, &script) != NR_OK) goto fail;
     double duration = o.duration;
@@ -347,7 +342,7 @@ int nr_cmd_play(int argc, char **argv)
 
     if (file_out) {
         tm.ready_ms = now_ms() - t_start;
-        if (nr_file_sink_run(file_out, rate, block, duration, &client, (volatile int *)&g_stop) != NR_OK) goto fail;
+        if (nr_file_sink_run(file_out, rate, block, duration, &client, nr_cli_interrupt_flag()) != NR_OK) goto fail;
     } else {
         int use_panel = !o.headless && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
         if (use_panel) {
@@ -369,7 +364,7 @@ int nr_cmd_play(int argc, char **argv)
         for (int i = 0; i < 2000 && nr_live_samples(&live) == 0 && !nr_backend_failed(backend); i++) usleep(500);
         tm.ready_ms = now_ms() - t_start;
         const int64_t end = duration >= 0 ? (int64_t)(duration * rate) : INT64_MAX;
-        while (!g_stop && nr_live_samples(&live) < end && !nr_instrument_quit_requested(inst)) {
+        while (!nr_cli_interrupted() && nr_live_samples(&live) < end && !nr_instrument_quit_requested(inst)) {
             if (nr_backend_failed(backend)) {
                 nr_fail(NR_ERR_DEVICE, "%s stopped (server or device gone)", nr_backend_name(backend));
                 fail_title = "AUDIO STOPPED";
@@ -408,12 +403,18 @@ int nr_cmd_play(int argc, char **argv)
         nr_instrument_status_get(inst, &is);
         print_report(stdout, bname, rate, block, latency, &tm, &ls, xruns, &is);
     }
-    if (hw) nr_hw_show_message(hw, "STOPPED", g_stop ? "STOPPED BY A SIGNAL." : "THE PLAY RAN TO ITS END.");
+    if (hw) nr_hw_show_message(hw, "STOPPED", nr_cli_interrupted() ? "STOPPED BY A SIGNAL." : "THE PLAY RAN TO ITS END.");
     code = 0;
     goto out;
 fail:
     nr_panel_close(panel);
     panel = NULL;
+    if (file_out && nr_cli_interrupted()) { /* an interrupted file render: nothing was committed */
+        fprintf(stderr, "neurorack play: interrupted by %s; %s left as it was\n",
+                nr_cli_interrupted() == SIGTERM ? "SIGTERM" : "SIGINT", file_out);
+        code = 128 + nr_cli_interrupted();
+        goto out;
+    }
     if (hw) nr_hw_fail(hw, fail_title, nr_last_error()[0] ? nr_last_error() : "failed");
     else fprintf(stderr, "neurorack play: %s\n", nr_last_error()[0] ? nr_last_error() : "failed");
 out:

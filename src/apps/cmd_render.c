@@ -92,6 +92,7 @@ int nr_cmd_render(int argc, char **argv)
         return 1;
     }
 
+    nr_cli_catch_interrupts(); /* Ctrl-C: the previous OUT stays as it was */
     nr_model *m = NULL;
     if (nr_model_load(model_path, &m) != NR_OK) return nr_cli_error(me);
     nr_curves curves = {0};
@@ -110,13 +111,18 @@ int nr_cmd_render(int argc, char **argv)
     rc.voice.threads = (int)threads;
     rc.block = (int)block;
     rc.out_rate = (int)rate;
+    rc.cancel = nr_cli_interrupt_flag();
     nr_audio y = {0};
     r = nr_render(m, &curves, &rc, &y);
     nr_model_free(m);
     nr_curves_free(&curves);
-    if (r != NR_OK) return nr_cli_error(me);
-    r = nr_audio_write(out_path, y.samples, y.n, y.rate, fmt);
+    if (r == NR_OK) r = nr_audio_write(out_path, y.samples, y.n, y.rate, fmt);
     if (r == NR_OK) printf("%s: %ld samples at %d Hz (%.2f s)\n", out_path, y.n, y.rate, (double)y.n / y.rate);
     nr_audio_free(&y);
+    if (r == NR_ERR_INTERRUPTED || (r != NR_OK && nr_cli_interrupted())) {
+        fprintf(stderr, "neurorack render: interrupted by %s; %s left as it was\n",
+                nr_cli_interrupted() == SIGTERM ? "SIGTERM" : "SIGINT", out_path);
+        return 128 + nr_cli_interrupted();
+    }
     return r == NR_OK ? 0 : nr_cli_error(me);
 }

@@ -2,6 +2,8 @@
 #ifndef NR_COMMANDS_H
 #define NR_COMMANDS_H
 
+#include <signal.h>
+
 #include "nr/curves.h"
 #include "nr/model.h"
 
@@ -35,6 +37,14 @@ int nr_cli_float(const char *cmd, const char *opt, const char *s, double lo, dou
  * the model's (m may be NULL), else a built-in, else ~/.config/neurorack/templates/NAME.csv. NULL for
  * all three: the model's default template, else the built-in default. */
 nr_result nr_cli_curves(const nr_model *m, const char *like, const char *csv, const char *tmpl, nr_curves *out);
+/* SIGINT and SIGTERM set a flag instead of killing the program; every atomic file commit from then on
+ * sees it (nr_atomic_set_cancel), so an interrupted render leaves the previous output file as it was and
+ * removes its temporary file. nr_cli_interrupted() is the signal number (0: none); the exit code of an
+ * interrupted command is 128 + that (130 for SIGINT, 143 for SIGTERM). */
+void nr_cli_catch_interrupts(void);
+const volatile sig_atomic_t *nr_cli_interrupt_flag(void);
+int nr_cli_interrupted(void);
+
 /* The default model file: $NEURORACK_MODEL, else the one shipped in models/ next to the binary. */
 const char *nr_cli_default_model(void);
 

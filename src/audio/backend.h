@@ -6,6 +6,8 @@
 #ifndef NR_AUDIO_BACKEND_H
 #define NR_AUDIO_BACKEND_H
 
+#include <signal.h>
+
 #include "audio/client.h"
 
 typedef struct nr_backend nr_backend;
@@ -48,7 +50,7 @@ void nr_backend_close(nr_backend *b);
  * format). client->poll is called after every block, so menu changes land at the same sample every
  * run: the same client state and script give the same file. `stop` (may be NULL) ends it early. */
 nr_result nr_file_sink_run(const char *path, int rate, int block, double seconds, const nr_audio_client *client,
-                           volatile int *stop);
+                           const volatile sig_atomic_t *stop);
 
 /* Internal: the table each backend fills. */
 struct nr_backend {

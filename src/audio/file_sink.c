@@ -22,7 +22,7 @@ static int container_of(const char *path)
 }
 
 nr_result nr_file_sink_run(const char *path, int rate, int block, double seconds, const nr_audio_client *client,
-                           volatile int *stop)
+                           const volatile sig_atomic_t *stop)
 {
     int format = path ? container_of(path) : 0;
     if (!format)

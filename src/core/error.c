@@ -24,6 +24,7 @@ const char *nr_result_str(nr_result r)
     case NR_ERR_NOMEM: return "out of memory";
     case NR_ERR_UNSUPPORTED: return "unsupported";
     case NR_ERR_DEVICE: return "device error";
+    case NR_ERR_INTERRUPTED: return "interrupted";
     }
     return "unknown error";
 }

@@ -44,6 +44,7 @@ nr_result nr_render(const nr_model *m, const nr_curves *c, const nr_render_confi
     long done = 0;
     int next_frame = 0;
     while (done < total) {
+        if (cfg->cancel && *cfg->cancel) break;
         /* Push frames only as far ahead as the voice needs: this is exactly how a live voice runs. */
         while (next_frame < mc.n_frames && nr_voice_available(v) < cfg->block) {
             if (!nr_voice_push_frame(v, mc.data + (size_t)next_frame * NR_NUM_DESC)) break;
@@ -57,6 +58,11 @@ nr_result nr_render(const nr_model *m, const nr_curves *c, const nr_render_confi
     }
     nr_voice_free(v);
     nr_curves_free(&mc);
+    if (done != total && cfg->cancel && *cfg->cancel) {
+        free(y);
+        return nr_fail(NR_ERR_INTERRUPTED, "render: interrupted after %.2f of %.2f s", (double)done / info.sample_rate,
+                       (double)total / info.sample_rate);
+    }
     if (done != total) {
         free(y);
         return nr_fail(NR_ERR_VALUE, "render: voice produced %ld of %ld samples", done, total);

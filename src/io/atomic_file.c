@@ -75,9 +75,17 @@ static nr_result sync_folder(const char *path)
     return NR_OK;
 }
 
+static const volatile sig_atomic_t *g_cancel;
+
+void nr_atomic_set_cancel(const volatile sig_atomic_t *flag) { g_cancel = flag; }
+
 nr_result nr_atomic_commit(const char *path, int fd, char *tmp)
 {
     nr_result r = NR_OK;
+    if (g_cancel && *g_cancel) {
+        nr_atomic_abort(fd, tmp);
+        return nr_fail(NR_ERR_INTERRUPTED, "%s: interrupted; the previous file is unchanged", path);
+    }
     if (fsync(fd) != 0) {
         int e = errno;
         r = nr_fail(NR_ERR_IO, "%s: %s while flushing to disk; the previous file is unchanged", path,
@@ -90,6 +98,10 @@ nr_result nr_atomic_commit(const char *path, int fd, char *tmp)
         r = nr_fail(NR_ERR_IO, "%s: %s while closing; the previous file is unchanged", path, nr_write_error_text(e));
         nr_atomic_abort(-1, tmp);
         return r;
+    }
+    if (g_cancel && *g_cancel) { /* a signal during the flush: still in time */
+        nr_atomic_abort(-1, tmp);
+        return nr_fail(NR_ERR_INTERRUPTED, "%s: interrupted; the previous file is unchanged", path);
     }
     if (rename(tmp, path) != 0) {
         r = nr_fail(NR_ERR_IO, "%s: cannot replace the file: %s", path, strerror(errno));

@@ -6,6 +6,7 @@
 
 #include "nr/core.h"
 
+#include <signal.h>
 #include <stdio.h>
 
 /* Create "<path>.tmp.XXXXXX" with the permissions the target would get (the existing file's, else
@@ -15,6 +16,12 @@ int nr_atomic_open(const char *path, char **tmp);
 
 /* fsync + close fd, rename tmp over path, fsync the folder; on any failure unlink tmp. Frees tmp. */
 nr_result nr_atomic_commit(const char *path, int fd, char *tmp);
+
+/* A program that catches SIGINT/SIGTERM points this at the flag its handler sets (non-zero: stop); from
+ * then on a commit finding it set does not replace the target: it removes the temporary file and fails
+ * with NR_ERR_INTERRUPTED, so a render cut short by Ctrl-C never overwrites the previous file. Library
+ * hosts (plugins) leave it unset. Not thread-safe: set it once, at start. */
+void nr_atomic_set_cancel(const volatile sig_atomic_t *flag);
 
 /* Close fd (if >= 0), unlink and free tmp. */
 void nr_atomic_abort(int fd, char *tmp);
