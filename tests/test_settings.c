@@ -117,6 +117,72 @@ static void test_truncated(void)
     free(t);
 }
 
+/* Text after the JSON object (checksum recomputed, as a hand edit would): refused, not used silently. */
+static void test_trailing_text(void)
+{
+    nr_settings a;
+    sample_settings(&a);
+    char *t;
+    size_t n;
+    NT_CHECK(nr_settings_serialize(&a, &t, &n) == NR_OK);
+    const char *nl = memchr(t, '\n', n);
+    const char *extra = "\n{\"patch\": {}}\n";
+    size_t bl = n - (size_t)(nl + 1 - t) + strlen(extra);
+    char *body = malloc(bl);
+    memcpy(body, nl + 1, n - (size_t)(nl + 1 - t));
+    memcpy(body + n - (size_t)(nl + 1 - t), extra, strlen(extra));
+    char *file = malloc(bl + 128);
+    int h = snprintf(file, 128, "%.*s", (int)(nl - t), t);
+    char *crc = strstr(file, "crc32=");
+    NT_CHECK(crc != NULL);
+    if (crc) snprintf(crc + 6, 9, "%08x", (unsigned)nr_crc32(body, bl));
+    file[h] = '\n';
+    memcpy(file + h + 1, body, bl);
+    nr_settings s;
+    NT_CHECK(nr_settings_parse(file, (size_t)h + 1 + bl, "trail.nrs", &s) == NR_ERR_FORMAT);
+    NT_CHECKF(strstr(nr_last_error(), "text after") != NULL, "%s", nr_last_error());
+    free(file);
+    free(body);
+    free(t);
+}
+
+/* /dev/null (a common way to say "keep no settings"), a FIFO, a folder: defaults and a message; the path
+ * is never renamed, truncated or written, and a save there is refused. A symbolic link is followed: the
+ * file it names is replaced and the link kept. */
+static void test_not_regular_files(void)
+{
+    nr_settings s, a;
+    sample_settings(&a);
+    struct stat before, after;
+    NT_CHECK(stat("/dev/null", &before) == 0);
+    NT_CHECK(nr_settings_load("/dev/null", &s) == NR_ERR_IO);
+    NT_CHECKF(strstr(nr_last_error(), "/dev/null") && strstr(nr_last_error(), "not a regular file"), "%s",
+              nr_last_error());
+    NT_CHECK(nr_settings_save("/dev/null", &a) == NR_ERR_IO);
+    NT_CHECKF(strstr(nr_last_error(), "character device") != NULL, "%s", nr_last_error());
+    NT_CHECK(stat("/dev/null", &after) == 0 && S_ISCHR(after.st_mode) && after.st_ino == before.st_ino &&
+             after.st_rdev == before.st_rdev);
+    const char *fifo = nt_tmp("settings.fifo");
+    NT_CHECK(mkfifo(fifo, 0600) == 0);
+    NT_CHECK(nr_settings_load(fifo, &s) == NR_ERR_IO); /* returns at once: no writer is waited for */
+    NT_CHECK(nr_settings_save(fifo, &a) == NR_ERR_IO && strstr(nr_last_error(), "FIFO"));
+    NT_CHECK(stat(fifo, &after) == 0 && S_ISFIFO(after.st_mode));
+    const char *dir = nt_tmp("settings.d");
+    NT_CHECK(mkdir(dir, 0700) == 0);
+    NT_CHECK(nr_settings_load(dir, &s) == NR_ERR_IO);
+    NT_CHECK(nr_settings_save(dir, &a) == NR_ERR_IO && strstr(nr_last_error(), "folder"));
+    NT_CHECK(stat(dir, &after) == 0 && S_ISDIR(after.st_mode));
+    char real[1024], link[1024];
+    snprintf(real, sizeof real, "%s", nt_tmp("real.nrs"));
+    snprintf(link, sizeof link, "%s", nt_tmp("link.nrs"));
+    NT_CHECK(nr_settings_save(real, &a) == NR_OK && symlink(real, link) == 0);
+    a.patch.voices = 3;
+    NT_CHECK(nr_settings_save(link, &a) == NR_OK);
+    struct stat ls;
+    NT_CHECK(lstat(link, &ls) == 0 && S_ISLNK(ls.st_mode));
+    NT_CHECK(nr_settings_load(real, &s) == NR_OK && s.patch.voices == 3);
+}
+
 static void test_flipped_bytes(void)
 {
     nr_settings a;
@@ -214,6 +280,8 @@ int main(void)
     NT_RUN(test_round_trip);
     NT_RUN(test_missing_file);
     NT_RUN(test_truncated);
+    NT_RUN(test_trailing_text);
+    NT_RUN(test_not_regular_files);
     NT_RUN(test_flipped_bytes);
     NT_RUN(test_newer_version);
     NT_RUN(test_clamp_on_load);

@@ -202,11 +202,18 @@ nr_result nr_settings_parse(const char *buf, size_t n, const char *what, nr_sett
     size_t blen = n - (size_t)(body - buf);
     if (nr_crc32(body, blen) != crc)
         return nr_fail(NR_ERR_FORMAT, "%s: checksum mismatch (file damaged or edited by hand)", what);
-    cJSON *root = cJSON_ParseWithLength(body, blen);
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(body, blen, &end, 0);
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
         return nr_fail(NR_ERR_FORMAT, "%s: the settings are not a JSON object", what);
     }
+    for (const char *p = end; p && p < body + blen; p++)
+        if (*p != ' ' && *p != '\n' && *p != '\r' && *p != '\t') {
+            cJSON_Delete(root);
+            return nr_fail(NR_ERR_FORMAT, "%s: text after the settings' JSON object (byte %ld of the body)", what,
+                           (long)(p - body));
+        }
     patch_from_json(cJSON_GetObjectItemCaseSensitive(root, "patch"), &s->patch);
     const cJSON *cal = cJSON_GetObjectItemCaseSensitive(root, "calibration");
     for (int i = 0; i < NR_NUM_CV && cJSON_IsArray(cal); i++) {
@@ -246,9 +253,22 @@ static void set_aside(const char *path, char *kept, size_t n)
 nr_result nr_settings_load(const char *path, nr_settings *s)
 {
     nr_settings_defaults(s);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    /* O_NONBLOCK: a FIFO given as the settings file must not hang the start */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
         if (errno == ENOENT) return NR_OK;
+        return nr_fail(NR_ERR_IO, "%s: cannot read settings (%s); using defaults", path, strerror(errno));
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        /* /dev/null, a FIFO, a folder: defaults, and the path is never set aside, truncated or written */
+        close(fd);
+        return nr_fail(NR_ERR_IO, "%s: not a regular file; using defaults, and settings will not be saved there",
+                       path);
+    }
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        close(fd);
         return nr_fail(NR_ERR_IO, "%s: cannot read settings (%s); using defaults", path, strerror(errno));
     }
     char *buf = malloc(MAX_FILE_BYTES + 1);

@@ -8,16 +8,43 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define TMP_SUFFIX ".tmp.XXXXXX"
+
+static const char *kind_of(mode_t m)
+{
+    return S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device" : S_ISFIFO(m) ? "a FIFO"
+           : S_ISDIR(m) ? "a folder" : S_ISSOCK(m) ? "a socket" : "not a regular file";
+}
+
+int nr_atomic_check_target(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        nr_fail(NR_ERR_IO, "%s is %s, not a regular file: it is never replaced or written", path, kind_of(st.st_mode));
+        return -1;
+    }
+    return 0;
+}
+
 int nr_atomic_open(const char *path, char **tmp)
 {
     *tmp = NULL;
-    size_t len = strlen(path) + 16;
+    /* Only a regular file (or none) is replaced: renaming over /dev/null as root would swap the device
+     * node for a file. A symbolic link is followed: the file it names is replaced, the link kept. */
+    if (nr_atomic_check_target(path) != 0) return -1;
+    char *real = NULL;
+    struct stat lst;
+    if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode)) real = realpath(path, NULL);
+    const char *target = real ? real : path;
+    size_t len = strlen(target) + sizeof TMP_SUFFIX;
     char *t = malloc(len);
     if (!t) {
+        free(real);
         nr_fail(NR_ERR_NOMEM, "%s: out of memory", path);
         return -1;
     }
-    snprintf(t, len, "%s.tmp.XXXXXX", path);
+    snprintf(t, len, "%s" TMP_SUFFIX, target);
+    free(real);
     int fd = mkstemp(t);
     if (fd < 0) {
         nr_fail(NR_ERR_IO, "%s: cannot create a file in its folder: %s", path, strerror(errno));
@@ -27,7 +54,7 @@ int nr_atomic_open(const char *path, char **tmp)
     /* mkstemp makes 0600; give the result the mode a plain fopen would have. */
     struct stat st;
     mode_t mode;
-    if (stat(path, &st) == 0) {
+    if (stat(path, &st) == 0) { /* through a link: the target's mode */
         mode = st.st_mode & 07777;
     } else {
         mode_t mask = umask(0);
@@ -103,13 +130,27 @@ nr_result nr_atomic_commit(const char *path, int fd, char *tmp)
         nr_atomic_abort(-1, tmp);
         return nr_fail(NR_ERR_INTERRUPTED, "%s: interrupted; the previous file is unchanged", path);
     }
-    if (rename(tmp, path) != 0) {
-        r = nr_fail(NR_ERR_IO, "%s: cannot replace the file: %s", path, strerror(errno));
+    /* The file that is replaced is the temporary file's name less its suffix: path itself, or the file
+     * a symbolic link at path names. */
+    size_t tl = strlen(tmp);
+    char *target = tl > sizeof TMP_SUFFIX - 1 ? strndup(tmp, tl - (sizeof TMP_SUFFIX - 1)) : NULL;
+    if (!target) {
         nr_atomic_abort(-1, tmp);
+        return nr_fail(NR_ERR_NOMEM, "%s: out of memory", path);
+    }
+    if (nr_atomic_check_target(target) != 0) /* it became a device or folder since open */
+        r = NR_ERR_IO;
+    else if (rename(tmp, target) != 0)
+        r = nr_fail(NR_ERR_IO, "%s: cannot replace the file: %s", path, strerror(errno));
+    if (r != NR_OK) {
+        nr_atomic_abort(-1, tmp);
+        free(target);
         return r;
     }
     free(tmp);
-    return sync_folder(path);
+    r = sync_folder(target);
+    free(target);
+    return r;
 }
 
 void nr_atomic_abort(int fd, char *tmp)

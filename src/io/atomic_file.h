@@ -11,10 +11,16 @@
 
 /* Create "<path>.tmp.XXXXXX" with the permissions the target would get (the existing file's, else
  * 0666 less the umask). Returns the open descriptor and the malloc'd name in *tmp, or -1 with the
- * error recorded. */
+ * error recorded. A path that exists and is not a regular file (/dev/null, a FIFO, a folder) is refused:
+ * it is never replaced or written. A symbolic link is followed: the file it names is replaced (the
+ * temporary file sits beside that one) and the link stays. */
 int nr_atomic_open(const char *path, char **tmp);
 
-/* fsync + close fd, rename tmp over path, fsync the folder; on any failure unlink tmp. Frees tmp. */
+/* -1 with the error recorded if path exists and is not a regular file (after following links), else 0. */
+int nr_atomic_check_target(const char *path);
+
+/* fsync + close fd, rename tmp over path (or over the file a link at path named at open), fsync the
+ * folder; on any failure unlink tmp. Frees tmp. */
 nr_result nr_atomic_commit(const char *path, int fd, char *tmp);
 
 /* A program that catches SIGINT/SIGTERM points this at the flag its handler sets (non-zero: stop); from
