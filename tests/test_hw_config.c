@@ -35,7 +35,7 @@ static void test_settings(void)
                        "[gate 1]\nsource = gpio\nline = 5\ninvert = yes\nbias = pull-down\n"
                        "[gate 2]\nsource = none\n"
                        "[encoder]\nchip = gpiochip4\nreverse = on\npush = -1\n"
-                       "[display]\ntype = st7789\ndc = 23\nbacklight = 18\nfg = 0xF800\n"
+                       "[display]\ntype = st7789\ndc = 23\nbacklight = 13\nfg = 0xF800\n"
                        "[audio]\nperiod = 64\ndevice = plughw:1\n";
     nr_hw_config c;
     NT_CHECKF(nr_hw_config_parse(text, "pi5.conf", &c) == NR_OK, "%s", nr_last_error());
@@ -45,7 +45,7 @@ static void test_settings(void)
              c.gate[0].bias == NR_GPIO_BIAS_PULL_DOWN);
     NT_CHECK(c.gate[1].source == NR_IN_NONE);
     NT_CHECK(!strcmp(c.enc.chip, "gpiochip4") && c.enc.reverse && c.enc.push == -1);
-    NT_CHECK(c.display.kind == NR_DISPLAY_ST7789 && c.display.dc == 23 && c.display.backlight == 18 &&
+    NT_CHECK(c.display.kind == NR_DISPLAY_ST7789 && c.display.dc == 23 && c.display.backlight == 13 &&
              c.display.fg == 0xF800 && c.display.fps == 20);
     NT_CHECK(c.audio.period == 64 && !strcmp(c.audio.device, "plughw:1"));
 }
@@ -88,6 +88,15 @@ static void test_errors(void)
     check_error("[encoder 2]\n", "hw.conf:1: section [encoder] takes no number");
     check_error("[cv]\n", "hw.conf:1: section [cv N] needs N from 1 to 4");
     check_error("[cv 1]\nadc =\n", "hw.conf:2: adc has no value");
+    /* one GPIO, one function; no pin of a bus the module uses */
+    check_error("[gate 2]\nsource = gpio\nline = 27\n",
+                "hw.conf:1: [gate 2] line = 27 is also [encoder] b; one GPIO has one function");
+    check_error("[gate 1]\nsource = gpio\nline = 5\n[gate 2]\nsource = gpio\nline = 5\n",
+                "hw.conf:4: [gate 2] line = 5 is also [gate 1] line; one GPIO has one function");
+    check_error("[audio]\ndevice = hw:sndrpihifiberry\n[gate 1]\nsource = gpio\nline = 19\n",
+                "hw.conf:3: [gate 1] line = 19 is the I2S LRCLK pin, which the I2S audio DAC ([audio] device) uses");
+    check_error("[encoder]\npush = 2\n", "hw.conf: [encoder] push = 2 is the I2C1 SDA pin, which the I2C bus of "
+                                          "the ADCs and the OLED uses");
 }
 
 static void test_file_errors(void)

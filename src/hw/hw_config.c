@@ -277,6 +277,69 @@ static const char *where(const parser *p, int line, char *buf, size_t n)
     return buf;
 }
 
+/* One GPIO, one function: the encoder, GPIO gates and the LCD's control lines may not share a line, nor
+ * take a pin the module's buses use (Raspberry Pi BCM numbers): the I2S DAC's clock and data pins when
+ * an audio device is named, I2C1's SDA/SCL when an I2C chip sits on bus 1, SPI0's when the LCD is on it. */
+typedef struct {
+    int line;
+    char what[32];
+    int section_line;
+} gpio_use;
+
+static nr_result check_gpio(const parser *p, const nr_hw_config *c)
+{
+    gpio_use u[16];
+    int n = 0;
+#define USE(l, sl, ...)                                                                                            \
+    do {                                                                                                           \
+        if ((l) >= 0) {                                                                                            \
+            u[n].line = (l);                                                                                       \
+            u[n].section_line = (sl);                                                                              \
+            snprintf(u[n].what, sizeof u[n].what, __VA_ARGS__);                                                    \
+            n++;                                                                                                   \
+        }                                                                                                          \
+    } while (0)
+    if (c->enc.used) {
+        USE(c->enc.a, 0, "[encoder] a");
+        USE(c->enc.b, 0, "[encoder] b");
+        USE(c->enc.push, 0, "[encoder] push");
+    }
+    for (int g = 0; g < NR_NUM_GATES; g++)
+        if (c->gate[g].source == NR_IN_GPIO) USE(c->gate[g].line, c->gate[g].line_no, "[gate %d] line", g + 1);
+    if (c->display.kind == NR_DISPLAY_ST7789) {
+        USE(c->display.dc, 0, "[display] dc");
+        USE(c->display.reset, 0, "[display] reset");
+        USE(c->display.backlight, 0, "[display] backlight");
+    }
+#undef USE
+    char loc[300];
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < i; j++)
+            if (u[i].line == u[j].line)
+                return nr_fail(NR_ERR_FORMAT, "%s: %s = %d is also %s; one GPIO has one function",
+                               where(p, u[i].section_line, loc, sizeof loc), u[i].what, u[i].line, u[j].what);
+    static const struct {
+        int line;
+        const char *pin;
+        int bus; /* 0: I2S, 1: I2C1, 2: SPI0 */
+    } reserved[] = {{18, "I2S BCLK", 0}, {19, "I2S LRCLK", 0}, {20, "I2S DIN", 0}, {21, "I2S DOUT", 0},
+                    {2, "I2C1 SDA", 1},  {3, "I2C1 SCL", 1},   {8, "SPI0 CE0", 2}, {7, "SPI0 CE1", 2},
+                    {9, "SPI0 MISO", 2}, {10, "SPI0 MOSI", 2}, {11, "SPI0 SCLK", 2}};
+    int i2c1 = c->i2c_bus == 1 && (c->adc[0].used || c->adc[1].used || c->display.kind == NR_DISPLAY_SH1106 ||
+                                   c->display.kind == NR_DISPLAY_SSD1306);
+    int bus_on[3] = {c->audio.device[0] != '\0', i2c1,
+                     c->display.kind == NR_DISPLAY_ST7789 && strstr(c->display.spi, "spidev0.") != NULL};
+    for (int i = 0; i < n; i++)
+        for (size_t k = 0; k < sizeof reserved / sizeof reserved[0]; k++)
+            if (bus_on[reserved[k].bus] && u[i].line == reserved[k].line)
+                return nr_fail(NR_ERR_FORMAT, "%s: %s = %d is the %s pin, which %s uses",
+                               where(p, u[i].section_line, loc, sizeof loc), u[i].what, u[i].line, reserved[k].pin,
+                               reserved[k].bus == 0 ? "the I2S audio DAC ([audio] device)"
+                               : reserved[k].bus == 1 ? "the I2C bus of the ADCs and the OLED"
+                                                      : "the LCD's SPI bus");
+    return NR_OK;
+}
+
 static nr_result check(const parser *p, nr_hw_config *c)
 {
     char loc[300];
@@ -318,7 +381,7 @@ static nr_result check(const parser *p, nr_hw_config *c)
     }
     if (c->display.kind == NR_DISPLAY_ST7789 && c->display.dc < 0)
         return nr_fail(NR_ERR_FORMAT, "%s: [display] type = st7789 needs dc = <GPIO number>", p->what);
-    return NR_OK;
+    return check_gpio(p, c);
 }
 
 nr_result nr_hw_config_parse(const char *text, const char *what, nr_hw_config *cfg)
