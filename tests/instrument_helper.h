@@ -1,6 +1,5 @@
-/* The real instrument for the I/O tests, or a reason to skip: the core may not be built in yet and
- * the model may be absent. Model: $NEURORACK_MODEL, models/default.safetensors, else the original
- * weights in ../shared. */
+/* The real instrument for the I/O tests. Model: $NEURORACK_MODEL, else models/default.safetensors (it
+ * ships with the repository: an instrument that cannot be made is a failure, never a skip). */
 #ifndef NR_INSTRUMENT_HELPER_H
 #define NR_INSTRUMENT_HELPER_H
 
@@ -16,12 +15,11 @@ static const char *test_model_path(void)
 {
     const char *env = getenv("NEURORACK_MODEL");
     if (env && *env) return env;
-    if (access("models/default.safetensors", R_OK) == 0) return "models/default.safetensors";
-    return nt_shared("models/neurorack-nsf/model_nsf_sinc_ema_impacts_waveform_5.0.th");
+    return "models/default.safetensors";
 }
 
-/* Returns the instrument, or NULL with `why` filled for nt_skip. live: the CPU guard on, as for a
- * real-time backend; off for renders, which must not depend on timing. */
+/* Returns the instrument, or NULL after failing the current test (why says what went wrong). live: the
+ * CPU guard on, as for a real-time backend; off for renders, which must not depend on timing. */
 static nr_instrument *test_instrument(int rate, int block, int voices, int live, char *why, size_t n)
 {
     nr_instrument_config ic = nr_instrument_config_init();
@@ -34,6 +32,7 @@ static nr_instrument *test_instrument(int rate, int block, int voices, int live,
     nr_instrument *inst = NULL;
     if (nr_instrument_create(&ic, &inst) != NR_OK) {
         snprintf(why, n, "instrument not available (%s)", nr_last_error());
+        nt_fail_at(__FILE__, __LINE__, "%s", why);
         return NULL;
     }
     return inst;

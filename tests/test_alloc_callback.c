@@ -305,10 +305,7 @@ static void test_instrument_is_realtime_safe(void)
     if (!need_jackd()) return;
     char why[512];
     nr_instrument *inst = test_instrument(48000, 64, 8, 1, why, sizeof why);
-    if (!inst) {
-        nt_skip(why);
-        return;
-    }
+    if (!inst) return; /* the helper failed the test */
     nr_audio_client ic = nr_instrument_client(inst);
     perform(g_server, &ic, "instrument, 8 voices");
     nr_instrument_free(inst);

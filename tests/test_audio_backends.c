@@ -105,8 +105,7 @@ static void test_file_sink_instrument(void)
     for (int k = 0; k < 2; k++) {
         char why[512];
         nr_instrument *inst = test_instrument(48000, 128, 8, 0, why, sizeof why);
-        if (!inst) {
-            nt_skip(why);
+        if (!inst) { /* the helper failed the test */
             nr_script_free(&s);
             return;
         }

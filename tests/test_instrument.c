@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static char g_model[1024];
 static char g_why[1200];
@@ -21,23 +22,19 @@ static int find_model(void)
     static int done, found;
     if (done) return found;
     done = 1;
-    const char *cand[3] = {getenv("NEURORACK_MODEL"), "models/default.safetensors",
-                           nt_shared("models/neurorack-nsf/model_nsf_sinc_ema_impacts_waveform_5.0.th")};
-    snprintf(g_why, sizeof g_why, "no model: models/default.safetensors absent and ../shared absent");
-    for (int i = 0; i < 3 && !found; i++) {
-        if (!cand[i] || !*cand[i]) continue;
-        nr_model *m = NULL;
-        if (nr_model_load(cand[i], &m) != NR_OK) {
-            snprintf(g_why, sizeof g_why, "no loadable model (%s)", nr_last_error());
-            continue;
-        }
-        nr_model_info info;
-        nr_model_get_info(m, &info);
-        g_rate = info.sample_rate;
-        nr_model_free(m);
-        snprintf(g_model, sizeof g_model, "%s", cand[i]);
-        found = 1;
+    /* the model that ships with the repository ($NEURORACK_MODEL overrides): it must load */
+    const char *env = getenv("NEURORACK_MODEL"), *path = env && *env ? env : "models/default.safetensors";
+    nr_model *m = NULL;
+    if (nr_model_load(path, &m) != NR_OK) {
+        snprintf(g_why, sizeof g_why, "%s does not load: %s", path, nr_last_error());
+        return 0;
     }
+    nr_model_info info;
+    nr_model_get_info(m, &info);
+    g_rate = info.sample_rate;
+    nr_model_free(m);
+    snprintf(g_model, sizeof g_model, "%s", path);
+    found = 1;
     return found;
 }
 
@@ -52,7 +49,7 @@ static nr_instrument *make(const char *tag, setup_fn setup, int device_rate)
     char name[64];
     snprintf(name, sizeof name, "%s/settings.nrs", tag);
     const char *path = nt_tmp(name);
-    if (nr_settings_save(path, &s) != NR_OK) return NULL;
+    NT_CHECKF(nr_settings_save(path, &s) == NR_OK, "settings for %s: %s", tag, nr_last_error());
     nr_instrument_config c = nr_instrument_config_init();
     c.model_path = g_model;
     c.settings_path = path;
@@ -89,7 +86,7 @@ static float *render(nr_instrument *inst, long n)
 
 static void test_trigger_at_exact_sample(void)
 {
-    if (!find_model()) return nt_skip(g_why);
+    if (!find_model()) return nt_fail_at(__FILE__, __LINE__, "%s", g_why);
     const long n = 2048, shift = 700;
     nr_instrument *a = make("exact-a", NULL, 0), *b = make("exact-b", NULL, 0);
     if (!a || !b) return;
@@ -130,7 +127,7 @@ static int voices(nr_instrument *inst)
 
 static void test_gate_modes(void)
 {
-    if (!find_model()) return nt_skip(g_why);
+    if (!find_model()) return nt_fail_at(__FILE__, __LINE__, "%s", g_why);
     nr_instrument *inst = make("modes", modes, 0);
     if (!inst) return;
     float y[512];
@@ -191,7 +188,7 @@ static float max_diff(const float *a, const float *b, long n)
 
 static void test_interpolation_ends(void)
 {
-    if (!find_model()) return nt_skip(g_why);
+    if (!find_model()) return nt_fail_at(__FILE__, __LINE__, "%s", g_why);
     const long n = 2048;
     setup_fn single[2] = {set_a_impact, set_a_kick}, mixed[2] = {mix_at_0, mix_at_1};
     float *y[2][2];
@@ -217,7 +214,7 @@ static void test_interpolation_ends(void)
 
 static void test_bad_control_values(void)
 {
-    if (!find_model()) return nt_skip(g_why);
+    if (!find_model()) return nt_fail_at(__FILE__, __LINE__, "%s", g_why);
     nr_instrument *inst = make("bad", NULL, 0);
     if (!inst) return;
     const float bad[] = {NAN, INFINITY, -INFINITY, 1e30f, -1e30f, 3e38f};
@@ -260,7 +257,7 @@ static float mean_centroid(const float *y, long n)
 
 static void test_brightness_cv_raises_centroid(void)
 {
-    if (!find_model()) return nt_skip(g_why);
+    if (!find_model()) return nt_fail_at(__FILE__, __LINE__, "%s", g_why);
     float probe[4096] = {0};
     nr_curves pc;
     if (nr_analyze(probe, 4096, &pc) != NR_OK) return nt_skip("nr_analyze is not built in yet");
@@ -285,7 +282,7 @@ static void test_brightness_cv_raises_centroid(void)
 
 static void test_resampled_output(void)
 {
-    if (!find_model()) return nt_skip(g_why);
+    if (!find_model()) return nt_fail_at(__FILE__, __LINE__, "%s", g_why);
     int rate = g_rate == 48000 ? 44100 : 48000;
     nr_instrument *inst = make("resampled", NULL, rate);
     if (!inst) return;
@@ -314,7 +311,7 @@ static long gcd(long a, long b) { return b ? gcd(b, a % b) : a; }
  * moved by one period of the two rates' common grid gives the same samples, moved). */
 static void test_no_sound_before_gate_resampled(void)
 {
-    if (!find_model()) return nt_skip(g_why);
+    if (!find_model()) return nt_fail_at(__FILE__, __LINE__, "%s", g_why);
     int rate = g_rate == 48000 ? 44100 : 48000;
     long grid = rate / gcd(rate, g_rate); /* device samples after which both streams are in phase */
     long t0 = 3 * grid + 17, shift = 4 * grid, n = 3000;
@@ -347,7 +344,7 @@ static void test_no_sound_before_gate_resampled(void)
 
 static void test_menu_and_settings_through_api(void)
 {
-    if (!find_model()) return nt_skip(g_why);
+    if (!find_model()) return nt_fail_at(__FILE__, __LINE__, "%s", g_why);
     nr_instrument *inst = make("menu", NULL, 0);
     if (!inst) return;
     uint8_t fb[NR_OLED_W * NR_OLED_H / 8];
@@ -388,7 +385,7 @@ static void test_menu_and_settings_through_api(void)
 
 static void test_reload_model(void)
 {
-    if (!find_model()) return nt_skip(g_why);
+    if (!find_model()) return nt_fail_at(__FILE__, __LINE__, "%s", g_why);
     nr_instrument *inst = make("reload", NULL, 0);
     if (!inst) return;
     float *y = render(inst, 1000); /* the stream runs before the reload */
@@ -414,9 +411,37 @@ static void test_reload_model(void)
     nr_instrument_free(inst);
 }
 
+/* Every bad file of the templates folder is reported, not only the last one read. */
+static void test_template_folder_errors(void)
+{
+    if (!find_model()) return nt_fail_at(__FILE__, __LINE__, "%s", g_why);
+    const char *names[] = {"bad1.csv", "bad2.csv", "bad3.csv"};
+    char p[2048];
+    nr_settings s;
+    nr_settings_defaults(&s);
+    NT_CHECK(nr_settings_save(nt_tmp("tplerr/settings.nrs"), &s) == NR_OK);
+    snprintf(p, sizeof p, "%s", nt_tmp("tplerr/templates"));
+    NT_CHECK(mkdir(p, 0700) == 0);
+    for (int i = 0; i < 3; i++) {
+        snprintf(p, sizeof p, "%s/%s", nt_tmp("tplerr/templates"), names[i]);
+        NT_CHECK(nt_write_file(p, "not,a,curve\n", 12) == 0);
+    }
+    nr_instrument_config c = nr_instrument_config_init();
+    c.model_path = g_model;
+    c.settings_path = nt_tmp("tplerr/settings.nrs");
+    c.device_rate = g_rate;
+    nr_instrument *inst = NULL;
+    NT_CHECKF(nr_instrument_create(&c, &inst) == NR_OK, "%s", nr_last_error());
+    if (!inst) return;
+    for (int i = 0; i < 3; i++)
+        NT_CHECKF(strstr(nr_instrument_notice(inst), names[i]), "notice '%s' lacks %s", nr_instrument_notice(inst),
+                  names[i]);
+    nr_instrument_free(inst);
+}
+
 static void test_corrupt_settings_at_start(void)
 {
-    if (!find_model()) return nt_skip(g_why);
+    if (!find_model()) return nt_fail_at(__FILE__, __LINE__, "%s", g_why);
     const char *path = nt_tmp("corrupt/settings.nrs");
     nr_settings s;
     nr_settings_defaults(&s);
@@ -453,7 +478,7 @@ static int array_next(void *ctx, nr_synth_event *ev)
 
 static void test_synth_instances_match_instrument(void)
 {
-    if (!find_model()) return nt_skip(g_why);
+    if (!find_model()) return nt_fail_at(__FILE__, __LINE__, "%s", g_why);
     static const nr_synth_event ev[] = {{NR_SYNTH_GATE, 0, 1.0f, 10},   {NR_SYNTH_CV, 0, 2.0f, 500},
                                         {NR_SYNTH_GATE, 0, 0.0f, 900},  {NR_SYNTH_GATE, 1, 1.0f, 1200},
                                         {NR_SYNTH_CV, 1, -3.0f, 1500}, {NR_SYNTH_GATE, 0, 1.0f, 2100}};
@@ -517,6 +542,7 @@ int main(void)
     NT_RUN(test_menu_and_settings_through_api);
     NT_RUN(test_reload_model);
     NT_RUN(test_corrupt_settings_at_start);
+    NT_RUN(test_template_folder_errors);
     NT_RUN(test_synth_instances_match_instrument);
     return nt_end();
 }

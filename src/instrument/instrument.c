@@ -34,7 +34,7 @@ struct nr_instrument {
     nr_menu menu;
     const char *tnames[NR_INSTRUMENT_MAX_TEMPLATES];
     int n_templates;
-    char notice[512];
+    char notice[2048]; /* every start-up problem, "; "-separated */
     int dirty;
     double dirty_since;
     atomic_int quit;
@@ -91,6 +91,16 @@ static void set_notice(nr_instrument *inst, const char *msg)
     snprintf(inst->notice, sizeof inst->notice, "%s", msg);
 }
 
+/* Adds a problem to the notice, so that several (a settings file and three bad template files) are all
+ * reported, not only the last; a notice too long for the buffer ends in "...". */
+static void add_notice(nr_instrument *inst, const char *msg)
+{
+    size_t n = strlen(inst->notice), cap = sizeof inst->notice;
+    if (n + 4 >= cap) return;
+    int k = snprintf(inst->notice + n, cap - n, "%s%s", n ? "; " : "", msg);
+    if (k < 0 || (size_t)k >= cap - n) memcpy(inst->notice + cap - 4, "...", 4);
+}
+
 static void refresh_names(nr_instrument *inst)
 {
     inst->n_templates = nr_synth_template_count(inst->synth);
@@ -129,7 +139,7 @@ static void load_templates_dir(nr_instrument *inst)
             r = nr_synth_add_template(inst->synth, name, &c);
             nr_curves_free(&c);
         }
-        if (r != NR_OK) set_notice(inst, nr_last_error());
+        if (r != NR_OK) add_notice(inst, nr_last_error());
     }
     closedir(d);
 }
@@ -172,7 +182,7 @@ nr_result nr_instrument_create(const nr_instrument_config *cfg, nr_instrument **
     }
     /* Defaults, then the file, then clamp; a bad file is kept aside and reported, never fatal. */
     if (inst->settings_path[0]) {
-        if (nr_settings_load(inst->settings_path, &inst->settings) != NR_OK) set_notice(inst, nr_last_error());
+        if (nr_settings_load(inst->settings_path, &inst->settings) != NR_OK) add_notice(inst, nr_last_error());
     } else {
         nr_settings_defaults(&inst->settings);
     }
@@ -353,11 +363,15 @@ static void reload_model(nr_instrument *inst)
         set_notice(inst, msg);
         return;
     }
+    inst->notice[0] = '\0';
     load_templates_dir(inst);
     nr_settings_clamp(&inst->settings);
     nr_synth_model_commit(inst->synth); /* republishes the patch against the new templates */
     refresh_names(inst);
+    char problems[sizeof inst->notice];
+    snprintf(problems, sizeof problems, "%s", inst->notice);
     set_notice(inst, "model reloaded");
+    if (problems[0]) add_notice(inst, problems);
 }
 
 int nr_instrument_quit_requested(const nr_instrument *inst)
