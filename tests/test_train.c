@@ -306,10 +306,6 @@ static void test_export(void)
     char out[512];
     snprintf(out, sizeof out, "%s", nt_tmp("export.safetensors"));
     nr_result r = nr_train_export(ck, out, &step);
-    if (r == NR_ERR_UNSUPPORTED) {
-        nt_skip("safetensors writer not in this build yet");
-        return;
-    }
     NT_CHECKF(r == NR_OK && step == 3, "%s", nr_last_error());
     nr_model *m = NULL;
     NT_CHECKF(nr_model_load(out, &m) == NR_OK, "%s", nr_last_error());
