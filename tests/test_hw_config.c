@@ -63,7 +63,7 @@ static void test_errors(void)
     check_error("[adc 0]\naddress = 0x48\nadress = 0x49\n",
                 "hw.conf:3: unknown key 'adress' in [adc]; expected chip, bus, address, rate");
     check_error("\n\n[cv 5]\n", "hw.conf:3: section [cv N] needs N from 1 to 4");
-    check_error("[dac]\n", "hw.conf:1: unknown section [dac]; expected i2c, adc N, cv N, gate N, encoder, display, audio");
+    check_error("[dac]\n", "hw.conf:1: unknown section [dac]; expected i2c, adc N, cv N, gate N, encoder, display, audio, osc");
     check_error("[encoder]\na 17\n", "hw.conf:2: 'a 17': expected key = value");
     check_error("bus = 1\n", "hw.conf:1: 'bus' before any [section]");
     check_error("[adc 1]\nchip = ads1016\n", "hw.conf:2: chip = 'ads1016': expected ads1015, ads1115 or none");
@@ -88,6 +88,9 @@ static void test_errors(void)
     check_error("[encoder 2]\n", "hw.conf:1: section [encoder] takes no number");
     check_error("[cv]\n", "hw.conf:1: section [cv N] needs N from 1 to 4");
     check_error("[cv 1]\nadc =\n", "hw.conf:2: adc has no value");
+    check_error("[osc]\nbind = everywhere\n", "hw.conf:2: bind = 'everywhere': expected an IP address (127.0.0.1 this "
+                                              "machine only, 0.0.0.0 or :: every interface)");
+    check_error("[osc]\nport = 70000\n", "hw.conf:2: port = '70000': expected 0 to 65535");
     /* one GPIO, one function; no pin of a bus the module uses */
     check_error("[gate 2]\nsource = gpio\nline = 27\n",
                 "hw.conf:1: [gate 2] line = 27 is also [encoder] b; one GPIO has one function");

@@ -8,6 +8,9 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
 #include <unistd.h>
 
 static void test_parse(void)
@@ -59,7 +62,7 @@ static void test_loopback(void)
     fake_client f;
     nr_audio_client c = fake_client_init(&f);
     nr_osc *osc;
-    if (nr_osc_start(NULL, &c, &osc) != NR_OK) {
+    if (nr_osc_start(NULL, NULL, &c, &osc) != NR_OK) {
         NT_CHECKF(0, "%s", nr_last_error());
         return;
     }
@@ -92,16 +95,60 @@ static void test_loopback(void)
 
     /* the port is taken now: a second server on it says so in one line */
     nr_osc *o2 = NULL;
-    NT_CHECK(nr_osc_start(ps, &c, &o2) == NR_ERR_DEVICE && !o2 && !strchr(nr_last_error(), '\n'));
+    NT_CHECK(nr_osc_start(ps, NULL, &c, &o2) == NR_ERR_DEVICE && !o2 && !strchr(nr_last_error(), '\n'));
     NT_CHECK(strstr(nr_last_error(), ps) != NULL);
     nr_osc_stop(osc);
-    NT_CHECK(nr_osc_start("70000", &c, &o2) == NR_ERR_ARG);
-    NT_CHECK(nr_osc_start("abc", &c, &o2) == NR_ERR_ARG);
+    NT_CHECK(nr_osc_start("70000", NULL, &c, &o2) == NR_ERR_ARG);
+    NT_CHECK(nr_osc_start("abc", NULL, &c, &o2) == NR_ERR_ARG);
+    NT_CHECK(nr_osc_start(NULL, "example.org", &c, &o2) == NR_ERR_ARG && strstr(nr_last_error(), "example.org"));
+}
+
+/* By default only this machine can send: the socket is bound to 127.0.0.1, not to every interface; an
+ * address opens it deliberately. Bundles (a message inside a bundle inside a bundle) are played; a
+ * malformed bundle is counted as rejected. */
+static void test_bind_and_bundles(void)
+{
+    fake_client f;
+    nr_audio_client c = fake_client_init(&f);
+    nr_osc *osc = NULL;
+    NT_CHECKF(nr_osc_start(NULL, NULL, &c, &osc) == NR_OK, "%s", nr_last_error());
+    if (!osc) return;
+    NT_CHECKF(!strcmp(nr_osc_address(osc), "127.0.0.1"), "listening on %s", nr_osc_address(osc));
+    char ps[16];
+    snprintf(ps, sizeof ps, "%d", nr_osc_port(osc));
+    lo_address to = lo_address_new("127.0.0.1", ps);
+    lo_bundle inner = lo_bundle_new(LO_TT_IMMEDIATE), outer = lo_bundle_new(LO_TT_IMMEDIATE);
+    lo_message m1 = lo_message_new(), m2 = lo_message_new();
+    lo_message_add_float(m1, 2.0f);
+    lo_message_add_float(m2, -1.0f);
+    lo_bundle_add_message(inner, "/neurorack/cv/1", m1);
+    lo_bundle_add_bundle(outer, inner);
+    lo_bundle_add_message(outer, "/neurorack/cv/4", m2);
+    NT_CHECK(lo_send_bundle(to, outer) > 0);
+    NT_CHECKF(wait_events(&f, 2), "only %u events arrived", atomic_load(&f.head));
+    float out[16];
+    fake_process(&f, out, 16);
+    NT_CHECK(f.cv[0] == 2.0f && f.cv[3] == -1.0f);
+    int s = socket(AF_INET, SOCK_DGRAM, 0); /* "#bundle", a time tag, an element running past the end */
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)nr_osc_port(osc))};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const unsigned char bad[24] = {'#', 'b', 'u', 'n', 'd', 'l', 'e', 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0};
+    NT_CHECK(sendto(s, bad, sizeof bad, 0, (struct sockaddr *)&sa, sizeof sa) == (ssize_t)sizeof bad);
+    close(s);
+    for (int i = 0; i < 100 && nr_osc_rejected(osc) < 1; i++) usleep(5000);
+    NT_CHECK(nr_osc_rejected(osc) == 1 && nr_osc_accepted(osc) == 2);
+    lo_bundle_free_recursive(outer);
+    lo_address_free(to);
+    nr_osc_stop(osc);
+    NT_CHECKF(nr_osc_start("0", "0.0.0.0", &c, &osc) == NR_OK, "%s", nr_last_error());
+    if (osc) NT_CHECK(!strcmp(nr_osc_address(osc), "0.0.0.0"));
+    nr_osc_stop(osc);
 }
 
 int main(void)
 {
     NT_RUN(test_parse);
     NT_RUN(test_loopback);
+    NT_RUN(test_bind_and_bundles);
     return nt_end();
 }

@@ -49,7 +49,10 @@ static void usage(FILE *f)
             "  --script FILE      timestamped control events (see docs/instrument.md)\n"
             "  --duration S       stop after S seconds of audio (default: the script's end; a file needs one)\n"
             "  --report           print start-up time, xruns, callback load and gate-to-sound delay\n"
-            "  --osc PORT         OSC over UDP on PORT, 0 for any free one (/neurorack/gate/1, /neurorack/cv/1 f, ...)\n"
+            "  --osc PORT         OSC over UDP on PORT, 0 for any free one (/neurorack/gate/1, /neurorack/cv/1 f, ...);\n"
+            "                     only this machine can send unless --osc-bind opens it\n"
+            "  --osc-bind ADDR    the IP address OSC listens on (default 127.0.0.1; 0.0.0.0 or :: every interface:\n"
+            "                     anyone on the network can then play and reconfigure the instrument)\n"
             "  --midi             MIDI in through the ALSA sequencer;  --midi-map FILE: note/CC mapping\n"
             "                     (default: ~/.config/neurorack/midi.map when it exists)\n"
             "  --headless         no terminal panel (automatic when stdin is not a terminal)\n"
@@ -61,7 +64,7 @@ static void usage(FILE *f)
 }
 
 typedef struct {
-    const char *audio, *device, *jack_server, *model, *settings, *script, *osc, *midi_map, *shot, *hardware;
+    const char *audio, *device, *jack_server, *model, *settings, *script, *osc, *osc_bind, *midi_map, *shot, *hardware;
     long rate, period, periods, voices;
     int rt_priority; /* ALSA playback thread's SCHED_FIFO priority from the hardware file; -1: default */
     int rate_set, period_set, periods_set; /* given on the command line: they beat the hardware file */
@@ -80,7 +83,8 @@ static int parse(int argc, char **argv, play_opts *o)
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         static const char *const with_value[] = {"--audio", "--device", "--jack-server", "--model", "--settings",
-                                                 "--script", "--osc", "--midi-map", "--screenshot", "--hardware",
+                                                 "--script", "--osc", "--osc-bind", "--midi-map", "--screenshot",
+                                                 "--hardware",
                                                  "--rate", "--period", "--periods", "--voices", "--duration",
                                                  "--seed", "--template"};
         for (size_t k = 0; k < sizeof with_value / sizeof with_value[0]; k++)
@@ -99,6 +103,7 @@ static int parse(int argc, char **argv, play_opts *o)
         else if (VAL("--settings")) o->settings = v;
         else if (VAL("--script")) o->script = v;
         else if (VAL("--osc")) o->osc = v;
+        else if (VAL("--osc-bind")) o->osc_bind = v;
         else if (VAL("--midi-map")) o->midi_map = v, o->midi = 1;
         else if (VAL("--screenshot")) o->shot = v;
         else if (VAL("--hardware")) o->hardware = v;
@@ -270,6 +275,12 @@ int nr_cmd_play(int argc, char **argv)
         if (!o.period_set) o.period = hwc.audio.period;
         if (!o.periods_set) o.periods = hwc.audio.periods;
         o.rt_priority = hwc.audio.rt_priority;
+        static char hw_osc_port[8];
+        if (!o.osc && hwc.osc.port > 0) {
+            snprintf(hw_osc_port, sizeof hw_osc_port, "%d", hwc.osc.port);
+            o.osc = hw_osc_port;
+        }
+        if (!o.osc_bind && hwc.osc.bind[0]) o.osc_bind = hwc.osc.bind;
     }
 
     play_times tm = {0};
@@ -327,7 +338,7 @@ int nr_cmd_play(int argc, char **argv)
         }
     }
 
-    if (o.osc && nr_osc_start(o.osc, &client, &osc) != NR_OK) goto fail;
+    if (o.osc && nr_osc_start(o.osc, o.osc_bind, &client, &osc) != NR_OK) goto fail;
     if (o.midi) {
         nr_midi_map map = nr_midi_map_default();
         char home_map[1024] = "";
@@ -355,7 +366,7 @@ int nr_cmd_play(int argc, char **argv)
         nr_panel_source psrc = nr_panel_source_instrument(inst);
         if (!use_panel) {
             fprintf(stderr, "neurorack play: %s, %d Hz, %d-frame blocks", nr_backend_name(backend), rate, block);
-            if (osc) fprintf(stderr, ", OSC on UDP port %d", nr_osc_port(osc));
+            if (osc) fprintf(stderr, ", OSC on UDP %s port %d", nr_osc_address(osc), nr_osc_port(osc));
             if (midi) fprintf(stderr, ", MIDI in at %d:%d", nr_midi_client_id(midi), nr_midi_port_id(midi));
             fprintf(stderr, duration >= 0 ? "; %.1f s\n" : "; Ctrl-C stops\n", duration);
         }

@@ -1,7 +1,15 @@
-/* OSC over UDP with liblo: one catch-all method that turns /neurorack/... messages into events. */
+/* OSC over UDP: our socket, bound to one address (loopback by default), liblo to decode the packets, one
+ * catch-all handler that turns /neurorack/... messages into events. */
 #include "control/osc.h"
 
 #include <lo/lo.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <errno.h>
 #include <math.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -11,10 +19,21 @@
 
 #define PREFIX "/neurorack/"
 
+#define OSC_MAX_PACKET 65536  /* the largest UDP datagram */
+#define OSC_MAX_BUNDLE_DEPTH 4 /* bundles inside bundles */
+#define OSC_POLL_MS 50         /* the receive thread checks for stop this often */
+
+/* liblo 0.31 cannot bind a UDP server to one address, so the socket is ours (bound to 127.0.0.1 unless a
+ * host asks for more) and liblo decodes the packets. */
 struct nr_osc {
-    lo_server_thread st;
+    int fd;
+    pthread_t thread;
+    atomic_int stop;
     nr_audio_client client;
     atomic_uint accepted, rejected;
+    char addr[64];
+    int port;
+    unsigned char buf[OSC_MAX_PACKET];
 };
 
 /* "N" at the end of an address (1..max) -> 0-based index, else -1. */
@@ -101,15 +120,58 @@ static int on_message(const char *path, const char *types, lo_arg **argv, int ar
     return 0;
 }
 
-/* liblo reports server errors through this; the start call reports one line instead. */
-static char g_osc_err[200];
-static void on_error(int num, const char *msg, const char *where)
+static uint32_t be32(const unsigned char *p)
 {
-    snprintf(g_osc_err, sizeof g_osc_err, "%s%s%s (%d)", msg ? msg : "error", where ? " at " : "",
-             where ? where : "", num);
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-nr_result nr_osc_start(const char *port, const nr_audio_client *c, nr_osc **out)
+/* One packet: a message, or a bundle ("#bundle", an 8-byte time tag, then elements of a big-endian size
+ * and its bytes), whose elements are dispatched in order (time tags are not scheduled: events go out at
+ * once, as liblo's server did). Malformed packets are counted as rejected. */
+static void dispatch(nr_osc *o, unsigned char *p, size_t n, int depth)
+{
+    if (n >= 16 && !memcmp(p, "#bundle", 8)) {
+        if (depth >= OSC_MAX_BUNDLE_DEPTH) {
+            atomic_fetch_add(&o->rejected, 1);
+            return;
+        }
+        for (size_t at = 16; at < n;) {
+            uint32_t k = n - at >= 4 ? be32(p + at) : 0;
+            if (n - at < 4 || k == 0 || k % 4 || k > n - at - 4) {
+                atomic_fetch_add(&o->rejected, 1);
+                return;
+            }
+            dispatch(o, p + at + 4, k, depth + 1);
+            at += 4 + k;
+        }
+        return;
+    }
+    int res = 0;
+    lo_message m = lo_message_deserialise(p, n, &res);
+    const char *path = m ? lo_get_path(p, (ssize_t)n) : NULL;
+    if (!m || !path) {
+        if (m) lo_message_free(m);
+        atomic_fetch_add(&o->rejected, 1);
+        return;
+    }
+    on_message(path, lo_message_get_types(m), lo_message_get_argv(m), lo_message_get_argc(m), m, o);
+    lo_message_free(m);
+}
+
+static void *receive(void *arg)
+{
+    nr_osc *o = arg;
+    while (!atomic_load(&o->stop)) {
+        struct pollfd pfd = {o->fd, POLLIN, 0};
+        int k = poll(&pfd, 1, OSC_POLL_MS);
+        if (k <= 0) continue;
+        ssize_t n = recv(o->fd, o->buf, sizeof o->buf, 0);
+        if (n > 0) dispatch(o, o->buf, (size_t)n, 0);
+    }
+    return NULL;
+}
+
+nr_result nr_osc_start(const char *port, const char *bind_addr, const nr_audio_client *c, nr_osc **out)
 {
     *out = NULL;
     if (port && strcmp(port, "0")) {
@@ -118,36 +180,57 @@ nr_result nr_osc_start(const char *port, const nr_audio_client *c, nr_osc **out)
         if (*end || p < 1 || p > 65535)
             return nr_fail(NR_ERR_ARG, "osc: port '%s'; expected a UDP port number 1..65535", port);
     } else {
-        port = NULL; /* liblo picks a free port */
+        port = "0"; /* the kernel picks a free port */
     }
+    if (!bind_addr || !*bind_addr) bind_addr = NR_OSC_DEFAULT_BIND;
+    struct addrinfo hints = {0}, *ai = NULL;
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_DGRAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
+    int e = getaddrinfo(bind_addr, port, &hints, &ai);
+    if (e != 0)
+        return nr_fail(NR_ERR_ARG, "osc: bind address '%s': %s (expected an IP address such as 127.0.0.1, 0.0.0.0 "
+                                   "or ::)", bind_addr, gai_strerror(e));
     nr_osc *o = calloc(1, sizeof *o);
-    if (!o) return nr_fail(NR_ERR_NOMEM, "osc: out of memory");
-    o->client = *c;
-    g_osc_err[0] = '\0';
-    o->st = lo_server_thread_new_with_proto(port, LO_UDP, on_error);
-    if (!o->st) {
-        free(o);
-        return nr_fail(NR_ERR_DEVICE, "osc: cannot listen on UDP port %s (%s)", port ? port : "(any)",
-                       g_osc_err[0] ? g_osc_err : "in use?");
+    if (!o) {
+        freeaddrinfo(ai);
+        return nr_fail(NR_ERR_NOMEM, "osc: out of memory");
     }
-    lo_server_thread_add_method(o->st, NULL, NULL, on_message, o);
-    if (lo_server_thread_start(o->st) < 0) {
-        lo_server_thread_free(o->st);
+    o->client = *c;
+    o->fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (o->fd < 0 || bind(o->fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+        int err = errno;
+        if (o->fd >= 0) close(o->fd);
         free(o);
-        return nr_fail(NR_ERR_DEVICE, "osc: cannot start the server thread");
+        freeaddrinfo(ai);
+        return nr_fail(NR_ERR_DEVICE, "osc: cannot listen on UDP %s port %s (%s)", bind_addr, port, strerror(err));
+    }
+    freeaddrinfo(ai);
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    if (getsockname(o->fd, (struct sockaddr *)&ss, &sl) == 0)
+        getnameinfo((struct sockaddr *)&ss, sl, o->addr, sizeof o->addr, NULL, 0, NI_NUMERICHOST);
+    o->port = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
+                                       : ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    if (pthread_create(&o->thread, NULL, receive, o) != 0) {
+        close(o->fd);
+        free(o);
+        return nr_fail(NR_ERR_DEVICE, "osc: cannot start the receive thread");
     }
     *out = o;
     return NR_OK;
 }
 
-int nr_osc_port(const nr_osc *o) { return lo_server_thread_get_port(o->st); }
+int nr_osc_port(const nr_osc *o) { return o->port; }
+const char *nr_osc_address(const nr_osc *o) { return o->addr; }
 uint32_t nr_osc_accepted(const nr_osc *o) { return atomic_load(&((nr_osc *)o)->accepted); }
 uint32_t nr_osc_rejected(const nr_osc *o) { return atomic_load(&((nr_osc *)o)->rejected); }
 
 void nr_osc_stop(nr_osc *o)
 {
     if (!o) return;
-    lo_server_thread_stop(o->st);
-    lo_server_thread_free(o->st);
+    atomic_store(&o->stop, 1);
+    pthread_join(o->thread, NULL);
+    close(o->fd);
     free(o);
 }

@@ -3,7 +3,9 @@
  *   /neurorack/cv/N    f|i|d      volts (-10..10 accepted; the module clamps to its range)
  *   /neurorack/encoder i|f        detents (+ clockwise)
  *   /neurorack/push               short press;   /neurorack/longpush: long press (back)
- * Messages go to the NR_SRC_OSC queue from liblo's server thread. */
+ * Messages (and the messages of bundles) go to the NR_SRC_OSC queue from the receive thread.
+ * By default only this machine can send (127.0.0.1): anyone who can reach the port can play and
+ * reconfigure the instrument, so a network address is opened only when asked for. */
 #ifndef NR_OSC_H
 #define NR_OSC_H
 
@@ -11,9 +13,13 @@
 
 typedef struct nr_osc nr_osc;
 
-/* Listens on every interface. port: a UDP port number, or NULL/"0" for any free one (nr_osc_port). */
-nr_result nr_osc_start(const char *port, const nr_audio_client *c, nr_osc **out);
+#define NR_OSC_DEFAULT_BIND "127.0.0.1"
+
+/* port: a UDP port number, or NULL/"0" for any free one (nr_osc_port). bind_addr: the IP address to
+ * listen on (NULL: NR_OSC_DEFAULT_BIND; "0.0.0.0" or "::" every interface). */
+nr_result nr_osc_start(const char *port, const char *bind_addr, const nr_audio_client *c, nr_osc **out);
 int nr_osc_port(const nr_osc *o);
+const char *nr_osc_address(const nr_osc *o); /* the address listened on, numeric */
 uint32_t nr_osc_accepted(const nr_osc *o); /* messages turned into events */
 uint32_t nr_osc_rejected(const nr_osc *o); /* unknown address or bad arguments */
 void nr_osc_stop(nr_osc *o);

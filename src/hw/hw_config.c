@@ -1,6 +1,7 @@
 /* The hardware file: "[section]" or "[section N]" headers, "key = value" lines, '#' comments. */
 #include "hw/hw_config.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -230,6 +231,15 @@ static nr_result set_key(parser *p, nr_hw_config *c, const char *key, const char
         else if (!strcmp(key, "periods")) INT(a->periods, 2, 16);
         else if (!strcmp(key, "realtime_priority")) INT(a->rt_priority, 0, 99);
         else return perr(p, "unknown key '%s' in [%s]; expected device, rate, period, periods, realtime_priority", key, s);
+    } else if (!strcmp(s, "osc")) {
+        nr_hw_osc_config *o = &c->osc;
+        if (!strcmp(key, "port")) INT(o->port, 0, 65535);
+        else if (!strcmp(key, "bind")) {
+            unsigned char a[16];
+            if (strlen(val) >= sizeof o->bind || (inet_pton(AF_INET, val, a) != 1 && inet_pton(AF_INET6, val, a) != 1))
+                BAD("an IP address (127.0.0.1 this machine only, 0.0.0.0 or :: every interface)");
+            strcpy(o->bind, val);
+        } else return perr(p, "unknown key '%s' in [%s]; expected port, bind", key, s);
     }
     return NR_OK;
 }
@@ -246,7 +256,7 @@ static nr_result set_section(parser *p, char *name)
 {
     static const struct { const char *name; int lo, hi; } known[] = {
         {"i2c", -1, -1}, {"adc", 0, NR_HW_MAX_ADC - 1}, {"cv", 1, NR_NUM_CV}, {"gate", 1, NR_NUM_GATES},
-        {"encoder", -1, -1}, {"display", -1, -1}, {"audio", -1, -1}};
+        {"encoder", -1, -1}, {"display", -1, -1}, {"audio", -1, -1}, {"osc", -1, -1}};
     char *sp = strpbrk(name, " \t");
     long idx = -1;
     if (sp) {
@@ -266,7 +276,8 @@ static nr_result set_section(parser *p, char *name)
         p->index = (int)idx;
         return NR_OK;
     }
-    return perr(p, "unknown section [%s]; expected i2c, adc N, cv N, gate N, encoder, display, audio%s", name, "");
+    return perr(p, "unknown section [%s]; expected i2c, adc N, cv N, gate N, encoder, display, audio, osc%s", name,
+                "");
 }
 
 /* "file:line" of a section, or just "file" for a default the file did not mention. */

@@ -60,6 +60,12 @@ typedef struct {
     int rt_priority;  /* SCHED_FIFO priority of the audio thread, 0 = none */
 } nr_hw_audio_config;
 
+/* OSC for a module meant to be played over a network (docs/hardware.md): off unless a port is given. */
+typedef struct {
+    int port;       /* UDP port, 0 = no OSC */
+    char bind[64];  /* IP address to listen on; "" = 127.0.0.1 (this machine only) */
+} nr_hw_osc_config;
+
 typedef struct {
     int i2c_bus;
     nr_hw_adc_config adc[NR_HW_MAX_ADC];
@@ -68,6 +74,7 @@ typedef struct {
     nr_hw_encoder_config enc;
     nr_hw_display_config display;
     nr_hw_audio_config audio;
+    nr_hw_osc_config osc;
 } nr_hw_config;
 
 /* The original module's wiring: two ADS1015 at 0x48/0x49 on /dev/i2c-1 (CV 1-4 on the first, gates on
