@@ -82,6 +82,14 @@ int nr_imp_tensor_table(const nr_imp_hparams *hp, nr_imp_tensor_desc *out);
 /* Points a view at a contiguous block laid out in table order. */
 void nr_imp_weights_carve(const nr_imp_hparams *hp, float *block, nr_imp_weights_rw *w);
 int64_t nr_imp_n_values(const nr_imp_hparams *hp, int trainable_only);
+/* The same from any architecture's table (nr-impact-2's too): the view's tensors by name. */
+void nr_imp_table_carve(const nr_imp_tensor_desc *t, int n, float *block, nr_imp_weights_rw *w);
+int64_t nr_imp_table_n_values(const nr_imp_tensor_desc *t, int n, int trainable_only);
+
+/* Both architectures' descriptor normalisation: stored log-domain mean/std (7) -> the raw units
+ * nr_model_info reports; and the nr.desc_* metadata written beside the tensors. */
+void nr_imp_info_desc(const float *mean, const float *std, float *raw_mean, float *raw_std);
+nr_result nr_imp_desc_meta(const float *mean, const float *std, nr_tensor_set *ts);
 
 /* Hyper-parameters <-> metadata strings ("impact.hidden", ...). */
 nr_result nr_imp_hparams_from_meta(const nr_tensor_set *ts, nr_imp_hparams *hp, const char *what);

@@ -85,16 +85,7 @@ static nr_result build(nr_model *m, const char *what)
     info->macs_per_sample = (net + fft) / NR_IMP_HOP + 5.0 * nr_imp2_n_partials(hp) + 2.0 +
                             (double)hp->n_trans * hp->trans_len / (10.0 * NR_IMP_RATE);
     info->voice_bytes = voice_bytes(hp);
-    for (int i = 0; i < NR_NUM_DESC; i++) { /* raw units, as nr-impact-1 reports them */
-        if (i == NR_DESC_PERCUSSIVITY) {
-            info->desc_mean[i] = w->desc_mean[i];
-            info->desc_std[i] = w->desc_std[i];
-        } else {
-            float med = expf(w->desc_mean[i]);
-            info->desc_mean[i] = med;
-            info->desc_std[i] = med * w->desc_std[i];
-        }
-    }
+    nr_imp_info_desc(w->desc_mean, w->desc_std, info->desc_mean, info->desc_std); /* raw units */
     return NR_OK;
 }
 
@@ -111,19 +102,7 @@ static nr_result add_save_meta(const nr_model *m, nr_tensor_set *ts)
 {
     const imp2_model *im = m->impl;
     nr_result r = nr_imp2_hparams_to_meta(&im->hp, ts);
-    char buf[512];
-    const float *v[2] = {im->w.desc_mean, im->w.desc_std};
-    const char *key[2] = {"nr.desc_mean", "nr.desc_std"};
-    for (int k = 0; k < 2 && r == NR_OK; k++) {
-        int len = 0;
-        for (int i = 0; i < NR_NUM_DESC; i++)
-            len += snprintf(buf + len, sizeof buf - (size_t)len, "%s%.9g", i ? "," : "", (double)v[k][i]);
-        r = nr_tensor_set_set_meta(ts, key[k], buf);
-    }
-    if (r == NR_OK)
-        r = nr_tensor_set_set_meta(ts, "nr.desc_transform",
-                                   "log(max(x,1e-6)) for loudness and noisiness, log(max(x,1)) for the Hz columns, "
-                                   "zcr as is; then (v - desc_mean) / desc_std");
+    if (r == NR_OK) r = nr_imp_desc_meta(im->w.desc_mean, im->w.desc_std, ts);
     return r;
 }
 

@@ -102,31 +102,14 @@ int64_t nr_imp2_n_values(const nr_imp2_hparams *hp, int trainable_only)
 {
     nr_imp_tensor_desc t[NR_IMP_MAX_TENSORS];
     int n = nr_imp2_tensor_table(hp, t);
-    int64_t s = 0;
-    for (int i = 0; i < n; i++)
-        if (t[i].trainable || !trainable_only) s += t[i].numel;
-    return s;
+    return nr_imp_table_n_values(t, n, trainable_only);
 }
 
 void nr_imp2_weights_carve(const nr_imp2_hparams *hp, float *block, nr_imp_weights_rw *w)
 {
     nr_imp_tensor_desc t[NR_IMP_MAX_TENSORS];
     int n = nr_imp2_tensor_table(hp, t);
-    memset(w, 0, sizeof *w);
-    float *p = block;
-    for (int i = 0; i < n; i++) {
-        const char *nm = t[i].name;
-        if (!strncmp(nm, "conv", 4)) {
-            int l = atoi(nm + 4);
-            if (strstr(nm, "weight")) w->conv_w[l] = p;
-            else w->conv_b[l] = p;
-        } else if (!strcmp(nm, "head.weight")) w->head_w = p;
-        else if (!strcmp(nm, "head.bias")) w->head_b = p;
-        else if (!strcmp(nm, "transient")) w->trans = p;
-        else if (!strcmp(nm, "desc_mean")) w->desc_mean = p;
-        else if (!strcmp(nm, "desc_std")) w->desc_std = p;
-        p += t[i].numel;
-    }
+    nr_imp_table_carve(t, n, block, w);
 }
 
 static const struct {

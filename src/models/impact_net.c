@@ -95,20 +95,30 @@ int nr_imp_tensor_table(const nr_imp_hparams *hp, nr_imp_tensor_desc *out)
     return n;
 }
 
-int64_t nr_imp_n_values(const nr_imp_hparams *hp, int trainable_only)
+int64_t nr_imp_table_n_values(const nr_imp_tensor_desc *t, int n, int trainable_only)
 {
-    nr_imp_tensor_desc t[NR_IMP_MAX_TENSORS];
-    int n = nr_imp_tensor_table(hp, t);
     int64_t s = 0;
     for (int i = 0; i < n; i++)
         if (t[i].trainable || !trainable_only) s += t[i].numel;
     return s;
 }
 
+int64_t nr_imp_n_values(const nr_imp_hparams *hp, int trainable_only)
+{
+    nr_imp_tensor_desc t[NR_IMP_MAX_TENSORS];
+    int n = nr_imp_tensor_table(hp, t);
+    return nr_imp_table_n_values(t, n, trainable_only);
+}
+
 void nr_imp_weights_carve(const nr_imp_hparams *hp, float *block, nr_imp_weights_rw *w)
 {
     nr_imp_tensor_desc t[NR_IMP_MAX_TENSORS];
     int n = nr_imp_tensor_table(hp, t);
+    nr_imp_table_carve(t, n, block, w);
+}
+
+void nr_imp_table_carve(const nr_imp_tensor_desc *t, int n, float *block, nr_imp_weights_rw *w)
+{
     memset(w, 0, sizeof *w);
     float *p = block;
     for (int i = 0; i < n; i++) {
@@ -453,4 +463,39 @@ void nr_imp_net_stream_step(nr_imp_net_stream *s, const nr_imp_weights *w, const
         in = s->h;
     }
     nr_imp_matvec(o, w->head_w, s->h, w->head_b, s->d.n_out, H);
+}
+
+void nr_imp_info_desc(const float *mean, const float *std, float *raw_mean, float *raw_std)
+{
+    /* The info speaks raw units (controls shift curves by z * std around mean): for the log columns
+     * the median exp(mean) and the first-order spread exp(mean) * std of the stored log statistics. */
+    for (int i = 0; i < NR_NUM_DESC; i++) {
+        if (i == NR_DESC_PERCUSSIVITY) {
+            raw_mean[i] = mean[i];
+            raw_std[i] = std[i];
+        } else {
+            float med = expf(mean[i]);
+            raw_mean[i] = med;
+            raw_std[i] = med * std[i];
+        }
+    }
+}
+
+nr_result nr_imp_desc_meta(const float *mean, const float *std, nr_tensor_set *ts)
+{
+    char buf[512];
+    const float *v[2] = {mean, std};
+    const char *key[2] = {"nr.desc_mean", "nr.desc_std"};
+    nr_result r = NR_OK;
+    for (int k = 0; k < 2 && r == NR_OK; k++) {
+        int len = 0;
+        for (int i = 0; i < NR_NUM_DESC; i++)
+            len += snprintf(buf + len, sizeof buf - (size_t)len, "%s%.9g", i ? "," : "", (double)v[k][i]);
+        r = nr_tensor_set_set_meta(ts, key[k], buf);
+    }
+    if (r == NR_OK)
+        r = nr_tensor_set_set_meta(ts, "nr.desc_transform",
+                                   "log(max(x,1e-6)) for loudness and noisiness, log(max(x,1)) for the Hz columns, "
+                                   "zcr as is; then (v - desc_mean) / desc_std");
+    return r;
 }
