@@ -156,6 +156,24 @@ void nr_imp_net_stream_reset(nr_imp_net_stream *s);
 void nr_imp_net_stream_step(nr_imp_net_stream *s, const nr_imp_weights *w, const float desc[NR_NUM_DESC],
                             long frame, float *o);
 
+/* ---- the voices' frame queue (both light models) ---- */
+
+/* Raw frames pushed ahead of the audio, taken one per hop by process. */
+#define NR_IMP_QUEUE_CAP 256
+typedef struct {
+    float frames[NR_IMP_QUEUE_CAP][NR_NUM_DESC];
+    int head, count;
+    int j;     /* sample within the current frame (NR_IMP_HOP: frame done, the next one is due) */
+    int ended; /* no more frames will come */
+} nr_imp_frame_queue;
+
+void nr_imp_queue_reset(nr_imp_frame_queue *q);
+int nr_imp_queue_push(nr_imp_frame_queue *q, const float desc[NR_NUM_DESC]); /* 0 when full or ended */
+long nr_imp_queue_available(const nr_imp_frame_queue *q); /* samples that can be rendered now */
+int nr_imp_queue_finished(const nr_imp_frame_queue *q);
+/* The next frame when the current one is done (its samples start: j = 0), else NULL. */
+const float *nr_imp_queue_next(nr_imp_frame_queue *q);
+
 /* ---- sample-rate synthesis ---- */
 
 /* Oscillator, noise and transient state of one sounding impact (P partials, NBP bands). */

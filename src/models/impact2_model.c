@@ -110,7 +110,6 @@ static nr_result add_save_meta(const nr_model *m, nr_tensor_set *ts)
 
 static size_t pad16(size_t n) { return (n + 15) / 16 * 16; }
 
-#define QUEUE_CAP 256
 
 typedef struct {
     nr_voice base;
@@ -122,11 +121,8 @@ typedef struct {
     float *o;                   /* (O) */
     float *q_prev, *q_cur, *q0; /* (Q) synthesis parameters */
     float f0_state;             /* pitch conditioning, log2 Hz */
-    float queue[QUEUE_CAP][NR_NUM_DESC];
-    int q_head, q_count;
+    nr_imp_frame_queue fq;
     long frame;
-    int j; /* sample within the current frame (hop: frame done) */
-    int ended;
     uint64_t seed;
 } imp2_voice;
 
@@ -137,35 +133,17 @@ static void v_reset(nr_voice *vv, uint64_t seed)
     nr_imp_net_stream_reset(&v->net);
     nr_imp2_synth_reset(&v->syn, v->seed, v->cfg.no_noise);
     v->f0_state = NAN;
-    v->q_head = v->q_count = 0;
+    nr_imp_queue_reset(&v->fq);
     v->frame = 0;
-    v->j = NR_IMP_HOP;
-    v->ended = 0;
 }
 
 static int v_push(nr_voice *vv, const float desc[NR_NUM_DESC])
 {
-    imp2_voice *v = (imp2_voice *)vv;
-    if (v->q_count == QUEUE_CAP || v->ended) return 0;
-    float *d = v->queue[(v->q_head + v->q_count) % QUEUE_CAP];
-    for (int i = 0; i < NR_NUM_DESC; i++) d[i] = desc[i]; /* clamped in nr_imp_features / nr_imp2_f0_track */
-    v->q_count++;
-    return 1;
+    return nr_imp_queue_push(&((imp2_voice *)vv)->fq, desc);
 }
-
-static void v_end(nr_voice *vv) { ((imp2_voice *)vv)->ended = 1; }
-
-static long v_available(const nr_voice *vv)
-{
-    const imp2_voice *v = (const imp2_voice *)vv;
-    return (long)v->q_count * NR_IMP_HOP + (NR_IMP_HOP - v->j);
-}
-
-static int v_finished(const nr_voice *vv)
-{
-    const imp2_voice *v = (const imp2_voice *)vv;
-    return v->ended && v->q_count == 0 && v->j == NR_IMP_HOP;
-}
+static void v_end(nr_voice *vv) { ((imp2_voice *)vv)->fq.ended = 1; }
+static long v_available(const nr_voice *vv) { return nr_imp_queue_available(&((const imp2_voice *)vv)->fq); }
+static int v_finished(const nr_voice *vv) { return nr_imp_queue_finished(&((const imp2_voice *)vv)->fq); }
 
 static void v_step(imp2_voice *v, const float *desc)
 {
@@ -182,7 +160,6 @@ static void v_step(imp2_voice *v, const float *desc)
     }
     nr_imp2_synth_begin_frame(&v->syn, &im->hp, &im->tb, v->q_cur);
     v->frame++;
-    v->j = 0;
 }
 
 static int v_process(nr_voice *vv, float *out, int n)
@@ -192,17 +169,16 @@ static int v_process(nr_voice *vv, float *out, int n)
     if (n <= 0) return 0;
     int done = 0;
     while (done < n) {
-        if (v->j == NR_IMP_HOP) {
-            if (v->q_count == 0) break;
-            v_step(v, v->queue[v->q_head]);
-            v->q_head = (v->q_head + 1) % QUEUE_CAP;
-            v->q_count--;
+        if (v->fq.j == NR_IMP_HOP) {
+            const float *d = nr_imp_queue_next(&v->fq);
+            if (!d) break;
+            v_step(v, d);
         }
-        int m = NR_IMP_HOP - v->j;
+        int m = NR_IMP_HOP - v->fq.j;
         if (m > n - done) m = n - done;
         memset(out + done, 0, (size_t)m * sizeof(float));
-        nr_imp2_synth_render(&v->syn, &v->im->hp, &v->im->w, v->q_prev, v->q_cur, v->q0, v->j, v->j + m, out + done);
-        v->j += m;
+        nr_imp2_synth_render(&v->syn, &v->im->hp, &v->im->w, v->q_prev, v->q_cur, v->q0, v->fq.j, v->fq.j + m, out + done);
+        v->fq.j += m;
         done += m;
     }
     return done;

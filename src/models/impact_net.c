@@ -499,3 +499,36 @@ nr_result nr_imp_desc_meta(const float *mean, const float *std, nr_tensor_set *t
                                    "zcr as is; then (v - desc_mean) / desc_std");
     return r;
 }
+
+void nr_imp_queue_reset(nr_imp_frame_queue *q)
+{
+    q->head = q->count = 0;
+    q->j = NR_IMP_HOP;
+    q->ended = 0;
+}
+
+int nr_imp_queue_push(nr_imp_frame_queue *q, const float desc[NR_NUM_DESC])
+{
+    if (q->count == NR_IMP_QUEUE_CAP || q->ended) return 0;
+    float *d = q->frames[(q->head + q->count) % NR_IMP_QUEUE_CAP];
+    for (int i = 0; i < NR_NUM_DESC; i++) d[i] = desc[i]; /* clamped where they are read */
+    q->count++;
+    return 1;
+}
+
+long nr_imp_queue_available(const nr_imp_frame_queue *q)
+{
+    return (long)q->count * NR_IMP_HOP + (NR_IMP_HOP - q->j);
+}
+
+int nr_imp_queue_finished(const nr_imp_frame_queue *q) { return q->ended && q->count == 0 && q->j == NR_IMP_HOP; }
+
+const float *nr_imp_queue_next(nr_imp_frame_queue *q)
+{
+    if (q->j != NR_IMP_HOP || q->count == 0) return NULL;
+    const float *d = q->frames[q->head];
+    q->head = (q->head + 1) % NR_IMP_QUEUE_CAP;
+    q->count--;
+    q->j = 0;
+    return d;
+}
