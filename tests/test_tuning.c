@@ -1,6 +1,7 @@
 /* Tuning: the pitch measurement itself (synthetic tones of known pitch), and the models playing the
  * interval render --transpose asks for (the pitch_voct CV's mapping). */
 #include "nr/eval.h"
+#include "nr/model_templates.h"
 #include "nr_test.h"
 
 #include <math.h>
@@ -31,7 +32,9 @@ static void test_rendered_pitch(void)
         long n = 48000;
         float *y = tone(f0s[i], n);
         double hz = 0.0;
-        NT_CHECKF(nr_eval_rendered_pitch(y, n, 48000, &hz) == NR_OK, "%s", nr_last_error());
+        double st = 0.0;
+        NT_CHECKF(nr_eval_rendered_pitch(y, n, 48000, &hz, &st) == NR_OK, "%s", nr_last_error());
+        NT_CHECKF(st >= 0.9, "%.2f Hz tone: only %.0f %% of the loud frames on the pitch", f0s[i], 100 * st);
         double cents = 1200.0 * log2(hz / f0s[i]);
         NT_CHECKF(fabs(cents) < 5.0, "%.2f Hz tone measured as %.3f Hz (%+.1f cents)", f0s[i], hz, cents);
         free(y);
@@ -39,7 +42,7 @@ static void test_rendered_pitch(void)
     /* silence and noise have no pitch */
     float *z = calloc(48000, sizeof *z);
     double hz = -1.0;
-    NT_CHECK(nr_eval_rendered_pitch(z, 48000, 48000, &hz) == NR_OK && hz == 0.0);
+    NT_CHECK(nr_eval_rendered_pitch(z, 48000, 48000, &hz, NULL) == NR_OK && hz == 0.0);
     free(z);
 }
 
@@ -58,8 +61,8 @@ static void test_original_in_tune(void)
     const double all[] = {-12.0, -5.0, 7.0, 12.0}, few[] = {12.0};
     const double *st = reduced() ? few : all;
     int n = reduced() ? 1 : 4;
-    double cents[4], base = 0.0;
-    NT_CHECKF(nr_eval_tuning(m, "kick", st, n, 1, &base, cents) == NR_OK, "%s", nr_last_error());
+    double cents[4], base = 0.0, stable = 0.0;
+    NT_CHECKF(nr_eval_tuning(m, "kick", st, n, 1, &base, &stable, cents) == NR_OK, "%s", nr_last_error());
     NT_CHECKF(base > 45.0 && base < 65.0, "kick at %.2f Hz", base);
     for (int i = 0; i < n; i++)
         NT_CHECKF(fabs(cents[i]) <= 20.0, "kick %+g semitones: %+.1f cents off", st[i], cents[i]);
@@ -69,9 +72,36 @@ static void test_original_in_tune(void)
     nr_model_free(m);
 }
 
+/* The shipped model plays in tune: kick, tom and every template that is tonal (most loud frames of its
+ * render on one pitch) move by -12, -5, +7 and +12 semitones within 20 cents. */
+static void test_default_in_tune(void)
+{
+    nr_model *m = NULL;
+    NT_CHECKF(nr_model_load("models/default.safetensors", &m) == NR_OK, "%s", nr_last_error());
+    if (!m) return;
+    const double all[] = {-12.0, -5.0, 7.0, 12.0};
+    int checked = 0;
+    for (int i = 0; i < nr_model_template_count(m); i++) {
+        const char *name = nr_model_template_name(m, i);
+        int must = !strcmp(name, "kick") || !strcmp(name, "tom");
+        if (reduced() && !must) continue; /* ASan and emulation: the two named ones */
+        double cents[4], base = 0.0, stable = 0.0;
+        NT_CHECKF(nr_eval_tuning(m, name, all, 4, 1, &base, &stable, cents) == NR_OK, "%s", nr_last_error());
+        if (!must && !(base > 0.0 && stable >= NR_EVAL_TONAL_SHARE)) continue;
+        checked++;
+        for (int k = 0; k < 4; k++)
+            NT_CHECKF(isfinite(cents[k]) && fabs(cents[k]) <= 20.0, "%s (%.1f Hz, %.0f %% on it) %+g semitones: %+.1f cents",
+                      name, base, 100 * stable, all[k], cents[k]);
+        printf("  %-10s %7.1f Hz: %+.1f %+.1f %+.1f %+.1f cents\n", name, base, cents[0], cents[1], cents[2], cents[3]);
+    }
+    NT_CHECKF(checked >= 2, "only %d tonal templates checked (kick and tom expected)", checked);
+    nr_model_free(m);
+}
+
 int main(void)
 {
     NT_RUN(test_rendered_pitch);
     NT_RUN(test_original_in_tune);
+    NT_RUN(test_default_in_tune);
     return nt_end();
 }

@@ -156,13 +156,16 @@ int nr_eval_print_control(FILE *f, const char *model, const double mat[NR_NUM_DE
 
 /* Tuning (src/eval/tuning.c). The pitch a listener would name in a render at `rate`: the median yin f0
  * over the frames within 20 dB of the loudest; pitches up to 400 Hz are read on the render played 4x
- * faster, so that 12.5 Hz and up can be measured (yin looks for 50..5000 Hz); 0 when none is pitched. */
-nr_result nr_eval_rendered_pitch(const float *y, long n, int rate, double *hz);
-/* Renders template `tmpl` (the model's own, else a built-in) at its pitch (*base_hz receives the measured
- * pitch) and transposed by each of semitones[0..n) (render --transpose); cents[i] = measured interval
- * minus the asked one, in cents (NaN when a render has no measurable pitch). */
+ * faster, so that 12.5 Hz and up can be measured (yin looks for 50..5000 Hz); 0 when none is pitched.
+ * *stable (may be NULL): the share of those loud frames within 100 cents of it (a tonal sound: most). */
+nr_result nr_eval_rendered_pitch(const float *y, long n, int rate, double *hz, double *stable);
+/* Renders template `tmpl` (the model's own, else a built-in) at its pitch (*base_hz and *stable receive
+ * the measured pitch and its stability) and transposed by each of semitones[0..n) (render --transpose);
+ * cents[i] = measured interval minus the asked one, in cents (NaN when a render has no measurable pitch). */
 nr_result nr_eval_tuning(const nr_model *m, const char *tmpl, const double *semitones, int n, uint64_t seed,
-                         double *base_hz, double *cents);
+                         double *base_hz, double *stable, double *cents);
+/* A template is tonal when at least this share of its render's loud frames sit on its pitch. */
+#define NR_EVAL_TONAL_SHARE 0.6
 
 /* One CSV row: a model label, a reference name and its result. */
 typedef struct {

@@ -3,6 +3,8 @@
 #include "neurorack.h"
 #include "nr/dataset.h"
 #include "nr/eval.h"
+#include "nr/model_templates.h"
+#include "nr/templates.h"
 #include "nr/templates.h"
 
 #include <dirent.h>
@@ -26,6 +28,7 @@ static void usage(FILE *f)
             "usage: neurorack eval --model [LABEL=]M [--model ...] --refs DIR|MANIFEST [options]\n"
             "       neurorack eval --control [--model [LABEL=]M ...] [--refs DIR|MANIFEST] [--csv OUT]\n"
             "       neurorack eval --sheet OUT.png [--model M]\n"
+            "       neurorack eval --tuning [--model [LABEL=]M ...]\n"
             "  --model [LABEL=]M  a model file (.th or .safetensors); up to %d, compared side by side\n"
             "  --refs DIR|MANIFEST  a folder of sounds (wav, flac, ogg, aif[f]) or a data set\n"
             "                     (its folder or manifest.tsv)\n"
@@ -42,6 +45,10 @@ static void usage(FILE *f)
             "                     present) and %d sounds spread over the split (--limit N: N);\n"
             "                     with a folder --refs, its sounds; with no --refs, the shared\n"
             "                     sounds and then built-in templates' sounds, %d in all\n"
+            "  --tuning           every template of each model (its own, then the built-ins) rendered\n"
+            "                     at its pitch and transposed by -12, -5, +7, +12 semitones (render\n"
+            "                     --transpose): the measured interval's error in cents, and whether\n"
+            "                     the template is tonal (most loud frames on one pitch)\n"
             "  --sheet OUT.png    spectrograms of every template of the model and the built-ins,\n"
             "                     rendered by the model (seed --seed), one labelled grid\n"
             "  --scale-from TH    MAE scales from this file's input_std (default: the original .th\n"
@@ -173,6 +180,41 @@ static nr_result load_ref(const ref_list *l, int i, const nr_manifest *man, nr_a
     return nr_audio_load(l->path[i], NR_ANALYSIS_RATE, out);
 }
 
+/* The tuning table of each model: every template it plays (its own, then the built-ins it does not
+ * hide). Returns 0 when every tonal template is within NR_TUNING_CENTS at every interval. */
+#define NR_TUNING_CENTS 20.0
+static int run_tuning(nr_model *const *models, const char *const *labels, int n_models, uint64_t seed)
+{
+    static const double st[] = {-12.0, -5.0, 7.0, 12.0};
+    enum { N_ST = (int)(sizeof st / sizeof st[0]) };
+    int bad = 0;
+    for (int k = 0; k < n_models; k++) {
+        printf("\n%s: interval error in cents (measured - asked), seed %llu\n\n", labels[k], (unsigned long long)seed);
+        printf("| template | pitch Hz | loud frames on it | -12 | -5 | +7 | +12 | tonal | within %.0f cents |\n"
+               "|---|---:|---:|---:|---:|---:|---:|---|---|\n", NR_TUNING_CENTS);
+        int nm = nr_model_template_count(models[k]), nb = nr_template_count();
+        for (int i = 0; i < nm + nb; i++) {
+            const char *name = i < nm ? nr_model_template_name(models[k], i) : nr_template_name(i - nm);
+            if (i >= nm && nr_model_template_find(models[k], name) >= 0) continue; /* hidden by the model's */
+            double base = 0.0, stable = 0.0, cents[N_ST];
+            if (nr_eval_tuning(models[k], name, st, N_ST, seed, &base, &stable, cents) != NR_OK) {
+                printf("| %s | %s | | | | | | | |\n", name, nr_last_error());
+                bad = 1;
+                continue;
+            }
+            int tonal = base > 0.0 && stable >= NR_EVAL_TONAL_SHARE, ok = 1;
+            printf("| %s%s | %.1f | %.0f %% |", name, i < nm ? "" : " (built-in)", base, 100.0 * stable);
+            for (int s = 0; s < N_ST; s++) {
+                ok &= isfinite(cents[s]) && fabs(cents[s]) <= NR_TUNING_CENTS;
+                printf(isfinite(cents[s]) ? " %+.1f |" : " - |", cents[s]);
+            }
+            printf(" %s | %s |\n", tonal ? "yes" : "no", tonal ? (ok ? "yes" : "**no**") : "");
+            bad |= tonal && !ok;
+        }
+    }
+    return bad;
+}
+
 /* The control matrix of each model over the references; 0 if every reference went through. */
 static int run_control(nr_model *const *models, const char *const *labels, int n_models, const ref_list *l,
                        const nr_manifest *man, const nr_eval_config *cfg, const char *csv)
@@ -258,7 +300,7 @@ int nr_cmd_eval(int argc, char **argv)
     int n_models = 0;
     const char *refs = NULL, *split_s = "test", *csv = NULL, *png = NULL, *scale_from = NULL, *sheet = NULL;
     long limit = 0, png_count = 3, seed = 1;
-    int control = 0;
+    int control = 0, tuning = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -267,6 +309,10 @@ int nr_cmd_eval(int argc, char **argv)
         }
         if (!strcmp(a, "--control")) {
             control = 1;
+            continue;
+        }
+        if (!strcmp(a, "--tuning")) {
+            tuning = 1;
             continue;
         }
         if (!v) {
@@ -294,7 +340,7 @@ int nr_cmd_eval(int argc, char **argv)
             return 2;
         }
     }
-    if (!refs && !control && !sheet) {
+    if (!refs && !control && !sheet && !tuning) {
         fprintf(stderr, "neurorack eval: --refs DIR|MANIFEST is required (see --help)\n");
         return 2;
     }
@@ -367,6 +413,10 @@ int nr_cmd_eval(int argc, char **argv)
         nr_clear_error();
     }
 
+    if (tuning) {
+        rc = run_tuning(models, lp, n_models, (uint64_t)seed);
+        goto out;
+    }
     if (sheet) {
         if (n_models > 1) fprintf(stderr, "neurorack eval: --sheet draws the first model only (%s)\n", labels[0]);
         if (nr_eval_template_sheet(models[0], sheet, (uint64_t)seed) != NR_OK) {

@@ -17,29 +17,56 @@
 #define TUNING_SPEEDUP 4
 #define TUNING_SPEEDUP_MAX 400.0
 #define TUNING_LOUD_DB 20.0 /* loud frames: within this of the loudest */
+/* yin's search range; a frame at its floor found no period (librosa's yin returns fmin then) */
+#define TUNING_YIN_LO 50.5
+#define TUNING_YIN_HI 5000.0
 
-static nr_result pitch_at(const float *y, long n, int rate, int speedup, double *hz)
+#define TUNING_STABLE_CENTS 100.0 /* a loud frame this close to the median counts as "on the pitch" */
+
+/* Share of the loud frames (as nr_curves_median_pitch counts them) whose pitch is within
+ * TUNING_STABLE_CENTS of med. */
+static double stability(const nr_curves *c, double med, double lo, double hi)
+{
+    float top = 0.0f;
+    for (int t = 0; t < c->n_frames; t++) top = fmaxf(top, c->data[(size_t)t * NR_NUM_DESC + NR_DESC_LOUDNESS]);
+    double floor_rms = top * pow(10.0, -TUNING_LOUD_DB / 20.0);
+    long loud = 0, near = 0;
+    for (int t = 0; t < c->n_frames; t++) {
+        const float *f = c->data + (size_t)t * NR_NUM_DESC;
+        if (!(f[NR_DESC_LOUDNESS] >= floor_rms) || top <= 0.0f) continue;
+        loud++;
+        near += f[NR_DESC_PITCH] >= lo && f[NR_DESC_PITCH] <= hi && fabs(1200.0 * log2(f[NR_DESC_PITCH] / med)) <= TUNING_STABLE_CENTS;
+    }
+    return loud ? (double)near / (double)loud : 0.0;
+}
+
+static nr_result pitch_at(const float *y, long n, int rate, int speedup, double *hz, double *stable)
 {
     *hz = 0.0;
+    if (stable) *stable = 0.0;
     nr_audio a = {0};
     nr_result r = nr_audio_resample(y, n, rate * speedup, NR_ANALYSIS_RATE, &a);
     nr_curves c = {0};
     if (r == NR_OK) r = nr_analyze(a.samples, a.n, &c);
-    if (r == NR_OK) *hz = nr_curves_median_pitch(&c, TUNING_LOUD_DB, 50.0, 5000.0) / speedup;
+    if (r == NR_OK) {
+        double med = nr_curves_median_pitch(&c, TUNING_LOUD_DB, TUNING_YIN_LO, TUNING_YIN_HI);
+        *hz = med / speedup;
+        if (stable && med > 0.0) *stable = stability(&c, med, TUNING_YIN_LO, TUNING_YIN_HI);
+    }
     nr_curves_free(&c);
     nr_audio_free(&a);
     return r;
 }
 
-nr_result nr_eval_rendered_pitch(const float *y, long n, int rate, double *hz)
+nr_result nr_eval_rendered_pitch(const float *y, long n, int rate, double *hz, double *stable)
 {
-    nr_result r = pitch_at(y, n, rate, TUNING_SPEEDUP, hz);
-    if (r == NR_OK && *hz > TUNING_SPEEDUP_MAX) r = pitch_at(y, n, rate, 1, hz);
+    nr_result r = pitch_at(y, n, rate, TUNING_SPEEDUP, hz, stable);
+    if (r == NR_OK && *hz > TUNING_SPEEDUP_MAX) r = pitch_at(y, n, rate, 1, hz, stable);
     return r;
 }
 
 nr_result nr_eval_tuning(const nr_model *m, const char *tmpl, const double *semitones, int n, uint64_t seed,
-                         double *base_hz, double *cents)
+                         double *base_hz, double *stable, double *cents)
 {
     nr_curves c0 = {0};
     nr_result r = nr_model_template_find(m, tmpl) >= 0 ? nr_model_template_get(m, tmpl, &c0)
@@ -56,7 +83,7 @@ nr_result nr_eval_tuning(const nr_model *m, const char *tmpl, const double *semi
         nr_audio y = {0};
         double hz = 0.0;
         r = nr_render(m, &c, &rc, &y);
-        if (r == NR_OK) r = nr_eval_rendered_pitch(y.samples, y.n, y.rate, &hz);
+        if (r == NR_OK) r = nr_eval_rendered_pitch(y.samples, y.n, y.rate, &hz, i < 0 ? stable : NULL);
         if (r == NR_OK && i < 0) *base_hz = hz;
         if (r == NR_OK && i >= 0)
             cents[i] = hz > 0.0 && *base_hz > 0.0 ? 1200.0 * log2(hz / *base_hz) - 100.0 * semitones[i] : NAN;
