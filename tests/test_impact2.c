@@ -5,6 +5,8 @@
 #include "models/impact2.h"
 #include "models/impact_simd.h"
 #include "neurorack.h"
+#include "nr/engine.h"
+#include "nr/model_templates.h"
 #include "nr_test.h"
 #include "train/train_impl.h"
 
@@ -610,6 +612,50 @@ static void test_training(void)
     NT_CHECK(nr_train(&c, &rep) == NR_ERR_ARG);
 }
 
+/* The model the repository ships: nr-impact-2 within the size budgets, its templates, and a decaying
+ * loudness curve rendering a finite, decaying sound. */
+static void test_shipped_model(void)
+{
+    const char *path = "models/default.safetensors";
+    size_t bytes = 0;
+    char *file = nt_read_file(path, &bytes);
+    NT_CHECKF(file != NULL, "%s is part of the repository and must be readable", path);
+    if (!file) return;
+    free(file);
+    NT_CHECKF(bytes <= 2u << 20, "%zu bytes", bytes);
+    nr_model *m = NULL;
+    NT_CHECKF(nr_model_load(path, &m) == NR_OK, "%s", nr_last_error());
+    if (!m) return;
+    nr_model_info info;
+    nr_model_get_info(m, &info);
+    NT_CHECKF(!strcmp(info.arch, NR_IMP2_ARCH) && info.n_params <= 500000 && info.voice_bytes < 64 * 1024,
+              "%s, %lld parameters, %zu bytes of voice", info.arch, (long long)info.n_params, (size_t)info.voice_bytes);
+    NT_CHECK(nr_model_template_count(m) >= 10 && nr_model_template_default(m) != NULL);
+    nr_curves c;
+    NT_CHECK(nr_curves_alloc(&c, 150, 100.0f) == NR_OK);
+    for (int t = 0; t < 150; t++) {
+        float d[7] = {0.3f * expf(-t / 25.0f), 0.05f, 2500, 0.01f, 1500, 1200, 90.0f};
+        memcpy(c.data + (size_t)t * 7, d, sizeof d);
+    }
+    nr_render_config rc = nr_render_config_init();
+    nr_audio y = {0};
+    NT_CHECKF(nr_render(m, &c, &rc, &y) == NR_OK, "%s", nr_last_error());
+    double peak = 0, early = 0, late = 0;
+    int finite = 1;
+    for (long n = 0; n < y.n; n++) {
+        finite &= isfinite(y.samples[n]);
+        peak = fmax(peak, fabs(y.samples[n]));
+        if (n < 24000) early += (double)y.samples[n] * y.samples[n];
+        else if (n >= 48000) late += (double)y.samples[n] * y.samples[n];
+    }
+    NT_CHECK(finite && y.n == 150 * NR_IMP_HOP);
+    NT_CHECKF(peak > 1e-3 && peak < 10.0, "peak %g", peak);
+    NT_CHECKF(early / 24000 > 4.0 * late / (y.n - 48000), "energy early %g late %g", early, late);
+    nr_audio_free(&y);
+    nr_curves_free(&c);
+    nr_model_free(m);
+}
+
 int main(void)
 {
     NT_RUN(test_budgets);
@@ -623,5 +669,6 @@ int main(void)
     NT_RUN(test_load_checks);
     NT_RUN(test_save_load_and_bad_input);
     NT_RUN(test_training);
+    NT_RUN(test_shipped_model);
     return nt_end();
 }
