@@ -103,9 +103,11 @@ CROSS_ENV  := PKG_CONFIG_LIBDIR=$(CURDIR)/build-aarch64/pkgconfig:/usr/lib/aarch
 # toolchain's libc) qemu 7.2 hangs in the first pthread_create. A test stuck under emulation fails after 15 min.
 QEMU_AARCH64 ?= timeout 900 qemu-aarch64
 # Test programs left out under emulation, reported as skipped (they run natively in `make test`): too slow
-# (test_instrument: 2.8 s natively, over 4 min under qemu), or needing the host's JACK server (an emulated
-# aarch64 client cannot join an x86-64 jackd). test_nsf runs a reduced set when NR_EMULATED is set.
-QEMU_SKIP  ?= test_instrument
+# (test_instrument: 2.8 s natively, over 4 min under qemu; test_eval: 15 s natively, over 10 min under
+# qemu: its control matrix, template sheet and the original model run through the CLI; the NEON paths
+# it renders through are tested by test_impact, test_impact2 and test_nsf), or needing the host's JACK
+# server (an emulated aarch64 client cannot join an x86-64 jackd). test_nsf runs a reduced set when NR_EMULATED is set.
+QEMU_SKIP  ?= test_instrument test_eval
 QEMU_HOST_ONLY ?= test_alloc_callback test_audio_backends
 # Debian 12's aarch64 GCC 12.2 crashes vectorising a loop that reduces with fmax/fmin (internal compiler error
 # in vect_transform_reduction): those calls stay calls to libm there (same results).
