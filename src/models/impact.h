@@ -85,6 +85,10 @@ int64_t nr_imp_n_values(const nr_imp_hparams *hp, int trainable_only);
 /* The same from any architecture's table (nr-impact-2's too): the view's tensors by name. */
 void nr_imp_table_carve(const nr_imp_tensor_desc *t, int n, float *block, nr_imp_weights_rw *w);
 int64_t nr_imp_table_n_values(const nr_imp_tensor_desc *t, int n, int trainable_only);
+/* A loaded file's tensors for the table: each present, of its shape, finite; desc_std positive. Points
+ * *w at them; *total = their values. `arch` names the architecture in messages. */
+nr_result nr_imp_weights_bind(const nr_tensor_set *ts, const nr_imp_tensor_desc *tab, int nt, const char *arch,
+                              const char *what, nr_imp_weights *w, int64_t *total);
 
 /* Both architectures' descriptor normalisation: stored log-domain mean/std (7) -> the raw units
  * nr_model_info reports; and the nr.desc_* metadata written beside the tensors. */

@@ -35,42 +35,10 @@ static nr_result build(nr_model *m, const char *what)
                        NR_IMP_RATE, NR_IMP_HOP, sr ? sr : "?", hop ? hop : "?");
     nr_imp_tensor_desc tab[NR_IMP_MAX_TENSORS];
     int nt = nr_imp_tensor_table(&im->hp, tab);
-    const float *ptr[NR_IMP_MAX_TENSORS];
     int64_t total = 0;
-    for (int i = 0; i < nt; i++) {
-        const nr_tensor *t = nr_tensor_set_find(&m->ts, tab[i].name);
-        if (!t) return nr_fail(NR_ERR_FORMAT, "%s: tensor '%s' missing (nr-impact-1)", what, tab[i].name);
-        int ok = t->ndim == tab[i].ndim;
-        for (int d = 0; ok && d < t->ndim; d++) ok = t->shape[d] == tab[i].shape[d];
-        if (!ok)
-            return nr_fail(NR_ERR_SHAPE, "%s: tensor '%s' has the wrong shape (expected %d dims: %lld %lld %lld)", what,
-                           tab[i].name, tab[i].ndim, (long long)tab[i].shape[0], (long long)tab[i].shape[1],
-                           (long long)tab[i].shape[2]);
-        for (int64_t j = 0; j < t->numel; j++)
-            if (!isfinite(t->data[j]))
-                return nr_fail(NR_ERR_VALUE, "%s: tensor '%s' holds a non-finite value at %lld", what, tab[i].name,
-                               (long long)j);
-        ptr[i] = t->data;
-        total += t->numel;
-    }
-    /* same order as nr_imp_weights_carve */
-    nr_imp_weights *w = &im->w;
-    for (int i = 0; i < nt; i++) {
-        const char *nm = tab[i].name;
-        if (!strncmp(nm, "conv", 4)) {
-            int l = atoi(nm + 4);
-            if (strstr(nm, "weight")) w->conv_w[l] = ptr[i];
-            else w->conv_b[l] = ptr[i];
-        } else if (!strcmp(nm, "head.weight")) w->head_w = ptr[i];
-        else if (!strcmp(nm, "head.bias")) w->head_b = ptr[i];
-        else if (!strcmp(nm, "transient")) w->trans = ptr[i];
-        else if (!strcmp(nm, "desc_mean")) w->desc_mean = ptr[i];
-        else if (!strcmp(nm, "desc_std")) w->desc_std = ptr[i];
-        else if (!strcmp(nm, "inharm_ratio")) w->ratios = ptr[i];
-    }
-    for (int i = 0; i < NR_NUM_DESC; i++)
-        if (!(w->desc_std[i] > 1e-6f))
-            return nr_fail(NR_ERR_VALUE, "%s: desc_std[%d] = %g must be positive", what, i, (double)w->desc_std[i]);
+    r = nr_imp_weights_bind(&m->ts, tab, nt, NR_IMP_ARCH, what, &im->w, &total);
+    if (r != NR_OK) return r;
+    const nr_imp_weights *w = &im->w;
     for (int i = 0; i < im->hp.n_inharm; i++)
         if (!(w->ratios[i] > 0.0f && w->ratios[i] < 1000.0f))
             return nr_fail(NR_ERR_VALUE, "%s: inharm_ratio[%d] = %g must be in (0, 1000)", what, i, (double)w->ratios[i]);

@@ -117,24 +117,58 @@ void nr_imp_weights_carve(const nr_imp_hparams *hp, float *block, nr_imp_weights
     nr_imp_table_carve(t, n, block, w);
 }
 
+/* The view's field for a tensor of the table, by name. */
+static void assign(nr_imp_weights_rw *w, const char *nm, float *p)
+{
+    if (!strncmp(nm, "conv", 4)) {
+        int l = atoi(nm + 4);
+        if (strstr(nm, "weight")) w->conv_w[l] = p;
+        else w->conv_b[l] = p;
+    } else if (!strcmp(nm, "head.weight")) w->head_w = p;
+    else if (!strcmp(nm, "head.bias")) w->head_b = p;
+    else if (!strcmp(nm, "transient")) w->trans = p;
+    else if (!strcmp(nm, "desc_mean")) w->desc_mean = p;
+    else if (!strcmp(nm, "desc_std")) w->desc_std = p;
+    else if (!strcmp(nm, "inharm_ratio")) w->ratios = p;
+}
+
 void nr_imp_table_carve(const nr_imp_tensor_desc *t, int n, float *block, nr_imp_weights_rw *w)
 {
     memset(w, 0, sizeof *w);
     float *p = block;
     for (int i = 0; i < n; i++) {
-        const char *nm = t[i].name;
-        if (!strncmp(nm, "conv", 4)) {
-            int l = atoi(nm + 4);
-            if (strstr(nm, "weight")) w->conv_w[l] = p;
-            else w->conv_b[l] = p;
-        } else if (!strcmp(nm, "head.weight")) w->head_w = p;
-        else if (!strcmp(nm, "head.bias")) w->head_b = p;
-        else if (!strcmp(nm, "transient")) w->trans = p;
-        else if (!strcmp(nm, "desc_mean")) w->desc_mean = p;
-        else if (!strcmp(nm, "desc_std")) w->desc_std = p;
-        else if (!strcmp(nm, "inharm_ratio")) w->ratios = p;
+        assign(w, t[i].name, p);
         p += t[i].numel;
     }
+}
+
+nr_result nr_imp_weights_bind(const nr_tensor_set *ts, const nr_imp_tensor_desc *tab, int nt, const char *arch,
+                              const char *what, nr_imp_weights *out, int64_t *total)
+{
+    nr_imp_weights_rw w;
+    memset(&w, 0, sizeof w);
+    *total = 0;
+    for (int i = 0; i < nt; i++) {
+        const nr_tensor *t = nr_tensor_set_find(ts, tab[i].name);
+        if (!t) return nr_fail(NR_ERR_FORMAT, "%s: tensor '%s' missing (%s)", what, tab[i].name, arch);
+        int ok = t->ndim == tab[i].ndim;
+        for (int d = 0; ok && d < t->ndim; d++) ok = t->shape[d] == tab[i].shape[d];
+        if (!ok)
+            return nr_fail(NR_ERR_SHAPE, "%s: tensor '%s' has the wrong shape (expected %d dims: %lld %lld %lld)", what,
+                           tab[i].name, tab[i].ndim, (long long)tab[i].shape[0], (long long)tab[i].shape[1],
+                           (long long)tab[i].shape[2]);
+        for (int64_t j = 0; j < t->numel; j++)
+            if (!isfinite(t->data[j]))
+                return nr_fail(NR_ERR_VALUE, "%s: tensor '%s' holds a non-finite value at %lld", what, tab[i].name,
+                               (long long)j);
+        assign(&w, tab[i].name, t->data);
+        *total += t->numel;
+    }
+    for (int i = 0; i < NR_NUM_DESC; i++)
+        if (!(w.desc_std[i] > 1e-6f))
+            return nr_fail(NR_ERR_VALUE, "%s: desc_std[%d] = %g must be positive", what, i, (double)w.desc_std[i]);
+    memcpy(out, &w, sizeof *out); /* the read-only view has the same layout */
+    return NR_OK;
 }
 
 static const struct {
