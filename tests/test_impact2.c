@@ -87,25 +87,56 @@ static void test_budgets(void)
 
 static void test_pitch_conditioning(void)
 {
-    float d[7] = {0}, s = NAN;
+    nr_imp2_hparams hf = nr_imp2_hparams_default(), hi = hf;
+    hf.harm_env = NR_IMP2_HARM_FREQ;
+    nr_imp2_f0_state s;
+    float d[7] = {0};
+    /* FREQ (the first models): slew limit only */
+    nr_imp2_f0_reset(&s);
     d[NR_DESC_PITCH] = 100.0f;
-    NT_CHECK(fabsf(nr_imp2_f0_track(&s, d) - 100.0f) < 1e-3f); /* the first frame as it is */
+    NT_CHECK(fabsf(nr_imp2_f0_track(&s, &hf, d) - 100.0f) < 1e-3f); /* the first frame as it is */
     d[NR_DESC_PITCH] = 200.0f; /* a one-frame octave error: half way, then back */
-    NT_CHECK(fabsf(nr_imp2_f0_track(&s, d) - 141.4214f) < 0.01f);
+    NT_CHECK(fabsf(nr_imp2_f0_track(&s, &hf, d) - 141.4214f) < 0.01f);
     d[NR_DESC_PITCH] = 100.0f;
-    NT_CHECK(fabsf(nr_imp2_f0_track(&s, d) - 100.0f) < 1e-3f);
+    NT_CHECK(fabsf(nr_imp2_f0_track(&s, &hf, d) - 100.0f) < 1e-3f);
     d[NR_DESC_PITCH] = NAN; /* a lost value holds */
-    NT_CHECK(fabsf(nr_imp2_f0_track(&s, d) - 100.0f) < 1e-3f);
+    NT_CHECK(fabsf(nr_imp2_f0_track(&s, &hf, d) - 100.0f) < 1e-3f);
     d[NR_DESC_PITCH] = 1e9f; /* clamped to 5 kHz, reached at half an octave per frame */
     float f = 0;
-    for (int i = 0; i < 20; i++) f = nr_imp2_f0_track(&s, d);
+    for (int i = 0; i < 20; i++) f = nr_imp2_f0_track(&s, &hf, d);
     NT_CHECK(fabsf(f - 5000.0f) < 0.5f);
     /* a kick's sweep (an octave over 5 frames) passes unchanged */
-    s = NAN;
+    nr_imp2_f0_reset(&s);
     int same = 1;
     for (int t = 0; t < 6; t++) {
         d[NR_DESC_PITCH] = 120.0f * exp2f(-t / 5.0f);
-        same &= fabsf(nr_imp2_f0_track(&s, d) - d[NR_DESC_PITCH]) < 1e-2f;
+        same &= fabsf(nr_imp2_f0_track(&s, &hf, d) - d[NR_DESC_PITCH]) < 1e-2f;
+    }
+    NT_CHECK(same);
+
+    /* INDEX (the default): a one-frame octave error, up or down, never shows */
+    static const float up_down[] = {100, 100, 200, 100, 100, 50, 100, 100};
+    nr_imp2_f0_reset(&s);
+    int flat = 1;
+    for (int t = 0; t < 8; t++) {
+        d[NR_DESC_PITCH] = up_down[t];
+        flat &= fabsf(nr_imp2_f0_track(&s, &hi, d) - 100.0f) < 1e-3f;
+    }
+    NT_CHECKF(flat, "one-frame octave errors reach f0s");
+    /* a lost value holds; a step arrives one frame late, then at the slew limit */
+    d[NR_DESC_PITCH] = NAN;
+    NT_CHECK(fabsf(nr_imp2_f0_track(&s, &hi, d) - 100.0f) < 1e-3f);
+    d[NR_DESC_PITCH] = 400.0f;
+    NT_CHECK(fabsf(nr_imp2_f0_track(&s, &hi, d) - 100.0f) < 1e-3f);
+    NT_CHECK(fabsf(nr_imp2_f0_track(&s, &hi, d) - 141.4214f) < 0.01f);
+    for (int i = 0; i < 3; i++) f = nr_imp2_f0_track(&s, &hi, d);
+    NT_CHECK(fabsf(f - 400.0f) < 0.05f);
+    /* a kick's sweep passes one frame late */
+    nr_imp2_f0_reset(&s);
+    same = 1;
+    for (int t = 0; t < 8; t++) {
+        d[NR_DESC_PITCH] = 120.0f * exp2f(-t / 5.0f);
+        same &= fabsf(nr_imp2_f0_track(&s, &hi, d) - 120.0f * exp2f(-(t > 0 ? t - 1 : 0) / 5.0f)) < 1e-2f;
     }
     NT_CHECK(same);
 }
@@ -312,31 +343,35 @@ static double span_band_energy(const float *x, long s0, int len, double lo, doub
 }
 
 /* yin's octave errors: the raw pitch doubles for one frame, the head output stays (a harmonic envelope
- * peaking at 2..4.5 kHz). The centroid of the harmonic power that each frame's parameters set stays
- * within 3 % (the envelope sets the level at each frequency, not the harmonic index: with amplitudes
- * per index it would move up half an octave), and the rendered energy between 3 and 9 kHz over the 5
- * frames around the error stays within 1.5 dB of 5 steady frames' (50 ms: many periods, so the
- * partials' phases do not matter). */
-static void test_no_burst_on_octave_error(void)
+ * peaking at 2..4.5 kHz at the steady pitch). The centroid of the harmonic power that each frame's
+ * parameters set stays within 3 %, and the rendered energy between 3 and 9 kHz over the 5 frames around
+ * the error stays within 1.5 dB of 5 steady frames' (50 ms: many periods, so the partials' phases do not
+ * matter). FREQ mode holds by its envelope over frequency (the slew-limited pitch moves half an octave),
+ * INDEX mode by the median that keeps the error from the oscillators. */
+static void octave_error_case(int mode)
 {
     nr_imp2_hparams hp = nr_imp2_hparams_default();
+    hp.harm_env = mode;
     nr_imp2_tables tb;
     NT_CHECK(nr_imp2_tables_init(&tb, &hp) == NR_OK);
     int O = nr_imp2_n_out(&hp), Q = nr_imp2_n_q(&hp), P = nr_imp2_n_partials(&hp), T = 40;
     long N = (long)T * NR_IMP_HOP;
     float *o = malloc(sizeof(float) * O), *q = calloc((size_t)T * Q, 4), *y = malloc(sizeof(float) * N);
-    float *trans = calloc((size_t)hp.n_trans * hp.trans_len, 4), s = NAN, d[7] = {0};
+    float *trans = calloc((size_t)hp.n_trans * hp.trans_len, 4), d[7] = {0};
+    nr_imp2_f0_state s;
+    nr_imp2_f0_reset(&s);
     for (int i = 0; i < O; i++) o[i] = rnd();
     o[0] = 1.0f;
     for (int b = 0; b < hp.n_env; b++) {
-        double fc = hp.env_lo * pow(hp.env_hi / hp.env_lo, (double)b / (hp.n_env - 1));
+        double u = (double)b / (hp.n_env - 1);
+        double fc = mode == NR_IMP2_HARM_INDEX ? 90.0 * pow(hp.n_harm, u) : hp.env_lo * pow(hp.env_hi / hp.env_lo, u);
         o[1 + b] = fc > 2000 && fc < 4500 ? 2.0f : -6.0f;
     }
     double cen[40] = {0};
     for (int t = 0; t < T; t++) {
         d[NR_DESC_PITCH] = t == 20 ? 180.0f : 90.0f;
         float *qt = q + (size_t)t * Q;
-        nr_imp2_params_forward(&hp, &tb, o, nr_imp2_f0_track(&s, d), qt);
+        nr_imp2_params_forward(&hp, &tb, o, nr_imp2_f0_track(&s, &hp, d), qt);
         double e = 0, fe = 0;
         for (int k = 0; k < hp.n_harm; k++) {
             e += (double)qt[k] * qt[k];
@@ -346,9 +381,10 @@ static void test_no_burst_on_octave_error(void)
     }
     double worst = 0;
     for (int t = 19; t < 24; t++) worst = fmax(worst, fabs(cen[t] / cen[15] - 1.0));
-    printf("  harmonic centroid around the octave error: within %.1f %% of the steady %.0f Hz\n", 100 * worst,
-           cen[15]);
-    NT_CHECKF(worst < 0.03, "harmonic centroid around the octave error off by %.0f %%", 100 * worst);
+    const char *name = mode == NR_IMP2_HARM_INDEX ? "INDEX" : "FREQ";
+    printf("  %s: harmonic centroid around the octave error within %.1f %% of the steady %.0f Hz\n", name,
+           100 * worst, cen[15]);
+    NT_CHECKF(worst < 0.03, "%s: harmonic centroid around the octave error off by %.0f %%", name, 100 * worst);
     nr_imp_weights w = {0};
     w.trans = trans;
     float *mem = aligned_alloc(64, nr_imp2_synth_state_floats(&hp) * sizeof(float));
@@ -357,10 +393,18 @@ static void test_no_burst_on_octave_error(void)
     nr_imp2_synth_forward(&hp, &w, &tb, &st, 1, 1, q, T, y);
     double steady = span_band_energy(y, 10L * NR_IMP_HOP, 5 * NR_IMP_HOP, 3000, 9000);
     double around = span_band_energy(y, 19L * NR_IMP_HOP, 5 * NR_IMP_HOP, 3000, 9000);
-    printf("  rendered 3..9 kHz energy over the 5 frames around it: %.2f x the steady 5 frames'\n", around / steady);
-    NT_CHECKF(around < 1.41 * steady, "rendered 3..9 kHz energy around the octave error %.2f x", around / steady);
+    printf("  %s: rendered 3..9 kHz energy over the 5 frames around it: %.2f x the steady 5 frames'\n", name,
+           around / steady);
+    NT_CHECKF(around < 1.41 * steady, "%s: rendered 3..9 kHz energy around the octave error %.2f x", name,
+              around / steady);
     nr_imp2_tables_free(&tb);
     free(o), free(q), free(y), free(trans), free(mem);
+}
+
+static void test_no_burst_on_octave_error(void)
+{
+    octave_error_case(NR_IMP2_HARM_FREQ);
+    octave_error_case(NR_IMP2_HARM_INDEX);
 }
 
 /* Toy loss for the descent: squared differences of short-time magnitudes (sine window of one hop,

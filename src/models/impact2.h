@@ -10,9 +10,12 @@
  *   g_j (NT) = exp_sigmoid(...)              transient gains (frame 0's are used)
  *
  * Synthesis at 48 kHz (frame parameters q_t ramped linearly from q_{t-1} across the 480 samples of t):
- *   f0s      causal slew-limited pitch (0.5 octave per frame in log2), preprocessing without gradient
- *   harmonic k = 1..NH at k f0s, amplitude A E_h(k f0s) taper_f(k f0s) taper_k(k) sqrt(f0s / 100): the
- *            amplitude follows frequency through the envelope, so a pitch jump moves no energy upward
+ *   f0s      causal pitch conditioning (nr_imp2_f0_track: median of 3 in INDEX mode, slew 0.5 octave per
+ *            frame), preprocessing without gradient
+ *   harmonic k = 1..NH at k f0s, amplitude A E_h(u_k) taper_f(k f0s) taper_k(k), the envelope read at
+ *            u_k by harm_env: INDEX (the default) u_k = log2 k over the envelope's bands (the harmonic
+ *            spectrum moves with the pitch: a transposed sound keeps its timbre and its tuning); FREQ (the
+ *            first models) u_k = log2(k f0s) over env_lo..env_hi, times sqrt(f0s / 100)
  *   inharmonic i at r_i f0s, amplitude a_i taper_f(r_i f0s)
  *   noise    per frame a complex spectrum (1024-point rFFT, 513 bins) of seeded noise shaped by E_n,
  *            960 samples of its inverse FFT under a sine window, overlap-added at hop 480 (the rising
@@ -45,7 +48,10 @@ typedef struct {
     int trans_len; /* TL samples */
     float env_lo, env_hi;     /* envelope band centres, Hz, log-spaced */
     float ratio_lo, ratio_hi; /* inharmonic ratio range, octaves relative to f0 */
+    int harm_env; /* where the harmonic envelope is read: NR_IMP2_HARM_INDEX or NR_IMP2_HARM_FREQ */
 } nr_imp2_hparams;
+
+enum { NR_IMP2_HARM_FREQ = 0, NR_IMP2_HARM_INDEX = 1 };
 
 nr_imp2_hparams nr_imp2_hparams_default(void);
 nr_result nr_imp2_hparams_check(const nr_imp2_hparams *hp, const char *what);
@@ -63,8 +69,16 @@ int nr_imp2_tensor_table(const nr_imp2_hparams *hp, nr_imp_tensor_desc *out);
 void nr_imp2_weights_carve(const nr_imp2_hparams *hp, float *block, nr_imp_weights_rw *w);
 int64_t nr_imp2_n_values(const nr_imp2_hparams *hp, int trainable_only);
 
-/* Causal pitch conditioning: *s is the state (log2 Hz, NAN before the first frame). Raw pitch -> f0s. */
-float nr_imp2_f0_track(float *s, const float desc[NR_NUM_DESC]);
+/* Causal pitch conditioning, raw pitch -> f0s, in log2 Hz: clamped to F0_MIN..F0_MAX (a lost value holds
+ * the pitch); in INDEX mode the median of this frame's and the two previous raw values (a one-frame yin
+ * octave error never reaches the oscillators, whose whole harmonic spectrum would move with it; a sweep is
+ * one frame late); then slew-limited to SLEW octaves per frame. */
+typedef struct {
+    float raw[2]; /* the two previous clamped raw values (INDEX mode) */
+    float s;      /* the output, NAN before the first frame */
+} nr_imp2_f0_state;
+void nr_imp2_f0_reset(nr_imp2_f0_state *st);
+float nr_imp2_f0_track(nr_imp2_f0_state *st, const nr_imp2_hparams *hp, const float desc[NR_NUM_DESC]);
 
 /* Fixed tables of a model (shared by its voices and the trainer's threads; read-only after init). */
 typedef struct {
@@ -73,6 +87,8 @@ typedef struct {
     int *bin_band;    /* (NBINS) lower band of each noise bin's interpolation */
     float *bin_w;     /* (NBINS) weight of the upper band (0 for DC and Nyquist: they stay silent) */
     float *win;       /* (NOISE_LEN) sine window */
+    int *harm_band;   /* (NH) INDEX mode: lower band of harmonic k + 1's envelope position */
+    float *harm_w;    /* (NH) INDEX mode: its upper band's weight */
     float scale;      /* irfft scale giving unit variance for a flat envelope of 1 */
     void *c2r, *r2c;  /* fftwf plans, process-wide (made once): c2r out of place (it allocates nothing
                        * when it runs), r2c in place (training only) */

@@ -94,7 +94,7 @@ typedef struct {
     float *mem;
     float *o;                   /* (O) */
     float *q_prev, *q_cur, *q0; /* (Q) synthesis parameters */
-    float f0_state;             /* pitch conditioning, log2 Hz */
+    nr_imp2_f0_state f0_state;  /* pitch conditioning */
     nr_imp_frame_queue fq;
     long frame;
     uint64_t seed;
@@ -106,7 +106,7 @@ static void v_reset(nr_voice *vv, uint64_t seed)
     v->seed = seed ? seed : v->cfg.seed;
     nr_imp_net_stream_reset(&v->net);
     nr_imp2_synth_reset(&v->syn, v->seed, v->cfg.no_noise);
-    v->f0_state = NAN;
+    nr_imp2_f0_reset(&v->f0_state);
     nr_imp_queue_reset(&v->fq);
     v->frame = 0;
 }
@@ -126,7 +126,7 @@ static void v_step(imp2_voice *v, const float *desc)
     float *tmp = v->q_prev;
     v->q_prev = v->q_cur;
     v->q_cur = tmp;
-    nr_imp2_params_forward(&im->hp, &im->tb, v->o, nr_imp2_f0_track(&v->f0_state, desc), v->q_cur);
+    nr_imp2_params_forward(&im->hp, &im->tb, v->o, nr_imp2_f0_track(&v->f0_state, &im->hp, desc), v->q_cur);
     int Q = nr_imp2_n_q(&im->hp);
     if (v->frame == 0) {
         memcpy(v->q_prev, v->q_cur, (size_t)Q * sizeof(float));

@@ -28,6 +28,7 @@ nr_imp2_hparams nr_imp2_hparams_default(void)
     hp.env_hi = 22000.0f;
     hp.ratio_lo = -1.0f;
     hp.ratio_hi = 4.0f;
+    hp.harm_env = NR_IMP2_HARM_INDEX;
     return hp;
 }
 
@@ -49,6 +50,7 @@ nr_result nr_imp2_hparams_check(const nr_imp2_hparams *hp, const char *what)
     RANGE(env_hi, 10.0f, 24000.0f);
     RANGE(ratio_lo, -8.0f, 8.0f);
     RANGE(ratio_hi, -8.0f, 8.0f);
+    RANGE(harm_env, NR_IMP2_HARM_FREQ, NR_IMP2_HARM_INDEX);
 #undef RANGE
     if (hp->hidden % NR_IMP_LANES)
         return nr_fail(NR_ERR_FORMAT, "%s: hidden size %d must be a multiple of %d", what, hp->hidden, NR_IMP_LANES);
@@ -116,6 +118,7 @@ static const struct {
     const char *key;
     size_t off;
     int is_float;
+    int optional; /* missing: 0 (the first nr-impact-2 files have no harm_env: FREQ) */
 } g_meta[] = {
     {"impact2.hidden", offsetof(nr_imp2_hparams, hidden), 0},
     {"impact2.layers", offsetof(nr_imp2_hparams, layers), 0},
@@ -129,6 +132,7 @@ static const struct {
     {"impact2.env_hi", offsetof(nr_imp2_hparams, env_hi), 1},
     {"impact2.ratio_lo", offsetof(nr_imp2_hparams, ratio_lo), 1},
     {"impact2.ratio_hi", offsetof(nr_imp2_hparams, ratio_hi), 1},
+    {"impact2.harm_env", offsetof(nr_imp2_hparams, harm_env), 0, 1},
 };
 #define N_META (sizeof g_meta / sizeof g_meta[0])
 
@@ -137,6 +141,7 @@ nr_result nr_imp2_hparams_from_meta(const nr_tensor_set *ts, nr_imp2_hparams *hp
     memset(hp, 0, sizeof *hp);
     for (size_t i = 0; i < N_META; i++) {
         const char *v = nr_tensor_set_meta(ts, g_meta[i].key);
+        if (!v && g_meta[i].optional) continue;
         if (!v)
             return nr_fail(NR_ERR_FORMAT, "%s: metadata %s missing (an nr-impact-2 model needs it)", what,
                            g_meta[i].key);
@@ -170,19 +175,34 @@ nr_result nr_imp2_hparams_to_meta(const nr_imp2_hparams *hp, nr_tensor_set *ts)
 
 /* ---- pitch conditioning ---- */
 
-float nr_imp2_f0_track(float *s, const float desc[NR_NUM_DESC])
+void nr_imp2_f0_reset(nr_imp2_f0_state *st) { st->raw[0] = st->raw[1] = st->s = NAN; }
+
+static float median3(float a, float b, float c)
+{
+    float lo = a < b ? a : b, hi = a < b ? b : a;
+    return c < lo ? lo : c > hi ? hi : c;
+}
+
+float nr_imp2_f0_track(nr_imp2_f0_state *st, const nr_imp2_hparams *hp, const float desc[NR_NUM_DESC])
 {
     float f = desc[NR_DESC_PITCH];
-    if (!isfinite(f)) f = isfinite(*s) ? exp2f(*s) : NR_IMP_F0_MIN; /* a lost value holds the pitch */
+    if (!isfinite(f)) f = isfinite(st->s) ? exp2f(st->s) : NR_IMP_F0_MIN; /* a lost value holds the pitch */
     f = f < NR_IMP_F0_MIN ? NR_IMP_F0_MIN : f > NR_IMP_F0_MAX ? NR_IMP_F0_MAX : f;
     float x = log2f(f);
-    if (!isfinite(*s)) *s = x;
-    else {
-        /* a one-frame yin octave error moves half way and back; a kick's sweep passes */
-        float d = x - *s;
-        *s += d < -NR_IMP2_SLEW ? -NR_IMP2_SLEW : d > NR_IMP2_SLEW ? NR_IMP2_SLEW : d;
+    if (hp->harm_env == NR_IMP2_HARM_INDEX) {
+        if (!isfinite(st->raw[0])) st->raw[0] = st->raw[1] = x;
+        float m = median3(st->raw[0], st->raw[1], x);
+        st->raw[0] = st->raw[1];
+        st->raw[1] = x;
+        x = m;
     }
-    return exp2f(*s);
+    if (!isfinite(st->s)) st->s = x;
+    else {
+        /* a yin octave error moves half way and back; a kick's sweep passes */
+        float d = x - st->s;
+        st->s += d < -NR_IMP2_SLEW ? -NR_IMP2_SLEW : d > NR_IMP2_SLEW ? NR_IMP2_SLEW : d;
+    }
+    return exp2f(st->s);
 }
 
 /* ---- tables ---- */
@@ -230,13 +250,26 @@ nr_result nr_imp2_tables_init(nr_imp2_tables *tb, const nr_imp2_hparams *hp)
     tb->bin_band = malloc(NR_IMP2_NBINS * sizeof(int));
     tb->bin_w = malloc(NR_IMP2_NBINS * sizeof(float));
     tb->win = malloc(NR_IMP2_NOISE_LEN * sizeof(float));
-    if (!tb->bin_band || !tb->bin_w || !tb->win) {
+    tb->harm_band = malloc((size_t)hp->n_harm * sizeof(int));
+    tb->harm_w = malloc((size_t)hp->n_harm * sizeof(float));
+    if (!tb->bin_band || !tb->bin_w || !tb->win || !tb->harm_band || !tb->harm_w) {
         nr_imp2_tables_free(tb);
         return nr_fail(NR_ERR_NOMEM, "out of memory for the nr-impact-2 tables");
     }
     for (int k = 0; k < NR_IMP2_NBINS; k++) {
         float w = nr_imp2_env_pos(tb, (float)k * NR_IMP_RATE / NR_IMP2_NFFT, &tb->bin_band[k]);
         tb->bin_w[k] = w;
+    }
+    if (hp->harm_env == NR_IMP2_HARM_INDEX) {
+        /* band centres at harmonic numbers NH^(b / (NE - 1)): the lowest harmonics have a band each */
+        float per = hp->n_harm > 1 ? (float)(hp->n_env - 1) / log2f((float)hp->n_harm) : 0.0f;
+        for (int k = 0; k < hp->n_harm; k++) {
+            float u = log2f((float)(k + 1)) * per;
+            int b = (int)u;
+            if (b > hp->n_env - 2) b = hp->n_env - 2;
+            tb->harm_band[k] = b;
+            tb->harm_w[k] = u - (float)b;
+        }
     }
     /* w^2(n) + w^2(n + hop) = 1: independent noise frames keep a constant power */
     for (int n = 0; n < NR_IMP2_NOISE_LEN; n++) tb->win[n] = (float)sin(M_PI * (n + 0.5) / NR_IMP2_NOISE_LEN);
@@ -250,6 +283,8 @@ void nr_imp2_tables_free(nr_imp2_tables *tb)
     free(tb->bin_band);
     free(tb->bin_w);
     free(tb->win);
+    free(tb->harm_band);
+    free(tb->harm_w);
     memset(tb, 0, sizeof *tb);
 }
 
@@ -282,11 +317,21 @@ static float taper_k(int k, int NH)
     return 0.5f * (1.0f + cosf((float)M_PI * (float)m / (float)(top + 1)));
 }
 
-static float env_at(const nr_imp2_tables *tb, const float *E, float f)
+/* Harmonic k's (0-based) envelope position: lower band *b, upper weight returned. */
+static float harm_pos(const nr_imp2_hparams *hp, const nr_imp2_tables *tb, int k, float f, int *b)
 {
-    int b;
-    float w = nr_imp2_env_pos(tb, f, &b);
-    return E[b] + (E[b + 1] - E[b]) * w;
+    if (hp->harm_env == NR_IMP2_HARM_INDEX) {
+        *b = tb->harm_band[k];
+        return tb->harm_w[k];
+    }
+    return nr_imp2_env_pos(tb, f, b);
+}
+
+/* The harmonics' overall gain factor of the pitch: FREQ mode's sqrt(f0s / F0_REF) holds the loudness of a
+ * fixed envelope when transposed (the count of harmonics under it goes as 1 / f0); INDEX needs none. */
+static float harm_gain(const nr_imp2_hparams *hp, float f0s)
+{
+    return hp->harm_env == NR_IMP2_HARM_INDEX ? 1.0f : sqrtf(f0s / NR_IMP2_F0_REF);
 }
 
 void nr_imp2_params_forward(const nr_imp2_hparams *hp, const nr_imp2_tables *tb, const float *o, float f0s,
@@ -296,12 +341,18 @@ void nr_imp2_params_forward(const nr_imp2_hparams *hp, const nr_imp2_tables *tb,
     float Eh[256];
     const float *oh = o + 1, *on = o + 1 + NE, *oa = o + 1 + 2 * NE, *orr = oa + NI, *ot = orr + NI;
     float *amp = q, *freq = q + P, *qn = q + 2 * P, *qt = qn + NE;
-    float A = nr_imp_exp_sigmoid(o[0]) * sqrtf(f0s / NR_IMP2_F0_REF), dt;
+    float A = nr_imp_exp_sigmoid(o[0]) * harm_gain(hp, f0s), dt;
     for (int b = 0; b < NE; b++) Eh[b] = nr_imp_exp_sigmoid(oh[b]);
     for (int k = 0; k < NH; k++) {
         float f = (float)(k + 1) * f0s;
         freq[k] = f;
-        amp[k] = f >= NR_IMP2_TAPER_HI ? 0.0f : A * env_at(tb, Eh, f) * taper_f(f, &dt) * taper_k(k + 1, NH);
+        if (f >= NR_IMP2_TAPER_HI) {
+            amp[k] = 0.0f;
+            continue;
+        }
+        int b;
+        float w = harm_pos(hp, tb, k, f, &b);
+        amp[k] = A * (Eh[b] + (Eh[b + 1] - Eh[b]) * w) * taper_f(f, &dt) * taper_k(k + 1, NH);
     }
     for (int i = 0; i < NI; i++) {
         float r = exp2f(hp->ratio_lo + (hp->ratio_hi - hp->ratio_lo) * sigmoidf(orr[i]));
@@ -324,13 +375,13 @@ void nr_imp2_params_backward(const nr_imp2_hparams *hp, const nr_imp2_tables *tb
     const float *damp = dq, *dfreq = dq + P, *dqn = dq + 2 * P, *dqt = dqn + NE;
     float Eh[256];
     double dEh[256] = {0}, dA = 0.0;
-    float sq = sqrtf(f0s / NR_IMP2_F0_REF), A = nr_imp_exp_sigmoid(o[0]) * sq, dt;
+    float sq = harm_gain(hp, f0s), A = nr_imp_exp_sigmoid(o[0]) * sq, dt;
     for (int b = 0; b < NE; b++) Eh[b] = nr_imp_exp_sigmoid(oh[b]);
     for (int k = 0; k < NH; k++) {
         float f = (float)(k + 1) * f0s;
         if (f >= NR_IMP2_TAPER_HI || damp[k] == 0.0f) continue;
         int b;
-        float w = nr_imp2_env_pos(tb, f, &b), tap = taper_f(f, &dt) * taper_k(k + 1, NH);
+        float w = harm_pos(hp, tb, k, f, &b), tap = taper_f(f, &dt) * taper_k(k + 1, NH);
         float e = Eh[b] + (Eh[b + 1] - Eh[b]) * w;
         dA += (double)damp[k] * e * tap;
         float g = damp[k] * A * tap;

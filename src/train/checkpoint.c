@@ -36,7 +36,7 @@ static uint64_t fbits(float f)
 static const char *magic_of(nr_train_arch_id a) { return a == NR_TRAIN_IMPACT2 ? CK_MAGIC2 : CK_MAGIC; }
 static const char *arch_name(nr_train_arch_id a) { return a == NR_TRAIN_IMPACT2 ? NR_IMP2_ARCH : NR_IMP_ARCH; }
 
-/* The hyper-parameters take words 1..11 and 16.. (nr-impact-2); seed, step and sizes stay at 12..15. */
+/* The hyper-parameters take words 1..11 and 16..17 (nr-impact-2); seed, step and sizes stay at 12..15. */
 static void header(unsigned char *h, const nr_checkpoint *c)
 {
     memset(h, 0, 8 + 8 * CK_N_HEAD);
@@ -48,7 +48,7 @@ static void header(unsigned char *h, const nr_checkpoint *c)
                                  (uint64_t)hp->n_harm, (uint64_t)hp->n_inharm, (uint64_t)hp->n_env,
                                  (uint64_t)hp->n_trans, (uint64_t)hp->trans_len, fbits(hp->env_lo), fbits(hp->env_hi),
                                  fbits(hp->ratio_lo), c->seed, (uint64_t)c->step, (uint64_t)c->n_values,
-                                 (uint64_t)c->n_trainable, fbits(hp->ratio_hi)};
+                                 (uint64_t)c->n_trainable, fbits(hp->ratio_hi), (uint64_t)hp->harm_env};
         memcpy(w, v, sizeof w);
     } else {
         const nr_imp_hparams *hp = &c->hp;
@@ -212,6 +212,10 @@ nr_result nr_checkpoint_peek(const char *path, nr_checkpoint *c)
         if (!dst) continue;
         uint32_t u = (uint32_t)w[word[i]];
         memcpy(dst, &u, 4);
+    }
+    if (arch == NR_TRAIN_IMPACT2) {
+        if (w[17] > NR_IMP2_HARM_INDEX) return nr_fail(NR_ERR_FORMAT, "%s: checkpoint header damaged", path);
+        c->hp2.harm_env = (int)w[17]; /* 0 (FREQ) in checkpoints of the first nr-impact-2 runs */
     }
     c->seed = w[12];
     c->step = (long)w[13];

@@ -23,9 +23,10 @@ void nr_imp2_forward(nr_imp_work *wk, const nr_imp_weights *w, const float *desc
     const nr_imp2_hparams *hp = wk->hp2;
     int O = wk->net.n_out, Q = wk->Q;
     nr_imp_net_forward(wk, w, desc, T);
-    float s = NAN;
+    nr_imp2_f0_state s;
+    nr_imp2_f0_reset(&s);
     for (int t = 0; t < T; t++) {
-        wk->f0s[t] = nr_imp2_f0_track(&s, desc + (size_t)t * NR_NUM_DESC);
+        wk->f0s[t] = nr_imp2_f0_track(&s, hp, desc + (size_t)t * NR_NUM_DESC);
         nr_imp2_params_forward(hp, wk->tb2, wk->o + (size_t)t * O, wk->f0s[t], wk->q + (size_t)t * Q);
     }
     nr_imp2_synth_state st;

@@ -72,6 +72,46 @@ size_t nr_stft_work_doubles(const nr_stft_loss *L, long max_n)
     return (4 * stride(L) + keep + 7) / 8 * 8; /* whole 64-byte lines: aligned_alloc wants that */
 }
 
+/* Bin edges of the octave bands at FFT size `size`: band b holds bins [edge[b], edge[b + 1]). The last
+ * band runs to Nyquist; bands below bin 1 are empty. */
+static void band_edges(int size, int rate, int edge[NR_BAND_N + 1])
+{
+    int nb = size / 2 + 1;
+    for (int b = 0; b < NR_BAND_N; b++) {
+        int k = (int)ceil(NR_BAND_LO * ldexp(1.0, b) * size / rate);
+        edge[b] = k < 1 ? 1 : k > nb ? nb : k;
+    }
+    edge[NR_BAND_N] = nb;
+}
+
+static int band_at(const int edge[NR_BAND_N + 1], int k)
+{
+    for (int b = NR_BAND_N - 1; b >= 0; b--)
+        if (k >= edge[b]) return k < edge[b + 1] ? b : -1;
+    return -1;
+}
+
+/* The band level term from whole-clip band powers; g[b] gets d(term)/d(render band power). */
+static double band_term(const double *py, const double *px, double weight, double *g)
+{
+    double top = 0.0;
+    for (int b = 0; b < NR_BAND_N; b++) top = px[b] > top ? px[b] : top;
+    if (!(top > 0.0)) return 0.0;
+    /* a floor at the edge of the range keeps a silent render band's gradient finite */
+    double floor_p = top * pow(10.0, -NR_BAND_RANGE_DB / 10.0), keep = floor_p;
+    int n = 0;
+    for (int b = 0; b < NR_BAND_N; b++) n += px[b] >= keep;
+    double loss = 0.0;
+    for (int b = 0; b < NR_BAND_N; b++) {
+        g[b] = 0.0;
+        if (px[b] < keep) continue;
+        double d = 10.0 * log10((py[b] + floor_p) / (px[b] + floor_p));
+        loss += fabs(d) / n;
+        g[b] = weight * (d > 0 ? 1.0 : d < 0 ? -1.0 : 0.0) * (10.0 / M_LN10) / ((py[b] + floor_p) * n);
+    }
+    return weight * loss;
+}
+
 static void frame_in(double *in, const float *s, long n, long start, const double *win, int size)
 {
     for (int i = 0; i < size; i++) {
@@ -94,6 +134,10 @@ double nr_stft_loss_eval(const nr_stft_loss *L, const float *y, const float *x, 
         long M = n / hop + 1;
         const double *win = L->win[r];
         double num = 0.0, den = 0.0, lg = 0.0;
+        const int bands = r == 0 && L->band_weight > 0.0;
+        int edge[NR_BAND_N + 1];
+        double py[NR_BAND_N] = {0}, px[NR_BAND_N] = {0}, gband[NR_BAND_N] = {0};
+        if (bands) band_edges(size, L->band_rate, edge);
         for (long m = 0; m < M; m++) {
             long start = m * hop - size / 2;
             frame_in(in_y, y, n, start, win, size);
@@ -116,7 +160,14 @@ double nr_stft_loss_eval(const nr_stft_loss *L, const float *y, const float *x, 
                     kp[5 * k + 4] = d > 0 ? 1.0 : d < 0 ? -1.0 : 0.0;
                 }
             }
+            if (bands)
+                for (int b = 0; b < NR_BAND_N; b++)
+                    for (int k = edge[b]; k < edge[b + 1]; k++) {
+                        py[b] += Y[k][0] * Y[k][0] + Y[k][1] * Y[k][1];
+                        px[b] += X[k][0] * X[k][0] + X[k][1] * X[k][1];
+                    }
         }
+        if (bands) total += band_term(py, px, L->band_weight, gband);
         double count = (double)M * nb, rnum = sqrt(num), rden = sqrt(den + MAG_EPS);
         total += (rnum / rden + lg / count) / L->n_res;
         if (!dy) continue;
@@ -127,6 +178,8 @@ double nr_stft_loss_eval(const nr_stft_loss *L, const float *y, const float *x, 
             for (int k = 0; k < nb; k++) {
                 double sy = kp[5 * k + 2];
                 double gs = a_sc * kp[5 * k + 3] + a_lg * kp[5 * k + 4] / (sy + LOG_EPS);
+                int bk = bands ? band_at(edge, k) : -1;
+                if (bk >= 0) gs += 2.0 * sy * gband[bk]; /* d|Y|^2 / d|Y| */
                 /* c2r doubles the inner bins (Hermitian half); the adjoint of r2c needs them once */
                 double half = (k == 0 || k == nb - 1) ? 1.0 : 0.5;
                 Y[k][0] = gs * kp[5 * k] / sy * half;

@@ -17,7 +17,16 @@ typedef struct {
     void *fwd[NR_STFT_MAX_RES], *inv[NR_STFT_MAX_RES]; /* fftw_plan */
     double *win[NR_STFT_MAX_RES];
     int max_size;
+    /* Octave-band level term (0: off): band_weight times the mean over the octave bands 44 * 2^b Hz
+     * (b = 0..NR_BAND_N - 1, the last one up to Nyquist) where the target is within 60 dB of its loudest
+     * band, of |dB(render band power) - dB(target band power)|, whole-clip powers summed over the frames
+     * of the first resolution: the band level error of `neurorack eval`, at the training rate. */
+    double band_weight;
+    int band_rate; /* sample rate (Hz) the band edges are placed at */
 } nr_stft_loss;
+#define NR_BAND_N 9          /* octaves from 44 Hz: 8 measured by eval (to 11264 Hz) and the top one */
+#define NR_BAND_LO 44.0      /* Hz, the lowest band's lower edge */
+#define NR_BAND_RANGE_DB 60.0 /* bands quieter than the target's loudest by more are left out */
 
 /* Plans are made here (not thread-safe); evaluation with separate workspaces is. */
 nr_result nr_stft_loss_init(nr_stft_loss *L, const int *sizes, int n_res);
@@ -25,6 +34,7 @@ void nr_stft_loss_free(nr_stft_loss *L);
 size_t nr_stft_work_doubles(const nr_stft_loss *L, long max_n); /* for signals up to max_n samples */
 /* Loss of prediction y against target x (both n samples):
  *   mean over resolutions of  ||Sy - Sx||_F / ||Sx||_F  +  mean |log(Sy + 1e-5) - log(Sx + 1e-5)|
+ *   + the band level term (band_weight, above)
  * If dy is not NULL, dL/dy is added to it (n). work: nr_stft_work_doubles(L, >= n) doubles, 64-byte aligned. */
 double nr_stft_loss_eval(const nr_stft_loss *L, const float *y, const float *x, long n, float *dy, double *work);
 

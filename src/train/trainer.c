@@ -37,6 +37,8 @@ nr_train_config nr_train_config_init(void)
     for (int d = 0; d < NR_NUM_DESC; d++) c.desc_weights[d] = d == NR_DESC_LOUDNESS ? 4.0f : 1.0f;
     c.perturb = 0.5f;
     c.perturb_weight = 4.0f;
+    /* 0.2 per dB: a 5 dB band error weighs about as much as the STFT loss of a fair fit */
+    c.band_weight = 0.2f;
     return c;
 }
 
@@ -383,6 +385,8 @@ nr_result nr_train(const nr_train_config *cfg, nr_train_report *rep)
                            cfg->desc_weights[d]);
     if (!(cfg->perturb >= 0 && cfg->perturb <= 1))
         return nr_fail(NR_ERR_ARG, "train: perturbed share %g out of range 0..1", cfg->perturb);
+    if (!(cfg->band_weight >= 0 && cfg->band_weight <= 100))
+        return nr_fail(NR_ERR_ARG, "train: band level loss weight %g out of range 0..100", cfg->band_weight);
     if (!(cfg->perturb_weight >= 0 && cfg->perturb_weight <= 100))
         return nr_fail(NR_ERR_ARG, "train: moved descriptor's weight %g out of range 0..100", cfg->perturb_weight);
     if (!(cfg->clip_seconds >= 0.1f && cfg->clip_seconds <= 20.0f))
@@ -407,6 +411,10 @@ nr_result nr_train(const nr_train_config *cfg, nr_train_report *rep)
         r = tr->arch->shared_init(tr);
     }
     if (r == NR_OK) r = nr_stft_loss_init(&tr->loss, g_fft_sizes, N_FFT_SIZES);
+    if (r == NR_OK) {
+        tr->loss.band_weight = cfg->band_weight;
+        tr->loss.band_rate = NR_IMP_RATE;
+    }
     if (r == NR_OK && cfg->desc_weight > 0) r = nr_desc_losses_init(&tr->dloss, NR_IMP_RATE, NR_IMP_HOP);
     if (r != NR_OK) {
         trainer_free(tr);
