@@ -14,6 +14,7 @@ static void usage(FILE *f)
                "                       [--hidden N] [--layers N] [--checkpoint-every N] [--valid-every N] [--quiet]\n"
                "                       [--desc-weight X] [--desc-weights W,W,W,W,W,W,W] [--pitch-weight X]\n"
                "                       [--perturb P] [--perturb-weight X] [--band-weight X]\n"
+               "                       [--harm-env index|freq]\n"
                "       neurorack train --export CKPT --out MODEL [--data MANIFEST]\n"
                "                       (the model of a checkpoint, e.g. of a stopped run)\n"
                "  --arch        nr-impact-2 (default: full band, envelope-shaped harmonics and noise) or\n"
@@ -29,6 +30,8 @@ static void usage(FILE *f)
                "  --pitch-weight the pitch entry of --desc-weights alone\n"
                "  --perturb     share of clips with one descriptor curve moved (descriptor losses only)\n"
                "  --perturb-weight on those clips, the moved descriptor's loss weight times this\n"
+               "  --harm-env    nr-impact-2's harmonic envelope: over the harmonic number (index, default:\n"
+               "                the timbre moves with the pitch) or over frequency (freq, the first models)\n"
                "  --band-weight weight per dB of the octave-band level loss (whole clip, as eval's band error)\n"
                "defaults: --steps 2000 --threads 2 --seed 1 --batch 8 --lr 0.002 --clip 1.0 --desc-weight 1\n"
                "          --desc-weights 4,1,1,1,1,1,1 --perturb 0.5 --perturb-weight 4 --band-weight 0.2\n");
@@ -127,6 +130,8 @@ int nr_cmd_train(int argc, char **argv)
         } else if (!strcmp(a, "--perturb-weight")) {
             if (!nr_cli_float("train", a, v, 0, 100, &x)) return 2;
             c.perturb_weight = (float)x;
+        } else if (!strcmp(a, "--harm-env")) {
+            c.harm_env = v;
         } else if (!strcmp(a, "--band-weight")) {
             if (!nr_cli_float("train", a, v, 0, 100, &x)) return 2;
             c.band_weight = (float)x;

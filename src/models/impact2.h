@@ -10,8 +10,8 @@
  *   g_j (NT) = exp_sigmoid(...)              transient gains (frame 0's are used)
  *
  * Synthesis at 48 kHz (frame parameters q_t ramped linearly from q_{t-1} across the 480 samples of t):
- *   f0s      causal pitch conditioning (nr_imp2_f0_track: median of 3 in INDEX mode, slew 0.5 octave per
- *            frame), preprocessing without gradient
+ *   f0s      causal pitch conditioning (nr_imp2_f0_track: one-frame jumps held in INDEX mode, slew 0.5
+ *            octave per frame), preprocessing without gradient
  *   harmonic k = 1..NH at k f0s, amplitude A E_h(u_k) taper_f(k f0s) taper_k(k), the envelope read at
  *            u_k by harm_env: INDEX (the default) u_k = log2 k over the envelope's bands (the harmonic
  *            spectrum moves with the pitch: a transposed sound keeps its timbre and its tuning); FREQ (the
@@ -70,12 +70,14 @@ void nr_imp2_weights_carve(const nr_imp2_hparams *hp, float *block, nr_imp_weigh
 int64_t nr_imp2_n_values(const nr_imp2_hparams *hp, int trainable_only);
 
 /* Causal pitch conditioning, raw pitch -> f0s, in log2 Hz: clamped to F0_MIN..F0_MAX (a lost value holds
- * the pitch); in INDEX mode the median of this frame's and the two previous raw values (a one-frame yin
- * octave error never reaches the oscillators, whose whole harmonic spectrum would move with it; a sweep is
- * one frame late); then slew-limited to SLEW octaves per frame. */
+ * the pitch); in INDEX mode a jump of more than JUMP octaves away from the pitch being played is held for
+ * one frame and taken only if the next raw value confirms it (a one-frame yin octave error never reaches
+ * the oscillators, whose whole harmonic spectrum would move with it; a sweep passes without delay); then
+ * slew-limited to SLEW octaves per frame. */
+#define NR_IMP2_JUMP 0.75f /* octaves: yin's octave errors are 1 */
 typedef struct {
-    float raw[2]; /* the two previous clamped raw values (INDEX mode) */
-    float s;      /* the output, NAN before the first frame */
+    float raw; /* the previous clamped raw value */
+    float s;   /* the output, NAN before the first frame */
 } nr_imp2_f0_state;
 void nr_imp2_f0_reset(nr_imp2_f0_state *st);
 float nr_imp2_f0_track(nr_imp2_f0_state *st, const nr_imp2_hparams *hp, const float desc[NR_NUM_DESC]);

@@ -175,13 +175,7 @@ nr_result nr_imp2_hparams_to_meta(const nr_imp2_hparams *hp, nr_tensor_set *ts)
 
 /* ---- pitch conditioning ---- */
 
-void nr_imp2_f0_reset(nr_imp2_f0_state *st) { st->raw[0] = st->raw[1] = st->s = NAN; }
-
-static float median3(float a, float b, float c)
-{
-    float lo = a < b ? a : b, hi = a < b ? b : a;
-    return c < lo ? lo : c > hi ? hi : c;
-}
+void nr_imp2_f0_reset(nr_imp2_f0_state *st) { st->raw = st->s = NAN; }
 
 float nr_imp2_f0_track(nr_imp2_f0_state *st, const nr_imp2_hparams *hp, const float desc[NR_NUM_DESC])
 {
@@ -189,12 +183,13 @@ float nr_imp2_f0_track(nr_imp2_f0_state *st, const nr_imp2_hparams *hp, const fl
     if (!isfinite(f)) f = isfinite(st->s) ? exp2f(st->s) : NR_IMP_F0_MIN; /* a lost value holds the pitch */
     f = f < NR_IMP_F0_MIN ? NR_IMP_F0_MIN : f > NR_IMP_F0_MAX ? NR_IMP_F0_MAX : f;
     float x = log2f(f);
-    if (hp->harm_env == NR_IMP2_HARM_INDEX) {
-        if (!isfinite(st->raw[0])) st->raw[0] = st->raw[1] = x;
-        float m = median3(st->raw[0], st->raw[1], x);
-        st->raw[0] = st->raw[1];
-        st->raw[1] = x;
-        x = m;
+    if (hp->harm_env == NR_IMP2_HARM_INDEX && isfinite(st->s)) {
+        /* a jump away from the pitch being played counts only once the next frame confirms it */
+        float prev = st->raw;
+        st->raw = x;
+        if (fabsf(x - st->s) > NR_IMP2_JUMP && fabsf(x - prev) > NR_IMP2_JUMP) x = st->s;
+    } else {
+        st->raw = x;
     }
     if (!isfinite(st->s)) st->s = x;
     else {

@@ -190,6 +190,7 @@ static nr_result run_hp(const nr_train_config *cfg, train_hp *h)
     else return nr_fail(NR_ERR_ARG, "train: unknown architecture '%s' (nr-impact-2 or nr-impact-1)", a);
     h->hp = nr_imp_hparams_default();
     h->hp2 = nr_imp2_hparams_default();
+    if (cfg->harm_env && !strcmp(cfg->harm_env, "freq")) h->hp2.harm_env = NR_IMP2_HARM_FREQ;
     if (cfg->hidden) h->hp.hidden = h->hp2.hidden = cfg->hidden;
     if (cfg->layers) h->hp.layers = h->hp2.layers = cfg->layers;
     return h->arch == NR_TRAIN_IMPACT2 ? nr_imp2_hparams_check(&h->hp2, "train") : nr_imp_hparams_check(&h->hp, "train");
@@ -385,6 +386,8 @@ nr_result nr_train(const nr_train_config *cfg, nr_train_report *rep)
                            cfg->desc_weights[d]);
     if (!(cfg->perturb >= 0 && cfg->perturb <= 1))
         return nr_fail(NR_ERR_ARG, "train: perturbed share %g out of range 0..1", cfg->perturb);
+    if (cfg->harm_env && strcmp(cfg->harm_env, "index") && strcmp(cfg->harm_env, "freq"))
+        return nr_fail(NR_ERR_ARG, "train: --harm-env '%s': index or freq", cfg->harm_env);
     if (!(cfg->band_weight >= 0 && cfg->band_weight <= 100))
         return nr_fail(NR_ERR_ARG, "train: band level loss weight %g out of range 0..100", cfg->band_weight);
     if (!(cfg->perturb_weight >= 0 && cfg->perturb_weight <= 100))
