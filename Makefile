@@ -10,7 +10,8 @@ SAN      ?=
 CPPFLAGS += -Iinclude -Isrc -D_GNU_SOURCE
 CFLAGS   += -std=c11 $(OPT) -g $(CPUFLAGS) -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wno-missing-field-initializers -Wno-psabi $(if $(findstring clang,$(CC)),,-Wno-format-truncation) \
-            -fno-math-errno $(SAN) -MMD -MP
+            -fno-math-errno -fPIC $(SAN) -MMD -MP
+# -fPIC: the same objects link into the program and into the plugins (neurorack.lv2, neurorack~).
 # -Wno-psabi (gcc and clang): the 16-lane vector helpers are static to their file, built with one set of
 # flags, so the ABI note about passing them by value on a target without AVX-512 concerns no caller.
 PKGS     := sndfile fftw3 fftw3f samplerate libzip zlib libcjson openblas jack alsa liblo ncursesw libpng libgpiod

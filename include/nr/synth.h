@@ -23,7 +23,12 @@ extern "C" {
 /* What a timed event does. Values fixed: hosts pass them through queues and scripts. */
 typedef enum {
     NR_SYNTH_GATE = 0, /* index 0..1, value > 0.5 = high (edges trigger) */
-    NR_SYNTH_CV = 1    /* index 0..3, value in volts (-5..+5 on the module; clamped, NaN ignored) */
+    NR_SYNTH_CV = 1,   /* index 0..3, value in volts (-5..+5 on the module; clamped, NaN ignored) */
+    /* A played note (MIDI, a plugin's note input): what the next rising edge of gate `index` gives the
+     * voice it starts, kept by that voice for its whole sound. 6 and 7: the host event types below them
+     * (encoder, push, ...; nr/instrument.h) keep their numbers. */
+    NR_SYNTH_NOTE_PITCH = 6, /* volts at 1 V/oct added to the pitch_voct target (0 = the template's pitch) */
+    NR_SYNTH_NOTE_LEVEL = 7  /* gain 0..1 of the voice (velocity / 127); 1 until set */
     /* room for NR_SYNTH_LATENT: a point in the model's latent space, when a model takes one */
 } nr_synth_event_type;
 
