@@ -24,7 +24,7 @@ LDFLAGS  += $(SAN)
 # Library: everything under src/ except the programs. The folders show the flow:
 # analysis -> curves -> models -> synth -> the module host (instrument) -> panel, audio devices,
 # hardware; core/io/formats/dsp serve them. scripts/check-layers.sh holds the layer table and checks the includes against it.
-LIB_SRC  := $(sort $(filter-out src/apps/%,$(wildcard src/*/*.c)))
+LIB_SRC  := $(sort $(filter-out src/apps/% src/plugins/%,$(wildcard src/*/*.c)))
 APP_SRC  := $(sort $(wildcard src/apps/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -32,8 +32,15 @@ APP_OBJ  := $(APP_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 LIB      := $(BUILD)/libneurorack.a
 
-.PHONY: all deps check check-layers test asan-test fuzz-build fuzz clean run play cross-aarch64 test-aarch64 install install-aarch64 uninstall
-all: $(BUILD)/neurorack $(TEST_BIN)
+# The LV2 instrument: a bundle of the plugin, its Turtle files (written by lv2-ttl from the port table and
+# the default model's templates) and a copy of the default model. Hosts find it through LV2_PATH.
+LV2_DIR    := $(BUILD)/neurorack.lv2
+LV2_BUNDLE := $(LV2_DIR)/neurorack.so $(LV2_DIR)/manifest.ttl
+LILV_CFLAGS := $(shell pkg-config --cflags lilv-0 2>/dev/null)
+LILV_LIBS   := $(shell pkg-config --libs lilv-0 2>/dev/null)
+
+.PHONY: lv2-validate all deps check check-layers test asan-test fuzz-build fuzz clean run play cross-aarch64 test-aarch64 install install-aarch64 uninstall
+all: $(BUILD)/neurorack $(LV2_BUNDLE) $(TEST_BIN)
 	@if [ "$(BUILD)" = build ]; then ln -sf build/neurorack neurorack; fi
 
 $(BUILD)/%.o: %.c
@@ -51,6 +58,29 @@ $(BUILD)/neurorack: $(APP_OBJ) $(LIB)
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/tests/nr_test.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/tests/nr_test.o $(LIB) $(LDLIBS)
 
+# The plugin links the library's objects it needs; --exclude-libs keeps every symbol but lv2_descriptor
+# inside, so two plugins built from different versions never mix.
+$(LV2_DIR)/neurorack.so: $(BUILD)/src/plugins/lv2.o $(LIB)
+	@mkdir -p $(LV2_DIR)
+	$(CC) $(LDFLAGS) -shared -Wl,--as-needed -Wl,--exclude-libs,ALL -o $@ $< $(LIB) $(LDLIBS)
+
+$(BUILD)/lv2-ttl: $(BUILD)/src/plugins/lv2_ttl.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+$(LV2_DIR)/manifest.ttl: $(BUILD)/lv2-ttl models/default.safetensors
+	@mkdir -p $(LV2_DIR)
+	cp models/default.safetensors $(LV2_DIR)/default.safetensors
+	$(BUILD)/lv2-ttl models/default.safetensors $(LV2_DIR)
+
+# tests/test_lv2 hosts the bundle with liblilv
+$(BUILD)/tests/test_lv2.o: CPPFLAGS += $(LILV_CFLAGS)
+$(BUILD)/tests/test_lv2: LDLIBS += $(LILV_LIBS)
+$(BUILD)/tests/test_lv2: | $(LV2_BUNDLE) $(BUILD)/neurorack
+
+# The bundle's Turtle against the LV2 specification (lv2-dev's lv2_validate, sordi's sord_validate).
+lv2-validate: $(LV2_BUNDLE)
+	lv2_validate $(LV2_DIR)/*.ttl
+
 deps:
 	@scripts/install-deps.sh
 
@@ -59,6 +89,7 @@ deps:
 check: deps
 	@scripts/check-layers.sh
 	$(MAKE) test
+	$(MAKE) lv2-validate
 	$(MAKE) asan-test
 	$(MAKE) test-aarch64
 	@scripts/summarize-tests.sh $(BUILD)/test-results.txt build-asan/test-results.txt build-aarch64/test-results.txt
@@ -167,4 +198,4 @@ uninstall:
 clean:
 	rm -rf build build-asan build-fuzz build-aarch64 neurorack
 
--include $(LIB_OBJ:.o=.d) $(APP_OBJ:.o=.d) $(TEST_BIN:=.d) $(BUILD)/tests/nr_test.d
+-include $(LIB_OBJ:.o=.d) $(APP_OBJ:.o=.d) $(BUILD)/src/plugins/lv2.d $(BUILD)/src/plugins/lv2_ttl.d $(TEST_BIN:=.d) $(BUILD)/tests/nr_test.d

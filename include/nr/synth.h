@@ -77,6 +77,13 @@ void nr_synth_process(nr_synth *s, const nr_synth_events *events, float *out, in
  * against the newest model). The audio thread picks it up at its next block. */
 void nr_synth_set_patch(nr_synth *s, const nr_patch *patch, const nr_cv_cal cal[NR_NUM_CV]);
 
+/* Audio thread: turn the CPU guard on or off from the next block (a plugin host's freewheeling export
+ * renders with it off, as offline renders do). */
+void nr_synth_set_cpu_guard(nr_synth *s, int on);
+/* Control thread: device samples between a gate's time and the middle of the sound it starts: the
+ * resampler's delay (0 when the model runs at the device rate: sound starts at the gate's sample). */
+int nr_synth_latency_frames(const nr_synth *s);
+
 /* Control thread: a new model in two steps. stage builds its voices and templates (takes the model
  * over, freed on failure); templates added between stage and commit go to it; commit hands it to the
  * audio thread with an atomic pointer exchange (every voice stops, controls are kept) and republishes
