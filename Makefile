@@ -29,6 +29,12 @@ APP_SRC  := $(sort $(wildcard src/apps/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 APP_OBJ  := $(APP_SRC:%.c=$(BUILD)/%.o)
+# WITH_LV2=0 (the aarch64 cross build: no arm64 liblilv, and lv2-ttl cannot run on the build machine)
+# leaves out the LV2 bundle and its test.
+WITH_LV2 ?= 1
+ifeq ($(WITH_LV2),0)
+TEST_SRC := $(filter-out tests/test_lv2.c,$(TEST_SRC))
+endif
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 LIB      := $(BUILD)/libneurorack.a
 
@@ -40,7 +46,7 @@ LILV_CFLAGS := $(shell pkg-config --cflags lilv-0 2>/dev/null)
 LILV_LIBS   := $(shell pkg-config --libs lilv-0 2>/dev/null)
 
 .PHONY: lv2-validate all deps check check-layers test asan-test fuzz-build fuzz clean run play cross-aarch64 test-aarch64 install install-aarch64 uninstall
-all: $(BUILD)/neurorack $(LV2_BUNDLE) $(TEST_BIN)
+all: $(BUILD)/neurorack $(if $(filter 0,$(WITH_LV2)),,$(LV2_BUNDLE)) $(TEST_BIN)
 	@if [ "$(BUILD)" = build ]; then ln -sf build/neurorack neurorack; fi
 
 $(BUILD)/%.o: %.c
@@ -141,6 +147,8 @@ QEMU_AARCH64 ?= timeout 900 qemu-aarch64
 # server (an emulated aarch64 client cannot join an x86-64 jackd). test_nsf runs a reduced set when NR_EMULATED is set.
 QEMU_SKIP  ?= test_instrument test_eval
 QEMU_HOST_ONLY ?= test_alloc_callback test_audio_backends
+# Not built for aarch64 (WITH_LV2=0): the LV2 bundle and its host test run natively only.
+QEMU_NO_LV2 ?= test_lv2
 # Debian 12's aarch64 GCC 12.2 crashes vectorising a loop that reduces with fmax/fmin (internal compiler error
 # in vect_transform_reduction): those calls stay calls to libm there (same results).
 CROSS_FIXES := -fno-builtin-fmax -fno-builtin-fmaxf -fno-builtin-fmin -fno-builtin-fminf
@@ -148,7 +156,7 @@ cross-aarch64:
 	@scripts/install-cross-deps.sh
 	@mkdir -p build-aarch64/pkgconfig
 	@printf 'Name: liblo\nDescription: liblo7:arm64 with the host headers\nVersion: 0.31\nLibs: -L/usr/lib/aarch64-linux-gnu -l:liblo.so.7 -lpthread\nCflags:\n' > build-aarch64/pkgconfig/liblo.pc
-	$(CROSS_ENV) $(MAKE) BUILD=build-aarch64 CC=$(CROSS_CC) CPUFLAGS="$(CROSS_CPU) $(CROSS_FIXES)" all
+	$(CROSS_ENV) $(MAKE) BUILD=build-aarch64 CC=$(CROSS_CC) CPUFLAGS="$(CROSS_CPU) $(CROSS_FIXES)" WITH_LV2=0 all
 
 # The aarch64 test programs under qemu's user-mode emulator, through wrapper scripts in build-aarch64/qemu/.
 # NR_EMULATED tells a test it runs emulated (a test may skip its slowest golden cases, saying so).
@@ -158,6 +166,8 @@ test-aarch64: cross-aarch64
 	  w=build-aarch64/qemu/$$t; \
 	  if echo " $(QEMU_SKIP) " | grep -q " $$t "; then \
 	    printf '#!/bin/sh\necho "skip %s: too slow under qemu emulation (QEMU_SKIP in the Makefile); it runs natively in make test"\necho "0 passed, 0 failed, 1 skipped"\n' $$t > $$w; \
+	  elif echo " $(QEMU_NO_LV2) " | grep -q " $$t "; then \
+	    printf '#!/bin/sh\necho "skip %s: the LV2 bundle is built natively only (WITH_LV2=0 for aarch64: no arm64 liblilv); it runs in make test"\necho "0 passed, 0 failed, 1 skipped"\n' $$t > $$w; \
 	  elif echo " $(QEMU_HOST_ONLY) " | grep -q " $$t "; then \
 	    printf '#!/bin/sh\necho "skip %s: needs the host JACK server, which an emulated aarch64 client cannot join (QEMU_HOST_ONLY in the Makefile); it runs natively in make test"\necho "0 passed, 0 failed, 1 skipped"\n' $$t > $$w; \
 	  else printf '#!/bin/sh\nNR_EMULATED=qemu-aarch64 exec $(QEMU_AARCH64) %s "$$@"\n' "$$(pwd)/$$b" > $$w; fi; \
@@ -173,7 +183,8 @@ DATADIR    ?= $(PREFIX)/share/neurorack
 DOCDIR     ?= $(PREFIX)/share/doc/neurorack
 SYSCONFDIR ?= /etc
 UNITDIR    ?= /etc/systemd/system
-install: $(BUILD)/neurorack
+LV2DIR     ?= $(PREFIX)/lib/lv2
+install: $(BUILD)/neurorack $(if $(filter 0,$(WITH_LV2)),,$(LV2_BUNDLE))
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/models $(DESTDIR)$(DOCDIR) \
 	  $(DESTDIR)$(SYSCONFDIR)/neurorack $(DESTDIR)$(UNITDIR)
 	install -m 755 $(BUILD)/neurorack $(DESTDIR)$(BINDIR)/neurorack
@@ -185,14 +196,17 @@ install: $(BUILD)/neurorack
 	  packaging/neurorack.service > $(DESTDIR)$(UNITDIR)/neurorack.service
 	chmod 644 $(DESTDIR)$(UNITDIR)/neurorack.service
 	for d in docs/*.md; do [ -f "$$d" ] && install -m 644 "$$d" $(DESTDIR)$(DOCDIR)/; done; true
+	if [ "$(WITH_LV2)" != 0 ]; then install -d $(DESTDIR)$(LV2DIR)/neurorack.lv2 && \
+	install -m 755 $(LV2_DIR)/neurorack.so $(DESTDIR)$(LV2DIR)/neurorack.lv2/ && \
+	install -m 644 $(LV2_DIR)/*.ttl $(LV2_DIR)/default.safetensors $(DESTDIR)$(LV2DIR)/neurorack.lv2/; fi
 	@echo "installed in $(DESTDIR)$(PREFIX); start at boot: systemctl daemon-reload && systemctl enable --now neurorack"
 
 install-aarch64: cross-aarch64
-	$(CROSS_ENV) $(MAKE) BUILD=build-aarch64 CC=$(CROSS_CC) CPUFLAGS="$(CROSS_CPU) $(CROSS_FIXES)" install
+	$(CROSS_ENV) $(MAKE) BUILD=build-aarch64 CC=$(CROSS_CC) CPUFLAGS="$(CROSS_CPU) $(CROSS_FIXES)" WITH_LV2=0 install
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/neurorack $(DESTDIR)$(UNITDIR)/neurorack.service
-	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
+	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(LV2DIR)/neurorack.lv2
 	@echo "kept $(DESTDIR)$(SYSCONFDIR)/neurorack/hardware.conf"
 
 clean:
