@@ -33,7 +33,7 @@ APP_OBJ  := $(APP_SRC:%.c=$(BUILD)/%.o)
 # leaves out the LV2 bundle and its test.
 WITH_LV2 ?= 1
 ifeq ($(WITH_LV2),0)
-TEST_SRC := $(filter-out tests/test_lv2.c,$(TEST_SRC))
+TEST_SRC := $(filter-out tests/test_lv2.c tests/test_pd.c,$(TEST_SRC))
 endif
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 LIB      := $(BUILD)/libneurorack.a
@@ -42,11 +42,14 @@ LIB      := $(BUILD)/libneurorack.a
 # the default model's templates) and a copy of the default model. Hosts find it through LV2_PATH.
 LV2_DIR    := $(BUILD)/neurorack.lv2
 LV2_BUNDLE := $(LV2_DIR)/neurorack.so $(LV2_DIR)/manifest.ttl
+# The Pd external neurorack~ (puredata-dev), with its help patch and a copy of the default model.
+PD_DIR      := $(BUILD)/pd
+PD_EXTERNAL := $(PD_DIR)/neurorack~.pd_linux $(PD_DIR)/neurorack~-help.pd $(PD_DIR)/default.safetensors
 LILV_CFLAGS := $(shell pkg-config --cflags lilv-0 2>/dev/null)
 LILV_LIBS   := $(shell pkg-config --libs lilv-0 2>/dev/null)
 
 .PHONY: lv2-validate all deps check check-layers test asan-test fuzz-build fuzz clean run play cross-aarch64 test-aarch64 install install-aarch64 uninstall
-all: $(BUILD)/neurorack $(if $(filter 0,$(WITH_LV2)),,$(LV2_BUNDLE)) $(TEST_BIN)
+all: $(BUILD)/neurorack $(if $(filter 0,$(WITH_LV2)),,$(LV2_BUNDLE) $(PD_EXTERNAL)) $(TEST_BIN)
 	@if [ "$(BUILD)" = build ]; then ln -sf build/neurorack neurorack; fi
 
 $(BUILD)/%.o: %.c
@@ -77,6 +80,18 @@ $(LV2_DIR)/manifest.ttl: $(BUILD)/lv2-ttl models/default.safetensors
 	@mkdir -p $(LV2_DIR)
 	cp models/default.safetensors $(LV2_DIR)/default.safetensors
 	$(BUILD)/lv2-ttl models/default.safetensors $(LV2_DIR)
+
+$(BUILD)/src/plugins/pd.o: CPPFLAGS += -I/usr/include/pd
+$(PD_DIR)/neurorack~.pd_linux: $(BUILD)/src/plugins/pd.o $(LIB)
+	@mkdir -p $(PD_DIR)
+	$(CC) $(LDFLAGS) -shared -Wl,--as-needed -Wl,--exclude-libs,ALL -o $@ $< $(LIB) $(LDLIBS)
+$(PD_DIR)/neurorack~-help.pd: packaging/pd/neurorack~-help.pd
+	@mkdir -p $(PD_DIR)
+	cp $< $@
+$(PD_DIR)/default.safetensors: models/default.safetensors
+	@mkdir -p $(PD_DIR)
+	cp $< $@
+$(BUILD)/tests/test_pd: | $(PD_EXTERNAL) $(BUILD)/neurorack
 
 # tests/test_lv2 hosts the bundle with liblilv
 $(BUILD)/tests/test_lv2.o: CPPFLAGS += $(LILV_CFLAGS)
@@ -148,7 +163,7 @@ QEMU_AARCH64 ?= timeout 900 qemu-aarch64
 QEMU_SKIP  ?= test_instrument test_eval
 QEMU_HOST_ONLY ?= test_alloc_callback test_audio_backends
 # Not built for aarch64 (WITH_LV2=0): the LV2 bundle and its host test run natively only.
-QEMU_NO_LV2 ?= test_lv2
+QEMU_NO_LV2 ?= test_lv2 test_pd
 # Debian 12's aarch64 GCC 12.2 crashes vectorising a loop that reduces with fmax/fmin (internal compiler error
 # in vect_transform_reduction): those calls stay calls to libm there (same results).
 CROSS_FIXES := -fno-builtin-fmax -fno-builtin-fmaxf -fno-builtin-fmin -fno-builtin-fminf
@@ -167,7 +182,7 @@ test-aarch64: cross-aarch64
 	  if echo " $(QEMU_SKIP) " | grep -q " $$t "; then \
 	    printf '#!/bin/sh\necho "skip %s: too slow under qemu emulation (QEMU_SKIP in the Makefile); it runs natively in make test"\necho "0 passed, 0 failed, 1 skipped"\n' $$t > $$w; \
 	  elif echo " $(QEMU_NO_LV2) " | grep -q " $$t "; then \
-	    printf '#!/bin/sh\necho "skip %s: the LV2 bundle is built natively only (WITH_LV2=0 for aarch64: no arm64 liblilv); it runs in make test"\necho "0 passed, 0 failed, 1 skipped"\n' $$t > $$w; \
+	    printf '#!/bin/sh\necho "skip %s: the plugins (LV2, Pd) are built natively only (WITH_LV2=0 for aarch64: no arm64 liblilv or pd); it runs in make test"\necho "0 passed, 0 failed, 1 skipped"\n' $$t > $$w; \
 	  elif echo " $(QEMU_HOST_ONLY) " | grep -q " $$t "; then \
 	    printf '#!/bin/sh\necho "skip %s: needs the host JACK server, which an emulated aarch64 client cannot join (QEMU_HOST_ONLY in the Makefile); it runs natively in make test"\necho "0 passed, 0 failed, 1 skipped"\n' $$t > $$w; \
 	  else printf '#!/bin/sh\nNR_EMULATED=qemu-aarch64 exec $(QEMU_AARCH64) %s "$$@"\n' "$$(pwd)/$$b" > $$w; fi; \
@@ -212,4 +227,4 @@ uninstall:
 clean:
 	rm -rf build build-asan build-fuzz build-aarch64 neurorack
 
--include $(LIB_OBJ:.o=.d) $(APP_OBJ:.o=.d) $(BUILD)/src/plugins/lv2.d $(BUILD)/src/plugins/lv2_ttl.d $(TEST_BIN:=.d) $(BUILD)/tests/nr_test.d
+-include $(LIB_OBJ:.o=.d) $(APP_OBJ:.o=.d) $(BUILD)/src/plugins/pd.d $(BUILD)/src/plugins/lv2.d $(BUILD)/src/plugins/lv2_ttl.d $(TEST_BIN:=.d) $(BUILD)/tests/nr_test.d
