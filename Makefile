@@ -68,10 +68,12 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/tests/nr_test.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/tests/nr_test.o $(LIB) $(LDLIBS)
 
 # The plugin links the library's objects it needs; --exclude-libs keeps every symbol but lv2_descriptor
-# inside, so two plugins built from different versions never mix.
+# inside, so two plugins built from different versions never mix. -z nodelete: a host's dlclose leaves it
+# loaded, so the caches its code keeps in static pointers (FFTW plans, tables made once) stay reachable
+# instead of turning into leaks (and a later load reuses them).
 $(LV2_DIR)/neurorack.so: $(BUILD)/src/plugins/lv2.o $(LIB)
 	@mkdir -p $(LV2_DIR)
-	$(CC) $(LDFLAGS) -shared -Wl,--as-needed -Wl,--exclude-libs,ALL -o $@ $< $(LIB) $(LDLIBS)
+	$(CC) $(LDFLAGS) -shared -Wl,--as-needed -Wl,--exclude-libs,ALL -Wl,-z,nodelete -o $@ $< $(LIB) $(LDLIBS)
 
 $(BUILD)/lv2-ttl: $(BUILD)/src/plugins/lv2_ttl.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
@@ -84,7 +86,7 @@ $(LV2_DIR)/manifest.ttl: $(BUILD)/lv2-ttl models/default.safetensors
 $(BUILD)/src/plugins/pd.o: CPPFLAGS += -I/usr/include/pd
 $(PD_DIR)/neurorack~.pd_linux: $(BUILD)/src/plugins/pd.o $(LIB)
 	@mkdir -p $(PD_DIR)
-	$(CC) $(LDFLAGS) -shared -Wl,--as-needed -Wl,--exclude-libs,ALL -o $@ $< $(LIB) $(LDLIBS)
+	$(CC) $(LDFLAGS) -shared -Wl,--as-needed -Wl,--exclude-libs,ALL -Wl,-z,nodelete -o $@ $< $(LIB) $(LDLIBS)
 $(PD_DIR)/neurorack~-help.pd: packaging/pd/neurorack~-help.pd
 	@mkdir -p $(PD_DIR)
 	cp $< $@
