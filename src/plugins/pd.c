@@ -15,6 +15,7 @@
 #include <m_pd.h>
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -276,7 +277,8 @@ void neurorack_tilde_setup(void)
 {
     nr_pd_class = class_new(gensym("neurorack~"), (t_newmethod)nr_pd_new, (t_method)nr_pd_free, sizeof(nr_pd),
                             CLASS_DEFAULT, 0);
-    CLASS_MAINSIGNALIN(nr_pd_class, nr_pd, f);
+    /* CLASS_MAINSIGNALIN's expansion subtracts a null pointer (clang warns): the same call with offsetof */
+    class_domainsignalin(nr_pd_class, (int)offsetof(nr_pd, f));
     class_addmethod(nr_pd_class, (t_method)dsp, gensym("dsp"), A_CANT, 0);
     class_addmethod(nr_pd_class, (t_method)m_gate, gensym("gate"), A_FLOAT, A_FLOAT, 0);
     class_addmethod(nr_pd_class, (t_method)m_cv, gensym("cv"), A_GIMME, 0);
