@@ -190,6 +190,7 @@ static LV2_Handle instantiate(const LV2_Descriptor *d, double rate, const char *
     for (int i = 0; i < NR_NUM_CV; i++) nr_cv_cal_defaults(&p->cal[i]);
     for (int i = 0; i < NR_LV2_PORT_COUNT; i++) p->last[i] = NAN;
     p->midi = nr_midi_map_default();
+    for (int i = 0; i < NR_NUM_CV; i++) p->cv_sent_at[i] = -CV_EVENT_FRAMES; /* a first change goes at once */
     p->patch_dirty = 1;
     snapshot_write(p);
     return p;

@@ -258,6 +258,7 @@ static void *nr_pd_new(void)
     nr_patch_defaults(&x->patch);
     for (int i = 0; i < NR_NUM_CV; i++) nr_cv_cal_defaults(&x->cal[i]);
     x->midi = nr_midi_map_default();
+    for (int s = 0; s < NR_PD_SIGNALS; s++) x->sig_at[s] = -NR_PD_CV_EVENT_FRAMES; /* a first change goes at once */
     const char *env = getenv("NEURORACK_MODEL");
     if (env && *env) snprintf(x->default_model, sizeof x->default_model, "%s", env);
     else snprintf(x->default_model, sizeof x->default_model, "%s/%s", class_gethelpdir(nr_pd_class), NR_PD_DEFAULT_MODEL);
