@@ -141,7 +141,8 @@ static int write_presets(const char *dir, nr_synth *s)
         fprintf(f, "nr:preset-%s\n    a pset:Preset ;\n    lv2:appliesTo <" NR_LV2_URI "> ;\n"
                    "    rdfs:label \"%s\" ;\n    lv2:port", name, name);
         for (int k = 0; k < n; k++)
-            fprintf(f, " [\n        lv2:symbol \"%s\" ;\n        pset:value %g\n    ]%s", c[k].symbol,
+            /* decimals, never integers: hosts read a preset's values as floats (lilv: xsd:decimal) */
+            fprintf(f, " [\n        lv2:symbol \"%s\" ;\n        pset:value %.6f\n    ]%s", c[k].symbol,
                     c[k].index == NR_LV2_TEMPLATE_A ? (double)(i + 1) : (double)c[k].def, k + 1 < n ? " ," : " .\n\n");
     }
     return fclose(f) == 0;
