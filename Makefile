@@ -10,7 +10,8 @@ SAN      ?=
 CPPFLAGS += -Iinclude -Isrc -D_GNU_SOURCE
 CFLAGS   += -std=c11 $(OPT) -g $(CPUFLAGS) -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wno-missing-field-initializers -Wno-psabi $(if $(findstring clang,$(CC)),,-Wno-format-truncation) \
-            -fno-math-errno $(SAN) -MMD -MP
+            -fno-math-errno -fPIC $(SAN) -MMD -MP
+# -fPIC: the same objects link into the program and into the plugins (neurorack.lv2, neurorack~).
 # -Wno-psabi (gcc and clang): the 16-lane vector helpers are static to their file, built with one set of
 # flags, so the ABI note about passing them by value on a target without AVX-512 concerns no caller.
 PKGS     := sndfile fftw3 fftw3f samplerate libzip zlib libcjson openblas jack alsa liblo ncursesw libpng libgpiod
@@ -23,16 +24,32 @@ LDFLAGS  += $(SAN)
 # Library: everything under src/ except the programs. The folders show the flow:
 # analysis -> curves -> models -> synth -> the module host (instrument) -> panel, audio devices,
 # hardware; core/io/formats/dsp serve them. scripts/check-layers.sh holds the layer table and checks the includes against it.
-LIB_SRC  := $(sort $(filter-out src/apps/%,$(wildcard src/*/*.c)))
+LIB_SRC  := $(sort $(filter-out src/apps/% src/plugins/%,$(wildcard src/*/*.c)))
 APP_SRC  := $(sort $(wildcard src/apps/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 APP_OBJ  := $(APP_SRC:%.c=$(BUILD)/%.o)
+# WITH_LV2=0 (the aarch64 cross build: no arm64 liblilv, and lv2-ttl cannot run on the build machine)
+# leaves out the LV2 bundle and its test.
+WITH_LV2 ?= 1
+ifeq ($(WITH_LV2),0)
+TEST_SRC := $(filter-out tests/test_lv2.c tests/test_pd.c,$(TEST_SRC))
+endif
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 LIB      := $(BUILD)/libneurorack.a
 
-.PHONY: all deps check check-layers test asan-test fuzz-build fuzz clean run play cross-aarch64 test-aarch64 install install-aarch64 uninstall
-all: $(BUILD)/neurorack $(TEST_BIN)
+# The LV2 instrument: a bundle of the plugin, its Turtle files (written by lv2-ttl from the port table and
+# the default model's templates) and a copy of the default model. Hosts find it through LV2_PATH.
+LV2_DIR    := $(BUILD)/neurorack.lv2
+LV2_BUNDLE := $(LV2_DIR)/neurorack.so $(LV2_DIR)/manifest.ttl
+# The Pd external neurorack~ (puredata-dev), with its help patch and a copy of the default model.
+PD_DIR      := $(BUILD)/pd
+PD_EXTERNAL := $(PD_DIR)/neurorack~.pd_linux $(PD_DIR)/neurorack~-help.pd $(PD_DIR)/default.safetensors
+LILV_CFLAGS := $(shell pkg-config --cflags lilv-0 2>/dev/null)
+LILV_LIBS   := $(shell pkg-config --libs lilv-0 2>/dev/null)
+
+.PHONY: lv2-validate all deps check check-layers test asan-test fuzz-build fuzz clean run play cross-aarch64 test-aarch64 install install-aarch64 uninstall
+all: $(BUILD)/neurorack $(if $(filter 0,$(WITH_LV2)),,$(LV2_BUNDLE) $(PD_EXTERNAL)) $(TEST_BIN)
 	@if [ "$(BUILD)" = build ]; then ln -sf build/neurorack neurorack; fi
 
 $(BUILD)/%.o: %.c
@@ -50,6 +67,43 @@ $(BUILD)/neurorack: $(APP_OBJ) $(LIB)
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/tests/nr_test.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/tests/nr_test.o $(LIB) $(LDLIBS)
 
+# The plugin links the library's objects it needs; --exclude-libs keeps every symbol but lv2_descriptor
+# inside, so two plugins built from different versions never mix. -z nodelete: a host's dlclose leaves it
+# loaded, so the caches its code keeps in static pointers (FFTW plans, tables made once) stay reachable
+# instead of turning into leaks (and a later load reuses them).
+$(LV2_DIR)/neurorack.so: $(BUILD)/src/plugins/lv2.o $(LIB)
+	@mkdir -p $(LV2_DIR)
+	$(CC) $(LDFLAGS) -shared -Wl,--as-needed -Wl,--exclude-libs,ALL -Wl,-z,nodelete -o $@ $< $(LIB) $(LDLIBS)
+
+$(BUILD)/lv2-ttl: $(BUILD)/src/plugins/lv2_ttl.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+$(LV2_DIR)/manifest.ttl: $(BUILD)/lv2-ttl models/default.safetensors
+	@mkdir -p $(LV2_DIR)
+	cp models/default.safetensors $(LV2_DIR)/default.safetensors
+	$(BUILD)/lv2-ttl models/default.safetensors $(LV2_DIR)
+
+$(BUILD)/src/plugins/pd.o: CPPFLAGS += -I/usr/include/pd
+$(PD_DIR)/neurorack~.pd_linux: $(BUILD)/src/plugins/pd.o $(LIB)
+	@mkdir -p $(PD_DIR)
+	$(CC) $(LDFLAGS) -shared -Wl,--as-needed -Wl,--exclude-libs,ALL -Wl,-z,nodelete -o $@ $< $(LIB) $(LDLIBS)
+$(PD_DIR)/neurorack~-help.pd: packaging/pd/neurorack~-help.pd
+	@mkdir -p $(PD_DIR)
+	cp $< $@
+$(PD_DIR)/default.safetensors: models/default.safetensors
+	@mkdir -p $(PD_DIR)
+	cp $< $@
+$(BUILD)/tests/test_pd: | $(PD_EXTERNAL) $(BUILD)/neurorack
+
+# tests/test_lv2 hosts the bundle with liblilv
+$(BUILD)/tests/test_lv2.o: CPPFLAGS += $(LILV_CFLAGS)
+$(BUILD)/tests/test_lv2: LDLIBS += $(LILV_LIBS)
+$(BUILD)/tests/test_lv2: | $(LV2_BUNDLE) $(BUILD)/neurorack
+
+# The bundle's Turtle against the LV2 specification (lv2-dev's lv2_validate, sordi's sord_validate).
+lv2-validate: $(LV2_BUNDLE)
+	lv2_validate $(LV2_DIR)/*.ttl
+
 deps:
 	@scripts/install-deps.sh
 
@@ -58,6 +112,7 @@ deps:
 check: deps
 	@scripts/check-layers.sh
 	$(MAKE) test
+	$(MAKE) lv2-validate
 	$(MAKE) asan-test
 	$(MAKE) test-aarch64
 	@scripts/summarize-tests.sh $(BUILD)/test-results.txt build-asan/test-results.txt build-aarch64/test-results.txt
@@ -109,6 +164,8 @@ QEMU_AARCH64 ?= timeout 900 qemu-aarch64
 # server (an emulated aarch64 client cannot join an x86-64 jackd). test_nsf runs a reduced set when NR_EMULATED is set.
 QEMU_SKIP  ?= test_instrument test_eval
 QEMU_HOST_ONLY ?= test_alloc_callback test_audio_backends
+# Not built for aarch64 (WITH_LV2=0): the LV2 bundle and its host test run natively only.
+QEMU_NO_LV2 ?= test_lv2 test_pd
 # Debian 12's aarch64 GCC 12.2 crashes vectorising a loop that reduces with fmax/fmin (internal compiler error
 # in vect_transform_reduction): those calls stay calls to libm there (same results).
 CROSS_FIXES := -fno-builtin-fmax -fno-builtin-fmaxf -fno-builtin-fmin -fno-builtin-fminf
@@ -116,7 +173,7 @@ cross-aarch64:
 	@scripts/install-cross-deps.sh
 	@mkdir -p build-aarch64/pkgconfig
 	@printf 'Name: liblo\nDescription: liblo7:arm64 with the host headers\nVersion: 0.31\nLibs: -L/usr/lib/aarch64-linux-gnu -l:liblo.so.7 -lpthread\nCflags:\n' > build-aarch64/pkgconfig/liblo.pc
-	$(CROSS_ENV) $(MAKE) BUILD=build-aarch64 CC=$(CROSS_CC) CPUFLAGS="$(CROSS_CPU) $(CROSS_FIXES)" all
+	$(CROSS_ENV) $(MAKE) BUILD=build-aarch64 CC=$(CROSS_CC) CPUFLAGS="$(CROSS_CPU) $(CROSS_FIXES)" WITH_LV2=0 all
 
 # The aarch64 test programs under qemu's user-mode emulator, through wrapper scripts in build-aarch64/qemu/.
 # NR_EMULATED tells a test it runs emulated (a test may skip its slowest golden cases, saying so).
@@ -126,6 +183,8 @@ test-aarch64: cross-aarch64
 	  w=build-aarch64/qemu/$$t; \
 	  if echo " $(QEMU_SKIP) " | grep -q " $$t "; then \
 	    printf '#!/bin/sh\necho "skip %s: too slow under qemu emulation (QEMU_SKIP in the Makefile); it runs natively in make test"\necho "0 passed, 0 failed, 1 skipped"\n' $$t > $$w; \
+	  elif echo " $(QEMU_NO_LV2) " | grep -q " $$t "; then \
+	    printf '#!/bin/sh\necho "skip %s: the plugins (LV2, Pd) are built natively only (WITH_LV2=0 for aarch64: no arm64 liblilv or pd); it runs in make test"\necho "0 passed, 0 failed, 1 skipped"\n' $$t > $$w; \
 	  elif echo " $(QEMU_HOST_ONLY) " | grep -q " $$t "; then \
 	    printf '#!/bin/sh\necho "skip %s: needs the host JACK server, which an emulated aarch64 client cannot join (QEMU_HOST_ONLY in the Makefile); it runs natively in make test"\necho "0 passed, 0 failed, 1 skipped"\n' $$t > $$w; \
 	  else printf '#!/bin/sh\nNR_EMULATED=qemu-aarch64 exec $(QEMU_AARCH64) %s "$$@"\n' "$$(pwd)/$$b" > $$w; fi; \
@@ -141,7 +200,8 @@ DATADIR    ?= $(PREFIX)/share/neurorack
 DOCDIR     ?= $(PREFIX)/share/doc/neurorack
 SYSCONFDIR ?= /etc
 UNITDIR    ?= /etc/systemd/system
-install: $(BUILD)/neurorack
+LV2DIR     ?= $(PREFIX)/lib/lv2
+install: $(BUILD)/neurorack $(if $(filter 0,$(WITH_LV2)),,$(LV2_BUNDLE))
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/models $(DESTDIR)$(DOCDIR) \
 	  $(DESTDIR)$(SYSCONFDIR)/neurorack $(DESTDIR)$(UNITDIR)
 	install -m 755 $(BUILD)/neurorack $(DESTDIR)$(BINDIR)/neurorack
@@ -153,17 +213,20 @@ install: $(BUILD)/neurorack
 	  packaging/neurorack.service > $(DESTDIR)$(UNITDIR)/neurorack.service
 	chmod 644 $(DESTDIR)$(UNITDIR)/neurorack.service
 	for d in docs/*.md; do [ -f "$$d" ] && install -m 644 "$$d" $(DESTDIR)$(DOCDIR)/; done; true
+	if [ "$(WITH_LV2)" != 0 ]; then install -d $(DESTDIR)$(LV2DIR)/neurorack.lv2 && \
+	install -m 755 $(LV2_DIR)/neurorack.so $(DESTDIR)$(LV2DIR)/neurorack.lv2/ && \
+	install -m 644 $(LV2_DIR)/*.ttl $(LV2_DIR)/default.safetensors $(DESTDIR)$(LV2DIR)/neurorack.lv2/; fi
 	@echo "installed in $(DESTDIR)$(PREFIX); start at boot: systemctl daemon-reload && systemctl enable --now neurorack"
 
 install-aarch64: cross-aarch64
-	$(CROSS_ENV) $(MAKE) BUILD=build-aarch64 CC=$(CROSS_CC) CPUFLAGS="$(CROSS_CPU) $(CROSS_FIXES)" install
+	$(CROSS_ENV) $(MAKE) BUILD=build-aarch64 CC=$(CROSS_CC) CPUFLAGS="$(CROSS_CPU) $(CROSS_FIXES)" WITH_LV2=0 install
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/neurorack $(DESTDIR)$(UNITDIR)/neurorack.service
-	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
+	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(LV2DIR)/neurorack.lv2
 	@echo "kept $(DESTDIR)$(SYSCONFDIR)/neurorack/hardware.conf"
 
 clean:
 	rm -rf build build-asan build-fuzz build-aarch64 neurorack
 
--include $(LIB_OBJ:.o=.d) $(APP_OBJ:.o=.d) $(TEST_BIN:=.d) $(BUILD)/tests/nr_test.d
+-include $(LIB_OBJ:.o=.d) $(APP_OBJ:.o=.d) $(BUILD)/src/plugins/pd.d $(BUILD)/src/plugins/lv2.d $(BUILD)/src/plugins/lv2_ttl.d $(TEST_BIN:=.d) $(BUILD)/tests/nr_test.d

@@ -14,7 +14,7 @@
 #   6  control ui audio hw   the hosts and sources on top: MIDI, OSC,
 #                            scripts; the terminal panel; audio devices
 #                            (JACK, ALSA, file sink); the hardware
-#   7  apps                  the neurorack program
+#   7  apps plugins          the neurorack program; the plugins (LV2, Pd), hosts of the synth
 #
 # So the synth and everything under it never include control/, ui/, audio/, hw/ or instrument/, and
 # the module host never includes control/, ui/, audio/ or hw/ (ui/ depends on it, never the reverse).
@@ -34,7 +34,7 @@ function folder_layer(f) {
     if (f ~ /^(eval|dataset|train)$/) return 4
     if (f == "instrument") return 5
     if (f ~ /^(control|ui|audio|hw)$/) return 6
-    if (f == "apps") return 7
+    if (f ~ /^(apps|plugins)$/) return 7
     return -1
 }
 function header_layer(h) {

@@ -5,6 +5,7 @@
 #include "nr_test.h"
 
 #include <alsa/asoundlib.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -30,6 +31,40 @@ static void test_mapping(void)
     NT_CHECK(nr_midi_to_event(&m, 0x99, 60, 100, &ev) == 1);
     m.gate_note[0] = 36;
     NT_CHECK(nr_midi_to_event(&m, 0x99, 60, 100, &ev) == 0); /* no gate listens to "any" now */
+}
+
+/* Notes: gate low, pitch (1 V/oct around note 60), level (velocity / 127), gate high; a note off lowers the
+ * gate only when its own note holds it; "pitch off" and fixed-note gates send no pitch. */
+static void test_note_translate(void)
+{
+    nr_midi_map m = nr_midi_map_default();
+    nr_midi_notes st = {{0}};
+    nr_control_event ev[NR_MIDI_MAX_EVENTS];
+    NT_CHECK(nr_midi_translate(&m, &st, 0x90, 72, 127, ev) == 4);
+    NT_CHECK(ev[0].type == NR_EV_GATE && ev[0].index == 0 && ev[0].value == 0.0f);
+    NT_CHECK(ev[1].type == NR_EV_NOTE_PITCH && ev[1].index == 0 && ev[1].value == 1.0f);
+    NT_CHECK(ev[2].type == NR_EV_NOTE_LEVEL && ev[2].value == 1.0f);
+    NT_CHECK(ev[3].type == NR_EV_GATE && ev[3].value == 1.0f && ev[3].time == -1);
+    NT_CHECK(nr_midi_translate(&m, &st, 0x90, 59, 64, ev) == 4 && fabsf(ev[1].value + 1.0f / 12) < 1e-7f &&
+             fabsf(ev[2].value - 64.0f / 127) < 1e-7f);
+    NT_CHECK(nr_midi_translate(&m, &st, 0x80, 72, 0, ev) == 0); /* 59 holds the gate now */
+    NT_CHECK(nr_midi_translate(&m, &st, 0x90, 59, 0, ev) == 1 && ev[0].type == NR_EV_GATE && ev[0].value == 0.0f);
+    NT_CHECK(nr_midi_translate(&m, &st, 0x80, 59, 0, ev) == 0); /* already let go */
+    NT_CHECK(nr_midi_translate(&m, &st, 0x90, 60, 100, ev) == 4 && ev[1].value == 0.0f); /* middle C: as is */
+    /* gate 2 follows note 62 only: a drum pad, played at the template's pitch */
+    NT_CHECK(nr_midi_translate(&m, &st, 0x90, 62, 100, ev) == 3 && ev[1].type == NR_EV_NOTE_LEVEL &&
+             ev[2].index == 1 && ev[2].value == 1.0f);
+    NT_CHECK(nr_midi_translate(&m, &st, 0xB0, 20, 127, ev) == 1 && ev[0].type == NR_EV_CV && ev[0].value == 5.0f);
+    NT_CHECK(nr_midi_translate(&m, &st, 0xE0, 0, 64, ev) == 0);
+    m.note_pitch = 0;
+    NT_CHECK(nr_midi_translate(&m, &st, 0x90, 40, 127, ev) == 3 && ev[1].type == NR_EV_NOTE_LEVEL);
+    NT_CHECK(nr_midi_note_volts(0) == -5.0f && nr_midi_note_volts(84) == 2.0f);
+    const char *path = nt_tmp("pitch.map");
+    NT_CHECK(nt_write_file(path, "pitch off\n", 10) == 0);
+    NT_CHECKF(nr_midi_map_load(path, &m) == NR_OK && m.note_pitch == 0, "%s", nr_last_error());
+    NT_CHECK(nt_write_file(path, "pitch maybe\n", 12) == 0);
+    NT_CHECK(nr_midi_map_load(path, &m) == NR_ERR_FORMAT);
+    NT_CHECK(nr_midi_map_default().note_pitch == 1);
 }
 
 static void test_map_file(void)
@@ -190,6 +225,7 @@ static void test_sequencer_events(void)
 int main(void)
 {
     NT_RUN(test_mapping);
+    NT_RUN(test_note_translate);
     NT_RUN(test_map_file);
     NT_RUN(test_sequencer_events);
     NT_RUN(test_sequencer_port);

@@ -476,6 +476,52 @@ static int array_next(void *ctx, nr_synth_event *ev)
     return 1;
 }
 
+static void cv1_voct(nr_settings *s) { s->patch.cv[0] = (nr_cv_assign){NR_CVT_PITCH_VOCT, NR_VOCT_RANGE, 1}; }
+
+/* A played note: NOTE_PITCH +1 V (note 72) sounds as the pitch_voct CV at +1 V, NOTE_LEVEL scales the
+ * voice (velocity), and both belong to the voice the gate starts, not to voices already sounding. */
+static void test_note_pitch_and_level(void)
+{
+    if (!find_model()) return nt_fail_at(__FILE__, __LINE__, "%s", g_why);
+    const long n = 8192, at = 2400; /* the CV has settled (1 ms glide) long before the gate */
+    nr_instrument *cv = make("note-cv", cv1_voct, 0), *note = make("note-pitch", NULL, 0),
+                  *plain = make("note-plain", NULL, 0), *soft = make("note-soft", NULL, 0);
+    if (!cv || !note || !plain || !soft) return;
+    post(cv, NR_EV_CV, 0, 1.0f, 0);
+    post(cv, NR_EV_GATE, 0, 1.0f, at);
+    post(note, NR_EV_NOTE_PITCH, 0, 1.0f, at);
+    post(note, NR_EV_GATE, 0, 1.0f, at);
+    post(plain, NR_EV_GATE, 0, 1.0f, at);
+    post(soft, NR_EV_NOTE_LEVEL, 0, 0.5f, at);
+    post(soft, NR_EV_GATE, 0, 1.0f, at);
+    float *ycv = render(cv, n), *ynote = render(note, n), *yplain = render(plain, n), *ysoft = render(soft, n);
+    float d_cv = 0.0f, d_plain = 0.0f, d_soft = 0.0f, peak = 0.0f;
+    for (long i = 0; i < n; i++) {
+        d_cv = fmaxf(d_cv, fabsf(ynote[i] - ycv[i]));
+        d_plain = fmaxf(d_plain, fabsf(ynote[i] - yplain[i]));
+        d_soft = fmaxf(d_soft, fabsf(ysoft[i] - 0.5f * yplain[i]));
+        peak = fmaxf(peak, fabsf(yplain[i]));
+    }
+    NT_CHECKF(peak > 1e-3f, "silent: peak %g", (double)peak);
+    NT_CHECKF(d_cv < 1e-6f, "note 72 differs from pitch_voct at +1 V by %g", (double)d_cv);
+    NT_CHECKF(d_plain > 0.05f * peak, "the note's pitch changed nothing (%g)", (double)d_plain);
+    NT_CHECKF(d_soft < 1e-6f, "velocity 0.5 is not half the sound (%g)", (double)d_soft);
+    printf("  note 72 vs pitch_voct +1 V: max difference %.2g; velocity 0.5: %.2g\n", (double)d_cv, (double)d_soft);
+    /* A note's pitch is the voice's: set after the trigger, it waits for the next one. */
+    nr_instrument *late = make("note-late", NULL, 0);
+    if (!late) return;
+    post(late, NR_EV_GATE, 0, 1.0f, at);
+    post(late, NR_EV_NOTE_PITCH, 0, 1.0f, at + 10);
+    float *ylate = render(late, n);
+    float d_late = 0.0f;
+    for (long i = 0; i < n; i++) d_late = fmaxf(d_late, fabsf(ylate[i] - yplain[i]));
+    NT_CHECKF(d_late == 0.0f, "a pitch after the trigger moved the sounding voice (%g)", (double)d_late);
+    free(ylate);
+    nr_instrument_free(late);
+    free(ycv), free(ynote), free(yplain), free(ysoft);
+    nr_instrument_free(cv), nr_instrument_free(note), nr_instrument_free(plain), nr_instrument_free(soft);
+}
+
 static void test_synth_instances_match_instrument(void)
 {
     if (!find_model()) return nt_fail_at(__FILE__, __LINE__, "%s", g_why);
@@ -544,5 +590,6 @@ int main(void)
     NT_RUN(test_corrupt_settings_at_start);
     NT_RUN(test_template_folder_errors);
     NT_RUN(test_synth_instances_match_instrument);
+    NT_RUN(test_note_pitch_and_level);
     return nt_end();
 }

@@ -52,6 +52,22 @@ static void test_parse(void)
 /* 200,000 trigs at one time (within the documented limits): parsed in O(n log n) (an insertion sort took
  * 31 s), every gate-on first in file order, then every release in file order. Plus interleaved trigs and
  * CV lines whose releases must land between later lines, against the order a plain stable sort gives. */
+/* A note: gate low, pitch (1 V/oct, note 60 = 0 V), level (velocity / 127), gate high, all at its time;
+ * velocity 0 only lowers the gate. */
+static void test_note(void)
+{
+    nr_script s;
+    NT_CHECKF(nr_script_parse("0.5 note 2 48 127\n0.7 note 2 48 0\n", "n.txt", &s) == NR_OK, "%s", nr_last_error());
+    NT_CHECKF(s.n == 5, "n = %zu", s.n);
+    if (s.n != 5) return;
+    NT_CHECK(s.ev[0].ev.type == NR_EV_GATE && s.ev[0].ev.index == 1 && s.ev[0].ev.value == 0.0f);
+    NT_CHECK(s.ev[1].ev.type == NR_EV_NOTE_PITCH && s.ev[1].ev.index == 1 && s.ev[1].ev.value == -1.0f);
+    NT_CHECK(s.ev[2].ev.type == NR_EV_NOTE_LEVEL && s.ev[2].ev.value == 1.0f);
+    NT_CHECK(s.ev[3].ev.type == NR_EV_GATE && s.ev[3].ev.value == 1.0f && s.ev[3].t == 0.5);
+    NT_CHECK(s.ev[4].ev.type == NR_EV_GATE && s.ev[4].ev.value == 0.0f && s.ev[4].t == 0.7);
+    nr_script_free(&s);
+}
+
 static void test_many_trigs(void)
 {
     const int n = 200000;
@@ -98,6 +114,10 @@ static void test_errors(void)
         {"0.1 cv 1 nan\n", 1, "volts"},
         {"0.1 cv 1 11\n", 1, "volts"},
         {"0.1 encoder 0\n", 1, "encoder STEPS"},
+        {"0.1 note 1 60\n", 1, "note N NUMBER VELOCITY"},
+        {"0.1 note 3 60 100\n", 1, "note N NUMBER VELOCITY"},
+        {"0.1 note 1 128 100\n", 1, "note N NUMBER VELOCITY"},
+        {"0.1 note 1 60 -1\n", 1, "note N NUMBER VELOCITY"},
         {"0.1 encoder x\n", 1, "encoder STEPS"},
         {"0.1 push 1\n", 1, "no argument"},
         {"0.5 push\n0.4 push\n", 2, "time order"},
@@ -177,6 +197,7 @@ static void test_player(void)
 int main(void)
 {
     NT_RUN(test_parse);
+    NT_RUN(test_note);
     NT_RUN(test_many_trigs);
     NT_RUN(test_errors);
     NT_RUN(test_load);

@@ -28,7 +28,9 @@ typedef enum {
     NR_EV_ENCODER,    /* value = detents turned (+ clockwise) */
     NR_EV_PUSH,       /* short press of the encoder */
     NR_EV_LONG_PUSH,  /* long press: back */
-    NR_EV_QUIT
+    NR_EV_QUIT,
+    NR_EV_NOTE_PITCH = NR_SYNTH_NOTE_PITCH, /* index 0..1 (gate), volts at 1 V/oct for its next trigger */
+    NR_EV_NOTE_LEVEL = NR_SYNTH_NOTE_LEVEL  /* index 0..1 (gate), gain 0..1 for its next trigger */
 } nr_event_type;
 
 typedef struct {

@@ -23,7 +23,12 @@ extern "C" {
 /* What a timed event does. Values fixed: hosts pass them through queues and scripts. */
 typedef enum {
     NR_SYNTH_GATE = 0, /* index 0..1, value > 0.5 = high (edges trigger) */
-    NR_SYNTH_CV = 1    /* index 0..3, value in volts (-5..+5 on the module; clamped, NaN ignored) */
+    NR_SYNTH_CV = 1,   /* index 0..3, value in volts (-5..+5 on the module; clamped, NaN ignored) */
+    /* A played note (MIDI, a plugin's note input): what the next rising edge of gate `index` gives the
+     * voice it starts, kept by that voice for its whole sound. 6 and 7: the host event types below them
+     * (encoder, push, ...; nr/instrument.h) keep their numbers. */
+    NR_SYNTH_NOTE_PITCH = 6, /* volts at 1 V/oct added to the pitch_voct target (0 = the template's pitch) */
+    NR_SYNTH_NOTE_LEVEL = 7  /* gain 0..1 of the voice (velocity / 127); 1 until set */
     /* room for NR_SYNTH_LATENT: a point in the model's latent space, when a model takes one */
 } nr_synth_event_type;
 
@@ -71,6 +76,13 @@ void nr_synth_process(nr_synth *s, const nr_synth_events *events, float *out, in
 /* Control thread: publish a patch and the CV calibration (clamped copies; template names resolved
  * against the newest model). The audio thread picks it up at its next block. */
 void nr_synth_set_patch(nr_synth *s, const nr_patch *patch, const nr_cv_cal cal[NR_NUM_CV]);
+
+/* Audio thread: turn the CPU guard on or off from the next block (a plugin host's freewheeling export
+ * renders with it off, as offline renders do). */
+void nr_synth_set_cpu_guard(nr_synth *s, int on);
+/* Control thread: device samples between a gate's time and the middle of the sound it starts: the
+ * resampler's delay (0 when the model runs at the device rate: sound starts at the gate's sample). */
+int nr_synth_latency_frames(const nr_synth *s);
 
 /* Control thread: a new model in two steps. stage builds its voices and templates (takes the model
  * over, freed on failure); templates added between stage and commit go to it; commit hands it to the

@@ -54,7 +54,9 @@ static void usage(FILE *f)
             "  --osc-bind ADDR    the IP address OSC listens on (default 127.0.0.1; 0.0.0.0 or :: every interface:\n"
             "                     anyone on the network can then play and reconfigure the instrument)\n"
             "  --midi             MIDI in through the ALSA sequencer;  --midi-map FILE: note/CC mapping\n"
-            "                     (default: ~/.config/neurorack/midi.map when it exists)\n"
+            "                     (default: ~/.config/neurorack/midi.map when it exists); a note's number moves\n"
+            "                     the pitch (60 = the template's pitch, 1 V/oct on pitch_voct), its velocity the level\n"
+            "  --no-note-pitch    MIDI notes play every template at its own pitch (the map's 'pitch off')\n"
             "  --headless         no terminal panel (automatic when stdin is not a terminal)\n"
             "  --screenshot FILE.png  the OLED frame as PNG: key 'p' in the panel, and at the end\n"
             "  --hardware FILE    the module's panel and display as configured in FILE (docs/hardware.md); its\n"
@@ -72,7 +74,7 @@ typedef struct {
     const char *templates[16];
     int n_templates;
     double duration;
-    int report, midi, headless, no_connect;
+    int report, midi, headless, no_connect, no_note_pitch;
 } play_opts;
 
 static int parse(int argc, char **argv, play_opts *o)
@@ -136,6 +138,7 @@ static int parse(int argc, char **argv, play_opts *o)
             o->templates[o->n_templates++] = v;
         } else if (!strcmp(a, "--report")) o->report = 1;
         else if (!strcmp(a, "--midi")) o->midi = 1;
+        else if (!strcmp(a, "--no-note-pitch")) o->no_note_pitch = 1, o->midi = 1;
         else if (!strcmp(a, "--headless")) o->headless = 1;
         else if (!strcmp(a, "--no-connect")) o->no_connect = 1;
         else {
@@ -348,6 +351,7 @@ int nr_cmd_play(int argc, char **argv)
             if (access(home_map, R_OK) == 0) o.midi_map = home_map;
         }
         if (o.midi_map && nr_midi_map_load(o.midi_map, &map) != NR_OK) goto fail;
+        if (o.no_note_pitch) map.note_pitch = 0;
         if (nr_midi_start(&map, &client, &midi) != NR_OK) goto fail;
     }
 

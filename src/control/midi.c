@@ -10,7 +10,7 @@
 
 nr_midi_map nr_midi_map_default(void)
 {
-    nr_midi_map m = {.channel = NR_MIDI_ANY, .gate_note = {NR_MIDI_ANY, 62}};
+    nr_midi_map m = {.channel = NR_MIDI_ANY, .gate_note = {NR_MIDI_ANY, 62}, .note_pitch = 1};
     for (int i = 0; i < NR_NUM_CV; i++) m.cv_cc[i] = 20 + i;
     return m;
 }
@@ -43,6 +43,38 @@ int nr_midi_to_event(const nr_midi_map *m, int status, int d1, int d2, nr_contro
             }
     }
     return 0;
+}
+
+#define MIDI_VELOCITY_MAX 127.0f
+#define SEMITONES_PER_OCTAVE 12.0f
+
+float nr_midi_note_volts(int note) { return (float)(note - NR_MIDI_PITCH_NOTE) / SEMITONES_PER_OCTAVE; }
+float nr_midi_velocity_gain(int velocity) { return (float)velocity / MIDI_VELOCITY_MAX; }
+
+int nr_midi_translate(const nr_midi_map *m, nr_midi_notes *notes, int status, int d1, int d2,
+                      nr_control_event ev[NR_MIDI_MAX_EVENTS])
+{
+    nr_control_event gate;
+    if (!nr_midi_to_event(m, status, d1, d2, &gate)) return 0;
+    if (gate.type != NR_EV_GATE) {
+        ev[0] = gate;
+        return 1;
+    }
+    int g = gate.index, n = 0;
+    if (gate.value < 0.5f) { /* note off: only the note that holds the gate lets it go */
+        if (notes->held[g] != d1 + 1) return 0;
+        notes->held[g] = 0;
+        ev[0] = gate;
+        return 1;
+    }
+    ev[n++] = (nr_control_event){.type = NR_EV_GATE, .index = g, .value = 0.0f, .time = -1};
+    if (m->note_pitch && m->gate_note[g] == NR_MIDI_ANY)
+        ev[n++] = (nr_control_event){.type = NR_EV_NOTE_PITCH, .index = g, .value = nr_midi_note_volts(d1), .time = -1};
+    ev[n++] = (nr_control_event){.type = NR_EV_NOTE_LEVEL, .index = g, .value = nr_midi_velocity_gain(d2),
+                                 .time = -1};
+    ev[n++] = gate;
+    notes->held[g] = d1 + 1;
+    return n;
 }
 
 /* A map line with a long comment is fine; a line beyond this is not a MIDI map. */
@@ -110,9 +142,11 @@ nr_result nr_midi_map_load(const char *path, nr_midi_map *m)
             idx = strtol(b, &end, 10);
             if (*end || idx < 1 || idx > NR_NUM_CV || !midi_number(d, 0, &map.cv_cc[idx - 1]))
                 r = nr_fail(NR_ERR_FORMAT, "%s:%ld: expected 'cv 1..%d cc 0..127|none'", path, lineno, NR_NUM_CV);
+        } else if (!strcmp(a, "pitch") && n == 2 && (!strcmp(b, "on") || !strcmp(b, "off"))) {
+            map.note_pitch = !strcmp(b, "on");
         } else {
-            r = nr_fail(NR_ERR_FORMAT, "%s:%ld: unknown rule; expected 'channel ...', 'gate N note ...' or "
-                                       "'cv N cc ...'", path, lineno);
+            r = nr_fail(NR_ERR_FORMAT, "%s:%ld: unknown rule; expected 'channel ...', 'gate N note ...', "
+                                       "'cv N cc ...' or 'pitch on|off'", path, lineno);
         }
     }
     if (r == NR_OK && st != NR_LINE_END)

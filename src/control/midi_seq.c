@@ -12,6 +12,7 @@ struct nr_midi {
     snd_seq_t *seq;
     int port;
     nr_midi_map map;
+    nr_midi_notes notes; /* reader thread */
     nr_audio_client client;
     pthread_t thread;
     int wake[2]; /* close the write end to stop the thread */
@@ -19,6 +20,12 @@ struct nr_midi {
 };
 
 int nr_midi_seq_to_event(const nr_midi_map *m, const snd_seq_event_t *e, nr_control_event *ev)
+{
+    int status, d1, d2;
+    return nr_midi_seq_message(e, &status, &d1, &d2) ? nr_midi_to_event(m, status, d1, d2, ev) : 0;
+}
+
+int nr_midi_seq_message(const snd_seq_event_t *e, int *status_out, int *d1_out, int *d2_out)
 {
     int status, d1, d2;
     switch (e->type) {
@@ -36,14 +43,18 @@ int nr_midi_seq_to_event(const nr_midi_map *m, const snd_seq_event_t *e, nr_cont
     default:
         return 0;
     }
-    return nr_midi_to_event(m, status, d1, d2, ev);
+    *status_out = status, *d1_out = d1, *d2_out = d2;
+    return 1;
 }
 
 static void handle(nr_midi *mi, const snd_seq_event_t *e)
 {
-    nr_control_event ev;
-    if (nr_midi_seq_to_event(&mi->map, e, &ev) && mi->client.post(mi->client.ctx, NR_SRC_MIDI, &ev))
-        atomic_fetch_add(&mi->events, 1);
+    int status, d1, d2;
+    nr_control_event ev[NR_MIDI_MAX_EVENTS];
+    if (!nr_midi_seq_message(e, &status, &d1, &d2)) return;
+    int n = nr_midi_translate(&mi->map, &mi->notes, status, d1, d2, ev);
+    for (int i = 0; i < n; i++) /* one queue, in order: the synth applies them at one time, in this order */
+        if (mi->client.post(mi->client.ctx, NR_SRC_MIDI, &ev[i])) atomic_fetch_add(&mi->events, 1);
 }
 
 static void *reader(void *arg)

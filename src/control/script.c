@@ -1,4 +1,5 @@
 #include "control/script.h"
+#include "control/midi.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -74,7 +75,7 @@ static nr_result parse_line(char **w, int nw, const char *at, double *last_t, do
     }
     if (!parse_double(w[0], &t) || t < 0)
         return nr_fail(NR_ERR_FORMAT, "%s: '%s' is not a time; expected seconds >= 0 then an event "
-                                      "(gate, trig, cv, encoder, push, longpush) or 'end T'", at, w[0]);
+                                      "(gate, trig, cv, note, encoder, push, longpush) or 'end T'", at, w[0]);
     if (*end >= 0) return nr_fail(NR_ERR_FORMAT, "%s: event after 'end'; 'end' comes last", at);
     if (t < *last_t)
         return nr_fail(NR_ERR_FORMAT, "%s: time %g is before the previous event's %g; events must be in time "
@@ -105,6 +106,19 @@ static nr_result parse_line(char **w, int nw, const char *at, double *last_t, do
             return nr_fail(NR_ERR_FORMAT, "%s: cv value '%s'; expected volts from -10 to 10", at, w[3]);
         return push(l, t, NR_EV_CV, (int)i - 1, (float)v);
     }
+    if (!strcmp(what, "note")) {
+        long note, vel;
+        if (nw != 5 || !parse_int(w[2], &i) || i < 1 || i > NR_NUM_GATES || !parse_int(w[3], &note) || note < 0 ||
+            note > 127 || !parse_int(w[4], &vel) || vel < 0 || vel > 127)
+            return nr_fail(NR_ERR_FORMAT, "%s: expected 'note N NUMBER VELOCITY' with N from 1 to %d, NUMBER and "
+                                          "VELOCITY from 0 to 127", at, NR_NUM_GATES);
+        int g = (int)i - 1;
+        nr_result r = push(l, t, NR_EV_GATE, g, 0.0f);
+        if (r || vel == 0) return r;
+        if (!r) r = push(l, t, NR_EV_NOTE_PITCH, g, nr_midi_note_volts((int)note));
+        if (!r) r = push(l, t, NR_EV_NOTE_LEVEL, g, nr_midi_velocity_gain((int)vel));
+        return r ? r : push(l, t, NR_EV_GATE, g, 1.0f);
+    }
     if (!strcmp(what, "encoder")) {
         if (nw != 3 || !parse_int(w[2], &i) || i == 0 || i < -100 || i > 100)
             return nr_fail(NR_ERR_FORMAT, "%s: expected 'encoder STEPS', STEPS a non-zero whole number "
@@ -115,7 +129,7 @@ static nr_result parse_line(char **w, int nw, const char *at, double *last_t, do
         if (nw != 2) return nr_fail(NR_ERR_FORMAT, "%s: '%s' takes no argument", at, what);
         return push(l, t, what[0] == 'p' ? NR_EV_PUSH : NR_EV_LONG_PUSH, 0, 1.0f);
     }
-    return nr_fail(NR_ERR_FORMAT, "%s: unknown event '%s'; expected gate, trig, cv, encoder, push or longpush",
+    return nr_fail(NR_ERR_FORMAT, "%s: unknown event '%s'; expected gate, trig, cv, note, encoder, push or longpush",
                    at, what);
 }
 

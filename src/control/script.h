@@ -4,6 +4,9 @@
  *   0.250 gate 1 1          gate 1 (1..2) high; "gate 1 0" is low
  *   0.260 trig 2            gate 2 high, then low NR_SCRIPT_TRIG_S later
  *   0.300 cv 2 1.5          CV 2 (1..4) to 1.5 V (-10..10 accepted; the module clamps to its range)
+ *   0.400 note 1 64 100     a played note on gate 1 (1..2): number 0..127 (60 = the template's pitch, 1 V/oct
+ *                           on pitch_voct), velocity 1..127 (level velocity/127); velocity 0 lowers the gate.
+ *                           The events MIDI gives a note on: gate low, pitch, level, gate high
  *   1.0 encoder +1          turn the encoder by whole detents (+ clockwise)
  *   1.2 push                short press;  "longpush": long press (back)
  *   end 8.0                 the render lasts 8 s (optional, at most once, after every event)

@@ -231,7 +231,9 @@ int nr_instrument_post(nr_instrument *inst, nr_source src, const nr_control_even
     if (!inst || !ev || (int)src < 0 || src >= NR_NUM_SOURCES) return 0;
     switch (ev->type) {
     case NR_EV_GATE:
-    case NR_EV_CV: return nr_spsc_push(&inst->evq[src], ev);
+    case NR_EV_CV:
+    case NR_EV_NOTE_PITCH:
+    case NR_EV_NOTE_LEVEL: return nr_spsc_push(&inst->evq[src], ev);
     case NR_EV_ENCODER:
     case NR_EV_PUSH:
     case NR_EV_LONG_PUSH:

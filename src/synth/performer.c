@@ -17,6 +17,7 @@ void nr_perf_init(nr_performer *p, nr_bank *b, int device_rate, uint64_t seed)
     p->rng = seed ? seed : 1;
     p->level_now = 1.0f;
     p->limit = NR_MAX_VOICES;
+    for (int g = 0; g < NR_NUM_GATES; g++) p->note_gain[g] = 1.0f;
     nr_patch_defaults(&p->prm.patch);
     for (int i = 0; i < NR_NUM_CV; i++) p->prm.cal[i].scale = 1.0f;
     p->prm.ta = p->prm.tb = -1;
@@ -90,6 +91,8 @@ static void trigger(nr_performer *p, int gate)
     nr_vslot *s = &p->pool.s[slot];
     s->ta = p->prm.ta;
     s->tb = gate == 1 ? p->prm.tb : -1; /* gate 1 plays the current sound, gate 2 the A/B mix */
+    s->note_voct = p->note_voct[gate];
+    s->note_gain = p->note_gain[gate];
     nr_curve_start(&s->rd, &p->rng);
     uint64_t seed = nr_xs64_next(&p->rng) | 1u;
     if (p->bank) nr_voice_reset(p->bank->voice[slot], seed);
@@ -107,6 +110,13 @@ static void apply(nr_performer *p, const nr_synth_event *ev)
         if (isnan(ev->value)) return;
         p->cv_raw[ev->index] = ev->value > NR_CV_RAIL ? NR_CV_RAIL : ev->value < -NR_CV_RAIL ? -NR_CV_RAIL : ev->value;
         p->cv_target[ev->index] = nr_cv_calibrate(ev->value, &p->prm.cal[ev->index]);
+    } else if (ev->type == NR_SYNTH_NOTE_PITCH && ev->index >= 0 && ev->index < NR_NUM_GATES) {
+        if (isnan(ev->value)) return;
+        const nr_cv_target_info *lim = nr_cv_target_limits(NR_CVT_PITCH_VOCT);
+        p->note_voct[ev->index] = ev->value < lim->lo ? lim->lo : ev->value > lim->hi ? lim->hi : ev->value;
+    } else if (ev->type == NR_SYNTH_NOTE_LEVEL && ev->index >= 0 && ev->index < NR_NUM_GATES) {
+        if (isnan(ev->value)) return;
+        p->note_gain[ev->index] = ev->value < 0.0f ? 0.0f : ev->value > 1.0f ? 1.0f : ev->value;
     }
 }
 
@@ -124,6 +134,11 @@ static void render_voice(nr_performer *p, int i, const nr_curve_ctl *ctl, float 
     nr_voice *v = b->voice[i];
     nr_curve_ctl c = *ctl;
     if (s->gate == 0) c.a = 0.0f;
+    if (s->note_voct != 0.0f) { /* the note on top of the pitch_voct CVs, in the same range */
+        const nr_cv_target_info *lim = nr_cv_target_limits(NR_CVT_PITCH_VOCT);
+        float oct = c.voct + s->note_voct;
+        c.voct = oct < lim->lo ? lim->lo : oct > lim->hi ? lim->hi : oct;
+    }
     /* Push frames only when the voice needs them: each frame carries the freshest controls. */
     while (!s->ended && nr_voice_available(v) < n) {
         float raw[NR_NUM_DESC];
@@ -141,7 +156,7 @@ static void render_voice(nr_performer *p, int i, const nr_curve_ctl *ctl, float 
         p->faults++;
         return;
     }
-    float g = s->gain, env = s->env;
+    float g = s->gain, env = s->env, vel = s->note_gain;
     for (int k = 0; k < got; k++) {
         if (s->state == NR_VS_RELEASING) {
             g -= s->fade_step;
@@ -150,7 +165,7 @@ static void render_voice(nr_performer *p, int i, const nr_curve_ctl *ctl, float 
                 break;
             }
         }
-        float x = b->vbuf[k];
+        float x = b->vbuf[k] * vel;
         y[k] += g * x;
         env = env * ENV_DECAY;
         if (fabsf(x) > env) env = fabsf(x);

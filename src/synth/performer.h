@@ -32,6 +32,8 @@ typedef struct {
     float cv_target[NR_NUM_CV]; /* calibrated volts */
     float cv_now[NR_NUM_CV];    /* smoothed towards the target per sample */
     int gate[NR_NUM_GATES];
+    float note_voct[NR_NUM_GATES]; /* the last NOTE_PITCH of each gate, octaves */
+    float note_gain[NR_NUM_GATES]; /* the last NOTE_LEVEL of each gate, 0..1 */
     int64_t mclock;             /* model-rate samples rendered */
     int64_t dclock;             /* device-rate samples output (advanced by the synth) */
     uint64_t rng;                /* nr_xs64 state (dsp/rng.h) */

@@ -156,6 +156,10 @@ void nr_synth_set_patch(nr_synth *s, const nr_patch *patch, const nr_cv_cal cal[
     publish(s);
 }
 
+void nr_synth_set_cpu_guard(nr_synth *s, int on) { s->cfg.cpu_guard = on != 0; }
+
+int nr_synth_latency_frames(const nr_synth *s) { return (int)lround(nr_output_delay(&s->bank_ui->out)); }
+
 int nr_synth_swap_pending(const nr_synth *s)
 {
     nr_synth *m = (nr_synth *)s; /* atomics are only read */

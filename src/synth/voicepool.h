@@ -20,6 +20,8 @@ typedef struct {
     float env;       /* recent peak of the voice's output (for quietest-first stealing) */
     int ta, tb;      /* templates */
     int ended;       /* nr_voice_end() was called */
+    float note_voct; /* octaves added to the pitch_voct target: the note that started it */
+    float note_gain; /* its velocity gain, 0..1 */
     nr_curve_reader rd;
 } nr_vslot;
 
