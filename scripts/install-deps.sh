@@ -1,9 +1,9 @@
 #!/bin/sh
 # Install the Debian 12 packages Neurorack builds and tests with, only those missing.
 # Build: compiler, libraries (-dev). Tests: jackd2 (the dummy backend), clang (libFuzzer corpus
-# replay and fuzzing), sox (signal checks).
+# replay and fuzzing), sox (signal checks), python3 (scripts/soak.sh's OSC traffic).
 set -eu
-PKGS="build-essential make git pkg-config clang libclang-rt-14-dev
+PKGS="build-essential make git pkg-config clang libclang-rt-14-dev python3
 libsndfile1-dev libfftw3-dev libopenblas-dev libsamplerate0-dev libzip-dev zlib1g-dev libcjson-dev
 libjack-jackd2-dev jackd2 libasound2-dev liblo-dev libncurses-dev libpng-dev libgpiod-dev libi2c-dev"
 # A package counts only when installed for this machine's architecture (or "all"): a foreign-arch copy
