@@ -1,5 +1,6 @@
 # Neurorack build. `make` builds the library, the program and the tests; `make check` runs everything
-# CI runs (install of missing Debian packages, tests, tests under ASan+UBSan, fuzz corpus replay).
+# CI runs (install of missing Debian packages, tests, tests under ASan+UBSan, fuzz corpus replay, every fuzz
+# target for FUZZ_CHECK_SECONDS, a SOAK_CHECK_MINUTES soak of the instrument).
 
 CC       ?= gcc
 ARCH     ?= native
@@ -48,7 +49,7 @@ PD_EXTERNAL := $(PD_DIR)/neurorack~.pd_linux $(PD_DIR)/neurorack~-help.pd $(PD_D
 LILV_CFLAGS := $(shell pkg-config --cflags lilv-0 2>/dev/null)
 LILV_LIBS   := $(shell pkg-config --libs lilv-0 2>/dev/null)
 
-.PHONY: lv2-validate all deps check check-layers test asan-test fuzz-build fuzz clean run play cross-aarch64 test-aarch64 install install-aarch64 uninstall
+.PHONY: lv2-validate fuzz-check fuzz-and-soak soak all deps check check-layers test asan-test fuzz-build fuzz clean run play cross-aarch64 test-aarch64 install install-aarch64 uninstall
 all: $(BUILD)/neurorack $(if $(filter 0,$(WITH_LV2)),,$(LV2_BUNDLE) $(PD_EXTERNAL)) $(TEST_BIN)
 	@if [ "$(BUILD)" = build ]; then ln -sf build/neurorack neurorack; fi
 
@@ -108,14 +109,20 @@ deps:
 	@scripts/install-deps.sh
 
 # The full suite: the layer check (no lower layer includes a higher one), the normal build and its tests,
-# then the same tests under AddressSanitizer + UBSan.
+# then the same tests under AddressSanitizer + UBSan, then the aarch64 build under qemu beside the fuzz
+# targets (12 x 20 s one at a time) and a 1-minute soak. The tests themselves run one at a time; builds
+# and the two last phases use both cores of a CI machine (the qemu tests keep one busy).
 check: deps
 	@scripts/check-layers.sh
-	$(MAKE) test
+	$(MAKE) -j2 test
 	$(MAKE) lv2-validate
-	$(MAKE) asan-test
-	$(MAKE) test-aarch64
+	$(MAKE) -j2 asan-test
+	$(MAKE) -j2 test-aarch64 fuzz-and-soak
 	@scripts/summarize-tests.sh $(BUILD)/test-results.txt build-asan/test-results.txt build-aarch64/test-results.txt
+
+fuzz-and-soak:
+	$(MAKE) fuzz-check FUZZ_CHECK_JOBS=1
+	$(MAKE) soak SOAK_MINUTES=$(SOAK_CHECK_MINUTES)
 
 check-layers:
 	@scripts/check-layers.sh
@@ -128,18 +135,47 @@ LSAN_SUPP := LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp
 asan-test:
 	$(LSAN_SUPP) $(MAKE) BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" test
 
-# libFuzzer targets (clang): build-fuzz/fuzz_<name>; `make fuzz FUZZ_SECONDS=600` runs each that long.
+# libFuzzer targets (clang): build-fuzz/fuzz_<name>, one per reader of outside bytes; corpora in
+# tests/corpus/<name>/ (replayed by test_fuzz_corpus in every build). `make fuzz FUZZ_SECONDS=600` runs each
+# that long and adds what it finds to the corpus (minimise it with -merge=1 before committing).
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
+FUZZ_SAN := -fsanitize=address,undefined -fno-omit-frame-pointer
 fuzz-build:
-	$(MAKE) BUILD=build-fuzz CC=clang OPT=-O1 SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer" build-fuzz/libneurorack.a
-	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
-	  clang $(CPPFLAGS) -std=c11 -O1 -g -fsanitize=fuzzer,address,undefined $$f build-fuzz/libneurorack.a $(LDLIBS) -o build-fuzz/$$n || exit 1; done
+	$(MAKE) BUILD=build-fuzz CC=clang OPT=-O1 SAN="-fsanitize=fuzzer-no-link $(FUZZ_SAN)" build-fuzz/libneurorack.a
+	$(MAKE) $(FUZZ_BIN)
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_file.h build-fuzz/libneurorack.a
+	@echo "LD $@"
+	@clang $(CPPFLAGS) -std=c11 -O1 -g -Wall -Wextra -Werror -fsanitize=fuzzer $(FUZZ_SAN) $< build-fuzz/libneurorack.a $(LDLIBS) -o $@
 FUZZ_SECONDS ?= 60
 fuzz: fuzz-build
 	@for b in $(FUZZ_BIN); do n=$$(basename $$b); t=$${n#fuzz_}; mkdir -p tests/corpus/$$t; \
 	  echo "fuzzing $$t for $(FUZZ_SECONDS) s"; \
-	  $(LSAN_SUPP) $$b -max_total_time=$(FUZZ_SECONDS) -max_len=65536 tests/corpus/$$t || exit 1; done
+	  $(LSAN_SUPP) $$b -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -close_fd_mask=2 tests/corpus/$$t || exit 1; done
+
+# In `make check`: every target for FUZZ_CHECK_SECONDS, two at a time (one per core: 2 make jobs of one
+# fuzzer each finish N targets in N/2 rounds; libFuzzer's -jobs=2 would run them one after another).
+# New inputs go to build-fuzz/corpus/<name> (the committed corpus is only read); a crash leaves its input
+# in build-fuzz/ and fails the check with the end of the fuzzer's log. -close_fd_mask=2: the readers' own
+# warnings on stderr are dropped (libFuzzer's output and sanitizer reports still come through).
+FUZZ_CHECK_SECONDS ?= 20
+FUZZ_CHECK_JOBS    ?= 2
+fuzz-check: fuzz-build
+	@start=$$(date +%s); $(MAKE) -j$(FUZZ_CHECK_JOBS) $(FUZZ_BIN:build-fuzz/%=fuzz-check-%) || exit 1; \
+	  echo "fuzz-check: $(words $(FUZZ_BIN)) targets x $(FUZZ_CHECK_SECONDS) s, $(FUZZ_CHECK_JOBS) at a time: $$(( $$(date +%s) - start )) s"
+fuzz-check-fuzz_%: build-fuzz/fuzz_%
+	@mkdir -p build-fuzz/corpus/$* tests/corpus/$*
+	@if $(LSAN_SUPP) $< -max_total_time=$(FUZZ_CHECK_SECONDS) -max_len=65536 -close_fd_mask=2 -artifact_prefix=build-fuzz/$*- \
+	    -print_final_stats=1 build-fuzz/corpus/$* tests/corpus/$* > build-fuzz/$*.log 2>&1; then \
+	  echo "fuzz $*: $$(sed -n 's/^stat::number_of_executed_units: *//p' build-fuzz/$*.log) runs in $(FUZZ_CHECK_SECONDS) s, no finding"; \
+	else tail -n 40 build-fuzz/$*.log; echo "fuzz $*: FAILED (input in build-fuzz/$*-*; log build-fuzz/$*.log)"; exit 1; fi
+
+# The instrument for SOAK_MINUTES under random control scripts, OSC traffic, model reloads and settings
+# saves (scripts/soak.sh): fails on a fault, dropped events beyond a bound, or memory growth.
+SOAK_MINUTES       ?= 30
+SOAK_CHECK_MINUTES ?= 1
+soak: $(BUILD)/neurorack
+	NR_BIN=$(BUILD)/neurorack scripts/soak.sh $(SOAK_MINUTES)
 
 # The main job: the instrument on the built-in defaults (JACK, else ALSA's default device).
 play: deps all

@@ -1,11 +1,11 @@
 #!/bin/sh
 # Install the Debian 12 packages Neurorack builds and tests with, only those missing.
 # Build: compiler, libraries (-dev). Tests: jackd2 (the dummy backend), clang (libFuzzer corpus
-# replay and fuzzing), sox (signal checks). The LV2 plugin: lv2-dev (headers, lv2_validate), liblilv-dev
+# replay and fuzzing), sox (signal checks), python3 (scripts/soak.sh's OSC traffic). The LV2 plugin: lv2-dev (headers, lv2_validate), liblilv-dev
 # (the test's host), lilv-utils (lv2info, lv2ls), sordi (sord_validate, which lv2_validate runs). The Pd
 # external: puredata-dev (m_pd.h), puredata-core (pd -batch for its test).
 set -eu
-PKGS="build-essential make git pkg-config clang libclang-rt-14-dev
+PKGS="build-essential make git pkg-config clang libclang-rt-14-dev python3
 libsndfile1-dev libfftw3-dev libopenblas-dev libsamplerate0-dev libzip-dev zlib1g-dev libcjson-dev
 libjack-jackd2-dev jackd2 libasound2-dev liblo-dev libncurses-dev libpng-dev libgpiod-dev libi2c-dev
 lv2-dev liblilv-dev lilv-utils sordi puredata-dev puredata-core"

@@ -318,6 +318,30 @@ static void test_load_truncated(void)
     }
 }
 
+/* docs/formats.md quotes the messages for a WAV and a FLAC cut at 60 %: they are the loader's, word for word
+ * (the docs once said such a file is read as far as it decodes; it is refused, and the page says so). */
+static void test_truncated_as_documented(void)
+{
+    size_t n;
+    char *doc = nt_read_file("docs/formats.md", &n);
+    NT_CHECKF(doc != NULL, "cannot read docs/formats.md (run from the repository root)");
+    if (!doc) return;
+    static const struct {
+        const char *name;
+        int format;
+    } kinds[] = {{"cut.wav", SF_FORMAT_WAV | SF_FORMAT_PCM_16}, {"cut.flac", SF_FORMAT_FLAC | SF_FORMAT_PCM_16}};
+    for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++) {
+        const char *p = write_cut(kinds[k].name, kinds[k].format, 0.6);
+        nr_audio a;
+        NT_CHECK(nr_audio_load(p, 0, &a) == NR_ERR_FORMAT && a.n == 0);
+        const char *msg = nr_last_error();
+        char quoted[512];
+        snprintf(quoted, sizeof quoted, "`%s%s`", kinds[k].name, msg + strlen(p)); /* the docs name the file alone */
+        NT_CHECKF(!strncmp(msg, p, strlen(p)) && strstr(doc, quoted), "docs/formats.md lacks %s", quoted);
+    }
+    free(doc);
+}
+
 /* A WAV whose writer died before it filled in the sizes (RIFF size 8, data size 0). */
 static void test_load_unfinished_wav(void)
 {
@@ -588,6 +612,7 @@ int main(void)
     NT_RUN(test_resample);
     NT_RUN(test_load_errors);
     NT_RUN(test_load_truncated);
+    NT_RUN(test_truncated_as_documented);
     NT_RUN(test_load_unfinished_wav);
     NT_RUN(test_load_wrong_extension);
     NT_RUN(test_load_unreadable);

@@ -523,6 +523,102 @@ static void test_manifest_bad_rows(void)
     NT_CHECK(nr_manifest_read(nt_tmp("nowhere"), &m) == NR_ERR_IO);
 }
 
+/* stderr into a file while fn runs; returns what was written (malloc'd, NUL-terminated). */
+static char *stderr_of(void (*fn)(void *), void *arg)
+{
+    const char *log = nt_tmp("stderr.txt");
+    fflush(stderr);
+    int saved = dup(2);
+    FILE *f = fopen(log, "w");
+    if (saved < 0 || !f) return NULL;
+    dup2(fileno(f), 2);
+    fn(arg);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    fclose(f);
+    size_t n;
+    return nt_read_file(log, &n);
+}
+
+typedef struct {
+    const char *path;
+    nr_manifest m;
+    nr_result r;
+    ds_cache c;
+    int skipped;
+} read_call;
+
+static void read_manifest(void *arg)
+{
+    read_call *rc = arg;
+    rc->r = nr_manifest_read(rc->path, &rc->m);
+}
+
+static void read_cache(void *arg)
+{
+    read_call *rc = arg;
+    rc->skipped = ds_cache_load(rc->path, &rc->c);
+}
+
+/* Lines are read with a bound (src/io/line_reader.h): an over-long row or one holding a NUL byte is skipped
+ * with a warning naming the file and the line, and the rows after it are read as they are. */
+static void test_manifest_long_lines(void)
+{
+    const char *dir = nt_tmp("long");
+    mkdir(dir, 0777);
+    char path[600];
+    snprintf(path, sizeof path, "%s/manifest.tsv", dir);
+    static const char head[] = NR_MANIFEST_MAGIC "\n"
+        "hash\tsplit\tclass\tsource\tpackage\tlicence\tduration_s\tn_samples\trate\tgroup\taudio\tcurves\torigin\n";
+    static const char good[] = "0123456789abcdef\ttrain\tkick\ts\tp\tCC0-1.0\t0.5\t24000\t48000\tg\taudio/a.flac\t-\to\n";
+    static const char nul[] = "fedcba9876543210\ttest\tkick\ts\tp\tCC0-1.0\t0.5\t24000\t48000\tg\taudio/b.flac\t-\to\0x\n";
+    char *text = malloc(20000);
+    size_t n = 0;
+    memcpy(text + n, head, sizeof head - 1), n += sizeof head - 1;
+    memcpy(text + n, good, sizeof good - 1), n += sizeof good - 1;    /* line 3 */
+    memset(text + n, 'a', 9000), n += 9000, text[n++] = '\n';        /* line 4: over the 4096-byte limit */
+    memcpy(text + n, nul, sizeof nul - 1), n += sizeof nul - 1;       /* line 5: a NUL in the last field */
+    memcpy(text + n, good, sizeof good - 1), n += sizeof good - 1;    /* line 6 */
+    NT_CHECK(nt_write_file(path, text, n) == 0);
+    free(text);
+    read_call rc = {.path = path};
+    char *err = stderr_of(read_manifest, &rc);
+    NT_CHECKF(rc.r == NR_OK && rc.m.n == 2, "%s; %d rows, expected 2", nr_result_str(rc.r), rc.m.n);
+    char want[700];
+    snprintf(want, sizeof want, "%s:4: line 4 is longer than 4096 bytes", path);
+    NT_CHECKF(err && strstr(err, want), "stderr '%s' lacks '%s'", err ? err : "", want);
+    snprintf(want, sizeof want, "%s:5: line 5 holds a NUL byte", path);
+    NT_CHECKF(err && strstr(err, want), "stderr '%s' lacks '%s'", err ? err : "", want);
+    free(err);
+    nr_manifest_free(&rc.m);
+}
+
+/* The builder's cache.tsv: an over-long line is skipped whole (never read as a row from its tail), with a
+ * warning naming the file and line; a torn last line is dropped. */
+static void test_cache_long_lines(void)
+{
+    const char *path = nt_tmp("cache.tsv");
+    char *text = malloc(20000);
+    size_t n = (size_t)sprintf(text, "src/a.wav\tok 0123456789abcdef\n");  /* line 1 */
+    memset(text + n, 'k', 3000), n += 3000;                            /* line 2: key of 3000 bytes */
+    n += (size_t)sprintf(text + n, "\tok fedcba9876543210\n");
+    n += (size_t)sprintf(text + n, "src/b.wav\tbad silent\n");         /* line 3 */
+    n += (size_t)sprintf(text + n, "src/c.wav\tok 00000000");          /* torn */
+    NT_CHECK(nt_write_file(path, text, n) == 0);
+    free(text);
+    read_call rc = {.path = path};
+    char *err = stderr_of(read_cache, &rc);
+    NT_CHECKF(rc.c.n == 2 && rc.skipped == 1, "%d rows (expected 2), %d skipped (expected 1)", rc.c.n, rc.skipped);
+    if (rc.c.n == 2)
+        NT_CHECK(!strcmp(rc.c.rows[0].key, "src/a.wav") && !strcmp(rc.c.rows[1].val, "bad silent"));
+    char want[700];
+    snprintf(want, sizeof want, "%s:2: line 2 is longer than %d bytes", path, DS_CACHE_MAX_LINE);
+    NT_CHECKF(err && strstr(err, want), "stderr '%s' lacks '%s'", err ? err : "", want);
+    free(err);
+    ds_cache_free(&rc.c);
+}
+
 static void test_split_stable(void)
 {
     /* Fixed by the key alone, and close to 80/10/10 over many keys. */
@@ -823,6 +919,8 @@ int main(void)
     NT_RUN(test_truncated_files);
     NT_RUN(test_writes_keep_old_file);
     NT_RUN(test_manifest_bad_rows);
+    NT_RUN(test_manifest_long_lines);
+    NT_RUN(test_cache_long_lines);
     NT_RUN(test_split_stable);
     NT_RUN(test_near_duplicates);
     NT_RUN(test_classes_and_curves_cache);

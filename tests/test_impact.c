@@ -4,6 +4,7 @@
 #include "models/impact_simd.h"
 #include "neurorack.h"
 #include "nr_test.h"
+#include "extra_tensor.h"
 #include "train/train_impl.h"
 
 #include <math.h>
@@ -367,6 +368,14 @@ static void test_load_checks(void)
     NT_CHECK(nr_model_from_tensors(&ts, "test", &m) == NR_ERR_SHAPE && !m);
 }
 
+static void test_extra_tensor_refused(void)
+{
+    nr_model *m = make_model(NULL, NULL);
+    if (!m) return;
+    check_extra_tensor_refused(m, "impact-extra.safetensors");
+    nr_model_free(m);
+}
+
 static void test_save_load_roundtrip(void)
 {
     nr_model *m = make_model(NULL, NULL);
@@ -404,5 +413,6 @@ int main(void)
     NT_RUN(test_bad_descriptors_are_clamped);
     NT_RUN(test_load_checks);
     NT_RUN(test_save_load_roundtrip);
+    NT_RUN(test_extra_tensor_refused);
     return nt_end();
 }

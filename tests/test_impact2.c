@@ -8,6 +8,7 @@
 #include "nr/engine.h"
 #include "nr/model_templates.h"
 #include "nr_test.h"
+#include "extra_tensor.h"
 #include "train/train_impl.h"
 
 #include <fftw3.h>
@@ -539,6 +540,15 @@ static void test_load_checks(void)
     NT_CHECK(nr_imp2_hparams_check(&hp, "test") == NR_ERR_FORMAT);
 }
 
+static void test_extra_tensor_refused(void)
+{
+    nr_imp2_hparams hp = nr_imp2_hparams_default();
+    nr_model *m = make_model(&hp, NULL);
+    if (!m) return;
+    check_extra_tensor_refused(m, "impact2-extra.safetensors");
+    nr_model_free(m);
+}
+
 static void test_save_load_and_bad_input(void)
 {
     nr_imp2_hparams hp = nr_imp2_hparams_default();
@@ -720,6 +730,7 @@ int main(void)
     NT_RUN(test_frequency_descent);
     NT_RUN(test_load_checks);
     NT_RUN(test_save_load_and_bad_input);
+    NT_RUN(test_extra_tensor_refused);
     NT_RUN(test_training);
     NT_RUN(test_shipped_model);
     return nt_end();

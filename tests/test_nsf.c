@@ -2,6 +2,7 @@
 #include "neurorack.h"
 #include "models/nsf_internal.h"
 #include "nr_test.h"
+#include "extra_tensor.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -363,6 +364,13 @@ static void test_bad_models(void)
     expect_fail(&ts, NR_ERR_UNSUPPORTED, "models.other.Model", "unknown class");
 }
 
+static void test_extra_tensor_refused(void)
+{
+    nr_model *m = model();
+    if (!m) return;
+    check_extra_tensor_refused(m, "nsf-extra.safetensors");
+}
+
 static void test_save_roundtrip(void)
 {
     nr_model *m = model();
@@ -487,6 +495,7 @@ int main(void)
     NT_RUN(test_streaming_blocks);
     NT_RUN(test_bad_models);
     NT_RUN(test_save_roundtrip);
+    NT_RUN(test_extra_tensor_refused);
     NT_RUN(test_voice_behaviour);
     NT_RUN(test_band_limited_source);
     nr_model_free(g_model);

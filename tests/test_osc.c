@@ -7,6 +7,7 @@
 #include <lo/lo.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -46,6 +47,60 @@ static void test_parse(void)
     NT_CHECK(nr_osc_parse("/neurorack/encoder", 1, a, ev) == -1);
     NT_CHECK(nr_osc_parse("/other/gate/1", 0, a, ev) == -1);
     NT_CHECK(nr_osc_parse("/neurorack/volume", 1, a, ev) == -1);
+}
+
+/* nr_osc_decode on packet bytes, no socket: a bundle holding a gate and a CV message, a NaN CV, a
+ * malformed packet, a bundle element that runs past the end, and a bundle nested too deep. */
+static void test_decode_bytes(void)
+{
+    fake_client f;
+    nr_audio_client c = fake_client_init(&f);
+    uint32_t acc = 0, rej = 0;
+    lo_bundle b = lo_bundle_new(LO_TT_IMMEDIATE);
+    lo_message g = lo_message_new(), cv = lo_message_new();
+    lo_message_add_int32(g, 1);
+    lo_message_add_float(cv, 2.5f);
+    lo_bundle_add_message(b, "/neurorack/gate/2", g);
+    lo_bundle_add_message(b, "/neurorack/cv/3", cv);
+    size_t n = 0;
+    void *bytes = lo_bundle_serialise(b, NULL, &n);
+    nr_osc_decode(bytes, n, &c, &acc, &rej);
+    NT_CHECKF(acc == 2 && rej == 0 && atomic_load(&f.head) == 2, "bundle: %u accepted, %u rejected", acc, rej);
+    NT_CHECK(f.q[0].type == NR_EV_GATE && f.q[0].index == 1 && f.q[1].type == NR_EV_CV && f.q[1].value == 2.5f);
+    /* the last element's size one byte more than is left */
+    unsigned char *p = bytes;
+    size_t last = n - lo_message_length(cv, "/neurorack/cv/3") - 4;
+    p[last + 3]++;
+    nr_osc_decode(bytes, n, &c, &acc, &rej); /* the gate before it still goes out: elements in order */
+    NT_CHECKF(acc == 3 && rej == 1, "overrun bundle: %u accepted, %u rejected", acc, rej);
+    free(bytes);
+    lo_bundle_free_recursive(b);
+
+    lo_message nan_cv = lo_message_new();
+    lo_message_add_float(nan_cv, NAN);
+    bytes = lo_message_serialise(nan_cv, "/neurorack/cv/1", NULL, &n);
+    nr_osc_decode(bytes, n, &c, &acc, &rej);
+    NT_CHECKF(acc == 3 && rej == 2, "NaN CV: %u accepted, %u rejected", acc, rej);
+    free(bytes);
+    lo_message_free(nan_cv);
+
+    static const unsigned char junk[] = "/neurorack/push\0,i"; /* type tag string not padded, no argument */
+    nr_osc_decode(junk, sizeof junk - 1, &c, &acc, &rej);
+    NT_CHECKF(acc == 3 && rej == 3, "malformed: %u accepted, %u rejected", acc, rej);
+
+    /* "#bundle" nested 6 deep around a push: deeper than 4 is refused */
+    unsigned char deep[6 * 20 + 32];
+    static const unsigned char push[] = "/neurorack/push\0,\0\0\0";
+    size_t len = sizeof push - 1;
+    memcpy(deep + sizeof deep - len, push, len);
+    for (int d = 0; d < 6; d++) {
+        unsigned char *q = deep + sizeof deep - len - 20;
+        memcpy(q, "#bundle\0\0\0\0\0\0\0\0\1", 16);
+        q[16] = 0, q[17] = 0, q[18] = (unsigned char)(len >> 8), q[19] = (unsigned char)len;
+        len += 20;
+    }
+    nr_osc_decode(deep + sizeof deep - len, len, &c, &acc, &rej);
+    NT_CHECKF(acc == 3 && rej == 4 && atomic_load(&f.head) == 3, "deep bundle: %u accepted, %u rejected", acc, rej);
 }
 
 static int wait_events(fake_client *f, unsigned n)
@@ -148,6 +203,7 @@ static void test_bind_and_bundles(void)
 int main(void)
 {
     NT_RUN(test_parse);
+    NT_RUN(test_decode_bytes);
     NT_RUN(test_loopback);
     NT_RUN(test_bind_and_bundles);
     return nt_end();

@@ -86,6 +86,8 @@ typedef struct {
                                 frame + resampler), to add to latency_ms */
     int voice_limit;         /* voices allowed now (the patch's count, lowered by the CPU guard) */
     uint32_t dropped_events; /* control events lost to full queues */
+    uint32_t model_reloads, model_reloads_failed; /* menu reloads done, and refused (the old model kept) */
+    uint32_t settings_saves, settings_saves_failed; /* settings file writes */
 } nr_instrument_status;
 
 void nr_instrument_status_get(const nr_instrument *inst, nr_instrument_status *st);

@@ -49,6 +49,8 @@ static void usage(FILE *f)
             "  --script FILE      timestamped control events (see docs/instrument.md)\n"
             "  --duration S       stop after S seconds of audio (default: the script's end; a file needs one)\n"
             "  --report           print start-up time, xruns, callback load and gate-to-sound delay\n"
+            "  --realtime         with --audio file: render at the pace of the clock, as a device plays (OSC and\n"
+            "                     MIDI then land where they would live; scripts/soak.sh runs it so)\n"
             "  --osc PORT         OSC over UDP on PORT, 0 for any free one (/neurorack/gate/1, /neurorack/cv/1 f, ...);\n"
             "                     only this machine can send unless --osc-bind opens it\n"
             "  --osc-bind ADDR    the IP address OSC listens on (default 127.0.0.1; 0.0.0.0 or :: every interface:\n"
@@ -74,7 +76,7 @@ typedef struct {
     const char *templates[16];
     int n_templates;
     double duration;
-    int report, midi, headless, no_connect, no_note_pitch;
+    int report, midi, headless, no_connect, no_note_pitch, realtime;
 } play_opts;
 
 static int parse(int argc, char **argv, play_opts *o)
@@ -140,6 +142,7 @@ static int parse(int argc, char **argv, play_opts *o)
         else if (!strcmp(a, "--midi")) o->midi = 1;
         else if (!strcmp(a, "--no-note-pitch")) o->no_note_pitch = 1, o->midi = 1;
         else if (!strcmp(a, "--headless")) o->headless = 1;
+        else if (!strcmp(a, "--realtime")) o->realtime = 1;
         else if (!strcmp(a, "--no-connect")) o->no_connect = 1;
         else {
             fprintf(stderr, "neurorack play: unknown %s '%s' (neurorack play --help)\n",
@@ -177,6 +180,8 @@ static void print_report(FILE *f, const char *backend, int rate, int block, floa
                "events dropped %u, CV-to-sound latency %.1f ms\n",
             100 * is->worst_block_share, 100 * is->cpu_load, is->voices_active, is->voice_limit, is->faults,
             is->dropped_events, is->cv_latency_ms);
+    fprintf(f, "  control thread    model reloads %u (%u refused, the old model kept), settings saves %u (%u failed)\n",
+            is->model_reloads, is->model_reloads_failed, is->settings_saves, is->settings_saves_failed);
     if (ls->gates)
         fprintf(f, "  gate to sound     %u gates from silence: %u sounded within their block, %u silent; "
                    "worst delay %lld samples (%.2f ms)\n",
@@ -235,6 +240,54 @@ static void hw_render_poll(void *ctx)
     }
 }
 
+/* Without the panel, the instrument's notices (model reloaded, a settings file that could not be written,
+ * ...) go to stderr as they change, so a log or a soak run sees them. Control thread. */
+static void print_notice(const nr_instrument *inst, char *last, size_t size)
+{
+    const char *n = nr_instrument_notice(inst);
+    if (!n[0] || !strncmp(n, last, size - 1)) return;
+    snprintf(last, size, "%s", n);
+    fprintf(stderr, "neurorack play: %s\n", n);
+}
+
+/* --realtime with --audio file (no --hardware): the file sink paced to the monotonic clock; the sink calls
+ * poll after every block, which sleeps until that block is due. */
+typedef struct {
+    nr_audio_client inner;
+    nr_live *live;
+    const nr_instrument *inst;
+    double t0_ms;
+    int rate;
+    char notice[256];
+} paced_render;
+
+static void paced_process(void *ctx, float *out, int n)
+{
+    paced_render *p = ctx;
+    p->inner.process(p->inner.ctx, out, n);
+}
+
+static int paced_post(void *ctx, nr_source src, const nr_control_event *ev)
+{
+    paced_render *p = ctx;
+    return p->inner.post(p->inner.ctx, src, ev);
+}
+
+static void paced_xrun(void *ctx)
+{
+    paced_render *p = ctx;
+    if (p->inner.xrun) p->inner.xrun(p->inner.ctx);
+}
+
+static void paced_poll(void *ctx)
+{
+    paced_render *p = ctx;
+    double due = p->t0_ms + 1e3 * (double)nr_live_samples(p->live) / p->rate, now = now_ms();
+    if (due > now) usleep((useconds_t)((due - now) * 1e3));
+    if (p->inner.poll) p->inner.poll(p->inner.ctx);
+    print_notice(p->inst, p->notice, sizeof p->notice);
+}
+
 int nr_cmd_play(int argc, char **argv)
 {
     const double t_start = now_ms();
@@ -252,6 +305,8 @@ int nr_cmd_play(int argc, char **argv)
     nr_hw *hw = NULL;
     nr_hw_config hwc;
     hw_render hwr;
+    paced_render pcr;
+    char notice[256] = "";
     const char *fail_title = "CANNOT START"; /* on the display with the message (--hardware) */
     nr_live live;
     char title[200]; /* the panel keeps a pointer to it */
@@ -314,7 +369,8 @@ int nr_cmd_play(int argc, char **argv)
     ic.max_block = block;
     ic.max_voices = (int)o.voices;
     ic.seed = o.seed;
-    ic.cpu_guard = !file_out; /* a render takes the time it needs: no voice is shed, every run is equal */
+    /* a render takes the time it needs: no voice is shed, every run is equal; a real-time one is a device */
+    ic.cpu_guard = !file_out || o.realtime;
     fail_title = "MODEL FAILED";
     if (nr_instrument_create(&ic, &inst) != NR_OK) goto fail;
     fail_title = "CANNOT START";
@@ -341,6 +397,12 @@ int nr_cmd_play(int argc, char **argv)
         }
     }
 
+    if (file_out && o.realtime && !hw) {
+        pcr = (paced_render){.inner = client, .live = &live, .inst = inst, .t0_ms = now_ms(), .rate = rate};
+        client = (nr_audio_client){.ctx = &pcr, .process = paced_process, .post = paced_post, .poll = paced_poll,
+                                   .xrun = paced_xrun};
+    }
+
     if (o.osc && nr_osc_start(o.osc, o.osc_bind, &client, &osc) != NR_OK) goto fail;
     if (o.midi) {
         nr_midi_map map = nr_midi_map_default();
@@ -357,6 +419,7 @@ int nr_cmd_play(int argc, char **argv)
 
     if (file_out) {
         tm.ready_ms = now_ms() - t_start;
+        pcr.t0_ms = now_ms(); /* used when paced: the clock starts with the first block */
         if (nr_file_sink_run(file_out, rate, block, duration, &client, nr_cli_interrupt_flag()) != NR_OK) goto fail;
     } else {
         int use_panel = !o.headless && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
@@ -386,6 +449,7 @@ int nr_cmd_play(int argc, char **argv)
                 goto fail;
             }
             client.poll(client.ctx);
+            if (!panel) print_notice(inst, notice, sizeof notice);
             if (panel) {
                 if (!nr_panel_step(panel, &psrc, &client, POLL_MS)) break;
             } else {

@@ -86,10 +86,14 @@ int nr_osc_parse(const char *path, int argc, const double *args, nr_control_even
     return -1;
 }
 
-static int on_message(const char *path, const char *types, lo_arg **argv, int argc, lo_message msg, void *data)
+/* What a decode adds up: the events go to client, the counts to the caller. */
+typedef struct {
+    const nr_audio_client *client;
+    uint32_t accepted, rejected;
+} osc_decode;
+
+static void on_message(osc_decode *d, const char *path, const char *types, lo_arg **argv, int argc)
 {
-    (void)msg;
-    nr_osc *o = data;
     double args[4];
     if (argc > 4) argc = 5; /* more than any address takes: rejected below */
     for (int i = 0; i < argc && i < 4; i++) {
@@ -112,12 +116,11 @@ static int on_message(const char *path, const char *types, lo_arg **argv, int ar
     nr_control_event ev[2];
     int n = argc > 4 ? -1 : nr_osc_parse(path, argc, args, ev);
     if (n < 0) {
-        atomic_fetch_add(&o->rejected, 1);
-        return 1;
+        d->rejected++;
+        return;
     }
-    for (int i = 0; i < n; i++) o->client.post(o->client.ctx, NR_SRC_OSC, &ev[i]);
-    atomic_fetch_add(&o->accepted, 1);
-    return 0;
+    for (int i = 0; i < n; i++) d->client->post(d->client->ctx, NR_SRC_OSC, &ev[i]);
+    d->accepted++;
 }
 
 static uint32_t be32(const unsigned char *p)
@@ -128,34 +131,43 @@ static uint32_t be32(const unsigned char *p)
 /* One packet: a message, or a bundle ("#bundle", an 8-byte time tag, then elements of a big-endian size
  * and its bytes), whose elements are dispatched in order (time tags are not scheduled: events go out at
  * once, as liblo's server did). Malformed packets are counted as rejected. */
-static void dispatch(nr_osc *o, unsigned char *p, size_t n, int depth)
+static void dispatch(osc_decode *d, const unsigned char *p, size_t n, int depth)
 {
     if (n >= 16 && !memcmp(p, "#bundle", 8)) {
         if (depth >= OSC_MAX_BUNDLE_DEPTH) {
-            atomic_fetch_add(&o->rejected, 1);
+            d->rejected++;
             return;
         }
         for (size_t at = 16; at < n;) {
             uint32_t k = n - at >= 4 ? be32(p + at) : 0;
             if (n - at < 4 || k == 0 || k % 4 || k > n - at - 4) {
-                atomic_fetch_add(&o->rejected, 1);
+                d->rejected++;
                 return;
             }
-            dispatch(o, p + at + 4, k, depth + 1);
+            dispatch(d, p + at + 4, k, depth + 1);
             at += 4 + k;
         }
         return;
     }
     int res = 0;
-    lo_message m = lo_message_deserialise(p, n, &res);
-    const char *path = m ? lo_get_path(p, (ssize_t)n) : NULL;
+    /* liblo copies the bytes it keeps; it does not write to them (its prototype predates const) */
+    lo_message m = lo_message_deserialise((void *)p, n, &res);
+    const char *path = m ? lo_get_path((void *)p, (ssize_t)n) : NULL;
     if (!m || !path) {
         if (m) lo_message_free(m);
-        atomic_fetch_add(&o->rejected, 1);
+        d->rejected++;
         return;
     }
-    on_message(path, lo_message_get_types(m), lo_message_get_argv(m), lo_message_get_argc(m), m, o);
+    on_message(d, path, lo_message_get_types(m), lo_message_get_argv(m), lo_message_get_argc(m));
     lo_message_free(m);
+}
+
+void nr_osc_decode(const void *packet, size_t n, const nr_audio_client *c, uint32_t *accepted, uint32_t *rejected)
+{
+    osc_decode d = {c, 0, 0};
+    dispatch(&d, packet, n, 0);
+    *accepted += d.accepted;
+    *rejected += d.rejected;
 }
 
 static void *receive(void *arg)
@@ -166,7 +178,11 @@ static void *receive(void *arg)
         int k = poll(&pfd, 1, OSC_POLL_MS);
         if (k <= 0) continue;
         ssize_t n = recv(o->fd, o->buf, sizeof o->buf, 0);
-        if (n > 0) dispatch(o, o->buf, (size_t)n, 0);
+        if (n <= 0) continue;
+        uint32_t acc = 0, rej = 0;
+        nr_osc_decode(o->buf, (size_t)n, &o->client, &acc, &rej);
+        atomic_fetch_add(&o->accepted, acc);
+        atomic_fetch_add(&o->rejected, rej);
     }
     return NULL;
 }

@@ -28,4 +28,10 @@ void nr_osc_stop(nr_osc *o);
  * (index 0-based, time -1). Returns the count, or -1 when the address or arguments are not ours. */
 int nr_osc_parse(const char *path, int argc, const double *args, nr_control_event ev[2]);
 
+/* One UDP packet's bytes (an OSC message, or a bundle of them nested at most 4 deep) -> the events of its
+ * /neurorack/... messages, posted to c as NR_SRC_OSC. Adds the messages turned into events to *accepted and
+ * the others (malformed, unknown address, bad arguments) to *rejected. No socket: the receive thread calls
+ * it, and so can a test or a fuzz target. */
+void nr_osc_decode(const void *packet, size_t n, const nr_audio_client *c, uint32_t *accepted, uint32_t *rejected);
+
 #endif

@@ -2,6 +2,7 @@
  * augment, write the manifest. Re-runs reuse DIR/cache.tsv, DIR/audio/ and DIR/curves/. */
 #include "ds_sources.h"
 #include "io/atomic_file.h"
+#include "io/line_reader.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -32,17 +33,15 @@ ds_build_config ds_build_config_default(void)
 }
 
 /* --- the processing cache: key -> "ok <hash>", "near <hash> <kept>", "bad <reason>" --- */
-typedef struct {
-    char *key, *val;
-} cache_row;
+#define CACHE_KEY_MAX 512 /* ds_item.key */
+#define CACHE_VAL_MAX 512 /* cache_put's value */
 
 typedef struct {
     const ds_build_config *cfg;
     ds_build_stats *st;
     nr_manifest *m;
     char dir[1024];
-    cache_row *cache;
-    int n_cache, cap_cache;
+    ds_cache cache;
     FILE *cache_out;          /* appended as results come */
     ds_fingerprint *fp;       /* (m->n) fingerprints of kept entries */
     int cap_fp;
@@ -57,7 +56,7 @@ typedef struct ds_item {
     char text[256];   /* words for the class guess */
     const char *cls;  /* a class known from the source (GM key), or NULL */
     const char *licence;
-    char key[512];
+    char key[CACHE_KEY_MAX];
     nr_result (*load)(const struct ds_item *it, nr_audio *out);
     const void *payload;
     long index;
@@ -70,14 +69,14 @@ static void report(const ctx_t *c, const char *what, const char *why)
 
 static const char *cache_get(const ctx_t *c, const char *key)
 {
-    for (int i = c->n_cache - 1; i >= 0; i--) /* the latest result wins */
-        if (!strcmp(c->cache[i].key, key)) return c->cache[i].val;
+    for (int i = c->cache.n - 1; i >= 0; i--) /* the latest result wins */
+        if (!strcmp(c->cache.rows[i].key, key)) return c->cache.rows[i].val;
     return NULL;
 }
 
 static void cache_put(ctx_t *c, const char *key, const char *fmt, ...)
 {
-    char val[512];
+    char val[CACHE_VAL_MAX];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(val, sizeof val, fmt, ap);
@@ -101,32 +100,67 @@ static void cache_sync(ctx_t *c)
     c->cache_out = NULL;
 }
 
+int ds_cache_load(const char *path, ds_cache *c)
+{
+    memset(c, 0, sizeof *c);
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    nr_line_reader lr;
+    if (!nr_line_reader_init(&lr, f, DS_CACHE_MAX_LINE)) {
+        fclose(f);
+        return 0; /* out of memory: no cache, everything is processed again */
+    }
+    int skipped = 0;
+    nr_line_status st;
+    while ((st = nr_line_next(&lr)) != NR_LINE_END) {
+        if (st == NR_LINE_TOO_LONG || st == NR_LINE_NUL) { /* damaged: that result is made again */
+            fprintf(stderr, "neurorack dataset: %s:%ld: %s; that line of the cache is skipped\n", path, lr.line,
+                    nr_line_error(&lr, st));
+            skipped++;
+            if (st == NR_LINE_NUL || nr_line_skip_rest(&lr)) continue;
+            st = NR_LINE_READ_ERROR;
+        }
+        if (st != NR_LINE_OK) {
+            fprintf(stderr, "neurorack dataset: %s: %s; the rest of the cache is not used\n", path,
+                    nr_line_error(&lr, st));
+            break;
+        }
+        char *tab = strchr(lr.buf, '\t');
+        if (feof(f)) break; /* a torn last line from a killed run (every row ends with a newline) */
+        if (!tab) continue;
+        *tab = '\0';
+        if (c->n == c->cap) {
+            int cap = c->cap ? 2 * c->cap : 1024;
+            ds_cache_row *p = realloc(c->rows, (size_t)cap * sizeof *p);
+            if (!p) break;
+            c->rows = p;
+            c->cap = cap;
+        }
+        c->rows[c->n].key = strdup(lr.buf);
+        c->rows[c->n].val = strdup(tab + 1);
+        if (!c->rows[c->n].key || !c->rows[c->n].val) {
+            free(c->rows[c->n].key), free(c->rows[c->n].val);
+            break;
+        }
+        c->n++;
+    }
+    nr_line_reader_free(&lr);
+    fclose(f);
+    return skipped;
+}
+
+void ds_cache_free(ds_cache *c)
+{
+    for (int i = 0; i < c->n; i++) free(c->rows[i].key), free(c->rows[i].val);
+    free(c->rows);
+    memset(c, 0, sizeof *c);
+}
+
 static void cache_load(ctx_t *c)
 {
     char path[1100];
     snprintf(path, sizeof path, "%s/cache.tsv", c->dir);
-    FILE *f = fopen(path, "r");
-    if (!f) return;
-    char line[2048];
-    while (fgets(line, sizeof line, f)) {
-        char *tab = strchr(line, '\t');
-        size_t l = strlen(line);
-        if (!tab || !l || line[l - 1] != '\n') continue; /* a torn last line from a killed run */
-        line[l - 1] = '\0';
-        *tab = '\0';
-        if (c->n_cache == c->cap_cache) {
-            int cap = c->cap_cache ? 2 * c->cap_cache : 1024;
-            cache_row *p = realloc(c->cache, (size_t)cap * sizeof *p);
-            if (!p) break;
-            c->cache = p;
-            c->cap_cache = cap;
-        }
-        c->cache[c->n_cache].key = strdup(line);
-        c->cache[c->n_cache].val = strdup(tab + 1);
-        if (!c->cache[c->n_cache].key || !c->cache[c->n_cache].val) break;
-        c->n_cache++;
-    }
-    fclose(f);
+    ds_cache_load(path, &c->cache);
 }
 
 static int file_exists(const char *p)
@@ -752,8 +786,7 @@ nr_result ds_build(const ds_build_config *cfg, nr_manifest *m, ds_build_stats *s
     }
     cache_sync(&c);
     if (c.cache_out) fclose(c.cache_out);
-    for (int i = 0; i < c.n_cache; i++) free(c.cache[i].key), free(c.cache[i].val);
-    free(c.cache);
+    ds_cache_free(&c.cache);
     free(c.fp);
     snprintf(sub, sizeof sub, "%s/%s", c.dir, NR_MANIFEST_FILE);
     return nr_manifest_write(sub, m);

@@ -138,6 +138,21 @@ nr_result ds_augment_boom(const nr_audio *const *layers, int n_layers, ds_rng *r
 
 /* --- curves (curves_cache.c) --- */
 /* Analyse a processed sound (any rate: resampled to 22050 Hz) with nr_analyze. */
+/* The data-set builder's processing cache, DIR/cache.tsv: "key<TAB>result" rows, appended to by each run. */
+#define DS_CACHE_MAX_LINE 2048 /* a key and a result of at most 512 bytes each, with room to spare */
+typedef struct {
+    char *key, *val;
+} ds_cache_row;
+typedef struct {
+    ds_cache_row *rows; /* (n), in file order: the latest row for a key wins */
+    int n, cap;
+} ds_cache;
+/* Reads path into c (a missing file: no rows). A torn last line (no newline: a killed run) is dropped; a
+ * line longer than DS_CACHE_MAX_LINE or holding a NUL byte is skipped with a warning on stderr naming the
+ * file and the line. Returns the number of lines skipped. */
+int ds_cache_load(const char *path, ds_cache *c);
+void ds_cache_free(ds_cache *c);
+
 nr_result ds_curves_compute(const nr_audio *a, nr_curves *out);
 
 #endif

@@ -1,6 +1,7 @@
 /* manifest.tsv: read, write, iterate, and load an entry's audio and curves. */
 #include "ds_internal.h"
 #include "io/atomic_file.h"
+#include "io/line_reader.h"
 
 #include <errno.h>
 #include <math.h>
@@ -9,6 +10,8 @@
 #include <string.h>
 
 #define N_COLS 13
+/* The longest row: 13 columns whose text fields are at most a few hundred bytes each (nr_ds_entry). */
+#define MANIFEST_MAX_LINE 4096
 static const char *const g_cols[N_COLS] = {"hash",  "split", "class", "source", "package", "licence", "duration_s",
                                            "n_samples", "rate", "group", "audio", "curves", "origin"};
 
@@ -140,43 +143,48 @@ nr_result nr_manifest_read(const char *path, nr_manifest *m)
     }
     FILE *f = fopen(file, "r");
     if (!f) return nr_fail(NR_ERR_IO, "%s: cannot open (%s); build it with `neurorack dataset`", file, strerror(errno));
-    char line[4096];
-    long ln = 0;
+    nr_line_reader lr;
+    if (!nr_line_reader_init(&lr, f, MANIFEST_MAX_LINE)) {
+        fclose(f);
+        return nr_fail(NR_ERR_NOMEM, "%s: out of memory", file);
+    }
     nr_result r = NR_OK;
-    if (!fgets(line, sizeof line, f) || strncmp(line, NR_MANIFEST_MAGIC, strlen(NR_MANIFEST_MAGIC)) ||
-        (line[strlen(NR_MANIFEST_MAGIC)] != '\n' && line[strlen(NR_MANIFEST_MAGIC)] != '\0')) {
-        fclose(f);
-        return nr_fail(NR_ERR_VERSION, "%s: first line is not \"%s\"; rebuild with this version's `neurorack dataset`",
-                       file, NR_MANIFEST_MAGIC);
+    nr_line_status st = nr_line_next(&lr);
+    if (st != NR_LINE_OK || strcmp(lr.buf, NR_MANIFEST_MAGIC) != 0) {
+        r = nr_fail(NR_ERR_VERSION, "%s: first line is not \"%s\"; rebuild with this version's `neurorack dataset`",
+                    file, NR_MANIFEST_MAGIC);
+        goto done;
     }
-    ln++;
-    if (!fgets(line, sizeof line, f) || strncmp(line, "hash\tsplit\t", 11)) {
-        fclose(f);
-        return nr_fail(NR_ERR_FORMAT, "%s: line 2 is not the column header (hash, split, ...)", file);
+    st = nr_line_next(&lr);
+    if (st != NR_LINE_OK || strncmp(lr.buf, "hash\tsplit\t", 11)) {
+        r = nr_fail(NR_ERR_FORMAT, "%s: line 2 is not the column header (hash, split, ...)", file);
+        goto done;
     }
-    ln++;
     int skipped = 0;
-    while (r == NR_OK && fgets(line, sizeof line, f)) {
-        ln++;
-        size_t l = strlen(line);
-        if (l && line[l - 1] == '\n') line[--l] = '\0';
-        else if (!feof(f)) {
-            int c;
-            while ((c = fgetc(f)) != EOF && c != '\n') {}
-            fprintf(stderr, "%s:%ld: line too long; skipped\n", file, ln);
+    while (r == NR_OK && (st = nr_line_next(&lr)) != NR_LINE_END) {
+        /* a damaged row is skipped with a warning (the rest of the data set stays usable); a read error ends it */
+        if (st == NR_LINE_TOO_LONG || st == NR_LINE_NUL) {
+            fprintf(stderr, "%s:%ld: %s; skipped\n", file, lr.line, nr_line_error(&lr, st));
             skipped++;
-            continue;
+            if (st == NR_LINE_TOO_LONG && !nr_line_skip_rest(&lr)) st = NR_LINE_READ_ERROR;
+            else continue;
         }
-        if (!l || line[0] == '#') continue;
+        if (st != NR_LINE_OK) {
+            r = nr_fail(st == NR_LINE_READ_ERROR ? NR_ERR_IO : NR_ERR_NOMEM, "%s: %s", file, nr_line_error(&lr, st));
+            break;
+        }
+        if (!lr.len || lr.buf[0] == '#') continue;
         nr_ds_entry e;
         const char *why = "";
-        if (!parse_row(line, &e, &why)) {
-            fprintf(stderr, "%s:%ld: %s; skipped\n", file, ln, why);
+        if (!parse_row(lr.buf, &e, &why)) {
+            fprintf(stderr, "%s:%ld: %s; skipped\n", file, lr.line, why);
             skipped++;
             continue;
         }
         r = nr_manifest_add(m, &e);
     }
+done:
+    nr_line_reader_free(&lr);
     fclose(f);
     if (r != NR_OK) nr_manifest_free(m);
     return r;

@@ -28,6 +28,8 @@ struct nr_instrument {
     /* Status the backend reports (any thread). */
     _Atomic float st_latency;
     atomic_uint st_xruns;
+    /* Counted by the control thread, read by any. */
+    atomic_uint st_reloads, st_reloads_failed, st_saves, st_saves_failed;
 
     /* Control thread. */
     nr_settings settings;
@@ -296,6 +298,10 @@ void nr_instrument_status_get(const nr_instrument *inst, nr_instrument_status *s
     st->voice_limit = ss.voice_limit;
     st->dropped_events = ss.dropped_events;
     st->cv_latency_ms = ss.cv_latency_ms;
+    st->model_reloads = atomic_load(&i->st_reloads);
+    st->model_reloads_failed = atomic_load(&i->st_reloads_failed);
+    st->settings_saves = atomic_load(&i->st_saves);
+    st->settings_saves_failed = atomic_load(&i->st_saves_failed);
 }
 
 void nr_instrument_note_xrun(nr_instrument *inst) { atomic_fetch_add(&inst->st_xruns, 1); }
@@ -326,6 +332,7 @@ nr_result nr_instrument_save_settings(nr_instrument *inst)
 {
     if (!inst->settings_path[0]) return NR_OK;
     nr_result r = nr_settings_save(inst->settings_path, &inst->settings);
+    atomic_fetch_add(r == NR_OK ? &inst->st_saves : &inst->st_saves_failed, 1);
     if (r != NR_OK) set_notice(inst, nr_last_error());
     else inst->dirty = 0;
     return r;
@@ -354,6 +361,7 @@ static void reload_model(nr_instrument *inst)
 {
     if (nr_synth_swap_pending(inst->synth)) {
         set_notice(inst, "reload: the previous model is still being swapped; try again");
+        atomic_fetch_add(&inst->st_reloads_failed, 1);
         return;
     }
     nr_model *m = NULL;
@@ -363,6 +371,7 @@ static void reload_model(nr_instrument *inst)
         char msg[600];
         snprintf(msg, sizeof msg, "reload failed, old model kept: %s", nr_last_error());
         set_notice(inst, msg);
+        atomic_fetch_add(&inst->st_reloads_failed, 1);
         return;
     }
     inst->notice[0] = '\0';
@@ -373,6 +382,7 @@ static void reload_model(nr_instrument *inst)
     char problems[sizeof inst->notice];
     snprintf(problems, sizeof problems, "%s", inst->notice);
     set_notice(inst, "model reloaded");
+    atomic_fetch_add(&inst->st_reloads, 1);
     if (problems[0]) add_notice(inst, problems);
 }
 

@@ -42,6 +42,13 @@ nr_line_status nr_line_next(nr_line_reader *lr)
     return NR_LINE_OK;
 }
 
+int nr_line_skip_rest(nr_line_reader *lr)
+{
+    int c;
+    while ((c = getc(lr->f)) != EOF && c != '\n') {}
+    return !ferror(lr->f);
+}
+
 const char *nr_line_error(const nr_line_reader *lr, nr_line_status st)
 {
     static _Thread_local char msg[96];

@@ -28,6 +28,9 @@ typedef struct {
 int nr_line_reader_init(nr_line_reader *lr, FILE *f, size_t max);
 void nr_line_reader_free(nr_line_reader *lr);
 nr_line_status nr_line_next(nr_line_reader *lr);
+/* After NR_LINE_TOO_LONG: reads past the rest of that line (without keeping it), so a format that skips a
+ * bad line can go on with the next one. Returns 0 on a read error. */
+int nr_line_skip_rest(nr_line_reader *lr);
 /* A one-line description of a failed status ("line 12 is longer than 4096 bytes"), in a static buffer. */
 const char *nr_line_error(const nr_line_reader *lr, nr_line_status st);
 

@@ -164,6 +164,15 @@ nr_result nr_imp_weights_bind(const nr_tensor_set *ts, const nr_imp_tensor_desc 
         assign(&w, tab[i].name, t->data);
         *total += t->numel;
     }
+    /* nothing beyond the table: an extra tensor means another model or a misspelt name (templates were
+     * taken out of the set before the architecture sees it) */
+    for (int i = 0; i < ts->n_tensors; i++) {
+        int k = 0;
+        while (k < nt && strcmp(ts->tensors[i].name, tab[k].name)) k++;
+        if (k == nt)
+            return nr_fail(NR_ERR_FORMAT, "%s: tensor '%s' is not used by %s; a model file holds exactly the "
+                                          "architecture's tensors", what, ts->tensors[i].name, arch);
+    }
     for (int i = 0; i < NR_NUM_DESC; i++)
         if (!(w.desc_std[i] > 1e-6f))
             return nr_fail(NR_ERR_VALUE, "%s: desc_std[%d] = %g must be positive", what, i, (double)w.desc_std[i]);

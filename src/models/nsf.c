@@ -43,11 +43,12 @@ static nr_result meta_num(const nr_tensor_set *ts, const char *what, const char 
     return NR_OK;
 }
 
-static nr_result get_tensor(const nr_model *m, const char *what, const char *name, int ndim, const int64_t *shape,
-                            const float **out)
+static nr_result get_tensor(const nr_model *m, nsf_weights *w, const char *what, const char *name, int ndim,
+                            const int64_t *shape, const float **out)
 {
     const nr_tensor *t = nr_tensor_set_find(&m->ts, name);
     if (!t) return nr_fail(NR_ERR_FORMAT, "%s: tensor '%s' missing (not an hn-sinc-NSF model?)", what, name);
+    if (w->used) w->used[t - m->ts.tensors] = 1;
     int ok = t->ndim == ndim;
     for (int d = 0; ok && d < ndim; d++) ok = t->shape[d] == shape[d];
     if (!ok) {
@@ -66,7 +67,7 @@ static nr_result get_tensor(const nr_model *m, const char *what, const char *nam
 #define NDIM(...) ((int)(sizeof((const int64_t[]){__VA_ARGS__}) / sizeof(int64_t)))
 #define GET(name, ptr, ...)                                                                   \
     do {                                                                                      \
-        r = get_tensor(m, what, name, NDIM(__VA_ARGS__), SHAPE(__VA_ARGS__), (const float **)(ptr)); \
+        r = get_tensor(m, w, what, name, NDIM(__VA_ARGS__), SHAPE(__VA_ARGS__), (const float **)(ptr)); \
         if (r != NR_OK) return r;                                                             \
     } while (0)
 
@@ -238,7 +239,17 @@ static nr_result build(nr_model *m, const char *what)
     nsf_weights *w = calloc(1, sizeof *w);
     if (!w) return nr_fail(NR_ERR_NOMEM, "%s: out of memory", what);
     m->impl = w;
+    w->used = calloc((size_t)m->ts.n_tensors + 1, 1);
+    if (!w->used) return nr_fail(NR_ERR_NOMEM, "%s: out of memory", what);
     nr_result r = build_weights(m, w, what);
+    /* every tensor is one the architecture reads: an extra one means a different model, or a misspelt name
+     * whose intended tensor would otherwise be missing without a word */
+    for (int i = 0; r == NR_OK && i < m->ts.n_tensors; i++)
+        if (!w->used[i])
+            r = nr_fail(NR_ERR_FORMAT, "%s: tensor '%s' is not used by %s; a model file holds exactly the "
+                                       "architecture's tensors", what, m->ts.tensors[i].name, NSF_ARCH);
+    free(w->used);
+    w->used = NULL;
     if (r != NR_OK) return r;
 
     nr_model_info *in = &m->info;

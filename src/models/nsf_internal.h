@@ -44,6 +44,7 @@ typedef struct {
     nsf_block har[NSF_MAX_BLOCKS];
     nsf_block noi;
     nr_sinc_table sinc;
+    unsigned char *used;                 /* (n_tensors) while loading: the tensors the architecture read */
 } nsf_weights;
 
 /* --- source module (sample rate, sequential: the same code serves offline and streaming) --- */
