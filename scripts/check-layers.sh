@@ -4,7 +4,7 @@
 #
 #   0  core dsp io formats   errors, curves as data, kernels, files    nr/core.h tensors.h audio_file.h curves.h
 #   1  analysis curves       sound -> descriptor curves, built-ins     nr/analysis.h templates.h
-#   2  models                curves -> audio                           nr/model.h model_templates.h
+#   2  models                curves -> audio                           nr/model.h model_templates.h latent.h
 #   3  engine synth          offline render; the synth (patch +       nr/engine.h patch.h synth.h neurorack.h
 #                            events -> audio, no UI, files, devices)
 #   4  eval dataset train    measuring, data, training                 nr/eval.h dataset.h train.h
@@ -40,7 +40,7 @@ function folder_layer(f) {
 function header_layer(h) {
     if (h ~ /^(core|tensors|audio_file|curves)\.h$/) return 0
     if (h ~ /^(analysis|templates)\.h$/) return 1
-    if (h ~ /^(model|model_templates)\.h$/) return 2
+    if (h ~ /^(model|model_templates|latent)\.h$/) return 2
     if (h ~ /^(engine|patch|synth)\.h$/) return 3
     if (h ~ /^(eval|dataset|train)\.h$/) return 4
     if (h == "instrument.h") return 5

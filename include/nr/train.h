@@ -62,6 +62,55 @@ nr_result nr_train_export(const char *checkpoint, const char *out, long *step);
  * nr_train does for its final model. */
 nr_result nr_train_export_templates(const char *checkpoint, const char *data, const char *out, long *step);
 
+
+/* ---- the latent curve model (nr/latent.h): a VAE over whole descriptor curves ---- */
+
+typedef struct {
+    const char *data;       /* manifest path, or "synthetic:N" (N generated impact curves) */
+    const char *out;        /* latent model file (.safetensors) written at the end */
+    const char *checkpoint; /* NULL: "<out>.ckpt" */
+    const char *resume;     /* checkpoint to continue from; NULL: fresh start */
+    long steps;
+    uint64_t seed;
+    int batch;
+    float lr;
+    int hidden, layers;     /* 0: defaults */
+    float beta;             /* KL weight */
+    float gamma, delta;     /* attribute-regularisation weight and tanh sharpness (AR-VAE) */
+    float len_weight;       /* weight of the length term */
+    int checkpoint_every, valid_every, progress;
+    long stop_after;        /* stop (after a checkpoint) at this step; 0: never. For tests. */
+} nr_latent_train_config;
+
+nr_latent_train_config nr_latent_train_config_init(void);
+
+/* What a latent model does on a split of clips: reconstruction (encode to the mean, decode) and its axes. */
+typedef struct {
+    int n_clips;
+    double corr_pooled[NR_NUM_DESC]; /* correlation of decoded vs true normalised values, all loud frames pooled */
+    double corr_clip[NR_NUM_DESC];   /* mean over clips (of >= 4 loud frames, both curves moving) of each clip's */
+    double len_err_median;           /* median |decoded length - length| / length */
+    double len_within10;             /* share of clips with that under 10 % */
+    int n_points;                    /* prior points swept */
+    double rho[4][4];                /* rho[r][q]: mean Spearman correlation of attribute q with axis r, swept
+                                        -2..+2 in 9 steps, the other axes fixed */
+} nr_latent_eval;
+
+typedef struct {
+    long step;
+    double first_loss, train_loss; /* first step of this run; mean of the last up to 20 steps */
+    double valid_first, valid_loss; /* reconstruction + length loss on the validation split (encoder mean) */
+    double seconds;
+    int n_train, n_valid, n_test, n_skipped;
+    int64_t n_params;
+    nr_latent_eval eval;           /* on the test split (the validation split for synthetic data) */
+} nr_latent_train_report;
+
+nr_result nr_latent_train(const nr_latent_train_config *cfg, nr_latent_train_report *rep);
+/* Evaluate a latent model file on a data set's test split (synthetic: its validation clips), with
+ * n_points prior points for the axes. */
+nr_result nr_latent_evaluate_file(const char *model, const char *data, int n_points, uint64_t seed, nr_latent_eval *ev);
+
 #ifdef __cplusplus
 }
 #endif

@@ -24,6 +24,7 @@ NR_CMD(bench);
 NR_CMD(play);
 NR_CMD(dataset);
 NR_CMD(train);
+NR_CMD(train_latent);
 NR_CMD(eval);
 #undef NR_CMD
 

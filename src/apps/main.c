@@ -14,6 +14,7 @@ static const nr_command g_commands[] = {
     {"play", "the instrument: real-time performer (JACK, ALSA or a file)", nr_cmd_play},
     {"dataset", "build the training manifest of one-shot impacts", nr_cmd_dataset},
     {"train", "train a model of our own on a manifest", nr_cmd_train},
+    {"train-latent", "train the latent curve model (4 musical axes) on a manifest", nr_cmd_train_latent},
     {"eval", "measure a model's fidelity against reference sounds", nr_cmd_eval},
 };
 #define N_COMMANDS (sizeof g_commands / sizeof g_commands[0])
@@ -24,7 +25,7 @@ static void usage(FILE *f)
                "usage: neurorack <command> [options]   (neurorack <command> --help for its options)\n\n",
             NR_VERSION_STRING);
     for (size_t i = 0; i < N_COMMANDS; i++)
-        if (g_commands[i].run) fprintf(f, "  %-9s %s\n", g_commands[i].name, g_commands[i].summary);
+        if (g_commands[i].run) fprintf(f, "  %-12s %s\n", g_commands[i].name, g_commands[i].summary);
 }
 
 int main(int argc, char **argv)

@@ -1,0 +1,140 @@
+/* neurorack train-latent: train the latent curve model (a VAE over whole descriptor curves whose 4 axes
+ * are decay, brightness, pitch and noisiness) on a dataset manifest. */
+#include "commands.h"
+#include "nr/latent.h"
+#include "nr/train.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: neurorack train-latent --data MANIFEST --out FILE [--steps N] [--seed N] [--batch N] [--lr X]\n"
+               "                              [--hidden N] [--layers N] [--beta X] [--gamma X] [--delta X]\n"
+               "                              [--len-weight X] [--resume CKPT] [--checkpoint PATH]\n"
+               "                              [--checkpoint-every N] [--valid-every N] [--quiet]\n"
+               "       neurorack train-latent --eval FILE --data MANIFEST [--points N] [--seed N]\n"
+               "  --data     dataset manifest (its cached curves), or synthetic:N generated impact curves\n"
+               "  --out      latent model written at the end (tensors latent.*); checkpoints go to FILE.ckpt\n"
+               "  --beta     KL weight; --gamma, --delta: attribute-regularisation weight and sharpness (AR-VAE)\n"
+               "  --eval     measure a latent model on the test split: reconstruction and axis monotonicity\n"
+               "defaults: --steps 6000 --seed 1 --batch 64 --lr 0.001 --hidden 256 --layers 2 --beta 0.05\n"
+               "          --gamma 1 --delta 10 --len-weight 1 --checkpoint-every 500 --valid-every 250\n");
+}
+
+static void print_eval(const nr_latent_eval *ev)
+{
+    printf("reconstruction on %d clips (encoder mean -> decoder), correlation over loud frames:\n", ev->n_clips);
+    printf("  %-12s %8s %8s\n", "descriptor", "pooled", "per clip");
+    for (int d = 0; d < NR_NUM_DESC; d++)
+        printf("  %-12s %8.3f %8.3f\n", nr_desc_names[d], ev->corr_pooled[d], ev->corr_clip[d]);
+    printf("  length: median error %.1f %%, %.1f %% of clips within 10 %%\n", 100 * ev->len_err_median,
+           100 * ev->len_within10);
+    printf("axes: mean Spearman of each attribute along each axis (%d prior points, -2..+2 in 9 steps)\n", ev->n_points);
+    printf("  %-8s", "axis");
+    for (int q = 0; q < NR_LAT_DIM; q++) printf(" %10s", nr_lat_attr_names[q]);
+    printf("\n");
+    for (int r = 0; r < NR_LAT_DIM; r++) {
+        printf("  %d %-6s", r + 1, "");
+        for (int q = 0; q < NR_LAT_DIM; q++) printf(" %10.3f", ev->rho[r][q]);
+        printf("\n");
+    }
+}
+
+int nr_cmd_train_latent(int argc, char **argv)
+{
+    nr_latent_train_config c = nr_latent_train_config_init();
+    const char *eval = NULL;
+    long points = 200;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        long n;
+        double x;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--quiet")) {
+            c.progress = 0;
+            continue;
+        }
+        if (!v) {
+            fprintf(stderr, "neurorack train-latent: %s needs a value\n", a);
+            usage(stderr);
+            return 2;
+        }
+        i++;
+        if (!strcmp(a, "--data")) c.data = v;
+        else if (!strcmp(a, "--out")) c.out = v;
+        else if (!strcmp(a, "--resume")) c.resume = v;
+        else if (!strcmp(a, "--checkpoint")) c.checkpoint = v;
+        else if (!strcmp(a, "--eval")) eval = v;
+        else if (!strcmp(a, "--points")) {
+            if (!nr_cli_int("train-latent", a, v, 1, 100000, &points)) return 2;
+        } else if (!strcmp(a, "--steps")) {
+            if (!nr_cli_int("train-latent", a, v, 1, 100000000, &n)) return 2;
+            c.steps = n;
+        } else if (!strcmp(a, "--seed")) {
+            if (!nr_cli_int("train-latent", a, v, 0, 2147483647L, &n)) return 2;
+            c.seed = (uint64_t)n;
+        } else if (!strcmp(a, "--batch")) {
+            if (!nr_cli_int("train-latent", a, v, 2, 256, &n)) return 2;
+            c.batch = (int)n;
+        } else if (!strcmp(a, "--hidden")) {
+            if (!nr_cli_int("train-latent", a, v, 4, 4096, &n)) return 2;
+            c.hidden = (int)n;
+        } else if (!strcmp(a, "--layers")) {
+            if (!nr_cli_int("train-latent", a, v, 1, NR_LAT_MAX_LAYERS, &n)) return 2;
+            c.layers = (int)n;
+        } else if (!strcmp(a, "--checkpoint-every")) {
+            if (!nr_cli_int("train-latent", a, v, 0, 100000000, &n)) return 2;
+            c.checkpoint_every = (int)n;
+        } else if (!strcmp(a, "--valid-every")) {
+            if (!nr_cli_int("train-latent", a, v, 0, 100000000, &n)) return 2;
+            c.valid_every = (int)n;
+        } else if (!strcmp(a, "--lr")) {
+            if (!nr_cli_float("train-latent", a, v, 1e-7, 0.5, &x)) return 2;
+            c.lr = (float)x;
+        } else if (!strcmp(a, "--beta")) {
+            if (!nr_cli_float("train-latent", a, v, 0, 100, &x)) return 2;
+            c.beta = (float)x;
+        } else if (!strcmp(a, "--gamma")) {
+            if (!nr_cli_float("train-latent", a, v, 0, 100, &x)) return 2;
+            c.gamma = (float)x;
+        } else if (!strcmp(a, "--delta")) {
+            if (!nr_cli_float("train-latent", a, v, 0.01, 1000, &x)) return 2;
+            c.delta = (float)x;
+        } else if (!strcmp(a, "--len-weight")) {
+            if (!nr_cli_float("train-latent", a, v, 0, 100, &x)) return 2;
+            c.len_weight = (float)x;
+        } else {
+            fprintf(stderr, "neurorack train-latent: unknown option '%s'\n", a);
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (eval) {
+        if (!c.data) {
+            fprintf(stderr, "neurorack train-latent: --eval needs --data\n");
+            return 2;
+        }
+        nr_latent_eval ev;
+        if (nr_latent_evaluate_file(eval, c.data, (int)points, c.seed, &ev) != NR_OK) return nr_cli_error("train-latent");
+        print_eval(&ev);
+        return 0;
+    }
+    if (!c.data || !c.out) {
+        fprintf(stderr, "neurorack train-latent: --data and --out are required\n");
+        usage(stderr);
+        return 2;
+    }
+    nr_latent_train_report rep;
+    if (nr_latent_train(&c, &rep) != NR_OK) return nr_cli_error("train-latent");
+    printf("trained %ld steps in %.1f s on %d clips (%d validation, %d test, %d skipped), %lld parameters\n", rep.step,
+           rep.seconds, rep.n_train, rep.n_valid, rep.n_test, rep.n_skipped, (long long)rep.n_params);
+    printf("loss: first step %.4f, last 20 steps %.4f; validation reconstruction %.4f -> %.4f\n", rep.first_loss,
+           rep.train_loss, rep.valid_first, rep.valid_loss);
+    print_eval(&rep.eval);
+    printf("wrote %s\n", c.out);
+    return 0;
+}
