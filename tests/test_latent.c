@@ -1,0 +1,465 @@
+/* The latent curve model (nr/latent.h, src/train/latent_*.c): each op's BLAS kernel against its plain
+ * reference, finite-difference checks of every op's backward and of the whole loss through encoder,
+ * reparameterisation, decoder, reconstruction and attribute terms; the attributes of known curves; the
+ * file; a short training on generated curves that must learn monotonic axes and resume exactly. */
+#include "nr/latent.h"
+#include "nr/train.h"
+#include "nr_test.h"
+#include "models/impact.h"
+#include "train/latent_impl.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FD_H 1e-2f     /* finite-difference step */
+#define FD_TOL 2e-2    /* relative error allowed */
+#define FD_FLOOR 1e-3  /* below this size both sides count as equal */
+
+static uint64_t g_rng = 4242;
+static float rnd(void) { return nr_imp_noise(&g_rng) / 1.7320508f; } /* [-1, 1) */
+static void fill(float *x, long n, float s)
+{
+    for (long i = 0; i < n; i++) x[i] = s * rnd();
+}
+static int close_rel(double a, double b) { return fabs(a - b) <= FD_TOL * fmax(fabs(a) + fabs(b), FD_FLOOR); }
+
+/* Central difference of f at p[i]. */
+typedef double (*loss_fn)(void *ctx);
+static double fd(loss_fn f, void *ctx, float *p)
+{
+    float keep = *p;
+    *p = keep + FD_H;
+    double a = f(ctx);
+    *p = keep - FD_H;
+    double b = f(ctx);
+    *p = keep;
+    return (a - b) / (2.0 * FD_H);
+}
+
+/* Checks up to `probes` entries of p (n) spread over it against the analytic gradient g. */
+static void fd_check(const char *what, loss_fn f, void *ctx, float *p, const float *g, long n, int probes)
+{
+    for (int k = 0; k < probes; k++) {
+        long i = (long)((double)k * n / probes) + (k * 7919L) % (n / probes > 0 ? n / probes : 1);
+        if (i >= n) i = n - 1;
+        double num = fd(f, ctx, &p[i]);
+        NT_CHECKF(close_rel(num, g[i]), "%s[%ld]: analytic %.6g, finite difference %.6g", what, i, g[i], num);
+    }
+}
+
+/* ---- linear ---- */
+
+#define LB 3
+#define LIN 5
+#define LOUT 4
+typedef struct {
+    float x[LB * LIN], W[LOUT * LIN], b[LOUT], c[LB * LOUT], y[LB * LOUT];
+} lin_ctx;
+static double lin_loss(void *p)
+{
+    lin_ctx *c = p;
+    nr_lat_linear_forward_ref(c->y, c->x, c->W, c->b, LB, LIN, LOUT);
+    double s = 0;
+    for (int i = 0; i < LB * LOUT; i++) s += (double)c->c[i] * c->y[i];
+    return s;
+}
+
+static void test_linear_blas_matches_reference(void)
+{
+    enum { B = 7, IN = 33, OUT = 19 };
+    float x[B * IN], W[OUT * IN], b[OUT], y1[B * OUT], y2[B * OUT], dy[B * OUT];
+    fill(x, B * IN, 1), fill(W, OUT * IN, 1), fill(b, OUT, 1), fill(dy, B * OUT, 1);
+    for (int rows = 1; rows <= B; rows += B - 1) { /* the sgemv (1 row) and sgemm paths */
+        nr_lat_linear_forward(y1, x, W, b, rows, IN, OUT);
+        nr_lat_linear_forward_ref(y2, x, W, b, rows, IN, OUT);
+        for (int i = 0; i < rows * OUT; i++) NT_CHECKF(fabsf(y1[i] - y2[i]) < 1e-4f, "y[%d] %g vs %g", i, y1[i], y2[i]);
+    }
+    float dx1[B * IN] = {0}, dx2[B * IN] = {0}, dW1[OUT * IN] = {0}, dW2[OUT * IN] = {0}, db1[OUT] = {0}, db2[OUT] = {0};
+    nr_lat_linear_backward(dx1, dW1, db1, dy, x, W, B, IN, OUT);
+    nr_lat_linear_backward_ref(dx2, dW2, db2, dy, x, W, B, IN, OUT);
+    for (int i = 0; i < B * IN; i++) NT_CHECKF(fabsf(dx1[i] - dx2[i]) < 1e-4f, "dx[%d]", i);
+    for (int i = 0; i < OUT * IN; i++) NT_CHECKF(fabsf(dW1[i] - dW2[i]) < 1e-4f, "dW[%d]", i);
+    for (int i = 0; i < OUT; i++) NT_CHECKF(fabsf(db1[i] - db2[i]) < 1e-4f, "db[%d]", i);
+}
+
+static void test_fd_linear(void)
+{
+    lin_ctx c;
+    fill(c.x, LB * LIN, 1), fill(c.W, LOUT * LIN, 1), fill(c.b, LOUT, 1), fill(c.c, LB * LOUT, 1);
+    float dx[LB * LIN] = {0}, dW[LOUT * LIN] = {0}, db[LOUT] = {0};
+    nr_lat_linear_backward_ref(dx, dW, db, c.c, c.x, c.W, LB, LIN, LOUT);
+    fd_check("linear dx", lin_loss, &c, c.x, dx, LB * LIN, LB * LIN);
+    fd_check("linear dW", lin_loss, &c, c.W, dW, LOUT * LIN, LOUT * LIN);
+    fd_check("linear db", lin_loss, &c, c.b, db, LOUT, LOUT);
+}
+
+/* ---- tanh ---- */
+
+typedef struct {
+    float x[16], y[16], c[16];
+} tanh_ctx;
+static double tanh_loss(void *p)
+{
+    tanh_ctx *c = p;
+    memcpy(c->y, c->x, sizeof c->x);
+    nr_lat_tanh_forward(c->y, 16);
+    double s = 0;
+    for (int i = 0; i < 16; i++) s += (double)c->c[i] * c->y[i];
+    return s;
+}
+static void test_fd_tanh(void)
+{
+    tanh_ctx c;
+    fill(c.x, 16, 2), fill(c.c, 16, 1);
+    tanh_loss(&c);
+    float g[16];
+    memcpy(g, c.c, sizeof g);
+    nr_lat_tanh_backward(g, c.y, 16);
+    fd_check("tanh", tanh_loss, &c, c.x, g, 16, 16);
+}
+
+/* ---- reparameterisation + KL ---- */
+
+#define RB 3
+typedef struct {
+    float mulv[RB * 2 * NR_LAT_DIM], eps[RB * NR_LAT_DIM], z[RB * NR_LAT_DIM], c[RB * NR_LAT_DIM], beta;
+} rep_ctx;
+static double rep_loss(void *p)
+{
+    rep_ctx *c = p;
+    double kl = nr_lat_reparam_forward(c->z, c->mulv, c->eps, RB), s = c->beta * kl;
+    for (int i = 0; i < RB * NR_LAT_DIM; i++) s += (double)c->c[i] * c->z[i];
+    return s;
+}
+static void test_fd_reparam_kl(void)
+{
+    rep_ctx c;
+    fill(c.mulv, RB * 2 * NR_LAT_DIM, 1), fill(c.eps, RB * NR_LAT_DIM, 1.5f), fill(c.c, RB * NR_LAT_DIM, 1);
+    c.beta = 0.7f;
+    float g[RB * 2 * NR_LAT_DIM];
+    nr_lat_reparam_backward(g, c.c, c.mulv, c.eps, RB, c.beta);
+    fd_check("reparam+kl", rep_loss, &c, c.mulv, g, RB * 2 * NR_LAT_DIM, RB * 2 * NR_LAT_DIM);
+    /* the KL of the prior itself is 0 */
+    float zero[2 * NR_LAT_DIM] = {0}, z[NR_LAT_DIM];
+    NT_CHECK(fabs(nr_lat_reparam_forward(z, zero, c.eps, 1)) < 1e-9);
+}
+
+/* ---- reconstruction ---- */
+
+#define CB 2
+typedef struct {
+    float *y, *x, *m, *dy;
+    int L[CB];
+} rec_ctx;
+static double rec_loss(void *p)
+{
+    rec_ctx *c = p;
+    return nr_lat_recon_loss(c->dy, c->y, c->x, c->m, c->L, CB, 0.8f, NULL);
+}
+static void test_fd_recon(void)
+{
+    rec_ctx c;
+    c.y = malloc(CB * NR_LAT_N_OUT * sizeof(float));
+    c.x = malloc(CB * NR_LAT_N_IN * sizeof(float));
+    c.m = malloc(CB * NR_LAT_N_X * sizeof(float));
+    c.dy = malloc(CB * NR_LAT_N_OUT * sizeof(float));
+    float *g = malloc(CB * NR_LAT_N_OUT * sizeof(float));
+    fill(c.y, CB * NR_LAT_N_OUT, 1), fill(c.x, CB * NR_LAT_N_IN, 1);
+    for (int i = 0; i < CB * NR_LAT_N_X; i++) c.m[i] = rnd() > 0 ? 1.0f : 0.0f;
+    c.L[0] = 30, c.L[1] = NR_LAT_T;
+    rec_loss(&c);
+    memcpy(g, c.dy, CB * NR_LAT_N_OUT * sizeof(float));
+    fd_check("recon", rec_loss, &c, c.y, g, CB * NR_LAT_N_OUT, 60);
+    /* the length outputs are the last of each row */
+    for (int i = 0; i < CB; i++) {
+        long k = (long)i * NR_LAT_N_OUT + NR_LAT_N_X;
+        double num = fd(rec_loss, &c, &c.y[k]);
+        NT_CHECKF(close_rel(num, g[k]), "length output of row %d: %g vs %g", i, g[k], num);
+    }
+    /* a perfect reconstruction costs nothing */
+    for (int i = 0; i < CB; i++) {
+        memcpy(c.y + (size_t)i * NR_LAT_N_OUT, c.x + (size_t)i * NR_LAT_N_IN, NR_LAT_N_X * sizeof(float));
+        c.y[(size_t)i * NR_LAT_N_OUT + NR_LAT_N_X] = c.x[(size_t)i * NR_LAT_N_IN + NR_LAT_N_X] * NR_LAT_LEN_SCALE;
+    }
+    NT_CHECK(fabs(rec_loss(&c)) < 1e-9);
+    free(c.y), free(c.x), free(c.m), free(c.dy), free(g);
+}
+
+/* ---- attribute regularisation ---- */
+
+#define AB 6
+typedef struct {
+    float z[AB * NR_LAT_DIM], a[AB * NR_LAT_DIM], dz[AB * NR_LAT_DIM];
+} ar_ctx;
+static double ar_loss(void *p)
+{
+    ar_ctx *c = p;
+    return nr_lat_ar_loss(c->dz, c->z, c->a, AB, 1.5f, 0.9f);
+}
+static void test_fd_ar(void)
+{
+    ar_ctx c;
+    fill(c.z, AB * NR_LAT_DIM, 1), fill(c.a, AB * NR_LAT_DIM, 1);
+    memset(c.dz, 0, sizeof c.dz);
+    ar_loss(&c);
+    float g[AB * NR_LAT_DIM];
+    memcpy(g, c.dz, sizeof g);
+    fd_check("ar", ar_loss, &c, c.z, g, AB * NR_LAT_DIM, AB * NR_LAT_DIM);
+    /* latent order = attribute order, sharply: the loss tends to 0 */
+    for (int i = 0; i < AB * NR_LAT_DIM; i++) c.z[i] = 10.0f * c.a[i];
+    memset(c.dz, 0, sizeof c.dz);
+    NT_CHECK(nr_lat_ar_loss(c.dz, c.z, c.a, AB, 10.0f, 1.0f) < 1e-3);
+}
+
+/* ---- the whole loss: encoder -> reparameterisation -> decoder -> reconstruction + KL + AR ---- */
+
+#define MB 3
+typedef struct {
+    nr_latent_hparams hp;
+    nr_latent_weights w, g;
+    float *params, *grad;
+    float *x, *m, *a, *eps, *z, *dz, *dmulv, *dy, *tmp;
+    float *ae[NR_LAT_MAX_LAYERS + 1], *ad[NR_LAT_MAX_LAYERS + 1];
+    int L[MB];
+} model_ctx;
+
+static double model_loss_grad(model_ctx *c, int grad)
+{
+    nr_latent_weights *w = &c->w;
+    nr_lat_mlp_forward(w->enc_dim, w->n_enc, w->enc_w, w->enc_b, c->x, c->ae, MB);
+    float *mulv = c->ae[w->n_enc - 1];
+    double kl = nr_lat_reparam_forward(c->z, mulv, c->eps, MB);
+    nr_lat_mlp_forward(w->dec_dim, w->n_dec, w->dec_w, w->dec_b, c->z, c->ad, MB);
+    double rec = nr_lat_recon_loss(c->dy, c->ad[w->n_dec - 1], c->x, c->m, c->L, MB, 0.5f, NULL);
+    memset(c->dz, 0, MB * NR_LAT_DIM * sizeof(float));
+    double ar = nr_lat_ar_loss(c->dz, c->z, c->a, MB, 2.0f, 0.5f);
+    if (grad) {
+        memset(c->grad, 0, (size_t)nr_latent_n_values(&c->hp, 0) * sizeof(float));
+        nr_lat_mlp_backward(w->dec_dim, w->n_dec, w->dec_w, c->g.dec_w, c->g.dec_b, c->z, c->ad, c->dy, c->dz, c->tmp, MB);
+        nr_lat_reparam_backward(c->dmulv, c->dz, mulv, c->eps, MB, 0.3f);
+        nr_lat_mlp_backward(w->enc_dim, w->n_enc, w->enc_w, c->g.enc_w, c->g.enc_b, c->x, c->ae, c->dmulv, NULL, c->tmp, MB);
+    }
+    return rec + 0.3 * kl + ar;
+}
+static double model_loss(void *p) { return model_loss_grad(p, 0); }
+
+static void test_fd_whole_model(void)
+{
+    model_ctx c;
+    memset(&c, 0, sizeof c);
+    c.hp.hidden = 6, c.hp.layers = 2;
+    int64_t nv = nr_latent_n_values(&c.hp, 0);
+    c.params = malloc((size_t)nv * sizeof(float));
+    c.grad = malloc((size_t)nv * sizeof(float));
+    nr_latent_carve(&c.hp, c.params, &c.w);
+    nr_latent_carve(&c.hp, c.grad, &c.g);
+    fill(c.params, nv, 0.3f);
+    for (int l = 0; l < c.w.n_enc; l++) fill(c.w.enc_w[l], (long)c.w.enc_dim[l] * c.w.enc_dim[l + 1], 1.0f / sqrtf((float)c.w.enc_dim[l]));
+    size_t big = NR_LAT_N_OUT;
+    c.x = malloc(MB * NR_LAT_N_IN * sizeof(float)), c.m = malloc(MB * NR_LAT_N_X * sizeof(float));
+    c.a = malloc(MB * NR_LAT_DIM * sizeof(float)), c.eps = malloc(MB * NR_LAT_DIM * sizeof(float));
+    c.z = malloc(MB * NR_LAT_DIM * sizeof(float)), c.dz = malloc(MB * NR_LAT_DIM * sizeof(float));
+    c.dmulv = malloc(MB * 2 * NR_LAT_DIM * sizeof(float)), c.dy = malloc(MB * big * sizeof(float));
+    c.tmp = malloc(2 * MB * big * sizeof(float));
+    for (int l = 0; l < c.w.n_enc; l++) c.ae[l] = malloc(MB * (size_t)c.w.enc_dim[l + 1] * sizeof(float));
+    for (int l = 0; l < c.w.n_dec; l++) c.ad[l] = malloc(MB * (size_t)c.w.dec_dim[l + 1] * sizeof(float));
+    fill(c.x, MB * NR_LAT_N_IN, 1), fill(c.a, MB * NR_LAT_DIM, 1), fill(c.eps, MB * NR_LAT_DIM, 1);
+    for (int i = 0; i < MB * NR_LAT_N_X; i++) c.m[i] = 1.0f;
+    c.L[0] = 20, c.L[1] = 100, c.L[2] = NR_LAT_T;
+    model_loss_grad(&c, 1);
+    float *g = malloc((size_t)nv * sizeof(float));
+    memcpy(g, c.grad, (size_t)nv * sizeof(float));
+    char name[64];
+    for (int l = 0; l < c.w.n_enc; l++) {
+        snprintf(name, sizeof name, "enc.%d.weight", l);
+        long off = c.w.enc_w[l] - c.params;
+        fd_check(name, model_loss, &c, c.w.enc_w[l], g + off, (long)c.w.enc_dim[l] * c.w.enc_dim[l + 1], 12);
+        snprintf(name, sizeof name, "enc.%d.bias", l);
+        off = c.w.enc_b[l] - c.params;
+        fd_check(name, model_loss, &c, c.w.enc_b[l], g + off, c.w.enc_dim[l + 1], c.w.enc_dim[l + 1]);
+    }
+    for (int l = 0; l < c.w.n_dec; l++) {
+        snprintf(name, sizeof name, "dec.%d.weight", l);
+        long off = c.w.dec_w[l] - c.params;
+        fd_check(name, model_loss, &c, c.w.dec_w[l], g + off, (long)c.w.dec_dim[l] * c.w.dec_dim[l + 1], 12);
+        snprintf(name, sizeof name, "dec.%d.bias", l);
+        off = c.w.dec_b[l] - c.params;
+        fd_check(name, model_loss, &c, c.w.dec_b[l], g + off, c.w.dec_dim[l + 1], 12);
+    }
+    for (int l = 0; l < c.w.n_enc; l++) free(c.ae[l]);
+    for (int l = 0; l < c.w.n_dec; l++) free(c.ad[l]);
+    free(c.params), free(c.grad), free(g), free(c.x), free(c.m), free(c.a), free(c.eps), free(c.z), free(c.dz);
+    free(c.dmulv), free(c.dy), free(c.tmp);
+}
+
+/* ---- curves, attributes ---- */
+
+/* Identity normalisation weights view (mean 0, std 1) on a small block. */
+static float *unit_weights(nr_latent_weights *w)
+{
+    nr_latent_hparams hp = {4, 1};
+    float *block = calloc((size_t)nr_latent_n_values(&hp, 0), sizeof(float));
+    nr_latent_carve(&hp, block, w);
+    for (int d = 0; d < NR_NUM_DESC; d++) w->desc_std[d] = 1.0f;
+    return block;
+}
+
+/* An impact at 100 frames/s: rms exp(-t / tau), the other columns constant. */
+static void impact(nr_curves *c, double seconds, double tau, double centroid, double f0, double flat)
+{
+    nr_curves_alloc(c, (int)(seconds * 100), 100.0f);
+    for (int t = 0; t < c->n_frames; t++) {
+        float *d = c->data + (size_t)t * NR_NUM_DESC;
+        d[NR_DESC_LOUDNESS] = (float)(0.3 * exp(-t / 100.0 / tau));
+        d[NR_DESC_PERCUSSIVITY] = 0.1f, d[NR_DESC_TONELIKE] = (float)(2 * centroid), d[NR_DESC_RICHNESS] = 500.0f;
+        d[NR_DESC_BRIGHTNESS] = (float)centroid, d[NR_DESC_PITCH] = (float)f0, d[NR_DESC_NOISINESS] = (float)flat;
+    }
+}
+
+static void test_prepare_and_attributes(void)
+{
+    nr_latent_weights w;
+    float *block = unit_weights(&w);
+    float x[NR_LAT_N_IN], a[NR_LAT_DIM];
+    int L;
+    nr_curves c;
+    impact(&c, 2.0, 0.2, 1000, 220, 0.01);
+    nr_latent_prepare(&w, &c, x, &L);
+    NT_CHECKF(L == 2 * NR_LAT_FPS, "2 s -> %d frames", L);
+    NT_CHECK(x[(size_t)L * NR_NUM_DESC] == 0.0f && x[NR_LAT_N_X - 1] == 0.0f); /* zero past the end */
+    NT_CHECK(fabsf(x[NR_LAT_N_X] - logf((float)L / NR_LAT_T) / NR_LAT_LEN_SCALE) < 1e-6f);
+    NT_CHECK(fabsf(x[NR_DESC_BRIGHTNESS] - logf(1000.0f)) < 1e-4f);
+    nr_latent_attributes(&w, x, L, a);
+    /* 30 dB below the peak: tau ln(10^1.5) = 0.69 s, on the grid within a frame */
+    double want = 0.2 * log(pow(10.0, 1.5));
+    NT_CHECKF(fabs(exp(a[NR_LAT_ATTR_DECAY]) - want) < 1.5 / NR_LAT_FPS, "decay %g s, want %g", exp(a[0]), want);
+    NT_CHECK(fabsf(a[NR_LAT_ATTR_BRIGHTNESS] - logf(1000.0f)) < 1e-4f);
+    NT_CHECK(fabsf(a[NR_LAT_ATTR_PITCH] - logf(220.0f)) < 1e-4f);
+    NT_CHECK(fabsf(a[NR_LAT_ATTR_NOISINESS] - logf(0.01f)) < 1e-3f);
+    nr_curves_free(&c);
+    /* a clip longer than 7 s is cut; a 10 ms one keeps the shortest length */
+    impact(&c, 9.0, 3.0, 1000, 220, 0.01);
+    nr_latent_prepare(&w, &c, x, &L);
+    NT_CHECK(L == NR_LAT_T);
+    nr_curves_free(&c);
+    impact(&c, 0.01, 0.01, 1000, 220, 0.01);
+    nr_latent_prepare(&w, &c, x, &L);
+    NT_CHECK(L == NR_LAT_MIN_FRAMES);
+    nr_curves_free(&c);
+    /* each attribute moves with its own parameter */
+    float prev[NR_LAT_DIM];
+    for (int s = 0; s < 4; s++) {
+        impact(&c, 7.0, 0.05 * pow(2.0, s), 300 * pow(2.0, s), 80 * pow(2.0, s), 0.001 * pow(4.0, s));
+        nr_latent_prepare(&w, &c, x, &L);
+        nr_latent_attributes(&w, x, L, a);
+        for (int k = 0; k < NR_LAT_DIM && s > 0; k++) NT_CHECKF(a[k] > prev[k], "attribute %d at step %d", k, s);
+        memcpy(prev, a, sizeof prev);
+        nr_curves_free(&c);
+    }
+    free(block);
+}
+
+/* ---- training, file, decoding ---- */
+
+static void test_train_learns_monotonic_axes_and_resumes(void)
+{
+    char out[512], ck[512], out2[512], ck2[512];
+    snprintf(out, sizeof out, "%s", nt_tmp("lat.safetensors"));
+    snprintf(ck, sizeof ck, "%s", nt_tmp("lat.ckpt"));
+    snprintf(out2, sizeof out2, "%s", nt_tmp("lat2.safetensors"));
+    snprintf(ck2, sizeof ck2, "%s", nt_tmp("lat2.ckpt"));
+    nr_latent_train_config c = nr_latent_train_config_init();
+    c.data = "synthetic:400";
+    c.out = out, c.checkpoint = ck;
+    c.steps = UNDER_ASAN ? 300 : 600;
+    c.hidden = 48, c.batch = 32, c.lr = 2e-3f;
+    c.progress = 0, c.valid_every = 0, c.checkpoint_every = 0;
+    nr_latent_train_report r;
+    NT_CHECKF(nr_latent_train(&c, &r) == NR_OK, "%s", nr_last_error());
+    NT_CHECKF(r.valid_loss < 0.3 * r.valid_first, "validation %g -> %g", r.valid_first, r.valid_loss);
+    for (int k = 0; k < NR_LAT_DIM; k++) {
+        NT_CHECKF(r.eval.rho[k][k] > 0.8, "axis %d (%s): Spearman %.3f", k + 1, nr_lat_attr_names[k], r.eval.rho[k][k]);
+        printf("  axis %d %-10s Spearman %.3f\n", k + 1, nr_lat_attr_names[k], r.eval.rho[k][k]);
+    }
+    /* stopped half-way, then resumed: the same model */
+    c.out = out2, c.checkpoint = ck2, c.stop_after = c.steps / 2;
+    NT_CHECK(nr_latent_train(&c, &r) == NR_OK && r.step == c.steps / 2);
+    c.stop_after = 0, c.resume = ck2;
+    NT_CHECKF(nr_latent_train(&c, &r) == NR_OK, "%s", nr_last_error());
+    size_t n1, n2;
+    char *a = nt_read_file(out, &n1), *b = nt_read_file(out2, &n2);
+    NT_CHECK(a && b && n1 == n2 && !memcmp(a, b, n1));
+    free(a), free(b);
+
+    /* the file: loads, decodes finite curves of a sane length for any input, also absurd ones */
+    nr_latent lm;
+    NT_CHECKF(nr_latent_load(out, &lm) == NR_OK, "%s", nr_last_error());
+    float *work = malloc(nr_latent_work_floats(&lm.w.hp) * sizeof(float)), curves[NR_LAT_N_X];
+    float pts[3][NR_LAT_DIM] = {{0, 0, 0, 0}, {1e9f, -1e9f, NAN, INFINITY}, {-2, 2, -2, 2}};
+    for (int p = 0; p < 3; p++) {
+        int n = -1;
+        nr_latent_decode(&lm.w, pts[p], curves, &n, work);
+        NT_CHECK(n >= NR_LAT_MIN_FRAMES && n <= NR_LAT_T);
+        int finite = 1;
+        for (int i = 0; i < NR_LAT_N_X; i++) finite &= isfinite(curves[i]) && curves[i] >= 0;
+        NT_CHECK(finite);
+    }
+    free(work);
+    nr_latent_free(&lm);
+
+    /* a damaged checkpoint and a file without the model are refused with the file named */
+    NT_CHECK(nt_write_file(ck2, "NRLATCK", 7) == 0);
+    c.resume = ck2;
+    NT_CHECK(nr_latent_train(&c, &r) != NR_OK && strstr(nr_last_error(), ck2));
+    nr_tensor_set ts;
+    memset(&ts, 0, sizeof ts);
+    int64_t sh[1] = {1};
+    nr_tensor_set_add(&ts, "x", 1, sh, NULL);
+    nr_safetensors_write(out2, &ts);
+    nr_tensor_set_free(&ts);
+    NT_CHECK(nr_latent_load(out2, &lm) == NR_ERR_FORMAT && strstr(nr_last_error(), out2));
+}
+
+static void test_file_errors(void)
+{
+    nr_latent_hparams hp = {8, 1};
+    int64_t nv = nr_latent_n_values(&hp, 0);
+    float *block = calloc((size_t)nv, sizeof(float));
+    nr_latent_weights w;
+    nr_latent_carve(&hp, block, &w);
+    for (int d = 0; d < NR_NUM_DESC; d++) w.desc_std[d] = 1.0f;
+    nr_tensor_set ts;
+    memset(&ts, 0, sizeof ts);
+    NT_CHECK(nr_latent_to_tensors(&w, &ts) == NR_OK);
+    nr_latent lm;
+    NT_CHECKF(nr_latent_from_tensors(&ts, "t", &lm) == NR_OK, "%s", nr_last_error());
+    NT_CHECK(lm.w.hp.hidden == 8 && memcmp(lm.block, block, (size_t)nv * sizeof(float)) == 0);
+    nr_latent_free(&lm);
+    nr_tensor_set_set_meta(&ts, "latent.frames", "100");
+    NT_CHECK(nr_latent_from_tensors(&ts, "t", &lm) == NR_ERR_SHAPE);
+    nr_tensor_set_set_meta(&ts, "latent.frames", "175");
+    ts.tensors[0].data[0] = NAN;
+    NT_CHECK(nr_latent_from_tensors(&ts, "t", &lm) == NR_ERR_VALUE);
+    ts.tensors[0].data[0] = 0.0f;
+    nr_tensor_set_set_meta(&ts, "latent.arch", "nr-latent-9");
+    NT_CHECK(nr_latent_from_tensors(&ts, "t", &lm) == NR_ERR_VERSION);
+    nr_tensor_set_free(&ts);
+    free(block);
+}
+
+int main(void)
+{
+    NT_RUN(test_linear_blas_matches_reference);
+    NT_RUN(test_fd_linear);
+    NT_RUN(test_fd_tanh);
+    NT_RUN(test_fd_reparam_kl);
+    NT_RUN(test_fd_recon);
+    NT_RUN(test_fd_ar);
+    NT_RUN(test_fd_whole_model);
+    NT_RUN(test_prepare_and_attributes);
+    NT_RUN(test_file_errors);
+    NT_RUN(test_train_learns_monotonic_axes_and_resumes);
+    return nt_end();
+}
