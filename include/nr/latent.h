@@ -99,10 +99,13 @@ void nr_latent_encode(const nr_latent_weights *w, const float *x, float *mean, f
 /* z (NR_LAT_DIM) -> normalised curves v (NR_LAT_T, 7) and the length in frames. */
 void nr_latent_decode_norm(const nr_latent_weights *w, const float *z, float *v, int *n_frames, float *work);
 /* z (NR_LAT_DIM), clamped to [z_lo, z_hi] -> raw curves (n_frames, 7) at NR_LAT_FPS in out
- * (NR_LAT_T * 7 floats), ready for nr_curves_resample to a model's rate. Allocates nothing. */
+ * (NR_LAT_T * 7 floats), ready for nr_curves_resample to a model's rate; the loudness of the last 3
+ * frames falls by 20, 40 and 60 dB so the end never clicks. Allocates nothing. */
 void nr_latent_decode(const nr_latent_weights *w, const float *z, float *out, int *n_frames, float *work);
 /* The decoder's length output (log of the share of NR_LAT_T) -> frames, NR_LAT_MIN_FRAMES..NR_LAT_T. */
 int nr_latent_length(float log_share);
+/* Axis k of a point drawn from the prior N(0, I) by a counter-based hash of seed. */
+float nr_latent_prior_draw(uint64_t seed, int k);
 /* Clamp a point to the covered region. */
 void nr_latent_clamp(const nr_latent_weights *w, float *z);
 

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nr/latent.h"
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -17,6 +19,9 @@ static void usage(FILE *f)
             "  --template NAME  a template: the model's (neurorack info lists them), a built-in (impact, kick,\n"
             "                   boom, snare, metal, wood) or ~/.config/neurorack/templates/NAME.csv\n"
             "                   (default: the model's default template, else impact)\n"
+            "  --latent Z1,Z2,Z3,Z4  curves decoded from a point of the latent curve model (prior std units:\n"
+            "                   decay, brightness, pitch, noisiness), or `random` (drawn from the prior with --seed)\n"
+            "  --latent-model FILE  the latent curve model (default: the latent.* tensors of --model)\n"
             "  --transpose S    move the pitch curve by S semitones (x 2^(S/12), as the pitch_voct CV)\n"
             "  --frames N       render only the first N frames (43.07 frames per second)\n"
             "  --seed N         random phases and noise (default 1)\n"
@@ -29,9 +34,49 @@ static void usage(FILE *f)
             "  -o OUT           output file; WAV, FLAC, OGG or AIFF by extension\n");
 }
 
+/* "Z1,Z2,Z3,Z4" or "random" -> decoded curves at the analysis frame rate. */
+static nr_result latent_curves(const char *path, const char *spec, uint64_t seed, nr_curves *out)
+{
+    float z[NR_LAT_DIM];
+    if (!strcmp(spec, "random")) {
+        for (int k = 0; k < NR_LAT_DIM; k++) z[k] = nr_latent_prior_draw(seed, k);
+    } else {
+        const char *p = spec;
+        for (int k = 0; k < NR_LAT_DIM; k++) {
+            char *end;
+            double x = strtod(p, &end);
+            if (end == p || !(x >= -10 && x <= 10) || *end != (k < NR_LAT_DIM - 1 ? ',' : '\0'))
+                return nr_fail(NR_ERR_ARG, "--latent '%s': expected %d comma-separated numbers in -10..10 or random",
+                               spec, NR_LAT_DIM);
+            z[k] = (float)x;
+            p = end + 1;
+        }
+    }
+    nr_latent lm;
+    nr_result r = nr_latent_load(path, &lm);
+    if (r != NR_OK) return r;
+    float *work = malloc(nr_latent_work_floats(&lm.w.hp) * sizeof(float));
+    nr_curves c = {0};
+    int n = 0;
+    if (!work || nr_curves_alloc(&c, NR_LAT_T, NR_LAT_FPS) != NR_OK) r = nr_fail(NR_ERR_NOMEM, "out of memory");
+    if (r == NR_OK) {
+        nr_latent_clamp(&lm.w, z);
+        nr_latent_decode(&lm.w, z, c.data, &n, work);
+        c.n_frames = n;
+        printf("latent point %.2f,%.2f,%.2f,%.2f (clamped to the trained region): %d frames, %.2f s\n", z[0], z[1],
+               z[2], z[3], n, (double)n / NR_LAT_FPS);
+        r = nr_curves_resample(&c, (float)NR_ANALYSIS_RATE / NR_ANALYSIS_HOP, out);
+    }
+    nr_curves_free(&c);
+    free(work);
+    nr_latent_free(&lm);
+    return r;
+}
+
 int nr_cmd_render(int argc, char **argv)
 {
-    const char *model_path = NULL, *like = NULL, *csv = NULL, *tmpl = NULL, *out_path = NULL;
+    const char *model_path = NULL, *like = NULL, *csv = NULL, *tmpl = NULL, *out_path = NULL, *latent = NULL,
+               *latent_model = NULL;
     long frames = 0, rate = 0, block = 4096, threads = 1, seed = 1;
     double transpose = 0.0;
     int no_noise = 0, band_limited = 0;
@@ -56,6 +101,8 @@ int nr_cmd_render(int argc, char **argv)
             else if (!strcmp(a, "--like")) like = v;
             else if (!strcmp(a, "--curves")) csv = v;
             else if (!strcmp(a, "--template")) tmpl = v;
+            else if (!strcmp(a, "--latent")) latent = v;
+            else if (!strcmp(a, "--latent-model")) latent_model = v;
             else if (!strcmp(a, "-o") || !strcmp(a, "--out")) out_path = v;
             else if (!strcmp(a, "--frames")) { if (!nr_cli_int(me, a, v, 1, 1 << 20, &frames)) return 2; }
             else if (!strcmp(a, "--transpose")) { if (!nr_cli_float(me, a, v, -48.0, 48.0, &transpose)) return 2; }
@@ -81,8 +128,8 @@ int nr_cmd_render(int argc, char **argv)
         fprintf(stderr, "neurorack render: -o OUT is required (see --help)\n");
         return 2;
     }
-    if ((like != NULL) + (csv != NULL) + (tmpl != NULL) > 1) {
-        fprintf(stderr, "neurorack render: give one of --like, --curves, --template\n");
+    if ((like != NULL) + (csv != NULL) + (tmpl != NULL) + (latent != NULL) > 1) {
+        fprintf(stderr, "neurorack render: give one of --like, --curves, --template, --latent\n");
         return 2;
     }
     if (!model_path) model_path = nr_cli_default_model();
@@ -97,7 +144,11 @@ int nr_cmd_render(int argc, char **argv)
     if (nr_model_load(model_path, &m) != NR_OK) return nr_cli_error(me);
     nr_curves curves = {0};
     nr_result r;
-    r = nr_cli_curves(m, like, csv, tmpl, &curves);
+    if (latent) {
+        r = latent_curves(latent_model ? latent_model : model_path, latent, (uint64_t)seed, &curves);
+    } else {
+        r = nr_cli_curves(m, like, csv, tmpl, &curves);
+    }
     if (r != NR_OK) {
         nr_model_free(m);
         return nr_cli_error(me);

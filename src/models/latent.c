@@ -14,6 +14,8 @@ const char *const nr_lat_attr_names[NR_LAT_DIM] = {"decay", "brightness", "pitch
 
 #define LOGVAR_LIMIT 12.0f /* decoded variance is never used; the encoder's log variance is kept sane */
 #define DB_TO_LN (0.11512925f) /* ln(10) / 20: dB -> natural log of an amplitude */
+#define END_FADE_FRAMES 3      /* 120 ms */
+#define END_FADE_DB 60.0f      /* level of the last decoded frame below what the decoder gave */
 
 nr_latent_hparams nr_latent_hparams_default(void)
 {
@@ -307,6 +309,14 @@ void nr_latent_decode_norm(const nr_latent_weights *w, const float *z, float *v,
     *n_frames = nr_latent_length(out[NR_LAT_N_X]);
 }
 
+float nr_latent_prior_draw(uint64_t seed, int k)
+{
+    uint64_t h = nr_imp_seed_mix(nr_imp_seed_mix(seed ^ 0x1a7e47d3a5ULL) + (uint64_t)k * 0x9E3779B97F4A7C15ULL);
+    double u1 = ((h >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+    double u2 = ((nr_imp_seed_mix(h) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+    return (float)(sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2)); /* Box-Muller */
+}
+
 void nr_latent_clamp(const nr_latent_weights *w, float *z)
 {
     for (int k = 0; k < NR_LAT_DIM; k++) z[k] = isfinite(z[k]) ? clampf(z[k], w->z_lo[k], w->z_hi[k]) : 0.0f;
@@ -330,6 +340,9 @@ void nr_latent_decode(const nr_latent_weights *w, const float *z, float *out, in
             }
         }
     }
+    /* the length output cuts the sound: its last frames fall to silence so the cut never clicks */
+    for (int k = 0; k < END_FADE_FRAMES && k < *n_frames; k++)
+        out[(*n_frames - 1 - k) * NR_NUM_DESC + NR_DESC_LOUDNESS] *= powf(10.0f, -END_FADE_DB * (END_FADE_FRAMES - k) / (20.0f * END_FADE_FRAMES));
 }
 
 static int cmp_float(const void *a, const void *b)
