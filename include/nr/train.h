@@ -94,6 +94,7 @@ typedef struct {
     int n_points;                    /* prior points swept */
     double rho[4][4];                /* rho[r][q]: mean Spearman correlation of attribute q with axis r, swept
                                         -2..+2 in 9 steps, the other axes fixed */
+    double decode_us;                /* mean time of one decode (+ its attributes), microseconds */
 } nr_latent_eval;
 
 typedef struct {

@@ -20,7 +20,7 @@ static void usage(FILE *f)
                "  --beta     KL weight; --gamma, --delta: attribute-regularisation weight and sharpness (AR-VAE)\n"
                "  --eval     measure a latent model on the test split: reconstruction and axis monotonicity\n"
                "defaults: --steps 6000 --seed 1 --batch 64 --lr 0.001 --hidden 256 --layers 2 --beta 0.05\n"
-               "          --gamma 1 --delta 10 --len-weight 1 --checkpoint-every 500 --valid-every 250\n");
+               "          --gamma 2 --delta 10 --len-weight 1 --checkpoint-every 500 --valid-every 250\n");
 }
 
 static void print_eval(const nr_latent_eval *ev)
@@ -40,6 +40,7 @@ static void print_eval(const nr_latent_eval *ev)
         for (int q = 0; q < NR_LAT_DIM; q++) printf(" %10.3f", ev->rho[r][q]);
         printf("\n");
     }
+    printf("decode: %.0f us per point (one thread)\n", ev->decode_us);
 }
 
 int nr_cmd_train_latent(int argc, char **argv)

@@ -38,7 +38,7 @@ nr_latent_train_config nr_latent_train_config_init(void)
     c.batch = 64;
     c.lr = 1e-3f;
     c.beta = 0.05f;
-    c.gamma = 1.0f;
+    c.gamma = 2.0f;
     c.delta = 10.0f;
     c.len_weight = 1.0f;
     c.checkpoint_every = 500;
@@ -545,6 +545,7 @@ static nr_result evaluate(const nr_latent_weights *w, const lat_set *s, int n_po
         ev->len_err_median = lerr[s->n / 2];
     }
     ev->n_points = n_points;
+    double t0 = now();
     for (int p = 0; p < n_points; p++) {
         float z0[NR_LAT_DIM];
         for (int k = 0; k < NR_LAT_DIM; k++) z0[k] = nr_lat_gauss(seed, (uint64_t)p, (uint64_t)k + 7777);
@@ -562,6 +563,8 @@ static nr_result evaluate(const nr_latent_weights *w, const lat_set *s, int n_po
             for (int q = 0; q < NR_LAT_DIM; q++) ev->rho[r][q] += spearman_vs_index(att[q], EVAL_STEPS) / n_points;
         }
     }
+    /* the sweeps' decodes (with their attribute measurement, a small share) */
+    ev->decode_us = n_points > 0 ? (now() - t0) * 1e6 / ((double)n_points * NR_LAT_DIM * EVAL_STEPS) : NAN;
     free(work), free(v), free(px), free(py), free(lerr);
     return NR_OK;
 }
