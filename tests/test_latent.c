@@ -3,6 +3,7 @@
  * reparameterisation, decoder, reconstruction and attribute terms; the attributes of known curves; the
  * file; a short training on generated curves that must learn monotonic axes and resume exactly. */
 #include "nr/latent.h"
+#include "nr/synth.h"
 #include "nr/train.h"
 #include "nr_test.h"
 #include "models/impact.h"
@@ -449,6 +450,97 @@ static void test_file_errors(void)
     free(block);
 }
 
+
+/* ---- the synth's latent source ---- */
+
+typedef struct {
+    nr_synth_event ev[8];
+    int n, taken;
+} ev_list;
+static int ev_next(void *ctx, nr_synth_event *ev)
+{
+    ev_list *l = ctx;
+    if (l->taken >= l->n) return 0;
+    *ev = l->ev[l->taken++];
+    return 1;
+}
+
+/* Length (s) of the sound a gate plays with latent1 at `volts`: the point is asked for, decoded by
+ * collect (the control thread's part), then gate 1 plays it. */
+static double latent_sound_seconds(nr_synth *s, float volts, float *buf, int total)
+{
+    ev_list l = {{{NR_SYNTH_CV, 0, volts, -1}}, 1, 0};
+    nr_synth_events src = {&l, ev_next};
+    nr_synth_process(s, &src, buf, 512); /* the CV settles (1 ms) ... */
+    nr_synth_process(s, &src, buf, 512); /* ... and the audio thread asks for the point */
+    nr_synth_collect(s);                 /* decoded here, off the audio thread */
+    l = (ev_list){{{NR_SYNTH_GATE, 0, 1.0f, -1}}, 1, 0};
+    memset(buf, 0, (size_t)total * sizeof(float));
+    for (int pos = 0; pos < total; pos += 512) {
+        if (pos == 2048) l = (ev_list){{{NR_SYNTH_GATE, 0, 0.0f, -1}}, 1, 0};
+        nr_synth_process(s, &src, buf + pos, 512);
+    }
+    float peak = 0;
+    for (int i = 0; i < total; i++) peak = fmaxf(peak, fabsf(buf[i]));
+    int last = 0;
+    for (int i = 0; i < total; i++)
+        if (fabsf(buf[i]) > 0.01f * peak) last = i;
+    return peak > 0 ? last / 48000.0 : 0.0;
+}
+
+static void test_synth_plays_latent_source(void)
+{
+    nr_model *m = NULL;
+    if (nr_model_load("models/default.safetensors", &m) != NR_OK) {
+        nt_skip("models/default.safetensors cannot be loaded");
+        return;
+    }
+    const char *path = nt_tmp("synth-latent.safetensors");
+    nr_latent_train_config c = nr_latent_train_config_init();
+    c.data = "synthetic:300";
+    c.out = path;
+    c.checkpoint = nt_tmp("synth-latent.ckpt");
+    c.steps = 300, c.hidden = 32, c.batch = 32, c.lr = 3e-3f, c.progress = 0, c.valid_every = 0;
+    nr_latent_train_report r;
+    NT_CHECKF(nr_latent_train(&c, &r) == NR_OK, "%s", nr_last_error());
+    nr_latent *lm = malloc(sizeof *lm);
+    NT_CHECKF(lm && nr_latent_load(path, lm) == NR_OK, "%s", nr_last_error());
+    nr_synth_config sc = nr_synth_config_init();
+    sc.model = m, sc.max_block = 512, sc.cpu_guard = 0;
+    nr_synth *s = NULL;
+    NT_CHECKF(nr_synth_init(&sc, &s) == NR_OK, "%s", nr_last_error());
+    if (!s) {
+        nr_latent_free(lm), free(lm);
+        return;
+    }
+    NT_CHECK(nr_synth_set_latent(s, lm) == NR_OK);
+    nr_patch p;
+    nr_patch_defaults(&p);
+    p.source = NR_SOURCE_LATENT;
+    NT_CHECK(!strcmp(nr_source_name(p.source), "latent") && nr_source_from_name("template") == NR_SOURCE_TEMPLATE);
+    for (int i = 0; i < NR_NUM_CV; i++) p.cv[i] = (nr_cv_assign){NR_CVT_LATENT0 + i, 2.0f, 1};
+    NT_CHECK(!strcmp(nr_cv_target_name(NR_CVT_LATENT0), "latent1") && nr_cv_target_from_name("latent4") == NR_CVT_LATENT0 + 3);
+    nr_cv_cal cal[NR_NUM_CV];
+    for (int i = 0; i < NR_NUM_CV; i++) nr_cv_cal_defaults(&cal[i]);
+    nr_synth_set_patch(s, &p, cal);
+    enum { TOTAL = 48000 * 8 };
+    float *buf = malloc(TOTAL * sizeof(float));
+    /* axis 1 is the decay: -5 V (-2 std) gives a short sound, +5 V (+2 std) a long one */
+    double short_s = latent_sound_seconds(s, -5.0f, buf, TOTAL), long_s = latent_sound_seconds(s, 5.0f, buf, TOTAL);
+    printf("  latent1 at -5 V: %.2f s, at +5 V: %.2f s\n", short_s, long_s);
+    NT_CHECKF(short_s > 0.01 && long_s > 2.0 * short_s, "latent1 -5 V: %.3f s, +5 V: %.3f s", short_s, long_s);
+    /* a model swap forgets the decoded sound; the next collect decodes it again for the new model */
+    nr_model *m2 = NULL;
+    NT_CHECK(nr_model_load("models/default.safetensors", &m2) == NR_OK && nr_synth_model_stage(s, m2) == NR_OK);
+    nr_synth_model_commit(s);
+    nr_synth_process(s, NULL, buf, 512);
+    nr_synth_collect(s);
+    double again = latent_sound_seconds(s, 5.0f, buf, TOTAL);
+    NT_CHECKF(fabs(again - long_s) < 0.1, "after a model swap %.3f s, before %.3f s", again, long_s);
+    free(buf);
+    nr_synth_uninit(s);
+}
+
 int main(void)
 {
     NT_RUN(test_linear_blas_matches_reference);
@@ -461,5 +553,6 @@ int main(void)
     NT_RUN(test_prepare_and_attributes);
     NT_RUN(test_file_errors);
     NT_RUN(test_train_learns_monotonic_axes_and_resumes);
+    NT_RUN(test_synth_plays_latent_source);
     return nt_end();
 }

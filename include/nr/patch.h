@@ -14,6 +14,10 @@ extern "C" {
 #define NR_NUM_GATES 2
 #define NR_NAME_MAX 32
 #define NR_MAX_VOICES 8
+#define NR_NUM_LATENT 4 /* axes of the latent curve model (nr/latent.h): decay, brightness, pitch, noisiness */
+
+/* Where a trigger's curves come from: the templates (A, or the A/B mix) or the latent curve model. */
+typedef enum { NR_SOURCE_TEMPLATE = 0, NR_SOURCE_LATENT, NR_SOURCE_COUNT } nr_curve_source;
 
 /* What a CV input moves. Descriptor offsets come first, one per descriptor (nr/core.h order). */
 typedef enum {
@@ -25,7 +29,8 @@ typedef enum {
     NR_CVT_VARIATION,                          /* random variation amount, 0..1 */
     NR_CVT_LEVEL,                              /* gain, 1 = unity */
     NR_CVT_PITCH_VOCT,                         /* pitch curve x 2^octaves: 1 V per octave, 0 V = as is */
-    NR_CVT_COUNT
+    NR_CVT_LATENT0,                            /* + k: axis k of the latent point (source latent), prior std */
+    NR_CVT_COUNT = NR_CVT_LATENT0 + NR_NUM_LATENT
 } nr_cv_target;
 
 /* Range of a pitch_voct input: octaves per full-scale input (5 V), i.e. 1 V per octave. */
@@ -52,6 +57,8 @@ typedef struct {
     int voices;                /* 1..NR_MAX_VOICES */
     int steal;                 /* nr_steal_policy */
     float volume_db;           /* -60..+6 */
+    int source;                /* nr_curve_source: gate 1 plays template A, or the latent point of the
+                                  latent1..4 inputs, decoded off the audio thread */
 } nr_patch;
 
 /* Per input: calibrated volts = (raw volts - offset) * scale. Hardware, so not in presets. */
@@ -69,10 +76,12 @@ const nr_cv_target_info *nr_cv_target_limits(int target);
 const char *nr_cv_target_name(int target);
 const char *nr_gate_mode_name(int mode);
 const char *nr_steal_name(int policy);
+const char *nr_source_name(int source); /* "template", "latent" */
 /* The inverse of the names above; -1 if unknown. */
 int nr_cv_target_from_name(const char *s);
 int nr_gate_mode_from_name(const char *s);
 int nr_steal_from_name(const char *s);
+int nr_source_from_name(const char *s);
 
 void nr_patch_defaults(nr_patch *p);
 /* Every value into its range; NaN becomes the default; strings terminated and printable. */

@@ -13,6 +13,7 @@
 #define NR_SYNTH_H
 
 #include "nr/curves.h"
+#include "nr/latent.h"
 #include "nr/model.h"
 #include "nr/patch.h"
 
@@ -93,8 +94,13 @@ nr_result nr_synth_model_stage(nr_synth *s, nr_model *model);
 void nr_synth_model_commit(nr_synth *s);
 /* Control thread: 1 while a committed model has not been taken and its predecessor collected. */
 int nr_synth_swap_pending(const nr_synth *s);
-/* Control thread, every few ms: free a model the audio thread has let go of. */
+/* Control thread, every few ms: free a model the audio thread has let go of, and decode the latent
+ * point the latent1..4 inputs ask for (patch source latent) when it has moved. */
 void nr_synth_collect(nr_synth *s);
+/* Control thread: the latent curve model (nr/latent.h) that source latent plays, taken over (a heap
+ * nr_latent, freed with the synth; NULL: none). Gate 1 in source latent plays the newest point decoded
+ * by nr_synth_collect (template A until the first decode); a sound keeps the point it started with. */
+nr_result nr_synth_set_latent(nr_synth *s, nr_latent *lm);
 
 /* Control thread: add curves (any frame rate) as a template named `name` to the staged model, else
  * the current one. Before the audio thread starts, or between stage and commit. */

@@ -77,6 +77,7 @@ static cJSON *patch_to_json(const nr_patch *p)
     cJSON_AddNumberToObject(o, "voices", p->voices);
     cJSON_AddStringToObject(o, "steal", nr_steal_name(p->steal));
     cJSON_AddNumberToObject(o, "volume_db", p->volume_db);
+    cJSON_AddStringToObject(o, "source", nr_source_name(p->source));
     return o;
 }
 
@@ -131,6 +132,7 @@ static void patch_from_json(const cJSON *o, nr_patch *p)
     get_int(o, "voices", &p->voices);
     get_enum(o, "steal", nr_steal_from_name, &p->steal);
     get_num(o, "volume_db", &p->volume_db);
+    get_enum(o, "source", nr_source_from_name, &p->source); /* absent in older files: template */
 }
 
 nr_result nr_settings_serialize(const nr_settings *s, char **text, size_t *len)

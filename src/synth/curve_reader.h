@@ -15,6 +15,7 @@ typedef struct {
     float scrub;              /* read-position offset, share of the sound, -1..1 */
     float variation;          /* 0..1 */
     float voct;               /* octaves: the pitch curve is multiplied by 2^voct (pitch_voct CV) */
+    float latent[NR_NUM_LATENT]; /* the latent point of the latent1..4 inputs, prior std */
 } nr_curve_ctl;
 
 /* Read position of one sounding curve. */

@@ -46,6 +46,10 @@ void nr_controls_from_cv(const nr_patch *p, const float volts[NR_NUM_CV], nr_cur
     c->variation = clampf(p->variation + add[NR_CVT_VARIATION], lim->lo, lim->hi);
     lim = nr_cv_target_limits(NR_CVT_PITCH_VOCT);
     c->voct = clampf(add[NR_CVT_PITCH_VOCT], lim->lo, lim->hi);
+    for (int k = 0; k < NR_NUM_LATENT; k++) {
+        lim = nr_cv_target_limits(NR_CVT_LATENT0 + k);
+        c->latent[k] = clampf(add[NR_CVT_LATENT0 + k], lim->lo, lim->hi);
+    }
     lim = nr_cv_target_limits(NR_CVT_LEVEL);
     /* An input on level is a VCA (0 V = silent); with none the level is unity. */
     *level = level_cv ? clampf(add[NR_CVT_LEVEL], lim->lo, lim->hi) : 1.0f;

@@ -17,12 +17,17 @@ static const nr_cv_target_info g_limits[NR_CVT_COUNT] = {
     [NR_CVT_LEVEL] = {0, 2, 1},
     /* a full-scale 5 V input moves 5 octaves: exactly 1 V per octave */
     [NR_CVT_PITCH_VOCT] = {-8, 8, NR_VOCT_RANGE},
+    /* a full-scale input moves an axis by 2 prior standard deviations; the synth clamps the point
+     * again to the region the latent model's training data covers */
+    [NR_CVT_LATENT0 + 0] = {-3, 3, 2}, [NR_CVT_LATENT0 + 1] = {-3, 3, 2},
+    [NR_CVT_LATENT0 + 2] = {-3, 3, 2}, [NR_CVT_LATENT0 + 3] = {-3, 3, 2},
 };
 
 static const char *const g_target_names[NR_CVT_COUNT] = {
     "off", "loudness", "percussivity", "tonelike", "noisiness", "richness", "brightness", "pitch",
-    "interp", "stretch", "scrub", "variation", "level", "pitch_voct",
+    "interp", "stretch", "scrub", "variation", "level", "pitch_voct", "latent1", "latent2", "latent3", "latent4",
 };
+static const char *const g_source_names[NR_SOURCE_COUNT] = {"template", "latent"};
 static const char *const g_gate_names[NR_GATE_MODE_COUNT] = {"retrigger", "choke", "poly"};
 static const char *const g_steal_names[NR_STEAL_COUNT] = {"oldest", "quietest"};
 
@@ -33,6 +38,7 @@ const nr_cv_target_info *nr_cv_target_limits(int t)
 const char *nr_cv_target_name(int t) { return t >= 0 && t < NR_CVT_COUNT ? g_target_names[t] : "?"; }
 const char *nr_gate_mode_name(int m) { return m >= 0 && m < NR_GATE_MODE_COUNT ? g_gate_names[m] : "?"; }
 const char *nr_steal_name(int p) { return p >= 0 && p < NR_STEAL_COUNT ? g_steal_names[p] : "?"; }
+const char *nr_source_name(int s) { return s >= 0 && s < NR_SOURCE_COUNT ? g_source_names[s] : "?"; }
 
 static int index_of(const char *const *names, int n, const char *s)
 {
@@ -43,6 +49,7 @@ static int index_of(const char *const *names, int n, const char *s)
 int nr_cv_target_from_name(const char *s) { return index_of(g_target_names, NR_CVT_COUNT, s); }
 int nr_gate_mode_from_name(const char *s) { return index_of(g_gate_names, NR_GATE_MODE_COUNT, s); }
 int nr_steal_from_name(const char *s) { return index_of(g_steal_names, NR_STEAL_COUNT, s); }
+int nr_source_from_name(const char *s) { return index_of(g_source_names, NR_SOURCE_COUNT, s); }
 
 void nr_patch_defaults(nr_patch *p)
 {
@@ -98,6 +105,7 @@ void nr_patch_clamp(nr_patch *p)
     p->voices = clampi(p->voices, 1, NR_MAX_VOICES);
     p->steal = clampi(p->steal, 0, NR_STEAL_COUNT - 1);
     p->volume_db = clampf(p->volume_db, -60, 6, -6);
+    p->source = clampi(p->source, 0, NR_SOURCE_COUNT - 1);
 }
 
 

@@ -25,8 +25,21 @@ void nr_perf_init(nr_performer *p, nr_bank *b, int device_rate, uint64_t seed)
     p->bank = b;
 }
 
+/* Let go of the latent slots of voices that no longer play. */
+static void release_idle(nr_performer *p, int all)
+{
+    for (int i = 0; i < NR_VOICE_SLOTS; i++) {
+        nr_vslot *s = &p->pool.s[i];
+        if (s->lat > 0 && (all || s->state == NR_VS_IDLE)) {
+            if (p->lat) nr_lat_slots_release(p->lat, s->lat - 1);
+            s->lat = 0;
+        }
+    }
+}
+
 void nr_perf_set_bank(nr_performer *p, nr_bank *b)
 {
+    release_idle(p, 1);
     nr_vpool_init(&p->pool);
     p->bank = b;
     p->mclock = nr_perf_model_time(p, p->dclock); /* the stream's time, at the new model's rate */
@@ -89,8 +102,15 @@ static void trigger(nr_performer *p, int gate)
     int limit = pa->voices < p->limit ? pa->voices : p->limit;
     int slot = nr_vpool_trigger(&p->pool, gate, pa->gate_mode[gate], limit, pa->steal, fade_step(p));
     nr_vslot *s = &p->pool.s[slot];
+    if (s->lat > 0 && p->lat) nr_lat_slots_release(p->lat, s->lat - 1); /* a reused slot's old sound */
+    s->lat = 0;
     s->ta = p->prm.ta;
     s->tb = gate == 1 ? p->prm.tb : -1; /* gate 1 plays the current sound, gate 2 the A/B mix */
+    if (gate == 0 && pa->source == NR_SOURCE_LATENT && p->lat) {
+        /* the newest decoded point; until one is decoded, template A plays */
+        int k = nr_lat_slots_acquire(p->lat);
+        if (k >= 0) s->lat = k + 1, s->ta = k, s->tb = -1;
+    }
     s->note_voct = p->note_voct[gate];
     s->note_gain = p->note_gain[gate];
     nr_curve_start(&s->rd, &p->rng);
@@ -142,7 +162,8 @@ static void render_voice(nr_performer *p, int i, const nr_curve_ctl *ctl, float 
     /* Push frames only when the voice needs them: each frame carries the freshest controls. */
     while (!s->ended && nr_voice_available(v) < n) {
         float raw[NR_NUM_DESC];
-        if (!nr_curve_next(&b->tpl, s->ta, s->tb, &s->rd, &c, raw)) {
+        const nr_template_set *set = s->lat > 0 ? &p->lat->set : &b->tpl;
+        if (!nr_curve_next(set, s->ta, s->tb, &s->rd, &c, raw)) {
             nr_voice_end(v);
             s->ended = 1;
         } else if (!nr_voice_push_frame(v, raw)) {
@@ -180,6 +201,10 @@ static void render_segment(nr_performer *p, float *y, int n)
     nr_curve_ctl ctl;
     float level;
     nr_controls_from_cv(&p->prm.patch, p->cv_now, &ctl, &level);
+    if (p->lat) {
+        release_idle(p, 0);
+        if (p->prm.patch.source == NR_SOURCE_LATENT) nr_lat_slots_request(p->lat, ctl.latent);
+    }
     if (p->bank) /* without a bank the gate logic still runs, silently */
         for (int i = 0; i < NR_VOICE_SLOTS; i++)
             if (p->pool.s[i].state != NR_VS_IDLE) render_voice(p, i, &ctl, y, n);

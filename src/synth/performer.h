@@ -7,6 +7,7 @@
 
 #include "nr/synth.h"
 #include "synth/bank.h"
+#include "synth/latent_slots.h"
 #include "synth/voicepool.h"
 
 /* What the control thread publishes to the audio thread (a copy, never shared). */
@@ -25,6 +26,7 @@ typedef struct {
 
 typedef struct {
     nr_bank *bank; /* may be NULL: silence, gate logic still runs */
+    nr_lat_slots *lat; /* decoded latent sounds (source latent); NULL: none */
     nr_perf_params prm;
     nr_vpool pool;
     int device_rate;

@@ -2,6 +2,7 @@
  * exchange, report queue), the CPU guard, and the status the hosts read. */
 #include "nr/synth.h"
 #include "synth/guard.h"
+#include "synth/latent_slots.h"
 #include "synth/mapping.h"
 #include "synth/performer.h"
 #include "synth/spsc.h"
@@ -36,6 +37,8 @@ struct nr_synth {
     nr_bank *staged;              /* built, not yet committed (control thread) */
     nr_patch patch;               /* the last published patch and calibration (control thread) */
     nr_cv_cal cal[NR_NUM_CV];
+
+    nr_lat_slots lat; /* decoded latent sounds: written by the control thread, held by voices */
 
     /* Audio thread. */
     nr_performer perf;
@@ -123,6 +126,8 @@ nr_result nr_synth_init(const nr_synth_config *cfg, nr_synth **out)
     s->bank_ui = b;
     atomic_store(&s->st_cv_latency, nr_bank_cv_latency_ms(b));
     nr_perf_init(&s->perf, b, cfg->device_rate, cfg->seed);
+    nr_lat_slots_init(&s->lat);
+    s->perf.lat = &s->lat;
     s->perf.limit = cfg->max_voices;
     /* Until the guard has measured, assume a voice costs what its multiply-adds say. */
     nr_guard_init(&s->guard, cfg->max_voices, (float)(b->info.macs_per_sample * b->info.sample_rate / ASSUMED_MACS));
@@ -145,6 +150,7 @@ void nr_synth_uninit(nr_synth *s)
     nr_bank_free(next);
     if (old != next) nr_bank_free(old);
     nr_bank_free(s->staged);
+    nr_lat_slots_free(&s->lat);
     nr_spsc_free(&s->reports);
     free(s);
 }
@@ -184,6 +190,7 @@ void nr_synth_model_commit(nr_synth *s)
     s->staged = NULL;
     s->bank_ui = b;
     atomic_store(&s->st_cv_latency, nr_bank_cv_latency_ms(b));
+    nr_lat_slots_invalidate(&s->lat); /* its sounds are in the old model's frame rate and normalisation */
     publish(s);
     atomic_store(&s->bank_next, b);
 }
@@ -191,7 +198,11 @@ void nr_synth_model_commit(nr_synth *s)
 void nr_synth_collect(nr_synth *s)
 {
     nr_bank_free(atomic_exchange(&s->bank_old, NULL));
+    /* decode the asked latent point once no voice of an old model can be sounding */
+    if (!nr_synth_swap_pending(s)) nr_lat_slots_update(&s->lat, &s->bank_ui->tpl);
 }
+
+nr_result nr_synth_set_latent(nr_synth *s, nr_latent *lm) { return nr_lat_slots_set_model(&s->lat, lm); }
 
 nr_result nr_synth_add_template(nr_synth *s, const char *name, const nr_curves *c)
 {

@@ -18,7 +18,8 @@ typedef struct {
     float gain;      /* 1 while playing; falls to 0 while releasing */
     float fade_step; /* gain lost per sample while releasing */
     float env;       /* recent peak of the voice's output (for quietest-first stealing) */
-    int ta, tb;      /* templates */
+    int ta, tb;      /* templates (of the latent slots when lat > 0) */
+    int lat;         /* latent slot held + 1 (synth/latent_slots.h); 0: none, plays the bank's templates */
     int ended;       /* nr_voice_end() was called */
     float note_voct; /* octaves added to the pitch_voct target: the note that started it */
     float note_gain; /* its velocity gain, 0..1 */
