@@ -2,7 +2,7 @@
  * friends, the pthread/semaphore locks and waits, and the file, stdio, logging and sleeping calls are
  * interposed here, counting calls made while a thread-local "in callback" flag is set, across scripted
  * performances through a private JACK dummy server (48 kHz, 64-frame blocks): the I/O layer alone, the
- * instrument, and a bare synth whose model is swapped while it plays. Interposition conflicts
+ * instrument, a bare synth whose model is swapped while it plays, and one in source latent. Interposition conflicts
  * with ASan's own allocator, so under ASan the test skips itself. */
 #include "audio/backend.h"
 #include "audio/live.h"
@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
+#include <math.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -431,6 +432,78 @@ static void test_impact2_voice_is_realtime_safe(void)
 #endif
 }
 
+
+/* A bare synth in source latent, process() counted alone: CV moves on latent1..4 ask for new points,
+ * the control thread decodes them between blocks (nr_synth_collect, outside the count), and gates
+ * take and let go of the decoded slots, retriggering and stealing voices. The latent model has random
+ * weights: what it sounds like does not matter here, only what the audio thread does. */
+static void test_synth_latent_source_is_realtime_safe(void)
+{
+#ifdef NR_UNDER_ASAN
+    nt_skip("built with AddressSanitizer: malloc interposition conflicts with it");
+#else
+    const char *path = test_model_path();
+    nr_model *m = NULL;
+    if (!path || nr_model_load(path, &m) != NR_OK) {
+        nt_skip("no model to load (models/default.safetensors or ../shared)");
+        return;
+    }
+    nr_latent_hparams hp = {16, 1};
+    nr_latent *lm = calloc(1, sizeof *lm);
+    lm->block = calloc((size_t)nr_latent_n_values(&hp, 0), sizeof(float));
+    nr_latent_carve(&hp, lm->block, &lm->w);
+    uint64_t rng = 99;
+    for (int64_t i = 0; i < nr_latent_n_values(&hp, 1); i++) lm->block[i] = 0.3f * nr_imp_noise(&rng);
+    /* raw means of an impact (log rms, zcr, log Hz, log flatness, log Hz, log Hz, log f0) */
+    const float mean[NR_NUM_DESC] = {-3.0f, 0.1f, 8.0f, -4.6f, 7.3f, 7.6f, 5.3f};
+    for (int d = 0; d < NR_NUM_DESC; d++) lm->w.desc_mean[d] = mean[d], lm->w.desc_std[d] = d == 1 ? 0.05f : 0.5f;
+    for (int k = 0; k < NR_LAT_DIM; k++) lm->w.z_lo[k] = -3.0f, lm->w.z_hi[k] = 3.0f;
+    nr_synth_config sc = nr_synth_config_init();
+    sc.model = m, sc.max_block = 64;
+    nr_synth *s = NULL;
+    NT_CHECKF(nr_synth_init(&sc, &s) == NR_OK, "%s", nr_last_error());
+    if (!s) {
+        nr_latent_free(lm), free(lm);
+        return;
+    }
+    NT_CHECK(nr_synth_set_latent(s, lm) == NR_OK);
+    nr_patch p;
+    nr_patch_defaults(&p);
+    p.source = NR_SOURCE_LATENT;
+    for (int i = 0; i < NR_NUM_CV; i++) p.cv[i] = (nr_cv_assign){NR_CVT_LATENT0 + i, 2.0f, 1};
+    p.gate_mode[0] = NR_GATE_POLY;
+    nr_cv_cal cal[NR_NUM_CV];
+    for (int i = 0; i < NR_NUM_CV; i++) nr_cv_cal_defaults(&cal[i]);
+    nr_synth_set_patch(s, &p, cal);
+    static synth_host h;
+    memset(&h, 0, sizeof h);
+    h.synth = s;
+    nr_synth_events src = {&h, synth_host_next};
+    float buf[64];
+    int decodes = 0;
+    atomic_store(&g_allocs, 0), atomic_store(&g_locks, 0), atomic_store(&g_io, 0);
+    for (int blk = 0; blk < 3000; blk++) {
+        h.n = h.taken = 0;
+        if (blk % 10 == 0) /* every 13 ms a new point */
+            h.ev[h.n++] = (nr_synth_event){NR_SYNTH_CV, (blk / 10) % NR_NUM_CV, 5.0f * sinf(0.37f * blk), -1};
+        if (blk % 25 == 0) h.ev[h.n++] = (nr_synth_event){NR_SYNTH_GATE, 0, 1.0f, -1};
+        if (blk % 25 == 12) h.ev[h.n++] = (nr_synth_event){NR_SYNTH_GATE, 0, 0.0f, -1};
+        t_in_callback = 1;
+        nr_synth_process(s, &src, buf, 64);
+        t_in_callback = 0;
+        if (blk % 3 == 0) { /* the control thread, every 4 ms */
+            nr_synth_collect(s);
+            decodes++;
+        }
+    }
+    NT_CHECKF(atomic_load(&g_allocs) == 0 && atomic_load(&g_locks) == 0 && atomic_load(&g_io) == 0,
+              "inside nr_synth_process in source latent: %u allocations, %u locks, %u I/O calls",
+              atomic_load(&g_allocs), atomic_load(&g_locks), atomic_load(&g_io));
+    printf("  3000 blocks of 64 in source latent, %d collects\n", decodes);
+    nr_synth_uninit(s);
+#endif
+}
+
 int main(void)
 {
     NT_RUN(test_interposition_works);
@@ -438,6 +511,7 @@ int main(void)
     NT_RUN(test_io_layer_is_realtime_safe);
     NT_RUN(test_instrument_is_realtime_safe);
     NT_RUN(test_synth_model_swap_is_realtime_safe);
+    NT_RUN(test_synth_latent_source_is_realtime_safe);
     jackd_stop(g_jackd);
     return nt_end();
 }
