@@ -121,6 +121,8 @@ void nr_lat_slots_request(nr_lat_slots *ls, const float *z)
     atomic_fetch_add(&ls->want_seq, 1u); /* seq_cst: publishes the point */
 }
 
+int nr_lat_slots_newest(nr_lat_slots *ls) { return atomic_load_explicit(&ls->ready, memory_order_relaxed); }
+
 int nr_lat_slots_acquire(nr_lat_slots *ls)
 {
     for (;;) {

@@ -45,6 +45,8 @@ int nr_lat_slots_update(nr_lat_slots *ls, const nr_template_set *bank_tpl);
 
 /* Audio thread: ask for point z (NR_NUM_LATENT, prior std). */
 void nr_lat_slots_request(nr_lat_slots *ls, const float *z);
+/* Audio thread: the newest slot (-1: none), without holding it. */
+int nr_lat_slots_newest(nr_lat_slots *ls);
 /* Audio thread: hold the newest slot; returns its index, or -1 if none is decoded yet. */
 int nr_lat_slots_acquire(nr_lat_slots *ls);
 /* Audio thread: let a held slot go. */

@@ -9,6 +9,7 @@
 #define LEVEL_SMOOTH_S 0.002f
 #define RELEASE_S 0.005f     /* fade of a choked, retriggered or stolen voice */
 #define ENV_DECAY 0.9995f    /* per sample, for quietest-first stealing */
+#define LAT_RAMP_S 0.05f     /* a sounding latent voice moves to a newly decoded point over this */
 
 void nr_perf_init(nr_performer *p, nr_bank *b, int device_rate, uint64_t seed)
 {
@@ -25,16 +26,19 @@ void nr_perf_init(nr_performer *p, nr_bank *b, int device_rate, uint64_t seed)
     p->bank = b;
 }
 
+/* Let go of a voice's latent slots. */
+static void release_slots(nr_performer *p, nr_vslot *s)
+{
+    if (p->lat && s->lat > 0) nr_lat_slots_release(p->lat, s->lat - 1);
+    if (p->lat && s->lat_next > 0) nr_lat_slots_release(p->lat, s->lat_next - 1);
+    s->lat = s->lat_next = 0;
+}
+
 /* Let go of the latent slots of voices that no longer play. */
 static void release_idle(nr_performer *p, int all)
 {
-    for (int i = 0; i < NR_VOICE_SLOTS; i++) {
-        nr_vslot *s = &p->pool.s[i];
-        if (s->lat > 0 && (all || s->state == NR_VS_IDLE)) {
-            if (p->lat) nr_lat_slots_release(p->lat, s->lat - 1);
-            s->lat = 0;
-        }
-    }
+    for (int i = 0; i < NR_VOICE_SLOTS; i++)
+        if (all || p->pool.s[i].state == NR_VS_IDLE) release_slots(p, &p->pool.s[i]);
 }
 
 void nr_perf_set_bank(nr_performer *p, nr_bank *b)
@@ -102,8 +106,7 @@ static void trigger(nr_performer *p, int gate)
     int limit = pa->voices < p->limit ? pa->voices : p->limit;
     int slot = nr_vpool_trigger(&p->pool, gate, pa->gate_mode[gate], limit, pa->steal, fade_step(p));
     nr_vslot *s = &p->pool.s[slot];
-    if (s->lat > 0 && p->lat) nr_lat_slots_release(p->lat, s->lat - 1); /* a reused slot's old sound */
-    s->lat = 0;
+    release_slots(p, s); /* a reused slot's old sound */
     s->ta = p->prm.ta;
     s->tb = gate == 1 ? p->prm.tb : -1; /* gate 1 plays the current sound, gate 2 the A/B mix */
     if (gate == 0 && pa->source == NR_SOURCE_LATENT && p->lat) {
@@ -159,11 +162,27 @@ static void render_voice(nr_performer *p, int i, const nr_curve_ctl *ctl, float 
         float oct = c.voct + s->note_voct;
         c.voct = oct < lim->lo ? lim->lo : oct > lim->hi ? lim->hi : oct;
     }
+    /* A sounding latent voice follows a newly decoded point: it holds the new slot too and mixes it in
+     * (time-aligned, as an A/B mix) over LAT_RAMP_S, then lets the old one go. */
+    if (s->lat > 0 && !s->lat_next && s->state == NR_VS_PLAYING && p->prm.patch.source == NR_SOURCE_LATENT) {
+        int k = nr_lat_slots_newest(p->lat);
+        if (k >= 0 && k != s->lat - 1 && (k = nr_lat_slots_acquire(p->lat)) >= 0) {
+            if (k != s->lat - 1) s->lat_next = k + 1, s->lat_mix = 0.0f;
+            else nr_lat_slots_release(p->lat, k);
+        }
+    }
+    float ramp = s->lat > 0 ? 1.0f / fmaxf(1.0f, LAT_RAMP_S * p->lat->set.frame_rate) : 1.0f;
     /* Push frames only when the voice needs them: each frame carries the freshest controls. */
     while (!s->ended && nr_voice_available(v) < n) {
         float raw[NR_NUM_DESC];
         const nr_template_set *set = s->lat > 0 ? &p->lat->set : &b->tpl;
-        if (!nr_curve_next(set, s->ta, s->tb, &s->rd, &c, raw)) {
+        int ta = s->ta, tb = s->tb;
+        if (s->lat_next > 0) ta = s->lat - 1, tb = s->lat_next - 1, c.a = s->lat_mix;
+        if (s->lat_next > 0 && (s->lat_mix += ramp) >= 1.0f) { /* the new point alone from the next frame */
+            nr_lat_slots_release(p->lat, s->lat - 1);
+            s->lat = s->lat_next, s->ta = s->lat - 1, s->lat_next = 0;
+        }
+        if (!nr_curve_next(set, ta, tb, &s->rd, &c, raw)) {
             nr_voice_end(v);
             s->ended = 1;
         } else if (!nr_voice_push_frame(v, raw)) {

@@ -20,6 +20,8 @@ typedef struct {
     float env;       /* recent peak of the voice's output (for quietest-first stealing) */
     int ta, tb;      /* templates (of the latent slots when lat > 0) */
     int lat;         /* latent slot held + 1 (synth/latent_slots.h); 0: none, plays the bank's templates */
+    int lat_next;    /* a newer latent slot being ramped in + 1; 0: none */
+    float lat_mix;   /* its share, 0..1, rising over LAT_RAMP_S */
     int ended;       /* nr_voice_end() was called */
     float note_voct; /* octaves added to the pitch_voct target: the note that started it */
     float note_gain; /* its velocity gain, 0..1 */
