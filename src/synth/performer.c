@@ -178,11 +178,12 @@ static void render_voice(nr_performer *p, int i, const nr_curve_ctl *ctl, float 
         const nr_template_set *set = s->lat > 0 ? &p->lat->set : &b->tpl;
         int ta = s->ta, tb = s->tb;
         if (s->lat_next > 0) ta = s->lat - 1, tb = s->lat_next - 1, c.a = s->lat_mix;
+        int more = nr_curve_next(set, ta, tb, &s->rd, &c, raw);
         if (s->lat_next > 0 && (s->lat_mix += ramp) >= 1.0f) { /* the new point alone from the next frame */
-            nr_lat_slots_release(p->lat, s->lat - 1);
+            nr_lat_slots_release(p->lat, s->lat - 1); /* after its last read above */
             s->lat = s->lat_next, s->ta = s->lat - 1, s->lat_next = 0;
         }
-        if (!nr_curve_next(set, ta, tb, &s->rd, &c, raw)) {
+        if (!more) {
             nr_voice_end(v);
             s->ended = 1;
         } else if (!nr_voice_push_frame(v, raw)) {
