@@ -42,6 +42,7 @@ static void usage(FILE *f)
             "  --periods N        ALSA periods in the buffer, 2..16 (3)\n"
             "  --jack-server NAME JACK server to join;  --no-connect: leave the JACK output unconnected\n"
             "  --model PATH       model file (default: the default model)\n"
+            "  --latent-model PATH  latent curve model that the patch's source latent plays (latent1..4 CVs)\n"
             "  --settings PATH    settings file (default: ~/.config/neurorack/settings.nrs)\n"
             "  --voices N         voices, 1..8 (8)\n"
             "  --seed N           random phases and variation (1); the same seed renders the same file\n"
@@ -68,7 +69,7 @@ static void usage(FILE *f)
 }
 
 typedef struct {
-    const char *audio, *device, *jack_server, *model, *settings, *script, *osc, *osc_bind, *midi_map, *shot, *hardware;
+    const char *audio, *device, *jack_server, *model, *settings, *script, *osc, *osc_bind, *midi_map, *shot, *hardware, *latent_model;
     long rate, period, periods, voices;
     int rt_priority; /* ALSA playback thread's SCHED_FIFO priority from the hardware file; -1: default */
     int rate_set, period_set, periods_set; /* given on the command line: they beat the hardware file */
@@ -86,7 +87,7 @@ static int parse(int argc, char **argv, play_opts *o)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        static const char *const with_value[] = {"--audio", "--device", "--jack-server", "--model", "--settings",
+        static const char *const with_value[] = {"--audio", "--device", "--jack-server", "--model", "--latent-model", "--settings",
                                                  "--script", "--osc", "--osc-bind", "--midi-map", "--screenshot",
                                                  "--hardware",
                                                  "--rate", "--period", "--periods", "--voices", "--duration",
@@ -104,6 +105,7 @@ static int parse(int argc, char **argv, play_opts *o)
         else if (VAL("--device")) o->device = v;
         else if (VAL("--jack-server")) o->jack_server = v;
         else if (VAL("--model")) o->model = v;
+        else if (VAL("--latent-model")) o->latent_model = v;
         else if (VAL("--settings")) o->settings = v;
         else if (VAL("--script")) o->script = v;
         else if (VAL("--osc")) o->osc = v;
@@ -364,6 +366,7 @@ int nr_cmd_play(int argc, char **argv)
 
     nr_instrument_config ic = nr_instrument_config_init();
     ic.model_path = o.model ? o.model : nr_cli_default_model();
+    ic.latent_path = o.latent_model;
     ic.settings_path = o.settings;
     ic.device_rate = rate;
     ic.max_block = block;

@@ -202,6 +202,12 @@ nr_result nr_instrument_create(const nr_instrument_config *cfg, nr_instrument **
         sc.seed = cfg->seed;
         r = nr_synth_init(&sc, &inst->synth);
     }
+    if (r == NR_OK && cfg->latent_path) {
+        nr_latent *lm = malloc(sizeof *lm);
+        r = lm ? nr_latent_load(cfg->latent_path, lm) : nr_fail(NR_ERR_NOMEM, "out of memory for the latent model");
+        if (r == NR_OK) r = nr_synth_set_latent(inst->synth, lm); /* takes it over, even on failure */
+        else free(lm);
+    }
     if (r != NR_OK) {
         nr_instrument_free(inst);
         return r;
