@@ -4,6 +4,7 @@
  * file; a short training on generated curves that must learn monotonic axes and resume exactly. */
 #include "nr/latent.h"
 #include "nr/synth.h"
+#include "nr/instrument.h"
 #include "nr/train.h"
 #include "nr_test.h"
 #include "models/impact.h"
@@ -562,6 +563,18 @@ static void test_synth_plays_latent_source(void)
     NT_CHECKF(fabs(again - long_s) < 0.1 * long_s, "after a model swap %.3f s, before %.3f s", again, long_s);
     free(buf);
     nr_synth_uninit(s);
+
+    /* the instrument loads the latent model it is given, and names a bad one */
+    nr_instrument_config ic = nr_instrument_config_init();
+    ic.model_path = "models/default.safetensors";
+    ic.settings_path = nt_tmp("settings.nrs");
+    ic.latent_path = path;
+    nr_instrument *inst = NULL;
+    NT_CHECKF(nr_instrument_create(&ic, &inst) == NR_OK, "%s", nr_last_error());
+    nr_instrument_free(inst);
+    ic.latent_path = nt_tmp("missing.safetensors");
+    inst = NULL;
+    NT_CHECK(nr_instrument_create(&ic, &inst) != NR_OK && !inst && strstr(nr_last_error(), "missing.safetensors"));
 }
 
 int main(void)
