@@ -468,17 +468,17 @@ static int ev_next(void *ctx, nr_synth_event *ev)
 
 /* Length (s) of the sound a gate plays with latent1 at `volts`: the point is asked for, decoded by
  * collect (the control thread's part), then gate 1 plays it. */
-static double latent_sound_seconds(nr_synth *s, float volts, float *buf, int total)
+static double gate_sound_seconds(nr_synth *s, int gate, float volts, float *buf, int total)
 {
     ev_list l = {{{NR_SYNTH_CV, 0, volts, -1}}, 1, 0};
     nr_synth_events src = {&l, ev_next};
     nr_synth_process(s, &src, buf, 512); /* the CV settles (1 ms) ... */
     nr_synth_process(s, &src, buf, 512); /* ... and the audio thread asks for the point */
     nr_synth_collect(s);                 /* decoded here, off the audio thread */
-    l = (ev_list){{{NR_SYNTH_GATE, 0, 1.0f, -1}}, 1, 0};
+    l = (ev_list){{{NR_SYNTH_GATE, gate, 1.0f, -1}}, 1, 0};
     memset(buf, 0, (size_t)total * sizeof(float));
     for (int pos = 0; pos < total; pos += 512) {
-        if (pos == 2048) l = (ev_list){{{NR_SYNTH_GATE, 0, 0.0f, -1}}, 1, 0};
+        if (pos == 2048) l = (ev_list){{{NR_SYNTH_GATE, gate, 0.0f, -1}}, 1, 0};
         nr_synth_process(s, &src, buf + pos, 512);
     }
     float peak = 0;
@@ -487,6 +487,10 @@ static double latent_sound_seconds(nr_synth *s, float volts, float *buf, int tot
     for (int i = 0; i < total; i++)
         if (fabsf(buf[i]) > 0.01f * peak) last = i;
     return peak > 0 ? last / 48000.0 : 0.0;
+}
+static double latent_sound_seconds(nr_synth *s, float volts, float *buf, int total)
+{
+    return gate_sound_seconds(s, 0, volts, buf, total);
 }
 
 static void test_synth_plays_latent_source(void)
@@ -561,6 +565,18 @@ static void test_synth_plays_latent_source(void)
     nr_synth_collect(s);
     double again = latent_sound_seconds(s, 5.0f, buf, TOTAL);
     NT_CHECKF(fabs(again - long_s) < 0.1 * long_s, "after a model swap %.3f s, before %.3f s", again, long_s);
+    /* gate 2 morphs on the line between the encodings of A (a short kick) and B (a long boom) */
+    snprintf(p.template_a, sizeof p.template_a, "kick");
+    snprintf(p.template_b, sizeof p.template_b, "boom");
+    double len[3];
+    for (int i = 0; i < 3; i++) {
+        p.interp = 0.5f * i;
+        nr_synth_set_patch(s, &p, cal);
+        nr_synth_collect(s); /* encodes A and B (once) */
+        len[i] = gate_sound_seconds(s, 1, 0.0f, buf, TOTAL);
+    }
+    printf("  gate 2 morph kick -> boom: %.2f s, %.2f s, %.2f s at 0, 0.5, 1\n", len[0], len[1], len[2]);
+    NT_CHECKF(len[0] > 0.01 && len[0] < len[1] && len[1] < len[2], "morph lengths %.3f %.3f %.3f", len[0], len[1], len[2]);
     free(buf);
     nr_synth_uninit(s);
 

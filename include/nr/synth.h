@@ -98,8 +98,10 @@ int nr_synth_swap_pending(const nr_synth *s);
  * point the latent1..4 inputs ask for (patch source latent) when it has moved. */
 void nr_synth_collect(nr_synth *s);
 /* Control thread: the latent curve model (nr/latent.h) that source latent plays, taken over (a heap
- * nr_latent, freed with the synth; NULL: none). Gate 1 in source latent plays the newest point decoded
- * by nr_synth_collect (template A until the first decode); a sound keeps the point it started with. */
+ * nr_latent, freed with the synth; NULL: none). In source latent, gate 1 plays the newest point decoded
+ * by nr_synth_collect (template A until the first decode), gate 2 the point at the A/B position on the
+ * straight line between templates A and B encoded into the latent (the A/B mix until then); a sounding
+ * voice follows a newly decoded point over 50 ms. */
 nr_result nr_synth_set_latent(nr_synth *s, nr_latent *lm);
 
 /* Control thread: add curves (any frame rate) as a template named `name` to the staged model, else

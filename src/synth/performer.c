@@ -109,9 +109,10 @@ static void trigger(nr_performer *p, int gate)
     release_slots(p, s); /* a reused slot's old sound */
     s->ta = p->prm.ta;
     s->tb = gate == 1 ? p->prm.tb : -1; /* gate 1 plays the current sound, gate 2 the A/B mix */
-    if (gate == 0 && pa->source == NR_SOURCE_LATENT && p->lat) {
-        /* the newest decoded point; until one is decoded, template A plays */
-        int k = nr_lat_slots_acquire(p->lat);
+    if (pa->source == NR_SOURCE_LATENT && p->lat) {
+        /* gate 1: the newest decoded point; gate 2: the newest decoded morph between A and B (channel =
+         * gate). Until one is decoded, the template(s) play. */
+        int k = nr_lat_slots_acquire(p->lat, gate);
         if (k >= 0) s->lat = k + 1, s->ta = k, s->tb = -1;
     }
     s->note_voct = p->note_voct[gate];
@@ -165,8 +166,8 @@ static void render_voice(nr_performer *p, int i, const nr_curve_ctl *ctl, float 
     /* A sounding latent voice follows a newly decoded point: it holds the new slot too and mixes it in
      * (time-aligned, as an A/B mix) over LAT_RAMP_S, then lets the old one go. */
     if (s->lat > 0 && !s->lat_next && s->state == NR_VS_PLAYING && p->prm.patch.source == NR_SOURCE_LATENT) {
-        int k = nr_lat_slots_newest(p->lat);
-        if (k >= 0 && k != s->lat - 1 && (k = nr_lat_slots_acquire(p->lat)) >= 0) {
+        int k = nr_lat_slots_newest(p->lat, s->gate);
+        if (k >= 0 && k != s->lat - 1 && (k = nr_lat_slots_acquire(p->lat, s->gate)) >= 0) {
             if (k != s->lat - 1) s->lat_next = k + 1, s->lat_mix = 0.0f;
             else nr_lat_slots_release(p->lat, k);
         }
@@ -223,7 +224,11 @@ static void render_segment(nr_performer *p, float *y, int n)
     nr_controls_from_cv(&p->prm.patch, p->cv_now, &ctl, &level);
     if (p->lat) {
         release_idle(p, 0);
-        if (p->prm.patch.source == NR_SOURCE_LATENT) nr_lat_slots_request(p->lat, ctl.latent);
+        if (p->prm.patch.source == NR_SOURCE_LATENT) {
+            float morph[NR_NUM_LATENT] = {ctl.a};
+            nr_lat_slots_request(p->lat, NR_LAT_POINT, ctl.latent);
+            nr_lat_slots_request(p->lat, NR_LAT_MORPH, morph);
+        }
     }
     if (p->bank) /* without a bank the gate logic still runs, silently */
         for (int i = 0; i < NR_VOICE_SLOTS; i++)

@@ -39,6 +39,8 @@ struct nr_synth {
     nr_cv_cal cal[NR_NUM_CV];
 
     nr_lat_slots lat; /* decoded latent sounds: written by the control thread, held by voices */
+    int enc_ta, enc_tb, enc_ok; /* control thread: templates A and B encoded for the morph (-2: redo) */
+    float za[NR_NUM_LATENT], zb[NR_NUM_LATENT];
 
     /* Audio thread. */
     nr_performer perf;
@@ -127,6 +129,7 @@ nr_result nr_synth_init(const nr_synth_config *cfg, nr_synth **out)
     atomic_store(&s->st_cv_latency, nr_bank_cv_latency_ms(b));
     nr_perf_init(&s->perf, b, cfg->device_rate, cfg->seed);
     nr_lat_slots_init(&s->lat);
+    s->enc_ta = s->enc_tb = -2;
     s->perf.lat = &s->lat;
     s->perf.limit = cfg->max_voices;
     /* Until the guard has measured, assume a voice costs what its multiply-adds say. */
@@ -190,19 +193,52 @@ void nr_synth_model_commit(nr_synth *s)
     s->staged = NULL;
     s->bank_ui = b;
     atomic_store(&s->st_cv_latency, nr_bank_cv_latency_ms(b));
-    nr_lat_slots_invalidate(&s->lat); /* its sounds are in the old model's frame rate and normalisation */
+    /* the decoded sounds are in the old model's frame rate and normalisation, its templates are gone */
+    for (int c = 0; c < NR_LAT_CHANNELS; c++) nr_lat_slots_invalidate(&s->lat, c);
+    s->enc_ta = s->enc_tb = -2;
     publish(s);
     atomic_store(&s->bank_next, b);
+}
+
+/* A template (normalised, at the model's frame rate) -> the mean of its latent encoding. Control thread. */
+static int encode_template(nr_synth *s, const nr_template *t, float *z)
+{
+    const nr_template_set *tpl = &s->bank_ui->tpl;
+    nr_curves c = {0};
+    float *x = malloc(NR_LAT_N_IN * sizeof(float));
+    int ok = x && nr_curves_alloc(&c, t->n, tpl->frame_rate) == NR_OK;
+    if (ok) {
+        for (long i = 0; i < (long)t->n * NR_NUM_DESC; i++)
+            c.data[i] = t->z[i] * tpl->std[i % NR_NUM_DESC] + tpl->mean[i % NR_NUM_DESC];
+        int L;
+        nr_latent_prepare(&s->lat.lm->w, &c, x, &L);
+        nr_latent_encode(&s->lat.lm->w, x, z, NULL, s->lat.work);
+    }
+    nr_curves_free(&c);
+    free(x);
+    return ok;
 }
 
 void nr_synth_collect(nr_synth *s)
 {
     nr_bank_free(atomic_exchange(&s->bank_old, NULL));
-    /* decode the asked latent point once no voice of an old model can be sounding */
-    if (!nr_synth_swap_pending(s)) nr_lat_slots_update(&s->lat, &s->bank_ui->tpl);
+    /* decode the asked latent points once no voice of an old model can be sounding */
+    if (nr_synth_swap_pending(s) || !s->lat.lm) return;
+    const nr_template_set *tpl = &s->bank_ui->tpl;
+    int ta = nr_template_set_resolve(tpl, s->patch.template_a, 0), tb = nr_template_set_resolve(tpl, s->patch.template_b, 1);
+    if (ta != s->enc_ta || tb != s->enc_tb) { /* the morph's ends: A and B encoded once */
+        s->enc_ok = ta >= 0 && tb >= 0 && encode_template(s, &tpl->t[ta], s->za) && encode_template(s, &tpl->t[tb], s->zb);
+        s->enc_ta = ta, s->enc_tb = tb;
+        nr_lat_slots_invalidate(&s->lat, NR_LAT_MORPH);
+    }
+    nr_lat_slots_update(&s->lat, tpl, s->enc_ok ? s->za : NULL, s->enc_ok ? s->zb : NULL);
 }
 
-nr_result nr_synth_set_latent(nr_synth *s, nr_latent *lm) { return nr_lat_slots_set_model(&s->lat, lm); }
+nr_result nr_synth_set_latent(nr_synth *s, nr_latent *lm)
+{
+    s->enc_ta = s->enc_tb = -2;
+    return nr_lat_slots_set_model(&s->lat, lm);
+}
 
 nr_result nr_synth_add_template(nr_synth *s, const char *name, const nr_curves *c)
 {
