@@ -435,7 +435,7 @@ static void test_impact2_voice_is_realtime_safe(void)
 
 /* A bare synth in source latent, process() counted alone: CV moves on latent1..4 ask for new points,
  * the control thread decodes them between blocks (nr_synth_collect, outside the count), and gates
- * take and let go of the decoded slots, retriggering and stealing voices. The latent model has random
+ * take and let go of the decoded slots (gate 2: the A/B morph), retriggering and stealing voices. The latent model has random
  * weights: what it sounds like does not matter here, only what the audio thread does. */
 static void test_synth_latent_source_is_realtime_safe(void)
 {
@@ -470,7 +470,8 @@ static void test_synth_latent_source_is_realtime_safe(void)
     nr_patch p;
     nr_patch_defaults(&p);
     p.source = NR_SOURCE_LATENT;
-    for (int i = 0; i < NR_NUM_CV; i++) p.cv[i] = (nr_cv_assign){NR_CVT_LATENT0 + i, 2.0f, 1};
+    for (int i = 0; i < NR_NUM_CV - 1; i++) p.cv[i] = (nr_cv_assign){NR_CVT_LATENT0 + i, 2.0f, 1};
+    p.cv[NR_NUM_CV - 1] = (nr_cv_assign){NR_CVT_INTERP, 1.0f, 0}; /* moves gate 2's morph */
     p.gate_mode[0] = NR_GATE_POLY;
     nr_cv_cal cal[NR_NUM_CV];
     for (int i = 0; i < NR_NUM_CV; i++) nr_cv_cal_defaults(&cal[i]);
@@ -488,6 +489,8 @@ static void test_synth_latent_source_is_realtime_safe(void)
             h.ev[h.n++] = (nr_synth_event){NR_SYNTH_CV, (blk / 10) % NR_NUM_CV, 5.0f * sinf(0.37f * blk), -1};
         if (blk % 25 == 0) h.ev[h.n++] = (nr_synth_event){NR_SYNTH_GATE, 0, 1.0f, -1};
         if (blk % 25 == 12) h.ev[h.n++] = (nr_synth_event){NR_SYNTH_GATE, 0, 0.0f, -1};
+        if (blk % 30 == 7) h.ev[h.n++] = (nr_synth_event){NR_SYNTH_GATE, 1, 1.0f, -1}; /* the A/B morph */
+        if (blk % 30 == 20) h.ev[h.n++] = (nr_synth_event){NR_SYNTH_GATE, 1, 0.0f, -1};
         t_in_callback = 1;
         nr_synth_process(s, &src, buf, 64);
         t_in_callback = 0;
