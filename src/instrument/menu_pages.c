@@ -129,8 +129,9 @@ int nr_menu_items(const nr_menu *m, const nr_menu_view *v, nr_menu_item *it)
             snprintf(label, sizeof label, "Gate%d mode", g + 1);
             enm(it, &n, label, &p->gate_mode[g], NR_GATE_MODE_COUNT, nr_gate_mode_name);
         }
-        info_s(it, &n, "Gate1 plays", "A");
-        info_s(it, &n, "Gate2 plays", "A/B mix");
+        enm(it, &n, "Source", &p->source, NR_SOURCE_COUNT, nr_source_name);
+        info_s(it, &n, "Gate1 plays", p->source == NR_SOURCE_LATENT ? "latent pt" : "A");
+        info_s(it, &n, "Gate2 plays", p->source == NR_SOURCE_LATENT ? "A/B morph" : "A/B mix");
         break;
     case NR_PAGE_VOICES:
         inum(it, &n, "Voices", &p->voices, 1, NR_MAX_VOICES);
