@@ -95,6 +95,9 @@ typedef struct {
     double rho[4][4];                /* rho[r][q]: mean Spearman correlation of attribute q with axis r, swept
                                         -2..+2 in 9 steps, the other axes fixed */
     double decode_us;                /* mean time of one decode (+ its attributes), microseconds */
+    double realism_test, realism_prior; /* mean distance to the nearest training clip (summary features:
+                                        per-descriptor mean and spread, decay, length, onset slope;
+                                        z-scored) of the test clips, and of as many prior samples */
 } nr_latent_eval;
 
 typedef struct {

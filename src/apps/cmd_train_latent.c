@@ -41,6 +41,8 @@ static void print_eval(const nr_latent_eval *ev)
         printf("\n");
     }
     printf("decode: %.0f us per point (one thread)\n", ev->decode_us);
+    printf("realism: distance to the nearest training clip (summary features): test clips %.3f, prior samples %.3f\n",
+           ev->realism_test, ev->realism_prior);
 }
 
 int nr_cmd_train_latent(int argc, char **argv)

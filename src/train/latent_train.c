@@ -500,6 +500,91 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Summary features of normalised curves v (NR_LAT_T, 7) of n frames: per descriptor the mean and the
+ * spread over the frames within 30 dB of the peak, the log decay time, the log length and the onset
+ * slope (normalised loudness rise per second from the first frame to the peak). */
+#define N_SUMMARY (2 * NR_NUM_DESC + 3)
+static void summary(const nr_latent_weights *w, const float *v, int n, double *f)
+{
+    float a[NR_LAT_DIM];
+    nr_latent_attributes(w, v, n, a);
+    float ls = w->desc_std[NR_DESC_LOUDNESS], lm = w->desc_mean[NR_DESC_LOUDNESS];
+    int peak = 0;
+    for (int t = 1; t < n; t++)
+        if (v[t * NR_NUM_DESC] > v[peak * NR_NUM_DESC]) peak = t;
+    float floor_ln = v[peak * NR_NUM_DESC] * ls + lm - NR_LAT_ATTR_DB * DB_TO_LN;
+    for (int d = 0; d < NR_NUM_DESC; d++) {
+        double s1 = 0, s2 = 0;
+        int c = 0;
+        for (int t = 0; t < n; t++) {
+            if (v[t * NR_NUM_DESC] * ls + lm < floor_ln) continue;
+            double x = v[t * NR_NUM_DESC + d];
+            s1 += x, s2 += x * x, c++;
+        }
+        double m = s1 / c;
+        f[2 * d] = m;
+        f[2 * d + 1] = sqrt(fmax(s2 / c - m * m, 0.0));
+    }
+    f[2 * NR_NUM_DESC] = a[NR_LAT_ATTR_DECAY];
+    f[2 * NR_NUM_DESC + 1] = log((double)n / NR_LAT_FPS);
+    f[2 * NR_NUM_DESC + 2] = (v[peak * NR_NUM_DESC] - v[0]) / ((peak + 1.0) / NR_LAT_FPS);
+}
+
+/* Mean over the rows of a of the distance to the nearest row of b (features z-scored by sd). */
+static double nn_distance(const double *a, int na, const double *b, int nb, const double *sd)
+{
+    double total = 0;
+    for (int i = 0; i < na; i++) {
+        double best = INFINITY;
+        for (int j = 0; j < nb; j++) {
+            double s = 0;
+            for (int k = 0; k < N_SUMMARY; k++) {
+                double e = (a[i * N_SUMMARY + k] - b[j * N_SUMMARY + k]) / sd[k];
+                s += e * e;
+            }
+            best = fmin(best, s);
+        }
+        total += sqrt(best);
+    }
+    return na ? total / na : NAN;
+}
+
+/* Realism: the mean nearest-neighbour distance (summary features, z-scored over the training clips)
+ * from the test clips to the training clips, and from as many prior samples (decoded) to them. */
+static nr_result realism(const nr_latent_weights *w, const lat_set *train, const lat_set *test, uint64_t seed,
+                         nr_latent_eval *ev)
+{
+    int nt = train->n, ns = test->n;
+    double *ft = malloc(sizeof(double) * N_SUMMARY * (size_t)(nt + 1)), *fs = malloc(sizeof(double) * N_SUMMARY * (size_t)(ns + 1));
+    double *fp = malloc(sizeof(double) * N_SUMMARY * (size_t)(ns + 1));
+    float *v = malloc(NR_LAT_N_X * sizeof(float)), *work = malloc(nr_latent_work_floats(&w->hp) * sizeof(float));
+    if (!ft || !fs || !fp || !v || !work) {
+        free(ft), free(fs), free(fp), free(v), free(work);
+        return nr_fail(NR_ERR_NOMEM, "out of memory for the realism measure");
+    }
+    for (int i = 0; i < nt; i++) summary(w, train->x + (size_t)i * NR_LAT_N_IN, train->L[i], ft + (size_t)i * N_SUMMARY);
+    for (int i = 0; i < ns; i++) summary(w, test->x + (size_t)i * NR_LAT_N_IN, test->L[i], fs + (size_t)i * N_SUMMARY);
+    for (int i = 0; i < ns; i++) {
+        float z[NR_LAT_DIM];
+        int n;
+        for (int k = 0; k < NR_LAT_DIM; k++) z[k] = nr_lat_gauss(seed, (uint64_t)i, (uint64_t)k + 99991);
+        nr_latent_clamp(w, z);
+        nr_latent_decode_norm(w, z, v, &n, work);
+        summary(w, v, n, fp + (size_t)i * N_SUMMARY);
+    }
+    double sd[N_SUMMARY];
+    for (int k = 0; k < N_SUMMARY; k++) {
+        double s1 = 0, s2 = 0;
+        for (int i = 0; i < nt; i++) s1 += ft[i * N_SUMMARY + k], s2 += ft[i * N_SUMMARY + k] * ft[i * N_SUMMARY + k];
+        double m = nt ? s1 / nt : 0;
+        sd[k] = nt ? sqrt(fmax(s2 / nt - m * m, 1e-12)) : 1.0;
+    }
+    ev->realism_test = nn_distance(fs, ns, ft, nt, sd);
+    ev->realism_prior = nn_distance(fp, ns, ft, nt, sd);
+    free(ft), free(fs), free(fp), free(v), free(work);
+    return NR_OK;
+}
+
 static nr_result evaluate(const nr_latent_weights *w, const lat_set *s, int n_points, uint64_t seed, nr_latent_eval *ev)
 {
     memset(ev, 0, sizeof *ev);
@@ -693,6 +778,7 @@ nr_result nr_latent_train(const nr_latent_train_config *cfg, nr_latent_train_rep
     rep->seconds = now() - t0;
     covered_region(&t.w, &set[0]);
     r = evaluate(&t.w, set[2].n > 0 ? &set[2] : &set[1], 200, cfg->seed, &rep->eval);
+    if (r == NR_OK) r = realism(&t.w, &set[0], set[2].n > 0 ? &set[2] : &set[1], cfg->seed, &rep->eval);
     if (r == NR_OK && cfg->out) {
         nr_tensor_set ts;
         memset(&ts, 0, sizeof ts);
@@ -718,8 +804,13 @@ nr_result nr_latent_evaluate_file(const char *model, const char *data, int n_poi
     int skipped;
     r = load_curves(data, seed, sp, &skipped);
     const curve_list *use = sp[2].n > 0 ? &sp[2] : &sp[1];
+    lat_set train;
+    memset(&train, 0, sizeof train);
     if (r == NR_OK) r = set_make(&lm.w, use, &s);
+    if (r == NR_OK) r = set_make(&lm.w, &sp[0], &train);
     if (r == NR_OK) r = evaluate(&lm.w, &s, n_points, seed, ev);
+    if (r == NR_OK) r = realism(&lm.w, &train, &s, seed, ev);
+    set_free(&train);
     for (int k = 0; k < 3; k++) curve_list_free(&sp[k]);
     set_free(&s);
     nr_latent_free(&lm);
