@@ -19,7 +19,7 @@ static void usage(FILE *f)
                "  --out      latent model written at the end (tensors latent.*); checkpoints go to FILE.ckpt\n"
                "  --beta     KL weight; --gamma, --delta: attribute-regularisation weight and sharpness (AR-VAE)\n"
                "  --eval     measure a latent model on the test split: reconstruction and axis monotonicity\n"
-               "defaults: --steps 6000 --seed 1 --batch 64 --lr 0.001 --hidden 256 --layers 2 --beta 0.05\n"
+               "defaults: --steps 6000 --seed 1 --batch 64 --lr 0.001 --hidden 256 --layers 2 --beta 0.1\n"
                "          --gamma 2 --delta 10 --len-weight 1 --checkpoint-every 500 --valid-every 250\n");
 }
 

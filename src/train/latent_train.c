@@ -37,7 +37,7 @@ nr_latent_train_config nr_latent_train_config_init(void)
     c.seed = 1;
     c.batch = 64;
     c.lr = 1e-3f;
-    c.beta = 0.05f;
+    c.beta = 0.1f;
     c.gamma = 2.0f;
     c.delta = 10.0f;
     c.len_weight = 1.0f;
