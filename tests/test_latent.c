@@ -395,6 +395,15 @@ static void test_train_learns_monotonic_axes_and_resumes(void)
     NT_CHECK(a && b && n1 == n2 && !memcmp(a, b, n1));
     free(a), free(b);
 
+    /* the map: a PNG of the training clips on two axes; the same axis twice is refused */
+    const char *png = nt_tmp("map.png");
+    NT_CHECKF(nr_latent_map_png(out, "synthetic:400", 0, 1, png) == NR_OK, "%s", nr_last_error());
+    size_t np = 0;
+    char *pb = nt_read_file(png, &np);
+    NT_CHECK(pb && np > 100 && !memcmp(pb, "\x89PNG", 4));
+    free(pb);
+    NT_CHECK(nr_latent_map_png(out, "synthetic:400", 2, 2, png) == NR_ERR_ARG);
+
     /* the file: loads, decodes finite curves of a sane length for any input, also absurd ones */
     nr_latent lm;
     NT_CHECKF(nr_latent_load(out, &lm) == NR_OK, "%s", nr_last_error());

@@ -113,6 +113,9 @@ typedef struct {
 nr_result nr_latent_train(const nr_latent_train_config *cfg, nr_latent_train_report *rep);
 /* Evaluate a latent model file on a data set's test split (synthetic: its validation clips), with
  * n_points prior points for the axes. */
+/* A PNG of the training clips' encodings (means) on the plane of axes ax (x) and ay (y) (0-based),
+ * -3..+3 prior std, one colour per class with a legend, the covered region dashed. */
+nr_result nr_latent_map_png(const char *model, const char *data, int ax, int ay, const char *out);
 nr_result nr_latent_evaluate_file(const char *model, const char *data, int n_points, uint64_t seed, nr_latent_eval *ev);
 
 #ifdef __cplusplus

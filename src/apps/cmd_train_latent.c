@@ -141,3 +141,47 @@ int nr_cmd_train_latent(int argc, char **argv)
     printf("wrote %s\n", c.out);
     return 0;
 }
+
+/* neurorack latent-map: the training clips on the plane of two latent axes, by class (PNG). */
+int nr_cmd_latent_map(int argc, char **argv)
+{
+    const char *model = NULL, *data = NULL, *out = NULL;
+    int ax = 0, ay = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            printf("usage: neurorack latent-map --latent-model FILE --data MANIFEST [--axes X,Y] -o OUT.png\n"
+                   "  the training split's clips, encoded, on the plane of latent axes X and Y (1..4: decay,\n"
+                   "  brightness, pitch, noisiness; default 1,2), one colour per class, -3..+3 prior std\n");
+            return 0;
+        }
+        if (!v) {
+            fprintf(stderr, "neurorack latent-map: %s needs a value\n", a);
+            return 2;
+        }
+        i++;
+        if (!strcmp(a, "--latent-model")) model = v;
+        else if (!strcmp(a, "--data")) data = v;
+        else if (!strcmp(a, "-o") || !strcmp(a, "--out")) out = v;
+        else if (!strcmp(a, "--axes")) {
+            char tail;
+            if (sscanf(v, "%d,%d%c", &ax, &ay, &tail) != 2 || ax < 1 || ax > NR_LAT_DIM || ay < 1 || ay > NR_LAT_DIM ||
+                ax == ay) {
+                fprintf(stderr, "neurorack latent-map: --axes '%s': expected two different axes X,Y in 1..%d\n", v,
+                        NR_LAT_DIM);
+                return 2;
+            }
+            ax--, ay--;
+        } else {
+            fprintf(stderr, "neurorack latent-map: unknown option '%s'\n", a);
+            return 2;
+        }
+    }
+    if (!model || !data || !out) {
+        fprintf(stderr, "neurorack latent-map: --latent-model, --data and -o are required\n");
+        return 2;
+    }
+    if (nr_latent_map_png(model, data, ax, ay, out) != NR_OK) return nr_cli_error("latent-map");
+    printf("wrote %s\n", out);
+    return 0;
+}

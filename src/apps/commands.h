@@ -25,6 +25,7 @@ NR_CMD(play);
 NR_CMD(dataset);
 NR_CMD(train);
 NR_CMD(train_latent);
+NR_CMD(latent_map);
 NR_CMD(eval);
 #undef NR_CMD
 

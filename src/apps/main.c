@@ -15,6 +15,7 @@ static const nr_command g_commands[] = {
     {"dataset", "build the training manifest of one-shot impacts", nr_cmd_dataset},
     {"train", "train a model of our own on a manifest", nr_cmd_train},
     {"train-latent", "train the latent curve model (4 musical axes) on a manifest", nr_cmd_train_latent},
+    {"latent-map", "draw the training sounds on the plane of two latent axes (PNG)", nr_cmd_latent_map},
     {"eval", "measure a model's fidelity against reference sounds", nr_cmd_eval},
 };
 #define N_COMMANDS (sizeof g_commands / sizeof g_commands[0])

@@ -8,7 +8,9 @@
 #include "latent_impl.h"
 #include "train_impl.h"
 
+#include "core/font.h"
 #include "io/atomic_file.h"
+#include "io/png.h"
 #include "nr/dataset.h"
 
 #include <errno.h>
@@ -66,6 +68,7 @@ typedef struct {
 
 typedef struct {
     nr_curves *c;
+    char (*cls)[16]; /* each clip's class (the manifest's; "synthetic") */
     int n, cap;
 } curve_list;
 
@@ -73,17 +76,22 @@ static void curve_list_free(curve_list *l)
 {
     for (int i = 0; i < l->n; i++) nr_curves_free(&l->c[i]);
     free(l->c);
+    free(l->cls);
     memset(l, 0, sizeof *l);
 }
 
-static nr_curves *curve_list_push(curve_list *l)
+static nr_curves *curve_list_push(curve_list *l, const char *cls)
 {
     if (l->n == l->cap) {
         int cap = l->cap ? 2 * l->cap : 256;
         nr_curves *c = realloc(l->c, (size_t)cap * sizeof *c);
         if (!c) return NULL;
-        l->c = c, l->cap = cap;
+        l->c = c;
+        char(*k)[16] = realloc(l->cls, (size_t)cap * sizeof *k);
+        if (!k) return NULL;
+        l->cls = k, l->cap = cap;
     }
+    snprintf(l->cls[l->n], sizeof l->cls[0], "%s", cls);
     nr_curves *c = &l->c[l->n++];
     memset(c, 0, sizeof *c);
     return c;
@@ -132,7 +140,7 @@ static nr_result load_curves(const char *spec, uint64_t seed, curve_list sp[3], 
             return nr_fail(NR_ERR_ARG, "%s: expected synthetic:N with N in 8..100000", spec);
         for (long i = 0; i < n; i++) {
             int k = i % 10 == 9 ? 2 : i % 10 == 8 ? 1 : 0; /* 80 / 10 / 10 % */
-            nr_curves *c = curve_list_push(&sp[k]);
+            nr_curves *c = curve_list_push(&sp[k], "synthetic");
             if (!c || synth_curves(c, (int)i, seed) != NR_OK) return nr_fail(NR_ERR_NOMEM, "out of memory for curves");
         }
         return NR_OK;
@@ -161,7 +169,7 @@ static nr_result load_curves(const char *spec, uint64_t seed, curve_list sp[3], 
                 (*skipped)++;
                 continue;
             }
-            nr_curves *dst = curve_list_push(&sp[k]);
+            nr_curves *dst = curve_list_push(&sp[k], m.e[i].cls);
             if (!dst) {
                 nr_curves_free(&c);
                 r = nr_fail(NR_ERR_NOMEM, "out of memory for curves");
@@ -813,6 +821,133 @@ nr_result nr_latent_evaluate_file(const char *model, const char *data, int n_poi
     set_free(&train);
     for (int k = 0; k < 3; k++) curve_list_free(&sp[k]);
     set_free(&s);
+    nr_latent_free(&lm);
+    return r;
+}
+
+/* ---- the map: training clips' encodings on the plane of two axes, coloured by class ---- */
+
+enum {
+    MAP_PLOT = 420,               /* px of the plotted square */
+    MAP_L = 30, MAP_T = 16, MAP_B = 16, MAP_R = 96, /* margins: tick labels, title, axis labels, legend */
+    MAP_MAX_CLASSES = 16,
+    MAP_WHITE = 0, MAP_BLACK, MAP_GRID, MAP_AXIS, MAP_CLASS0 /* palette: then one colour per class */
+};
+#define MAP_SPAN 3.0f /* prior std shown either side of 0 */
+
+static const uint8_t g_class_rgb[MAP_MAX_CLASSES][3] = {
+    {228, 26, 28}, {55, 126, 184}, {77, 175, 74}, {152, 78, 163}, {255, 127, 0}, {166, 86, 40},
+    {247, 129, 191}, {20, 20, 20}, {0, 170, 170}, {180, 180, 0}, {100, 100, 255}, {200, 0, 100},
+    {0, 100, 50}, {120, 60, 0}, {90, 90, 90}, {120, 200, 255}};
+
+typedef struct {
+    int w, h;
+    uint8_t *px; /* (h, w) palette indices */
+} map_image;
+
+static void map_put(map_image *im, int x, int y, uint8_t c)
+{
+    if (x >= 0 && y >= 0 && x < im->w && y < im->h) im->px[(size_t)y * im->w + x] = c;
+}
+
+static void map_text(map_image *im, int x, int y, const char *s, uint8_t c)
+{
+    for (; *s; s++, x += NR_FONT_ADV) {
+        const uint8_t *g = nr_font_glyph(*s);
+        for (int r = 0; r < NR_FONT_H; r++)
+            for (int col = 0; col < NR_FONT_W; col++)
+                if (g[r] & (1u << (NR_FONT_W - 1 - col))) map_put(im, x + col, y + r, c);
+    }
+}
+
+static void map_row(void *ctx, int y, uint8_t *out)
+{
+    map_image *im = ctx;
+    memcpy(out, im->px + (size_t)y * im->w, (size_t)im->w);
+}
+
+static int map_px(float z) { return (int)lroundf((z + MAP_SPAN) / (2 * MAP_SPAN) * (MAP_PLOT - 1)); }
+
+nr_result nr_latent_map_png(const char *model, const char *data, int ax, int ay, const char *out)
+{
+    if (ax < 0 || ax >= NR_LAT_DIM || ay < 0 || ay >= NR_LAT_DIM || ax == ay)
+        return nr_fail(NR_ERR_ARG, "latent map: axes %d,%d: expected two different axes in 1..%d", ax + 1, ay + 1, NR_LAT_DIM);
+    nr_latent lm;
+    nr_result r = nr_latent_load(model, &lm);
+    if (r != NR_OK) return r;
+    curve_list sp[3];
+    memset(sp, 0, sizeof sp);
+    int skipped;
+    lat_set s;
+    memset(&s, 0, sizeof s);
+    map_image im = {MAP_L + MAP_PLOT + MAP_R, MAP_T + MAP_PLOT + MAP_B, NULL};
+    float *work = malloc(nr_latent_work_floats(&lm.w.hp) * sizeof(float));
+    im.px = calloc((size_t)im.w * im.h, 1);
+    r = load_curves(data, 1, sp, &skipped);
+    if (r == NR_OK) r = set_make(&lm.w, &sp[0], &s);
+    if (r == NR_OK && (!work || !im.px)) r = nr_fail(NR_ERR_NOMEM, "out of memory for the latent map");
+    if (r == NR_OK) {
+        char names[MAP_MAX_CLASSES][16];
+        int n_cls = 0, count[MAP_MAX_CLASSES] = {0};
+        /* grid at every std, the axes through 0, the covered region's box */
+        for (int g = -(int)MAP_SPAN; g <= (int)MAP_SPAN; g++) {
+            int p = map_px((float)g);
+            for (int i = 0; i < MAP_PLOT; i++) {
+                map_put(&im, MAP_L + p, MAP_T + i, g ? MAP_GRID : MAP_AXIS);
+                map_put(&im, MAP_L + i, MAP_T + MAP_PLOT - 1 - p, g ? MAP_GRID : MAP_AXIS);
+            }
+            char lab[8];
+            snprintf(lab, sizeof lab, "%+d", g);
+            map_text(&im, MAP_L + p - NR_FONT_ADV, MAP_T + MAP_PLOT + 4, g ? lab : "0", MAP_BLACK);
+            map_text(&im, 2, MAP_T + MAP_PLOT - 1 - p - NR_FONT_H / 2, g ? lab : " 0", MAP_BLACK);
+        }
+        int bx0 = map_px(lm.w.z_lo[ax]), bx1 = map_px(lm.w.z_hi[ax]), by0 = map_px(lm.w.z_lo[ay]), by1 = map_px(lm.w.z_hi[ay]);
+        for (int x = bx0; x <= bx1; x++)
+            if (x >= 0 && x < MAP_PLOT && x % 4 < 2)
+                for (int e = 0; e < 2; e++) {
+                    int y = e ? by0 : by1;
+                    if (y >= 0 && y < MAP_PLOT) map_put(&im, MAP_L + x, MAP_T + MAP_PLOT - 1 - y, MAP_BLACK);
+                }
+        for (int y = by0; y <= by1; y++)
+            if (y >= 0 && y < MAP_PLOT && y % 4 < 2)
+                for (int e = 0; e < 2; e++) {
+                    int x = e ? bx0 : bx1;
+                    if (x >= 0 && x < MAP_PLOT) map_put(&im, MAP_L + x, MAP_T + MAP_PLOT - 1 - y, MAP_BLACK);
+                }
+        for (int i = 0; i < s.n; i++) {
+            int c = 0;
+            while (c < n_cls && strcmp(names[c], sp[0].cls[i])) c++;
+            if (c == n_cls && n_cls < MAP_MAX_CLASSES) snprintf(names[n_cls++], sizeof names[0], "%s", sp[0].cls[i]);
+            if (c >= MAP_MAX_CLASSES) c = MAP_MAX_CLASSES - 1; /* beyond 16 classes: the last colour */
+            count[c]++;
+            float mu[NR_LAT_DIM];
+            nr_latent_encode(&lm.w, s.x + (size_t)i * NR_LAT_N_IN, mu, NULL, work);
+            int x = map_px(mu[ax]), y = map_px(mu[ay]);
+            for (int dy = -1; dy <= 1; dy++)
+                for (int dx = -1; dx <= 1; dx++)
+                    if (x + dx >= 0 && x + dx < MAP_PLOT && y + dy >= 0 && y + dy < MAP_PLOT)
+                        map_put(&im, MAP_L + x + dx, MAP_T + MAP_PLOT - 1 - (y + dy), (uint8_t)(MAP_CLASS0 + c));
+        }
+        char title[96];
+        snprintf(title, sizeof title, "axis %d %s (x) vs axis %d %s (y), %d clips", ax + 1, nr_lat_attr_names[ax],
+                 ay + 1, nr_lat_attr_names[ay], s.n);
+        map_text(&im, MAP_L, 4, title, MAP_BLACK);
+        for (int c = 0; c < n_cls; c++) {
+            int y = MAP_T + 4 + c * 12;
+            for (int dy = 0; dy < 7; dy++)
+                for (int dx = 0; dx < 7; dx++) map_put(&im, MAP_L + MAP_PLOT + 8 + dx, y + dy, (uint8_t)(MAP_CLASS0 + c));
+            char lab[32];
+            snprintf(lab, sizeof lab, "%s %d", names[c], count[c]);
+            map_text(&im, MAP_L + MAP_PLOT + 18, y, lab, MAP_BLACK);
+        }
+        uint8_t pal[3 * (MAP_CLASS0 + MAP_MAX_CLASSES)] = {255, 255, 255, 0, 0, 0, 225, 225, 225, 150, 150, 150};
+        memcpy(pal + 3 * MAP_CLASS0, g_class_rgb, sizeof g_class_rgb);
+        r = nr_png_write(out, im.w, im.h, 8, pal, MAP_CLASS0 + MAP_MAX_CLASSES, map_row, &im);
+    }
+    for (int k = 0; k < 3; k++) curve_list_free(&sp[k]);
+    set_free(&s);
+    free(work);
+    free(im.px);
     nr_latent_free(&lm);
     return r;
 }
