@@ -3,6 +3,7 @@
  * original NSF from ../shared; skips (saying why) when neither loads. Renders stay short: the NSF is
  * slow under ASan. */
 #include "instrument/instrument_internal.h"
+#include "instrument/menu.h"
 #include "neurorack.h"
 #include "nr_test.h"
 
@@ -390,7 +391,7 @@ static void test_reload_model(void)
     if (!inst) return;
     float *y = render(inst, 1000); /* the stream runs before the reload */
     free(y);
-    post(inst, NR_EV_ENCODER, 0, NR_NUM_CV + 3, -1); /* the System page (the last) */
+    post(inst, NR_EV_ENCODER, 0, NR_NUM_PAGES - 1, -1); /* the System page (the last) */
     post(inst, NR_EV_PUSH, 0, 1, -1);
     post(inst, NR_EV_ENCODER, 0, 3, -1); /* "Reload model" */
     post(inst, NR_EV_PUSH, 0, 1, -1);

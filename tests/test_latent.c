@@ -407,6 +407,7 @@ static void test_train_learns_monotonic_axes_and_resumes(void)
     /* the file: loads, decodes finite curves of a sane length for any input, also absurd ones */
     nr_latent lm;
     NT_CHECKF(nr_latent_load(out, &lm) == NR_OK, "%s", nr_last_error());
+    NT_CHECKF(lm.n_map == 320 && lm.map && isfinite(lm.map[0]), "latent.map of %d training clips", lm.n_map);
     float *work = malloc(nr_latent_work_floats(&lm.w.hp) * sizeof(float)), curves[NR_LAT_N_X];
     float pts[3][NR_LAT_DIM] = {{0, 0, 0, 0}, {1e9f, -1e9f, NAN, INFINITY}, {-2, 2, -2, 2}};
     for (int p = 0; p < 3; p++) {

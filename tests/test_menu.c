@@ -124,7 +124,7 @@ static void test_page_list(void)
     NT_CHECK(starts(line(&r, 1), "CV assign"));
     /* The selected row is white on black: its background pixel at x=0 is lit. */
     NT_CHECK(nr_fb_get(&r.fb, 0, NR_MENU_ROW_Y(0) + 3) == 1 && nr_fb_get(&r.fb, 0, NR_MENU_ROW_Y(1) + 3) == 0);
-    turn(&r, 7); /* to the last page: the list scrolls */
+    turn(&r, NR_NUM_PAGES - 1); /* to the last page: the list scrolls */
     NT_CHECK(r.m.cursor == NR_PAGE_SYSTEM);
     NT_CHECKF(starts(line(&r, 6), "System"), "row6 '%s'", line(&r, 6));
     NT_CHECK(nr_fb_get(&r.fb, 0, NR_MENU_ROW_Y(6) + 3) == 1);
@@ -313,7 +313,7 @@ static void test_stats_and_system(void)
     NT_CHECKF(starts(line(&r, 0), "CPU %") && ends(line(&r, 0), "42.3"), "'%s'", line(&r, 0));
     NT_CHECK(ends(line(&r, 2), "3") && ends(line(&r, 4), "58.0"));
     back(&r);
-    turn(&r, 1);
+    turn(&r, NR_PAGE_SYSTEM - NR_PAGE_STATS);
     push(&r);
     NT_CHECK(starts(line(&r, -1), "System") && ends(line(&r, 1), "hn-sinc-nsf"));
     NT_CHECKF(starts(line(&r, 4), "settings.nrs: checksu"), "'%s'", line(&r, 4));
@@ -321,6 +321,31 @@ static void test_stats_and_system(void)
     r.flags = 0;
     push(&r);
     NT_CHECK(r.flags & NR_MENU_RELOAD_MODEL);
+}
+
+/* The Latent page: the plane of two axes with the training sounds as dots and the current point as a
+ * ring; turning picks the plane; without a latent model it says so. */
+static void test_latent_page(void)
+{
+    rig r;
+    rig_init(&r);
+    turn(&r, NR_PAGE_LATENT);
+    push(&r);
+    NT_CHECKF(starts(line(&r, -1), "decay x bright"), "title '%s'", line(&r, -1));
+    NT_CHECKF(starts(line(&r, 3), "no latent model"), "'%s'", line(&r, 3));
+    const float map[3 * NR_NUM_LATENT] = {-2, 1, 0, 0, 2, -1, 0, 0, 0, 0, 2.5f, -2.5f};
+    r.v.has_latent = 1, r.v.latent_map = map, r.v.n_latent_map = 3;
+    r.v.latent[0] = 1.0f, r.v.latent[1] = -1.0f;
+    nr_menu_draw(&r.m, &r.v, &r.fb);
+    NT_CHECK(nr_fb_get(&r.fb, nr_menu_latent_x(-2), nr_menu_latent_y(1)) == 1);  /* a dot */
+    NT_CHECK(nr_fb_get(&r.fb, nr_menu_latent_x(2), nr_menu_latent_y(-1)) == 1);
+    int cx = nr_menu_latent_x(1), cy = nr_menu_latent_y(-1);
+    NT_CHECK(nr_fb_get(&r.fb, cx, cy) == 1 && nr_fb_get(&r.fb, cx - 1, cy) == 0 && nr_fb_get(&r.fb, cx - 2, cy) == 1);
+    NT_CHECK(nr_menu_latent_x(-3) == 0 && nr_menu_latent_x(3) == NR_OLED_W - 1 && nr_menu_latent_y(-3) == NR_OLED_H - 1);
+    turn(&r, 5); /* the last plane: pitch x noise */
+    NT_CHECKF(starts(line(&r, -1), "pitch x noise") && ends(line(&r, -1), "6/6"), "title '%s'", line(&r, -1));
+    NT_CHECK(nr_fb_get(&r.fb, nr_menu_latent_x(2.5f), nr_menu_latent_y(-2.5f)) == 1);
+    NT_CHECK(nr_fb_get(&r.fb, nr_menu_latent_x(-2), nr_menu_latent_y(1)) == 0); /* that dot was on 1 x 2 */
 }
 
 int main(void)
@@ -336,5 +361,6 @@ int main(void)
     NT_RUN(test_presets);
     NT_RUN(test_calibration_zero);
     NT_RUN(test_stats_and_system);
+    NT_RUN(test_latent_page);
     return nt_end();
 }

@@ -29,6 +29,7 @@ extern "C" {
 #define NR_LAT_MAX_LAYERS 4                     /* hidden layers in the encoder and in the decoder */
 #define NR_LAT_MIN_FRAMES 2                     /* shortest decoded length (80 ms) */
 #define NR_LAT_LEN_SCALE 2.0f                   /* the length feature is log(L / T) / this (about -2.6..0) */
+#define NR_LAT_MAP_MAX 100000                   /* most clips in tensor latent.map */
 #define NR_LAT_ATTR_DB 30.0f                    /* decay time: peak to this many dB below; attribute frames
                                                    are the frames louder than that */
 
@@ -76,6 +77,9 @@ void nr_latent_carve(const nr_latent_hparams *hp, float *block, nr_latent_weight
 typedef struct {
     nr_latent_weights w;
     float *block;
+    float *map;    /* (n_map, NR_LAT_DIM) the training clips' encodings (tensor latent.map, optional):
+                      the dots of the OLED Latent page */
+    int n_map;
 } nr_latent;
 
 /* From a tensor set holding "latent.*" tensors and metadata (a file of its own or a synthesis model's

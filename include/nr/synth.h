@@ -103,6 +103,8 @@ void nr_synth_collect(nr_synth *s);
  * straight line between templates A and B encoded into the latent (the A/B mix until then); a sounding
  * voice follows a newly decoded point over 50 ms. */
 nr_result nr_synth_set_latent(nr_synth *s, nr_latent *lm);
+/* Control thread: the latent model set (NULL: none), read-only. */
+const nr_latent *nr_synth_latent(const nr_synth *s);
 
 /* Control thread: add curves (any frame rate) as a template named `name` to the staged model, else
  * the current one. Before the audio thread starts, or between stage and commit. */
@@ -126,6 +128,7 @@ typedef struct {
                                 frame + resampler) */
     int voice_limit;         /* voices allowed now (the patch's count, lowered by the CPU guard) */
     uint32_t dropped_events; /* events lost because NR_SYNTH_MAX_PENDING were waiting */
+    float latent[NR_NUM_LATENT]; /* the latent point gate 1 asks for (source latent), prior std */
 } nr_synth_status;
 
 /* Any thread (relaxed atomic reads). */

@@ -428,6 +428,11 @@ void nr_instrument_poll(nr_instrument *inst)
     nr_synth_status ss;
     nr_synth_status_get(inst->synth, &ss);
     memcpy(v.cv_raw, ss.cv_raw, sizeof v.cv_raw);
+    const nr_latent *lm = nr_synth_latent(inst->synth);
+    v.has_latent = lm != NULL;
+    v.latent_map = lm ? lm->map : NULL;
+    v.n_latent_map = lm ? lm->n_map : 0;
+    memcpy(v.latent, ss.latent, sizeof v.latent);
 
     int flags = 0;
     nr_control_event ev;

@@ -8,6 +8,9 @@
 void nr_menu_init(nr_menu *m) { memset(m, 0, sizeof *m); }
 
 static int clampi(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
+static float clampf_(float v, float lo, float hi) { return !(v > lo) ? lo : v > hi ? hi : v; }
+
+#define LATENT_TOP 9 /* first pixel row of the Latent page's plane, under the title */
 
 static int detents(float v)
 {
@@ -137,6 +140,47 @@ static void edit_view(nr_fb *fb, const nr_menu_item *x)
     nr_fb_text(fb, 1, NR_MENU_ROW_Y(6) + 1, "push: done");
 }
 
+int nr_menu_latent_x(float z)
+{
+    float t = (clampf_(z, -NR_MENU_LATENT_SPAN, NR_MENU_LATENT_SPAN) + NR_MENU_LATENT_SPAN) / (2 * NR_MENU_LATENT_SPAN);
+    return (int)lrintf(t * (NR_OLED_W - 1));
+}
+
+int nr_menu_latent_y(float z)
+{
+    float t = (clampf_(z, -NR_MENU_LATENT_SPAN, NR_MENU_LATENT_SPAN) + NR_MENU_LATENT_SPAN) / (2 * NR_MENU_LATENT_SPAN);
+    return NR_OLED_H - 1 - (int)lrintf(t * (NR_OLED_H - 1 - LATENT_TOP));
+}
+
+/* The plane of latent axes a (x) and b (y): the training sounds as dots, the axes through 0 dotted, the
+ * current point as a ring cleared around it so it stays visible among the dots. */
+static void latent_view(nr_fb *fb, const nr_menu_view *v, int pair, int n_pairs)
+{
+    int a = 0, b = 1, k = 0;
+    for (int i = 0; i < NR_NUM_LATENT; i++)
+        for (int j = i + 1; j < NR_NUM_LATENT; j++, k++)
+            if (k == pair) a = i, b = j;
+    char t[32], r[8];
+    snprintf(t, sizeof t, "%s x %s", nr_menu_latent_axis[a], nr_menu_latent_axis[b]);
+    snprintf(r, sizeof r, "%d/%d", pair + 1, n_pairs);
+    title(fb, t, r);
+    if (!v->has_latent) {
+        nr_fb_text(fb, 1, NR_MENU_ROW_Y(3) + 1, "no latent model");
+        return;
+    }
+    int x0 = nr_menu_latent_x(0.0f), y0 = nr_menu_latent_y(0.0f);
+    for (int x = 0; x < NR_OLED_W; x += 2) nr_fb_set(fb, x, y0, 1);
+    for (int y = LATENT_TOP; y < NR_OLED_H; y += 2) nr_fb_set(fb, x0, y, 1);
+    for (int i = 0; v->latent_map && i < v->n_latent_map; i++) {
+        const float *z = v->latent_map + (size_t)i * NR_NUM_LATENT;
+        nr_fb_set(fb, nr_menu_latent_x(z[a]), nr_menu_latent_y(z[b]), 1);
+    }
+    int cx = nr_menu_latent_x(v->latent[a]), cy = nr_menu_latent_y(v->latent[b]);
+    nr_fb_fill(fb, cx - 3, cy - 3, 7, 7, 0);
+    nr_fb_rect(fb, cx - 2, cy - 2, 5, 5);
+    nr_fb_set(fb, cx, cy, 1);
+}
+
 void nr_menu_draw(nr_menu *m, const nr_menu_view *v, nr_fb *fb)
 {
     nr_fb_clear(fb);
@@ -155,6 +199,10 @@ void nr_menu_draw(nr_menu *m, const nr_menu_view *v, nr_fb *fb)
     scroll(m, n);
     if (m->editing && n > 0) {
         edit_view(fb, &items[m->cursor]);
+        return;
+    }
+    if (m->page == NR_PAGE_LATENT) {
+        latent_view(fb, v, m->cursor, n);
         return;
     }
     snprintf(buf, sizeof buf, "%d/%d", n ? m->cursor + 1 : 0, n);

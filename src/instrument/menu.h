@@ -15,6 +15,7 @@ typedef enum {
     NR_PAGE_CALIBRATION,
     NR_PAGE_PRESETS,
     NR_PAGE_STATS,
+    NR_PAGE_LATENT,
     NR_PAGE_SYSTEM,
     NR_NUM_PAGES
 } nr_menu_page;
@@ -31,6 +32,10 @@ typedef struct {
     nr_instrument_status status;
     float cv_raw[NR_NUM_CV]; /* volts before calibration, for the Calibration page */
     const char *notice;      /* last message for the System page ("" if none) */
+    const float *latent_map; /* (n_latent_map, 4) training sounds' latent points for the Latent page (NULL: none) */
+    int n_latent_map;
+    int has_latent;          /* a latent model is loaded */
+    float latent[NR_NUM_LATENT]; /* the point the latent1..4 inputs set now */
 } nr_menu_view;
 
 /* What an input asks of the instrument (bits). */
@@ -54,6 +59,12 @@ void nr_menu_init(nr_menu *m);
 int nr_menu_input(nr_menu *m, nr_menu_view *v, const nr_control_event *ev);
 void nr_menu_draw(nr_menu *m, const nr_menu_view *v, nr_fb *fb);
 const char *nr_menu_page_name(int page);
+/* Short names of the latent axes ("decay", "bright", "pitch", "noise"). */
+extern const char *const nr_menu_latent_axis[NR_NUM_LATENT];
+/* The Latent page's plane: x and y are latent axes (each 0..3), shown from -3 to +3 prior std. */
+#define NR_MENU_LATENT_SPAN 3.0f
+int nr_menu_latent_x(float z); /* pixel column of a value on the x axis */
+int nr_menu_latent_y(float z); /* pixel row of a value on the y axis */
 
 /* Items of a page, for the drawing code and tests. */
 typedef enum { NR_ITEM_INFO = 0, NR_ITEM_FLOAT, NR_ITEM_INT, NR_ITEM_ENUM, NR_ITEM_ACTION } nr_item_kind;

@@ -9,9 +9,11 @@
 enum { ACT_NONE = 0, ACT_SAVE_PRESET, ACT_LOAD_PRESET, ACT_CLEAR_PRESET, ACT_RELOAD_MODEL, ACT_ZERO_CV0 };
 
 static const char *const g_page_names[NR_NUM_PAGES] = {
-    "Sound", "CV assign", "Gates", "Voices & out", "Calibration", "Presets", "Stats", "System",
+    "Sound", "CV assign", "Gates", "Voices & out", "Calibration", "Presets", "Stats", "Latent", "System",
 };
 static const char *const g_short_desc[NR_NUM_DESC] = {"Loud", "Perc", "Tone", "Noise", "Rich", "Bright", "Pitch"};
+
+const char *const nr_menu_latent_axis[NR_NUM_LATENT] = {"decay", "bright", "pitch", "noise"};
 
 const char *nr_menu_page_name(int p) { return p >= 0 && p < NR_NUM_PAGES ? g_page_names[p] : "?"; }
 
@@ -132,6 +134,14 @@ int nr_menu_items(const nr_menu *m, const nr_menu_view *v, nr_menu_item *it)
         enm(it, &n, "Source", &p->source, NR_SOURCE_COUNT, nr_source_name);
         info_s(it, &n, "Gate1 plays", p->source == NR_SOURCE_LATENT ? "latent pt" : "A");
         info_s(it, &n, "Gate2 plays", p->source == NR_SOURCE_LATENT ? "A/B morph" : "A/B mix");
+        break;
+    case NR_PAGE_LATENT:
+        /* one item per plane of two axes: turning picks the plane nr_menu_draw shows */
+        for (int a = 0; a < NR_NUM_LATENT; a++)
+            for (int b = a + 1; b < NR_NUM_LATENT; b++) {
+                snprintf(label, sizeof label, "%s x %s", nr_menu_latent_axis[a], nr_menu_latent_axis[b]);
+                info_s(it, &n, label, "");
+            }
         break;
     case NR_PAGE_VOICES:
         inum(it, &n, "Voices", &p->voices, 1, NR_MAX_VOICES);

@@ -156,6 +156,23 @@ nr_result nr_latent_from_tensors(const nr_tensor_set *ts, const char *what, nr_l
         p += x->numel;
     }
     nr_latent_carve(&hp, out->block, &out->w);
+    const nr_tensor *mp = nr_tensor_set_find(ts, "latent.map"); /* optional: older files have none */
+    if (mp) {
+        int ok = mp->ndim == 2 && mp->shape[1] == NR_LAT_DIM && mp->shape[0] >= 1 && mp->shape[0] <= NR_LAT_MAP_MAX;
+        for (int64_t j = 0; ok && j < mp->numel; j++) ok = isfinite(mp->data[j]);
+        if (!ok) {
+            nr_latent_free(out);
+            return nr_fail(NR_ERR_SHAPE, "%s: tensor latent.map: expected (1..%d, %d) finite values", what, NR_LAT_MAP_MAX,
+                           NR_LAT_DIM);
+        }
+        out->map = malloc((size_t)mp->numel * sizeof(float));
+        if (!out->map) {
+            nr_latent_free(out);
+            return nr_fail(NR_ERR_NOMEM, "%s: out of memory for latent.map", what);
+        }
+        memcpy(out->map, mp->data, (size_t)mp->numel * sizeof(float));
+        out->n_map = (int)mp->shape[0];
+    }
     for (int d = 0; d < NR_NUM_DESC; d++)
         if (!(out->w.desc_std[d] > 0)) {
             nr_latent_free(out);
@@ -209,6 +226,7 @@ nr_result nr_latent_to_tensors(const nr_latent_weights *w, nr_tensor_set *ts)
 void nr_latent_free(nr_latent *m)
 {
     free(m->block);
+    free(m->map);
     memset(m, 0, sizeof *m);
 }
 

@@ -234,6 +234,8 @@ void nr_synth_collect(nr_synth *s)
     nr_lat_slots_update(&s->lat, tpl, s->enc_ok ? s->za : NULL, s->enc_ok ? s->zb : NULL);
 }
 
+const nr_latent *nr_synth_latent(const nr_synth *s) { return s->lat.lm; }
+
 nr_result nr_synth_set_latent(nr_synth *s, nr_latent *lm)
 {
     s->enc_ta = s->enc_tb = -2;
@@ -279,6 +281,8 @@ void nr_synth_status_get(const nr_synth *s, nr_synth_status *st)
     st->voice_limit = atomic_load_explicit(&m->st_limit, memory_order_relaxed);
     st->dropped_events = atomic_load_explicit(&m->st_dropped, memory_order_relaxed);
     st->cv_latency_ms = atomic_load_explicit(&m->st_cv_latency, memory_order_relaxed);
+    for (int k = 0; k < NR_NUM_LATENT; k++)
+        st->latent[k] = atomic_load_explicit(&m->lat.want[NR_LAT_POINT][k], memory_order_relaxed);
 }
 
 /* ---- audio thread ---- */

@@ -682,6 +682,20 @@ static void covered_region(nr_latent_weights *w, const lat_set *s)
     free(work);
 }
 
+/* Tensor latent.map: the training clips' encodings (means), the dots of the instrument's Latent page. */
+static nr_result add_map(const nr_latent_weights *w, const lat_set *s, nr_tensor_set *ts)
+{
+    if (s->n < 1) return NR_OK;
+    float *map = malloc((size_t)s->n * NR_LAT_DIM * sizeof(float)), *work = malloc(nr_latent_work_floats(&w->hp) * sizeof(float));
+    nr_result r = map && work ? NR_OK : nr_fail(NR_ERR_NOMEM, "out of memory for latent.map");
+    for (int i = 0; r == NR_OK && i < s->n; i++)
+        nr_latent_encode(w, s->x + (size_t)i * NR_LAT_N_IN, map + (size_t)i * NR_LAT_DIM, NULL, work);
+    int64_t shape[2] = {s->n, NR_LAT_DIM};
+    if (r == NR_OK) r = nr_tensor_set_add(ts, "latent.map", 2, shape, map);
+    free(map), free(work);
+    return r;
+}
+
 static void progress(const nr_latent_train_config *cfg, long step, long first, double t0, double loss,
                      const double parts[4], double vloss, int last)
 {
@@ -791,6 +805,7 @@ nr_result nr_latent_train(const nr_latent_train_config *cfg, nr_latent_train_rep
         nr_tensor_set ts;
         memset(&ts, 0, sizeof ts);
         r = nr_latent_to_tensors(&t.w, &ts);
+        if (r == NR_OK) r = add_map(&t.w, &set[0], &ts);
         if (r == NR_OK) r = nr_safetensors_write(cfg->out, &ts);
         nr_tensor_set_free(&ts);
     }
