@@ -124,14 +124,27 @@ static void test_pitch_conditioning(void)
         flat &= fabsf(nr_imp2_f0_track(&s, &hi, d) - 100.0f) < 1e-3f;
     }
     NT_CHECKF(flat, "one-frame octave errors reach f0s");
-    /* a lost value holds; a step arrives one frame late, then at the slew limit */
+    /* a lost value holds; a step of two octaves arrives one frame late, at once */
     d[NR_DESC_PITCH] = NAN;
     NT_CHECK(fabsf(nr_imp2_f0_track(&s, &hi, d) - 100.0f) < 1e-3f);
     d[NR_DESC_PITCH] = 400.0f;
     NT_CHECK(fabsf(nr_imp2_f0_track(&s, &hi, d) - 100.0f) < 1e-3f);
-    NT_CHECK(fabsf(nr_imp2_f0_track(&s, &hi, d) - 141.4214f) < 0.01f);
-    for (int i = 0; i < 3; i++) f = nr_imp2_f0_track(&s, &hi, d);
-    NT_CHECK(fabsf(f - 400.0f) < 0.05f);
+    NT_CHECK(fabsf(nr_imp2_f0_track(&s, &hi, d) - 400.0f) < 0.05f);
+    /* a small step is slew-limited: 0.7 octave in two frames */
+    d[NR_DESC_PITCH] = 400.0f * exp2f(0.7f);
+    NT_CHECK(fabsf(nr_imp2_f0_track(&s, &hi, d) - 400.0f * exp2f(0.5f)) < 0.05f);
+    NT_CHECK(fabsf(nr_imp2_f0_track(&s, &hi, d) - 400.0f * exp2f(0.7f)) < 0.05f);
+    /* an onset whose first raw values are far off (5 kHz, 2.8 kHz, then 62 Hz): followed until two agree,
+     * no sweep down from 5 kHz; then an octave error is held */
+    static const float onset[] = {5000, 2800, 62, 60, 120, 61};
+    static const float want[] = {5000, 2800, 62, 60, 60, 61};
+    nr_imp2_f0_reset(&s);
+    int follows = 1;
+    for (int t = 0; t < 6; t++) {
+        d[NR_DESC_PITCH] = onset[t];
+        follows &= fabsf(nr_imp2_f0_track(&s, &hi, d) - want[t]) < 0.01f * want[t];
+    }
+    NT_CHECKF(follows, "onset pitch frames");
     /* a kick's sweep passes without delay */
     nr_imp2_f0_reset(&s);
     same = 1;

@@ -70,14 +70,16 @@ void nr_imp2_weights_carve(const nr_imp2_hparams *hp, float *block, nr_imp_weigh
 int64_t nr_imp2_n_values(const nr_imp2_hparams *hp, int trainable_only);
 
 /* Causal pitch conditioning, raw pitch -> f0s, in log2 Hz: clamped to F0_MIN..F0_MAX (a lost value holds
- * the pitch); in INDEX mode a jump of more than JUMP octaves away from the pitch being played is held for
- * one frame and taken only if the next raw value confirms it (a one-frame yin octave error never reaches
- * the oscillators, whose whole harmonic spectrum would move with it; a sweep passes without delay); then
- * slew-limited to SLEW octaves per frame. */
+ * the pitch). FREQ mode: slew-limited to SLEW octaves per frame. INDEX mode, where the whole harmonic
+ * spectrum moves with f0s: the raw value is followed until two consecutive frames agree within JUMP (yin's
+ * first frames at an onset are often far off, and a slow sweep down from them would sound); then a change
+ * of at most JUMP is slew-limited, a larger one waits for the next frame: confirmed, it lands at once
+ * (the oscillators stay phase-continuous), else (a one-frame octave error) it never reaches them. */
 #define NR_IMP2_JUMP 0.75f /* octaves: yin's octave errors are 1 */
 typedef struct {
-    float raw; /* the previous clamped raw value */
-    float s;   /* the output, NAN before the first frame */
+    float raw;     /* the previous clamped raw value */
+    float s;       /* the output, NAN before the first frame */
+    int confirmed; /* INDEX: two consecutive raw values have agreed */
 } nr_imp2_f0_state;
 void nr_imp2_f0_reset(nr_imp2_f0_state *st);
 float nr_imp2_f0_track(nr_imp2_f0_state *st, const nr_imp2_hparams *hp, const float desc[NR_NUM_DESC]);

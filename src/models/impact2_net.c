@@ -175,7 +175,11 @@ nr_result nr_imp2_hparams_to_meta(const nr_imp2_hparams *hp, nr_tensor_set *ts)
 
 /* ---- pitch conditioning ---- */
 
-void nr_imp2_f0_reset(nr_imp2_f0_state *st) { st->raw = st->s = NAN; }
+void nr_imp2_f0_reset(nr_imp2_f0_state *st)
+{
+    st->raw = st->s = NAN;
+    st->confirmed = 0;
+}
 
 float nr_imp2_f0_track(nr_imp2_f0_state *st, const nr_imp2_hparams *hp, const float desc[NR_NUM_DESC])
 {
@@ -183,14 +187,23 @@ float nr_imp2_f0_track(nr_imp2_f0_state *st, const nr_imp2_hparams *hp, const fl
     if (!isfinite(f)) f = isfinite(st->s) ? exp2f(st->s) : NR_IMP_F0_MIN; /* a lost value holds the pitch */
     f = f < NR_IMP_F0_MIN ? NR_IMP_F0_MIN : f > NR_IMP_F0_MAX ? NR_IMP_F0_MAX : f;
     float x = log2f(f);
-    if (hp->harm_env == NR_IMP2_HARM_INDEX && isfinite(st->s)) {
-        /* a jump away from the pitch being played counts only once the next frame confirms it */
+    if (hp->harm_env == NR_IMP2_HARM_INDEX) {
         float prev = st->raw;
         st->raw = x;
-        if (fabsf(x - st->s) > NR_IMP2_JUMP && fabsf(x - prev) > NR_IMP2_JUMP) x = st->s;
-    } else {
-        st->raw = x;
+        int agrees = isfinite(prev) && fabsf(x - prev) <= NR_IMP2_JUMP; /* two frames on one pitch */
+        if (!isfinite(st->s) || !st->confirmed) {
+            st->s = x; /* yin's first frames (often far off at an onset) are followed until two agree */
+            st->confirmed = agrees;
+        } else if (fabsf(x - st->s) > NR_IMP2_JUMP) {
+            if (agrees) st->s = x; /* a confirmed jump lands at once (phase-continuous): no slow sweep */
+            /* else a one-frame jump away from the pitch being played (an octave error) is held */
+        } else {
+            float d = x - st->s;
+            st->s += d < -NR_IMP2_SLEW ? -NR_IMP2_SLEW : d > NR_IMP2_SLEW ? NR_IMP2_SLEW : d;
+        }
+        return exp2f(st->s);
     }
+    st->raw = x;
     if (!isfinite(st->s)) st->s = x;
     else {
         /* a yin octave error moves half way and back; a kick's sweep passes */
