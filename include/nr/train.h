@@ -35,8 +35,8 @@ typedef struct {
                                entry weighs the periodicity loss: yin's difference at the pitch curve's period) */
     float perturb;          /* share of clips with one descriptor curve moved (descriptor losses only) */
     float perturb_weight;   /* on those clips, the moved descriptor's loss weight is multiplied by this */
-    const char *harm_env;   /* nr-impact-2 harmonic envelope: "index" (NULL: the default) or "freq" (the first models') */
-    float band_weight;      /* weight of the octave-band level loss (dB, whole clip; `eval`'s band level error); 0: off */
+    const char *harm_env;   /* nr-impact-2 harmonic envelope: "freq" (the default, the shipped model's) or "index" */
+    float band_weight;      /* weight of the octave-band level loss (dB, whole clip; `eval`'s band level error); 0 (default): off */
     long stop_after;        /* stop (as if killed, after a checkpoint) at this step; 0: never. For tests. */
 } nr_train_config;
 

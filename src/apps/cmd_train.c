@@ -30,11 +30,11 @@ static void usage(FILE *f)
                "  --pitch-weight the pitch entry of --desc-weights alone\n"
                "  --perturb     share of clips with one descriptor curve moved (descriptor losses only)\n"
                "  --perturb-weight on those clips, the moved descriptor's loss weight times this\n"
-               "  --harm-env    nr-impact-2's harmonic envelope: over the harmonic number (index, default:\n"
-               "                the timbre moves with the pitch) or over frequency (freq, the first models)\n"
+               "  --harm-env    nr-impact-2's harmonic envelope: over frequency (freq, the default, the shipped\n"
+               "                model's) or over the harmonic number (index: the timbre moves with the pitch)\n"
                "  --band-weight weight per dB of the octave-band level loss (whole clip, as eval's band error)\n"
                "defaults: --steps 2000 --threads 2 --seed 1 --batch 8 --lr 0.002 --clip 1.0 --desc-weight 1\n"
-               "          --desc-weights 4,1,1,1,1,1,1 --perturb 0.5 --perturb-weight 4 --band-weight 0.2\n");
+               "          --desc-weights 4,1,1,1,1,1,1 --perturb 0.5 --perturb-weight 4 --band-weight 0 --harm-env freq\n");
 }
 
 /* "W,W,W,W,W,W,W": one weight per descriptor, each 0..100. */

@@ -37,8 +37,10 @@ nr_train_config nr_train_config_init(void)
     for (int d = 0; d < NR_NUM_DESC; d++) c.desc_weights[d] = d == NR_DESC_LOUDNESS ? 4.0f : 1.0f;
     c.perturb = 0.5f;
     c.perturb_weight = 4.0f;
-    /* 0.2 per dB: a 5 dB band error weighs about as much as the STFT loss of a fair fit */
-    c.band_weight = 0.2f;
+    /* The shipped model's recipe: FREQ harmonics, no band term. The INDEX run with the band term
+     * (--harm-env index --band-weight 0.2 --pitch-weight 4) is documented in docs/training.md. */
+    c.harm_env = "freq";
+    c.band_weight = 0.0f;
     return c;
 }
 
@@ -190,7 +192,7 @@ static nr_result run_hp(const nr_train_config *cfg, train_hp *h)
     else return nr_fail(NR_ERR_ARG, "train: unknown architecture '%s' (nr-impact-2 or nr-impact-1)", a);
     h->hp = nr_imp_hparams_default();
     h->hp2 = nr_imp2_hparams_default();
-    if (cfg->harm_env && !strcmp(cfg->harm_env, "freq")) h->hp2.harm_env = NR_IMP2_HARM_FREQ;
+    if (cfg->harm_env) h->hp2.harm_env = strcmp(cfg->harm_env, "freq") ? NR_IMP2_HARM_INDEX : NR_IMP2_HARM_FREQ;
     if (cfg->hidden) h->hp.hidden = h->hp2.hidden = cfg->hidden;
     if (cfg->layers) h->hp.layers = h->hp2.layers = cfg->layers;
     return h->arch == NR_TRAIN_IMPACT2 ? nr_imp2_hparams_check(&h->hp2, "train") : nr_imp_hparams_check(&h->hp, "train");
