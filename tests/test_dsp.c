@@ -377,13 +377,13 @@ static void test_rng_xs64_splitmix(void)
 
 int main(void)
 {
-    NT_RUN(test_tanh);
+    NT_RUN_PATHS(test_tanh);
     NT_RUN(test_sinc);
     NT_RUN(test_tvfir);
-    NT_RUN(test_gemm64);
-    NT_RUN(test_dilated_conv);
-    NT_RUN(test_moving_average);
-    NT_RUN(test_moving_average_channels);
+    NT_RUN_PATHS(test_gemm64);
+    NT_RUN_PATHS(test_dilated_conv);
+    NT_RUN_PATHS(test_moving_average);
+    NT_RUN_PATHS(test_moving_average_channels);
     NT_RUN(test_rng);
     NT_RUN(test_rng_xs64_splitmix);
     return nt_end();
