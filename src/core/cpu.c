@@ -62,10 +62,15 @@ static int choose(void)
     if (!want || !*want) return best;
     for (int p = 0; p < NR_CPU_N_PATHS; p++) {
         if (strcmp(want, path_names[p]) != 0) continue;
-        if (!nr_cpu_path_built(p))
-            snprintf(g_error, sizeof g_error,
-                     "NR_CPU=%s: this build has no %s kernels (%s; this build's paths: generic and %s)", want,
-                     want, path_needs[p], nr_cpu_path_name(best));
+        if (!nr_cpu_path_built(p)) {
+            char built[64] = "";
+            for (int q = 0; q < NR_CPU_N_PATHS; q++)
+                if (nr_cpu_path_built(q))
+                    snprintf(built + strlen(built), sizeof built - strlen(built), "%s%s", built[0] ? ", " : "",
+                             path_names[q]);
+            snprintf(g_error, sizeof g_error, "NR_CPU=%s: this build has no %s kernels (%s); its paths: %s", want,
+                     want, path_needs[p], built);
+        }
         else if (!nr_cpu_path_supported(p))
             snprintf(g_error, sizeof g_error, "NR_CPU=%s: this CPU lacks %s (the best path here is %s)", want,
                      path_needs[p], nr_cpu_path_name(best));
