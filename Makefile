@@ -26,7 +26,10 @@ SAN      ?=
 CPPFLAGS += -Iinclude -Isrc -D_GNU_SOURCE
 CFLAGS   += -std=c11 $(OPT) -g $(CPUFLAGS) -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wno-missing-field-initializers -Wno-psabi $(if $(findstring clang,$(CC)),,-Wno-format-truncation) \
-            -fno-math-errno -fPIC $(SAN) -MMD -MP
+            -fno-math-errno -ffp-contract=off -fPIC $(SAN) -MMD -MP
+# -ffp-contract=off: a * b + c stays two rounded operations unless a kernel asks for FMAs (GCC's ISO C mode
+# does this already; clang would fuse in the per-path AVX2 objects only, so optimised and reference code
+# would round differently).
 # -fPIC: the same objects link into the program and into the plugins (neurorack.lv2, neurorack~).
 # -Wno-psabi (gcc and clang): the 16-lane vector helpers are static to their file, built with one set of
 # flags, so the ABI note about passing them by value on a target without AVX-512 concerns no caller.

@@ -34,8 +34,8 @@ float NR_K(nr_tanh1)(float x); /* this path's kernel, for the tails */
 /* Broadcast through vector-scalar arithmetic: folded to a constant even at -O1. */
 #define vsplat(a) ((vf){0} + (float)(a))
 
-/* Fused multiply-adds in the polynomial and the scaling (ISO C mode turns contraction off): fewer
- * operations and one rounding each. */
+/* Fused multiply-adds in the polynomial and the scaling (the build turns contraction off): fewer
+ * operations and one rounding each. Clang: the pragma in tanh_vec. */
 #if defined(__GNUC__) && !defined(__clang__)
 #define CONTRACT __attribute__((optimize("fp-contract=fast")))
 #else
@@ -44,6 +44,9 @@ float NR_K(nr_tanh1)(float x); /* this path's kernel, for the tails */
 
 static inline __attribute__((always_inline)) CONTRACT vf tanh_vec(vf x)
 {
+#if defined(__clang__)
+#pragma clang fp contract(fast)
+#endif
     const vi sign_mask = (vi){0} + (int32_t)0x80000000u;
     vi xb = (vi)x;
     vi sign = xb & sign_mask;
