@@ -50,7 +50,7 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 # Kernel files built once per path (besides their generic build above, which holds their dispatch
 # tables): $(BUILD)/<file>.<path>.o, kernels named <function>_<path> (src/core/kernel_path.h).
 KERNEL_SRC := src/dsp/fast_tanh.c src/dsp/moving_average.c src/dsp/dilated_conv.c src/dsp/gemm64.c src/dsp/fma_peak.c \
-              src/models/impact_net.c src/models/impact_synth.c src/models/impact2_synth.c
+              src/models/impact_net.c src/models/impact_synth.c src/models/impact2_synth.c src/models/nsf_filter.c
 KERNEL_OBJ := $(foreach p,$(KPATHS),$(KERNEL_SRC:%.c=$(BUILD)/%.$(p).o))
 LIB_OBJ  += $(KERNEL_OBJ)
 APP_OBJ  := $(APP_SRC:%.c=$(BUILD)/%.o)
