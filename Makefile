@@ -3,15 +3,33 @@
 # target for FUZZ_CHECK_SECONDS, a SOAK_CHECK_MINUTES soak of the instrument).
 
 CC       ?= gcc
-ARCH     ?= native
-CPUFLAGS ?= -march=$(ARCH)
+# The whole build targets the baseline of the target architecture (x86-64; armv8-a, where NEON is
+# baseline), so a binary, plugin or package runs on any CPU of it. The hot kernels (KERNEL_SRC) are built
+# once more per path in KPATHS with that path's instruction set, and src/core/cpu.c picks them at start
+# from what the CPU reports (NR_CPU=generic|avx2|avx512|neon forces a lower one). `make ARCH=native`
+# builds the rest for this machine only (the per-path kernels keep their own flags).
+MACHINE  := $(shell $(CC) -dumpmachine 2>/dev/null)
+ifneq (,$(findstring x86_64,$(MACHINE)))
+ARCH     ?= x86-64
+KPATHS   := avx2 avx512
+else ifneq (,$(findstring aarch64,$(MACHINE)))
+ARCH     ?= armv8-a
+KPATHS   := neon
+else
+ARCH     ?=
+KPATHS   :=
+endif
+CPUFLAGS ?= $(if $(ARCH),-march=$(ARCH))
 OPT      ?= -O2
 BUILD    ?= build
 SAN      ?=
 CPPFLAGS += -Iinclude -Isrc -D_GNU_SOURCE
 CFLAGS   += -std=c11 $(OPT) -g $(CPUFLAGS) -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wno-missing-field-initializers -Wno-psabi $(if $(findstring clang,$(CC)),,-Wno-format-truncation) \
-            -fno-math-errno -fPIC $(SAN) -MMD -MP
+            -fno-math-errno -ffp-contract=off -fPIC $(SAN) -MMD -MP
+# -ffp-contract=off: a * b + c stays two rounded operations unless a kernel asks for FMAs (GCC's ISO C mode
+# does this already; clang would fuse in the per-path AVX2 objects only, so optimised and reference code
+# would round differently).
 # -fPIC: the same objects link into the program and into the plugins (neurorack.lv2, neurorack~).
 # -Wno-psabi (gcc and clang): the 16-lane vector helpers are static to their file, built with one set of
 # flags, so the ABI note about passing them by value on a target without AVX-512 concerns no caller.
@@ -29,6 +47,12 @@ LIB_SRC  := $(sort $(filter-out src/apps/% src/plugins/%,$(wildcard src/*/*.c)))
 APP_SRC  := $(sort $(wildcard src/apps/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+# Kernel files built once per path (besides their generic build above, which holds their dispatch
+# tables): $(BUILD)/<file>.<path>.o, kernels named <function>_<path> (src/core/kernel_path.h).
+KERNEL_SRC := src/dsp/fast_tanh.c src/dsp/moving_average.c src/dsp/dilated_conv.c src/dsp/gemm64.c src/dsp/fma_peak.c \
+              src/models/impact_net.c src/models/impact_synth.c src/models/impact2_synth.c src/models/nsf_filter.c
+KERNEL_OBJ := $(foreach p,$(KPATHS),$(KERNEL_SRC:%.c=$(BUILD)/%.$(p).o))
+LIB_OBJ  += $(KERNEL_OBJ)
 APP_OBJ  := $(APP_SRC:%.c=$(BUILD)/%.o)
 # WITH_LV2=0 (the aarch64 cross build: no arm64 liblilv, and lv2-ttl cannot run on the build machine)
 # leaves out the LV2 bundle and its test.
@@ -57,6 +81,21 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "CC $<"
 	@$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+# Per-path flags: target-specific, so ARCH=native leaves them alone; a CPUFLAGS given on the command
+# line (the aarch64 cross build) applies to every object, NEON's included.
+$(BUILD)/%.avx2.o: CPUFLAGS = -march=x86-64-v3
+$(BUILD)/%.avx512.o: CPUFLAGS = -march=x86-64-v4
+KPATH_NUM_neon := 1
+KPATH_NUM_avx2 := 2
+KPATH_NUM_avx512 := 3
+define kernel_rule
+$(BUILD)/%.$(1).o: %.c
+	@mkdir -p $$(dir $$@)
+	@echo "CC $$< [$(1)]"
+	@$$(CC) $$(CPPFLAGS) -DNR_KPATH=$(KPATH_NUM_$(1)) -DNR_KSUFFIX=$(1) $$(CFLAGS) -c $$< -o $$@
+endef
+$(foreach p,$(KPATHS),$(eval $(call kernel_rule,$(p))))
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@

@@ -1,4 +1,5 @@
 #include "nr_test.h"
+#include "core/cpu.h"
 
 #include <dirent.h>
 #include <signal.h>
@@ -35,6 +36,29 @@ void nt_finish(void)
 }
 
 int nt_failed(void) { return g_cur_failed; }
+
+void nt_run_paths(const char *name, void (*fn)(void))
+{
+    static char full[256];
+    const int was = nr_cpu_path();
+    for (int p = 0; p < NR_CPU_N_PATHS; p++) {
+        if (!nr_cpu_path_built(p)) continue;
+        snprintf(full, sizeof full, "%s[%s]", name, nr_cpu_path_name(p));
+        nt_begin(full);
+        if (nr_cpu_error()) {
+            nt_fail_at(__FILE__, __LINE__, "%s", nr_cpu_error());
+        } else if (!nr_cpu_path_supported(p)) {
+            char why[160];
+            snprintf(why, sizeof why, "this CPU lacks %s", nr_cpu_path_needs(p));
+            nt_skip(why);
+        } else {
+            nr_cpu_use(p);
+            fn();
+        }
+        nt_finish();
+    }
+    nr_cpu_use(was);
+}
 
 void nt_fail_at(const char *file, int line, const char *fmt, ...)
 {

@@ -32,6 +32,11 @@ int nt_failed(void);
 #endif
 
 #define NT_RUN(fn) do { nt_begin(#fn); fn(); nt_finish(); } while (0)
+/* Run a test once per kernel path this build holds (src/core/cpu.h), named "fn[avx2]" etc., with every
+ * kernel family switched to that path; a path this CPU lacks is reported skipped by name. The path in
+ * use before is restored after. A refused NR_CPU fails it. */
+#define NT_RUN_PATHS(fn) nt_run_paths(#fn, fn)
+void nt_run_paths(const char *name, void (*fn)(void));
 #define NT_CHECK(cond) do { if (!(cond)) nt_fail_at(__FILE__, __LINE__, "%s", #cond); } while (0)
 #define NT_CHECKF(cond, ...) do { if (!(cond)) nt_fail_at(__FILE__, __LINE__, __VA_ARGS__); } while (0)
 

@@ -1,4 +1,5 @@
 /* DSP kernels: each optimised kernel against its plain reference. */
+#include "core/cpu.h"
 #include "dsp/dilated_conv.h"
 #include "dsp/fast_tanh.h"
 #include "dsp/gemm64.h"
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 static float frand(unsigned *s)
 {
@@ -375,15 +377,67 @@ static void test_rng_xs64_splitmix(void)
               (unsigned long long)s1, (unsigned long long)s2);
 }
 
+/* The kernel paths: the API's answers, and the program refusing an NR_CPU it cannot honour. */
+static void test_kernel_paths(void)
+{
+    const int best = nr_cpu_best_path(), now = nr_cpu_path();
+    NT_CHECK(nr_cpu_path_supported(NR_CPU_GENERIC));
+    NT_CHECK(nr_cpu_path_supported(best));
+    NT_CHECK(nr_cpu_use(NR_CPU_N_PATHS) == -1 && nr_cpu_use(-1) == -1);
+    NT_CHECK(nr_cpu_path() == now);
+    NT_CHECK(!strcmp(nr_cpu_path_name(NR_CPU_AVX2), "avx2") && !strcmp(nr_cpu_path_name(99), "?"));
+#if defined(__x86_64__)
+    NT_CHECK(!nr_cpu_path_built(NR_CPU_NEON) && nr_cpu_path_built(NR_CPU_AVX2) && nr_cpu_path_built(NR_CPU_AVX512));
+#elif defined(__aarch64__)
+    NT_CHECK(nr_cpu_path_built(NR_CPU_NEON) && best == NR_CPU_NEON);
+#endif
+    int lacking = -1; /* a path this build or CPU cannot run, if any */
+    for (int p = 0; p < NR_CPU_N_PATHS; p++) {
+        if (nr_cpu_path_supported(p)) {
+            NT_CHECK(nr_cpu_use(p) == 0 && nr_cpu_path() == p);
+        } else {
+            NT_CHECK(nr_cpu_use(p) == -1);
+            if (lacking < 0) lacking = p;
+        }
+    }
+    nr_cpu_use(now);
+    const char *bin = getenv("NR_BIN");
+    if (!bin) {
+        nt_skip("NR_BIN not set (run through make test): NR_CPU on the command line not tried");
+        return;
+    }
+    struct {
+        const char *path, *expect;
+        int rc;
+    } cases[] = {{"bogus", "NR_CPU=bogus: unknown kernel path", 2},
+                 {lacking >= 0 ? nr_cpu_path_name(lacking) : NULL, "NR_CPU=", 2},
+                 {"generic", "kernels        generic path", 0}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        if (!cases[i].path) continue;
+        char cmd[1024], out[4096] = "";
+        snprintf(cmd, sizeof cmd, "NR_CPU=%s '%s' info 2>&1", cases[i].path, bin);
+        FILE *f = popen(cmd, "r");
+        NT_CHECK(f != NULL);
+        if (!f) return;
+        size_t got = fread(out, 1, sizeof out - 1, f);
+        out[got] = 0;
+        int st = pclose(f);
+        int rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+        NT_CHECKF(rc == cases[i].rc && strstr(out, cases[i].expect), "NR_CPU=%s: exit %d, output: %s", cases[i].path, rc,
+                  out);
+    }
+}
+
 int main(void)
 {
-    NT_RUN(test_tanh);
+    NT_RUN(test_kernel_paths);
+    NT_RUN_PATHS(test_tanh);
     NT_RUN(test_sinc);
     NT_RUN(test_tvfir);
-    NT_RUN(test_gemm64);
-    NT_RUN(test_dilated_conv);
-    NT_RUN(test_moving_average);
-    NT_RUN(test_moving_average_channels);
+    NT_RUN_PATHS(test_gemm64);
+    NT_RUN_PATHS(test_dilated_conv);
+    NT_RUN_PATHS(test_moving_average);
+    NT_RUN_PATHS(test_moving_average_channels);
     NT_RUN(test_rng);
     NT_RUN(test_rng_xs64_splitmix);
     return nt_end();

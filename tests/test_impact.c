@@ -405,10 +405,10 @@ int main(void)
 {
     NT_RUN(test_budgets);
     NT_RUN(test_matvec_matches_plain_loops);
-    NT_RUN(test_single_partial_is_a_sine);
-    NT_RUN(test_noise_band_level);
-    NT_RUN(test_render_matches_reference);
-    NT_RUN(test_voice_matches_training_forward);
+    NT_RUN_PATHS(test_single_partial_is_a_sine);
+    NT_RUN_PATHS(test_noise_band_level);
+    NT_RUN_PATHS(test_render_matches_reference);
+    NT_RUN_PATHS(test_voice_matches_training_forward);
     NT_RUN(test_voice_api);
     NT_RUN(test_bad_descriptors_are_clamped);
     NT_RUN(test_load_checks);

@@ -735,16 +735,16 @@ int main(void)
 {
     NT_RUN(test_budgets);
     NT_RUN(test_pitch_conditioning);
-    NT_RUN(test_partials_in_tune);
+    NT_RUN_PATHS(test_partials_in_tune);
     NT_RUN(test_noise_full_band);
-    NT_RUN(test_render_matches_reference);
-    NT_RUN(test_voice_matches_training_forward);
+    NT_RUN_PATHS(test_render_matches_reference);
+    NT_RUN_PATHS(test_voice_matches_training_forward);
     NT_RUN(test_no_burst_on_octave_error);
     NT_RUN(test_frequency_descent);
     NT_RUN(test_load_checks);
     NT_RUN(test_save_load_and_bad_input);
     NT_RUN(test_extra_tensor_refused);
     NT_RUN(test_training);
-    NT_RUN(test_shipped_model);
+    NT_RUN_PATHS(test_shipped_model);
     return nt_end();
 }

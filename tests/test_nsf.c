@@ -488,10 +488,10 @@ static void test_band_limited_source(void)
 int main(void)
 {
     NT_RUN(test_load_info);
-    NT_RUN(test_golden_reference_impact);
-    NT_RUN(test_golden_dce_synth);
-    NT_RUN(test_golden_sh_ffx);
-    NT_RUN(test_golden_301_frames);
+    NT_RUN_PATHS(test_golden_reference_impact);
+    NT_RUN_PATHS(test_golden_dce_synth);
+    NT_RUN_PATHS(test_golden_sh_ffx);
+    NT_RUN_PATHS(test_golden_301_frames);
     NT_RUN(test_streaming_blocks);
     NT_RUN(test_bad_models);
     NT_RUN(test_save_roundtrip);

@@ -4,6 +4,9 @@
 #include "neurorack.h"
 #include "nr/templates.h"
 #include "models/nsf_profile.h"
+#include "core/cpu.h"
+#include "dsp/fma_peak.h"
+#include "dsp/gemm64.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -28,44 +31,41 @@ static double cpu_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Peak single-core FLOP rate: independent FMA chains on the widest vectors the compiler targets. Both
- * rooflines are timed in thread CPU time: what the core can do, whatever else runs on the machine. */
-typedef float vf __attribute__((vector_size(64)));
-/* ISO C mode (-std=c11) forbids contracting a*b+c into one FMA: this function allows it, or it would
- * measure separate multiplies and adds, half the core's rate. */
-#if defined(__clang__)
-#define NR_ALLOW_FMA
-#else
-#define NR_ALLOW_FMA __attribute__((optimize("fp-contract=fast")))
-#endif
-static NR_ALLOW_FMA double measure_peak_gflops(void)
+/* Peak single-core FLOP rate of the kernel path in use (dsp/fma_peak.c: the path's registers, enough
+ * independent chains). Both rooflines are timed in thread CPU time: what the core can do, whatever else
+ * runs on the machine. */
+static double measure_peak_gflops(void)
 {
-#if defined(__clang__)
-#pragma clang fp contract(fast)
-#endif
-    /* Ten named accumulators: enough independent chains to cover the FMA latency on two units, and
-     * few enough to stay in registers (an array would be kept in memory). */
-    vf a, b, c0, c1, c2, c3, c4, c5, c6, c7, c8, c9;
-    for (int k = 0; k < 16; k++) {
-        a[k] = 0.999999f;
-        b[k] = 1e-7f;
-        c0[k] = c1[k] = c2[k] = c3[k] = c4[k] = (float)k * 1e-3f;
-        c5[k] = c6[k] = c7[k] = c8[k] = c9[k] = (float)k * 2e-3f;
-    }
-    long iters = 0;
-    double t0 = cpu_s(), t;
+    const long reps = 256;
+    double flops = 0, t0 = cpu_s(), t;
     do {
-        for (int r = 0; r < 4096; r++) {
-            c0 = c0 * a + b, c1 = c1 * a + b, c2 = c2 * a + b, c3 = c3 * a + b, c4 = c4 * a + b;
-            c5 = c5 * a + b, c6 = c6 * a + b, c7 = c7 * a + b, c8 = c8 * a + b, c9 = c9 * a + b;
-        }
-        iters += 4096;
+        flops += nr_fma_peak_run(reps);
         t = cpu_s();
     } while (t - t0 < 0.25);
-    vf sum = c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9;
-    volatile float keep = sum[0];
-    (void)keep;
-    return (double)iters * 10 * 16 * 2 / (t - t0) * 1e-9;
+    return flops / (t - t0) * 1e-9;
+}
+
+/* The path's own 64-column kernel (the dilated convs' product) at the conv shape:
+ * y (T, 64) = x (T, 192) . w (192, 64). */
+static double measure_gemm64_gflops(int t_rows)
+{
+    float *w = calloc(64 * 192, sizeof(float)), *x = calloc((size_t)192 * t_rows, sizeof(float)),
+          *y = calloc((size_t)64 * t_rows, sizeof(float));
+    if (!w || !x || !y) {
+        free(w), free(x), free(y);
+        return 0;
+    }
+    for (int i = 0; i < 64 * 192; i++) w[i] = (float)(i % 7) * 0.01f;
+    for (long i = 0; i < 192L * t_rows; i++) x[i] = (float)(i % 5) * 0.01f;
+    long n = 0;
+    double t0 = cpu_s(), t;
+    do {
+        nr_gemm64(x, 192, t_rows, 192, w, y, 64);
+        n++;
+        t = cpu_s();
+    } while (t - t0 < 0.25);
+    free(w), free(x), free(y);
+    return (double)n * 2.0 * 64 * 192 * t_rows / (t - t0) * 1e-9;
 }
 
 /* OpenBLAS sgemm at the original model's conv shape: (64 x 192) x (192 x T). */
@@ -218,6 +218,7 @@ int nr_cmd_bench(int argc, char **argv)
     double gflops = 2.0 * info.macs_per_sample * (double)done / secs * 1e-9;
     double peak = measure_peak_gflops();
     double sgemm = measure_sgemm_gflops(block < 64 ? 64 : (int)block);
+    double g64 = measure_gemm64_gflops(block < 64 ? 64 : (int)block);
 
     /* Analysis speed: the descriptors of the rendered sound (at 22050 Hz). */
     nr_audio a22 = {0};
@@ -241,6 +242,8 @@ int nr_cmd_bench(int argc, char **argv)
 
     printf("model            %s (%s, %d Hz, hop %d, %lld parameters)\n", model_path, info.arch, info.sample_rate,
            info.hop, (long long)info.n_params);
+    printf("kernels          %s path (%s)%s\n", nr_cpu_path_name(nr_cpu_path()), nr_cpu_path_needs(nr_cpu_path()),
+           nr_cpu_path() == nr_cpu_best_path() ? "" : ", forced by NR_CPU");
     printf("threads          %ld\n", threads);
     printf("block            %ld samples (%.2f ms)\n", block, 1e3 * block / info.sample_rate);
     printf("audio            %ld analysis frames (%ld model frames), %.3f s\n", frames, model_frames, audio_s);
@@ -251,8 +254,12 @@ int nr_cmd_bench(int argc, char **argv)
     printf("per block        mean %.1f us, worst %.1f us (%ld blocks; period %.1f us)\n", 1e6 * secs / blocks,
            1e6 * worst, blocks, 1e6 * block / info.sample_rate);
     printf("compute          %.0f MACs/sample, %.1f GFLOP/s achieved\n", info.macs_per_sample, gflops);
-    printf("core peak        %.1f GFLOP/s (FMA loop), sgemm 64x192x%ld %.1f GFLOP/s -> %.0f%% of sgemm roofline\n",
-           peak, block < 64 ? 64 : block, sgemm, sgemm > 0 ? 100.0 * gflops / sgemm : 0.0);
+    printf("core peak        %.1f GFLOP/s (FMA loop, %s path: %s) -> %.0f%% of the peak\n", peak,
+           nr_cpu_path_name(nr_cpu_path()), nr_fma_peak_shape(), peak > 0 ? 100.0 * gflops / peak : 0.0);
+    printf("products         gemm64 (%s) %ldx192 . 192x64 %.1f GFLOP/s (%.0f%% of peak); OpenBLAS sgemm 64x192x%ld "
+           "%.1f GFLOP/s -> %.0f%% of sgemm roofline\n",
+           nr_cpu_path_name(nr_cpu_path()), block < 64 ? 64 : block, g64, peak > 0 ? 100.0 * g64 / peak : 0.0,
+           block < 64 ? 64 : block, sgemm, sgemm > 0 ? 100.0 * gflops / sgemm : 0.0);
     /* the whole render against the roofline in CPU time (the wall clock above counts other jobs too) */
     const double gf_cpu = 2.0 * info.macs_per_sample * (double)done / (c_end - c_render0) * 1e-9;
     printf("compute per CPU  %.1f GFLOP/s of the model's direct-form MACs -> %.0f%% of sgemm roofline\n", gf_cpu,

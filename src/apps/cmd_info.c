@@ -3,6 +3,7 @@
 #include "neurorack.h"
 #include "nr/model_templates.h"
 #include "nr/templates.h"
+#include "core/cpu.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -54,6 +55,8 @@ int nr_cmd_info(int argc, char **argv)
     nr_model_get_info(m, &in);
     const nr_tensor_set *ts = nr_model_tensors(m);
     printf("model          %s\n", path);
+    printf("kernels        %s path (%s)%s\n", nr_cpu_path_name(nr_cpu_path()), nr_cpu_path_needs(nr_cpu_path()),
+           nr_cpu_path() == nr_cpu_best_path() ? "" : ", forced by NR_CPU");
     printf("architecture   %s\n", in.arch);
     printf("sample rate    %d Hz\n", in.sample_rate);
     printf("hop            %d samples (%.2f frames/s), lookahead %d frames\n", in.hop,

@@ -1,6 +1,7 @@
 /* neurorack: one program, one subcommand per job. */
 #include "commands.h"
 #include "neurorack.h"
+#include "core/cpu.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -42,6 +43,11 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "--version")) {
         printf("neurorack %s\n", NR_VERSION_STRING);
         return 0;
+    }
+    /* NR_CPU naming a path this CPU or build lacks: refuse rather than run another path than asked */
+    if (nr_cpu_error()) {
+        fprintf(stderr, "neurorack: %s\n", nr_cpu_error());
+        return 2;
     }
     for (size_t i = 0; i < N_COMMANDS; i++)
         if (!strcmp(argv[1], g_commands[i].name) && g_commands[i].run) return g_commands[i].run(argc - 1, argv + 1);

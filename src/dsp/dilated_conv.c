@@ -1,10 +1,18 @@
 #include "dsp/dilated_conv.h"
 #include "dsp/gemm64.h"
+#include "core/kernel_path.h"
 
 #include <cblas.h>
 #include <string.h>
 
+/* The Winograd transforms' vectors: one register of the path (kernel_path.h); lane-wise, so equal results. */
+#if NR_KPATH == NR_KPATH_AVX512
 #define LANES 16
+#elif NR_KPATH == NR_KPATH_AVX2
+#define LANES 8
+#else
+#define LANES 4
+#endif
 typedef float vf __attribute__((vector_size(LANES * sizeof(float))));
 
 static inline vf ld(const float *p)
@@ -16,12 +24,14 @@ static inline vf ld(const float *p)
 
 static inline void st(float *p, vf v) { memcpy(p, &v, sizeof v); }
 
+#if NR_KBASE
 void nr_dconv3_pack(const float *w, int c, float *wp)
 {
     for (int o = 0; o < c; o++)
         for (int j = 0; j < 3; j++)
             for (int i = 0; i < c; i++) wp[((size_t)j * c + i) * c + o] = w[((size_t)o * c + i) * 3 + j];
 }
+#endif
 
 /* y (m, c) = a (m, k) . b (k, c): the register-blocked kernel at 64 channels, else OpenBLAS */
 static void mm(const float *a, int m, int k, const float *b, int c, float *y)
@@ -57,6 +67,7 @@ static void ring_update(int c, int dil, float *ring, long t0, const float *h, in
         memcpy(ring + (size_t)((t0 + t) % r) * c, h + (size_t)t * c, (size_t)c * sizeof(float));
 }
 
+#if NR_KBASE
 void nr_dconv3_block(const float *wp, int c, int dil, float *ring, long t0, const float *h, int n,
                      float *col, float *y)
 {
@@ -80,17 +91,21 @@ void nr_dconv3_pack_winograd(const float *w, int c, float *wg)
         }
 }
 
+#endif
+
 /* Fewer pairs than this go direct: four small sgemm calls cost more than they save. */
 #define WINO_MIN_PAIRS 16
 
+#if NR_KBASE
 double nr_dconv3_winograd_macs(int c, int dil, int n)
 {
     const int P = n / (2 * dil) * dil;
     const double cc = (double)c * c;
     return P < WINO_MIN_PAIRS ? 3.0 * n * cc : (4.0 * P + 3.0 * (n - 2 * P)) * cc;
 }
+#endif
 
-void nr_dconv3_block_winograd(const float *wp, const float *wg, int c, int dil, float *ring, long t0, const float *h,
+void NR_K(nr_dconv3_block_winograd)(const float *wp, const float *wg, int c, int dil, float *ring, long t0, const float *h,
                               int n, float *col, float *u, float *m, float *y)
 {
     const long r = 2L * dil;
@@ -151,6 +166,14 @@ void nr_dconv3_block_winograd(const float *wp, const float *wg, int c, int dil, 
         mm(col + (size_t)paired * 3 * c, n - paired, 3 * c, wp, c, y + (size_t)paired * c);
 }
 
+#if NR_KBASE
+#define DCONV_KERNELS(X)                                                                               \
+    X(void, nr_dconv3_block_winograd,                                                                  \
+      (const float *wp, const float *wg, int c, int dil, float *ring, long t0, const float *h, int n,  \
+       float *col, float *u, float *m, float *y),                                                      \
+      (wp, wg, c, dil, ring, t0, h, n, col, u, m, y))
+NR_DISPATCH(DCONV_KERNELS)
+
 void nr_dconv3_ref(const float *w, int c, int dil, const float *h, long n, float *y)
 {
     for (long t = 0; t < n; t++) {
@@ -165,3 +188,4 @@ void nr_dconv3_ref(const float *w, int c, int dil, const float *h, long n, float
         }
     }
 }
+#endif

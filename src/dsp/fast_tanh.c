@@ -1,16 +1,28 @@
 /* tanh(a) = -expm1(-2a) / (2 + expm1(-2a)) for a = |x|, sign restored. expm1 through a Cody-Waite
  * reduction u = n ln2 + r, |r| <= ln2/2, and a degree-7 Taylor polynomial of e^r - 1 (truncation
  * below 6e-9): no cancellation near 0, so the error stays near 1 ulp relative everywhere. Written with
- * GCC/Clang vector extensions so it runs 16 lanes at a time without intrinsics. */
+ * GCC/Clang vector extensions, one register wide on each path (kernel_path.h): 16 lanes on AVX-512,
+ * 8 on AVX2 (a 16-lane value would take two of its 16 registers and the polynomial would spill), 4 on
+ * the baseline's SSE2; NEON has its own intrinsics below. Every lane does the same operations, so the
+ * width changes no result; only contraction into FMAs (AVX2, AVX-512, NEON) does, within 1 ulp. */
 #include "dsp/fast_tanh.h"
+#include "core/kernel_path.h"
 
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
 
+#if NR_KPATH == NR_KPATH_AVX512
 #define LANES 16
+#elif NR_KPATH == NR_KPATH_AVX2
+#define LANES 8
+#else
+#define LANES 4
+#endif
 typedef float vf __attribute__((vector_size(LANES * sizeof(float))));
 typedef int32_t vi __attribute__((vector_size(LANES * sizeof(int32_t))));
+
+float NR_K(nr_tanh1)(float x); /* this path's kernel, for the tails */
 
 /* Above this |x|, tanh(x) rounds to +-1 in float32. */
 #define TANH_SAT 9.0f
@@ -22,8 +34,8 @@ typedef int32_t vi __attribute__((vector_size(LANES * sizeof(int32_t))));
 /* Broadcast through vector-scalar arithmetic: folded to a constant even at -O1. */
 #define vsplat(a) ((vf){0} + (float)(a))
 
-/* Fused multiply-adds in the polynomial and the scaling (ISO C mode turns contraction off): fewer
- * operations and one rounding each. */
+/* Fused multiply-adds in the polynomial and the scaling (the build turns contraction off): fewer
+ * operations and one rounding each. Clang: the pragma in tanh_vec. */
 #if defined(__GNUC__) && !defined(__clang__)
 #define CONTRACT __attribute__((optimize("fp-contract=fast")))
 #else
@@ -32,6 +44,9 @@ typedef int32_t vi __attribute__((vector_size(LANES * sizeof(int32_t))));
 
 static inline __attribute__((always_inline)) CONTRACT vf tanh_vec(vf x)
 {
+#if defined(__clang__)
+#pragma clang fp contract(fast)
+#endif
     const vi sign_mask = (vi){0} + (int32_t)0x80000000u;
     vi xb = (vi)x;
     vi sign = xb & sign_mask;
@@ -58,7 +73,7 @@ static inline __attribute__((always_inline)) CONTRACT vf tanh_vec(vf x)
     return (vf)((vi)t | sign);
 }
 
-#if defined(__ARM_NEON) && defined(__aarch64__)
+#if NR_KPATH == NR_KPATH_NEON
 #include <arm_neon.h>
 
 /* NEON (aarch64): tanh_vec's operations, fused where GCC fuses them there, on 4 lanes. The 16-lane
@@ -90,28 +105,28 @@ static inline __attribute__((always_inline)) float32x4_t tanh_neon(float32x4_t x
     return vreinterpretq_f32_u32(vorrq_u32(vreinterpretq_u32_f32(t), sign));
 }
 
-void nr_tanh_inplace(float *x, size_t n)
+void NR_K(nr_tanh_inplace)(float *x, size_t n)
 {
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
         vst1q_f32(x + i, tanh_neon(vld1q_f32(x + i)));
         vst1q_f32(x + i + 4, tanh_neon(vld1q_f32(x + i + 4)));
     }
-    for (; i < n; i++) x[i] = nr_tanh1(x[i]);
+    for (; i < n; i++) x[i] = NR_K(nr_tanh1)(x[i]);
 }
 
-void nr_tanh_residual(float *h, const float *y, const float *ctx, size_t n)
+void NR_K(nr_tanh_residual)(float *h, const float *y, const float *ctx, size_t n)
 {
     size_t i = 0;
     for (; i + 4 <= n; i += 4)
         vst1q_f32(h + i, vaddq_f32(vaddq_f32(vld1q_f32(h + i), tanh_neon(vld1q_f32(y + i))), vld1q_f32(ctx + i)));
-    for (; i < n; i++) h[i] = (h[i] + nr_tanh1(y[i])) + ctx[i];
+    for (; i < n; i++) h[i] = (h[i] + NR_K(nr_tanh1)(y[i])) + ctx[i];
 }
 
-float nr_tanh1(float x) { return vgetq_lane_f32(tanh_neon(vdupq_n_f32(x)), 0); }
+float NR_K(nr_tanh1)(float x) { return vgetq_lane_f32(tanh_neon(vdupq_n_f32(x)), 0); }
 
 #else
-CONTRACT void nr_tanh_inplace(float *x, size_t n)
+CONTRACT void NR_K(nr_tanh_inplace)(float *x, size_t n)
 {
     size_t i = 0;
     for (; i + LANES <= n; i += LANES) {
@@ -128,7 +143,7 @@ CONTRACT void nr_tanh_inplace(float *x, size_t n)
     }
 }
 
-CONTRACT void nr_tanh_residual(float *h, const float *y, const float *ctx, size_t n)
+CONTRACT void NR_K(nr_tanh_residual)(float *h, const float *y, const float *ctx, size_t n)
 {
     size_t i = 0;
     for (; i + LANES <= n; i += LANES) {
@@ -139,17 +154,25 @@ CONTRACT void nr_tanh_residual(float *h, const float *y, const float *ctx, size_
         a = (a + tanh_vec(b)) + c;
         memcpy(h + i, &a, sizeof a);
     }
-    for (; i < n; i++) h[i] = (h[i] + nr_tanh1(y[i])) + ctx[i];
+    for (; i < n; i++) h[i] = (h[i] + NR_K(nr_tanh1)(y[i])) + ctx[i];
 }
 
-CONTRACT float nr_tanh1(float x)
+CONTRACT float NR_K(nr_tanh1)(float x)
 {
     vf v = vsplat(x);
     return tanh_vec(v)[0];
 }
 #endif
 
+#if NR_KBASE
 void nr_tanh_inplace_ref(float *x, size_t n)
 {
     for (size_t i = 0; i < n; i++) x[i] = tanhf(x[i]);
 }
+
+#define TANH_KERNELS(X)                                                                                \
+    X(void, nr_tanh_inplace, (float *x, size_t n), (x, n))                                             \
+    X(void, nr_tanh_residual, (float *h, const float *y, const float *ctx, size_t n), (h, y, ctx, n))  \
+    X(float, nr_tanh1, (float x), (x))
+NR_DISPATCH(TANH_KERNELS)
+#endif

@@ -1,6 +1,9 @@
 #include "dsp/gemm64.h"
+#include "core/kernel_path.h"
 
 #include <string.h>
+
+#if NR_KBASE
 
 void nr_gemm_pack(const float *w, int n, int k, float *bt)
 {
@@ -20,10 +23,19 @@ void nr_gemm64_ref(const float *a, size_t lda, int m, int k, const float *bt, fl
         }
 }
 
-#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
+#define GEMM_KERNELS(X)                                                                                \
+    X(void, nr_gemm64, (const float *a, size_t lda, int m, int k, const float *bt, float *c, size_t ldc), \
+      (a, lda, m, k, bt, c, ldc))                                                                      \
+    X(void, nr_gemm16n,                                                                                \
+      (const float *a, size_t lda, int m, int k, const float *bt, int n, float *c, size_t ldc),        \
+      (a, lda, m, k, bt, n, c, ldc))
+NR_DISPATCH(GEMM_KERNELS)
+#endif
+
+#if NR_KPATH == NR_KPATH_AVX512 || NR_KPATH == NR_KPATH_AVX2
 #include <immintrin.h>
 
-#if defined(__AVX512F__)
+#if NR_KPATH == NR_KPATH_AVX512
 typedef __m512 V;
 #define VL 16
 #define NV 4 /* vectors per tile: the tile is all 64 columns */
@@ -99,12 +111,12 @@ static inline __attribute__((always_inline)) void run(const int W, const float *
     }
 }
 
-void nr_gemm64(const float *a, size_t lda, int m, int k, const float *bt, float *c, size_t ldc)
+void NR_K(nr_gemm64)(const float *a, size_t lda, int m, int k, const float *bt, float *c, size_t ldc)
 {
     run(NV, a, lda, m, k, bt, NR_GEMM64_N, c, ldc);
 }
 
-void nr_gemm16n(const float *a, size_t lda, int m, int k, const float *bt, int n, float *c, size_t ldc)
+void NR_K(nr_gemm16n)(const float *a, size_t lda, int m, int k, const float *bt, int n, float *c, size_t ldc)
 {
     if (n == NR_GEMM64_N)
         run(NV, a, lda, m, k, bt, n, c, ldc);
@@ -112,7 +124,7 @@ void nr_gemm16n(const float *a, size_t lda, int m, int k, const float *bt, int n
         run(16 / VL, a, lda, m, k, bt, n, c, ldc); /* 16-column tiles */
 }
 
-#elif defined(__ARM_NEON) && defined(__aarch64__)
+#elif NR_KPATH == NR_KPATH_NEON
 #include <arm_neon.h>
 
 /* NEON: tiles of R (<= 8) rows x 8 columns. 16 accumulators, one vector of a per row (4 steps of k,
@@ -182,12 +194,12 @@ static void run_neon(const float *a, size_t lda, int m, int k, const float *bt, 
     }
 }
 
-void nr_gemm64(const float *a, size_t lda, int m, int k, const float *bt, float *c, size_t ldc)
+void NR_K(nr_gemm64)(const float *a, size_t lda, int m, int k, const float *bt, float *c, size_t ldc)
 {
     run_neon(a, lda, m, k, bt, NR_GEMM64_N, c, ldc);
 }
 
-void nr_gemm16n(const float *a, size_t lda, int m, int k, const float *bt, int n, float *c, size_t ldc)
+void NR_K(nr_gemm16n)(const float *a, size_t lda, int m, int k, const float *bt, int n, float *c, size_t ldc)
 {
     run_neon(a, lda, m, k, bt, n, c, ldc);
 }
@@ -195,14 +207,14 @@ void nr_gemm16n(const float *a, size_t lda, int m, int k, const float *bt, int n
 #else
 #include <cblas.h>
 
-void nr_gemm64(const float *a, size_t lda, int m, int k, const float *bt, float *c, size_t ldc)
+void NR_K(nr_gemm64)(const float *a, size_t lda, int m, int k, const float *bt, float *c, size_t ldc)
 {
     if (m > 0)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, NR_GEMM64_N, k, 1.0f, a, (int)lda, bt,
                     NR_GEMM64_N, 0.0f, c, (int)ldc);
 }
 
-void nr_gemm16n(const float *a, size_t lda, int m, int k, const float *bt, int n, float *c, size_t ldc)
+void NR_K(nr_gemm16n)(const float *a, size_t lda, int m, int k, const float *bt, int n, float *c, size_t ldc)
 {
     if (m > 0)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a, (int)lda, bt, n, 0.0f, c,

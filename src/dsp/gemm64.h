@@ -2,7 +2,8 @@
  * is a (64, k) weight pre-packed once to (k, 64). Register-blocked kernels (AVX-512: 6 rows x 64
  * columns in 24 accumulators; AVX2: 6 rows x 16 columns) read a and b in place: no packing, no
  * zeroing per call; NEON (aarch64): 8 rows x 8 columns in 16 accumulators, a's rows read 4 steps of k
- * at a time and used lane by lane. Other targets use OpenBLAS. */
+ * at a time and used lane by lane. The generic path uses OpenBLAS (which picks its own kernels).
+ * The path is chosen at start (core/cpu.h). */
 #ifndef NR_DSP_GEMM64_H
 #define NR_DSP_GEMM64_H
 

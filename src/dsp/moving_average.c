@@ -1,26 +1,46 @@
 #include "dsp/moving_average.h"
+#include "core/kernel_path.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#if defined(__AVX512F__)
+#if NR_KPATH == NR_KPATH_AVX512 || NR_KPATH == NR_KPATH_AVX2
 #include <immintrin.h>
 #endif
-#if defined(__ARM_NEON) && defined(__aarch64__)
+#if NR_KPATH == NR_KPATH_NEON
 #include <arm_neon.h>
 #endif
 
+/* Vectors of one register of the path (kernel_path.h), NV of them per tile of the exact sums: 4 windows
+ * x NV vectors of accumulators plus NV row loads must fit the registers (AVX-512: 16 + 4 of 32; AVX2
+ * and SSE2: 8 + 2 of 16). Every lane adds the same rows in the same order on every path: equal results. */
+#if NR_KPATH == NR_KPATH_AVX512
 #define LANES 16
+#define NV 4
+#elif NR_KPATH == NR_KPATH_AVX2
+#define LANES 8
+#define NV 2
+#else
+#define LANES 4
+#define NV 2
+#endif
 typedef float vf __attribute__((vector_size(LANES * sizeof(float))));
+/* The ring's row stride is a multiple of this on every path (the same memory layout whichever runs);
+ * a multiple of every path's LANES. */
+#define CS_ROUND 16
 
+/* Outputs for the windows ending at rows e0 .. e0+m-1 (all pushed), into y (m, ch): the dispatched kernel. */
+void nr_ma_exact_outputs(const nr_ma_stream *s, long e0, int m, float *y);
+
+static long clampl(long i, long n) { return i < 0 ? 0 : i >= n ? n - 1 : i; }
+
+#if NR_KBASE
 float nr_ma_uniform_weight(const float *w, int n)
 {
     for (int j = 1; j < n; j++)
         if (w[j] != w[0]) return 0.0f;
     return w[0];
 }
-
-static long clampl(long i, long n) { return i < 0 ? 0 : i >= n ? n - 1 : i; }
 
 void nr_ma_replicate_ref(const float *x, long n, long xs, const float *w, int win, float *y, long ys)
 {
@@ -32,7 +52,9 @@ void nr_ma_replicate_ref(const float *x, long n, long xs, const float *w, int wi
     }
 }
 
-int nr_ma_replicate(const float *x, long n, long xs, const float *w, int win, float *y, long ys)
+#endif
+
+int NR_K(nr_ma_replicate)(const float *x, long n, long xs, const float *w, int win, float *y, long ys)
 {
     const long left = (win - 1) / 2;
     /* padded copy: xp[i] = x[clamp(i - left)], i < n + win - 1, plus room for a whole last vector */
@@ -53,6 +75,7 @@ int nr_ma_replicate(const float *x, long n, long xs, const float *w, int win, fl
     return 1;
 }
 
+#if NR_KBASE
 int nr_ma_replicate_fast(const float *x, long n, long xs, const float *w, int win, float *y, long ys)
 {
     const float wu = nr_ma_uniform_weight(w, win);
@@ -71,14 +94,14 @@ static int ring_rows(int win) { return win + NR_MA_BATCH; }
 
 size_t nr_ma_stream_bytes(int ch, int win)
 {
-    const size_t cs = ((size_t)ch + LANES - 1) / LANES * LANES;
+    const size_t cs = ((size_t)ch + CS_ROUND - 1) / CS_ROUND * CS_ROUND;
     return (size_t)ch * sizeof(double) + (cs * ring_rows(win) + ch) * sizeof(float);
 }
 
 void nr_ma_stream_init(nr_ma_stream *s, int ch, int win, const float *w, int exact, void *mem)
 {
     s->ch = ch;
-    s->cs = (ch + LANES - 1) / LANES * LANES;
+    s->cs = (ch + CS_ROUND - 1) / CS_ROUND * CS_ROUND;
     s->win = win;
     s->rows = ring_rows(win);
     s->left = (win - 1) / 2;
@@ -119,6 +142,61 @@ static void push_row(nr_ma_stream *s, const float *x)
     s->count++;
 }
 
+static void direct_output(const nr_ma_stream *s, long e, float *y)
+{
+    for (int c = 0; c < s->ch; c++) y[c] = 0.0f;
+    for (int j = 0; j < s->win; j++) {
+        const float *row = ring_row(s, e - s->win + 1 + j);
+        for (int c = 0; c < s->ch; c++) y[c] += s->w[(size_t)c * s->win + j] * row[c];
+    }
+}
+
+/* Push n rows (x (n, ch), or copies of the last row when x is NULL); outputs into y (n, ch). */
+static int push_rows(nr_ma_stream *s, const float *x, int n, float *y)
+{
+    int out = 0;
+    long first = -1;
+    for (int i = 0; i < n; i++) {
+        const float *row = x ? x + (size_t)i * s->ch : s->last;
+        if (s->count == 0)
+            for (int j = 0; j < s->left; j++) push_row(s, row); /* replicate padding on the left */
+        push_row(s, row);
+        if (x) memcpy(s->last, row, (size_t)s->ch * sizeof(float));
+        if (s->count < s->win) continue;
+        if (running(s)) {
+            for (int c = 0; c < s->ch; c++) y[(size_t)out * s->ch + c] = (float)(s->sum[c] * s->wu);
+        } else if (s->wu == 0.0f) {
+            direct_output(s, s->count - 1, y + (size_t)out * s->ch);
+        } else if (first < 0) {
+            first = s->count - 1;
+        }
+        out++;
+    }
+    if (first >= 0) nr_ma_exact_outputs(s, first, out, y);
+    return out;
+}
+
+int nr_ma_stream_push(nr_ma_stream *s, const float *x, float *y) { return push_rows(s, x, 1, y); }
+
+int nr_ma_stream_push_last(nr_ma_stream *s, float *y) { return push_rows(s, NULL, 1, y); }
+
+int nr_ma_stream_push_n(nr_ma_stream *s, const float *x, int n, float *y)
+{
+    return push_rows(s, x, n < NR_MA_BATCH ? n : NR_MA_BATCH, y);
+}
+
+int nr_ma_stream_push_last_n(nr_ma_stream *s, int n, float *y)
+{
+    return push_rows(s, NULL, n < NR_MA_BATCH ? n : NR_MA_BATCH, y);
+}
+
+#define MA_KERNELS(X)                                                                                  \
+    X(int, nr_ma_replicate, (const float *x, long n, long xs, const float *w, int win, float *y, long ys), \
+      (x, n, xs, w, win, y, ys))                                                                       \
+    X(void, nr_ma_exact_outputs, (const nr_ma_stream *s, long e0, int m, float *y), (s, e0, m, y))
+NR_DISPATCH(MA_KERNELS)
+#endif
+
 /* Equal weights in PyTorch's order: y_b[c] = sum over the window's rows, oldest first, of wu row[c],
  * for 4 windows ending at rows e0 .. e0+3 at once. Each vector lane accumulates one channel of one
  * window sequentially; the independent chains overlap in the pipeline and share the row loads. With a
@@ -129,8 +207,10 @@ static void push_row(nr_ma_stream *s, const float *x)
  * half the windows' sums no longer queue for the adders (the kernel is bound by additions). */
 static inline vf add_on_fma(vf acc, vf v)
 {
-#if defined(__AVX512F__)
+#if NR_KPATH == NR_KPATH_AVX512
     return (vf)_mm512_fmadd_ps((__m512)v, _mm512_set1_ps(1.0f), (__m512)acc);
+#elif NR_KPATH == NR_KPATH_AVX2
+    return (vf)_mm256_fmadd_ps((__m256)v, _mm256_set1_ps(1.0f), (__m256)acc);
 #else
     return acc + v;
 #endif
@@ -143,6 +223,7 @@ static inline vf load_scaled(const float *p, vf wu, int pow2)
     return pow2 ? v : wu * v;
 }
 
+#if NV == 4
 /* 4 windows x 4 vectors (64 channels from c0) */
 static void win4x4(const nr_ma_stream *s, long e0, int c0, float *out /* (QB, 4 LANES) */)
 {
@@ -167,6 +248,51 @@ static void win4x4(const nr_ma_stream *s, long e0, int c0, float *out /* (QB, 4 
     const vf all[QB][4] = {{a00, a01, a02, a03}, {a10, a11, a12, a13}, {a20, a21, a22, a23}, {a30, a31, a32, a33}};
     memcpy(out, all, sizeof all);
 }
+#else
+/* 4 windows x 2 vectors (2 LANES channels from c0) for 16 registers: 8 accumulators, 2 rows, the weight.
+ * The row loop is split where windows start and end (as the NEON tiles), so the inner loop has no
+ * tests; rows walked by pointer, wrapping at the ring's end. Needs win >= 3. */
+#define ROW2                                                                                           \
+    const vf v0 = load_scaled(p, wu, pow2), v1 = load_scaled(p + LANES, wu, pow2);                     \
+    p += cs;                                                                                           \
+    p = p == end ? base : p;
+#define ACC2(b) a##b##0 += v0, a##b##1 += v1
+#define ACC2F(b) a##b##0 = add_on_fma(a##b##0, v0), a##b##1 = add_on_fma(a##b##1, v1)
+static inline __attribute__((always_inline)) void win4x2_of(const nr_ma_stream *s, long e0, int c0, const int pow2,
+                                                             float *out /* (QB, 2 LANES) */)
+{
+    const int win = s->win, rows = s->rows;
+    const size_t cs = (size_t)s->cs;
+    const vf wu = (vf){0} + s->wu;
+    vf a00 = {0}, a01 = {0}, a10 = {0}, a11 = {0}, a20 = {0}, a21 = {0}, a30 = {0}, a31 = {0};
+    const float *base = s->ring + c0, *end = base + (size_t)rows * cs;
+    const long a = e0 - win + 1;
+    const float *p = base + (size_t)(((a % rows) + rows) % rows) * cs;
+    { ROW2 ACC2(0); }                                /* row 0: window 0 starts */
+    { ROW2 ACC2(0); ACC2(1); }                       /* row 1: window 1 starts */
+    { ROW2 ACC2(0); ACC2(1); ACC2F(2); }             /* row 2: window 2 starts */
+    for (int k = 3; k < win; k++) {
+        ROW2 ACC2(0); ACC2(1); ACC2F(2); ACC2F(3);
+    }
+    { ROW2 ACC2(1); ACC2F(2); ACC2F(3); }            /* row win: window 0 has ended */
+    { ROW2 ACC2F(2); ACC2F(3); }
+    { ROW2 ACC2F(3); }
+    const vf all[QB][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31}};
+    memcpy(out, all, sizeof all);
+}
+#undef ROW2
+#undef ACC2
+#undef ACC2F
+
+/* the weight test hoisted out of the row loop */
+static void win4x2(const nr_ma_stream *s, long e0, int c0, float *out)
+{
+    if (s->pow2)
+        win4x2_of(s, e0, c0, 1, out);
+    else
+        win4x2_of(s, e0, c0, 0, out);
+}
+#endif
 
 /* 4 windows x 1 vector (16 channels from c0) */
 static void win4x1(const nr_ma_stream *s, long e0, int c0, float *out /* (QB, LANES) */)
@@ -188,7 +314,7 @@ static void win4x1(const nr_ma_stream *s, long e0, int c0, float *out /* (QB, LA
     memcpy(out, all, sizeof all);
 }
 
-#if defined(__ARM_NEON) && defined(__aarch64__)
+#if NR_KPATH == NR_KPATH_NEON
 /* NEON (aarch64; ARMv7 NEON flushes denormals, so not there): the same sums, oldest row first, in two tiles that fit its 32 128-bit registers
  * (the 4 x 64 tile above would need 64): 4 windows x 16 channels (16 accumulators + 4 row loads) and
  * 4 windows x 4 channels for the last few. The row loop is split where windows start and end, so the
@@ -272,10 +398,9 @@ static void tile_neon(const nr_ma_stream *s, long e0, int c0, int w, float *out)
 }
 #endif
 
-/* Outputs for the windows ending at rows e0 .. e0+m-1 (all pushed), into y (m, ch). */
-static void exact_outputs(const nr_ma_stream *s, long e0, int m, float *y)
+void NR_K(nr_ma_exact_outputs)(const nr_ma_stream *s, long e0, int m, float *y)
 {
-#if defined(__ARM_NEON) && defined(__aarch64__)
+#if NR_KPATH == NR_KPATH_NEON
     if (s->win >= 3) {
         const int ch = s->ch;
         const float scale = s->pow2 ? s->wu : 1.0f;
@@ -293,12 +418,18 @@ static void exact_outputs(const nr_ma_stream *s, long e0, int m, float *y)
 #endif
     const int ch = s->ch;
     const float scale = s->pow2 ? s->wu : 1.0f;
-    float buf[QB * 4 * LANES];
+    float buf[QB * NV * LANES];
+    /* the wide tile where NV vectors of channels remain (and, for the split loop, win >= 3) */
+    const int wide = NV == 4 || s->win >= 3;
     for (int q = 0; q < m; q += QB) {
         for (int c0 = 0; c0 < s->cs;) {
-            const int nv = s->cs - c0 >= 4 * LANES ? 4 : 1;
-            if (nv == 4)
+            const int nv = wide && s->cs - c0 >= NV * LANES ? NV : 1;
+            if (nv == NV)
+#if NV == 4
                 win4x4(s, e0 + q, c0, buf);
+#else
+                win4x2(s, e0 + q, c0, buf);
+#endif
             else
                 win4x1(s, e0 + q, c0, buf);
             for (int b = 0; b < QB && q + b < m; b++)
@@ -307,52 +438,4 @@ static void exact_outputs(const nr_ma_stream *s, long e0, int m, float *y)
             c0 += nv * LANES;
         }
     }
-}
-
-static void direct_output(const nr_ma_stream *s, long e, float *y)
-{
-    for (int c = 0; c < s->ch; c++) y[c] = 0.0f;
-    for (int j = 0; j < s->win; j++) {
-        const float *row = ring_row(s, e - s->win + 1 + j);
-        for (int c = 0; c < s->ch; c++) y[c] += s->w[(size_t)c * s->win + j] * row[c];
-    }
-}
-
-/* Push n rows (x (n, ch), or copies of the last row when x is NULL); outputs into y (n, ch). */
-static int push_rows(nr_ma_stream *s, const float *x, int n, float *y)
-{
-    int out = 0;
-    long first = -1;
-    for (int i = 0; i < n; i++) {
-        const float *row = x ? x + (size_t)i * s->ch : s->last;
-        if (s->count == 0)
-            for (int j = 0; j < s->left; j++) push_row(s, row); /* replicate padding on the left */
-        push_row(s, row);
-        if (x) memcpy(s->last, row, (size_t)s->ch * sizeof(float));
-        if (s->count < s->win) continue;
-        if (running(s)) {
-            for (int c = 0; c < s->ch; c++) y[(size_t)out * s->ch + c] = (float)(s->sum[c] * s->wu);
-        } else if (s->wu == 0.0f) {
-            direct_output(s, s->count - 1, y + (size_t)out * s->ch);
-        } else if (first < 0) {
-            first = s->count - 1;
-        }
-        out++;
-    }
-    if (first >= 0) exact_outputs(s, first, out, y);
-    return out;
-}
-
-int nr_ma_stream_push(nr_ma_stream *s, const float *x, float *y) { return push_rows(s, x, 1, y); }
-
-int nr_ma_stream_push_last(nr_ma_stream *s, float *y) { return push_rows(s, NULL, 1, y); }
-
-int nr_ma_stream_push_n(nr_ma_stream *s, const float *x, int n, float *y)
-{
-    return push_rows(s, x, n < NR_MA_BATCH ? n : NR_MA_BATCH, y);
-}
-
-int nr_ma_stream_push_last_n(nr_ma_stream *s, int n, float *y)
-{
-    return push_rows(s, NULL, n < NR_MA_BATCH ? n : NR_MA_BATCH, y);
 }

@@ -4,6 +4,7 @@
  * sample at a time; the backward pass recomputes the basis with the forward's arithmetic. */
 #include "impact2.h"
 #include "impact_simd.h"
+#include "core/kernel_path.h"
 
 #include <fftw3.h>
 #include <math.h>
@@ -14,6 +15,7 @@
 #define TWO_PI 6.283185307179586
 #define SPEC_FLOATS (NR_IMP2_NFFT + 16) /* NBINS complex, padded to 64 bytes */
 
+#if NR_KBASE /* path-independent code: the generic build only */
 /* Approximately Gaussian, variance 1/2 (one component of a unit complex Gaussian): the sum of four
  * 16-bit uniforms of one xorshift64* draw (Irwin-Hall), bounded and cheaper than a logarithm. */
 static inline float gauss_half(uint64_t *s)
@@ -124,6 +126,8 @@ void nr_imp2_synth_begin_frame(nr_imp2_synth_state *st, const nr_imp2_hparams *h
     st->frame++;
 }
 
+#endif
+
 static void transient_add(const nr_imp2_hparams *hp, const nr_imp_weights *w, const float *q0, long s0, int n,
                           float *out)
 {
@@ -135,7 +139,7 @@ static void transient_add(const nr_imp2_hparams *hp, const nr_imp_weights *w, co
     }
 }
 
-void nr_imp2_synth_render(nr_imp2_synth_state *st, const nr_imp2_hparams *hp, const nr_imp_weights *w,
+void NR_K(nr_imp2_synth_render)(nr_imp2_synth_state *st, const nr_imp2_hparams *hp, const nr_imp_weights *w,
                           const float *q_prev, const float *q_cur, const float *q0, int j0, int j1, float *out)
 {
     const float inv_hop = 1.0f / NR_IMP_HOP;
@@ -157,6 +161,7 @@ void nr_imp2_synth_render(nr_imp2_synth_state *st, const nr_imp2_hparams *hp, co
     }
 }
 
+#if NR_KBASE
 void nr_imp2_synth_render_ref(nr_imp2_synth_state *st, const nr_imp2_hparams *hp, const nr_imp_weights *w,
                               const float *q_prev, const float *q_cur, const float *q0, int j0, int j1, float *out)
 {
@@ -279,3 +284,12 @@ void nr_imp2_synth_backward(const nr_imp2_hparams *hp, const nr_imp_weights *w, 
         for (int t = 0; t < T; t++)
             for (int p = 0; p < P; p++) dq[(size_t)t * Q + P + p] += (float)((double)NR_IMP_HOP * C[p] * dom_df);
 }
+
+/* The renderer's 8-lane vectors on the path's instructions (AVX2: one register each) */
+#define IMP2_SYNTH_KERNELS(X)                                                                          \
+    X(void, nr_imp2_synth_render,                                                                      \
+      (nr_imp2_synth_state * st, const nr_imp2_hparams *hp, const nr_imp_weights *w, const float *q_prev, \
+       const float *q_cur, const float *q0, int j0, int j1, float *out),                               \
+      (st, hp, w, q_prev, q_cur, q0, j0, j1, out))
+NR_DISPATCH(IMP2_SYNTH_KERNELS)
+#endif

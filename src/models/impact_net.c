@@ -1,6 +1,7 @@
 /* nr-impact-1: hyper-parameters, tensor table, input features and the frame-rate network ops. */
 #include "impact.h"
 #include "impact_simd.h"
+#include "core/kernel_path.h"
 
 #include "nr/tensors.h"
 
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if NR_KBASE /* path-independent code: the generic build only */
 nr_imp_hparams nr_imp_hparams_default(void)
 {
     nr_imp_hparams hp;
@@ -284,6 +286,8 @@ void nr_imp_conv_forward_ref(float *y, const float *x, const float *w, const flo
         }
 }
 
+#endif
+
 /* u (K*C_in): the taps of frame t side by side, zeros before frame 0. */
 static void gather(float *u, const float *x, int t, int C_in, int K, int d)
 {
@@ -294,7 +298,7 @@ static void gather(float *u, const float *x, int t, int C_in, int K, int d)
     }
 }
 
-void nr_imp_conv_forward(float *y, const float *x, const float *w, const float *b, int T, int C_in, int C_out,
+void NR_K(nr_imp_conv_forward)(float *y, const float *x, const float *w, const float *b, int T, int C_in, int C_out,
                          int K, int d)
 {
     float u[8 * 512] __attribute__((aligned(32)));
@@ -305,6 +309,7 @@ void nr_imp_conv_forward(float *y, const float *x, const float *w, const float *
     }
 }
 
+#if NR_KBASE
 void nr_imp_conv_backward_ref(float *dx, float *dw, float *db, const float *dy, const float *x, const float *w,
                               int T, int C_in, int C_out, int K, int d)
 {
@@ -323,7 +328,9 @@ void nr_imp_conv_backward_ref(float *dx, float *dw, float *db, const float *dy, 
         }
 }
 
-void nr_imp_conv_backward(float *dx, float *dw, float *db, const float *dy, const float *x, const float *w, int T,
+#endif
+
+void NR_K(nr_imp_conv_backward)(float *dx, float *dw, float *db, const float *dy, const float *x, const float *w, int T,
                           int C_in, int C_out, int K, int d)
 {
     float u[8 * 512] __attribute__((aligned(32)));
@@ -350,6 +357,7 @@ void nr_imp_conv_backward(float *dx, float *dw, float *db, const float *dy, cons
     }
 }
 
+#if NR_KBASE
 void nr_imp_tanh_forward(float *y, const float *x, long n)
 {
     for (long i = 0; i < n; i++) y[i] = nr_imp_tanh(x[i]);
@@ -487,7 +495,9 @@ void nr_imp_net_stream_reset(nr_imp_net_stream *s)
         memset(s->ring[l], 0, (size_t)s->ring_len[l] * (l ? s->d.hidden : NR_IMP_N_IN) * sizeof(float));
 }
 
-void nr_imp_net_stream_step(nr_imp_net_stream *s, const nr_imp_weights *w, const float desc[NR_NUM_DESC],
+#endif
+
+void NR_K(nr_imp_net_stream_step)(nr_imp_net_stream *s, const nr_imp_weights *w, const float desc[NR_NUM_DESC],
                             long frame, float *o)
 {
     int H = s->d.hidden, K = s->d.taps;
@@ -508,6 +518,7 @@ void nr_imp_net_stream_step(nr_imp_net_stream *s, const nr_imp_weights *w, const
     nr_imp_matvec(o, w->head_w, s->h, w->head_b, s->d.n_out, H);
 }
 
+#if NR_KBASE
 void nr_imp_info_desc(const float *mean, const float *std, float *raw_mean, float *raw_std)
 {
     /* The info speaks raw units (controls shift curves by z * std around mean): for the log columns
@@ -575,3 +586,18 @@ const float *nr_imp_queue_next(nr_imp_frame_queue *q)
     q->j = 0;
     return d;
 }
+
+/* The frame-rate network's products on the path's 8-lane vectors (AVX2: one register each) */
+#define IMP_NET_KERNELS(X)                                                                             \
+    X(void, nr_imp_conv_forward,                                                                       \
+      (float *y, const float *x, const float *w, const float *b, int T, int C_in, int C_out, int K, int d), \
+      (y, x, w, b, T, C_in, C_out, K, d))                                                              \
+    X(void, nr_imp_conv_backward,                                                                      \
+      (float *dx, float *dw, float *db, const float *dy, const float *x, const float *w, int T, int C_in, \
+       int C_out, int K, int d),                                                                       \
+      (dx, dw, db, dy, x, w, T, C_in, C_out, K, d))                                                    \
+    X(void, nr_imp_net_stream_step,                                                                    \
+      (nr_imp_net_stream * s, const nr_imp_weights *w, const float desc[NR_NUM_DESC], long frame, float *o), \
+      (s, w, desc, frame, o))
+NR_DISPATCH(IMP_NET_KERNELS)
+#endif

@@ -4,6 +4,7 @@
  * arithmetic, so the basis signals they see are the forward's bit for bit. */
 #include "impact.h"
 #include "impact_simd.h"
+#include "core/kernel_path.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #define CHUNK 64
 #define TWO_PI 6.283185307179586
 
+#if NR_KBASE /* path-independent code: the generic build only */
 uint64_t nr_imp_seed_mix(uint64_t seed)
 {
     /* splitmix64: any seed (0 too) gives a well-mixed non-zero xorshift state */
@@ -115,6 +117,8 @@ void nr_imp_synth_begin_frame(nr_imp_synth_state *st, const nr_imp_hparams *hp, 
     }
 }
 
+#endif
+
 static void transient_add(const nr_imp_hparams *hp, const nr_imp_weights *w, const float *q0, long s0, int n,
                           float *out)
 {
@@ -126,7 +130,7 @@ static void transient_add(const nr_imp_hparams *hp, const nr_imp_weights *w, con
     }
 }
 
-void nr_imp_synth_render(nr_imp_synth_state *st, const nr_imp_hparams *hp, const nr_imp_weights *w,
+void NR_K(nr_imp_synth_render)(nr_imp_synth_state *st, const nr_imp_hparams *hp, const nr_imp_weights *w,
                          const nr_imp_bands *bands, const float *q_prev, const float *q_cur, const float *q0,
                          int j0, int j1, float *out)
 {
@@ -189,6 +193,7 @@ void nr_imp_synth_render(nr_imp_synth_state *st, const nr_imp_hparams *hp, const
     }
 }
 
+#if NR_KBASE
 void nr_imp_synth_render_ref(nr_imp_synth_state *st, const nr_imp_hparams *hp, const nr_imp_weights *w,
                              const nr_imp_bands *bands, const float *q_prev, const float *q_cur, const float *q0,
                              int j0, int j1, float *out)
@@ -305,3 +310,11 @@ void nr_imp_synth_backward(const nr_imp_hparams *hp, const nr_imp_weights *w, co
         }
     }
 }
+
+#define IMP_SYNTH_KERNELS(X)                                                                           \
+    X(void, nr_imp_synth_render,                                                                       \
+      (nr_imp_synth_state * st, const nr_imp_hparams *hp, const nr_imp_weights *w, const nr_imp_bands *bands, \
+       const float *q_prev, const float *q_cur, const float *q0, int j0, int j1, float *out),          \
+      (st, hp, w, bands, q_prev, q_cur, q0, j0, j1, out))
+NR_DISPATCH(IMP_SYNTH_KERNELS)
+#endif

@@ -6,10 +6,14 @@
 #include "dsp/dilated_conv.h"
 #include "dsp/fast_tanh.h"
 #include "dsp/gemm64.h"
+#include "core/kernel_path.h"
 
 #include <cblas.h>
 #include <string.h>
 
+/* Built per kernel path (Makefile: KERNEL_SRC) for the block ends' loops (input layer, scale, output
+ * layer), which the compiler vectorises with the path's registers; the rest calls dispatched kernels. */
+#if NR_KBASE
 static size_t al64(size_t n) { return (n + 63) & ~(size_t)63; }
 
 static int total_convs(const nsf_weights *w)
@@ -78,6 +82,8 @@ void nsf_filter_reset(nsf_filter *f)
     memset(f->xn, 0, (w->sinc_order - 1) * sizeof(float));
 }
 
+#endif
+
 /* One NeuralFilterBlock on n <= NSF_CHUNK samples: x (n) -> out (n), with its convs' rings. */
 static void block_run(nsf_filter *f, const nsf_block *b, float **rings, const float *x, const float *ctx, int n,
                       float *out)
@@ -139,7 +145,7 @@ static void run_chunk(nsf_filter *f, const float *har, const float *noi, const f
     f->t += n;
 }
 
-void nsf_filter_run(nsf_filter *f, const float *har, const float *noi, const float *ctx, const float *cut, long n,
+void NR_K(nsf_filter_run)(nsf_filter *f, const float *har, const float *noi, const float *ctx, const float *cut, long n,
                     float *out)
 {
     const int H = f->w->hidden;
@@ -148,3 +154,11 @@ void nsf_filter_run(nsf_filter *f, const float *har, const float *noi, const flo
         run_chunk(f, har + s, noi + s, ctx + s * H, cut + s, c, out + s);
     }
 }
+
+#if NR_KBASE
+#define NSF_FILTER_KERNELS(X)                                                                          \
+    X(void, nsf_filter_run,                                                                            \
+      (nsf_filter * f, const float *har, const float *noi, const float *ctx, const float *cut, long n, float *out), \
+      (f, har, noi, ctx, cut, n, out))
+NR_DISPATCH(NSF_FILTER_KERNELS)
+#endif
