@@ -20,8 +20,23 @@ import sys
 import time
 
 GATES, CVS = 2, 4
-PAGES = 8          # menu pages (src/instrument/menu.h): Sound ... System, the last
-PAGE_SOUND, PAGE_PRESETS = 0, 5
+
+
+def menu_pages():
+    """The menu's page order, read from src/instrument/menu.h (NR_PAGE_SOUND, ...): a page added there
+    moves the walks with it instead of sending them to the wrong item."""
+    import os, re
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "instrument", "menu.h")
+    with open(path) as f:
+        names = re.findall(r"^\s*NR_PAGE_([A-Z_]+)\s*(?:=\s*0\s*)?,", f.read(), re.M)
+    if "SOUND" not in names or "PRESETS" not in names or "SYSTEM" not in names:
+        sys.exit("soak-traffic: cannot read the menu pages from %s" % path)
+    return names
+
+
+_PAGE_NAMES = menu_pages()
+PAGES = len(_PAGE_NAMES)  # System is the last page
+PAGE_SOUND, PAGE_PRESETS = _PAGE_NAMES.index("SOUND"), _PAGE_NAMES.index("PRESETS")
 RELOAD_ITEM = 3    # System page: Neurorack, Model, Rate Hz, Reload model
 SAVE_PRESET_ITEM = 2  # Presets page: Slot, Name, Save here
 RATE_HZ = 200      # random packets per second
@@ -73,7 +88,7 @@ def walk(page, item, then):
 
 
 def reload_model():
-    return walk(PAGES - 1, RELOAD_ITEM, [msg("/neurorack/push")])
+    return walk(_PAGE_NAMES.index("SYSTEM"), RELOAD_ITEM, [msg("/neurorack/push")])
 
 
 def change_setting(rng):
