@@ -416,7 +416,10 @@ static void test_impact2_voice_is_realtime_safe(void)
     long n = 0;
     for (int t = 0; v && t < 100; t++) {
         d[6] = t % 7 == 3 ? 180.0f : 90.0f;
-        nr_voice_push_frame(v, d);
+        t_in_callback = 1; /* tuned frames too (pitch_voct): up, down and none */
+        if (t < 50) nr_voice_push_frame(v, d);
+        else nr_voice_push_frame_tuned(v, d, (float)(t % 5) * 0.4f - 0.8f);
+        t_in_callback = 0;
         while (nr_voice_available(v) >= 64) {
             t_in_callback = 1;
             n += nr_voice_process(v, buf, 64);
@@ -425,7 +428,7 @@ static void test_impact2_voice_is_realtime_safe(void)
     }
     NT_CHECK(n == 100L * 480);
     NT_CHECKF(atomic_load(&g_allocs) == 0 && atomic_load(&g_locks) == 0 && atomic_load(&g_io) == 0,
-              "inside nr_voice_process: %u allocations, %u locks, %u I/O calls", atomic_load(&g_allocs),
+              "inside nr_voice_push_frame(_tuned) and nr_voice_process: %u allocations, %u locks, %u I/O calls", atomic_load(&g_allocs),
               atomic_load(&g_locks), atomic_load(&g_io));
     nr_voice_free(v);
     nr_model_free(m);

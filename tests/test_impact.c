@@ -196,7 +196,8 @@ static void test_render_matches_reference(void)
     free(trans), free(m1), free(m2), free(q);
 }
 
-static float *render_voice(nr_model *m, const float *desc, int T, int block, uint64_t seed, int no_noise)
+static float *render_voice_tuned(nr_model *m, const float *desc, int T, int block, uint64_t seed, int no_noise,
+                                 float voct)
 {
     nr_voice_config vc = nr_voice_config_init();
     vc.seed = seed;
@@ -209,7 +210,7 @@ static float *render_voice(nr_model *m, const float *desc, int T, int block, uin
     int pushed = 0;
     while (!nr_voice_finished(v)) {
         /* push frames just in time: never more than one frame ahead */
-        while (pushed < T && nr_voice_available(v) < block) nr_voice_push_frame(v, desc + (size_t)7 * pushed++);
+        while (pushed < T && nr_voice_available(v) < block) nr_voice_push_frame_tuned(v, desc + (size_t)7 * pushed++, voct);
         if (pushed == T) nr_voice_end(v);
         int k = nr_voice_process(v, y + got, block);
         got += k;
@@ -218,6 +219,39 @@ static float *render_voice(nr_model *m, const float *desc, int T, int block, uin
     NT_CHECKF(got == N, "voice produced %ld of %ld samples", got, N);
     nr_voice_free(v);
     return y;
+}
+
+static float *render_voice(nr_model *m, const float *desc, int T, int block, uint64_t seed, int no_noise)
+{
+    return render_voice_tuned(m, desc, T, block, seed, no_noise, 0.0f);
+}
+
+/* nr-impact-1 cannot tune its noise bands: a tuned frame is the frame with its pitch column x 2^voct
+ * (bit for bit), clamped at yin's 5 kHz like a curve; the voice says it does not tune the whole sound. */
+static void test_tuned_push_moves_the_pitch_column(void)
+{
+    nr_model *m = make_model(NULL, NULL);
+    if (!m) return;
+    int T = 30;
+    float *desc = malloc(sizeof(float) * 7 * T), *moved = malloc(sizeof(float) * 7 * T);
+    curve(desc, T);
+    const float oct[] = {1.0f, -7.0f / 12, 6.0f};
+    for (int i = 0; i < 3; i++) {
+        memcpy(moved, desc, sizeof(float) * 7 * T);
+        for (int t = 0; t < T; t++) {
+            float f = desc[t * 7 + NR_DESC_PITCH] * (float)exp2(oct[i]);
+            moved[t * 7 + NR_DESC_PITCH] = f < 5000.0f ? f : 5000.0f;
+        }
+        float *a = render_voice_tuned(m, desc, T, 128, 3, 0, oct[i]), *b = render_voice(m, moved, T, 128, 3, 0);
+        NT_CHECKF(a && b && !memcmp(a, b, sizeof(float) * T * NR_IMP_HOP), "%+g octave: tuned push != moved curve", oct[i]);
+        free(a), free(b);
+    }
+    nr_voice_config vc = nr_voice_config_init();
+    nr_voice *v = NULL;
+    NT_CHECK(nr_voice_create(m, &vc, &v) == NR_OK && !nr_voice_tunes_sound(v));
+    nr_voice_free(v);
+    free(desc), free(moved);
+    nr_model_free(m);
 }
 
 static void test_voice_matches_training_forward(void)
@@ -410,6 +444,7 @@ int main(void)
     NT_RUN_PATHS(test_render_matches_reference);
     NT_RUN_PATHS(test_voice_matches_training_forward);
     NT_RUN(test_voice_api);
+    NT_RUN(test_tuned_push_moves_the_pitch_column);
     NT_RUN(test_bad_descriptors_are_clamped);
     NT_RUN(test_load_checks);
     NT_RUN(test_save_load_roundtrip);

@@ -6,6 +6,7 @@
 #include "models/impact_simd.h"
 #include "neurorack.h"
 #include "nr/engine.h"
+#include "nr/eval.h"
 #include "nr/model_templates.h"
 #include "nr_test.h"
 #include "extra_tensor.h"
@@ -21,7 +22,7 @@ static uint64_t g_rng = 4242;
 static float rnd(void) { return nr_imp_noise(&g_rng) / 1.7320508f; }
 
 /* Fresh weights, head biases raised so every part is audible. */
-static nr_model *make_model(const nr_imp2_hparams *hp, float **block_out)
+static nr_model *make_model_x(const nr_imp2_hparams *hp, float **block_out, int no_inharm)
 {
     int64_t nv = nr_imp2_n_values(hp, 0);
     float *blk = calloc((size_t)nv, sizeof(float));
@@ -30,6 +31,11 @@ static nr_model *make_model(const nr_imp2_hparams *hp, float **block_out)
     float mean[7] = {-3, 0.1f, 7, -3, 7, 7, 6}, std[7] = {1, 0.1f, 1, 1, 1, 1, 1};
     nr_imp2_init_weights(hp, &w, 11, mean, std);
     for (int i = 0; i < nr_imp2_n_out(hp); i++) w.head_b[i] += 1.0f + 0.5f * rnd();
+    if (no_inharm) /* silent inharmonic partials: a strictly periodic sound whose period yin can read */
+        for (int i = 1 + 2 * hp->n_env; i < 1 + 2 * hp->n_env + hp->n_inharm; i++) {
+            w.head_b[i] = -40.0f;
+            memset(w.head_w + (size_t)i * hp->hidden, 0, sizeof(float) * hp->hidden);
+        }
     nr_model *m = NULL;
     nr_result r = nr_imp2_model_from_block(hp, blk, &m);
     NT_CHECKF(r == NR_OK, "model from block: %s", nr_last_error());
@@ -37,6 +43,8 @@ static nr_model *make_model(const nr_imp2_hparams *hp, float **block_out)
     else free(blk);
     return m;
 }
+
+static nr_model *make_model(const nr_imp2_hparams *hp, float **block_out) { return make_model_x(hp, block_out, 0); }
 
 static void curve(float *desc, int T)
 {
@@ -731,12 +739,197 @@ static void test_shipped_model(void)
     nr_model_free(m);
 }
 
+/* ---- tuning (nr_voice_push_frame_tuned): the whole sound moves, as a sampler plays another key ---- */
+
+/* voice render with every frame pushed tuned by voct */
+static float *render_tuned(nr_model *m, const float *desc, int T, uint64_t seed, int no_noise, float voct)
+{
+    nr_voice_config vc = nr_voice_config_init();
+    vc.seed = seed;
+    vc.no_noise = no_noise;
+    vc.max_block = 256;
+    nr_voice *v = NULL;
+    if (nr_voice_create(m, &vc, &v) != NR_OK) return NULL;
+    NT_CHECK(nr_voice_tunes_sound(v));
+    long N = (long)T * NR_IMP_HOP, got = 0;
+    float *y = calloc((size_t)N + 256, sizeof(float));
+    int pushed = 0;
+    while (!nr_voice_finished(v)) {
+        while (pushed < T && nr_voice_available(v) < 256) nr_voice_push_frame_tuned(v, desc + (size_t)7 * pushed++, voct);
+        if (pushed == T) nr_voice_end(v);
+        int k = nr_voice_process(v, y + got, 256);
+        got += k;
+        if (k == 0 && !nr_voice_finished(v)) break;
+    }
+    NT_CHECKF(got == N, "voice produced %ld of %ld samples", got, N);
+    nr_voice_free(v);
+    return y;
+}
+
+/* Frequency of the strongest spectral peak of y[from..n) between lo and hi Hz (Hann, 2^16-point FFT,
+ * parabolic interpolation of the log magnitude: a hundredth of a bin) */
+static double peak_hz(const float *y, long from, long n, double lo, double hi)
+{
+    int N = 1 << 16;
+    double *in = fftw_alloc_real((size_t)N);
+    fftw_complex *out = fftw_alloc_complex((size_t)N / 2 + 1);
+    fftw_plan p = fftw_plan_dft_r2c_1d(N, in, out, FFTW_ESTIMATE);
+    long L = n - from < N ? n - from : N;
+    for (int i = 0; i < N; i++) in[i] = i < L ? y[from + i] * (0.5 - 0.5 * cos(2 * M_PI * i / L)) : 0.0;
+    fftw_execute(p);
+    int k0 = (int)(lo * N / 48000.0), k1 = (int)(hi * N / 48000.0), best = k0;
+    double bm = -1.0;
+    for (int k = k0; k <= k1; k++) {
+        double m = out[k][0] * out[k][0] + out[k][1] * out[k][1];
+        if (m > bm) bm = m, best = k;
+    }
+    double a = log(out[best - 1][0] * out[best - 1][0] + out[best - 1][1] * out[best - 1][1] + 1e-30),
+           b = log(bm + 1e-30), c = log(out[best + 1][0] * out[best + 1][0] + out[best + 1][1] * out[best + 1][1] + 1e-30);
+    double d = 0.5 * (a - c) / (a - 2 * b + c);
+    fftw_destroy_plan(p);
+    fftw_free(in);
+    fftw_free(out);
+    return (best + d) * 48000.0 / N;
+}
+
+/* Partials (noise off): the strongest partial moves by the interval within 2 cents, down and up, and so
+ * does the pitch yin hears; 0 (and NaN) tuning is the untuned voice to the bit. */
+static void test_tuned_voice_in_tune(void)
+{
+    nr_imp2_hparams hp = nr_imp2_hparams_default();
+    nr_model *m = make_model_x(&hp, NULL, 1);
+    if (!m) return;
+    int T = 100;
+    float *desc = malloc(sizeof(float) * 7 * T);
+    curve(desc, T);
+    for (int t = 0; t < T; t++) desc[t * 7 + NR_DESC_PITCH] = 110.0f; /* a steady pitch to measure */
+    long N = (long)T * NR_IMP_HOP, from = 20 * NR_IMP_HOP;
+    float *y0 = render_voice(m, desc, T, 256, 9, 1), *z = render_tuned(m, desc, T, 9, 1, 0.0f),
+          *zn = render_tuned(m, desc, T, 9, 1, NAN);
+    NT_CHECK(y0 && z && zn && !memcmp(y0, z, sizeof(float) * N) && !memcmp(y0, zn, sizeof(float) * N));
+    double f0 = peak_hz(y0, from, N, 100.0, 2000.0), base = 0.0;
+    NT_CHECK(nr_eval_rendered_pitch(y0, N, 48000, &base, NULL) == NR_OK && fabs(base - 110.0) < 1.0);
+    const float oct[] = {-1.0f, -5.0f / 12, 7.0f / 12, 1.0f};
+    for (int i = 0; i < 4; i++) {
+        float *y = render_tuned(m, desc, T, 9, 1, oct[i]);
+        if (!y) break;
+        double want = f0 * exp2(oct[i]), f = peak_hz(y, from, N, 0.97 * want, 1.03 * want), hz = 0.0;
+        double cents = 1200.0 * log2(f / want);
+        NT_CHECKF(fabs(cents) < 2.0, "tuned %+g octave: partial %.2f Hz -> %.2f Hz, %+.2f cents off", oct[i], f0, f, cents);
+        NT_CHECK(nr_eval_rendered_pitch(y, N, 48000, &hz, NULL) == NR_OK);
+        /* yin: the interval, or (its own octave error on this random timbre) an octave below it */
+        double yc = 1200.0 * log2(hz / base) - 1200.0 * oct[i];
+        NT_CHECKF(fabs(yc) < 5.0 || fabs(yc + 1200.0) < 5.0, "tuned %+g octave: yin %.2f -> %.2f Hz", oct[i], base, hz);
+        free(y);
+    }
+    free(y0), free(z), free(zn), free(desc);
+    nr_model_free(m);
+}
+
+/* The noise spectrum moves by the ratio: an envelope lit only around 2 kHz sounds at 4 kHz an octave up
+ * and at 1 kHz an octave down. */
+static void test_tuned_noise_moves(void)
+{
+    nr_imp2_hparams hp = nr_imp2_hparams_default();
+    nr_imp2_tables tb;
+    NT_CHECK(nr_imp2_tables_init(&tb, &hp) == NR_OK);
+    int Q = nr_imp2_n_q(&hp), P = nr_imp2_n_partials(&hp), T = 120;
+    long N = (long)T * NR_IMP_HOP;
+    float *q = calloc((size_t)Q, 4), *y = calloc((size_t)N, sizeof(float));
+    float *trans = calloc((size_t)hp.n_trans * hp.trans_len, 4);
+    nr_imp_weights w = {0};
+    w.trans = trans;
+    int bb;
+    nr_imp2_env_pos(&tb, 2000.0f, &bb);
+    q[2 * P + bb] = q[2 * P + bb + 1] = 1.0f;
+    float *mem = aligned_alloc(64, nr_imp2_synth_state_floats(&hp) * sizeof(float));
+    nr_imp2_synth_state st;
+    nr_imp2_synth_state_carve(&st, &hp, mem);
+    const float ratio[] = {2.0f, 0.5f};
+    for (int i = 0; i < 2; i++) {
+        nr_imp2_synth_reset(&st, 5, 0);
+        memset(y, 0, sizeof(float) * N);
+        for (int t = 0; t < T; t++) {
+            nr_imp2_synth_tune(&st, ratio[i]);
+            nr_imp2_synth_begin_frame(&st, &hp, &tb, q);
+            nr_imp2_synth_render(&st, &hp, &w, q, q, q, 0, NR_IMP_HOP, y + (size_t)t * NR_IMP_HOP);
+        }
+        double f = 2000.0 * ratio[i];
+        double in = band_density(y, N, 0.9 * f, 1.1 * f), home = band_density(y, N, 1800, 2200);
+        NT_CHECKF(in > 1000 * home, "x%g: noise %g at %g Hz vs %g at 2 kHz", ratio[i], in, f, home);
+    }
+    nr_imp2_tables_free(&tb);
+    free(q), free(y), free(trans), free(mem);
+}
+
+/* The transient plays ratio times faster: twice as fast from the level low-passed to 12 kHz (nothing
+ * left above 14.5 kHz to alias), half as fast twice as long, every other sample exactly the table's. */
+static void test_tuned_transient(void)
+{
+    nr_imp2_hparams hp = nr_imp2_hparams_default();
+    nr_imp2_tables tb;
+    NT_CHECK(nr_imp2_tables_init(&tb, &hp) == NR_OK);
+    int Q = nr_imp2_n_q(&hp), P = nr_imp2_n_partials(&hp), TL = hp.trans_len, NT = hp.n_trans;
+    float *trans = malloc(sizeof(float) * NT * TL);
+    for (int i = 0; i < NT * TL; i++) trans[i] = 0.1f * rnd();
+    NT_CHECK(nr_imp2_tables_mip_init(&tb, &hp, trans) == NR_OK && tb.trans_levels >= 2);
+    const float *lev1 = tb.trans_mip + (size_t)NT * TL;
+    float *pad = calloc(4096, sizeof(float)); /* one table in the middle of band_density's window */
+    memcpy(pad + 1024, lev1, sizeof(float) * (TL < 2048 ? TL : 2048));
+    double pass = band_density(pad, 4096, 1000, 9000), stop = band_density(pad, 4096, 14500, 24000);
+    free(pad);
+    NT_CHECKF(stop < 1e-4 * pass, "level 1: %g above 14.5 kHz vs %g below 9 kHz", stop, pass);
+    nr_imp_weights w = {0};
+    w.trans = trans;
+    float *q = calloc((size_t)Q, 4);
+    for (int j = 0; j < NT; j++) q[2 * P + hp.n_env + j] = 0.25f * (float)(j + 1);
+    float *mix = calloc((size_t)TL, sizeof(float)), *mix1 = calloc((size_t)TL, sizeof(float));
+    for (int j = 0; j < NT; j++)
+        for (int i = 0; i < TL; i++) {
+            mix[i] += q[2 * P + hp.n_env + j] * trans[(size_t)j * TL + i];
+            mix1[i] += q[2 * P + hp.n_env + j] * lev1[(size_t)j * TL + i];
+        }
+    float *mem = aligned_alloc(64, nr_imp2_synth_state_floats(&hp) * sizeof(float));
+    nr_imp2_synth_state st;
+    nr_imp2_synth_state_carve(&st, &hp, mem);
+    st.trans_mip = tb.trans_mip;
+    st.trans_levels = tb.trans_levels;
+    int T = 2 * TL / NR_IMP_HOP + 2;
+    float *y = calloc((size_t)T * NR_IMP_HOP, sizeof(float));
+    const float ratio[] = {2.0f, 0.5f};
+    for (int i = 0; i < 2; i++) {
+        nr_imp2_synth_reset(&st, 5, 1);
+        memset(y, 0, sizeof(float) * T * NR_IMP_HOP);
+        for (int t = 0; t < T; t++) {
+            nr_imp2_synth_tune(&st, ratio[i]);
+            nr_imp2_synth_begin_frame(&st, &hp, &tb, q);
+            nr_imp2_synth_render(&st, &hp, &w, q, q, q, 0, NR_IMP_HOP, y + (size_t)t * NR_IMP_HOP);
+        }
+        long last = -1, len = (long)(TL / ratio[i]);
+        for (long n = 0; n < (long)T * NR_IMP_HOP; n++)
+            if (y[n] != 0.0f) last = n;
+        NT_CHECKF(last >= len - 2 && last < len, "x%g: the transient ends at %ld, expected %ld", ratio[i], last, len);
+        double maxd = 0.0;
+        for (long n = 0; n < len; n += (ratio[i] < 1.0f ? 2 : 1)) {
+            long k = ratio[i] < 1.0f ? n / 2 : 2 * n;
+            float want = ratio[i] < 1.0f ? mix[k] : mix1[k];
+            maxd = fmax(maxd, fabs((double)y[n] - want));
+        }
+        NT_CHECKF(maxd < 1e-5, "x%g: the tuned transient differs from the table by %g", ratio[i], maxd);
+    }
+    nr_imp2_tables_free(&tb);
+    free(q), free(y), free(trans), free(mem), free(mix), free(mix1);
+}
+
 int main(void)
 {
     NT_RUN(test_budgets);
     NT_RUN(test_pitch_conditioning);
     NT_RUN_PATHS(test_partials_in_tune);
     NT_RUN(test_noise_full_band);
+    NT_RUN(test_tuned_voice_in_tune);
+    NT_RUN(test_tuned_noise_moves);
+    NT_RUN_PATHS(test_tuned_transient);
     NT_RUN_PATHS(test_render_matches_reference);
     NT_RUN_PATHS(test_voice_matches_training_forward);
     NT_RUN(test_no_burst_on_octave_error);

@@ -253,7 +253,8 @@ static void test_curve_ends_match_templates(void)
     free(out);
 }
 
-/* pitch_voct: 1 V is one octave exactly (the default range), 0 V leaves the pitch, other columns stay. */
+/* pitch_voct: 1 V is one octave exactly (the default range), 0 V none; the curve is left as it is (the
+ * voice plays each frame tuned: nr_voice_push_frame_tuned, tested with the models). */
 static void test_curve_voct(void)
 {
     nr_model_info info;
@@ -283,12 +284,7 @@ static void test_curve_voct(void)
         for (int t = 0; t < n; t++)
             for (int d = 0; d < NR_NUM_DESC; d++) {
                 float b = base[t * NR_NUM_DESC + d], m = moved[t * NR_NUM_DESC + d];
-                if (d == NR_DESC_PITCH) {
-                    double cents = 1200.0 * log2((double)m / b) - 1200.0 * volts[k];
-                    NT_CHECKF(fabs(cents) < 0.01, "%g V: frame %d pitch %g -> %g (%+.4f cents)", volts[k], t, b, m, cents);
-                } else {
-                    NT_CHECKF(m == b, "%g V moved column %d", volts[k], d);
-                }
+                NT_CHECKF(m == b, "%g V moved column %d of the curve", volts[k], d);
             }
     }
     v[0] = NAN; /* a broken input leaves the pitch alone */

@@ -16,6 +16,7 @@ typedef struct {
     nr_voice_config voice;
     int block;    /* samples per nr_voice_process call (1..max_block) */
     int out_rate; /* 0: the model's rate; else resampled to this rate */
+    float voct;   /* transposition, octaves, as the pitch_voct CV (nr_voice_push_frame_tuned); 0: none */
     const volatile sig_atomic_t *cancel; /* non-zero stops the render (NR_ERR_INTERRUPTED); NULL: never */
 } nr_render_config;
 

@@ -66,6 +66,15 @@ void nr_voice_reset(nr_voice *v, uint64_t seed);
 /* Append the next raw descriptor frame; non-finite or absurd values are clamped.
  * Returns 0 when the voice's frame queue is full (the caller pushed too far ahead), else 1. */
 int nr_voice_push_frame(nr_voice *v, const float desc[NR_NUM_DESC]);
+/* The same frame played voct octaves higher (the pitch_voct CV, render --transpose; clamped to
+ * +-NR_VOICE_VOCT_MAX, NaN = 0). A model that can tune its whole sound does so, as a sampler plays a
+ * sample at another key: nr-impact-2 moves every partial, its noise spectrum and its transient by
+ * 2^voct while its network hears desc as given, so the sound keeps its timbre and moves by exactly the
+ * interval. The other models play desc with the pitch column x 2^voct (their sines follow the pitch
+ * curve). nr_voice_tunes_sound() tells which. voct = 0 is nr_voice_push_frame. */
+#define NR_VOICE_VOCT_MAX 8.0f
+int nr_voice_push_frame_tuned(nr_voice *v, const float desc[NR_NUM_DESC], float voct);
+int nr_voice_tunes_sound(const nr_voice *v);
 /* No more frames will come: the sound ends with the last pushed frame. */
 void nr_voice_end(nr_voice *v);
 /* Samples that can be produced now without more frames. */

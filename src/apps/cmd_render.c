@@ -22,7 +22,8 @@ static void usage(FILE *f)
             "  --latent Z1,Z2,Z3,Z4  curves decoded from a point of the latent curve model (prior std units:\n"
             "                   decay, brightness, pitch, noisiness), or `random` (drawn from the prior with --seed)\n"
             "  --latent-model FILE  the latent curve model (default: the latent.* tensors of --model)\n"
-            "  --transpose S    move the pitch curve by S semitones (x 2^(S/12), as the pitch_voct CV)\n"
+            "  --transpose S    play S semitones higher, as the pitch_voct CV (nr-impact-2 tunes its whole\n"
+            "                   sound like a sampler; other models move the pitch curve by 2^(S/12))\n"
             "  --frames N       render only the first N frames (43.07 frames per second)\n"
             "  --seed N         random phases and noise (default 1)\n"
             "  --no-noise       every random draw is zero (the original's deterministic run)\n"
@@ -154,8 +155,8 @@ int nr_cmd_render(int argc, char **argv)
         return nr_cli_error(me);
     }
     if (frames > 0 && frames < curves.n_frames) curves.n_frames = (int)frames;
-    nr_curves_transpose(&curves, transpose);
     nr_render_config rc = nr_render_config_init();
+    rc.voct = (float)(transpose / 12.0);
     rc.voice.seed = (uint64_t)seed;
     rc.voice.no_noise = no_noise;
     rc.voice.band_limited = band_limited;

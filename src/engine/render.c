@@ -47,7 +47,7 @@ nr_result nr_render(const nr_model *m, const nr_curves *c, const nr_render_confi
         if (cfg->cancel && *cfg->cancel) break;
         /* Push frames only as far ahead as the voice needs: this is exactly how a live voice runs. */
         while (next_frame < mc.n_frames && nr_voice_available(v) < cfg->block) {
-            if (!nr_voice_push_frame(v, mc.data + (size_t)next_frame * NR_NUM_DESC)) break;
+            if (!nr_voice_push_frame_tuned(v, mc.data + (size_t)next_frame * NR_NUM_DESC, cfg->voct)) break;
             next_frame++;
         }
         if (next_frame == mc.n_frames) nr_voice_end(v);

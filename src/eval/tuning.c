@@ -1,5 +1,6 @@
 /* Tuning: does a model play the interval it is asked for? Renders a template at its own pitch and
- * transposed (the pitch curve x 2^(s/12), as render --transpose and the pitch_voct CV do), and names
+ * transposed by s semitones (nr_voice_push_frame_tuned, as render --transpose and the pitch_voct CV do:
+ * a sampler's tuning for nr-impact-2, the pitch curve x 2^(s/12) for the others), and names
  * the pitch a listener would: the median yin f0 over the loud frames. */
 #include "nr/analysis.h"
 #include "nr/engine.h"
@@ -79,7 +80,7 @@ nr_result nr_eval_tuning(const nr_model *m, const char *tmpl, const double *semi
         nr_curves c = {0};
         r = nr_curves_resample(&c0, c0.frame_rate, &c); /* a copy */
         if (r != NR_OK) break;
-        if (i >= 0) nr_curves_transpose(&c, semitones[i]);
+        rc.voct = i >= 0 ? (float)(semitones[i] / 12.0) : 0.0f;
         nr_audio y = {0};
         double hz = 0.0;
         r = nr_render(m, &c, &rc, &y);

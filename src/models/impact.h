@@ -166,6 +166,8 @@ void nr_imp_net_stream_step(nr_imp_net_stream *s, const nr_imp_weights *w, const
 #define NR_IMP_QUEUE_CAP 256
 typedef struct {
     float frames[NR_IMP_QUEUE_CAP][NR_NUM_DESC];
+    float voct[NR_IMP_QUEUE_CAP]; /* each frame's transposition, octaves (nr_voice_push_frame_tuned) */
+    float cur_voct;               /* the transposition of the frame nr_imp_queue_next gave last */
     int head, count;
     int j;     /* sample within the current frame (NR_IMP_HOP: frame done, the next one is due) */
     int ended; /* no more frames will come */
@@ -173,6 +175,7 @@ typedef struct {
 
 void nr_imp_queue_reset(nr_imp_frame_queue *q);
 int nr_imp_queue_push(nr_imp_frame_queue *q, const float desc[NR_NUM_DESC]); /* 0 when full or ended */
+int nr_imp_queue_push_tuned(nr_imp_frame_queue *q, const float desc[NR_NUM_DESC], float voct);
 long nr_imp_queue_available(const nr_imp_frame_queue *q); /* samples that can be rendered now */
 int nr_imp_queue_finished(const nr_imp_frame_queue *q);
 /* The next frame when the current one is done (its samples start: j = 0), else NULL. */

@@ -93,12 +93,18 @@ typedef struct {
     float *win;       /* (NOISE_LEN) sine window */
     int *harm_band;   /* (NH) INDEX mode: lower band of harmonic k + 1's envelope position */
     float *harm_w;    /* (NH) INDEX mode: its upper band's weight */
+    float *bin_u;     /* (NBINS) each noise bin's envelope position before clamping (a tuned voice shifts it) */
     float scale;      /* irfft scale giving unit variance for a flat envelope of 1 */
+    int trans_levels; /* mip levels of the transient for tuned voices (0: none made) */
+    float *trans_mip; /* (trans_levels, NT, TL) level l low-passed to Nyquist / 2^l (l = 0: as stored),
+                       * so that reading it 2^l times faster does not alias */
     void *c2r, *r2c;  /* fftwf plans, process-wide (made once): c2r out of place (it allocates nothing
                        * when it runs), r2c in place (training only) */
 } nr_imp2_tables;
 
 nr_result nr_imp2_tables_init(nr_imp2_tables *tb, const nr_imp2_hparams *hp);
+/* The transient's mip levels from the wavetables trans (NT, TL): a voice may then be tuned. */
+nr_result nr_imp2_tables_mip_init(nr_imp2_tables *tb, const nr_imp2_hparams *hp, const float *trans);
 void nr_imp2_tables_free(nr_imp2_tables *tb);
 /* Envelope position of frequency f: lower band *b and upper weight (linear in log2 f, flat beyond). */
 float nr_imp2_env_pos(const nr_imp2_tables *tb, float f, int *b);
@@ -107,6 +113,10 @@ float nr_imp2_env_pos(const nr_imp2_tables *tb, float f, int *b);
  * frequency entries of q carry whatever the synthesis put there (the surrogate). */
 void nr_imp2_params_forward(const nr_imp2_hparams *hp, const nr_imp2_tables *tb, const float *o, float f0s,
                             float *q);
+/* Tune one frame's q by ratio, as a sampler plays a sample at another key: every partial's frequency
+ * (and f0s) x ratio, with the amplitude taper of its new frequency (a partial moved past TAPER_HI is
+ * silent). Audio-thread safe. */
+void nr_imp2_params_tune(const nr_imp2_hparams *hp, float ratio, float *q);
 void nr_imp2_params_backward(const nr_imp2_hparams *hp, const nr_imp2_tables *tb, float *dout, const float *dq,
                              const float *o, float f0s);
 /* Initial head biases (quiet noise, inharmonic ratios of free-bar and membrane modes). */
@@ -122,11 +132,20 @@ typedef struct {
     uint64_t rng;
     int no_noise;
     long sample, frame;
+    /* tuning (nr_imp2_synth_tune): the noise envelope and the transient move by ratio; tuned is set
+     * once any frame was, and from then on the transient is read at tpos, ratio samples per sample */
+    float ratio;
+    int tuned;
+    double tpos;
+    const float *trans_mip; /* the model's nr_imp2_tables.trans_mip, or NULL (the voice cannot tune) */
+    int trans_levels;
 } nr_imp2_synth_state;
 
 size_t nr_imp2_synth_state_floats(const nr_imp2_hparams *hp);
 void nr_imp2_synth_state_carve(nr_imp2_synth_state *st, const nr_imp2_hparams *hp, float *mem);
 void nr_imp2_synth_reset(nr_imp2_synth_state *st, uint64_t seed, int no_noise);
+/* The next frame's tuning (ratio > 0; 1 = none), before nr_imp2_synth_begin_frame. */
+void nr_imp2_synth_tune(nr_imp2_synth_state *st, float ratio);
 /* Frame t: rotations from q's frequencies, and this frame's noise chunk (draws from the RNG, one FFT). */
 void nr_imp2_synth_begin_frame(nr_imp2_synth_state *st, const nr_imp2_hparams *hp, const nr_imp2_tables *tb,
                                const float *q);

@@ -40,6 +40,7 @@ static nr_result build(nr_model *m, const char *what)
     if (r != NR_OK) return r;
     const nr_imp_weights *w = &im->w;
     r = nr_imp2_tables_init(&im->tb, &im->hp);
+    if (r == NR_OK) r = nr_imp2_tables_mip_init(&im->tb, &im->hp, im->w.trans);
     if (r != NR_OK) return r;
 
     const nr_imp2_hparams *hp = &im->hp;
@@ -115,6 +116,10 @@ static int v_push(nr_voice *vv, const float desc[NR_NUM_DESC])
 {
     return nr_imp_queue_push(&((imp2_voice *)vv)->fq, desc);
 }
+static int v_push_tuned(nr_voice *vv, const float desc[NR_NUM_DESC], float voct)
+{
+    return nr_imp_queue_push_tuned(&((imp2_voice *)vv)->fq, desc, voct);
+}
 static void v_end(nr_voice *vv) { ((imp2_voice *)vv)->fq.ended = 1; }
 static long v_available(const nr_voice *vv) { return nr_imp_queue_available(&((const imp2_voice *)vv)->fq); }
 static int v_finished(const nr_voice *vv) { return nr_imp_queue_finished(&((const imp2_voice *)vv)->fq); }
@@ -127,6 +132,10 @@ static void v_step(imp2_voice *v, const float *desc)
     v->q_prev = v->q_cur;
     v->q_cur = tmp;
     nr_imp2_params_forward(&im->hp, &im->tb, v->o, nr_imp2_f0_track(&v->f0_state, &im->hp, desc), v->q_cur);
+    /* tuned as a sampler: the network heard desc as it is; the whole sound moves by the interval */
+    float voct = v->fq.cur_voct, ratio = voct != 0.0f ? exp2f(voct) : 1.0f;
+    if (ratio != 1.0f) nr_imp2_params_tune(&im->hp, ratio, v->q_cur);
+    nr_imp2_synth_tune(&v->syn, ratio);
     int Q = nr_imp2_n_q(&im->hp);
     if (v->frame == 0) {
         memcpy(v->q_prev, v->q_cur, (size_t)Q * sizeof(float));
@@ -183,7 +192,8 @@ static size_t voice_bytes(const nr_imp2_hparams *hp)
     return sizeof(imp2_voice) + voice_floats(hp, &a, &b, &c, &d) * sizeof(float);
 }
 
-static const nr_voice_ops g_voice_ops = {v_free, v_reset, v_push, v_end, v_available, v_process, v_finished};
+static const nr_voice_ops g_voice_ops = {v_free,    v_reset,    v_push,      v_end,
+                                         v_available, v_process, v_finished, v_push_tuned};
 
 static nr_result voice_create(const nr_model *m, const nr_voice_config *cfg, nr_voice **out)
 {
@@ -201,6 +211,8 @@ static nr_result voice_create(const nr_model *m, const nr_voice_config *cfg, nr_
     memset(v->mem, 0, total * sizeof(float));
     float *p = v->mem;
     nr_imp2_synth_state_carve(&v->syn, hp, p);
+    v->syn.trans_mip = im->tb.trans_mip;
+    v->syn.trans_levels = im->tb.trans_levels;
     p += n_syn;
     nr_imp_net_dims d = nr_imp2_net_dims(hp);
     nr_imp_net_stream_carve(&v->net, &d, p);

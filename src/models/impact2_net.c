@@ -260,13 +260,16 @@ nr_result nr_imp2_tables_init(nr_imp2_tables *tb, const nr_imp2_hparams *hp)
     tb->win = malloc(NR_IMP2_NOISE_LEN * sizeof(float));
     tb->harm_band = malloc((size_t)hp->n_harm * sizeof(int));
     tb->harm_w = malloc((size_t)hp->n_harm * sizeof(float));
-    if (!tb->bin_band || !tb->bin_w || !tb->win || !tb->harm_band || !tb->harm_w) {
+    tb->bin_u = malloc(NR_IMP2_NBINS * sizeof(float));
+    if (!tb->bin_band || !tb->bin_w || !tb->win || !tb->harm_band || !tb->harm_w || !tb->bin_u) {
         nr_imp2_tables_free(tb);
         return nr_fail(NR_ERR_NOMEM, "out of memory for the nr-impact-2 tables");
     }
     for (int k = 0; k < NR_IMP2_NBINS; k++) {
         float w = nr_imp2_env_pos(tb, (float)k * NR_IMP_RATE / NR_IMP2_NFFT, &tb->bin_band[k]);
         tb->bin_w[k] = w;
+        float f = (float)k * NR_IMP_RATE / NR_IMP2_NFFT;
+        tb->bin_u[k] = (log2f(f > 1.0f ? f : 1.0f) - tb->log2_lo) * tb->band_per_oct;
     }
     if (hp->harm_env == NR_IMP2_HARM_INDEX) {
         /* band centres at harmonic numbers NH^(b / (NE - 1)): the lowest harmonics have a band each */
@@ -293,7 +296,60 @@ void nr_imp2_tables_free(nr_imp2_tables *tb)
     free(tb->win);
     free(tb->harm_band);
     free(tb->harm_w);
+    free(tb->bin_u);
+    free(tb->trans_mip);
     memset(tb, 0, sizeof *tb);
+}
+
+/* The transient's mip levels. Level l is the wavetable under a zero-phase Blackman-windowed sinc
+ * low-pass at MIP_CUT of Nyquist / 2^l, MIP_HALF 2^l taps each side: read at up to 2^l samples per
+ * sample it stays below Nyquist (the top 10 % of each level's band, the filter's transition, aliases
+ * faintly). A voice crossfades the two levels around log2 of its ratio, as mip-mapped wavetables do. */
+#define MIP_LEVELS 6 /* up to 32x faster: 5 octaves */
+#define MIP_CUT 0.9
+#define MIP_HALF 24
+
+nr_result nr_imp2_tables_mip_init(nr_imp2_tables *tb, const nr_imp2_hparams *hp, const float *trans)
+{
+    int NT = hp->n_trans, TL = hp->trans_len;
+    size_t lev = (size_t)NT * TL;
+    free(tb->trans_mip);
+    tb->trans_levels = 0;
+    tb->trans_mip = malloc(MIP_LEVELS * lev * sizeof(float));
+    if (!tb->trans_mip) return nr_fail(NR_ERR_NOMEM, "out of memory for the nr-impact-2 transient levels");
+    memcpy(tb->trans_mip, trans, lev * sizeof(float));
+    for (int l = 1; l < MIP_LEVELS; l++) {
+        int half = MIP_HALF << l;
+        double fc = MIP_CUT * 0.5 / (double)(1 << l); /* cycles per sample */
+        double *h = malloc((size_t)(2 * half + 1) * sizeof(double));
+        if (!h) {
+            free(tb->trans_mip);
+            tb->trans_mip = NULL;
+            return nr_fail(NR_ERR_NOMEM, "out of memory for the nr-impact-2 transient levels");
+        }
+        double sum = 0.0;
+        for (int n = -half; n <= half; n++) {
+            double x = M_PI * (double)(n + half) / half; /* Blackman over 0..2 pi */
+            double wb = 0.42 - 0.5 * cos(x) + 0.08 * cos(2.0 * x);
+            double sn = n ? sin(2.0 * M_PI * fc * n) / (M_PI * n) : 2.0 * fc;
+            h[n + half] = sn * wb;
+            sum += h[n + half];
+        }
+        for (int n = 0; n <= 2 * half; n++) h[n] /= sum; /* 0 dB at DC */
+        for (int j = 0; j < NT; j++) {
+            const float *x = trans + (size_t)j * TL;
+            float *y = tb->trans_mip + (size_t)l * lev + (size_t)j * TL;
+            for (int i = 0; i < TL; i++) {
+                double acc = 0.0;
+                int lo = i - half > 0 ? i - half : 0, hi = i + half < TL - 1 ? i + half : TL - 1;
+                for (int m = lo; m <= hi; m++) acc += h[i - m + half] * x[m];
+                y[i] = (float)acc;
+            }
+        }
+        free(h);
+    }
+    tb->trans_levels = MIP_LEVELS;
+    return NR_OK;
 }
 
 /* ---- head -> synthesis parameters ---- */
@@ -372,6 +428,18 @@ void nr_imp2_params_forward(const nr_imp2_hparams *hp, const nr_imp2_tables *tb,
     for (int b = 0; b < NE; b++) qn[b] = nr_imp_exp_sigmoid(on[b]);
     for (int j = 0; j < hp->n_trans; j++) qt[j] = nr_imp_exp_sigmoid(ot[j]);
     qt[hp->n_trans] = f0s;
+}
+
+void nr_imp2_params_tune(const nr_imp2_hparams *hp, float ratio, float *q)
+{
+    int P = nr_imp2_n_partials(hp), NH = hp->n_harm, NI = hp->n_inharm;
+    float *amp = q, *freq = q + P, *f0s = q + nr_imp2_n_q(hp) - 1, dt;
+    *f0s *= ratio;
+    for (int p = 0; p < NH + NI; p++) {
+        float f = p < NH ? (float)(p + 1) * *f0s : freq[p] * ratio; /* exactly k f0s, as params_forward */
+        freq[p] = f;
+        amp[p] = f >= NR_IMP2_TAPER_HI ? 0.0f : amp[p] * taper_f(f, &dt);
+    }
 }
 
 void nr_imp2_params_backward(const nr_imp2_hparams *hp, const nr_imp2_tables *tb, float *dout, const float *dq,

@@ -66,15 +66,36 @@ void nr_imp2_synth_reset(nr_imp2_synth_state *st, uint64_t seed, int no_noise)
     st->no_noise = no_noise;
     st->sample = 0;
     st->frame = 0;
+    st->ratio = 1.0f;
+    st->tuned = 0;
+    st->tpos = 0.0;
 }
 
-/* The spectrum of frame t into buf (NBINS complex): E_n interpolated at each bin times seeded noise. */
-static void noise_spectrum(const nr_imp2_tables *tb, const float *qn, uint64_t *rng, float *buf)
+void nr_imp2_synth_tune(nr_imp2_synth_state *st, float ratio)
+{
+    st->ratio = ratio > 0.0f ? ratio : 1.0f;
+    if (st->ratio != 1.0f && !st->tuned) {
+        st->tuned = 1;
+        st->tpos = (double)st->sample; /* the transient goes on from where it is */
+    }
+}
+
+/* The spectrum of frame t into buf (NBINS complex): E_n interpolated at each bin times seeded noise.
+ * Tuned by ratio, bin k reads the envelope at its frequency / ratio (shift = log2 ratio in bands). */
+static void noise_spectrum(const nr_imp2_tables *tb, const float *qn, float shift, uint64_t *rng, float *buf)
 {
     buf[0] = buf[1] = 0.0f; /* DC and Nyquist stay silent */
+    const float u_max = (float)(tb->NE - 1);
     for (int k = 1; k < NR_IMP2_NBINS - 1; k++) {
         int b = tb->bin_band[k];
-        float e = (qn[b] + (qn[b + 1] - qn[b]) * tb->bin_w[k]) * tb->scale;
+        float w = tb->bin_w[k];
+        if (shift != 0.0f) { /* flat beyond the end centres, as nr_imp2_env_pos */
+            float u = tb->bin_u[k] - shift;
+            u = u > 0.0f ? u : 0.0f;
+            b = u < u_max ? (int)u : tb->NE - 2;
+            w = u < u_max ? u - (float)b : 1.0f;
+        }
+        float e = (qn[b] + (qn[b + 1] - qn[b]) * w) * tb->scale;
         float zr = gauss_half(rng), zi = gauss_half(rng);
         buf[2 * k] = e * zr;
         buf[2 * k + 1] = e * zi;
@@ -118,7 +139,8 @@ void nr_imp2_synth_begin_frame(nr_imp2_synth_state *st, const nr_imp2_hparams *h
         float *buf = st->noise;
         /* the previous chunk's second half (already windowed) overlaps this frame */
         if (st->frame > 0) memcpy(st->tail, buf + NR_IMP_HOP, NR_IMP_HOP * sizeof(float));
-        noise_spectrum(tb, q + 2 * st->P, &st->rng, st->spec);
+        float shift = st->ratio != 1.0f ? log2f(st->ratio) * tb->band_per_oct : 0.0f;
+        noise_spectrum(tb, q + 2 * st->P, shift, &st->rng, st->spec);
         fftwf_execute_dft_c2r((fftwf_plan)tb->c2r, (fftwf_complex *)st->spec, buf);
         /* the first frame starts at full level: its rising half-window is 1 */
         for (int n = st->frame > 0 ? 0 : NR_IMP_HOP; n < NR_IMP2_NOISE_LEN; n++) buf[n] *= tb->win[n];
@@ -135,6 +157,42 @@ static void transient_add(const nr_imp2_hparams *hp, const nr_imp_weights *w, co
     for (int i = 0; i < n && s0 + i < TL; i++) {
         float v = 0.0f;
         for (int j = 0; j < hp->n_trans; j++) v += q0[off + j] * w->trans[(size_t)j * TL + s0 + i];
+        out[i] += v;
+    }
+}
+
+/* The transient of a tuned voice: read at tpos, ratio samples per sample, linearly interpolated, from
+ * the two mip levels around log2 ratio, crossfaded (a sampler's band-limited playback). */
+#define TRANS_MAX 16
+static void transient_add_tuned(nr_imp2_synth_state *st, const nr_imp2_hparams *hp, const nr_imp_weights *w,
+                                const float *q0, int n, float *out)
+{
+    int TL = hp->trans_len, NT = hp->n_trans, off = 2 * st->P + hp->n_env;
+    double pos = st->tpos;
+    float r = st->ratio;
+    st->tpos = pos + (double)n * r;
+    if (pos >= (double)TL) return;
+    int levels = st->trans_mip ? st->trans_levels : 1, l = 0;
+    float a = 0.0f, lr = log2f(r);
+    if (lr > 0.0f && levels > 1) {
+        l = (int)lr;
+        a = lr - (float)l;
+        if (l > levels - 2) l = levels - 2, a = 1.0f;
+    }
+    const float *L0 = st->trans_mip ? st->trans_mip + (size_t)l * NT * TL : w->trans;
+    const float *L1 = levels > 1 ? L0 + (size_t)NT * TL : L0;
+    float g0[TRANS_MAX], g1[TRANS_MAX];
+    for (int j = 0; j < NT && j < TRANS_MAX; j++) g0[j] = q0[off + j] * (1.0f - a), g1[j] = q0[off + j] * a;
+    for (int i = 0; i < n; i++) {
+        double x = pos + (double)i * r;
+        if (x >= (double)TL) break;
+        int k = (int)x;
+        float f = (float)(x - k), v = 0.0f;
+        for (int j = 0; j < NT && j < TRANS_MAX; j++) {
+            const float *t0 = L0 + (size_t)j * TL, *t1 = L1 + (size_t)j * TL;
+            float n0 = k + 1 < TL ? t0[k + 1] : 0.0f, n1 = k + 1 < TL ? t1[k + 1] : 0.0f; /* silence after */
+            v += g0[j] * (t0[k] + (n0 - t0[k]) * f) + g1[j] * (t1[k] + (n1 - t1[k]) * f);
+        }
         out[i] += v;
     }
 }
@@ -156,7 +214,8 @@ void NR_K(nr_imp2_synth_render)(nr_imp2_synth_state *st, const nr_imp2_hparams *
         for (int i = 0; i < n; i++) o[i] += nr_v8_hsum(acc[i]);
         if (!st->no_noise)
             for (int i = 0; i < n; i++) o[i] += st->tail[j + i] + st->noise[j + i];
-        transient_add(hp, w, q0, st->sample, n, o);
+        if (st->tuned) transient_add_tuned(st, hp, w, q0, n, o);
+        else transient_add(hp, w, q0, st->sample, n, o);
         st->sample += n;
     }
 }
@@ -179,7 +238,8 @@ void nr_imp2_synth_render_ref(nr_imp2_synth_state *st, const nr_imp2_hparams *hp
         }
         if (!st->no_noise) y += (double)st->tail[j] + st->noise[j];
         out[j - j0] += (float)y;
-        transient_add(hp, w, q0, st->sample, 1, out + (j - j0));
+        if (st->tuned) transient_add_tuned(st, hp, w, q0, 1, out + (j - j0));
+        else transient_add(hp, w, q0, st->sample, 1, out + (j - j0));
         st->sample++;
     }
 }

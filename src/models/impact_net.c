@@ -559,15 +559,23 @@ void nr_imp_queue_reset(nr_imp_frame_queue *q)
     q->head = q->count = 0;
     q->j = NR_IMP_HOP;
     q->ended = 0;
+    q->cur_voct = 0.0f;
+}
+
+int nr_imp_queue_push_tuned(nr_imp_frame_queue *q, const float desc[NR_NUM_DESC], float voct)
+{
+    if (q->count == NR_IMP_QUEUE_CAP || q->ended) return 0;
+    int at = (q->head + q->count) % NR_IMP_QUEUE_CAP;
+    float *d = q->frames[at];
+    for (int i = 0; i < NR_NUM_DESC; i++) d[i] = desc[i]; /* clamped where they are read */
+    q->voct[at] = voct;
+    q->count++;
+    return 1;
 }
 
 int nr_imp_queue_push(nr_imp_frame_queue *q, const float desc[NR_NUM_DESC])
 {
-    if (q->count == NR_IMP_QUEUE_CAP || q->ended) return 0;
-    float *d = q->frames[(q->head + q->count) % NR_IMP_QUEUE_CAP];
-    for (int i = 0; i < NR_NUM_DESC; i++) d[i] = desc[i]; /* clamped where they are read */
-    q->count++;
-    return 1;
+    return nr_imp_queue_push_tuned(q, desc, 0.0f);
 }
 
 long nr_imp_queue_available(const nr_imp_frame_queue *q)
@@ -581,6 +589,7 @@ const float *nr_imp_queue_next(nr_imp_frame_queue *q)
 {
     if (q->j != NR_IMP_HOP || q->count == 0) return NULL;
     const float *d = q->frames[q->head];
+    q->cur_voct = q->voct[q->head];
     q->head = (q->head + 1) % NR_IMP_QUEUE_CAP;
     q->count--;
     q->j = 0;

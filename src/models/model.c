@@ -1,5 +1,6 @@
 /* The generic model and voice API: file type detection, architecture dispatch, native saving. */
 #include "model_impl.h"
+#include "nr/curves.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -214,6 +215,24 @@ void nr_voice_free(nr_voice *v)
 
 void nr_voice_reset(nr_voice *v, uint64_t seed) { v->ops->reset(v, seed); }
 int nr_voice_push_frame(nr_voice *v, const float desc[NR_NUM_DESC]) { return v->ops->push_frame(v, desc); }
+
+/* The analysis' yin looks up to 5000 Hz: a transposed pitch column stays in the range of real curves. */
+#define VOICE_PITCH_MAX_HZ 5000.0f
+
+int nr_voice_push_frame_tuned(nr_voice *v, const float desc[NR_NUM_DESC], float voct)
+{
+    if (!(voct != 0.0f) || voct != voct) return v->ops->push_frame(v, desc); /* 0 or NaN */
+    if (voct > NR_VOICE_VOCT_MAX) voct = NR_VOICE_VOCT_MAX;
+    if (voct < -NR_VOICE_VOCT_MAX) voct = -NR_VOICE_VOCT_MAX;
+    if (v->ops->push_frame_tuned) return v->ops->push_frame_tuned(v, desc, voct);
+    float d[NR_NUM_DESC];
+    memcpy(d, desc, sizeof d);
+    float f = d[NR_DESC_PITCH] * (float)nr_pitch_factor(voct); /* exactly 1 V per octave */
+    d[NR_DESC_PITCH] = f < VOICE_PITCH_MAX_HZ ? f : VOICE_PITCH_MAX_HZ;
+    return v->ops->push_frame(v, d);
+}
+
+int nr_voice_tunes_sound(const nr_voice *v) { return v->ops->push_frame_tuned != NULL; }
 void nr_voice_end(nr_voice *v) { v->ops->end(v); }
 long nr_voice_available(const nr_voice *v) { return v->ops->available(v); }
 int nr_voice_process(nr_voice *v, float *out, int n) { return v->ops->process(v, out, n); }

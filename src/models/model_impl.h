@@ -42,6 +42,9 @@ struct nr_voice_ops {
     long (*available)(const nr_voice *v);
     int (*process)(nr_voice *v, float *out, int n);
     int (*finished)(const nr_voice *v);
+    /* optional: the frame tuned by voct octaves (0 < |voct| <= NR_VOICE_VOCT_MAX); NULL: the generic
+     * API transposes the pitch column instead */
+    int (*push_frame_tuned)(nr_voice *v, const float desc[NR_NUM_DESC], float voct);
 };
 
 /* Architectures compiled in. */

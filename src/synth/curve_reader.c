@@ -87,7 +87,6 @@ int nr_curve_next(const nr_template_set *s, int ta, int tb, nr_curve_reader *r, 
     for (int d = 0; d < NR_NUM_DESC; d++) {
         float v = z[d] + c->offset[d] + c->variation * VAR_DESC_STD * r->rnd[d];
         v = v * s->std[d] + s->mean[d];
-        if (d == NR_DESC_PITCH) v *= (float)nr_pitch_factor(c->voct); /* exactly 1 V per octave */
         raw[d] = v > g_raw_lo[d] ? (v < g_raw_hi[d] ? v : g_raw_hi[d]) : g_raw_lo[d];
     }
 

@@ -14,7 +14,8 @@ typedef struct {
     float stretch;            /* octaves, + = longer */
     float scrub;              /* read-position offset, share of the sound, -1..1 */
     float variation;          /* 0..1 */
-    float voct;               /* octaves: the pitch curve is multiplied by 2^voct (pitch_voct CV) */
+    float voct;               /* octaves of transposition (pitch_voct CV): not applied to the curve here;
+                               * the voice plays each frame tuned by it (nr_voice_push_frame_tuned) */
     float latent[NR_NUM_LATENT]; /* the latent point of the latent1..4 inputs, prior std */
 } nr_curve_ctl;
 

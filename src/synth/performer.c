@@ -187,7 +187,7 @@ static void render_voice(nr_performer *p, int i, const nr_curve_ctl *ctl, float 
         if (!more) {
             nr_voice_end(v);
             s->ended = 1;
-        } else if (!nr_voice_push_frame(v, raw)) {
+        } else if (!nr_voice_push_frame_tuned(v, raw, c.voct)) {
             break;
         }
     }
