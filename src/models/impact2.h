@@ -28,6 +28,8 @@
 
 #include "impact.h"
 
+#include <math.h>
+
 #define NR_IMP2_ARCH "nr-impact-2"
 #define NR_IMP2_NFFT 1024                 /* noise spectrum size */
 #define NR_IMP2_NBINS (NR_IMP2_NFFT / 2 + 1)
@@ -113,6 +115,17 @@ float nr_imp2_env_pos(const nr_imp2_tables *tb, float f, int *b);
  * frequency entries of q carry whatever the synthesis put there (the surrogate). */
 void nr_imp2_params_forward(const nr_imp2_hparams *hp, const nr_imp2_tables *tb, const float *o, float f0s,
                             float *q);
+/* The transient tables end in a raised-cosine fade over their last TRANS_FADE samples (at most half the
+ * table), applied in synthesis and in its gradient: a learned table need not decay to zero by its last
+ * sample, and one that is cut there steps at 2048 samples (42.7 ms), a broadband click. */
+#define NR_IMP2_TRANS_FADE 480
+static inline float nr_imp2_trans_fade(int i, int TL)
+{
+    int F = TL / 2 < NR_IMP2_TRANS_FADE ? TL / 2 : NR_IMP2_TRANS_FADE, m = i - (TL - F) + 1;
+    if (m <= 0) return 1.0f;
+    return m >= F ? 0.0f : 0.5f * (1.0f + cosf(3.14159265f * (float)m / (float)F));
+}
+
 /* Tune one frame's q by ratio, as a sampler plays a sample at another key: every partial's frequency
  * (and f0s) x ratio, with the amplitude taper of its new frequency (a partial moved past TAPER_HI is
  * silent). Audio-thread safe. */

@@ -317,7 +317,9 @@ nr_result nr_imp2_tables_mip_init(nr_imp2_tables *tb, const nr_imp2_hparams *hp,
     tb->trans_levels = 0;
     tb->trans_mip = malloc(MIP_LEVELS * lev * sizeof(float));
     if (!tb->trans_mip) return nr_fail(NR_ERR_NOMEM, "out of memory for the nr-impact-2 transient levels");
-    memcpy(tb->trans_mip, trans, lev * sizeof(float));
+    for (int j = 0; j < NT; j++) /* level 0: the tables with their fade, as transient_add plays them */
+        for (int i = 0; i < TL; i++) tb->trans_mip[(size_t)j * TL + i] = trans[(size_t)j * TL + i] * nr_imp2_trans_fade(i, TL);
+    trans = tb->trans_mip;
     for (int l = 1; l < MIP_LEVELS; l++) {
         int half = MIP_HALF << l;
         double fc = MIP_CUT * 0.5 / (double)(1 << l); /* cycles per sample */

@@ -157,7 +157,7 @@ static void transient_add(const nr_imp2_hparams *hp, const nr_imp_weights *w, co
     for (int i = 0; i < n && s0 + i < TL; i++) {
         float v = 0.0f;
         for (int j = 0; j < hp->n_trans; j++) v += q0[off + j] * w->trans[(size_t)j * TL + s0 + i];
-        out[i] += v;
+        out[i] += v * nr_imp2_trans_fade((int)(s0 + i), TL);
     }
 }
 
@@ -193,6 +193,8 @@ static void transient_add_tuned(nr_imp2_synth_state *st, const nr_imp2_hparams *
             float n0 = k + 1 < TL ? t0[k + 1] : 0.0f, n1 = k + 1 < TL ? t1[k + 1] : 0.0f; /* silence after */
             v += g0[j] * (t0[k] + (n0 - t0[k]) * f) + g1[j] * (t1[k] + (n1 - t1[k]) * f);
         }
+        if (!st->trans_mip) /* the mip levels have the fade in them */
+            v *= nr_imp2_trans_fade(k, TL) + (nr_imp2_trans_fade(k + 1, TL) - nr_imp2_trans_fade(k, TL)) * f;
         out[i] += v;
     }
 }
@@ -334,8 +336,9 @@ void nr_imp2_synth_backward(const nr_imp2_hparams *hp, const nr_imp_weights *w, 
         for (int jj = 0; jj < NT; jj++) {
             double gt = 0.0;
             for (int j = 0; j < NR_IMP_HOP && s0 + j < TL; j++) {
-                gt += (double)g[j] * w->trans[(size_t)jj * TL + s0 + j];
-                if (dtrans) dtrans[(size_t)jj * TL + s0 + j] += g[j] * q[toff + jj];
+                float fade = nr_imp2_trans_fade((int)(s0 + j), TL);
+                gt += (double)g[j] * w->trans[(size_t)jj * TL + s0 + j] * fade;
+                if (dtrans) dtrans[(size_t)jj * TL + s0 + j] += g[j] * q[toff + jj] * fade;
             }
             dq[toff + jj] += (float)gt; /* the transient's gains are frame 0's */
         }
