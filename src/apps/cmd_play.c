@@ -374,6 +374,7 @@ int nr_cmd_play(int argc, char **argv)
     ic.seed = o.seed;
     /* a render takes the time it needs: no voice is shed, every run is equal; a real-time one is a device */
     ic.cpu_guard = !file_out || o.realtime;
+    ic.sync_model_load = file_out && !o.realtime; /* a model switch lands at the same block every run */
     fail_title = "MODEL FAILED";
     if (nr_instrument_create(&ic, &inst) != NR_OK) goto fail;
     fail_title = "CANNOT START";
