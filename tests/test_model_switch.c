@@ -304,11 +304,19 @@ done:
     nr_instrument_free(c);
 }
 
-/* The Sound page's Model item: turning it switches the model. */
+/* The Sound page's Model item: turning it switches the model; a curve file added as a template goes
+ * with it. */
 static void test_sound_page_switches(void)
 {
     nr_instrument *inst = make(NULL, 1);
     if (!inst) return;
+    nr_curves cv;
+    NT_CHECK(nr_curves_alloc(&cv, 30, 100.0f) == NR_OK);
+    for (int i = 0; i < 30 * NR_NUM_DESC; i++) cv.data[i] = i % NR_NUM_DESC == NR_DESC_LOUDNESS ? 0.1f : 500.0f;
+    const char *csv = nt_tmp("mine.csv");
+    NT_CHECK(nr_curves_write_csv(csv, &cv) == NR_OK);
+    nr_curves_free(&cv);
+    NT_CHECKF(nr_instrument_add_template(inst, csv) == NR_OK, "%s", nr_last_error());
     nr_control_event push = {.type = NR_EV_PUSH, .value = 1, .time = -1}, turn = {.type = NR_EV_ENCODER, .value = 1, .time = -1};
     NT_CHECK(nr_instrument_post(inst, NR_SRC_UI, &push)); /* into the Sound page, on "Model" */
     NT_CHECK(nr_instrument_post(inst, NR_SRC_UI, &push)); /* edit it */
@@ -317,6 +325,11 @@ static void test_sound_page_switches(void)
     nr_instrument_poll(inst);
     NT_CHECKF(!strcmp(playing(inst), "tiny") && !strcmp(nr_instrument_settings(inst)->patch.model, "tiny"),
               "playing %s, patch model '%s'", playing(inst), nr_instrument_settings(inst)->patch.model);
+    const char *const *names;
+    int nt = nr_instrument_templates(inst, &names), mine = 0, own = 0;
+    for (int i = 0; i < nt; i++) mine |= !strcmp(names[i], "mine"), own |= !strcmp(names[i], TINY_TEMPLATE);
+    NT_CHECKF(mine && own, "after the switch: the added template %s, the model's own %s", mine ? "kept" : "lost",
+              own ? "there" : "missing");
     nr_instrument_free(inst);
 }
 

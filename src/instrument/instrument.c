@@ -56,6 +56,9 @@ struct nr_instrument {
     const char *mnames[NR_MODEL_LIST_MAX]; /* names of the models that load, for the menu */
     int n_mnames, mdefault;
     atomic_uint st_switches, st_switches_failed;
+    int reload_wanted; /* a menu reload waits for the previous switch's old voices */
+    char *extra[NR_INSTRUMENT_MAX_TEMPLATES]; /* curve files added by nr_instrument_add_template */
+    int n_extra;
 
     /* The loader thread: reads a model file off the control and audio threads. The mutex is shared with
      * the control thread only (the audio thread never sees it). */
@@ -377,6 +380,7 @@ void nr_instrument_free(nr_instrument *inst)
     pthread_mutex_destroy(&inst->ld.mu);
     pthread_cond_destroy(&inst->ld.cv);
     free(inst->models);
+    for (int i = 0; i < inst->n_extra; i++) free(inst->extra[i]);
     if (inst->dirty && inst->settings_path[0]) nr_settings_save(inst->settings_path, &inst->settings);
     nr_synth_uninit(inst->synth);
     for (int s = 0; s < NR_NUM_SOURCES; s++) {
@@ -501,7 +505,8 @@ nr_result nr_instrument_save_settings(nr_instrument *inst)
     return r;
 }
 
-nr_result nr_instrument_add_template(nr_instrument *inst, const char *path)
+/* A curve file as a template of the staged (else current) model. */
+static nr_result add_template_file(nr_instrument *inst, const char *path)
 {
     nr_curves c;
     nr_result r = nr_curves_read_csv(path, &c);
@@ -513,20 +518,38 @@ nr_result nr_instrument_add_template(nr_instrument *inst, const char *path)
     snprintf(name, sizeof name, "%.*s", dot ? (int)(dot - base) : (int)strlen(base), base);
     r = nr_synth_add_template(inst->synth, name, &c);
     nr_curves_free(&c);
+    return r;
+}
+
+nr_result nr_instrument_add_template(nr_instrument *inst, const char *path)
+{
+    nr_result r = add_template_file(inst, path);
     if (r == NR_OK) {
         refresh_names(inst);
         publish(inst);
+        /* kept, so that a model switch or reload gives the new model the same templates */
+        char *copy = inst->n_extra < NR_INSTRUMENT_MAX_TEMPLATES ? strdup(path) : NULL;
+        if (copy) inst->extra[inst->n_extra++] = copy;
     }
     return r;
 }
 
+/* The settings folder's templates and those added by nr_instrument_add_template, into the staged model. */
+static void add_own_templates(nr_instrument *inst)
+{
+    load_templates_dir(inst);
+    for (int i = 0; i < inst->n_extra; i++)
+        if (add_template_file(inst, inst->extra[i]) != NR_OK) add_notice(inst, nr_last_error());
+}
+
 static void reload_model(nr_instrument *inst)
 {
-    if (nr_synth_swap_pending(inst->synth)) {
-        set_notice(inst, "reload: the previous model is still being swapped; try again");
-        atomic_fetch_add(&inst->st_reloads_failed, 1);
+    if (nr_synth_swap_pending(inst->synth)) { /* the old voices fade now; the reload follows (poll) */
+        nr_synth_swap_hurry(inst->synth);
+        inst->reload_wanted = 1;
         return;
     }
+    inst->reload_wanted = 0;
     nr_model *m = NULL;
     nr_result r = nr_model_load(inst->models->e[inst->cur_entry].path, &m);
     if (r == NR_OK) r = nr_synth_model_stage(inst->synth, m);
@@ -538,7 +561,7 @@ static void reload_model(nr_instrument *inst)
         return;
     }
     inst->notice[0] = '\0';
-    load_templates_dir(inst);
+    add_own_templates(inst);
     nr_settings_clamp(&inst->settings);
     nr_synth_model_commit(inst->synth); /* republishes the patch against the new templates */
     refresh_names(inst);
@@ -661,7 +684,7 @@ static void switch_to_ready(nr_instrument *inst, int entry)
         atomic_fetch_add(&inst->st_switches_failed, 1);
         return;
     }
-    load_templates_dir(inst);
+    add_own_templates(inst);
     nr_settings_clamp(&inst->settings);
     nr_synth_model_commit(inst->synth);
     refresh_names(inst);
@@ -796,7 +819,8 @@ void nr_instrument_poll(nr_instrument *inst)
         }
     if (flags & NR_MENU_CHANGED) nr_instrument_settings_changed(inst);
     if (flags & NR_MENU_PERSIST) nr_instrument_save_settings(inst);
-    if (flags & NR_MENU_RELOAD_MODEL) reload_model(inst);
+    if ((flags & NR_MENU_RELOAD_MODEL) || (inst->reload_wanted && !nr_synth_swap_pending(inst->synth))) reload_model(inst);
+    else if (inst->reload_wanted) nr_synth_swap_hurry(inst->synth);
     if (flags & NR_MENU_RESCAN_MODELS) nr_instrument_rescan_models(inst);
     follow_model(inst);
     if (inst->dirty && now_s() - inst->dirty_since >= SAVE_DELAY_S) nr_instrument_save_settings(inst);
