@@ -92,7 +92,8 @@ int nr_synth_latency_frames(const nr_synth *s);
  * sound out on the old one (their own output chain, mixed in before the volume and limiter, which carry
  * on: no gap, no step): until they end, a gate edge fades them as it would fade a voice of their gate
  * (retrigger, choke), new voices need their room (the voice limit counts both), nr_synth_swap_hurry()
- * or 3 s pass (then a 15 ms raised-cosine fade). Controls are kept; events not yet applied move over.
+ * or 3 s pass (then a 15 ms raised-cosine fade; at once in source latent with a latent model, whose new
+ * points are decoded only once the old voices are gone). Controls are kept; events not yet applied move over.
  * NR_ERR_UNSUPPORTED when the previous swap has not finished (old voices still sounding, or the old
  * model not yet collected): try again after nr_synth_collect(). */
 nr_result nr_synth_model_stage(nr_synth *s, nr_model *model);

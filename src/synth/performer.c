@@ -108,6 +108,12 @@ static float fade_step(const nr_performer *p)
 
 float nr_perf_fade_step(const nr_performer *p) { return fade_step(p); }
 
+void nr_perf_stop_all(nr_performer *p)
+{
+    release_idle(p, 1);
+    for (int i = 0; i < NR_VOICE_SLOTS; i++) p->pool.s[i].state = NR_VS_IDLE;
+}
+
 /* A gate edge that fades this gate's voice fades the previous model's voice of the gate too. */
 static void release_tail(nr_performer *p, int gate, int mode, int rising)
 {

@@ -57,6 +57,8 @@ void nr_perf_init(nr_performer *p, nr_bank *b, int device_rate, uint64_t seed);
  * model's time. voices_kept: a copy of the performer sounds the old voices out and lets their latent
  * slots go; 0: every voice stops here. */
 void nr_perf_set_bank(nr_performer *p, nr_bank *b, int voices_kept);
+/* Every voice silent at once, its latent slots let go (the end of a sounding-out copy). Audio thread. */
+void nr_perf_stop_all(nr_performer *p);
 /* Gain a fading voice loses per model sample (RELEASE_S at the bank's rate). */
 float nr_perf_fade_step(const nr_performer *p);
 void nr_perf_set_params(nr_performer *p, const nr_perf_params *prm);

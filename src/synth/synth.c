@@ -244,7 +244,10 @@ static int encode_template(nr_synth *s, const nr_template *t, float *z)
 void nr_synth_collect(nr_synth *s)
 {
     nr_bank_free(atomic_exchange(&s->bank_old, NULL));
-    /* decode the asked latent points once no voice of an old model can be sounding */
+    /* decode the asked latent points once no voice of an old model can be sounding (their decoded points
+     * share the slots' normalisation): in source latent the old voices fade at once, so the new model's
+     * points are not kept waiting for them */
+    if (s->lat.lm && s->patch.source == NR_SOURCE_LATENT) nr_synth_swap_hurry(s);
     if (nr_synth_swap_pending(s) || !s->lat.lm) return;
     const nr_template_set *tpl = &s->bank_ui->tpl;
     int ta = nr_template_set_resolve(tpl, s->patch.template_a, 0), tb = nr_template_set_resolve(tpl, s->patch.template_b, 1);
@@ -390,6 +393,7 @@ static void render_tail(nr_synth *s, int n)
 static void end_tail_if_done(nr_synth *s)
 {
     if (!s->tail_on || (s->tail_fade < 1.0f && sounding(&s->tail.pool) > 0)) return;
+    nr_perf_stop_all(&s->tail); /* voices faded to silence: their latent slots go back */
     s->tail_on = 0;
     s->perf.tail = NULL;
     atomic_store(&s->bank_old, s->tail.bank); /* freed by the control thread */
