@@ -31,6 +31,7 @@
 
 static char g_dir[600];   /* the settings folder; its models/ holds tiny and two broken files */
 static char g_default[1024];
+static int g_rate = RATE; /* the device rate of the instruments made and the renders */
 
 static int setup(void)
 {
@@ -75,7 +76,7 @@ static nr_instrument *make(setup_fn fn, int sync)
     nr_instrument_config c = nr_instrument_config_init();
     c.model_path = g_default;
     c.settings_path = path;
-    c.device_rate = RATE;
+    c.device_rate = g_rate;
     c.max_block = BLOCK;
     c.cpu_guard = 0;
     c.seed = 3;
@@ -130,7 +131,7 @@ static float *perform(nr_instrument *inst, const char *text, const char *file, l
     NT_CHECKF(nr_script_parse(text, file, &s) == NR_OK, "%s", nr_last_error());
     nr_audio_client ic = nr_instrument_client(inst);
     nr_live live;
-    nr_live_init(&live, &ic, &s, RATE, BLOCK);
+    nr_live_init(&live, &ic, &s, g_rate, BLOCK);
     nr_audio_client c = nr_live_client(&live);
     if (w) {
         w->inner = c;
@@ -139,7 +140,7 @@ static float *perform(nr_instrument *inst, const char *text, const char *file, l
         c = (nr_audio_client){.ctx = w, .process = watch_process, .post = watch_post, .poll = watch_poll};
     }
     const char *path = nt_tmp(file);
-    NT_CHECKF(nr_file_sink_run(path, RATE, BLOCK, nr_script_duration(&s), &c, NULL) == NR_OK, "%s", nr_last_error());
+    NT_CHECKF(nr_file_sink_run(path, g_rate, BLOCK, nr_script_duration(&s), &c, NULL) == NR_OK, "%s", nr_last_error());
     nr_script_free(&s);
     return read_wav(path, n);
 }
@@ -162,6 +163,7 @@ static double rms(const float *x, long a, long b)
     return b > a ? sqrt(acc / (double)(b - a)) : 0.0;
 }
 
+static void start_tiny_tom(nr_settings *s) { snprintf(s->patch.model, sizeof s->patch.model, "tiny"); snprintf(s->patch.template_a, sizeof s->patch.template_a, "tom"); }
 static void tom(nr_settings *s) { snprintf(s->patch.template_a, sizeof s->patch.template_a, "tom"); }
 
 /* (b) The list: the default first, the tiny model, the two broken files with why; a broken name is never
@@ -302,6 +304,48 @@ done:
     nr_instrument_free(a);
     nr_instrument_free(b);
     nr_instrument_free(c);
+}
+
+/* The same at a device rate the models do not run at: both output chains resample (48 -> 44.1 kHz), and
+ * the old voice still goes on sample for sample until its gate rises again. */
+static void test_switch_resampled(void)
+{
+    g_rate = 44100;
+    nr_instrument *a = make(tom, 1), *b = make(tom, 1);
+    long na = 0, nb = 0;
+    float *ya = a ? perform(a, K_SWITCH, "switch44.wav", &na, NULL) : NULL;
+    float *yb = b ? perform(b, K_PLAIN, "plain44.wav", &nb, NULL) : NULL;
+    g_rate = RATE;
+    NT_CHECK(ya && yb && na == nb && na == (long)(1.2 * 44100));
+    if (ya && yb && na == nb) {
+        long t_retrig = (long)(0.70 * 44100);
+        double worst = 0;
+        for (long i = 0; i < t_retrig; i++) worst = fmax(worst, fabs((double)ya[i] - yb[i]));
+        NT_CHECKF(worst < 1e-6, "44.1 kHz: before the retrigger the switched render differs by %g", worst);
+        long gap = longest_gap(ya, (long)(0.11 * 44100), t_retrig);
+        NT_CHECKF(gap <= BLOCK, "44.1 kHz: a silent run of %ld samples across the switch", gap);
+        double excess = -1;
+        NT_CHECK(nr_eval_excess_clicks(ya, yb, na, 44100, &excess) == NR_OK);
+        /* over the whole render the switch adds no click to those the two models make by themselves:
+         * the old one without the switch, the new one (fresh weights: its onsets click) playing alone */
+        nr_instrument *t = make(start_tiny_tom, 1);
+        long nt = 0, ca = 0, cb = 0, ct = 0;
+        float *yt = t ? perform(t, "0.70 trig 1\nend 1.2\n", "tiny44.wav", &nt, NULL) : NULL;
+        nr_eval_count_clicks(ya, na, 44100, &ca);
+        nr_eval_count_clicks(yb, nb, 44100, &cb);
+        if (yt) nr_eval_count_clicks(yt, nt, 44100, &ct);
+        printf("  44.1 kHz clicks: switched %ld; without the switch %ld, the new model alone %ld\n", ca, cb, ct);
+        NT_CHECKF(yt && ca <= cb + ct, "the switched render clicks %ld times, more than %ld + %ld", ca, cb, ct);
+        free(yt);
+        nr_instrument_free(t);
+        NT_CHECKF(nr_eval_excess_clicks(ya, yb, t_retrig, 44100, &excess) == NR_OK && excess <= 0.0,
+                  "44.1 kHz: %.2f excess clicks per second", excess);
+    }
+    NT_CHECK(a && !strcmp(playing(a), "tiny"));
+    free(ya);
+    free(yb);
+    nr_instrument_free(a);
+    nr_instrument_free(b);
 }
 
 /* The Sound page's Model item: turning it switches the model; a curve file added as a template goes
@@ -469,6 +513,7 @@ int main(void)
 {
     NT_RUN(test_model_list_and_broken_files);
     NT_RUN(test_switch_mid_sound);
+    NT_RUN(test_switch_resampled);
     NT_RUN(test_sound_page_switches);
     NT_RUN(test_osc_model);
     NT_RUN(test_script_model_line);
