@@ -182,8 +182,10 @@ static void print_report(FILE *f, const char *backend, int rate, int block, floa
                "events dropped %u, CV-to-sound latency %.1f ms\n",
             100 * is->worst_block_share, 100 * is->cpu_load, is->voices_active, is->voice_limit, is->faults,
             is->dropped_events, is->cv_latency_ms);
-    fprintf(f, "  control thread    model reloads %u (%u refused, the old model kept), settings saves %u (%u failed)\n",
-            is->model_reloads, is->model_reloads_failed, is->settings_saves, is->settings_saves_failed);
+    fprintf(f, "  control thread    model reloads %u (%u refused, the old model kept), model switches %u (%u failed), "
+               "settings saves %u (%u failed)\n",
+            is->model_reloads, is->model_reloads_failed, is->model_switches, is->model_switches_failed,
+            is->settings_saves, is->settings_saves_failed);
     if (ls->gates)
         fprintf(f, "  gate to sound     %u gates from silence: %u sounded within their block, %u silent; "
                    "worst delay %lld samples (%.2f ms)\n",
