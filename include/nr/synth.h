@@ -95,7 +95,8 @@ int nr_synth_latency_frames(const nr_synth *s);
  * or 3 s pass (then a 15 ms raised-cosine fade; at once in source latent with a latent model, whose new
  * points are decoded only once the old voices are gone). Controls are kept; events not yet applied move over.
  * NR_ERR_UNSUPPORTED when the previous swap has not finished (old voices still sounding, or the old
- * model not yet collected): try again after nr_synth_collect(). */
+ * model not yet collected): the old voices are told to fade out now (nr_synth_swap_hurry); try again
+ * after nr_synth_collect() a few ms later. */
 nr_result nr_synth_model_stage(nr_synth *s, nr_model *model);
 void nr_synth_model_commit(nr_synth *s);
 /* Control thread: 1 while a committed model has not been taken, the old model's voices still sound out,

@@ -200,8 +200,10 @@ void nr_synth_swap_hurry(nr_synth *s)
 nr_result nr_synth_model_stage(nr_synth *s, nr_model *model)
 {
     if (nr_synth_swap_pending(s)) {
+        nr_synth_swap_hurry(s); /* so that a retry a few ms later goes ahead */
         nr_model_free(model);
-        return nr_fail(NR_ERR_UNSUPPORTED, "the previous model is still being swapped");
+        return nr_fail(NR_ERR_UNSUPPORTED, "the previous model is still being swapped (its voices are fading out); "
+                                           "try again");
     }
     nr_bank_free(s->staged);
     s->staged = NULL;
