@@ -348,6 +348,31 @@ static void test_switch_resampled(void)
     nr_instrument_free(b);
 }
 
+/* Old and new voices share the voice count: with 2 voices, two toms on gate 2 (poly) sounding out on the
+ * old model and a new note on the new one, the oldest old voice fades. */
+static void two_voices(nr_settings *s)
+{
+    tom(s);
+    snprintf(s->patch.template_b, sizeof s->patch.template_b, "tom");
+    s->patch.voices = 2;
+    s->patch.gate_mode[1] = NR_GATE_POLY;
+}
+
+static void test_switch_voice_limit(void)
+{
+    nr_instrument *inst = make(two_voices, 1);
+    if (!inst) return;
+    static watch w;
+    long n;
+    float *y = perform(inst, "0.05 trig 2\n0.10 trig 2\n0.20 model tiny\n0.30 trig 2\nend 0.5\n", "limit.wav", &n, &w);
+    int b_switch = (int)(0.20 * RATE / BLOCK) + 2, b_new = (int)(0.30 * RATE / BLOCK) + 1;
+    NT_CHECKF(w.n > b_new && w.tail[b_switch] == 2 && w.tail[b_new - 2] == 2 && w.tail[b_new] == 1,
+              "old voices sounding: after the switch %d, before the new note %d, after it %d", w.n > b_switch ? w.tail[b_switch] : -1,
+              w.n > b_new ? w.tail[b_new - 2] : -1, w.n > b_new ? w.tail[b_new] : -1);
+    free(y);
+    nr_instrument_free(inst);
+}
+
 /* The Sound page's Model item: turning it switches the model; a curve file added as a template goes
  * with it. */
 static void test_sound_page_switches(void)
@@ -514,6 +539,7 @@ int main(void)
     NT_RUN(test_model_list_and_broken_files);
     NT_RUN(test_switch_mid_sound);
     NT_RUN(test_switch_resampled);
+    NT_RUN(test_switch_voice_limit);
     NT_RUN(test_sound_page_switches);
     NT_RUN(test_osc_model);
     NT_RUN(test_script_model_line);
