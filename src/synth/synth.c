@@ -55,6 +55,7 @@ struct nr_synth {
     nr_performer tail;
     int tail_on;
     int64_t tail_age;  /* device samples since the switch */
+    uint32_t tail_faults; /* the tail's fault count already added to the performer's */
     float tail_fade;   /* raised-cosine phase 0..1 of the whole tail's fade; < 0: not fading */
     float *tail_buf;   /* (max_block) the tail at the device rate */
     atomic_int tail_active; /* a tail sounds: the swap has not finished (read by the control thread) */
@@ -356,6 +357,7 @@ static void switch_bank(nr_synth *s, nr_bank *b)
         s->tail_on = 1;
         s->tail_age = 0;
         s->tail_fade = -1.0f;
+        s->tail_faults = p->faults;
         atomic_store(&s->tail_hurry, 0);
         atomic_store(&s->tail_active, 1);
     } else if (old) {
@@ -382,6 +384,8 @@ static void render_tail(nr_synth *s, int n)
     nr_output_pull(&t->bank->out, s->tail_buf, n, nr_perf_render, t);
     t->dclock += n;
     s->tail_age += n;
+    s->perf.faults += t->faults - s->tail_faults; /* voices silenced for NaN/inf count wherever they played */
+    s->tail_faults = t->faults;
     if (s->tail_fade >= 0.0f) {
         float step = 1.0f / (TAIL_FADE_S * (float)s->cfg.device_rate);
         for (int i = 0; i < n; i++) {
