@@ -227,6 +227,18 @@ static void test_model_list_and_broken_files(void)
     nr_instrument_status_get(inst, &st);
     NT_CHECK(st.model_switches == 0 && st.faults == 0);
     free(y);
+
+    /* a file put in the folder later is listed by a rescan (System page: "Rescan models") */
+    char later[800];
+    snprintf(later, sizeof later, "%s/models/later.safetensors", g_dir);
+    if (write_tiny_model(later, 6)) {
+        nr_instrument_rescan_models(inst);
+        l = nr_instrument_models(inst, &cur, &def);
+        int k2 = nr_model_list_find(l, "later");
+        NT_CHECKF(l->n == 5 && k2 > 0 && l->e[k2].ok && cur == def, "%d listed, later at %d", l->n, k2);
+        NT_CHECKF(strstr(nr_instrument_notice(inst), "models: 3, 2 broken"), "notice '%s'", nr_instrument_notice(inst));
+        remove(later);
+    }
     nr_instrument_free(inst);
 }
 
