@@ -99,6 +99,15 @@ int nr_synth_latency_frames(const nr_synth *s);
  * after nr_synth_collect() a few ms later. */
 nr_result nr_synth_model_stage(nr_synth *s, nr_model *model);
 void nr_synth_model_commit(nr_synth *s);
+/* The same with the slow part on another thread: prepare builds the model's voices, templates (the
+ * built-ins a model without its own are analysed here: ~0.1 s) and output chain for this synth, on any
+ * thread (a loader; it reads only the configuration fixed at init), taking the model over (freed on
+ * failure); stage_prepared stages the result on the control thread (taken over, freed on failure; the
+ * same NR_ERR_UNSUPPORTED as nr_synth_model_stage), then commit as above. */
+typedef struct nr_synth_prepared nr_synth_prepared;
+nr_result nr_synth_prepare(const nr_synth *s, nr_model *model, nr_synth_prepared **out);
+void nr_synth_prepared_free(nr_synth_prepared *p);
+nr_result nr_synth_model_stage_prepared(nr_synth *s, nr_synth_prepared *p);
 /* Control thread: 1 while a committed model has not been taken, the old model's voices still sound out,
  * or the old model has not been collected. */
 int nr_synth_swap_pending(const nr_synth *s);

@@ -50,7 +50,7 @@ struct nr_instrument {
      * model loaded for the patch's model name, waiting for the previous switch to finish. */
     nr_model_list *models;
     int def_entry, cur_entry;
-    nr_model *ready;
+    nr_synth_prepared *ready;
     char ready_path[PATH_MAX];
     char warned[NR_NAME_MAX]; /* the unavailable model name last reported ("" none) */
     const char *mnames[NR_MODEL_LIST_MAX]; /* names of the models that load, for the menu */
@@ -69,7 +69,7 @@ struct nr_instrument {
         pthread_cond_t cv;
         char req[PATH_MAX];
         char done_path[PATH_MAX];
-        nr_model *done_model; /* NULL: the load failed, done_msg says why */
+        nr_synth_prepared *done_model; /* NULL: the load failed, done_msg says why */
         char done_msg[600];
     } ld;
 };
@@ -375,8 +375,8 @@ void nr_instrument_free(nr_instrument *inst)
         pthread_mutex_unlock(&inst->ld.mu);
         pthread_join(inst->ld.thread, NULL);
     }
-    nr_model_free(inst->ld.done_model);
-    nr_model_free(inst->ready);
+    nr_synth_prepared_free(inst->ld.done_model);
+    nr_synth_prepared_free(inst->ready);
     pthread_mutex_destroy(&inst->ld.mu);
     pthread_cond_destroy(&inst->ld.cv);
     free(inst->models);
@@ -574,6 +574,15 @@ static void reload_model(nr_instrument *inst)
 
 /* ---- switching models ---- */
 
+/* The model file read, its voices and templates built for the synth: the slow part of a switch. Any thread. */
+static nr_result load_and_prepare(nr_instrument *inst, const char *path, nr_synth_prepared **out)
+{
+    nr_model *m = NULL;
+    *out = NULL;
+    nr_result r = nr_model_load(path, &m);
+    return r == NR_OK ? nr_synth_prepare(inst->synth, m, out) : r;
+}
+
 static void *loader_main(void *arg)
 {
     nr_instrument *inst = arg;
@@ -586,12 +595,12 @@ static void *loader_main(void *arg)
         inst->ld.has_req = 0;
         inst->ld.busy = 1;
         pthread_mutex_unlock(&inst->ld.mu);
-        nr_model *m = NULL;
-        nr_result r = nr_model_load(path, &m);
+        nr_synth_prepared *m = NULL;
+        nr_result r = load_and_prepare(inst, path, &m);
         char msg[sizeof inst->ld.done_msg];
         snprintf(msg, sizeof msg, "%s", r == NR_OK ? "" : nr_last_error()); /* the error is per thread */
         pthread_mutex_lock(&inst->ld.mu);
-        nr_model_free(inst->ld.done_model); /* a result never taken (cannot happen: one request at a time) */
+        nr_synth_prepared_free(inst->ld.done_model); /* a result never taken (cannot happen: one request at a time) */
         inst->ld.done_model = r == NR_OK ? m : NULL;
         memcpy(inst->ld.done_path, path, sizeof path);
         memcpy(inst->ld.done_msg, msg, sizeof msg);
@@ -621,7 +630,7 @@ static int loader_request(nr_instrument *inst, const char *path)
 }
 
 /* The loader's result, if there is one: 1 and *m (NULL: failed, msg says why) for path. */
-static int loader_take(nr_instrument *inst, nr_model **m, char *path, char *msg, size_t msg_n)
+static int loader_take(nr_instrument *inst, nr_synth_prepared **m, char *path, char *msg, size_t msg_n)
 {
     if (!inst->ld.started) return 0;
     pthread_mutex_lock(&inst->ld.mu);
@@ -647,7 +656,7 @@ static int loader_busy(nr_instrument *inst)
 }
 
 /* A load of the entry at path ended: keep the model for the switch, or list the file broken. */
-static void model_loaded(nr_instrument *inst, nr_model *m, const char *path, const char *why)
+static void model_loaded(nr_instrument *inst, nr_synth_prepared *m, const char *path, const char *why)
 {
     int k = nr_model_list_find_path(inst->models, path);
     if (!m) {
@@ -663,7 +672,7 @@ static void model_loaded(nr_instrument *inst, nr_model *m, const char *path, con
         atomic_fetch_add(&inst->st_switches_failed, 1);
         return;
     }
-    nr_model_free(inst->ready);
+    nr_synth_prepared_free(inst->ready);
     inst->ready = m;
     snprintf(inst->ready_path, sizeof inst->ready_path, "%s", path);
 }
@@ -673,10 +682,10 @@ static void model_loaded(nr_instrument *inst, nr_model *m, const char *path, con
  * against the new model (a name it lacks plays its default). */
 static void switch_to_ready(nr_instrument *inst, int entry)
 {
-    nr_model *m = inst->ready;
+    nr_synth_prepared *m = inst->ready;
     inst->ready = NULL;
     inst->notice[0] = '\0'; /* collects the template files' problems below */
-    if (nr_synth_model_stage(inst->synth, m) != NR_OK) { /* takes m over, even on failure */
+    if (nr_synth_model_stage_prepared(inst->synth, m) != NR_OK) { /* takes m over, even on failure */
         char msg[900];
         snprintf(msg, sizeof msg, "model switch failed, '%s' kept: %s", inst->models->e[inst->cur_entry].name,
                  nr_last_error());
@@ -702,23 +711,23 @@ static void switch_to_ready(nr_instrument *inst, int entry)
  * renders), then switch once the previous switch has finished, hurrying the old voices if need be. */
 static void follow_model(nr_instrument *inst)
 {
-    nr_model *m = NULL;
+    nr_synth_prepared *m = NULL;
     char path[PATH_MAX], why[600];
     if (loader_take(inst, &m, path, why, sizeof why)) model_loaded(inst, m, path, why);
     int want = wanted_model(inst);
     if (inst->ready && strcmp(inst->ready_path, inst->models->e[want].path)) { /* asked for another since */
-        nr_model_free(inst->ready);
+        nr_synth_prepared_free(inst->ready);
         inst->ready = NULL;
     }
     if (want == inst->cur_entry || !inst->models->e[want].ok) {
-        nr_model_free(inst->ready);
+        nr_synth_prepared_free(inst->ready);
         inst->ready = NULL;
         return;
     }
     if (!inst->ready) {
         const char *p = inst->models->e[want].path;
         if (inst->cfg.sync_model_load) {
-            nr_result r = nr_model_load(p, &m);
+            nr_result r = load_and_prepare(inst, p, &m);
             snprintf(why, sizeof why, "%s", r == NR_OK ? "" : nr_last_error());
             model_loaded(inst, r == NR_OK ? m : NULL, p, why);
         } else {

@@ -211,6 +211,49 @@ nr_result nr_synth_model_stage(nr_synth *s, nr_model *model)
     return nr_bank_create(model, s->cfg.device_rate, s->cfg.max_block, s->cfg.seed, &s->staged);
 }
 
+struct nr_synth_prepared {
+    nr_bank *bank;
+};
+
+nr_result nr_synth_prepare(const nr_synth *s, nr_model *model, nr_synth_prepared **out)
+{
+    *out = NULL;
+    nr_synth_prepared *p = calloc(1, sizeof *p);
+    if (!p) {
+        nr_model_free(model);
+        return nr_fail(NR_ERR_NOMEM, "out of memory for a model's bank");
+    }
+    /* only the configuration fixed at init is read: safe beside the control and audio threads */
+    nr_result r = nr_bank_create(model, s->cfg.device_rate, s->cfg.max_block, s->cfg.seed, &p->bank);
+    if (r != NR_OK) {
+        free(p);
+        return r;
+    }
+    *out = p;
+    return NR_OK;
+}
+
+void nr_synth_prepared_free(nr_synth_prepared *p)
+{
+    if (!p) return;
+    nr_bank_free(p->bank);
+    free(p);
+}
+
+nr_result nr_synth_model_stage_prepared(nr_synth *s, nr_synth_prepared *p)
+{
+    if (nr_synth_swap_pending(s)) {
+        nr_synth_swap_hurry(s);
+        nr_synth_prepared_free(p);
+        return nr_fail(NR_ERR_UNSUPPORTED, "the previous model is still being swapped (its voices are fading out); "
+                                           "try again");
+    }
+    nr_bank_free(s->staged);
+    s->staged = p->bank;
+    free(p);
+    return NR_OK;
+}
+
 void nr_synth_model_commit(nr_synth *s)
 {
     if (!s->staged) return;
