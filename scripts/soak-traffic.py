@@ -103,7 +103,7 @@ def save_preset():
 
 
 def valid(rng):
-    k = rng.randrange(6)
+    k = rng.randrange(7)
     if k == 0:
         return msg("/neurorack/gate/%d" % rng.randint(1, GATES), ("i", rng.randint(0, 1)))
     if k == 1:
@@ -114,14 +114,21 @@ def valid(rng):
         return msg("/neurorack/cv/%d" % rng.randint(1, CVS), ("d", rng.uniform(-5, 5)))
     if k == 4:
         return msg("/neurorack/gate/%d" % rng.randint(1, GATES), (rng.choice("TF"), None))
+    if k == 5:  # the model by name: "" (the default) or one not installed (plays the default, with a notice);
+        # never another file, so that the reloads keep reading the model file soak.sh replaces
+        return msg("/neurorack/model", ("s", rng.choice(["", "not-installed"])))
     return bundle(*[msg("/neurorack/cv/%d" % rng.randint(1, CVS), ("f", rng.uniform(-3, 3))) for _ in range(3)])
 
 
 def refused(rng):
     bad = [float("nan"), float("inf"), -float("inf"), 1e30, -11.0]
-    k = rng.randrange(7)
+    k = rng.randrange(9)
     if k == 0:
         return msg("/neurorack/cv/%d" % rng.randint(1, CVS), ("f", rng.choice(bad)))
+    if k == 7:
+        return msg("/neurorack/model", ("i", 1))
+    if k == 8:
+        return msg("/neurorack/model", ("s", rng.choice(["a/b", "x" * 40, "two words"])))
     if k == 1:
         return msg("/neurorack/gate/%d" % rng.randint(1, GATES), ("d", float("nan")))
     if k == 2:

@@ -2,7 +2,8 @@
  * friends, the pthread/semaphore locks and waits, and the file, stdio, logging and sleeping calls are
  * interposed here, counting calls made while a thread-local "in callback" flag is set, across scripted
  * performances through a private JACK dummy server (48 kHz, 64-frame blocks): the I/O layer alone, the
- * instrument, a bare synth whose model is swapped while it plays, and one in source latent. Interposition conflicts
+ * instrument, a bare synth whose model is swapped while it plays, and one in source latent; and the instrument
+ * switching models through the file sink. Interposition conflicts
  * with ASan's own allocator, so under ASan the test skips itself. */
 #include "audio/backend.h"
 #include "audio/live.h"
@@ -12,6 +13,7 @@
 #include "neurorack.h"
 #include "nr_test.h"
 #include "train/train_impl.h" /* an nr-impact-2 model from fresh weights */
+#include "tiny_model.h"
 
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -22,6 +24,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <math.h>
 #include <time.h>
@@ -356,7 +359,12 @@ static void synth_host_poll(void *ctx)
 {
     synth_host *h = ctx;
     nr_synth_collect(h->synth);
-    if (++h->polls % SYNTH_SWAP_EVERY || nr_synth_swap_pending(h->synth)) return;
+    if (++h->polls % SYNTH_SWAP_EVERY) return;
+    if (nr_synth_swap_pending(h->synth)) { /* the old model's voices still sound out: fade them, swap at the next */
+        nr_synth_swap_hurry(h->synth);
+        h->polls--;
+        return;
+    }
     nr_model *m = NULL;
     if (nr_model_load(test_model_path(), &m) != NR_OK || nr_synth_model_stage(h->synth, m) != NR_OK) {
         h->swap_errors++;
@@ -387,6 +395,69 @@ static void test_synth_model_swap_is_realtime_safe(void)
     NT_CHECKF(h.swaps >= 2 && h.swap_errors == 0, "%d model swaps, %d failed", h.swaps, h.swap_errors);
     printf("  %d model swaps while playing\n", h.swaps);
     nr_synth_uninit(h.synth);
+}
+
+/* The instrument switching models through the file sink, as `neurorack play --audio file` renders: the
+ * model read inside poll (offline renders), then by the loader thread. The audio thread's part of every
+ * switch (the bank taken, the old model's voices sounding out on its bank, faded by retriggers and by a
+ * second switch, handed back) allocates, locks and touches files not once. No JACK needed. */
+static const char *k_switch_perf =
+    "0.05 trig 1\n0.10 model tiny\n0.12 trig 2\n0.20 trig 1\n0.25 model default\n0.27 trig 1\n0.30 model tiny\n"
+    "0.31 model default\n0.40 trig 2\n0.50 model tiny\n0.52 cv 1 2\n0.60 trig 1\n1.0 model default\n1.2 trig 1\nend 2.0\n";
+
+static void test_instrument_model_switch_is_realtime_safe(void)
+{
+#ifdef NR_UNDER_ASAN
+    nt_skip("built with AddressSanitizer: malloc interposition conflicts with it");
+    return;
+#endif
+    char dir[600], path[700];
+    snprintf(dir, sizeof dir, "%s", nt_tmp("switch"));
+    mkdir(dir, 0755);
+    snprintf(path, sizeof path, "%s/models", dir);
+    mkdir(path, 0755);
+    snprintf(path, sizeof path, "%s/models/tiny.safetensors", dir);
+    if (!write_tiny_model(path, 9)) return;
+    nr_script s;
+    NT_CHECK(nr_script_parse(k_switch_perf, "switch", &s) == NR_OK);
+    for (int sync = 1; sync >= 0; sync--) {
+        nr_instrument_config ic = nr_instrument_config_init();
+        ic.model_path = test_model_path();
+        snprintf(path, sizeof path, "%s/settings.nrs", dir);
+        ic.settings_path = path;
+        ic.max_block = 64;
+        ic.cpu_guard = 0;
+        ic.sync_model_load = sync;
+        nr_instrument *inst = NULL;
+        NT_CHECKF(nr_instrument_create(&ic, &inst) == NR_OK, "%s", nr_last_error());
+        if (!inst) break;
+        nr_audio_client inner = nr_instrument_client(inst);
+        nr_live live;
+        nr_live_init(&live, &inner, &s, 48000, 64);
+        nr_audio_client lc = nr_live_client(&live);
+        flagged fl = {lc};
+        nr_audio_client c = lc;
+        c.ctx = &fl;
+        c.process = flagged_process;
+        atomic_store(&g_allocs, 0), atomic_store(&g_locks, 0), atomic_store(&g_io, 0);
+        NT_CHECKF(nr_file_sink_run(nt_tmp("switch.wav"), 48000, 64, nr_script_duration(&s), &c, NULL) == NR_OK, "%s",
+                  nr_last_error());
+        unsigned allocs = atomic_load(&g_allocs), locks = atomic_load(&g_locks), io = atomic_load(&g_io);
+        nr_instrument_status st;
+        nr_instrument_status_get(inst, &st);
+        const char *what = sync ? "model read in poll" : "model read by the loader thread";
+        NT_CHECKF(allocs == 0 && locks == 0 && io == 0, "%s: %u allocation, %u lock, %u I/O calls inside the callback",
+                  what, allocs, locks, io);
+        /* in poll: tiny, default, tiny at 1.0 s, default; "tiny" at 0.30 s waits for the old voices of the
+         * switch before it, fading them, and the default asked for at 0.31 s is what already plays by then
+         * (the switch in between is dropped). The loader races the render, but the render is longer than a load. */
+        NT_CHECKF(sync ? st.model_switches == 4 : st.model_switches >= 1, "%s: %u switches", what, st.model_switches);
+        NT_CHECK(st.model_switches_failed == 0 && st.faults == 0);
+        printf("  %s: %u switches, %u allocation, %u lock, %u I/O calls in the callback\n", what, st.model_switches,
+               allocs, locks, io);
+        nr_instrument_free(inst);
+    }
+    nr_script_free(&s);
 }
 
 /* An nr-impact-2 voice (fresh weights, every part audible) through nr_voice_process alone, 64-sample
@@ -517,6 +588,7 @@ int main(void)
     NT_RUN(test_io_layer_is_realtime_safe);
     NT_RUN(test_instrument_is_realtime_safe);
     NT_RUN(test_synth_model_swap_is_realtime_safe);
+    NT_RUN(test_instrument_model_switch_is_realtime_safe);
     NT_RUN(test_synth_latent_source_is_realtime_safe);
     jackd_stop(g_jackd);
     return nt_end();

@@ -213,6 +213,10 @@ static int osc_post(void *ctx, nr_source src, const nr_control_event *ev)
     int ok = src == NR_SRC_OSC && isfinite(ev->value) &&
              (ev->type != NR_EV_GATE || (ev->index >= 0 && ev->index < NR_NUM_GATES)) &&
              (ev->type != NR_EV_CV || (ev->index >= 0 && ev->index < NR_NUM_CV && fabsf(ev->value) <= 10.0f));
+    if (ev->type == NR_EV_MODEL) { /* a terminated name of printable characters, no '/' */
+        ok = ok && memchr(ev->name, '\0', sizeof ev->name) != NULL && !strchr(ev->name, '/');
+        for (const char *c = ev->name; ok && *c; c++) ok = *c > ' ' && *c <= '~';
+    }
     NT_CHECKF(ok, "%s: event type %d index %d value %g", path, (int)ev->type, ev->index, (double)ev->value);
     return 1;
 }

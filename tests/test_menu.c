@@ -316,11 +316,16 @@ static void test_stats_and_system(void)
     turn(&r, NR_PAGE_SYSTEM - NR_PAGE_STATS);
     push(&r);
     NT_CHECK(starts(line(&r, -1), "System") && ends(line(&r, 1), "hn-sinc-nsf"));
-    NT_CHECKF(starts(line(&r, 4), "settings.nrs: checksu"), "'%s'", line(&r, 4));
+    NT_CHECKF(starts(line(&r, 4), "Rescan models"), "'%s'", line(&r, 4));
+    NT_CHECKF(starts(line(&r, 5), "settings.nrs: checksu"), "'%s'", line(&r, 5));
     turn(&r, 3);
     r.flags = 0;
     push(&r);
     NT_CHECK(r.flags & NR_MENU_RELOAD_MODEL);
+    turn(&r, 1);
+    r.flags = 0;
+    push(&r);
+    NT_CHECK(r.flags & NR_MENU_RESCAN_MODELS);
 }
 
 /* The Latent page: the plane of two axes with the training sounds as dots and the current point as a

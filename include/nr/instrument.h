@@ -1,6 +1,15 @@
 /* The instrument: the module host around one synth (nr/synth.h). It owns what the synth does not:
- * the settings file and presets, the menu and the OLED frame, model loading and reload, and the
- * queues from the control sources.
+ * the settings file and presets, the menu and the OLED frame, the model list, model loading, switching
+ * and reload, and the queues from the control sources.
+ *
+ * Models: the configured (default) model, then every model file (*.safetensors, *.th) in models/ beside
+ * the program (and the source tree's models/ when it runs from build/), the installed share folder
+ * (<prefix>/share/neurorack/models) and the settings folder's models/ (~/.config/neurorack/models), each
+ * checked by loading it at start (and on the System page's "Rescan models"); a file that does not load is
+ * listed broken with the reason and never chosen. The patch names its model (nr_patch.model); the Sound
+ * page, an NR_EV_MODEL event (OSC /neurorack/model, scripts) or a preset changes it, the file is read off
+ * the audio thread and the synth switches without a gap (nr_synth_model_commit). An unknown or broken name
+ * plays the default model, with a notice.
  *
  * Every control source (hardware ADCs/GPIO, terminal keys, MIDI, OSC, a scripted control file)
  * posts nr_control_event values; gates and CVs go to the synth, which takes them at the start of each
@@ -30,7 +39,8 @@ typedef enum {
     NR_EV_LONG_PUSH,  /* long press: back */
     NR_EV_QUIT,
     NR_EV_NOTE_PITCH = NR_SYNTH_NOTE_PITCH, /* index 0..1 (gate), volts at 1 V/oct for its next trigger */
-    NR_EV_NOTE_LEVEL = NR_SYNTH_NOTE_LEVEL  /* index 0..1 (gate), gain 0..1 for its next trigger */
+    NR_EV_NOTE_LEVEL = NR_SYNTH_NOTE_LEVEL, /* index 0..1 (gate), gain 0..1 for its next trigger */
+    NR_EV_MODEL = 8   /* name: switch to the model of that name (the patch's model); "" = the default */
 } nr_event_type;
 
 typedef struct {
@@ -38,6 +48,7 @@ typedef struct {
     int index;
     float value;
     int64_t time;     /* sample time of the audio stream at which it applies; -1 = as soon as possible */
+    char name[NR_NAME_MAX]; /* NR_EV_MODEL: the model's name; "" otherwise */
 } nr_control_event;
 
 typedef enum { NR_SRC_UI = 0, NR_SRC_MIDI, NR_SRC_OSC, NR_SRC_HARDWARE, NR_SRC_SCRIPT, NR_NUM_SOURCES } nr_source;
@@ -54,6 +65,9 @@ typedef struct {
     int cpu_guard;             /* 1 (default): lower the voice count before blocks run late (live);
                                   0: never (offline renders, where time does not matter) */
     uint64_t seed;             /* random phases and variation; equal seeds give equal renders */
+    int sync_model_load;       /* 0 (default): a model switch reads the file on a loader thread and lands
+                                  a few polls later; 1: inside nr_instrument_poll (offline renders: the
+                                  switch lands at the same block every time) */
 } nr_instrument_config;
 
 nr_instrument_config nr_instrument_config_init(void);
@@ -88,6 +102,9 @@ typedef struct {
     int voice_limit;         /* voices allowed now (the patch's count, lowered by the CPU guard) */
     uint32_t dropped_events; /* control events lost to full queues */
     uint32_t model_reloads, model_reloads_failed; /* menu reloads done, and refused (the old model kept) */
+    uint32_t model_switches, model_switches_failed; /* switches to another model (the patch's model name),
+                                                       and loads that failed (the playing model kept) */
+    int voices_sounding_out; /* the previous model's voices still sounding after a switch */
     uint32_t settings_saves, settings_saves_failed; /* settings file writes */
 } nr_instrument_status;
 

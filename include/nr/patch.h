@@ -59,6 +59,9 @@ typedef struct {
     float volume_db;           /* -60..+6 */
     int source;                /* nr_curve_source: gate 1 plays template A, or the latent point of the
                                   latent1..4 inputs, decoded off the audio thread */
+    char model[NR_NAME_MAX];   /* the model by name (its file's stem); "": the host's default model. The
+                                  synth plays one model and ignores it: a host that offers several (the
+                                  instrument) switches to it, an unknown name plays the default */
 } nr_patch;
 
 /* Per input: calibrated volts = (raw volts - offset) * scale. Hardware, so not in presets. */

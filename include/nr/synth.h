@@ -7,7 +7,7 @@
  * Threads: functions marked "audio thread" never allocate, lock, log or touch files, and belong to the
  * one thread that renders; the others ("control thread") belong to one other thread and may allocate.
  * The two sides meet through lock-free hand-overs only: a triple buffer for the patch, an atomic
- * pointer exchange for a new model (the old one is freed back on the control thread), a lock-free
+ * pointer exchange for a new model (the old one sounds out, then is freed back on the control thread), a lock-free
  * queue for reports. */
 #ifndef NR_SYNTH_H
 #define NR_SYNTH_H
@@ -87,13 +87,33 @@ int nr_synth_latency_frames(const nr_synth *s);
 
 /* Control thread: a new model in two steps. stage builds its voices and templates (takes the model
  * over, freed on failure); templates added between stage and commit go to it; commit hands it to the
- * audio thread with an atomic pointer exchange (every voice stops, controls are kept) and republishes
- * the last patch against its templates. NR_ERR_UNSUPPORTED when the previous swap has not finished
- * (the old model not yet collected): try again after nr_synth_collect(). */
+ * audio thread with an atomic pointer exchange and republishes the last patch against its templates.
+ * At the block that takes it, new notes start on the new model while the old model's sounding voices
+ * sound out on the old one (their own output chain, mixed in before the volume and limiter, which carry
+ * on: no gap, no step): until they end, a gate edge fades them as it would fade a voice of their gate
+ * (retrigger, choke), new voices need their room (the voice limit counts both), nr_synth_swap_hurry()
+ * or 3 s pass (then a 15 ms raised-cosine fade; at once in source latent with a latent model, whose new
+ * points are decoded only once the old voices are gone). Controls are kept; events not yet applied move over.
+ * NR_ERR_UNSUPPORTED when the previous swap has not finished (old voices still sounding, or the old
+ * model not yet collected): the old voices are told to fade out now (nr_synth_swap_hurry); try again
+ * after nr_synth_collect() a few ms later. */
 nr_result nr_synth_model_stage(nr_synth *s, nr_model *model);
 void nr_synth_model_commit(nr_synth *s);
-/* Control thread: 1 while a committed model has not been taken and its predecessor collected. */
+/* The same with the slow part on another thread: prepare builds the model's voices, templates (the
+ * built-ins a model without its own are analysed here: ~0.1 s) and output chain for this synth, on any
+ * thread (a loader; it reads only the configuration fixed at init), taking the model over (freed on
+ * failure); stage_prepared stages the result on the control thread (taken over, freed on failure; the
+ * same NR_ERR_UNSUPPORTED as nr_synth_model_stage), then commit as above. */
+typedef struct nr_synth_prepared nr_synth_prepared;
+nr_result nr_synth_prepare(const nr_synth *s, nr_model *model, nr_synth_prepared **out);
+void nr_synth_prepared_free(nr_synth_prepared *p);
+nr_result nr_synth_model_stage_prepared(nr_synth *s, nr_synth_prepared *p);
+/* Control thread: 1 while a committed model has not been taken, the old model's voices still sound out,
+ * or the old model has not been collected. */
 int nr_synth_swap_pending(const nr_synth *s);
+/* Control thread: the old model's voices, still sounding out after a switch, fade out now (15 ms raised
+ * cosine), so that the next switch can go ahead. Nothing when none sound. */
+void nr_synth_swap_hurry(nr_synth *s);
 /* Control thread, every few ms: free a model the audio thread has let go of, and decode the latent
  * point the latent1..4 inputs ask for (patch source latent) when it has moved. */
 void nr_synth_collect(nr_synth *s);
@@ -120,6 +140,7 @@ typedef struct {
     float cv_raw[NR_NUM_CV]; /* volts as received */
     int gate[NR_NUM_GATES];
     int voices_active;
+    int voices_sounding_out; /* the previous model's voices still sounding after a switch */
     float out_peak;          /* last block's peak, linear */
     float cpu_load;          /* share of the block period used by process() (smoothed) */
     float worst_block_share; /* worst since start */

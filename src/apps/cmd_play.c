@@ -41,7 +41,9 @@ static void usage(FILE *f)
             "  --period N         ALSA period / file block in frames, 64..8192 (256)\n"
             "  --periods N        ALSA periods in the buffer, 2..16 (3)\n"
             "  --jack-server NAME JACK server to join;  --no-connect: leave the JACK output unconnected\n"
-            "  --model PATH       model file (default: the default model)\n"
+            "  --model PATH       the default model file (default: models/default.safetensors); the Sound page\n"
+            "                     also offers every model in models/ beside the program, the share folder and\n"
+            "                     the settings folder's models/ (~/.config/neurorack/models/)\n"
             "  --latent-model PATH  latent curve model that the patch's source latent plays (latent1..4 CVs)\n"
             "  --settings PATH    settings file (default: ~/.config/neurorack/settings.nrs)\n"
             "  --voices N         voices, 1..8 (8)\n"
@@ -182,8 +184,10 @@ static void print_report(FILE *f, const char *backend, int rate, int block, floa
                "events dropped %u, CV-to-sound latency %.1f ms\n",
             100 * is->worst_block_share, 100 * is->cpu_load, is->voices_active, is->voice_limit, is->faults,
             is->dropped_events, is->cv_latency_ms);
-    fprintf(f, "  control thread    model reloads %u (%u refused, the old model kept), settings saves %u (%u failed)\n",
-            is->model_reloads, is->model_reloads_failed, is->settings_saves, is->settings_saves_failed);
+    fprintf(f, "  control thread    model reloads %u (%u refused, the old model kept), model switches %u (%u failed), "
+               "settings saves %u (%u failed)\n",
+            is->model_reloads, is->model_reloads_failed, is->model_switches, is->model_switches_failed,
+            is->settings_saves, is->settings_saves_failed);
     if (ls->gates)
         fprintf(f, "  gate to sound     %u gates from silence: %u sounded within their block, %u silent; "
                    "worst delay %lld samples (%.2f ms)\n",
@@ -374,6 +378,7 @@ int nr_cmd_play(int argc, char **argv)
     ic.seed = o.seed;
     /* a render takes the time it needs: no voice is shed, every run is equal; a real-time one is a device */
     ic.cpu_guard = !file_out || o.realtime;
+    ic.sync_model_load = file_out && !o.realtime; /* a model switch lands at the same block every run */
     fail_title = "MODEL FAILED";
     if (nr_instrument_create(&ic, &inst) != NR_OK) goto fail;
     fail_title = "CANNOT START";

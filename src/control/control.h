@@ -15,4 +15,19 @@ static inline int nr_post_event(const nr_audio_client *c, nr_source src, nr_even
     return c && c->post ? c->post(c->ctx, src, &ev) : 0;
 }
 
+/* A model's name (OSC /neurorack/model, a script's `model` line) -> an NR_EV_MODEL event (time -1).
+ * Returns 1, or -1 when the name is not one: NR_NAME_MAX characters or more, or one outside printable
+ * ASCII, a space or '/'. "" is the default model. */
+static inline int nr_model_event(const char *name, nr_control_event *ev)
+{
+    size_t len = 0;
+    while (name && len < NR_NAME_MAX && name[len]) len++;
+    if (!name || len >= NR_NAME_MAX) return -1;
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)name[i] < 33 || (unsigned char)name[i] > 126 || name[i] == '/') return -1;
+    *ev = (nr_control_event){.type = NR_EV_MODEL, .time = -1};
+    for (size_t i = 0; i < len; i++) ev->name[i] = name[i];
+    return 1;
+}
+
 #endif

@@ -94,6 +94,16 @@ typedef struct {
 
 static void on_message(osc_decode *d, const char *path, const char *types, lo_arg **argv, int argc)
 {
+    if (!strcmp(path, PREFIX "model")) { /* the one address with a string */
+        nr_control_event ev;
+        if (argc != 1 || (types[0] != LO_STRING && types[0] != LO_SYMBOL) || nr_model_event(&argv[0]->s, &ev) < 0) {
+            d->rejected++;
+            return;
+        }
+        d->client->post(d->client->ctx, NR_SRC_OSC, &ev);
+        d->accepted++;
+        return;
+    }
     double args[4];
     if (argc > 4) argc = 5; /* more than any address takes: rejected below */
     for (int i = 0; i < argc && i < 4; i++) {

@@ -3,6 +3,7 @@
  *   /neurorack/cv/N    f|i|d      volts (-10..10 accepted; the module clamps to its range)
  *   /neurorack/encoder i|f        detents (+ clockwise)
  *   /neurorack/push               short press;   /neurorack/longpush: long press (back)
+ *   /neurorack/model   s          switch to the model of that name (its file's stem; "" = the default)
  * Messages (and the messages of bundles) go to the NR_SRC_OSC queue from the receive thread.
  * By default only this machine can send (127.0.0.1): anyone who can reach the port can play and
  * reconfigure the instrument, so a network address is opened only when asked for. */

@@ -129,8 +129,17 @@ static nr_result parse_line(char **w, int nw, const char *at, double *last_t, do
         if (nw != 2) return nr_fail(NR_ERR_FORMAT, "%s: '%s' takes no argument", at, what);
         return push(l, t, what[0] == 'p' ? NR_EV_PUSH : NR_EV_LONG_PUSH, 0, 1.0f);
     }
-    return nr_fail(NR_ERR_FORMAT, "%s: unknown event '%s'; expected gate, trig, cv, note, encoder, push or longpush",
-                   at, what);
+    if (!strcmp(what, "model")) {
+        nr_control_event ev;
+        if (nw > 3 || nr_model_event(nw == 3 ? w[2] : "", &ev) < 0)
+            return nr_fail(NR_ERR_FORMAT, "%s: expected 'model NAME' (a model file's stem, at most %d characters, "
+                                          "no '/'), or 'model' alone for the default model", at, NR_NAME_MAX - 1);
+        nr_result r = push(l, t, NR_EV_MODEL, 0, 0.0f);
+        if (!r) memcpy(l->ev[l->n - 1].ev.name, ev.name, sizeof ev.name);
+        return r;
+    }
+    return nr_fail(NR_ERR_FORMAT, "%s: unknown event '%s'; expected gate, trig, cv, note, encoder, push, longpush or "
+                                  "model", at, what);
 }
 
 /* Stable bottom-up merge sort of n events by time; 0 if the scratch buffer cannot be had. */

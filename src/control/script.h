@@ -9,6 +9,7 @@
  *                           The events MIDI gives a note on: gate low, pitch, level, gate high
  *   1.0 encoder +1          turn the encoder by whole detents (+ clockwise)
  *   1.2 push                short press;  "longpush": long press (back)
+ *   2.0 model tiny          switch to the model named tiny (a model file's stem); "model" alone: the default
  *   end 8.0                 the render lasts 8 s (optional, at most once, after every event)
  *
  * Times are seconds from the start of the stream, finite, >= 0 and never decreasing down the file. */

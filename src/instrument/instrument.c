@@ -3,6 +3,7 @@
 #include "instrument/instrument_internal.h"
 #include "synth/spsc.h"
 #include "instrument/menu.h"
+#include "instrument/model_list.h"
 
 #include <dirent.h>
 #include <limits.h>
@@ -44,6 +45,33 @@ struct nr_instrument {
     pthread_mutex_t frame_lock; /* between the control thread and the display's reader */
     uint8_t frame[NR_OLED_W * NR_OLED_H / 8];
     uint32_t frame_seq;
+
+    /* Models (control thread): the list, the default (the configured model) and the playing entry; a
+     * model loaded for the patch's model name, waiting for the previous switch to finish. */
+    nr_model_list *models;
+    int def_entry, cur_entry;
+    nr_synth_prepared *ready;
+    char ready_path[PATH_MAX];
+    char warned[NR_NAME_MAX]; /* the unavailable model name last reported ("" none) */
+    const char *mnames[NR_MODEL_LIST_MAX]; /* names of the models that load, for the menu */
+    int n_mnames, mdefault;
+    atomic_uint st_switches, st_switches_failed;
+    int reload_wanted; /* a menu reload waits for the previous switch's old voices */
+    char *extra[NR_INSTRUMENT_MAX_TEMPLATES]; /* curve files added by nr_instrument_add_template */
+    int n_extra;
+
+    /* The loader thread: reads a model file off the control and audio threads. The mutex is shared with
+     * the control thread only (the audio thread never sees it). */
+    struct {
+        pthread_t thread;
+        int started, stop, busy, has_req, has_done;
+        pthread_mutex_t mu;
+        pthread_cond_t cv;
+        char req[PATH_MAX];
+        char done_path[PATH_MAX];
+        nr_synth_prepared *done_model; /* NULL: the load failed, done_msg says why */
+        char done_msg[600];
+    } ld;
 };
 
 static double now_s(void)
@@ -88,6 +116,19 @@ static int default_model(char *out, size_t n)
     return 0;
 }
 
+/* The folder of the running program, "" if unknown. */
+static void exe_dir(char *out, size_t n)
+{
+    char exe[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    out[0] = '\0';
+    if (len <= 0) return;
+    exe[len] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (slash) *slash = '\0';
+    snprintf(out, n, "%s", exe);
+}
+
 static void set_notice(nr_instrument *inst, const char *msg)
 {
     snprintf(inst->notice, sizeof inst->notice, "%s", msg);
@@ -101,6 +142,85 @@ static void add_notice(nr_instrument *inst, const char *msg)
     if (n + 4 >= cap) return;
     int k = snprintf(inst->notice + n, cap - n, "%s%s", n ? "; " : "", msg);
     if (k < 0 || (size_t)k >= cap - n) memcpy(inst->notice + cap - 4, "...", 4);
+}
+
+/* The menu's model names: the models that load, and which is the default. */
+static void refresh_model_names(nr_instrument *inst)
+{
+    inst->n_mnames = 0;
+    inst->mdefault = -1;
+    for (int i = 0; i < inst->models->n; i++) {
+        if (!inst->models->e[i].ok) continue;
+        if (i == inst->def_entry) inst->mdefault = inst->n_mnames;
+        inst->mnames[inst->n_mnames++] = inst->models->e[i].name;
+    }
+}
+
+/* The model list: the default model first (known to load: it plays), then every model file of the program's
+ * folder (models/ beside it, and the source tree's models/ when it runs from build/), the installed share
+ * folder and the settings folder's models/ (~/.config/neurorack/models). Broken files are reported. */
+static void scan_models(nr_instrument *inst, const char *playing_path)
+{
+    nr_model_list *l = inst->models;
+    char def[PATH_MAX], cur[PATH_MAX];
+    snprintf(def, sizeof def, "%s", inst->model_path);
+    snprintf(cur, sizeof cur, "%s", playing_path);
+    nr_model_list_clear(l);
+    inst->def_entry = nr_model_list_add(l, def, !strcmp(def, cur));
+    if (strcmp(def, cur)) nr_model_list_add(l, cur, 1);
+    char exe[PATH_MAX], dir[PATH_MAX + 64];
+    exe_dir(exe, sizeof exe);
+    const char *rel[] = {"/models", "/../models", "/../share/neurorack/models"};
+    for (size_t i = 0; exe[0] && i < sizeof rel / sizeof rel[0]; i++) {
+        snprintf(dir, sizeof dir, "%s%s", exe, rel[i]);
+        nr_model_list_scan_dir(l, dir);
+    }
+    if (inst->settings_path[0]) {
+        snprintf(dir, sizeof dir, "%s", inst->settings_path);
+        char *slash = strrchr(dir, '/');
+        if (slash) snprintf(slash, sizeof dir - (size_t)(slash - dir), "/models");
+        else snprintf(dir, sizeof dir, "models");
+        nr_model_list_scan_dir(l, dir);
+    }
+    for (int i = 0; i < l->n; i++)
+        if (!l->e[i].ok) {
+            char msg[sizeof l->e[i].reason + NR_NAME_MAX + 32];
+            snprintf(msg, sizeof msg, "model '%s' is broken: %s", l->e[i].name, l->e[i].reason);
+            add_notice(inst, msg);
+        }
+    if (l->left_out) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "%d model files left out (the list holds %d)", l->left_out, NR_MODEL_LIST_MAX);
+        add_notice(inst, msg);
+    }
+    inst->cur_entry = nr_model_list_find_path(l, cur);
+    if (inst->def_entry < 0) inst->def_entry = 0;
+    if (inst->cur_entry < 0) inst->cur_entry = inst->def_entry;
+    refresh_model_names(inst);
+}
+
+/* The entry the patch's model name asks for: that model if it loads, else the default (reported once). */
+static int wanted_model(nr_instrument *inst)
+{
+    const char *name = inst->settings.patch.model;
+    if (!name[0]) {
+        inst->warned[0] = '\0';
+        return inst->def_entry;
+    }
+    int k = nr_model_list_find(inst->models, name);
+    if (k >= 0 && inst->models->e[k].ok) {
+        inst->warned[0] = '\0';
+        return k;
+    }
+    if (strcmp(inst->warned, name)) {
+        char msg[sizeof inst->models->e[0].reason + 2 * NR_NAME_MAX + 64];
+        if (k < 0) snprintf(msg, sizeof msg, "model '%s' not found; playing the default '%s'", name, inst->models->e[inst->def_entry].name);
+        else snprintf(msg, sizeof msg, "model '%s' is broken (%s); playing the default '%s'", name, inst->models->e[k].reason,
+                      inst->models->e[inst->def_entry].name);
+        set_notice(inst, msg);
+        snprintf(inst->warned, sizeof inst->warned, "%s", name);
+    }
+    return inst->def_entry;
 }
 
 static void refresh_names(nr_instrument *inst)
@@ -162,6 +282,13 @@ nr_result nr_instrument_create(const nr_instrument_config *cfg, nr_instrument **
     memset(inst, 0, size);
     inst->cfg = *cfg;
     pthread_mutex_init(&inst->frame_lock, NULL);
+    pthread_mutex_init(&inst->ld.mu, NULL);
+    pthread_cond_init(&inst->ld.cv, NULL);
+    inst->models = calloc(1, sizeof *inst->models);
+    if (!inst->models) {
+        nr_instrument_free(inst);
+        return nr_fail(NR_ERR_NOMEM, "out of memory for the model list");
+    }
     if (cfg->model_path) snprintf(inst->model_path, sizeof inst->model_path, "%s", cfg->model_path);
     else if (!default_model(inst->model_path, sizeof inst->model_path)) {
         nr_instrument_free(inst);
@@ -193,6 +320,23 @@ nr_result nr_instrument_create(const nr_instrument_config *cfg, nr_instrument **
     nr_model *m = NULL;
     r = nr_model_load(inst->model_path, &m);
     if (r == NR_OK) {
+        /* the model list; the patch may name another model to start with */
+        scan_models(inst, inst->model_path);
+        int want = wanted_model(inst);
+        nr_model *w = NULL;
+        if (want != inst->def_entry) {
+            nr_model_entry *e = &inst->models->e[want];
+            if (nr_model_load(e->path, &w) == NR_OK) {
+                nr_model_free(m);
+                m = w;
+                inst->cur_entry = want;
+            } else { /* changed since the scan: broken from now on */
+                e->ok = 0;
+                snprintf(e->reason, sizeof e->reason, "%s", nr_last_error());
+                refresh_model_names(inst);
+                wanted_model(inst);
+            }
+        }
         nr_synth_config sc = nr_synth_config_init();
         sc.model = m;
         sc.device_rate = cfg->device_rate;
@@ -224,6 +368,19 @@ nr_result nr_instrument_create(const nr_instrument_config *cfg, nr_instrument **
 void nr_instrument_free(nr_instrument *inst)
 {
     if (!inst) return;
+    if (inst->ld.started) {
+        pthread_mutex_lock(&inst->ld.mu);
+        inst->ld.stop = 1;
+        pthread_cond_signal(&inst->ld.cv);
+        pthread_mutex_unlock(&inst->ld.mu);
+        pthread_join(inst->ld.thread, NULL);
+    }
+    nr_synth_prepared_free(inst->ld.done_model);
+    nr_synth_prepared_free(inst->ready);
+    pthread_mutex_destroy(&inst->ld.mu);
+    pthread_cond_destroy(&inst->ld.cv);
+    free(inst->models);
+    for (int i = 0; i < inst->n_extra; i++) free(inst->extra[i]);
     if (inst->dirty && inst->settings_path[0]) nr_settings_save(inst->settings_path, &inst->settings);
     nr_synth_uninit(inst->synth);
     for (int s = 0; s < NR_NUM_SOURCES; s++) {
@@ -245,7 +402,8 @@ int nr_instrument_post(nr_instrument *inst, nr_source src, const nr_control_even
     case NR_EV_ENCODER:
     case NR_EV_PUSH:
     case NR_EV_LONG_PUSH:
-    case NR_EV_QUIT: return nr_spsc_push(&inst->uiq[src], ev);
+    case NR_EV_QUIT:
+    case NR_EV_MODEL: return nr_spsc_push(&inst->uiq[src], ev);
     }
     return 0;
 }
@@ -306,6 +464,9 @@ void nr_instrument_status_get(const nr_instrument *inst, nr_instrument_status *s
     st->cv_latency_ms = ss.cv_latency_ms;
     st->model_reloads = atomic_load(&i->st_reloads);
     st->model_reloads_failed = atomic_load(&i->st_reloads_failed);
+    st->model_switches = atomic_load(&i->st_switches);
+    st->model_switches_failed = atomic_load(&i->st_switches_failed);
+    st->voices_sounding_out = ss.voices_sounding_out;
     st->settings_saves = atomic_load(&i->st_saves);
     st->settings_saves_failed = atomic_load(&i->st_saves_failed);
 }
@@ -344,7 +505,8 @@ nr_result nr_instrument_save_settings(nr_instrument *inst)
     return r;
 }
 
-nr_result nr_instrument_add_template(nr_instrument *inst, const char *path)
+/* A curve file as a template of the staged (else current) model. */
+static nr_result add_template_file(nr_instrument *inst, const char *path)
 {
     nr_curves c;
     nr_result r = nr_curves_read_csv(path, &c);
@@ -356,22 +518,40 @@ nr_result nr_instrument_add_template(nr_instrument *inst, const char *path)
     snprintf(name, sizeof name, "%.*s", dot ? (int)(dot - base) : (int)strlen(base), base);
     r = nr_synth_add_template(inst->synth, name, &c);
     nr_curves_free(&c);
+    return r;
+}
+
+nr_result nr_instrument_add_template(nr_instrument *inst, const char *path)
+{
+    nr_result r = add_template_file(inst, path);
     if (r == NR_OK) {
         refresh_names(inst);
         publish(inst);
+        /* kept, so that a model switch or reload gives the new model the same templates */
+        char *copy = inst->n_extra < NR_INSTRUMENT_MAX_TEMPLATES ? strdup(path) : NULL;
+        if (copy) inst->extra[inst->n_extra++] = copy;
     }
     return r;
 }
 
+/* The settings folder's templates and those added by nr_instrument_add_template, into the staged model. */
+static void add_own_templates(nr_instrument *inst)
+{
+    load_templates_dir(inst);
+    for (int i = 0; i < inst->n_extra; i++)
+        if (add_template_file(inst, inst->extra[i]) != NR_OK) add_notice(inst, nr_last_error());
+}
+
 static void reload_model(nr_instrument *inst)
 {
-    if (nr_synth_swap_pending(inst->synth)) {
-        set_notice(inst, "reload: the previous model is still being swapped; try again");
-        atomic_fetch_add(&inst->st_reloads_failed, 1);
+    if (nr_synth_swap_pending(inst->synth)) { /* the old voices fade now; the reload follows (poll) */
+        nr_synth_swap_hurry(inst->synth);
+        inst->reload_wanted = 1;
         return;
     }
+    inst->reload_wanted = 0;
     nr_model *m = NULL;
-    nr_result r = nr_model_load(inst->model_path, &m);
+    nr_result r = nr_model_load(inst->models->e[inst->cur_entry].path, &m);
     if (r == NR_OK) r = nr_synth_model_stage(inst->synth, m);
     if (r != NR_OK) {
         char msg[600];
@@ -381,7 +561,7 @@ static void reload_model(nr_instrument *inst)
         return;
     }
     inst->notice[0] = '\0';
-    load_templates_dir(inst);
+    add_own_templates(inst);
     nr_settings_clamp(&inst->settings);
     nr_synth_model_commit(inst->synth); /* republishes the patch against the new templates */
     refresh_names(inst);
@@ -390,6 +570,198 @@ static void reload_model(nr_instrument *inst)
     set_notice(inst, "model reloaded");
     atomic_fetch_add(&inst->st_reloads, 1);
     if (problems[0]) add_notice(inst, problems);
+}
+
+/* ---- switching models ---- */
+
+/* The model file read, its voices and templates built for the synth: the slow part of a switch. Any thread. */
+static nr_result load_and_prepare(nr_instrument *inst, const char *path, nr_synth_prepared **out)
+{
+    nr_model *m = NULL;
+    *out = NULL;
+    nr_result r = nr_model_load(path, &m);
+    return r == NR_OK ? nr_synth_prepare(inst->synth, m, out) : r;
+}
+
+static void *loader_main(void *arg)
+{
+    nr_instrument *inst = arg;
+    pthread_mutex_lock(&inst->ld.mu);
+    for (;;) {
+        while (!inst->ld.stop && !inst->ld.has_req) pthread_cond_wait(&inst->ld.cv, &inst->ld.mu);
+        if (inst->ld.stop) break;
+        char path[PATH_MAX];
+        memcpy(path, inst->ld.req, sizeof path);
+        inst->ld.has_req = 0;
+        inst->ld.busy = 1;
+        pthread_mutex_unlock(&inst->ld.mu);
+        nr_synth_prepared *m = NULL;
+        nr_result r = load_and_prepare(inst, path, &m);
+        char msg[sizeof inst->ld.done_msg];
+        snprintf(msg, sizeof msg, "%s", r == NR_OK ? "" : nr_last_error()); /* the error is per thread */
+        pthread_mutex_lock(&inst->ld.mu);
+        nr_synth_prepared_free(inst->ld.done_model); /* a result never taken (cannot happen: one request at a time) */
+        inst->ld.done_model = r == NR_OK ? m : NULL;
+        memcpy(inst->ld.done_path, path, sizeof path);
+        memcpy(inst->ld.done_msg, msg, sizeof msg);
+        inst->ld.has_done = 1;
+        inst->ld.busy = 0;
+    }
+    pthread_mutex_unlock(&inst->ld.mu);
+    return NULL;
+}
+
+/* Ask the loader for path; 0 while it is busy or its last result has not been taken. */
+static int loader_request(nr_instrument *inst, const char *path)
+{
+    if (!inst->ld.started) {
+        if (pthread_create(&inst->ld.thread, NULL, loader_main, inst) != 0) return 0;
+        inst->ld.started = 1;
+    }
+    pthread_mutex_lock(&inst->ld.mu);
+    int ok = !inst->ld.busy && !inst->ld.has_req && !inst->ld.has_done;
+    if (ok) {
+        snprintf(inst->ld.req, sizeof inst->ld.req, "%s", path);
+        inst->ld.has_req = 1;
+        pthread_cond_signal(&inst->ld.cv);
+    }
+    pthread_mutex_unlock(&inst->ld.mu);
+    return ok;
+}
+
+/* The loader's result, if there is one: 1 and *m (NULL: failed, msg says why) for path. */
+static int loader_take(nr_instrument *inst, nr_synth_prepared **m, char *path, char *msg, size_t msg_n)
+{
+    if (!inst->ld.started) return 0;
+    pthread_mutex_lock(&inst->ld.mu);
+    int got = inst->ld.has_done;
+    if (got) {
+        *m = inst->ld.done_model;
+        inst->ld.done_model = NULL;
+        memcpy(path, inst->ld.done_path, sizeof inst->ld.done_path);
+        snprintf(msg, msg_n, "%s", inst->ld.done_msg);
+        inst->ld.has_done = 0;
+    }
+    pthread_mutex_unlock(&inst->ld.mu);
+    return got;
+}
+
+static int loader_busy(nr_instrument *inst)
+{
+    if (!inst->ld.started) return 0;
+    pthread_mutex_lock(&inst->ld.mu);
+    int busy = inst->ld.busy || inst->ld.has_req || inst->ld.has_done;
+    pthread_mutex_unlock(&inst->ld.mu);
+    return busy;
+}
+
+/* A load of the entry at path ended: keep the model for the switch, or list the file broken. */
+static void model_loaded(nr_instrument *inst, nr_synth_prepared *m, const char *path, const char *why)
+{
+    int k = nr_model_list_find_path(inst->models, path);
+    if (!m) {
+        if (k >= 0) {
+            nr_model_entry *e = &inst->models->e[k];
+            e->ok = 0;
+            snprintf(e->reason, sizeof e->reason, "%s", why);
+            refresh_model_names(inst);
+        }
+        char msg[900];
+        snprintf(msg, sizeof msg, "model switch failed, '%s' kept: %s", inst->models->e[inst->cur_entry].name, why);
+        set_notice(inst, msg);
+        atomic_fetch_add(&inst->st_switches_failed, 1);
+        return;
+    }
+    nr_synth_prepared_free(inst->ready);
+    inst->ready = m;
+    snprintf(inst->ready_path, sizeof inst->ready_path, "%s", path);
+}
+
+/* Hand the ready model to the synth: its voices and templates (built here, on the control thread), the
+ * settings folder's templates, then the lock-free hand-over; the patch's template names are resolved
+ * against the new model (a name it lacks plays its default). */
+static void switch_to_ready(nr_instrument *inst, int entry)
+{
+    nr_synth_prepared *m = inst->ready;
+    inst->ready = NULL;
+    inst->notice[0] = '\0'; /* collects the template files' problems below */
+    if (nr_synth_model_stage_prepared(inst->synth, m) != NR_OK) { /* takes m over, even on failure */
+        char msg[900];
+        snprintf(msg, sizeof msg, "model switch failed, '%s' kept: %s", inst->models->e[inst->cur_entry].name,
+                 nr_last_error());
+        set_notice(inst, msg);
+        atomic_fetch_add(&inst->st_switches_failed, 1);
+        return;
+    }
+    add_own_templates(inst);
+    nr_settings_clamp(&inst->settings);
+    nr_synth_model_commit(inst->synth);
+    refresh_names(inst);
+    inst->cur_entry = entry;
+    char problems[sizeof inst->notice];
+    snprintf(problems, sizeof problems, "%s", inst->notice);
+    char msg[NR_NAME_MAX + 16];
+    snprintf(msg, sizeof msg, "model: %s", inst->models->e[entry].name);
+    set_notice(inst, msg);
+    if (problems[0]) add_notice(inst, problems);
+    atomic_fetch_add(&inst->st_switches, 1);
+}
+
+/* Make the playing model the one the patch names: load it (on the loader thread, or here for offline
+ * renders), then switch once the previous switch has finished, hurrying the old voices if need be. */
+static void follow_model(nr_instrument *inst)
+{
+    nr_synth_prepared *m = NULL;
+    char path[PATH_MAX], why[600];
+    if (loader_take(inst, &m, path, why, sizeof why)) model_loaded(inst, m, path, why);
+    int want = wanted_model(inst);
+    if (inst->ready && strcmp(inst->ready_path, inst->models->e[want].path)) { /* asked for another since */
+        nr_synth_prepared_free(inst->ready);
+        inst->ready = NULL;
+    }
+    if (want == inst->cur_entry || !inst->models->e[want].ok) {
+        nr_synth_prepared_free(inst->ready);
+        inst->ready = NULL;
+        return;
+    }
+    if (!inst->ready) {
+        const char *p = inst->models->e[want].path;
+        if (inst->cfg.sync_model_load) {
+            nr_result r = load_and_prepare(inst, p, &m);
+            snprintf(why, sizeof why, "%s", r == NR_OK ? "" : nr_last_error());
+            model_loaded(inst, r == NR_OK ? m : NULL, p, why);
+        } else {
+            if (!loader_busy(inst)) loader_request(inst, p);
+            return;
+        }
+    }
+    if (!inst->ready) return;
+    if (nr_synth_swap_pending(inst->synth)) {
+        nr_synth_swap_hurry(inst->synth); /* the old voices fade now; the switch follows at the next polls */
+        return;
+    }
+    switch_to_ready(inst, want);
+}
+
+void nr_instrument_rescan_models(nr_instrument *inst)
+{
+    inst->notice[0] = '\0';
+    scan_models(inst, inst->models->e[inst->cur_entry].path);
+    int ok = nr_model_list_count_ok(inst->models);
+    char msg[96];
+    snprintf(msg, sizeof msg, "models: %d, %d broken", ok, inst->models->n - ok);
+    char problems[sizeof inst->notice];
+    snprintf(problems, sizeof problems, "%s", inst->notice);
+    set_notice(inst, msg);
+    if (problems[0]) add_notice(inst, problems);
+    inst->warned[0] = '\0';
+}
+
+const nr_model_list *nr_instrument_models(const nr_instrument *inst, int *current, int *def)
+{
+    if (current) *current = inst->cur_entry;
+    if (def) *def = inst->def_entry;
+    return inst->models;
 }
 
 int nr_instrument_quit_requested(const nr_instrument *inst)
@@ -418,8 +790,11 @@ void nr_instrument_poll(nr_instrument *inst)
     v.templates = inst->tnames;
     v.n_templates = inst->n_templates;
     nr_synth_template_defaults(inst->synth, &v.default_a, &v.default_b);
-    const char *slash = strrchr(inst->model_path, '/');
-    v.model_name = slash ? slash + 1 : inst->model_path;
+    v.model_name = inst->models->e[inst->cur_entry].name;
+    v.models = inst->mnames;
+    v.n_models = inst->n_mnames;
+    v.default_model = inst->mdefault;
+    v.model_list = inst->models;
     const nr_model_info *info = nr_synth_model_info(inst->synth);
     v.model_arch = info->arch ? info->arch : "?";
     v.model_rate = info->sample_rate;
@@ -438,18 +813,36 @@ void nr_instrument_poll(nr_instrument *inst)
     nr_control_event ev;
     for (int s = 0; s < NR_NUM_SOURCES; s++)
         while (nr_spsc_pop(&inst->uiq[s], &ev)) {
-            if (ev.type == NR_EV_QUIT) atomic_store(&inst->quit, 1);
-            else flags |= nr_menu_input(&inst->menu, &v, &ev);
+            if (ev.type == NR_EV_QUIT) {
+                atomic_store(&inst->quit, 1);
+            } else if (ev.type == NR_EV_MODEL) { /* OSC, scripts: the patch's model by name */
+                nr_control_event e = ev;
+                e.name[sizeof e.name - 1] = '\0';
+                if (strcmp(inst->settings.patch.model, e.name)) {
+                    snprintf(inst->settings.patch.model, sizeof inst->settings.patch.model, "%s", e.name);
+                    flags |= NR_MENU_CHANGED;
+                }
+            } else {
+                flags |= nr_menu_input(&inst->menu, &v, &ev);
+            }
         }
     if (flags & NR_MENU_CHANGED) nr_instrument_settings_changed(inst);
     if (flags & NR_MENU_PERSIST) nr_instrument_save_settings(inst);
-    if (flags & NR_MENU_RELOAD_MODEL) reload_model(inst);
+    if ((flags & NR_MENU_RELOAD_MODEL) || (inst->reload_wanted && !nr_synth_swap_pending(inst->synth))) reload_model(inst);
+    else if (inst->reload_wanted) nr_synth_swap_hurry(inst->synth);
+    if (flags & NR_MENU_RESCAN_MODELS) nr_instrument_rescan_models(inst);
+    follow_model(inst);
     if (inst->dirty && now_s() - inst->dirty_since >= SAVE_DELAY_S) nr_instrument_save_settings(inst);
 
     /* Build the whole frame, then publish it at once. */
     nr_fb fb;
     v.templates = inst->tnames;
     v.n_templates = inst->n_templates;
+    nr_synth_template_defaults(inst->synth, &v.default_a, &v.default_b);
+    v.model_name = inst->models->e[inst->cur_entry].name;
+    v.models = inst->mnames;
+    v.n_models = inst->n_mnames;
+    v.default_model = inst->mdefault;
     v.notice = inst->notice;
     nr_menu_draw(&inst->menu, &v, &fb);
     pthread_mutex_lock(&inst->frame_lock);

@@ -6,6 +6,7 @@
 
 #include "instrument/settings.h"
 #include "instrument/fb.h"
+#include "instrument/model_list.h"
 
 typedef enum {
     NR_PAGE_SOUND = 0,
@@ -26,7 +27,11 @@ typedef struct {
     const char *const *templates; /* names the template items choose from */
     int n_templates;
     int default_a, default_b; /* what an empty template name plays (index, -1: none) */
-    const char *model_name;  /* file name */
+    const char *model_name;  /* the playing model's name */
+    const char *const *models; /* names of the models that load, for the Sound page's Model item */
+    int n_models;
+    int default_model;       /* what an empty model name plays (index into models, -1: none) */
+    const nr_model_list *model_list; /* every model, broken ones with why (System page); NULL: none */
     const char *model_arch;
     int model_rate;          /* Hz */
     nr_instrument_status status;
@@ -44,6 +49,7 @@ enum {
     NR_MENU_CHANGED = 1,      /* settings changed: publish them */
     NR_MENU_PERSIST = 2,      /* settings worth saving now (preset saved or loaded) */
     NR_MENU_RELOAD_MODEL = 4,
+    NR_MENU_RESCAN_MODELS = 8,
 };
 
 typedef struct {

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-enum { ACT_NONE = 0, ACT_SAVE_PRESET, ACT_LOAD_PRESET, ACT_CLEAR_PRESET, ACT_RELOAD_MODEL, ACT_ZERO_CV0 };
+enum { ACT_NONE = 0, ACT_SAVE_PRESET, ACT_LOAD_PRESET, ACT_CLEAR_PRESET, ACT_RELOAD_MODEL, ACT_RESCAN_MODELS, ACT_ZERO_CV0 };
 
 static const char *const g_page_names[NR_NUM_PAGES] = {
     "Sound", "CV assign", "Gates", "Voices & out", "Calibration", "Presets", "Stats", "Latent", "System",
@@ -74,20 +74,27 @@ static void enm(nr_menu_item *it, int *n, const char *label, int *i, int count, 
     snprintf(x->value, sizeof x->value, "%s", name_of(*i));
 }
 
-/* An empty name is the patch as shipped: the model's default, shown as "name*". */
-static void template_enum(nr_menu_item *it, int *n, const nr_menu_view *v, const char *label, char *str, size_t size,
-                          int def)
+/* A choice among names (templates, models). An empty name is the patch as shipped: the default, shown as
+ * "name*". */
+static void name_enum(nr_menu_item *it, int *n, const char *label, char *str, size_t size, const char *const *names,
+                      int count, int def)
 {
     nr_menu_item *x = add(it, n, NR_ITEM_ENUM, label);
     x->str = str;
     x->str_size = size;
-    x->names = v->templates;
-    x->str_default = def >= 0 && def < v->n_templates ? def : -1;
+    x->names = names;
+    x->str_default = def >= 0 && def < count ? def : -1;
     x->lo = 0;
-    x->hi = (float)(v->n_templates - 1);
+    x->hi = (float)(count - 1);
     x->step = 1;
-    if (!str[0] && x->str_default >= 0) snprintf(x->value, sizeof x->value, "%.20s*", v->templates[x->str_default]);
+    if (!str[0] && x->str_default >= 0) snprintf(x->value, sizeof x->value, "%.20s*", names[x->str_default]);
     else snprintf(x->value, sizeof x->value, "%s", str);
+}
+
+static void template_enum(nr_menu_item *it, int *n, const nr_menu_view *v, const char *label, char *str, size_t size,
+                          int def)
+{
+    name_enum(it, n, label, str, size, v->templates, v->n_templates, def);
 }
 
 static void action(nr_menu_item *it, int *n, const char *label, int act)
@@ -105,7 +112,15 @@ int nr_menu_items(const nr_menu *m, const nr_menu_view *v, nr_menu_item *it)
     char label[32];
     switch (m->page) {
     case NR_PAGE_SOUND:
-        info_s(it, &n, "Model", v->model_name);
+        /* turning it switches the model (the patch's model name); a name that does not load plays the
+         * default, so the row shows what plays */
+        if (v->models && v->n_models > 0) {
+            name_enum(it, &n, "Model", p->model, sizeof p->model, v->models, v->n_models, v->default_model);
+            if (p->model[0] && v->model_name && strcmp(p->model, v->model_name))
+                snprintf(it[n - 1].value, sizeof it[n - 1].value, "%.20s*", v->model_name);
+        } else {
+            info_s(it, &n, "Model", v->model_name);
+        }
         template_enum(it, &n, v, "Template A", p->template_a, sizeof p->template_a, v->default_a);
         template_enum(it, &n, v, "Template B", p->template_b, sizeof p->template_b, v->default_b);
         fnum(it, &n, "Interp A/B", &p->interp, 0, 1, 0.01f, "%.2f");
@@ -193,6 +208,20 @@ int nr_menu_items(const nr_menu *m, const nr_menu_view *v, nr_menu_item *it)
         info_s(it, &n, "Model", v->model_arch);
         info(it, &n, "Rate Hz", "%.0f", v->model_rate);
         action(it, &n, "Reload model", ACT_RELOAD_MODEL);
+        action(it, &n, "Rescan models", ACT_RESCAN_MODELS);
+        if (v->model_list) {
+            const nr_model_list *l = v->model_list;
+            int ok = nr_model_list_count_ok(l);
+            char val[24];
+            snprintf(val, sizeof val, "%d ok %d bad", ok, l->n - ok);
+            info_s(it, &n, "Models", val);
+            for (int i = 0; i < l->n && n < NR_MENU_MAX_ITEMS - 1; i++)
+                if (!l->e[i].ok) { /* the name, then why, cut to a row */
+                    info_s(it, &n, l->e[i].name, "bad");
+                    nr_menu_item *x = add(it, &n, NR_ITEM_INFO, "");
+                    snprintf(x->label, sizeof x->label, " %.20s", l->e[i].reason);
+                }
+        }
         if (v->notice && v->notice[0]) {
             /* The last message, wrapped over info rows. */
             size_t len = strlen(v->notice);
@@ -230,6 +259,7 @@ int nr_menu_do_action(nr_menu_view *v, int act)
         pr->used = 0;
         return NR_MENU_PERSIST;
     case ACT_RELOAD_MODEL: return NR_MENU_RELOAD_MODEL;
+    case ACT_RESCAN_MODELS: return NR_MENU_RESCAN_MODELS;
     }
     if (act >= ACT_ZERO_CV0 && act < ACT_ZERO_CV0 + NR_NUM_CV) {
         /* The input reads what it reads with 0 V patched: that is its offset. */

@@ -78,6 +78,7 @@ static cJSON *patch_to_json(const nr_patch *p)
     cJSON_AddStringToObject(o, "steal", nr_steal_name(p->steal));
     cJSON_AddNumberToObject(o, "volume_db", p->volume_db);
     cJSON_AddStringToObject(o, "source", nr_source_name(p->source));
+    cJSON_AddStringToObject(o, "model", p->model);
     return o;
 }
 
@@ -133,6 +134,7 @@ static void patch_from_json(const cJSON *o, nr_patch *p)
     get_enum(o, "steal", nr_steal_from_name, &p->steal);
     get_num(o, "volume_db", &p->volume_db);
     get_enum(o, "source", nr_source_from_name, &p->source); /* absent in older files: template */
+    get_str(o, "model", p->model, sizeof p->model);         /* absent in older files: the default model */
 }
 
 nr_result nr_settings_serialize(const nr_settings *s, char **text, size_t *len)

@@ -92,6 +92,7 @@ void nr_patch_clamp(nr_patch *p)
 {
     clamp_name(p->template_a, sizeof p->template_a);
     clamp_name(p->template_b, sizeof p->template_b);
+    clamp_name(p->model, sizeof p->model);
     p->interp = clampf(p->interp, 0, 1, 0);
     p->stretch = clampf(p->stretch, -2, 2, 0);
     p->variation = clampf(p->variation, 0, 1, 0);

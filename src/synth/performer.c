@@ -41,13 +41,19 @@ static void release_idle(nr_performer *p, int all)
         if (all || p->pool.s[i].state == NR_VS_IDLE) release_slots(p, &p->pool.s[i]);
 }
 
-void nr_perf_set_bank(nr_performer *p, nr_bank *b)
+void nr_perf_set_bank(nr_performer *p, nr_bank *b, int voices_kept)
 {
-    release_idle(p, 1);
+    if (!voices_kept) release_idle(p, 1);
     nr_vpool_init(&p->pool);
     p->bank = b;
     p->mclock = nr_perf_model_time(p, p->dclock); /* the stream's time, at the new model's rate */
-    p->npend = 0;
+    /* Events not yet applied keep their device times, at the new model's rate and lead (a monotone
+     * mapping: the order stays sorted). */
+    int64_t lead = b ? b->out.lead : 0;
+    for (int k = 0; k < p->npend; k++) {
+        int64_t t = p->pend[k].ev.time;
+        p->pend[k].time = t < 0 ? INT64_MIN : nr_perf_model_time(p, t) + lead;
+    }
 }
 
 void nr_perf_set_params(nr_performer *p, const nr_perf_params *prm)
@@ -100,6 +106,27 @@ static float fade_step(const nr_performer *p)
     return 1.0f / (RELEASE_S * rate);
 }
 
+float nr_perf_fade_step(const nr_performer *p) { return fade_step(p); }
+
+void nr_perf_stop_all(nr_performer *p)
+{
+    release_idle(p, 1);
+    for (int i = 0; i < NR_VOICE_SLOTS; i++) p->pool.s[i].state = NR_VS_IDLE;
+}
+
+/* A gate edge that fades this gate's voice fades the previous model's voice of the gate too. */
+static void release_tail(nr_performer *p, int gate, int mode, int rising)
+{
+    if (!p->tail) return;
+    if (rising && mode != NR_GATE_POLY) {
+        for (int i = 0; i < NR_VOICE_SLOTS; i++)
+            if (p->tail->s[i].state == NR_VS_PLAYING && p->tail->s[i].gate == gate)
+                nr_vpool_release(p->tail, i, p->tail_fade_step);
+    } else if (!rising) {
+        nr_vpool_gate_off(p->tail, gate, mode, p->tail_fade_step);
+    }
+}
+
 static void trigger(nr_performer *p, int gate)
 {
     const nr_patch *pa = &p->prm.patch;
@@ -127,6 +154,7 @@ static void apply(nr_performer *p, const nr_synth_event *ev)
     if (ev->type == NR_SYNTH_GATE && ev->index >= 0 && ev->index < NR_NUM_GATES) {
         if (isnan(ev->value)) return;
         int g = ev->index, high = ev->value > 0.5f;
+        if (high != p->gate[g]) release_tail(p, g, p->prm.patch.gate_mode[g], high);
         if (high && !p->gate[g]) trigger(p, g);
         if (!high && p->gate[g]) nr_vpool_gate_off(&p->pool, g, p->prm.patch.gate_mode[g], fade_step(p));
         p->gate[g] = high;
@@ -165,7 +193,8 @@ static void render_voice(nr_performer *p, int i, const nr_curve_ctl *ctl, float 
     }
     /* A sounding latent voice follows a newly decoded point: it holds the new slot too and mixes it in
      * (time-aligned, as an A/B mix) over LAT_RAMP_S, then lets the old one go. */
-    if (s->lat > 0 && !s->lat_next && s->state == NR_VS_PLAYING && p->prm.patch.source == NR_SOURCE_LATENT) {
+    if (s->lat > 0 && !s->lat_next && s->state == NR_VS_PLAYING && p->prm.patch.source == NR_SOURCE_LATENT &&
+        !p->sounding_out) {
         int k = nr_lat_slots_newest(p->lat, s->gate);
         if (k >= 0 && k != s->lat - 1 && (k = nr_lat_slots_acquire(p->lat, s->gate)) >= 0) {
             if (k != s->lat - 1) s->lat_next = k + 1, s->lat_mix = 0.0f;
@@ -224,7 +253,7 @@ static void render_segment(nr_performer *p, float *y, int n)
     nr_controls_from_cv(&p->prm.patch, p->cv_now, &ctl, &level);
     if (p->lat) {
         release_idle(p, 0);
-        if (p->prm.patch.source == NR_SOURCE_LATENT) {
+        if (p->prm.patch.source == NR_SOURCE_LATENT && !p->sounding_out) {
             float morph[NR_NUM_LATENT] = {ctl.a};
             nr_lat_slots_request(p->lat, NR_LAT_POINT, ctl.latent);
             nr_lat_slots_request(p->lat, NR_LAT_MORPH, morph);

@@ -44,11 +44,23 @@ typedef struct {
     nr_timed_event pend[NR_PENDING_MAX]; /* sorted by time */
     int npend;
     uint32_t faults, dropped;
+    /* After a model switch: the previous model's voices, sounding out in a copy of the performer (NULL:
+     * none). A gate edge that fades this performer's voice of the gate (retrigger, choke) fades the
+     * previous model's voice of that gate too, by tail_fade_step per sample of its rate. */
+    nr_vpool *tail;
+    float tail_fade_step;
+    int sounding_out; /* 1: this is such a copy: it takes no events and asks for no latent point */
 } nr_performer;
 
 void nr_perf_init(nr_performer *p, nr_bank *b, int device_rate, uint64_t seed);
-/* A new bank (model reload): every voice stops, controls are kept. */
-void nr_perf_set_bank(nr_performer *p, nr_bank *b);
+/* A new bank (model switch): the pool starts empty, controls are kept, pending events move to the new
+ * model's time. voices_kept: a copy of the performer sounds the old voices out and lets their latent
+ * slots go; 0: every voice stops here. */
+void nr_perf_set_bank(nr_performer *p, nr_bank *b, int voices_kept);
+/* Every voice silent at once, its latent slots let go (the end of a sounding-out copy). Audio thread. */
+void nr_perf_stop_all(nr_performer *p);
+/* Gain a fading voice loses per model sample (RELEASE_S at the bank's rate). */
+float nr_perf_fade_step(const nr_performer *p);
 void nr_perf_set_params(nr_performer *p, const nr_perf_params *prm);
 /* Queue an event at its device-rate sample time (-1: at the next rendered sample). 0 if dropped. */
 int nr_perf_event(nr_performer *p, const nr_synth_event *ev);

@@ -19,6 +19,8 @@
 #define MIN_DEVICE_RATE 8000
 #define MAX_DEVICE_RATE 384000
 #define MAX_BLOCK_LIMIT 65536
+#define TAIL_FADE_S 0.015f /* raised-cosine fade of the previous model's voices when they must go at once */
+#define TAIL_MAX_S 3.0f    /* the previous model sounds out at most this long after a switch */
 
 struct nr_synth {
     nr_synth_config cfg;
@@ -46,10 +48,22 @@ struct nr_synth {
     nr_performer perf;
     nr_guard guard;
     uint32_t faults_seen;
+    /* After a model switch, the previous model's voices sound out on their own bank and output chain
+     * (a copy of the performer as it was), mixed in before the post chain, until they end, a gate edge
+     * fades them, another switch waits (tail_hurry) or TAIL_MAX_S has passed; then the bank goes back
+     * through bank_old. */
+    nr_performer tail;
+    int tail_on;
+    int64_t tail_age;  /* device samples since the switch */
+    uint32_t tail_faults; /* the tail's fault count already added to the performer's */
+    float tail_fade;   /* raised-cosine phase 0..1 of the whole tail's fade; < 0: not fading */
+    float *tail_buf;   /* (max_block) the tail at the device rate */
+    atomic_int tail_active; /* a tail sounds: the swap has not finished (read by the control thread) */
+    atomic_int tail_hurry;  /* set by the control thread: fade the tail out now */
 
     /* Status: written by the audio thread (cv latency: by the control thread), read anywhere. */
     _Atomic float st_cv[NR_NUM_CV], st_cv_raw[NR_NUM_CV], st_peak, st_cpu, st_worst, st_cv_latency;
-    atomic_int st_gate[NR_NUM_GATES], st_voices, st_limit;
+    atomic_int st_gate[NR_NUM_GATES], st_voices, st_limit, st_tail_voices;
     atomic_uint st_faults, st_dropped;
 };
 
@@ -118,6 +132,8 @@ nr_result nr_synth_init(const nr_synth_config *cfg, nr_synth **out)
     s->cfg = *cfg;
     s->cfg.model = NULL; /* owned by the bank from here on */
     r = nr_spsc_init(&s->reports, QUEUE_REPORTS, sizeof(nr_synth_report));
+    s->tail_buf = r == NR_OK ? calloc((size_t)cfg->max_block, sizeof(float)) : NULL;
+    if (r == NR_OK && !s->tail_buf) r = nr_fail(NR_ERR_NOMEM, "out of memory for the synth's buffers");
     nr_bank *b = NULL;
     if (r == NR_OK) r = nr_bank_create(cfg->model, cfg->device_rate, cfg->max_block, cfg->seed, &b);
     else nr_model_free(cfg->model);
@@ -152,6 +168,8 @@ void nr_synth_uninit(nr_synth *s)
     if (s->perf.bank != next && s->perf.bank != old) nr_bank_free(s->perf.bank);
     nr_bank_free(next);
     if (old != next) nr_bank_free(old);
+    if (s->tail_on && s->tail.bank != old && s->tail.bank != next) nr_bank_free(s->tail.bank);
+    free(s->tail_buf);
     nr_bank_free(s->staged);
     nr_lat_slots_free(&s->lat);
     nr_spsc_free(&s->reports);
@@ -172,18 +190,68 @@ int nr_synth_latency_frames(const nr_synth *s) { return (int)lround(nr_output_de
 int nr_synth_swap_pending(const nr_synth *s)
 {
     nr_synth *m = (nr_synth *)s; /* atomics are only read */
-    return atomic_load(&m->bank_next) != NULL || atomic_load(&m->bank_old) != NULL;
+    return atomic_load(&m->bank_next) != NULL || atomic_load(&m->bank_old) != NULL || atomic_load(&m->tail_active);
+}
+
+void nr_synth_swap_hurry(nr_synth *s)
+{
+    if (atomic_load(&s->tail_active)) atomic_store(&s->tail_hurry, 1);
 }
 
 nr_result nr_synth_model_stage(nr_synth *s, nr_model *model)
 {
     if (nr_synth_swap_pending(s)) {
+        nr_synth_swap_hurry(s); /* so that a retry a few ms later goes ahead */
         nr_model_free(model);
-        return nr_fail(NR_ERR_UNSUPPORTED, "the previous model is still being swapped");
+        return nr_fail(NR_ERR_UNSUPPORTED, "the previous model is still being swapped (its voices are fading out); "
+                                           "try again");
     }
     nr_bank_free(s->staged);
     s->staged = NULL;
     return nr_bank_create(model, s->cfg.device_rate, s->cfg.max_block, s->cfg.seed, &s->staged);
+}
+
+struct nr_synth_prepared {
+    nr_bank *bank;
+};
+
+nr_result nr_synth_prepare(const nr_synth *s, nr_model *model, nr_synth_prepared **out)
+{
+    *out = NULL;
+    nr_synth_prepared *p = calloc(1, sizeof *p);
+    if (!p) {
+        nr_model_free(model);
+        return nr_fail(NR_ERR_NOMEM, "out of memory for a model's bank");
+    }
+    /* only the configuration fixed at init is read: safe beside the control and audio threads */
+    nr_result r = nr_bank_create(model, s->cfg.device_rate, s->cfg.max_block, s->cfg.seed, &p->bank);
+    if (r != NR_OK) {
+        free(p);
+        return r;
+    }
+    *out = p;
+    return NR_OK;
+}
+
+void nr_synth_prepared_free(nr_synth_prepared *p)
+{
+    if (!p) return;
+    nr_bank_free(p->bank);
+    free(p);
+}
+
+nr_result nr_synth_model_stage_prepared(nr_synth *s, nr_synth_prepared *p)
+{
+    if (nr_synth_swap_pending(s)) {
+        nr_synth_swap_hurry(s);
+        nr_synth_prepared_free(p);
+        return nr_fail(NR_ERR_UNSUPPORTED, "the previous model is still being swapped (its voices are fading out); "
+                                           "try again");
+    }
+    nr_bank_free(s->staged);
+    s->staged = p->bank;
+    free(p);
+    return NR_OK;
 }
 
 void nr_synth_model_commit(nr_synth *s)
@@ -222,7 +290,10 @@ static int encode_template(nr_synth *s, const nr_template *t, float *z)
 void nr_synth_collect(nr_synth *s)
 {
     nr_bank_free(atomic_exchange(&s->bank_old, NULL));
-    /* decode the asked latent points once no voice of an old model can be sounding */
+    /* decode the asked latent points once no voice of an old model can be sounding (their decoded points
+     * share the slots' normalisation): in source latent the old voices fade at once, so the new model's
+     * points are not kept waiting for them */
+    if (s->lat.lm && s->patch.source == NR_SOURCE_LATENT) nr_synth_swap_hurry(s);
     if (nr_synth_swap_pending(s) || !s->lat.lm) return;
     const nr_template_set *tpl = &s->bank_ui->tpl;
     int ta = nr_template_set_resolve(tpl, s->patch.template_a, 0), tb = nr_template_set_resolve(tpl, s->patch.template_b, 1);
@@ -274,6 +345,7 @@ void nr_synth_status_get(const nr_synth *s, nr_synth_status *st)
     }
     for (int g = 0; g < NR_NUM_GATES; g++) st->gate[g] = atomic_load_explicit(&m->st_gate[g], memory_order_relaxed);
     st->voices_active = atomic_load_explicit(&m->st_voices, memory_order_relaxed);
+    st->voices_sounding_out = atomic_load_explicit(&m->st_tail_voices, memory_order_relaxed);
     st->out_peak = atomic_load_explicit(&m->st_peak, memory_order_relaxed);
     st->cpu_load = atomic_load_explicit(&m->st_cpu, memory_order_relaxed);
     st->worst_block_share = atomic_load_explicit(&m->st_worst, memory_order_relaxed);
@@ -306,15 +378,83 @@ static void guard(nr_synth *s, float share)
     if (s->guard.limit != before) send_report(s, NR_SYNTH_REPORT_GUARD, (float)s->guard.limit);
 }
 
+static int sounding(const nr_vpool *pool)
+{
+    return nr_vpool_count(pool, NR_VS_PLAYING) + nr_vpool_count(pool, NR_VS_RELEASING);
+}
+
+/* A committed bank arrives. Voices of the old model still sounding keep sounding in the tail (a copy of
+ * the performer, on the old bank) while new notes start on the new one; the new bank's post chain carries
+ * on from the old one's state (DC blocker, volume), so the mix has no step. The control thread commits only
+ * once the previous swap has finished (nr_synth_swap_pending), so no tail sounds here yet. */
+static void switch_bank(nr_synth *s, nr_bank *b)
+{
+    nr_performer *p = &s->perf;
+    nr_bank *old = p->bank;
+    int keep = old && !s->tail_on && sounding(&p->pool) > 0;
+    if (keep) {
+        s->tail = *p;
+        s->tail.npend = 0;
+        s->tail.tail = NULL;
+        s->tail.sounding_out = 1;
+        s->tail_on = 1;
+        s->tail_age = 0;
+        s->tail_fade = -1.0f;
+        s->tail_faults = p->faults;
+        atomic_store(&s->tail_hurry, 0);
+        atomic_store(&s->tail_active, 1);
+    } else if (old) {
+        atomic_store(&s->bank_old, old);
+    }
+    if (old) {
+        b->out.vol = old->out.vol;
+        b->out.dc_x1 = old->out.dc_x1;
+        b->out.dc_y1 = old->out.dc_y1;
+    }
+    nr_perf_set_bank(p, b, keep);
+    p->tail = keep ? &s->tail.pool : NULL;
+    p->tail_fade_step = keep ? nr_perf_fade_step(&s->tail) : 0.0f;
+}
+
+/* The tail's next n device samples into tail_buf (added to out by the caller), then its end: every voice
+ * silent, or the raised-cosine fade done. */
+static void render_tail(nr_synth *s, int n)
+{
+    nr_performer *t = &s->tail;
+    if (s->tail_fade < 0.0f &&
+        (atomic_load_explicit(&s->tail_hurry, memory_order_relaxed) || s->tail_age >= (int64_t)(TAIL_MAX_S * s->cfg.device_rate)))
+        s->tail_fade = 0.0f;
+    nr_output_pull(&t->bank->out, s->tail_buf, n, nr_perf_render, t);
+    t->dclock += n;
+    s->tail_age += n;
+    s->perf.faults += t->faults - s->tail_faults; /* voices silenced for NaN/inf count wherever they played */
+    s->tail_faults = t->faults;
+    if (s->tail_fade >= 0.0f) {
+        float step = 1.0f / (TAIL_FADE_S * (float)s->cfg.device_rate);
+        for (int i = 0; i < n; i++) {
+            float ph = s->tail_fade < 1.0f ? s->tail_fade : 1.0f;
+            s->tail_buf[i] *= 0.5f * (1.0f + cosf((float)M_PI * ph));
+            s->tail_fade += step;
+        }
+    }
+}
+
+static void end_tail_if_done(nr_synth *s)
+{
+    if (!s->tail_on || (s->tail_fade < 1.0f && sounding(&s->tail.pool) > 0)) return;
+    nr_perf_stop_all(&s->tail); /* voices faded to silence: their latent slots go back */
+    s->tail_on = 0;
+    s->perf.tail = NULL;
+    atomic_store(&s->bank_old, s->tail.bank); /* freed by the control thread */
+    atomic_store(&s->tail_active, 0);
+}
+
 static void process_block(nr_synth *s, const nr_synth_events *events, float *out, int n)
 {
     double t0 = now_s();
     nr_performer *p = &s->perf;
     nr_bank *b = atomic_exchange(&s->bank_next, NULL);
-    if (b) {
-        atomic_store(&s->bank_old, p->bank);
-        nr_perf_set_bank(p, b);
-    }
+    if (b) switch_bank(s, b);
     if (atomic_load_explicit(&s->p_mid, memory_order_acquire) & PB_DIRTY) {
         int old = atomic_exchange(&s->p_mid, s->p_read);
         s->p_read = old & 3;
@@ -325,13 +465,26 @@ static void process_block(nr_synth *s, const nr_synth_events *events, float *out
         while (p->npend < NR_PENDING_MAX && events->next(events->ctx, &ev)) nr_perf_event(p, &ev);
 
     float peak = 0.0f;
+    /* the tail first: gate edges of this block (applied while the new model renders) fade it from the
+     * next block on, so an old voice is never cut before the new note has started */
+    if (s->tail_on) render_tail(s, n);
     if (p->bank) {
         nr_output_pull(&p->bank->out, out, n, nr_perf_render, p);
+        if (s->tail_on)
+            for (int i = 0; i < n; i++) out[i] += s->tail_buf[i];
         peak = nr_output_post(&p->bank->out, out, n, nr_db_to_gain(p->prm.patch.volume_db));
     } else {
         memset(out, 0, (size_t)n * sizeof(float));
     }
     p->dclock += n;
+    if (s->tail_on) { /* old and new voices together within the voice limit: the oldest old ones fade */
+        int lim = p->limit < p->prm.patch.voices ? p->limit : p->prm.patch.voices;
+        int room = lim - nr_vpool_count(&p->pool, NR_VS_PLAYING);
+        nr_vpool_limit(&s->tail.pool, room > 0 ? room : 0, p->prm.patch.steal, p->tail_fade_step);
+    }
+    atomic_store_explicit(&s->st_tail_voices, s->tail_on ? nr_vpool_count(&s->tail.pool, NR_VS_PLAYING) : 0,
+                          memory_order_relaxed);
+    end_tail_if_done(s);
 
     if (p->faults != s->faults_seen) {
         send_report(s, NR_SYNTH_REPORT_FAULT, (float)(p->faults - s->faults_seen));

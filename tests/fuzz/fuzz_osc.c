@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -15,6 +16,10 @@ static int post(void *ctx, nr_source src, const nr_control_event *ev)
     switch (ev->type) {
     case NR_EV_GATE: ok = ok && ev->index >= 0 && ev->index < NR_NUM_GATES; break;
     case NR_EV_CV: ok = ok && ev->index >= 0 && ev->index < NR_NUM_CV && fabsf(ev->value) <= 10.0f; break;
+    case NR_EV_MODEL: /* /neurorack/model: a terminated name of printable characters, no '/' */
+        ok = ok && memchr(ev->name, '\0', sizeof ev->name) != NULL && !strchr(ev->name, '/');
+        for (const char *c = ev->name; ok && *c; c++) ok = *c > ' ' && *c <= '~';
+        break;
     default: break;
     }
     if (!ok) __builtin_trap();
