@@ -86,6 +86,18 @@ typedef struct {
 void nr_imp2_f0_reset(nr_imp2_f0_state *st);
 float nr_imp2_f0_track(nr_imp2_f0_state *st, const nr_imp2_hparams *hp, const float desc[NR_NUM_DESC]);
 
+/* The transient's mip levels: level 0 the tables as played (with their fade), level l the previous one
+ * low-passed to half its band and decimated by 2 (NT tables of len[l] samples at 48 kHz / 2^l, from
+ * data + off[l]), so reading level l at up to 2^l samples per sample (level samples per output sample:
+ * ratio / 2^l <= 1) does not alias. */
+#define NR_IMP2_MIP_LEVELS 6 /* up to 32x faster: 5 octaves */
+typedef struct {
+    int levels;
+    int len[NR_IMP2_MIP_LEVELS];
+    size_t off[NR_IMP2_MIP_LEVELS];
+    float *data;
+} nr_imp2_mip;
+
 /* Fixed tables of a model (shared by its voices and the trainer's threads; read-only after init). */
 typedef struct {
     int NE;
@@ -97,9 +109,7 @@ typedef struct {
     float *harm_w;    /* (NH) INDEX mode: its upper band's weight */
     float *bin_u;     /* (NBINS) each noise bin's envelope position before clamping (a tuned voice shifts it) */
     float scale;      /* irfft scale giving unit variance for a flat envelope of 1 */
-    int trans_levels; /* mip levels of the transient for tuned voices (0: none made) */
-    float *trans_mip; /* (trans_levels, NT, TL) level l low-passed to Nyquist / 2^l (l = 0: as stored),
-                       * so that reading it 2^l times faster does not alias */
+    nr_imp2_mip mip;  /* the transient's mip levels for tuned voices (levels 0: none made) */
     void *c2r, *r2c;  /* fftwf plans, process-wide (made once): c2r out of place (it allocates nothing
                        * when it runs), r2c in place (training only) */
 } nr_imp2_tables;
@@ -150,8 +160,7 @@ typedef struct {
     float ratio;
     int tuned;
     double tpos;
-    const float *trans_mip; /* the model's nr_imp2_tables.trans_mip, or NULL (the voice cannot tune) */
-    int trans_levels;
+    const nr_imp2_mip *mip; /* the model's transient levels, or NULL (the tables as they are) */
 } nr_imp2_synth_state;
 
 size_t nr_imp2_synth_state_floats(const nr_imp2_hparams *hp);

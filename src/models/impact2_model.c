@@ -211,8 +211,7 @@ static nr_result voice_create(const nr_model *m, const nr_voice_config *cfg, nr_
     memset(v->mem, 0, total * sizeof(float));
     float *p = v->mem;
     nr_imp2_synth_state_carve(&v->syn, hp, p);
-    v->syn.trans_mip = im->tb.trans_mip;
-    v->syn.trans_levels = im->tb.trans_levels;
+    v->syn.mip = &im->tb.mip;
     p += n_syn;
     nr_imp_net_dims d = nr_imp2_net_dims(hp);
     nr_imp_net_stream_carve(&v->net, &d, p);

@@ -297,60 +297,55 @@ void nr_imp2_tables_free(nr_imp2_tables *tb)
     free(tb->harm_band);
     free(tb->harm_w);
     free(tb->bin_u);
-    free(tb->trans_mip);
+    free(tb->mip.data);
     memset(tb, 0, sizeof *tb);
 }
 
-/* The transient's mip levels. Level l is the wavetable under a zero-phase Blackman-windowed sinc
- * low-pass at MIP_CUT of Nyquist / 2^l, MIP_HALF 2^l taps each side: read at up to 2^l samples per
- * sample it stays below Nyquist (the top 10 % of each level's band, the filter's transition, aliases
- * faintly). A voice crossfades the two levels around log2 of its ratio, as mip-mapped wavetables do. */
-#define MIP_LEVELS 6 /* up to 32x faster: 5 octaves */
+/* The transient's mip levels: each level is the previous one through a zero-phase half-band low-pass
+ * (Blackman-windowed sinc, cut-off MIP_CUT of the new Nyquist, 2 MIP_HALF + 1 taps), every other sample
+ * kept. Building all levels costs about 4 MIP_HALF multiply-adds per sample of level 0. */
 #define MIP_CUT 0.9
-#define MIP_HALF 24
+#define MIP_HALF 32
 
 nr_result nr_imp2_tables_mip_init(nr_imp2_tables *tb, const nr_imp2_hparams *hp, const float *trans)
 {
     int NT = hp->n_trans, TL = hp->trans_len;
-    size_t lev = (size_t)NT * TL;
-    free(tb->trans_mip);
-    tb->trans_levels = 0;
-    tb->trans_mip = malloc(MIP_LEVELS * lev * sizeof(float));
-    if (!tb->trans_mip) return nr_fail(NR_ERR_NOMEM, "out of memory for the nr-impact-2 transient levels");
+    nr_imp2_mip *mp = &tb->mip;
+    free(mp->data);
+    memset(mp, 0, sizeof *mp);
+    size_t total = 0;
+    for (int l = 0, n = TL; l < NR_IMP2_MIP_LEVELS; l++, n = (n + 1) / 2) {
+        mp->len[l] = n;
+        mp->off[l] = total;
+        total += (size_t)NT * n;
+    }
+    mp->data = malloc(total * sizeof(float));
+    if (!mp->data) return nr_fail(NR_ERR_NOMEM, "out of memory for the nr-impact-2 transient levels");
     for (int j = 0; j < NT; j++) /* level 0: the tables with their fade, as transient_add plays them */
-        for (int i = 0; i < TL; i++) tb->trans_mip[(size_t)j * TL + i] = trans[(size_t)j * TL + i] * nr_imp2_trans_fade(i, TL);
-    trans = tb->trans_mip;
-    for (int l = 1; l < MIP_LEVELS; l++) {
-        int half = MIP_HALF << l;
-        double fc = MIP_CUT * 0.5 / (double)(1 << l); /* cycles per sample */
-        double *h = malloc((size_t)(2 * half + 1) * sizeof(double));
-        if (!h) {
-            free(tb->trans_mip);
-            tb->trans_mip = NULL;
-            return nr_fail(NR_ERR_NOMEM, "out of memory for the nr-impact-2 transient levels");
-        }
-        double sum = 0.0;
-        for (int n = -half; n <= half; n++) {
-            double x = M_PI * (double)(n + half) / half; /* Blackman over 0..2 pi */
-            double wb = 0.42 - 0.5 * cos(x) + 0.08 * cos(2.0 * x);
-            double sn = n ? sin(2.0 * M_PI * fc * n) / (M_PI * n) : 2.0 * fc;
-            h[n + half] = sn * wb;
-            sum += h[n + half];
-        }
-        for (int n = 0; n <= 2 * half; n++) h[n] /= sum; /* 0 dB at DC */
+        for (int i = 0; i < TL; i++) mp->data[(size_t)j * TL + i] = trans[(size_t)j * TL + i] * nr_imp2_trans_fade(i, TL);
+    double h[2 * MIP_HALF + 1], sum = 0.0;
+    const double fc = MIP_CUT * 0.25; /* cycles per sample of the level above: 0.9 of the new Nyquist */
+    for (int n = -MIP_HALF; n <= MIP_HALF; n++) {
+        double x = M_PI * (double)(n + MIP_HALF) / MIP_HALF; /* Blackman over 0..2 pi */
+        double wb = 0.42 - 0.5 * cos(x) + 0.08 * cos(2.0 * x);
+        h[n + MIP_HALF] = (n ? sin(2.0 * M_PI * fc * n) / (M_PI * n) : 2.0 * fc) * wb;
+        sum += h[n + MIP_HALF];
+    }
+    for (int n = 0; n <= 2 * MIP_HALF; n++) h[n] /= sum; /* 0 dB at DC */
+    for (int l = 1; l < NR_IMP2_MIP_LEVELS; l++) {
+        int n_up = mp->len[l - 1], n = mp->len[l];
         for (int j = 0; j < NT; j++) {
-            const float *x = trans + (size_t)j * TL;
-            float *y = tb->trans_mip + (size_t)l * lev + (size_t)j * TL;
-            for (int i = 0; i < TL; i++) {
+            const float *x = mp->data + mp->off[l - 1] + (size_t)j * n_up;
+            float *y = mp->data + mp->off[l] + (size_t)j * n;
+            for (int i = 0; i < n; i++) {
                 double acc = 0.0;
-                int lo = i - half > 0 ? i - half : 0, hi = i + half < TL - 1 ? i + half : TL - 1;
-                for (int m = lo; m <= hi; m++) acc += h[i - m + half] * x[m];
+                int c = 2 * i, lo = c - MIP_HALF > 0 ? c - MIP_HALF : 0, hi = c + MIP_HALF < n_up - 1 ? c + MIP_HALF : n_up - 1;
+                for (int m = lo; m <= hi; m++) acc += h[c - m + MIP_HALF] * x[m];
                 y[i] = (float)acc;
             }
         }
-        free(h);
     }
-    tb->trans_levels = MIP_LEVELS;
+    mp->levels = NR_IMP2_MIP_LEVELS;
     return NR_OK;
 }
 

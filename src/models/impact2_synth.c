@@ -161,40 +161,59 @@ static void transient_add(const nr_imp2_hparams *hp, const nr_imp_weights *w, co
     }
 }
 
-/* The transient of a tuned voice: read at tpos, ratio samples per sample, linearly interpolated, from
- * the two mip levels around log2 ratio, crossfaded (a sampler's band-limited playback). */
-#define TRANS_MAX 16
+/* Level l's mixed sample at x (its own samples; silence past its end), linearly interpolated. */
+static inline float level_at(const float *lev, int len, const float *g, int NT, double x)
+{
+    int k = (int)x;
+    if (k >= len) return 0.0f;
+    float f = (float)(x - k), v = 0.0f;
+    for (int j = 0; j < NT; j++) {
+        const float *t = lev + (size_t)j * len;
+        float a = t[k], b = k + 1 < len ? t[k + 1] : 0.0f;
+        v += g[j] * (a + (b - a) * f);
+    }
+    return v;
+}
+
+/* The transient of a tuned voice: read at tpos, ratio samples per sample, from the two mip levels
+ * around log2 ratio, crossfaded (a sampler's band-limited playback). Without levels (a bare synthesis
+ * state in the tests) the stored tables with their fade. */
 static void transient_add_tuned(nr_imp2_synth_state *st, const nr_imp2_hparams *hp, const nr_imp_weights *w,
                                 const float *q0, int n, float *out)
 {
-    int TL = hp->trans_len, NT = hp->n_trans, off = 2 * st->P + hp->n_env;
+    int TL = hp->trans_len, NT = hp->n_trans;
+    const float *g = q0 + 2 * st->P + hp->n_env;
     double pos = st->tpos;
     float r = st->ratio;
     st->tpos = pos + (double)n * r;
     if (pos >= (double)TL) return;
-    int levels = st->trans_mip ? st->trans_levels : 1, l = 0;
+    const nr_imp2_mip *mp = st->mip && st->mip->levels > 1 ? st->mip : NULL;
+    if (!mp) {
+        for (int i = 0; i < n; i++) {
+            double x = pos + (double)i * r;
+            if (x >= (double)TL) break;
+            int k = (int)x;
+            float f = (float)(x - k), fade = nr_imp2_trans_fade(k, TL);
+            fade += (nr_imp2_trans_fade(k + 1, TL) - fade) * f;
+            out[i] += level_at(w->trans, TL, g, NT, x) * fade;
+        }
+        return;
+    }
+    int l = 0;
     float a = 0.0f, lr = log2f(r);
-    if (lr > 0.0f && levels > 1) {
+    if (lr > 0.0f) {
         l = (int)lr;
         a = lr - (float)l;
-        if (l > levels - 2) l = levels - 2, a = 1.0f;
+        if (l > mp->levels - 2) l = mp->levels - 2, a = 1.0f;
     }
-    const float *L0 = st->trans_mip ? st->trans_mip + (size_t)l * NT * TL : w->trans;
-    const float *L1 = levels > 1 ? L0 + (size_t)NT * TL : L0;
-    float g0[TRANS_MAX], g1[TRANS_MAX];
-    for (int j = 0; j < NT && j < TRANS_MAX; j++) g0[j] = q0[off + j] * (1.0f - a), g1[j] = q0[off + j] * a;
+    const float *L0 = mp->data + mp->off[l], *L1 = mp->data + mp->off[l + 1];
+    int n0 = mp->len[l], n1 = mp->len[l + 1];
+    double s0 = 1.0 / (double)(1 << l), s1 = 0.5 * s0; /* level samples per level-0 sample */
     for (int i = 0; i < n; i++) {
         double x = pos + (double)i * r;
         if (x >= (double)TL) break;
-        int k = (int)x;
-        float f = (float)(x - k), v = 0.0f;
-        for (int j = 0; j < NT && j < TRANS_MAX; j++) {
-            const float *t0 = L0 + (size_t)j * TL, *t1 = L1 + (size_t)j * TL;
-            float n0 = k + 1 < TL ? t0[k + 1] : 0.0f, n1 = k + 1 < TL ? t1[k + 1] : 0.0f; /* silence after */
-            v += g0[j] * (t0[k] + (n0 - t0[k]) * f) + g1[j] * (t1[k] + (n1 - t1[k]) * f);
-        }
-        if (!st->trans_mip) /* the mip levels have the fade in them */
-            v *= nr_imp2_trans_fade(k, TL) + (nr_imp2_trans_fade(k + 1, TL) - nr_imp2_trans_fade(k, TL)) * f;
+        float v = level_at(L0, n0, g, NT, x * s0);
+        if (a > 0.0f) v += a * (level_at(L1, n1, g, NT, x * s1) - v);
         out[i] += v;
     }
 }
