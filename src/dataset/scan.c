@@ -82,6 +82,7 @@ const char *ds_sound_extensions(void)
         if ((fi.format & SF_FORMAT_TYPEMASK) == SF_FORMAT_RAW) continue;
         char dot[32];
         snprintf(dot, sizeof dot, ".%s", fi.extension);
+        if (!strcmp(fi.extension, "m1a")) snprintf(dot, sizeof dot, ".mp3|.mp2|.m1a"); /* MPEG: its list says m1a */
         if (ds_has_ext(dot, exts)) continue;
         if (n + strlen(dot) + 2 < sizeof exts) n += (size_t)snprintf(exts + n, sizeof exts - n, "|%s", dot);
     }
