@@ -383,7 +383,8 @@ static void handle(ctx_t *c, ds_item *it)
             report(c, it->origin, nr_last_error());
             if (r == NR_ERR_VALUE) cache_put(c, it->key, "bad %s", nr_last_error());
             if (r == NR_ERR_FORMAT) cache_put(c, it->key, "unreadable %s", nr_last_error());
-            if (r != NR_ERR_VALUE && !c->cfg->verbose && !c->loud) say(c, "  skipped %s: %s\n", it->origin, nr_last_error());
+            if (r != NR_ERR_VALUE && !c->cfg->verbose && !c->loud)
+                say(c, "  skipped %s: %s\n", it->origin, nr_last_error());
             return;
         }
         ds_quantize(a.samples, a.n);
@@ -568,7 +569,8 @@ static void run_own(ctx_t *c, const ds_source *s)
     c->loud = 1;
     int done = 0;
     for (int i = 0; i < fl.n; i++) {
-        const char *path = fl.paths[i], *rel = path + rl + (path[rl] == '/');
+        const char *path = fl.paths[i], *rel = path + rl;
+        while (*rel == '/') rel++; /* "DIR/" given: the scan's paths read "DIR//name" */
         if (!ds_has_ext(path, exts)) continue;
         ds_item it;
         memset(&it, 0, sizeof it);

@@ -198,9 +198,15 @@ static nr_result init_hp(const nr_train_config *cfg, const nr_tensor_set *ts, tr
     h->hp = nr_imp_hparams_default();
     h->hp2 = nr_imp2_hparams_default();
     nr_result r;
-    if (!strcmp(arch, NR_IMP2_ARCH)) h->arch = NR_TRAIN_IMPACT2, r = nr_imp2_hparams_from_meta(ts, &h->hp2, path);
-    else if (!strcmp(arch, NR_IMP_ARCH)) h->arch = NR_TRAIN_IMPACT1, r = nr_imp_hparams_from_meta(ts, &h->hp, path);
-    else return nr_fail(NR_ERR_FORMAT, "%s: a %s model; only nr-impact-2 and nr-impact-1 can be fine-tuned", path, arch);
+    if (!strcmp(arch, NR_IMP2_ARCH)) {
+        h->arch = NR_TRAIN_IMPACT2;
+        r = nr_imp2_hparams_from_meta(ts, &h->hp2, path);
+    } else if (!strcmp(arch, NR_IMP_ARCH)) {
+        h->arch = NR_TRAIN_IMPACT1;
+        r = nr_imp_hparams_from_meta(ts, &h->hp, path);
+    } else {
+        return nr_fail(NR_ERR_FORMAT, "%s: a %s model; only nr-impact-2 and nr-impact-1 can be fine-tuned", path, arch);
+    }
     if (r != NR_OK) return r;
     const char *rate = nr_tensor_set_meta(ts, "nr.sample_rate"), *hop = nr_tensor_set_meta(ts, "nr.hop");
     if (!rate || !hop || atoi(rate) != NR_IMP_RATE || atoi(hop) != NR_IMP_HOP)
@@ -237,10 +243,12 @@ static nr_result init_weights_from(const train_hp *h, const nr_tensor_set *ts, f
         int same = t->ndim == tab[i].ndim && t->numel == tab[i].numel;
         for (int d = 0; same && d < t->ndim; d++) same = t->shape[d] == tab[i].shape[d];
         if (!same)
-            return nr_fail(NR_ERR_FORMAT, "%s: tensor %s has %lld values in %d dimensions, the architecture wants %lld in %d",
-                           path, tab[i].name, (long long)t->numel, t->ndim, (long long)tab[i].numel, tab[i].ndim);
+            return nr_fail(NR_ERR_FORMAT, "%s: tensor %s has %lld values in %d dimensions, the architecture wants "
+                           "%lld in %d", path, tab[i].name, (long long)t->numel, t->ndim, (long long)tab[i].numel,
+                           tab[i].ndim);
         for (int64_t k = 0; k < t->numel; k++)
-            if (!isfinite(t->data[k])) return nr_fail(NR_ERR_FORMAT, "%s: tensor %s holds a non-finite value", path, tab[i].name);
+            if (!isfinite(t->data[k]))
+                return nr_fail(NR_ERR_FORMAT, "%s: tensor %s holds a non-finite value", path, tab[i].name);
         memcpy(p, t->data, (size_t)t->numel * sizeof(float));
         p += t->numel;
     }
