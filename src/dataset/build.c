@@ -81,6 +81,14 @@ static void report(ctx_t *c, const char *what, const char *why)
     if (c->cfg->verbose || c->loud) say(c, "  skipped %s: %s\n", what, why);
 }
 
+/* A duplicate (kind "duplicate" or "near-duplicate") of manifest entry `of`, named. */
+static void report_dup(ctx_t *c, const char *what, const char *kind, int of)
+{
+    char why[400];
+    snprintf(why, sizeof why, "%s of %s", kind, of >= 0 ? c->m->e[of].origin : "an earlier sound");
+    report(c, what, why);
+}
+
 static const char *cache_get(const ctx_t *c, const char *key)
 {
     for (int i = c->cache.n - 1; i >= 0; i--) /* the latest result wins */
@@ -349,14 +357,14 @@ static void handle(ctx_t *c, ds_item *it)
     if (cached && !strncmp(cached, "near ", 5) && strlen(cached) == 5 + 16 + 1 + 16 &&
         find_hash(c->m, cached + 22) >= 0) {
         st->dup_near++;
-        report(c, it->origin, "near-duplicate of an earlier sound");
+        report_dup(c, it->origin, "near-duplicate", find_hash(c->m, cached + 22));
         return;
     }
     if (cached && !strncmp(cached, "ok ", 3) && strlen(cached) == 3 + 16) {
         memcpy(hash, cached + 3, 17);
         if (find_hash(c->m, hash) >= 0) {
             st->dup_exact++;
-            report(c, it->origin, "duplicate of an earlier sound");
+            report_dup(c, it->origin, "duplicate", find_hash(c->m, hash));
             return;
         }
         snprintf(path, sizeof path, "%s/audio/%s.flac", c->dir, hash);
@@ -392,7 +400,7 @@ static void handle(ctx_t *c, ds_item *it)
         cache_put(c, it->key, "ok %s", hash);
         if (find_hash(c->m, hash) >= 0) {
             st->dup_exact++;
-            report(c, it->origin, "duplicate of an earlier sound");
+            report_dup(c, it->origin, "duplicate", find_hash(c->m, hash));
             ds_audio_release(&a);
             return;
         }
@@ -402,7 +410,7 @@ static void handle(ctx_t *c, ds_item *it)
     for (int i = 0; i < c->m->n; i++)
         if (ds_fingerprint_same(&fp, &c->fp[i])) {
             cache_put(c, it->key, "near %s %s", hash, c->m->e[i].hash);
-            report(c, it->origin, "near-duplicate of an earlier sound");
+            report_dup(c, it->origin, "near-duplicate", i);
             st->dup_near++;
             ds_audio_release(&a);
             return;
