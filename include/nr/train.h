@@ -38,7 +38,16 @@ typedef struct {
     const char *harm_env;   /* nr-impact-2 harmonic envelope: "freq" (the default, the shipped model's) or "index" */
     float band_weight;      /* weight of the octave-band level loss (dB, whole clip; `eval`'s band level error); 0 (default): off */
     long stop_after;        /* stop (as if killed, after a checkpoint) at this step; 0: never. For tests. */
+    const char *init;       /* fine-tune: a model file (.safetensors of nr-impact-2 or nr-impact-1) to start from.
+                               Its architecture, sizes, harm_env, weights and descriptor normalisation are taken;
+                               arch/hidden/layers/harm_env, where set, must agree (else NR_ERR_ARG). Adam starts
+                               fresh; the written model records the parent (train.init, train.init_fnv1a64,
+                               train.steps). NULL: fresh weights */
 } nr_train_config;
+
+/* A learning rate for fine-tuning (`train --init`): a quarter of the from-scratch peak, so the first
+ * steps of a fresh Adam do not throw away what the parent learned (docs/training.md). */
+#define NR_TRAIN_INIT_LR 5e-4f
 
 nr_train_config nr_train_config_init(void);
 

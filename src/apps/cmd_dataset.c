@@ -11,7 +11,7 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: neurorack dataset [--out DIR] [--sources LIST] [--rate HZ] [--seed N] [--booms N]\n"
-               "                         [--no-curves] [--prune] [--verbose] | --packages\n"
+               "                         [--no-curves] [--prune] [--verbose] [--from DIR ...] | --packages\n"
                "  --out DIR       output folder (default data/build): manifest.tsv, audio/, curves/, cache.tsv\n"
                "  --sources LIST  comma-separated sources (default all):");
     int n;
@@ -27,6 +27,11 @@ static void usage(FILE *f)
                "                  (left by older builds; not with a --sources subset of a full build)\n"
                "  --verbose       name every rejected or duplicate sound\n"
                "  --packages      print the Debian packages of the sources and stop\n"
+               "  --from DIR      your own sounds: every file under DIR that libsndfile reads (repeat for more\n"
+               "                  folders); source \"own\", class from the name's words, else the folder's name.\n"
+               "                  With --from only those folders are used (add --sources to mix in the built-in\n"
+               "                  ones) and no booms are made unless --booms is given. Unreadable, silent or\n"
+               "                  duplicate files are named on stderr and skipped\n"
                "Debian packages of the sources (data/recipe.sh installs them): %s\n",
             ds_source_packages());
 }
@@ -71,9 +76,15 @@ static void print_counts(const nr_manifest *m)
            (total - aug) / 60.0, n_aug, aug / 60.0);
 }
 
+#define MAX_FROM 64 /* --from folders */
+
 int nr_cmd_dataset(int argc, char **argv)
 {
     ds_build_config cfg = ds_build_config_default();
+    const char *from[MAX_FROM];
+    int booms_given = 0;
+    cfg.from = from;
+    cfg.progress = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         long l;
@@ -93,6 +104,13 @@ int nr_cmd_dataset(int argc, char **argv)
         } else if (!strcmp(a, "--booms")) {
             if (!nr_cli_int("dataset", a, v, 0, 100000, &l)) return 2;
             cfg.n_booms = (int)l, i++;
+            booms_given = 1;
+        } else if (!strcmp(a, "--from") && v) {
+            if (cfg.n_from == MAX_FROM) {
+                fprintf(stderr, "neurorack dataset: at most %d --from folders\n", MAX_FROM);
+                return 2;
+            }
+            from[cfg.n_from++] = v, i++;
         } else if (!strcmp(a, "--packages")) {
             printf("%s\n", ds_source_packages());
             return 0;
@@ -108,6 +126,7 @@ int nr_cmd_dataset(int argc, char **argv)
             return 2;
         }
     }
+    if (cfg.n_from && !booms_given) cfg.n_booms = 0; /* own sounds: only what the folders hold */
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     nr_manifest m;

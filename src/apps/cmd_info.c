@@ -70,6 +70,12 @@ int nr_cmd_info(int argc, char **argv)
     printf("normalisation  %-13s %12s %12s\n", "descriptor", "mean", "std");
     for (int d = 0; d < NR_NUM_DESC; d++)
         printf("               %-13s %12.6g %12.6g\n", nr_desc_names[d], in.desc_mean[d], in.desc_std[d]);
+    const char *init = nr_tensor_set_meta(ts, "train.init");
+    if (init) {
+        const char *hash = nr_tensor_set_meta(ts, "train.init_fnv1a64"), *steps = nr_tensor_set_meta(ts, "train.steps");
+        printf("trained from   %s (FNV-1a 64 %s), fine-tuned %s steps\n", init, hash ? hash : "unknown",
+               steps ? steps : "an unknown number of");
+    }
     printf("hyper-parameters\n");
     for (int i = 0; i < ts->n_meta; i++)
         if (is_hyper(ts->meta[i].key)) printf("  %-24s %s\n", ts->meta[i].key, ts->meta[i].value);

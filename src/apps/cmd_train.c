@@ -14,7 +14,7 @@ static void usage(FILE *f)
                "                       [--hidden N] [--layers N] [--checkpoint-every N] [--valid-every N] [--quiet]\n"
                "                       [--desc-weight X] [--desc-weights W,W,W,W,W,W,W] [--pitch-weight X]\n"
                "                       [--perturb P] [--perturb-weight X] [--band-weight X]\n"
-               "                       [--harm-env index|freq]\n"
+               "                       [--harm-env index|freq] [--init MODEL]\n"
                "       neurorack train --export CKPT --out MODEL [--data MANIFEST]\n"
                "                       (the model of a checkpoint, e.g. of a stopped run)\n"
                "  --arch        nr-impact-2 (default: full band, envelope-shaped harmonics and noise) or\n"
@@ -33,6 +33,10 @@ static void usage(FILE *f)
                "  --harm-env    nr-impact-2's harmonic envelope: over frequency (freq, the default, the shipped\n"
                "                model's) or over the harmonic number (index: the timbre moves with the pitch)\n"
                "  --band-weight weight per dB of the octave-band level loss (whole clip, as eval's band error)\n"
+               "  --init        fine-tune MODEL (e.g. models/default.safetensors): start from its weights and\n"
+               "                normalisation, with its architecture, --hidden, --layers and --harm-env (given ones\n"
+               "                must agree); a fresh optimizer; --lr defaults to 0.0005; templates are picked from\n"
+               "                --data as usual; the model written records train.init (file name and content hash)\n"
                "defaults: --steps 2000 --threads 2 --seed 1 --batch 8 --lr 0.002 --clip 1.0 --desc-weight 1\n"
                "          --desc-weights 4,1,1,1,1,1,1 --perturb 0.5 --perturb-weight 4 --band-weight 0 --harm-env freq\n");
 }
@@ -60,6 +64,7 @@ int nr_cmd_train(int argc, char **argv)
 {
     nr_train_config c = nr_train_config_init();
     const char *export_ckpt = NULL;
+    int lr_given = 0, harm_given = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         long n;
@@ -116,6 +121,7 @@ int nr_cmd_train(int argc, char **argv)
         } else if (!strcmp(a, "--lr")) {
             if (!nr_cli_float("train", a, v, 1e-7, 0.5, &x)) return 2;
             c.lr = (float)x;
+            lr_given = 1;
         } else if (!strcmp(a, "--desc-weight")) {
             if (!nr_cli_float("train", a, v, 0, 100, &x)) return 2;
             c.desc_weight = (float)x;
@@ -132,6 +138,9 @@ int nr_cmd_train(int argc, char **argv)
             c.perturb_weight = (float)x;
         } else if (!strcmp(a, "--harm-env")) {
             c.harm_env = v;
+            harm_given = 1;
+        } else if (!strcmp(a, "--init")) {
+            c.init = v;
         } else if (!strcmp(a, "--band-weight")) {
             if (!nr_cli_float("train", a, v, 0, 100, &x)) return 2;
             c.band_weight = (float)x;
@@ -156,6 +165,8 @@ int nr_cmd_train(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    if (c.init && !lr_given) c.lr = NR_TRAIN_INIT_LR;
+    if (c.init && !harm_given) c.harm_env = NULL; /* the model's own */
     nr_train_report rep;
     if (nr_train(&c, &rep) != NR_OK) return nr_cli_error("train");
     printf("trained %ld steps in %.1f s on %d clips (%d validation, %d skipped as bad data), %lld parameters\n",

@@ -46,6 +46,8 @@ typedef struct {
     ds_fingerprint *fp;       /* (m->n) fingerprints of kept entries */
     int cap_fp;
     int analyze;              /* cleared when the analysis is not available */
+    int loud;                 /* an own folder: every skipped file is named, not only with --verbose */
+    int bar_on;               /* a progress bar is on the terminal's last line: clear it before a message */
 } ctx_t;
 
 typedef struct ds_item {
@@ -55,6 +57,7 @@ typedef struct ds_item {
     char group[96];
     char text[256];   /* words for the class guess */
     const char *cls;  /* a class known from the source (GM key), or NULL */
+    char folder_cls[16]; /* own folders: the class when the name guess finds none (the folder's name) */
     const char *licence;
     char key[CACHE_KEY_MAX];
     nr_result (*load)(const struct ds_item *it, nr_audio *out);
@@ -62,9 +65,28 @@ typedef struct ds_item {
     long index;
 } ds_item;
 
-static void report(const ctx_t *c, const char *what, const char *why)
+/* A line on stderr that does not run into the progress bar (printed again after it). */
+static void say(ctx_t *c, const char *fmt, ...)
 {
-    if (c->cfg->verbose) fprintf(stderr, "  skipped %s: %s\n", what, why);
+    va_list ap;
+    va_start(ap, fmt);
+    if (c->bar_on) fputs("\r\033[K", stderr);
+    c->bar_on = 0;
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+}
+
+static void report(ctx_t *c, const char *what, const char *why)
+{
+    if (c->cfg->verbose || c->loud) say(c, "  skipped %s: %s\n", what, why);
+}
+
+/* A duplicate (kind "duplicate" or "near-duplicate") of manifest entry `of`, named. */
+static void report_dup(ctx_t *c, const char *what, const char *kind, int of)
+{
+    char why[400];
+    snprintf(why, sizeof why, "%s of %s", kind, of >= 0 ? c->m->e[of].origin : "an earlier sound");
+    report(c, what, why);
 }
 
 static const char *cache_get(const ctx_t *c, const char *key)
@@ -314,7 +336,10 @@ static nr_result keep(ctx_t *c, const nr_audio *a, const char *hash, nr_ds_entry
 static void handle(ctx_t *c, ds_item *it)
 {
     ds_build_stats *st = c->st;
-    if (ds_not_impact(it->text)) return;
+    if (ds_not_impact(it->text)) {
+        report(c, it->origin, "its name says it is not an impact (a loop, a whistle, a crowd...)");
+        return;
+    }
     st->seen++;
     const char *cached = cache_get(c, it->key);
     char hash[17] = "", path[1200];
@@ -326,18 +351,20 @@ static void handle(ctx_t *c, ds_item *it)
     }
     if (cached && !strncmp(cached, "unreadable ", 11)) { /* reported again, as on the run that found it */
         st->failed++;
-        fprintf(stderr, "  skipped %s: %s\n", it->origin, cached + 11);
+        say(c, "  skipped %s: %s\n", it->origin, cached + 11);
         return;
     }
     if (cached && !strncmp(cached, "near ", 5) && strlen(cached) == 5 + 16 + 1 + 16 &&
         find_hash(c->m, cached + 22) >= 0) {
         st->dup_near++;
+        report_dup(c, it->origin, "near-duplicate", find_hash(c->m, cached + 22));
         return;
     }
     if (cached && !strncmp(cached, "ok ", 3) && strlen(cached) == 3 + 16) {
         memcpy(hash, cached + 3, 17);
         if (find_hash(c->m, hash) >= 0) {
             st->dup_exact++;
+            report_dup(c, it->origin, "duplicate", find_hash(c->m, hash));
             return;
         }
         snprintf(path, sizeof path, "%s/audio/%s.flac", c->dir, hash);
@@ -346,7 +373,7 @@ static void handle(ctx_t *c, ds_item *it)
         } else {
             /* A stored file that does not read back (a crash mid-write, a bad disk) is made again. */
             if (file_exists(path) && !a.samples) {
-                fprintf(stderr, "  %s: stored audio unreadable, made again: %s\n", it->origin, nr_last_error());
+                say(c, "  %s: stored audio unreadable, made again: %s\n", it->origin, nr_last_error());
                 remove(path);
             }
             ds_audio_release(&a);
@@ -364,7 +391,8 @@ static void handle(ctx_t *c, ds_item *it)
             report(c, it->origin, nr_last_error());
             if (r == NR_ERR_VALUE) cache_put(c, it->key, "bad %s", nr_last_error());
             if (r == NR_ERR_FORMAT) cache_put(c, it->key, "unreadable %s", nr_last_error());
-            if (r != NR_ERR_VALUE && !c->cfg->verbose) fprintf(stderr, "  skipped %s: %s\n", it->origin, nr_last_error());
+            if (r != NR_ERR_VALUE && !c->cfg->verbose && !c->loud)
+                say(c, "  skipped %s: %s\n", it->origin, nr_last_error());
             return;
         }
         ds_quantize(a.samples, a.n);
@@ -372,6 +400,7 @@ static void handle(ctx_t *c, ds_item *it)
         cache_put(c, it->key, "ok %s", hash);
         if (find_hash(c->m, hash) >= 0) {
             st->dup_exact++;
+            report_dup(c, it->origin, "duplicate", find_hash(c->m, hash));
             ds_audio_release(&a);
             return;
         }
@@ -381,7 +410,7 @@ static void handle(ctx_t *c, ds_item *it)
     for (int i = 0; i < c->m->n; i++)
         if (ds_fingerprint_same(&fp, &c->fp[i])) {
             cache_put(c, it->key, "near %s %s", hash, c->m->e[i].hash);
-            report(c, it->origin, "near-duplicate of an earlier sound");
+            report_dup(c, it->origin, "near-duplicate", i);
             st->dup_near++;
             ds_audio_release(&a);
             return;
@@ -393,6 +422,9 @@ static void handle(ctx_t *c, ds_item *it)
                       : it->src->cls        ? ds_class_from_effect_text(it->text)
                                             : ds_class_from_text(it->text);
     if (!cls) cls = it->src->cls;
+    /* own folders: drum words (above), then effect words, then the folder's name */
+    if (it->src->kind == DS_KIND_OWN && !cls) cls = ds_class_from_effect_text(it->text);
+    if (it->src->kind == DS_KIND_OWN && !cls && it->folder_cls[0]) cls = it->folder_cls;
     snprintf(e.cls, sizeof e.cls, "%s", ds_class_refine(cls, a.samples, a.n, a.rate));
     snprintf(e.source, sizeof e.source, "%s", it->src->name);
     snprintf(e.package, sizeof e.package, "%s", it->src->package);
@@ -404,7 +436,7 @@ static void handle(ctx_t *c, ds_item *it)
     ds_audio_release(&a);
     if (r != NR_OK) {
         st->failed++;
-        fprintf(stderr, "  skipped %s: %s\n", it->origin, nr_last_error());
+        say(c, "  skipped %s: %s\n", it->origin, nr_last_error());
         return;
     }
     st->kept++;
@@ -477,6 +509,101 @@ static void run_files(ctx_t *c, const ds_source *s)
         handle(c, &it);
     }
     ds_h2kit_free(&kit);
+    ds_filelist_free(&fl);
+}
+
+/* --- the user's own folders (--from) --- */
+
+#define OWN_COUNT_EVERY 50 /* files between two count lines when stderr is not a terminal */
+#define OWN_BAR_WIDTH 30
+
+/* The class a folder's name gives its sounds: the innermost folder (relative to the --from root), lower
+ * case, [a-z0-9_-] (other characters become '-'), at most 15 characters; "" at the root itself. */
+static void folder_class(const char *rel, char *dst, size_t n)
+{
+    dst[0] = '\0';
+    const char *end = strrchr(rel, '/');
+    if (!end) return;
+    const char *start = end;
+    while (start > rel && start[-1] != '/') start--;
+    size_t k = 0;
+    for (const char *p = start; p < end && k + 1 < n; p++) {
+        unsigned char ch = (unsigned char)tolower((unsigned char)*p);
+        dst[k++] = (char)(isalnum(ch) || ch == '_' || ch == '-' ? ch : '-');
+    }
+    dst[k] = '\0';
+    if (k && !isalnum((unsigned char)dst[0])) dst[0] = 'x'; /* a template name starts with a letter or digit */
+}
+
+static void own_progress(ctx_t *c, int done, int total)
+{
+    if (!c->cfg->progress || total <= 0) return;
+    if (isatty(2)) {
+        int fill = (int)((long)OWN_BAR_WIDTH * done / total);
+        char bar[OWN_BAR_WIDTH + 1];
+        for (int i = 0; i < OWN_BAR_WIDTH; i++) bar[i] = i < fill ? '#' : '-';
+        bar[OWN_BAR_WIDTH] = '\0';
+        fprintf(stderr, "\r  [%s] %d/%d files", bar, done, total);
+        c->bar_on = 1;
+        if (done == total) {
+            fputc('\n', stderr);
+            c->bar_on = 0;
+        }
+        fflush(stderr);
+    } else if (done % OWN_COUNT_EVERY == 0 || done == total) {
+        fprintf(stderr, "  %d/%d files\n", done, total);
+    }
+}
+
+static void run_own(ctx_t *c, const ds_source *s)
+{
+    ds_filelist fl;
+    if (ds_scan(s->root, NULL, &fl) != NR_OK || fl.n == 0) {
+        fprintf(stderr, "neurorack dataset: %s: no files\n", s->root);
+        ds_filelist_free(&fl);
+        return;
+    }
+    const char *exts = ds_sound_extensions();
+    int total = 0, others = 0, first_other = -1;
+    for (int i = 0; i < fl.n; i++) {
+        if (ds_has_ext(fl.paths[i], exts)) total++;
+        else if (others++ == 0) first_other = i;
+    }
+    if (others)
+        fprintf(stderr, "  %d file%s without a sound-file name ending left out (%s%s)\n", others, others > 1 ? "s" : "",
+                fl.paths[first_other], others > 1 ? ", ..." : "");
+    size_t rl = strlen(s->root);
+    while (rl > 1 && s->root[rl - 1] == '/') rl--;
+    c->loud = 1;
+    int done = 0;
+    for (int i = 0; i < fl.n; i++) {
+        const char *path = fl.paths[i], *rel = path + rl;
+        while (*rel == '/') rel++; /* "DIR/" given: the scan's paths read "DIR//name" */
+        if (!ds_has_ext(path, exts)) continue;
+        ds_item it;
+        memset(&it, 0, sizeof it);
+        it.src = s;
+        snprintf(it.rel, sizeof it.rel, "%s", rel);
+        snprintf(it.origin, sizeof it.origin, "%s", path);
+        it.licence = s->licence;
+        char stem[256], dir[256];
+        base_noext(rel, stem, sizeof stem);
+        strip_layer(stem);
+        snprintf(dir, sizeof dir, "%s", rel);
+        char *sl = strrchr(dir, '/');
+        if (sl) *sl = '\0';
+        else dir[0] = '\0';
+        snprintf(it.group, sizeof it.group, "%s/%s%s%s", s->name, dir, dir[0] ? "/" : "", stem);
+        snprintf(it.text, sizeof it.text, "%s", rel);
+        folder_class(rel, it.folder_cls, sizeof it.folder_cls);
+        it.load = load_file;
+        it.payload = path;
+        make_key(&it, path, c->cfg);
+        handle(c, &it);
+        own_progress(c, ++done, total);
+        if (done % OWN_COUNT_EVERY == 0) cache_sync(c); /* a long folder keeps what it has done */
+    }
+    c->loud = 0;
     ds_filelist_free(&fl);
 }
 
@@ -750,6 +877,14 @@ nr_result ds_build(const ds_build_config *cfg, nr_manifest *m, ds_build_stats *s
         if (!ok) return nr_fail(NR_ERR_ARG, "unknown source '%.*s' in --sources", (int)len, p);
         p += len + (comma ? 1 : 0);
     }
+    for (int i = 0; i < cfg->n_from; i++) {
+        struct stat fst;
+        if (stat(cfg->from[i], &fst) != 0 || !S_ISDIR(fst.st_mode))
+            return nr_fail(NR_ERR_ARG, "--from %s: %s", cfg->from[i],
+                           stat(cfg->from[i], &fst) != 0 ? strerror(errno) : "not a folder");
+    }
+    /* With own folders the built-in sources (and the augmentation) come only when named. */
+    int builtin = cfg->n_from == 0 || (cfg->only && *cfg->only);
     ctx_t c;
     memset(&c, 0, sizeof c);
     c.cfg = cfg;
@@ -769,7 +904,15 @@ nr_result ds_build(const ds_build_config *cfg, nr_manifest *m, ds_build_stats *s
     snprintf(sub, sizeof sub, "%s/cache.tsv", c.dir);
     c.cache_out = fopen(sub, "a");
     if (!c.cache_out) fprintf(stderr, "neurorack dataset: %s: cannot append (%s); nothing will be cached\n", sub, strerror(errno));
-    for (int i = 0; i < n_src; i++) {
+    for (int i = 0; i < cfg->n_from; i++) {
+        ds_source own = {"own", "-", DS_KIND_OWN, cfg->from[i], "unspecified", NULL, NULL, NULL, NULL, 0, NULL};
+        fprintf(stderr, "neurorack dataset: own sounds: %s\n", cfg->from[i]);
+        int before = m->n;
+        run_own(&c, &own);
+        fprintf(stderr, "  %d kept\n", m->n - before);
+        cache_sync(&c);
+    }
+    for (int i = 0; i < n_src && builtin; i++) {
         if (!selected(cfg, src[i].name)) continue;
         fprintf(stderr, "neurorack dataset: %s (%s): %s\n", src[i].name, src[i].package, src[i].root);
         int before = m->n;

@@ -78,9 +78,15 @@ typedef struct {
     char **paths; /* (n) sorted byte-wise, so every run sees the same order */
     int n, cap;
 } ds_filelist;
-/* Every regular file under `root` whose name ends in one of `exts` (".wav|.flac|..."), recursively. */
+/* Every regular file under `root` whose name ends in one of `exts` (".wav|.flac|..."; NULL: every file),
+ * recursively. */
 nr_result ds_scan(const char *root, const char *exts, ds_filelist *out);
 void ds_filelist_free(ds_filelist *l);
+/* The file name endings of every major format this libsndfile reads (".wav|.flac|.ogg|...", headerless
+ * raw left out), with the usual aliases (.aif, .ogg, .opus...). */
+const char *ds_sound_extensions(void);
+/* Does the name end in one of exts? */
+int ds_has_ext(const char *name, const char *exts);
 
 /* Hydrogen drumkit.xml: the instrument name of a sample file of the kit, or NULL. */
 typedef struct {

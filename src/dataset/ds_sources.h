@@ -8,7 +8,8 @@ typedef enum {
     DS_KIND_FILES,    /* sound files under a folder */
     DS_KIND_HYDROGEN, /* Hydrogen kits: sound files + drumkit.xml instrument names */
     DS_KIND_SF2,      /* samples of a SoundFont's drum kits (and listed percussive programs) */
-    DS_KIND_ZIP       /* sound files inside a zip archive */
+    DS_KIND_ZIP,      /* sound files inside a zip archive */
+    DS_KIND_OWN       /* a folder of the user's own sounds (`dataset --from`): every file libsndfile reads */
 } ds_kind;
 
 typedef struct {
@@ -48,6 +49,10 @@ typedef struct {
     int analyze;            /* compute missing curves (nr_analyze) */
     int verbose;            /* print every rejected or duplicate file */
     int prune;              /* delete audio/ and curves/ files the new manifest does not list */
+    const char *const *from; /* (n_from) folders of the user's own sounds (source "own"). With any, the
+                              * built-in sources are used only if `only` names them */
+    int n_from;
+    int progress;           /* 1: progress over the own folders on stderr: a bar on a terminal, else a count */
 } ds_build_config;
 
 ds_build_config ds_build_config_default(void);

@@ -2,6 +2,7 @@
 #include "ds_internal.h"
 
 #include <dirent.h>
+#include <sndfile.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -14,7 +15,7 @@ void ds_filelist_free(ds_filelist *l)
     memset(l, 0, sizeof *l);
 }
 
-static int has_ext(const char *name, const char *exts)
+int ds_has_ext(const char *name, const char *exts)
 {
     const char *dot = strrchr(name, '.');
     if (!dot) return 0;
@@ -56,10 +57,36 @@ static nr_result walk(const char *dir, const char *exts, ds_filelist *l, int dep
         struct stat st;
         if (stat(path, &st) != 0) continue;
         if (S_ISDIR(st.st_mode)) r = walk(path, exts, l, depth + 1);
-        else if (S_ISREG(st.st_mode) && has_ext(de->d_name, exts)) r = push(l, path);
+        else if (S_ISREG(st.st_mode) && (!exts || ds_has_ext(de->d_name, exts))) r = push(l, path);
     }
     closedir(d);
     return r;
+}
+
+/* libsndfile's own list of the formats it reads, so a newer libsndfile (MP3, Opus) needs no change
+ * here. Headerless raw is left out: any file reads as raw. */
+#define EXT_MAX 512
+const char *ds_sound_extensions(void)
+{
+    static char exts[EXT_MAX];
+    if (exts[0]) return exts;
+    /* aliases libsndfile does not list: its ogg is ".oga", its aiff ".aiff", its au ".au" */
+    size_t n = (size_t)snprintf(exts, sizeof exts, ".aif|.aifc|.ogg|.opus|.snd|.wave");
+    int count = 0;
+    sf_command(NULL, SFC_GET_FORMAT_MAJOR_COUNT, &count, sizeof count);
+    for (int i = 0; i < count; i++) {
+        SF_FORMAT_INFO fi;
+        memset(&fi, 0, sizeof fi);
+        fi.format = i;
+        if (sf_command(NULL, SFC_GET_FORMAT_MAJOR, &fi, sizeof fi) != 0 || !fi.extension || !fi.extension[0]) continue;
+        if ((fi.format & SF_FORMAT_TYPEMASK) == SF_FORMAT_RAW) continue;
+        char dot[32];
+        snprintf(dot, sizeof dot, ".%s", fi.extension);
+        if (!strcmp(fi.extension, "m1a")) snprintf(dot, sizeof dot, ".mp3|.mp2|.m1a"); /* MPEG: its list says m1a */
+        if (ds_has_ext(dot, exts)) continue;
+        if (n + strlen(dot) + 2 < sizeof exts) n += (size_t)snprintf(exts + n, sizeof exts - n, "|%s", dot);
+    }
+    return exts;
 }
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }

@@ -3,6 +3,7 @@
 #include "nr/dataset.h"
 #include "nr/model_templates.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,11 @@
 static const char *const g_classes[] = {"kick", "snare", "tom",   "boom", "metal",   "wood",  "stone", "clap",
                                         "hat",  "cymbal", "explosion", "crash", "hit", "whoosh", "magic"};
 #define N_CLASSES ((int)(sizeof g_classes / sizeof g_classes[0]))
+/* Classes of the built-in guess that get no template (too vague, or too few sounds); any other class
+ * name (an own folder's, `dataset --from`) gets one after the classes above, in name order. */
+static const char *const g_no_template[] = {"perc", "fx", "hand", "shaker"};
+#define N_NO_TEMPLATE ((int)(sizeof g_no_template / sizeof g_no_template[0]))
+#define N_CLASSES_MAX (N_CLASSES + NR_MODEL_TEMPLATES_MAX)
 
 /* The default template: a long boom, the impact the instrument is for. */
 #define DEFAULT_CLASS "boom"
@@ -23,7 +29,7 @@ static const char *const g_classes[] = {"kick", "snare", "tom",   "boom", "metal
 
 typedef struct {
     int entry;   /* manifest index */
-    int cls;     /* index in g_classes */
+    int cls;     /* index in the class list (g_classes, then the extra names) */
     char hash[17];
     int sharp;   /* loud from its first frame: loudness there at least ATTACK_SHARE of its peak */
     double f[N_FEAT];
@@ -75,11 +81,36 @@ static void features(const nr_curves *c, double duration, double *f)
     f[2 * NR_NUM_DESC] = log(duration > 1e-3 ? duration : 1e-3);
 }
 
-static int class_of(const char *cls)
+typedef struct {
+    const char *name[N_CLASSES_MAX]; /* g_classes, then the extra names (pointers into the manifest) */
+    int n;
+} class_list;
+
+static int class_of(const class_list *cl, const char *cls)
 {
-    for (int k = 0; k < N_CLASSES; k++)
-        if (!strcmp(cls, g_classes[k])) return k;
+    for (int k = 0; k < cl->n; k++)
+        if (!strcmp(cls, cl->name[k])) return k;
     return -1;
+}
+
+static int by_name(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+
+/* The classes templates are picked for: the built-in ones, then the other names of the training split
+ * that can name a template (at most what a model holds besides them), sorted. */
+static void class_list_make(const nr_manifest *m, class_list *cl)
+{
+    cl->n = 0;
+    for (int k = 0; k < N_CLASSES; k++) cl->name[cl->n++] = g_classes[k];
+    int it = -1, i;
+    while ((i = nr_manifest_next(m, NR_SPLIT_TRAIN, &it)) >= 0 && cl->n < N_CLASSES_MAX) {
+        const char *c = m->e[i].cls;
+        int skip = class_of(cl, c) >= 0 || !isalnum((unsigned char)c[0]) || strlen(c) >= NR_TEMPLATE_NAME_MAX;
+        for (const char *p = c; *p && !skip; p++)
+            skip = !(islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '_' || *p == '-');
+        for (int k = 0; k < N_NO_TEMPLATE && !skip; k++) skip = !strcmp(c, g_no_template[k]);
+        if (!skip) cl->name[cl->n++] = c;
+    }
+    qsort(cl->name + N_CLASSES, (size_t)(cl->n - N_CLASSES), sizeof cl->name[0], by_name);
 }
 
 static int by_hash(const void *a, const void *b)
@@ -138,9 +169,11 @@ nr_result nr_templates_pick_from_data(const char *manifest, nr_template_picks *o
         free(c), free(idx), nr_manifest_free(&m);
         return nr_fail(NR_ERR_NOMEM, "%s: out of memory", manifest);
     }
+    class_list cl;
+    class_list_make(&m, &cl);
     int n = 0, it = -1, i;
     while ((i = nr_manifest_next(&m, NR_SPLIT_TRAIN, &it)) >= 0) { /* the training split only */
-        int k = class_of(m.e[i].cls);
+        int k = class_of(&cl, m.e[i].cls);
         if (k < 0) continue;
         nr_curves cv;
         if (nr_ds_load_curves(&m, i, &cv) != NR_OK) continue; /* unreadable cache: not a candidate */
@@ -160,7 +193,7 @@ nr_result nr_templates_pick_from_data(const char *manifest, nr_template_picks *o
     if (n == 0) {
         free(c), free(idx), nr_manifest_free(&m);
         return nr_fail(NR_ERR_VALUE, "%s: no training sound of the template classes (kick, snare, tom, boom, ..., "
-                                     "magic) with readable curves",
+                                     "magic, or an own folder's) with readable curves",
                        manifest);
     }
     qsort(c, (size_t)n, sizeof *c, by_hash); /* the manifest's row order must not matter */
@@ -175,8 +208,8 @@ nr_result nr_templates_pick_from_data(const char *manifest, nr_template_picks *o
         int flat = !(sd > 1e-6 * (1.0 + fabs(mean)));
         for (int j = 0; j < n; j++) c[j].f[k] = flat ? 0.0 : (c[j].f[k] - mean) / sd;
     }
-    for (int k = 0; k < N_CLASSES && r == NR_OK; k++) {
-        int cnt = 0, is_boom = !strcmp(g_classes[k], DEFAULT_CLASS);
+    for (int k = 0; k < cl.n && r == NR_OK && out->n < NR_MODEL_TEMPLATES_MAX; k++) {
+        int cnt = 0, is_boom = !strcmp(cl.name[k], DEFAULT_CLASS);
         for (int pass = 0; pass < 2 && cnt == 0; pass++) /* sharp attacks first, then any */
             for (int j = 0; j < n; j++) {
                 double dur = m.e[c[j].entry].duration;
@@ -194,11 +227,11 @@ nr_result nr_templates_pick_from_data(const char *manifest, nr_template_picks *o
         r = nr_ds_load_curves(&m, c[best].entry, &p->curves);
         if (r != NR_OK) break;
         if (p->curves.n_frames > NR_TEMPLATE_FRAMES_MAX) p->curves.n_frames = NR_TEMPLATE_FRAMES_MAX;
-        snprintf(p->name, sizeof p->name, "%s", g_classes[k]);
+        snprintf(p->name, sizeof p->name, "%s", cl.name[k]);
         snprintf(p->hash, sizeof p->hash, "%s", e->hash);
         p->n_candidates = cnt;
-        snprintf(p->summary, sizeof p->summary, "%s %.2f s: %.40s (%s), medoid of %d train %ss%s", g_classes[k],
-                 e->duration, e->group, e->hash, cnt, g_classes[k], long_booms ? " of 3-7 s" : "");
+        snprintf(p->summary, sizeof p->summary, "%s %.2f s: %.40s (%s), medoid of %d train %ss%s", cl.name[k],
+                 e->duration, e->group, e->hash, cnt, cl.name[k], long_booms ? " of 3-7 s" : "");
         ascii(p->summary);
         if (is_boom) out->deflt = out->n;
         out->n++;

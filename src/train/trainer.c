@@ -3,8 +3,11 @@
  * (train_arch): sizes, carving, initial weights, the clip's loss and gradient, the final model. */
 #include "train_impl.h"
 #include "models/impact_simd.h"
+#include "models/model_impl.h"
 #include "nr/model_templates.h"
+#include "nr/tensors.h"
 
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -103,6 +106,7 @@ struct trainer {
     int pert_count[NR_NUM_DESC];
     nr_imp_weights_rw w;
     nr_imp_work work[MAX_THREADS];
+    nr_tensor_set init_ts; /* the parent model of a fine-tune (cfg->init) until its weights are copied */
     /* the current parallel job */
     long step;
     int validating, n_items;
@@ -181,6 +185,107 @@ static const train_arch g_archs[] = {
     [NR_TRAIN_IMPACT2] = {NR_IMP2_ARCH, a2_shared_init, a2_shared_free, a2_n_values, a2_carve, a2_init_weights,
                           a2_work_init, nr_imp2_loss_grad, a2_model},
 };
+
+/* ---- fine-tuning: the start from a model file (--init) ---- */
+
+/* The parent's architecture and hyper-parameters (its metadata); the config's, where set, must agree. */
+static nr_result init_hp(const nr_train_config *cfg, const nr_tensor_set *ts, train_hp *h)
+{
+    const char *path = cfg->init, *arch = nr_tensor_set_meta(ts, "nr.arch");
+    if (!arch)
+        return nr_fail(NR_ERR_FORMAT, "%s: no nr.arch metadata: not a model `neurorack train` writes (nr-impact-2 or "
+                                      "nr-impact-1)", path);
+    h->hp = nr_imp_hparams_default();
+    h->hp2 = nr_imp2_hparams_default();
+    nr_result r;
+    if (!strcmp(arch, NR_IMP2_ARCH)) {
+        h->arch = NR_TRAIN_IMPACT2;
+        r = nr_imp2_hparams_from_meta(ts, &h->hp2, path);
+    } else if (!strcmp(arch, NR_IMP_ARCH)) {
+        h->arch = NR_TRAIN_IMPACT1;
+        r = nr_imp_hparams_from_meta(ts, &h->hp, path);
+    } else {
+        return nr_fail(NR_ERR_FORMAT, "%s: a %s model; only nr-impact-2 and nr-impact-1 can be fine-tuned", path, arch);
+    }
+    if (r != NR_OK) return r;
+    const char *rate = nr_tensor_set_meta(ts, "nr.sample_rate"), *hop = nr_tensor_set_meta(ts, "nr.hop");
+    if (!rate || !hop || atoi(rate) != NR_IMP_RATE || atoi(hop) != NR_IMP_HOP)
+        return nr_fail(NR_ERR_FORMAT, "%s: sample rate %s and hop %s; the trainer works at %d Hz, hop %d", path,
+                       rate ? rate : "(none)", hop ? hop : "(none)", NR_IMP_RATE, NR_IMP_HOP);
+    int hidden = h->arch == NR_TRAIN_IMPACT2 ? h->hp2.hidden : h->hp.hidden;
+    int layers = h->arch == NR_TRAIN_IMPACT2 ? h->hp2.layers : h->hp.layers;
+    if (cfg->arch && strcmp(cfg->arch, arch))
+        return nr_fail(NR_ERR_ARG, "train: --arch %s, but --init %s is an %s model (the architecture comes from it)",
+                       cfg->arch, path, arch);
+    if (cfg->hidden && cfg->hidden != hidden)
+        return nr_fail(NR_ERR_ARG, "train: --hidden %d, but --init %s has hidden %d (the size comes from it)",
+                       cfg->hidden, path, hidden);
+    if (cfg->layers && cfg->layers != layers)
+        return nr_fail(NR_ERR_ARG, "train: --layers %d, but --init %s has %d layers (the size comes from it)",
+                       cfg->layers, path, layers);
+    if (h->arch == NR_TRAIN_IMPACT2 && cfg->harm_env &&
+        (strcmp(cfg->harm_env, "freq") ? NR_IMP2_HARM_INDEX : NR_IMP2_HARM_FREQ) != h->hp2.harm_env)
+        return nr_fail(NR_ERR_ARG, "train: --harm-env %s, but --init %s reads its harmonic envelope over %s",
+                       cfg->harm_env, path, h->hp2.harm_env == NR_IMP2_HARM_INDEX ? "index" : "freq");
+    return NR_OK;
+}
+
+/* The parent's tensors into the parameter block, in the block's order (the architecture's tensor table),
+ * the descriptor normalisation with them: the run starts where the parent ended. */
+static nr_result init_weights_from(const train_hp *h, const nr_tensor_set *ts, float *params, const char *path)
+{
+    nr_imp_tensor_desc tab[NR_IMP_MAX_TENSORS];
+    int nt = h->arch == NR_TRAIN_IMPACT2 ? nr_imp2_tensor_table(&h->hp2, tab) : nr_imp_tensor_table(&h->hp, tab);
+    float *p = params;
+    for (int i = 0; i < nt; i++) {
+        const nr_tensor *t = nr_tensor_set_find(ts, tab[i].name);
+        if (!t) return nr_fail(NR_ERR_FORMAT, "%s: tensor %s missing", path, tab[i].name);
+        int same = t->ndim == tab[i].ndim && t->numel == tab[i].numel;
+        for (int d = 0; same && d < t->ndim; d++) same = t->shape[d] == tab[i].shape[d];
+        if (!same)
+            return nr_fail(NR_ERR_FORMAT, "%s: tensor %s has %lld values in %d dimensions, the architecture wants "
+                           "%lld in %d", path, tab[i].name, (long long)t->numel, t->ndim, (long long)tab[i].numel,
+                           tab[i].ndim);
+        for (int64_t k = 0; k < t->numel; k++)
+            if (!isfinite(t->data[k]))
+                return nr_fail(NR_ERR_FORMAT, "%s: tensor %s holds a non-finite value", path, tab[i].name);
+        memcpy(p, t->data, (size_t)t->numel * sizeof(float));
+        p += t->numel;
+    }
+    return NR_OK;
+}
+
+/* 64-bit FNV-1a of a whole file: the parent's identity in the fine-tuned model's metadata. */
+#define FNV64_INIT 0xcbf29ce484222325ULL
+#define FNV64_PRIME 0x100000001b3ULL
+static nr_result file_fnv1a64(const char *path, uint64_t *out)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return nr_fail(NR_ERR_IO, "%s: cannot open file: %s", path, strerror(errno));
+    uint64_t h = FNV64_INIT;
+    unsigned char buf[1 << 16];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        for (size_t i = 0; i < n; i++) h = (h ^ buf[i]) * FNV64_PRIME;
+    int err = ferror(f);
+    fclose(f);
+    if (err) return nr_fail(NR_ERR_IO, "%s: read error", path);
+    *out = h;
+    return NR_OK;
+}
+
+/* train.init (the parent's file name), train.init_fnv1a64 (its content hash), train.steps (this run's). */
+static nr_result add_init_meta(nr_model *m, const char *init, uint64_t hash, long steps)
+{
+    const char *base = strrchr(init, '/');
+    char buf[32];
+    nr_result r = nr_tensor_set_set_meta(&m->ts, "train.init", base ? base + 1 : init);
+    snprintf(buf, sizeof buf, "%016llx", (unsigned long long)hash);
+    if (r == NR_OK) r = nr_tensor_set_set_meta(&m->ts, "train.init_fnv1a64", buf);
+    snprintf(buf, sizeof buf, "%ld", steps);
+    if (r == NR_OK) r = nr_tensor_set_set_meta(&m->ts, "train.steps", buf);
+    return r;
+}
 
 /* Hyper-parameters of a run: the architecture's defaults with the config's sizes. */
 static nr_result run_hp(const nr_train_config *cfg, train_hp *h)
@@ -352,6 +457,7 @@ static void trainer_free(trainer *tr)
     nr_desc_losses_free(tr->dloss);
     if (tr->arch) tr->arch->shared_free(tr);
     nr_train_data_free(&tr->data);
+    nr_tensor_set_free(&tr->init_ts);
 }
 
 static nr_result save_checkpoint(trainer *tr, const char *path)
@@ -403,8 +509,21 @@ nr_result nr_train(const nr_train_config *cfg, nr_train_report *rep)
     for (int d = 0; d < NR_NUM_DESC; d++) tr->lw.desc[d] = cfg->desc_weight * cfg->desc_weights[d];
     tr->threads = cfg->threads;
     tr->batch = cfg->batch;
-    nr_result r = run_hp(cfg, &tr->h);
-    if (r != NR_OK) return r;
+    uint64_t init_hash = 0;
+    nr_result r = NR_OK;
+    if (cfg->init) {
+        r = nr_safetensors_read(cfg->init, &tr->init_ts);
+        if (r == NR_OK) r = file_fnv1a64(cfg->init, &init_hash);
+        if (r == NR_OK) r = init_hp(cfg, &tr->init_ts, &tr->h);
+        if (r == NR_OK) r = tr->h.arch == NR_TRAIN_IMPACT2 ? nr_imp2_hparams_check(&tr->h.hp2, cfg->init)
+                                                          : nr_imp_hparams_check(&tr->h.hp, cfg->init);
+    } else {
+        r = run_hp(cfg, &tr->h);
+    }
+    if (r != NR_OK) {
+        nr_tensor_set_free(&tr->init_ts);
+        return r;
+    }
     tr->T_max = (int)lroundf(cfg->clip_seconds * NR_IMP_RATE / NR_IMP_HOP);
     double t_start = now();
 
@@ -462,8 +581,17 @@ nr_result nr_train(const nr_train_config *cfg, nr_train_report *rep)
     }
 
     float mean[NR_NUM_DESC], std[NR_NUM_DESC];
-    normalisation(&tr->data, mean, std);
-    tr->arch->init_weights(&tr->h, &tr->w, cfg->seed, mean, std);
+    if (cfg->init) { /* the parent's weights and normalisation: the inputs mean what they meant to it */
+        r = init_weights_from(&tr->h, &tr->init_ts, tr->params, cfg->init);
+        nr_tensor_set_free(&tr->init_ts);
+        if (r != NR_OK) {
+            trainer_free(tr);
+            return r;
+        }
+    } else {
+        normalisation(&tr->data, mean, std);
+        tr->arch->init_weights(&tr->h, &tr->w, cfg->seed, mean, std);
+    }
     tr->step = 0;
     if (cfg->resume) {
         nr_checkpoint ck = ck_of(&tr->h, cfg->seed, 0, tr->n_values, tr->n_trainable, tr->params, tr->m, tr->v);
@@ -537,6 +665,7 @@ nr_result nr_train(const nr_train_config *cfg, nr_train_report *rep)
         nr_model *m = NULL;
         r = tr->arch->model_from_block(&tr->h, tr->params, &m);
         if (r == NR_OK) add_templates(m, cfg->data);
+        if (r == NR_OK && cfg->init) r = add_init_meta(m, cfg->init, init_hash, tr->step);
         if (r == NR_OK) r = nr_model_save(m, cfg->out);
         nr_model_free(m);
     }
