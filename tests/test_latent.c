@@ -8,6 +8,7 @@
 #include "nr/train.h"
 #include "nr/engine.h"
 #include "nr/eval.h"
+#include "instrument/model_list.h"
 #include "nr_test.h"
 #include "models/impact.h"
 #include "train/latent_impl.h"
@@ -729,6 +730,12 @@ static void test_synth_plays_latent_source(void)
               inst ? nr_instrument_notice(inst) : "");
     nr_instrument_free(inst);
     free(mb), free(lb);
+    /* the folder scan for the Sound page lists the synthesis model, not the latent file beside it */
+    nr_model_list *ml = calloc(1, sizeof *ml);
+    NT_CHECK(ml && nr_model_list_scan_dir(ml, nt_tmpdir()) >= 1);
+    NT_CHECK(nr_model_list_find(ml, "withlat") >= 0);
+    for (int i = 0; ml && i < ml->n; i++) NT_CHECKF(!strstr(ml->e[i].path, ".latent."), "listed %s", ml->e[i].path);
+    free(ml);
 }
 
 int main(void)
