@@ -42,7 +42,7 @@ typedef struct {
     int layers; /* hidden layers of the encoder, and of the decoder (1..NR_LAT_MAX_LAYERS) */
 } nr_latent_hparams;
 
-nr_latent_hparams nr_latent_hparams_default(void); /* 256 wide, 2 layers */
+nr_latent_hparams nr_latent_hparams_default(void); /* 128 wide, 2 layers */
 nr_result nr_latent_hparams_check(const nr_latent_hparams *hp, const char *what);
 
 /* Tensors of the model in parameter-block order: the trainable ones first, then the fixed ones

@@ -22,8 +22,8 @@ static void usage(FILE *f)
                "  --eval     measure a latent model on the test split: reconstruction, axis monotonicity, realism\n"
                "  --render   with --eval: also render N prior points (render --latent random --seed 1..N) with the\n"
                "             synthesis model (--model, default the shipped one): clicks, silent and clipped renders\n"
-               "defaults: --steps 6000 --seed 1 --batch 64 --lr 0.001 --hidden 256 --layers 2 --beta 0.1\n"
-               "          --gamma 2 --delta 10 --len-weight 1 --checkpoint-every 500 --valid-every 250\n");
+               "defaults: --steps 6000 --seed 1 --batch 64 --lr 0.001 --hidden 128 --layers 2 --beta 0.2\n"
+               "          --gamma 2 --delta 10 --len-weight 3 --checkpoint-every 500 --valid-every 250\n");
 }
 
 static void print_eval(const nr_latent_eval *ev)

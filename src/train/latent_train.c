@@ -41,10 +41,10 @@ nr_latent_train_config nr_latent_train_config_init(void)
     c.seed = 1;
     c.batch = 64;
     c.lr = 1e-3f;
-    c.beta = 0.1f;
+    c.beta = 0.2f;
     c.gamma = 2.0f;
     c.delta = 10.0f;
-    c.len_weight = 1.0f;
+    c.len_weight = 3.0f;
     c.checkpoint_every = 500;
     c.valid_every = 250;
     c.progress = 1;
