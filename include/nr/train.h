@@ -109,7 +109,8 @@ typedef struct {
 #define NR_LAT_CLIP_PEAK 0.999   /* a render whose peak reaches this is clipped (full scale) */
 typedef struct {
     int n;                       /* points rendered: seeds first..first + n - 1, as render --latent random --seed */
-    int clicky;                  /* renders with at least one click (nr_eval_count_clicks of the render alone) */
+    int clicky;                  /* renders with at least one click (nr_eval_count_clicks of the render alone,
+                                    as neurorack eval counts: resampled to 22050 Hz, the first 7 s) */
     long clicks;                 /* clicks in all the renders */
     int silent, clipped;         /* renders with peak < NR_LAT_SILENT_PEAK, >= NR_LAT_CLIP_PEAK */
     double peak_min, peak_median, peak_max;  /* sample peaks */

@@ -723,8 +723,15 @@ nr_result nr_latent_render_check(const nr_latent *lm, const nr_model *m, int n, 
         nr_render_config rc = nr_render_config_init();
         rc.voice.seed = seed;
         if (r == NR_OK) r = nr_render(m, &rc_curves, &rc, &y);
+        /* clicks as the eval metric counts them: at the analysis rate, over the first 7 s */
+        nr_audio y22 = {0};
         long clicks = 0;
-        if (r == NR_OK) r = nr_eval_count_clicks(y.samples, y.n, y.rate, &clicks);
+        if (r == NR_OK) r = nr_audio_resample_kaiser_best(y.samples, y.n, y.rate, NR_ANALYSIS_RATE, &y22);
+        if (r == NR_OK) {
+            long n7 = y22.n < (long)NR_EVAL_MAX_SECONDS * NR_ANALYSIS_RATE ? y22.n : (long)NR_EVAL_MAX_SECONDS * NR_ANALYSIS_RATE;
+            r = nr_eval_count_clicks(y22.samples, n7, NR_ANALYSIS_RATE, &clicks);
+        }
+        nr_audio_free(&y22);
         if (r == NR_OK) {
             double p = 0;
             for (long k = 0; k < y.n; k++) p = fmax(p, fabs((double)y.samples[k]));
