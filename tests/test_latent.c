@@ -383,6 +383,7 @@ static void test_train_learns_monotonic_axes_and_resumes(void)
     c.steps = UNDER_ASAN ? 300 : 600;
     c.hidden = 48, c.batch = 32, c.lr = 2e-3f;
     c.progress = 0, c.valid_every = 0, c.checkpoint_every = 0;
+    c.kl_warmup = c.steps * 3 / 4; /* spans the half-way stop below: the resumed run must warm up as the whole one */
     nr_latent_train_report r;
     NT_CHECKF(nr_latent_train(&c, &r) == NR_OK, "%s", nr_last_error());
     NT_CHECKF(r.valid_loss < 0.3 * r.valid_first, "validation %g -> %g", r.valid_first, r.valid_loss);

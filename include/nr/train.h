@@ -78,6 +78,7 @@ typedef struct {
     float lr;
     int hidden, layers;     /* 0: defaults */
     float beta;             /* KL weight */
+    long kl_warmup;         /* steps over which the KL weight rises linearly from 0 to beta; 0: none */
     float gamma, delta;     /* attribute-regularisation weight and tanh sharpness (AR-VAE) */
     float len_weight;       /* weight of the length term */
     int checkpoint_every, valid_every, progress;

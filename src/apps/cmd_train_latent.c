@@ -12,18 +12,19 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: neurorack train-latent --data MANIFEST --out FILE [--steps N] [--seed N] [--batch N] [--lr X]\n"
                "                              [--hidden N] [--layers N] [--beta X] [--gamma X] [--delta X]\n"
-               "                              [--len-weight X] [--resume CKPT] [--checkpoint PATH]\n"
+               "                              [--len-weight X] [--kl-warmup N] [--resume CKPT] [--checkpoint PATH]\n"
                "                              [--checkpoint-every N] [--valid-every N] [--quiet]\n"
                "       neurorack train-latent --eval FILE --data MANIFEST [--points N] [--seed N]\n"
                "                              [--render N] [--model SYNTH]\n"
                "  --data     dataset manifest (its cached curves), or synthetic:N generated impact curves\n"
                "  --out      latent model written at the end (tensors latent.*); checkpoints go to FILE.ckpt\n"
-               "  --beta     KL weight; --gamma, --delta: attribute-regularisation weight and sharpness (AR-VAE)\n"
+               "  --beta     KL weight (--kl-warmup N: rising from 0 over the first N steps); --gamma, --delta:\n"
+               "             attribute-regularisation weight and sharpness (AR-VAE)\n"
                "  --eval     measure a latent model on the test split: reconstruction, axis monotonicity, realism\n"
                "  --render   with --eval: also render N prior points (render --latent random --seed 1..N) with the\n"
                "             synthesis model (--model, default the shipped one): clicks, silent and clipped renders\n"
                "defaults: --steps 6000 --seed 1 --batch 64 --lr 0.001 --hidden 128 --layers 2 --beta 0.2\n"
-               "          --gamma 2 --delta 10 --len-weight 3 --checkpoint-every 500 --valid-every 250\n");
+               "          --gamma 2 --delta 10 --len-weight 3 --kl-warmup 0 --checkpoint-every 500 --valid-every 250\n");
 }
 
 static void print_eval(const nr_latent_eval *ev)
@@ -145,6 +146,9 @@ int nr_cmd_train_latent(int argc, char **argv)
         } else if (!strcmp(a, "--delta")) {
             if (!nr_cli_float("train-latent", a, v, 0.01, 1000, &x)) return 2;
             c.delta = (float)x;
+        } else if (!strcmp(a, "--kl-warmup")) {
+            if (!nr_cli_int("train-latent", a, v, 0, 100000000, &n)) return 2;
+            c.kl_warmup = n;
         } else if (!strcmp(a, "--len-weight")) {
             if (!nr_cli_float("train-latent", a, v, 0, 100, &x)) return 2;
             c.len_weight = (float)x;

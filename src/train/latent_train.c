@@ -334,6 +334,8 @@ static double batch_loss(lat_trainer *t, int B, int grad, double parts[4])
 {
     const nr_latent_train_config *c = t->cfg;
     nr_latent_weights *w = &t->w;
+    /* KL warm-up: a function of the step alone, so a resumed run is the same run */
+    float beta = c->kl_warmup > 0 && t->step < c->kl_warmup ? c->beta * (float)(t->step + 1) / (float)c->kl_warmup : c->beta;
     nr_lat_mlp_forward(w->enc_dim, w->n_enc, w->enc_w, w->enc_b, t->xb, t->act_enc, B);
     float *mulv = t->act_enc[w->n_enc - 1]; /* (B, 2D) */
     for (int i = 0; i < B * 2 * NR_LAT_DIM; i++) /* a log variance past +-12 says the encoder diverged */
@@ -350,11 +352,11 @@ static double batch_loss(lat_trainer *t, int B, int grad, double parts[4])
         /* the decoder's input gradient adds to the AR term's dz */
         nr_lat_mlp_backward(w->dec_dim, w->n_dec, w->dec_w, t->g.dec_w, t->g.dec_b, t->z, t->act_dec, t->dy, t->dz,
                             t->tmp, B);
-        nr_lat_reparam_backward(t->dmulv, t->dz, mulv, t->eps, B, c->beta);
+        nr_lat_reparam_backward(t->dmulv, t->dz, mulv, t->eps, B, beta);
         nr_lat_mlp_backward(w->enc_dim, w->n_enc, w->enc_w, t->g.enc_w, t->g.enc_b, t->xb, t->act_enc, t->dmulv, NULL,
                             t->tmp, B);
     }
-    return rec + c->beta * kl + ar;
+    return rec + beta * kl + ar;
 }
 
 static void gather(lat_trainer *t, const lat_set *s, const int *idx, int B)
@@ -823,8 +825,8 @@ static nr_result check_config(const nr_latent_train_config *c)
     if (!c->data) return nr_fail(NR_ERR_ARG, "train-latent: no data (--data MANIFEST or synthetic:N)");
     if (c->batch < 2 || c->batch > 256) return nr_fail(NR_ERR_ARG, "train-latent: batch %d: expected 2..256", c->batch);
     if (c->steps < 1) return nr_fail(NR_ERR_ARG, "train-latent: steps %ld: expected at least 1", c->steps);
-    if (!(c->lr > 0) || !(c->beta >= 0) || !(c->gamma >= 0) || !(c->delta > 0) || !(c->len_weight >= 0))
-        return nr_fail(NR_ERR_ARG, "train-latent: lr and delta must be positive, beta, gamma and len weight not negative");
+    if (!(c->lr > 0) || !(c->beta >= 0) || !(c->gamma >= 0) || !(c->delta > 0) || !(c->len_weight >= 0) || c->kl_warmup < 0)
+        return nr_fail(NR_ERR_ARG, "train-latent: lr and delta must be positive, beta, gamma, len weight and KL warm-up not negative");
     return NR_OK;
 }
 
