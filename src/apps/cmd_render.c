@@ -3,6 +3,7 @@
 #include "neurorack.h"
 #include "nr/templates.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,7 +149,7 @@ int nr_cmd_render(int argc, char **argv)
     nr_result r;
     if (latent) {
         /* no --latent-model: the one shipped beside the synthesis model, else the model file's own */
-        char beside[4096];
+        char beside[PATH_MAX];
         if (!latent_model && nr_latent_beside(model_path, beside, sizeof beside)) latent_model = beside;
         r = latent_curves(latent_model ? latent_model : model_path, latent, (uint64_t)seed, &curves);
     } else {
