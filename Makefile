@@ -281,6 +281,8 @@ install: $(BUILD)/neurorack $(if $(filter 0,$(WITH_LV2)),,$(LV2_BUNDLE))
 	  $(DESTDIR)$(SYSCONFDIR)/neurorack $(DESTDIR)$(UNITDIR)
 	install -m 755 $(BUILD)/neurorack $(DESTDIR)$(BINDIR)/neurorack
 	if [ -f models/default.safetensors ]; then install -m 644 models/default.safetensors $(DESTDIR)$(DATADIR)/models/; fi
+	if [ -f models/default.latent.safetensors ]; then \
+	  install -m 644 models/default.latent.safetensors $(DESTDIR)$(DATADIR)/models/; fi
 	install -m 644 packaging/hardware.conf $(DESTDIR)$(DATADIR)/hardware.conf.example
 	[ -e $(DESTDIR)$(SYSCONFDIR)/neurorack/hardware.conf ] || \
 	  install -m 644 packaging/hardware.conf $(DESTDIR)$(SYSCONFDIR)/neurorack/hardware.conf

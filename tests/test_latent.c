@@ -6,6 +6,9 @@
 #include "nr/synth.h"
 #include "nr/instrument.h"
 #include "nr/train.h"
+#include "nr/engine.h"
+#include "nr/eval.h"
+#include "instrument/model_list.h"
 #include "nr_test.h"
 #include "models/impact.h"
 #include "train/latent_impl.h"
@@ -14,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define FD_H 1e-2f     /* finite-difference step */
 #define FD_TOL 2e-2    /* relative error allowed */
@@ -378,6 +383,7 @@ static void test_train_learns_monotonic_axes_and_resumes(void)
     c.steps = UNDER_ASAN ? 300 : 600;
     c.hidden = 48, c.batch = 32, c.lr = 2e-3f;
     c.progress = 0, c.valid_every = 0, c.checkpoint_every = 0;
+    c.kl_warmup = c.steps * 3 / 4; /* spans the half-way stop below: the resumed run must warm up as the whole one */
     nr_latent_train_report r;
     NT_CHECKF(nr_latent_train(&c, &r) == NR_OK, "%s", nr_last_error());
     NT_CHECKF(r.valid_loss < 0.3 * r.valid_first, "validation %g -> %g", r.valid_first, r.valid_loss);
@@ -418,6 +424,20 @@ static void test_train_learns_monotonic_axes_and_resumes(void)
         for (int i = 0; i < NR_LAT_N_X; i++) finite &= isfinite(curves[i]) && curves[i] >= 0;
         NT_CHECK(finite);
     }
+    /* decoded loudness never exceeds the loudest training frame, nor a lower cap set by hand */
+    NT_CHECKF(lm.w.loud_max < 0.0f && lm.w.loud_max > -14.0f, "loud_max %g", lm.w.loud_max);
+    for (int cap = 0; cap < 2; cap++) {
+        if (cap) lm.w.loud_max = -4.0f;
+        float top = 0;
+        for (int p = 0; p < 50; p++) {
+            float z[NR_LAT_DIM];
+            int n;
+            for (int k = 0; k < NR_LAT_DIM; k++) z[k] = 3.0f * nr_latent_prior_draw((uint64_t)p + 1, k);
+            nr_latent_decode(&lm.w, z, curves, &n, work);
+            for (int t = 0; t < n; t++) top = fmaxf(top, curves[t * NR_NUM_DESC + NR_DESC_LOUDNESS]);
+        }
+        NT_CHECKF(top > 0.0f && top <= expf(lm.w.loud_max) * 1.0001f, "loudest decoded rms %g, cap %g", top, expf(lm.w.loud_max));
+    }
     free(work);
     nr_latent_free(&lm);
 
@@ -432,6 +452,33 @@ static void test_train_learns_monotonic_axes_and_resumes(void)
     nr_safetensors_write(out2, &ts);
     nr_tensor_set_free(&ts);
     NT_CHECK(nr_latent_load(out2, &lm) == NR_ERR_FORMAT && strstr(nr_last_error(), out2));
+}
+
+/* The file beside a synthesis model: X.safetensors -> X.latent.safetensors, found only if it is a file. */
+static void test_beside_path(void)
+{
+    char model[512], out[600];
+    snprintf(model, sizeof model, "%s", nt_tmp("beside.safetensors"));
+    NT_CHECK(nr_latent_beside(model, out, sizeof out) == 0);
+    char want[600];
+    snprintf(want, sizeof want, "%s", nt_tmp("beside.latent.safetensors"));
+    NT_CHECKF(!strcmp(out, want), "%s", out);
+    NT_CHECK(nt_write_file(want, "x", 1) == 0);
+    NT_CHECK(nr_latent_beside(model, out, sizeof out) == 1 && !strcmp(out, want));
+    remove(want);
+    NT_CHECK(nr_latent_beside(model, out, sizeof out) == 0);
+    /* any other name gets the suffix appended */
+    NT_CHECK(nr_latent_beside("m.bin", out, sizeof out) == 0 && !strcmp(out, "m.bin.latent.safetensors"));
+    NT_CHECK(nr_latent_beside(".safetensors", out, sizeof out) == 0 && !strcmp(out, ".latent.safetensors"));
+    /* too long for the buffer: nothing, an empty name */
+    NT_CHECK(nr_latent_beside(model, out, 8) == 0 && out[0] == '\0');
+    NT_CHECK(nr_latent_beside(NULL, out, sizeof out) == 0 && out[0] == '\0');
+    /* a folder of that name is not a model */
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s", nt_tmp("dirmodel.latent.safetensors"));
+    NT_CHECK(mkdir(dir, 0700) == 0);
+    NT_CHECK(nr_latent_beside(nt_tmp("dirmodel.safetensors"), out, sizeof out) == 0);
+    rmdir(dir);
 }
 
 static void test_file_errors(void)
@@ -449,6 +496,20 @@ static void test_file_errors(void)
     NT_CHECKF(nr_latent_from_tensors(&ts, "t", &lm) == NR_OK, "%s", nr_last_error());
     NT_CHECK(lm.w.hp.hidden == 8 && memcmp(lm.block, block, (size_t)nv * sizeof(float)) == 0);
     nr_latent_free(&lm);
+    NT_CHECK(lm.w.loud_max == NR_LAT_LOUD_MAX_NONE);
+    nr_latent_free(&lm);
+    /* the loudness cap: read back; a bad one is refused, named */
+    nr_tensor_set_set_meta(&ts, "latent.loud_max", "-1.5");
+    NT_CHECKF(nr_latent_from_tensors(&ts, "t", &lm) == NR_OK, "%s", nr_last_error());
+    NT_CHECK(lm.w.loud_max == -1.5f);
+    nr_latent_free(&lm);
+    const char *bad_max[] = {"3", "x", "-1.5dB", "nan"};
+    for (int i = 0; i < 4; i++) {
+        nr_tensor_set_set_meta(&ts, "latent.loud_max", bad_max[i]);
+        NT_CHECKF(nr_latent_from_tensors(&ts, "t", &lm) == NR_ERR_VALUE && strstr(nr_last_error(), "latent.loud_max"),
+                  "loud_max '%s'", bad_max[i]);
+    }
+    nr_tensor_set_set_meta(&ts, "latent.loud_max", "0");
     nr_tensor_set_set_meta(&ts, "latent.frames", "100");
     NT_CHECK(nr_latent_from_tensors(&ts, "t", &lm) == NR_ERR_SHAPE);
     nr_tensor_set_set_meta(&ts, "latent.frames", "175");
@@ -528,6 +589,59 @@ static void test_synth_plays_latent_source(void)
         nr_latent_free(lm), free(lm);
         return;
     }
+    /* prior points rendered: counted, measured; a capped loudness makes them silent, an uncapped loud
+     * decoder clips them; one point's clicks are those of its render counted alone */
+    {
+        nr_latent_render_report rr;
+        NT_CHECKF(nr_latent_render_check(lm, m, 4, 1, &rr) == NR_OK, "%s", nr_last_error());
+        printf("  4 prior points rendered: peaks %.3f..%.3f, %.2f..%.2f s, %ld clicks\n", rr.peak_min, rr.peak_max,
+               rr.sec_min, rr.sec_max, rr.clicks);
+        NT_CHECK(rr.n == 4 && rr.peak_min > 0 && rr.peak_min <= rr.peak_median && rr.peak_median <= rr.peak_max);
+        NT_CHECK(rr.sec_min > 0.05 && rr.sec_max < 7.5 && rr.clicky <= rr.n && rr.clicks >= rr.clicky);
+        float z[NR_LAT_DIM], *work = malloc(nr_latent_work_floats(&lm->w.hp) * sizeof(float));
+        nr_curves c1 = {0}, c2 = {0};
+        NT_CHECK(work && nr_curves_alloc(&c1, NR_LAT_T, NR_LAT_FPS) == NR_OK);
+        for (int k = 0; k < NR_LAT_DIM; k++) z[k] = nr_latent_prior_draw(3, k);
+        int n = 0;
+        nr_latent_decode(&lm->w, z, c1.data, &n, work);
+        c1.n_frames = n;
+        NT_CHECK(nr_curves_resample(&c1, (float)NR_ANALYSIS_RATE / NR_ANALYSIS_HOP, &c2) == NR_OK);
+        nr_render_config rc = nr_render_config_init();
+        rc.voice.seed = 3;
+        nr_audio y = {0};
+        nr_audio y22 = {0};
+        long clicks = -1;
+        NT_CHECK(nr_render(m, &c2, &rc, &y) == NR_OK);
+        NT_CHECK(nr_audio_resample_kaiser_best(y.samples, y.n, y.rate, NR_ANALYSIS_RATE, &y22) == NR_OK);
+        NT_CHECK(nr_eval_count_clicks(y22.samples, y22.n, NR_ANALYSIS_RATE, &clicks) == NR_OK);
+        nr_audio_free(&y22);
+        NT_CHECK(nr_latent_render_check(lm, m, 1, 3, &rr) == NR_OK);
+        NT_CHECKF(rr.clicks == clicks && fabs(rr.sec_max - (double)y.n / y.rate) < 1e-9, "clicks %ld vs %ld", rr.clicks, clicks);
+        nr_audio_free(&y), nr_curves_free(&c1), nr_curves_free(&c2), free(work);
+        float keep = lm->w.loud_max;
+        lm->w.loud_max = -12.0f; /* -104 dB rms */
+        /* the synthesis model does not follow loudness all the way down (some points still peak near
+         * -33 dBFS), so which seeds fall silent depends on the trained point: each one's count must
+         * agree with its peak */
+        double quietest = 1e9;
+        for (uint64_t seed = 1; seed <= 3; seed++) {
+            NT_CHECK(nr_latent_render_check(lm, m, 1, seed, &rr) == NR_OK);
+            NT_CHECKF(rr.silent == (rr.peak_max < NR_LAT_SILENT_PEAK) && rr.clipped == 0, "seed %d: silent %d, peak %g",
+                      (int)seed, rr.silent, rr.peak_max);
+            quietest = fmin(quietest, rr.peak_max);
+        }
+        NT_CHECKF(quietest < 0.1, "the quietest render at a loudness cap of -104 dB rms peaks at %g", quietest);
+        /* the decoder's loudness output pushed up: every frame at full-scale rms, uncapped */
+        float *bias = lm->w.dec_b[lm->w.n_dec - 1];
+        float saved[NR_LAT_T];
+        for (int t = 0; t < NR_LAT_T; t++) saved[t] = bias[t * NR_NUM_DESC], bias[t * NR_NUM_DESC] += 50.0f;
+        lm->w.loud_max = NR_LAT_LOUD_MAX_NONE;
+        NT_CHECK(nr_latent_render_check(lm, m, 3, 1, &rr) == NR_OK);
+        NT_CHECKF(rr.clipped == 3 && rr.silent == 0, "clipped %d of 3, peak %.3f", rr.clipped, rr.peak_min);
+        for (int t = 0; t < NR_LAT_T; t++) bias[t * NR_NUM_DESC] = saved[t];
+        lm->w.loud_max = keep;
+        NT_CHECK(nr_latent_render_check(lm, m, 0, 1, &rr) == NR_ERR_ARG);
+    }
     NT_CHECK(nr_synth_set_latent(s, lm) == NR_OK);
     nr_patch p;
     nr_patch_defaults(&p);
@@ -601,6 +715,34 @@ static void test_synth_plays_latent_source(void)
     ic.latent_path = nt_tmp("missing.safetensors");
     inst = NULL;
     NT_CHECK(nr_instrument_create(&ic, &inst) != NR_OK && !inst && strstr(nr_last_error(), "missing.safetensors"));
+
+    /* none given: the one beside the model (X.latent.safetensors) is loaded; a broken one there is
+     * reported in the notice and the instrument starts without it */
+    size_t nm = 0, nl = 0;
+    char *mb = nt_read_file("models/default.safetensors", &nm), *lb = nt_read_file(path, &nl);
+    char synth_copy[512], beside[512];
+    snprintf(synth_copy, sizeof synth_copy, "%s", nt_tmp("withlat.safetensors"));
+    snprintf(beside, sizeof beside, "%s", nt_tmp("withlat.latent.safetensors"));
+    NT_CHECK(mb && lb && nt_write_file(synth_copy, mb, nm) == 0 && nt_write_file(beside, lb, nl) == 0);
+    ic.model_path = synth_copy;
+    ic.latent_path = NULL;
+    inst = NULL;
+    NT_CHECKF(nr_instrument_create(&ic, &inst) == NR_OK, "%s", nr_last_error());
+    NT_CHECKF(inst && !strstr(nr_instrument_notice(inst), "withlat.latent"), "notice: %s", inst ? nr_instrument_notice(inst) : "");
+    nr_instrument_free(inst);
+    NT_CHECK(nt_write_file(beside, "not a model", 11) == 0);
+    inst = NULL;
+    NT_CHECKF(nr_instrument_create(&ic, &inst) == NR_OK, "%s", nr_last_error());
+    NT_CHECKF(inst && strstr(nr_instrument_notice(inst), "withlat.latent.safetensors"), "notice: %s",
+              inst ? nr_instrument_notice(inst) : "");
+    nr_instrument_free(inst);
+    free(mb), free(lb);
+    /* the folder scan for the Sound page lists the synthesis model, not the latent file beside it */
+    nr_model_list *ml = calloc(1, sizeof *ml);
+    NT_CHECK(ml && nr_model_list_scan_dir(ml, nt_tmpdir()) >= 1);
+    NT_CHECK(nr_model_list_find(ml, "withlat") >= 0);
+    for (int i = 0; ml && i < ml->n; i++) NT_CHECKF(!strstr(ml->e[i].path, ".latent."), "listed %s", ml->e[i].path);
+    free(ml);
 }
 
 int main(void)
@@ -613,6 +755,7 @@ int main(void)
     NT_RUN(test_fd_ar);
     NT_RUN(test_fd_whole_model);
     NT_RUN(test_prepare_and_attributes);
+    NT_RUN(test_beside_path);
     NT_RUN(test_file_errors);
     NT_RUN(test_train_learns_monotonic_axes_and_resumes);
     NT_RUN(test_synth_plays_latent_source);

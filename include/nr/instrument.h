@@ -58,7 +58,8 @@ typedef struct nr_instrument nr_instrument;
 typedef struct {
     const char *model_path;    /* NULL: the default model */
     const char *settings_path; /* NULL: ~/.config/neurorack/settings.nrs */
-    const char *latent_path;   /* latent curve model (nr/latent.h) that patch source latent plays; NULL: none */
+    const char *latent_path;   /* latent curve model (nr/latent.h) that patch source latent plays; NULL: the
+                                  one beside the default model (X.latent.safetensors for X.safetensors), if any */
     int device_rate;           /* Hz of the audio device */
     int max_block;             /* largest block the backend will ask for */
     int max_voices;            /* 1..8 */

@@ -42,7 +42,7 @@ typedef struct {
     int layers; /* hidden layers of the encoder, and of the decoder (1..NR_LAT_MAX_LAYERS) */
 } nr_latent_hparams;
 
-nr_latent_hparams nr_latent_hparams_default(void); /* 256 wide, 2 layers */
+nr_latent_hparams nr_latent_hparams_default(void); /* 128 wide, 2 layers */
 nr_result nr_latent_hparams_check(const nr_latent_hparams *hp, const char *what);
 
 /* Tensors of the model in parameter-block order: the trainable ones first, then the fixed ones
@@ -69,7 +69,10 @@ typedef struct {
     float *desc_mean, *desc_std;            /* (7), (7): v = (transform(raw) - mean) / std, transform as
                                                the synthesis models' (log for all columns but zcr) */
     float *z_lo, *z_hi;                     /* (4), (4): the region of the latent the training data covers */
+    float loud_max;                         /* ln rms of the loudest training frame: no decode asks for more
+                                               (metadata latent.loud_max; NR_LAT_LOUD_MAX_NONE if absent) */
 } nr_latent_weights;
+#define NR_LAT_LOUD_MAX_NONE 0.0f           /* no limit but full scale (rms 1) */
 
 void nr_latent_carve(const nr_latent_hparams *hp, float *block, nr_latent_weights *w);
 
@@ -86,6 +89,11 @@ typedef struct {
  * file); copies what it needs. `what` names the source in messages. NR_ERR_FORMAT if absent. */
 nr_result nr_latent_from_tensors(const nr_tensor_set *ts, const char *what, nr_latent *out);
 nr_result nr_latent_load(const char *path, nr_latent *out);
+/* The latent model shipped beside a synthesis model: "X.safetensors" -> "X.latent.safetensors" (any
+ * other name gets ".latent.safetensors" appended) in out. Returns 1 if that file exists and is a regular
+ * file, 0 if not (or the name does not fit in cap; out is then ""). */
+int nr_latent_beside(const char *model_path, char *out, size_t cap);
+#define NR_LAT_BESIDE_SUFFIX ".latent.safetensors"
 /* Adds the model's tensors and metadata to ts (so it can be written alone or beside a model). */
 nr_result nr_latent_to_tensors(const nr_latent_weights *w, nr_tensor_set *ts);
 void nr_latent_free(nr_latent *m);

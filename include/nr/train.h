@@ -8,6 +8,8 @@
 #define NR_TRAIN_H
 
 #include "nr/core.h"
+#include "nr/latent.h"
+#include "nr/model.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -85,6 +87,7 @@ typedef struct {
     float lr;
     int hidden, layers;     /* 0: defaults */
     float beta;             /* KL weight */
+    long kl_warmup;         /* steps over which the KL weight rises linearly from 0 to beta; 0: none */
     float gamma, delta;     /* attribute-regularisation weight and tanh sharpness (AR-VAE) */
     float len_weight;       /* weight of the length term */
     int checkpoint_every, valid_every, progress;
@@ -107,7 +110,26 @@ typedef struct {
     double realism_test, realism_prior; /* mean distance to the nearest training clip (summary features:
                                         per-descriptor mean and spread, decay, length, onset slope;
                                         z-scored) of the test clips, and of as many prior samples */
+    double realism_baseline;         /* the same for as many random training clips played as the synth's
+                                        template + variation 0.5 would (offsets and stretch) */
 } nr_latent_eval;
+
+/* Prior points rendered with a synthesis model: are they clean? */
+#define NR_LAT_SILENT_PEAK 0.001 /* -60 dBFS: a render whose peak stays under this is silent */
+#define NR_LAT_CLIP_PEAK 0.999   /* a render whose peak reaches this is clipped (full scale) */
+typedef struct {
+    int n;                       /* points rendered: seeds first..first + n - 1, as render --latent random --seed */
+    int clicky;                  /* renders with at least one click (nr_eval_count_clicks of the render alone,
+                                    as neurorack eval counts: resampled to 22050 Hz, the first 7 s) */
+    long clicks;                 /* clicks in all the renders */
+    int silent, clipped;         /* renders with peak < NR_LAT_SILENT_PEAK, >= NR_LAT_CLIP_PEAK */
+    double peak_min, peak_median, peak_max;  /* sample peaks */
+    double sec_min, sec_median, sec_max;     /* durations */
+    uint64_t worst_seed;         /* the seed of the render with the most clicks (0: none clicks) */
+} nr_latent_render_report;
+/* Decode n prior points (nr_latent_prior_draw of seeds first..first + n - 1, clamped) and render each
+ * with m (voice seed = the point's seed, as render --latent random --seed does). */
+nr_result nr_latent_render_check(const nr_latent *lm, const nr_model *m, int n, uint64_t first, nr_latent_render_report *out);
 
 typedef struct {
     long step;

@@ -3,6 +3,7 @@
 #include "neurorack.h"
 #include "nr/templates.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,8 @@ static void usage(FILE *f)
             "                   (default: the model's default template, else impact)\n"
             "  --latent Z1,Z2,Z3,Z4  curves decoded from a point of the latent curve model (prior std units:\n"
             "                   decay, brightness, pitch, noisiness), or `random` (drawn from the prior with --seed)\n"
-            "  --latent-model FILE  the latent curve model (default: the latent.* tensors of --model)\n"
+            "  --latent-model FILE  the latent curve model (default: MODEL.latent.safetensors beside --model,\n"
+            "                       else the latent.* tensors of --model)\n"
             "  --transpose S    play S semitones higher, as the pitch_voct CV (nr-impact-2 tunes its whole\n"
             "                   sound like a sampler; other models move the pitch curve by 2^(S/12))\n"
             "  --frames N       render only the first N frames (43.07 frames per second)\n"
@@ -146,6 +148,9 @@ int nr_cmd_render(int argc, char **argv)
     nr_curves curves = {0};
     nr_result r;
     if (latent) {
+        /* no --latent-model: the one shipped beside the synthesis model, else the model file's own */
+        char beside[PATH_MAX];
+        if (!latent_model && nr_latent_beside(model_path, beside, sizeof beside)) latent_model = beside;
         r = latent_curves(latent_model ? latent_model : model_path, latent, (uint64_t)seed, &curves);
     } else {
         r = nr_cli_curves(m, like, csv, tmpl, &curves);

@@ -12,15 +12,19 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: neurorack train-latent --data MANIFEST --out FILE [--steps N] [--seed N] [--batch N] [--lr X]\n"
                "                              [--hidden N] [--layers N] [--beta X] [--gamma X] [--delta X]\n"
-               "                              [--len-weight X] [--resume CKPT] [--checkpoint PATH]\n"
+               "                              [--len-weight X] [--kl-warmup N] [--resume CKPT] [--checkpoint PATH]\n"
                "                              [--checkpoint-every N] [--valid-every N] [--quiet]\n"
                "       neurorack train-latent --eval FILE --data MANIFEST [--points N] [--seed N]\n"
+               "                              [--render N] [--model SYNTH]\n"
                "  --data     dataset manifest (its cached curves), or synthetic:N generated impact curves\n"
                "  --out      latent model written at the end (tensors latent.*); checkpoints go to FILE.ckpt\n"
-               "  --beta     KL weight; --gamma, --delta: attribute-regularisation weight and sharpness (AR-VAE)\n"
-               "  --eval     measure a latent model on the test split: reconstruction and axis monotonicity\n"
-               "defaults: --steps 6000 --seed 1 --batch 64 --lr 0.001 --hidden 256 --layers 2 --beta 0.1\n"
-               "          --gamma 2 --delta 10 --len-weight 1 --checkpoint-every 500 --valid-every 250\n");
+               "  --beta     KL weight (--kl-warmup N: rising from 0 over the first N steps); --gamma, --delta:\n"
+               "             attribute-regularisation weight and sharpness (AR-VAE)\n"
+               "  --eval     measure a latent model on the test split: reconstruction, axis monotonicity, realism\n"
+               "  --render   with --eval: also render N prior points (render --latent random --seed 1..N) with the\n"
+               "             synthesis model (--model, default the shipped one): clicks, silent and clipped renders\n"
+               "defaults: --steps 6000 --seed 1 --batch 64 --lr 0.001 --hidden 128 --layers 2 --beta 0.2\n"
+               "          --gamma 2 --delta 10 --len-weight 3 --kl-warmup 0 --checkpoint-every 500 --valid-every 250\n");
 }
 
 static void print_eval(const nr_latent_eval *ev)
@@ -41,15 +45,46 @@ static void print_eval(const nr_latent_eval *ev)
         printf("\n");
     }
     printf("decode: %.0f us per point (one thread)\n", ev->decode_us);
-    printf("realism: distance to the nearest training clip (summary features): test clips %.3f, prior samples %.3f\n",
-           ev->realism_test, ev->realism_prior);
+    printf("realism: distance to the nearest training clip (summary features): test clips %.3f, prior samples %.3f,\n"
+           "  random training clip + variation 0.5 (the synth's template baseline) %.3f\n",
+           ev->realism_test, ev->realism_prior, ev->realism_baseline);
+}
+
+/* n prior points rendered with the synthesis model: clicks, silent and clipped renders. */
+static int render_check(const char *latent, const char *synth, int n)
+{
+    if (!synth) synth = nr_cli_default_model();
+    if (!synth) {
+        fprintf(stderr, "neurorack train-latent: no --model given and no default model found\n");
+        return 1;
+    }
+    nr_latent lm;
+    nr_model *m = NULL;
+    if (nr_latent_load(latent, &lm) != NR_OK) return nr_cli_error("train-latent");
+    if (nr_model_load(synth, &m) != NR_OK) {
+        nr_latent_free(&lm);
+        return nr_cli_error("train-latent");
+    }
+    nr_latent_render_report rr;
+    nr_result r = nr_latent_render_check(&lm, m, n, 1, &rr);
+    nr_model_free(m);
+    nr_latent_free(&lm);
+    if (r != NR_OK) return nr_cli_error("train-latent");
+    printf("renders: %d prior points (seeds 1..%d) with %s\n", rr.n, n, synth);
+    printf("  clicks (nr_eval_count_clicks of each render): %ld in %d renders", rr.clicks, rr.clicky);
+    if (rr.clicky) printf(" (most: seed %llu)", (unsigned long long)rr.worst_seed);
+    printf("\n  silent (peak < %.3f): %d; clipped (peak >= %.3f): %d\n", NR_LAT_SILENT_PEAK, rr.silent, NR_LAT_CLIP_PEAK,
+           rr.clipped);
+    printf("  peak %.4f / %.4f / %.4f, duration %.2f / %.2f / %.2f s (min / median / max)\n", rr.peak_min,
+           rr.peak_median, rr.peak_max, rr.sec_min, rr.sec_median, rr.sec_max);
+    return 0;
 }
 
 int nr_cmd_train_latent(int argc, char **argv)
 {
     nr_latent_train_config c = nr_latent_train_config_init();
-    const char *eval = NULL;
-    long points = 200;
+    const char *eval = NULL, *synth = NULL;
+    long points = 200, render = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         long n;
@@ -72,6 +107,10 @@ int nr_cmd_train_latent(int argc, char **argv)
         else if (!strcmp(a, "--resume")) c.resume = v;
         else if (!strcmp(a, "--checkpoint")) c.checkpoint = v;
         else if (!strcmp(a, "--eval")) eval = v;
+        else if (!strcmp(a, "--model")) synth = v;
+        else if (!strcmp(a, "--render")) {
+            if (!nr_cli_int("train-latent", a, v, 1, 100000, &render)) return 2;
+        }
         else if (!strcmp(a, "--points")) {
             if (!nr_cli_int("train-latent", a, v, 1, 100000, &points)) return 2;
         } else if (!strcmp(a, "--steps")) {
@@ -107,6 +146,9 @@ int nr_cmd_train_latent(int argc, char **argv)
         } else if (!strcmp(a, "--delta")) {
             if (!nr_cli_float("train-latent", a, v, 0.01, 1000, &x)) return 2;
             c.delta = (float)x;
+        } else if (!strcmp(a, "--kl-warmup")) {
+            if (!nr_cli_int("train-latent", a, v, 0, 100000000, &n)) return 2;
+            c.kl_warmup = n;
         } else if (!strcmp(a, "--len-weight")) {
             if (!nr_cli_float("train-latent", a, v, 0, 100, &x)) return 2;
             c.len_weight = (float)x;
@@ -124,7 +166,12 @@ int nr_cmd_train_latent(int argc, char **argv)
         nr_latent_eval ev;
         if (nr_latent_evaluate_file(eval, c.data, (int)points, c.seed, &ev) != NR_OK) return nr_cli_error("train-latent");
         print_eval(&ev);
+        if (render > 0) return render_check(eval, synth, (int)render);
         return 0;
+    }
+    if (render > 0 || synth) {
+        fprintf(stderr, "neurorack train-latent: --render and --model go with --eval\n");
+        return 2;
     }
     if (!c.data || !c.out) {
         fprintf(stderr, "neurorack train-latent: --data and --out are required\n");

@@ -346,11 +346,21 @@ nr_result nr_instrument_create(const nr_instrument_config *cfg, nr_instrument **
         sc.seed = cfg->seed;
         r = nr_synth_init(&sc, &inst->synth);
     }
-    if (r == NR_OK && cfg->latent_path) {
+    /* no latent model given: the one shipped beside the default model (X.latent.safetensors), if any;
+     * that one is optional, so a broken file there is reported and the instrument plays on without it */
+    char beside[PATH_MAX];
+    const char *latent_path = cfg->latent_path;
+    int optional = 0;
+    if (!latent_path && nr_latent_beside(inst->model_path, beside, sizeof beside)) latent_path = beside, optional = 1;
+    if (r == NR_OK && latent_path) {
         nr_latent *lm = malloc(sizeof *lm);
-        r = lm ? nr_latent_load(cfg->latent_path, lm) : nr_fail(NR_ERR_NOMEM, "out of memory for the latent model");
+        r = lm ? nr_latent_load(latent_path, lm) : nr_fail(NR_ERR_NOMEM, "out of memory for the latent model");
         if (r == NR_OK) r = nr_synth_set_latent(inst->synth, lm); /* takes it over, even on failure */
         else free(lm);
+        if (r != NR_OK && optional) {
+            add_notice(inst, nr_last_error());
+            r = NR_OK;
+        }
     }
     if (r != NR_OK) {
         nr_instrument_free(inst);

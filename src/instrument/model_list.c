@@ -1,4 +1,5 @@
 #include "instrument/model_list.h"
+#include "nr/latent.h"
 #include "nr/model.h"
 
 #include <dirent.h>
@@ -22,6 +23,8 @@ static int is_model_file(const char *name)
 {
     size_t len = strlen(name);
     if (name[0] == '.') return 0; /* hidden files, editors' leftovers */
+    size_t nl = sizeof NR_LAT_BESIDE_SUFFIX - 1; /* a latent curve model beside a synthesis model: not one */
+    if (len >= nl && !strcmp(name + len - nl, NR_LAT_BESIDE_SUFFIX)) return 0;
     return (len > 12 && !strcmp(name + len - 12, ".safetensors")) || (len > 3 && !strcmp(name + len - 3, ".th"));
 }
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "models/impact.h"
 
@@ -16,10 +17,11 @@ const char *const nr_lat_attr_names[NR_LAT_DIM] = {"decay", "brightness", "pitch
 #define DB_TO_LN (0.11512925f) /* ln(10) / 20: dB -> natural log of an amplitude */
 #define END_FADE_FRAMES 3      /* 120 ms */
 #define END_FADE_DB 60.0f      /* level of the last decoded frame below what the decoder gave */
+#define LOUD_LN_MIN (-14.0f)   /* quietest decoded rms (ln): -122 dB */
 
 nr_latent_hparams nr_latent_hparams_default(void)
 {
-    nr_latent_hparams hp = {256, 2};
+    nr_latent_hparams hp = {128, 2}; /* 350 k parameters, 1.4 MB: as good as 256 wide on 2 k clips (docs/latent.md) */
     return hp;
 }
 
@@ -99,6 +101,7 @@ void nr_latent_carve(const nr_latent_hparams *hp, float *block, nr_latent_weight
     w->desc_std = p, p += numel(&t[k++]);
     w->z_lo = p, p += numel(&t[k++]);
     w->z_hi = p, p += numel(&t[k++]);
+    w->loud_max = NR_LAT_LOUD_MAX_NONE;
     (void)n;
 }
 
@@ -156,6 +159,17 @@ nr_result nr_latent_from_tensors(const nr_tensor_set *ts, const char *what, nr_l
         p += x->numel;
     }
     nr_latent_carve(&hp, out->block, &out->w);
+    const char *lmax = nr_tensor_set_meta(ts, "latent.loud_max"); /* optional: older files have none */
+    if (lmax) {
+        char *end;
+        double x = strtod(lmax, &end);
+        if (end == lmax || *end || !(x >= LOUD_LN_MIN && x <= 0.0)) {
+            nr_latent_free(out);
+            return nr_fail(NR_ERR_VALUE, "%s: metadata latent.loud_max '%s': expected a number in %g..0 (ln rms)", what,
+                           lmax, (double)LOUD_LN_MIN);
+        }
+        out->w.loud_max = (float)x;
+    }
     const nr_tensor *mp = nr_tensor_set_find(ts, "latent.map"); /* optional: older files have none */
     if (mp) {
         int ok = mp->ndim == 2 && mp->shape[1] == NR_LAT_DIM && mp->shape[0] >= 1 && mp->shape[0] <= NR_LAT_MAP_MAX;
@@ -197,6 +211,20 @@ nr_result nr_latent_load(const char *path, nr_latent *out)
     return r;
 }
 
+int nr_latent_beside(const char *model_path, char *out, size_t cap)
+{
+    static const char ext[] = ".safetensors";
+    if (cap) out[0] = '\0';
+    if (!model_path || !cap) return 0;
+    size_t n = strlen(model_path), ne = sizeof ext - 1;
+    size_t stem = n >= ne && !strcmp(model_path + n - ne, ext) ? n - ne : n;
+    if (stem + sizeof NR_LAT_BESIDE_SUFFIX > cap) return 0;
+    memcpy(out, model_path, stem);
+    memcpy(out + stem, NR_LAT_BESIDE_SUFFIX, sizeof NR_LAT_BESIDE_SUFFIX);
+    struct stat st;
+    return stat(out, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 nr_result nr_latent_to_tensors(const nr_latent_weights *w, nr_tensor_set *ts)
 {
     nr_latent_tensor_desc t[NR_LAT_MAX_TENSORS];
@@ -220,6 +248,8 @@ nr_result nr_latent_to_tensors(const nr_latent_weights *w, nr_tensor_set *ts)
     snprintf(v, sizeof v, "%d", NR_LAT_DIM);
     if (r == NR_OK) r = nr_tensor_set_set_meta(ts, "latent.dim", v);
     if (r == NR_OK) r = nr_tensor_set_set_meta(ts, "latent.axes", "decay,brightness,pitch,noisiness");
+    snprintf(v, sizeof v, "%.6f", (double)w->loud_max);
+    if (r == NR_OK) r = nr_tensor_set_set_meta(ts, "latent.loud_max", v);
     return r;
 }
 
@@ -352,7 +382,7 @@ void nr_latent_decode(const nr_latent_weights *w, const float *z, float *out, in
             float u = f[d] * w->desc_std[d] + w->desc_mean[d];
             switch (d) {
             case NR_DESC_PERCUSSIVITY: f[d] = clampf(u, 0.0f, 1.0f); break;
-            case NR_DESC_LOUDNESS: f[d] = expf(clampf(u, -14.0f, 0.0f)); break;
+            case NR_DESC_LOUDNESS: f[d] = expf(clampf(u, LOUD_LN_MIN, w->loud_max)); break;
             case NR_DESC_NOISINESS: f[d] = expf(clampf(u, -14.0f, 0.0f)); break;
             default: f[d] = expf(clampf(u, 0.0f, 10.08f)); break; /* 1 Hz .. 24 kHz */
             }

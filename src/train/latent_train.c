@@ -12,6 +12,8 @@
 #include "io/atomic_file.h"
 #include "io/png.h"
 #include "nr/dataset.h"
+#include "nr/engine.h"
+#include "nr/eval.h"
 
 #include <errno.h>
 #include <math.h>
@@ -39,10 +41,10 @@ nr_latent_train_config nr_latent_train_config_init(void)
     c.seed = 1;
     c.batch = 64;
     c.lr = 1e-3f;
-    c.beta = 0.1f;
+    c.beta = 0.2f;
     c.gamma = 2.0f;
     c.delta = 10.0f;
-    c.len_weight = 1.0f;
+    c.len_weight = 3.0f;
     c.checkpoint_every = 500;
     c.valid_every = 250;
     c.progress = 1;
@@ -332,6 +334,8 @@ static double batch_loss(lat_trainer *t, int B, int grad, double parts[4])
 {
     const nr_latent_train_config *c = t->cfg;
     nr_latent_weights *w = &t->w;
+    /* KL warm-up: a function of the step alone, so a resumed run is the same run */
+    float beta = c->kl_warmup > 0 && t->step < c->kl_warmup ? c->beta * (float)(t->step + 1) / (float)c->kl_warmup : c->beta;
     nr_lat_mlp_forward(w->enc_dim, w->n_enc, w->enc_w, w->enc_b, t->xb, t->act_enc, B);
     float *mulv = t->act_enc[w->n_enc - 1]; /* (B, 2D) */
     for (int i = 0; i < B * 2 * NR_LAT_DIM; i++) /* a log variance past +-12 says the encoder diverged */
@@ -348,11 +352,11 @@ static double batch_loss(lat_trainer *t, int B, int grad, double parts[4])
         /* the decoder's input gradient adds to the AR term's dz */
         nr_lat_mlp_backward(w->dec_dim, w->n_dec, w->dec_w, t->g.dec_w, t->g.dec_b, t->z, t->act_dec, t->dy, t->dz,
                             t->tmp, B);
-        nr_lat_reparam_backward(t->dmulv, t->dz, mulv, t->eps, B, c->beta);
+        nr_lat_reparam_backward(t->dmulv, t->dz, mulv, t->eps, B, beta);
         nr_lat_mlp_backward(w->enc_dim, w->n_enc, w->enc_w, t->g.enc_w, t->g.enc_b, t->xb, t->act_enc, t->dmulv, NULL,
                             t->tmp, B);
     }
-    return rec + c->beta * kl + ar;
+    return rec + beta * kl + ar;
 }
 
 static void gather(lat_trainer *t, const lat_set *s, const int *idx, int B)
@@ -557,6 +561,32 @@ static double nn_distance(const double *a, int na, const double *b, int nb, cons
     return na ? total / na : NAN;
 }
 
+/* The synth's "template + variation" (src/synth/curve_reader.c) on normalised curves: every descriptor
+ * moved by BASE_VARIATION * VAR_DESC_STD * a Gaussian (the synth does it in its model's normalisation,
+ * here the latent model's: both are the data's standard deviation), the time stretched by
+ * 2^(BASE_VARIATION * VAR_RATE_OCT * a Gaussian). x (NR_LAT_N_IN) of L frames -> v (NR_LAT_N_X) of *n. */
+#define BASE_VARIATION 0.5f
+#define BASE_VAR_DESC_STD 0.5f
+#define BASE_VAR_RATE_OCT 0.3f
+static void template_variation(const float *x, int L, uint64_t seed, uint64_t i, float *v, int *n)
+{
+    float off[NR_NUM_DESC];
+    for (int d = 0; d < NR_NUM_DESC; d++) off[d] = BASE_VARIATION * BASE_VAR_DESC_STD * nr_lat_gauss(seed, i, 5000 + (uint64_t)d);
+    double stretch = exp2(BASE_VARIATION * BASE_VAR_RATE_OCT * nr_lat_gauss(seed, i, 5000 + NR_NUM_DESC));
+    int m = (int)lround(L * stretch);
+    m = m < NR_LAT_MIN_FRAMES ? NR_LAT_MIN_FRAMES : m > NR_LAT_T ? NR_LAT_T : m;
+    memset(v, 0, NR_LAT_N_X * sizeof(float));
+    for (int t = 0; t < m; t++) {
+        double u = fmin(t / stretch, L - 1.0);
+        int k = (int)u;
+        int k1 = k + 1 < L ? k + 1 : k;
+        float f = (float)(u - k);
+        for (int d = 0; d < NR_NUM_DESC; d++)
+            v[t * NR_NUM_DESC + d] = x[k * NR_NUM_DESC + d] + f * (x[k1 * NR_NUM_DESC + d] - x[k * NR_NUM_DESC + d]) + off[d];
+    }
+    *n = m;
+}
+
 /* Realism: the mean nearest-neighbour distance (summary features, z-scored over the training clips)
  * from the test clips to the training clips, and from as many prior samples (decoded) to them. */
 static nr_result realism(const nr_latent_weights *w, const lat_set *train, const lat_set *test, uint64_t seed,
@@ -589,6 +619,13 @@ static nr_result realism(const nr_latent_weights *w, const lat_set *train, const
     }
     ev->realism_test = nn_distance(fs, ns, ft, nt, sd);
     ev->realism_prior = nn_distance(fp, ns, ft, nt, sd);
+    for (int i = 0; i < ns && nt > 0; i++) {
+        int n;
+        int j = (int)(nr_train_hash(seed, (uint64_t)i, 4243) % (uint64_t)nt);
+        template_variation(train->x + (size_t)j * NR_LAT_N_IN, train->L[j], seed, (uint64_t)i, v, &n);
+        summary(w, v, n, fp + (size_t)i * N_SUMMARY);
+    }
+    ev->realism_baseline = nt > 0 ? nn_distance(fp, ns, ft, nt, sd) : NAN;
     free(ft), free(fs), free(fp), free(v), free(work);
     return NR_OK;
 }
@@ -662,6 +699,75 @@ static nr_result evaluate(const nr_latent_weights *w, const lat_set *s, int n_po
     return NR_OK;
 }
 
+nr_result nr_latent_render_check(const nr_latent *lm, const nr_model *m, int n, uint64_t first, nr_latent_render_report *out)
+{
+    memset(out, 0, sizeof *out);
+    if (n < 1) return nr_fail(NR_ERR_ARG, "latent render check: %d points", n);
+    float *work = malloc(nr_latent_work_floats(&lm->w.hp) * sizeof(float));
+    double *peak = malloc((size_t)n * sizeof(double)), *sec = malloc((size_t)n * sizeof(double));
+    nr_curves c = {0};
+    nr_result r = work && peak && sec ? nr_curves_alloc(&c, NR_LAT_T, NR_LAT_FPS) : NR_ERR_NOMEM;
+    if (r != NR_OK) {
+        free(work), free(peak), free(sec);
+        return nr_fail(NR_ERR_NOMEM, "out of memory for the latent render check");
+    }
+    long most = 0;
+    for (int i = 0; i < n && r == NR_OK; i++) {
+        uint64_t seed = first + (uint64_t)i;
+        float z[NR_LAT_DIM];
+        for (int k = 0; k < NR_LAT_DIM; k++) z[k] = nr_latent_prior_draw(seed, k);
+        int frames = 0;
+        nr_latent_decode(&lm->w, z, c.data, &frames, work); /* clamps */
+        c.n_frames = frames;
+        nr_curves rc_curves = {0};
+        nr_audio y = {0};
+        r = nr_curves_resample(&c, (float)NR_ANALYSIS_RATE / NR_ANALYSIS_HOP, &rc_curves);
+        nr_render_config rc = nr_render_config_init();
+        rc.voice.seed = seed;
+        if (r == NR_OK) r = nr_render(m, &rc_curves, &rc, &y);
+        /* clicks as the eval metric counts them: at the analysis rate, over the first 7 s */
+        nr_audio y22 = {0};
+        long clicks = 0;
+        if (r == NR_OK) r = nr_audio_resample_kaiser_best(y.samples, y.n, y.rate, NR_ANALYSIS_RATE, &y22);
+        if (r == NR_OK) {
+            long n7 = y22.n < (long)NR_EVAL_MAX_SECONDS * NR_ANALYSIS_RATE ? y22.n : (long)NR_EVAL_MAX_SECONDS * NR_ANALYSIS_RATE;
+            r = nr_eval_count_clicks(y22.samples, n7, NR_ANALYSIS_RATE, &clicks);
+        }
+        nr_audio_free(&y22);
+        if (r == NR_OK) {
+            double p = 0;
+            for (long k = 0; k < y.n; k++) p = fmax(p, fabs((double)y.samples[k]));
+            peak[i] = p, sec[i] = (double)y.n / y.rate;
+            out->silent += p < NR_LAT_SILENT_PEAK;
+            out->clipped += p >= NR_LAT_CLIP_PEAK;
+            out->clicks += clicks, out->clicky += clicks > 0;
+            if (clicks > most) most = clicks, out->worst_seed = seed;
+            out->n++;
+        }
+        nr_audio_free(&y);
+        nr_curves_free(&rc_curves);
+    }
+    if (r == NR_OK) {
+        qsort(peak, (size_t)n, sizeof(double), cmp_double);
+        qsort(sec, (size_t)n, sizeof(double), cmp_double);
+        out->peak_min = peak[0], out->peak_median = peak[n / 2], out->peak_max = peak[n - 1];
+        out->sec_min = sec[0], out->sec_median = sec[n / 2], out->sec_max = sec[n - 1];
+    }
+    nr_curves_free(&c);
+    free(work), free(peak), free(sec);
+    return r;
+}
+
+/* ln rms of the loudest frame of the clips (at most 0: full scale). */
+static float loudest(const nr_latent_weights *w, const lat_set *s)
+{
+    float top = -1e30f;
+    for (int i = 0; i < s->n; i++)
+        for (int t = 0; t < s->L[i]; t++) top = fmaxf(top, s->x[(size_t)i * NR_LAT_N_IN + t * NR_NUM_DESC + NR_DESC_LOUDNESS]);
+    float ln = top * w->desc_std[NR_DESC_LOUDNESS] + w->desc_mean[NR_DESC_LOUDNESS];
+    return s->n > 0 && ln < 0.0f ? ln : NR_LAT_LOUD_MAX_NONE;
+}
+
 /* The covered region: each axis's range of the training clips' encoder means, widened by Z_MARGIN. */
 static void covered_region(nr_latent_weights *w, const lat_set *s)
 {
@@ -719,8 +825,8 @@ static nr_result check_config(const nr_latent_train_config *c)
     if (!c->data) return nr_fail(NR_ERR_ARG, "train-latent: no data (--data MANIFEST or synthetic:N)");
     if (c->batch < 2 || c->batch > 256) return nr_fail(NR_ERR_ARG, "train-latent: batch %d: expected 2..256", c->batch);
     if (c->steps < 1) return nr_fail(NR_ERR_ARG, "train-latent: steps %ld: expected at least 1", c->steps);
-    if (!(c->lr > 0) || !(c->beta >= 0) || !(c->gamma >= 0) || !(c->delta > 0) || !(c->len_weight >= 0))
-        return nr_fail(NR_ERR_ARG, "train-latent: lr and delta must be positive, beta, gamma and len weight not negative");
+    if (!(c->lr > 0) || !(c->beta >= 0) || !(c->gamma >= 0) || !(c->delta > 0) || !(c->len_weight >= 0) || c->kl_warmup < 0)
+        return nr_fail(NR_ERR_ARG, "train-latent: lr and delta must be positive, beta, gamma, len weight and KL warm-up not negative");
     return NR_OK;
 }
 
@@ -799,6 +905,7 @@ nr_result nr_latent_train(const nr_latent_train_config *cfg, nr_latent_train_rep
     rep->valid_loss = eval_split(&t, &set[1]);
     rep->seconds = now() - t0;
     covered_region(&t.w, &set[0]);
+    t.w.loud_max = loudest(&t.w, &set[0]);
     r = evaluate(&t.w, set[2].n > 0 ? &set[2] : &set[1], 200, cfg->seed, &rep->eval);
     if (r == NR_OK) r = realism(&t.w, &set[0], set[2].n > 0 ? &set[2] : &set[1], cfg->seed, &rep->eval);
     if (r == NR_OK && cfg->out) {
