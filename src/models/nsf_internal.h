@@ -83,6 +83,11 @@ void nsf_filter_reset(nsf_filter *f);
 /* har, noi: (n); ctx: (n, H); cut: (n); out: (n). Any n (split internally). Audio-thread safe. */
 void nsf_filter_run(nsf_filter *f, const float *har, const float *noi, const float *ctx, const float *cut, long n,
                     float *out);
+/* The same, as member tid of the nt members of team (core/team.h), all calling it with the same
+ * arguments inside one nr_team_run; the result is bit for bit that of nsf_filter_run. */
+struct nr_team;
+void nsf_filter_run_part(nsf_filter *f, const float *har, const float *noi, const float *ctx, const float *cut,
+                         long n, float *out, struct nr_team *team, int tid, int nt);
 
 /* --- condition module --- */
 /* One frame-rate conv (k = 3, zero padding): out (H) = tanh(b + W [prev; cur; next]); NULL = zeros. */

@@ -1,0 +1,165 @@
+#include "core/team.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define CPU_PAUSE() _mm_pause()
+#elif defined(__aarch64__)
+#define CPU_PAUSE() __asm__ __volatile__("yield")
+#else
+#define CPU_PAUSE() ((void)0)
+#endif
+
+/* Waiting, in stages: pause-spins first (a partner a few µs behind is the common case inside a job),
+ * then sched_yield (the partner may share our core on a loaded machine). Only an idle worker between
+ * jobs goes further, to sleeps of IDLE_SLEEP_NS once it has waited IDLE_AFTER_NS. */
+#define SPIN_PAUSES 2000
+#define IDLE_AFTER_NS 2000000L /* 2 ms without a job */
+#define IDLE_SLEEP_NS 50000L   /* then it looks every 50 µs */
+
+#define CACHE_LINE 64
+
+struct nr_team {
+    int n;
+    nr_team_fn fn;
+    void *arg;
+    _Alignas(CACHE_LINE) atomic_uint job;  /* bumped per job (and to quit) */
+    atomic_int quit;
+    _Alignas(CACHE_LINE) atomic_uint arrived; /* barrier: members arrived at the current one */
+    _Alignas(CACHE_LINE) atomic_uint phase;   /* barrier: bumped when the last one arrives */
+    _Alignas(CACHE_LINE) atomic_uint done;    /* members done with the current job */
+    pthread_t th[NR_TEAM_MAX];
+    int started;
+};
+
+typedef struct {
+    nr_team *t;
+    int tid;
+} worker_arg;
+
+static long now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000000000L + ts.tv_nsec;
+}
+
+/* Spins, then yields, until *x != old. */
+static unsigned wait_change(atomic_uint *x, unsigned old)
+{
+    unsigned v;
+    for (int i = 0; i < SPIN_PAUSES; i++) {
+        if ((v = atomic_load_explicit(x, memory_order_acquire)) != old) return v;
+        CPU_PAUSE();
+    }
+    while ((v = atomic_load_explicit(x, memory_order_acquire)) == old) sched_yield();
+    return v;
+}
+
+void nr_team_barrier(nr_team *t)
+{
+    if (!t || t->n < 2) return;
+    const unsigned ph = atomic_load_explicit(&t->phase, memory_order_acquire);
+    if (atomic_fetch_add_explicit(&t->arrived, 1, memory_order_acq_rel) + 1 == (unsigned)t->n) {
+        atomic_store_explicit(&t->arrived, 0, memory_order_relaxed);
+        atomic_fetch_add_explicit(&t->phase, 1, memory_order_release);
+    } else {
+        wait_change(&t->phase, ph);
+    }
+}
+
+static void *worker(void *p)
+{
+    nr_team *t = ((worker_arg *)p)->t;
+    const int tid = ((worker_arg *)p)->tid;
+    free(p);
+    unsigned seen = 0;
+    for (;;) {
+        unsigned j;
+        int i = 0;
+        while ((j = atomic_load_explicit(&t->job, memory_order_acquire)) == seen && i < SPIN_PAUSES) CPU_PAUSE(), i++;
+        if (j == seen) {
+            const long since = now_ns();
+            while ((j = atomic_load_explicit(&t->job, memory_order_acquire)) == seen) {
+                if (now_ns() - since < IDLE_AFTER_NS) {
+                    sched_yield();
+                } else {
+                    struct timespec ts = {0, IDLE_SLEEP_NS};
+                    nanosleep(&ts, NULL);
+                }
+            }
+        }
+        seen = j;
+        if (atomic_load_explicit(&t->quit, memory_order_acquire)) return NULL;
+        t->fn(t->arg, tid, t->n);
+        atomic_fetch_add_explicit(&t->done, 1, memory_order_release);
+    }
+}
+
+nr_result nr_team_create(int n, nr_team **out)
+{
+    *out = NULL;
+    if (n < 1 || n > NR_TEAM_MAX) return nr_fail(NR_ERR_ARG, "threads: %d is out of range (1 .. %d)", n, NR_TEAM_MAX);
+    nr_team *t = aligned_alloc(CACHE_LINE, (sizeof *t + CACHE_LINE - 1) & ~(size_t)(CACHE_LINE - 1));
+    if (!t) return nr_fail(NR_ERR_NOMEM, "threads: out of memory");
+    memset(t, 0, sizeof *t);
+    t->n = n;
+    atomic_init(&t->job, 0);
+    atomic_init(&t->quit, 0);
+    atomic_init(&t->arrived, 0);
+    atomic_init(&t->phase, 0);
+    atomic_init(&t->done, 0);
+    for (int i = 1; i < n; i++) {
+        worker_arg *a = malloc(sizeof *a);
+        int err = a ? 0 : 1;
+        if (a) {
+            a->t = t;
+            a->tid = i;
+            err = pthread_create(&t->th[i], NULL, worker, a);
+            if (err) free(a);
+        }
+        if (err) {
+            t->n = t->started + 1; /* what the quit below joins */
+            nr_team_free(t);
+            return nr_fail(NR_ERR_NOMEM, "threads: cannot start worker thread %d of %d", i, n - 1);
+        }
+        t->started++;
+    }
+    *out = t;
+    return NR_OK;
+}
+
+void nr_team_free(nr_team *t)
+{
+    if (!t) return;
+    atomic_store_explicit(&t->quit, 1, memory_order_release);
+    atomic_fetch_add_explicit(&t->job, 1, memory_order_release);
+    for (int i = 1; i <= t->started; i++) pthread_join(t->th[i], NULL);
+    free(t);
+}
+
+int nr_team_size(const nr_team *t) { return t ? t->n : 1; }
+
+void nr_team_run(nr_team *t, nr_team_fn fn, void *arg)
+{
+    if (!t || t->n < 2) {
+        fn(arg, 0, 1);
+        return;
+    }
+    t->fn = fn;
+    t->arg = arg;
+    atomic_store_explicit(&t->done, 0, memory_order_relaxed);
+    atomic_fetch_add_explicit(&t->job, 1, memory_order_release); /* publishes fn, arg, done */
+    fn(arg, 0, t->n);
+    unsigned d;
+    for (int i = 0; (d = atomic_load_explicit(&t->done, memory_order_acquire)) != (unsigned)(t->n - 1); i++) {
+        if (i < SPIN_PAUSES) CPU_PAUSE();
+        else sched_yield();
+    }
+}
