@@ -6,7 +6,9 @@
 #include "nsf_internal.h"
 #include "models/nsf_profile.h"
 #include "dsp/moving_average.h"
+#include "core/cpu.h"
 #include "core/team.h"
+#include "dsp/gemm64.h"
 
 #include <cblas.h>
 #include <stdlib.h>
@@ -313,6 +315,18 @@ static void chunk_run(void *arg, int tid, int nt)
     nsf_filter_run_part(&v->filt, v->b_har, v->b_noi, v->b_ctx, v->b_cut, job->n, job->out, v->team, tid, nt);
 }
 
+/* A split by rows gives the one-thread output bit for bit when every product runs on the project's own
+ * kernels (dsp/gemm64.h: each output one chain of FMAs in k order, whatever the row count). The generic
+ * path's OpenBLAS and the widths it serves pick kernels by the matrix size, with other roundings: there
+ * the voice keeps to one thread. */
+static int split_is_exact(const nsf_weights *w)
+{
+    if (nr_cpu_path() == NR_CPU_GENERIC || w->hidden != NR_GEMM64_N) return 0;
+    for (int b = 0; b < w->n_har; b++)
+        if (!w->har[b].ff2t) return 0;
+    return w->noi.ff2t != NULL;
+}
+
 static int v_process(nr_voice *base, float *out, int n)
 {
     nsf_voice *v = (nsf_voice *)base;
@@ -377,7 +391,7 @@ nr_result nsf_voice_create(const nr_model *m, const nr_voice_config *cfg, nr_voi
     v->seed = cfg->seed;
     carver c = {(char *)v + ((sizeof *v + 63) & ~(size_t)63), 0};
     layout(v, w, &c);
-    if (cfg->threads > 1) {
+    if (cfg->threads > 1 && split_is_exact(w)) {
         /* the voice's own workers split each chunk (created here, never on the audio path) */
         nr_result r = nr_team_create(cfg->threads < NR_TEAM_MAX ? cfg->threads : NR_TEAM_MAX, &v->team);
         if (r != NR_OK) {
