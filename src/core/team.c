@@ -34,14 +34,14 @@ struct nr_team {
     _Alignas(CACHE_LINE) atomic_uint arrived; /* barrier: members arrived at the current one */
     _Alignas(CACHE_LINE) atomic_uint phase;   /* barrier: bumped when the last one arrives */
     _Alignas(CACHE_LINE) atomic_uint done;    /* members done with the current job */
+    _Alignas(CACHE_LINE) atomic_int ready; /* workers that have started and wait for jobs */
     pthread_t th[NR_TEAM_MAX];
+    struct member {
+        nr_team *t;
+        int tid;
+    } member[NR_TEAM_MAX];
     int started;
 };
-
-typedef struct {
-    nr_team *t;
-    int tid;
-} worker_arg;
 
 static long now_ns(void)
 {
@@ -76,10 +76,10 @@ void nr_team_barrier(nr_team *t)
 
 static void *worker(void *p)
 {
-    nr_team *t = ((worker_arg *)p)->t;
-    const int tid = ((worker_arg *)p)->tid;
-    free(p);
+    nr_team *t = ((struct member *)p)->t;
+    const int tid = ((struct member *)p)->tid;
     unsigned seen = 0;
+    atomic_fetch_add_explicit(&t->ready, 1, memory_order_release);
     for (;;) {
         unsigned j;
         int i = 0;
@@ -115,22 +115,17 @@ nr_result nr_team_create(int n, nr_team **out)
     atomic_init(&t->arrived, 0);
     atomic_init(&t->phase, 0);
     atomic_init(&t->done, 0);
+    atomic_init(&t->ready, 0);
     for (int i = 1; i < n; i++) {
-        worker_arg *a = malloc(sizeof *a);
-        int err = a ? 0 : 1;
-        if (a) {
-            a->t = t;
-            a->tid = i;
-            err = pthread_create(&t->th[i], NULL, worker, a);
-            if (err) free(a);
-        }
-        if (err) {
-            t->n = t->started + 1; /* what the quit below joins */
+        t->member[i] = (struct member){t, i};
+        if (pthread_create(&t->th[i], NULL, worker, &t->member[i]) != 0) {
             nr_team_free(t);
             return nr_fail(NR_ERR_NOMEM, "threads: cannot start worker thread %d of %d", i, n - 1);
         }
         t->started++;
     }
+    /* a thread's start-up (the C library's own set-up) happens here, not inside the first job */
+    while (atomic_load_explicit(&t->ready, memory_order_acquire) < t->started) sched_yield();
     *out = t;
     return NR_OK;
 }
