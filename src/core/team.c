@@ -25,6 +25,16 @@
 
 #define CACHE_LINE 64
 
+nr_team_profile nr_team_prof;
+static _Thread_local int t_member; /* a worker's member number; 0 on the caller's thread */
+
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 struct nr_team {
     int n;
     nr_team_fn fn;
@@ -41,7 +51,33 @@ struct nr_team {
         int tid;
     } member[NR_TEAM_MAX];
     int started;
+    /* profile: the longest stretch of the current barrier interval (a non-negative double's bits, which
+     * order as the doubles do), and each member's stretch start */
+    _Alignas(CACHE_LINE) _Atomic unsigned long long seg_max;
+    double seg_start[NR_TEAM_MAX];
 };
+
+/* Profile: member tid ends a stretch (at a barrier or its job's end). */
+static void stretch_end(nr_team *t, int tid)
+{
+    double d = cpu_now() - t->seg_start[tid];
+    unsigned long long bits, cur;
+    memcpy(&bits, &d, sizeof bits);
+    if (d < 0) return;
+    cur = atomic_load_explicit(&t->seg_max, memory_order_relaxed);
+    while (bits > cur && !atomic_compare_exchange_weak_explicit(&t->seg_max, &cur, bits, memory_order_relaxed,
+                                                                memory_order_relaxed)) {
+    }
+}
+
+/* Profile, by the last one to arrive: the interval's longest stretch joins the critical path. */
+static void interval_close(nr_team *t)
+{
+    unsigned long long bits = atomic_exchange_explicit(&t->seg_max, 0, memory_order_relaxed);
+    double d;
+    memcpy(&d, &bits, sizeof d);
+    nr_team_prof.critical_s += d;
+}
 
 static long now_ns(void)
 {
@@ -65,13 +101,18 @@ static unsigned wait_change(atomic_uint *x, unsigned old)
 void nr_team_barrier(nr_team *t)
 {
     if (!t || t->n < 2) return;
+    const int prof = nr_team_prof.on;
+    const int tid = t_member;
+    if (prof) stretch_end(t, tid);
     const unsigned ph = atomic_load_explicit(&t->phase, memory_order_acquire);
     if (atomic_fetch_add_explicit(&t->arrived, 1, memory_order_acq_rel) + 1 == (unsigned)t->n) {
+        if (prof) interval_close(t), nr_team_prof.barriers++;
         atomic_store_explicit(&t->arrived, 0, memory_order_relaxed);
         atomic_fetch_add_explicit(&t->phase, 1, memory_order_release);
     } else {
         wait_change(&t->phase, ph);
     }
+    if (prof) t->seg_start[tid] = cpu_now();
 }
 
 static void *worker(void *p)
@@ -79,6 +120,7 @@ static void *worker(void *p)
     nr_team *t = ((struct member *)p)->t;
     const int tid = ((struct member *)p)->tid;
     unsigned seen = 0;
+    t_member = tid;
     atomic_fetch_add_explicit(&t->ready, 1, memory_order_release);
     for (;;) {
         unsigned j;
@@ -97,7 +139,10 @@ static void *worker(void *p)
         }
         seen = j;
         if (atomic_load_explicit(&t->quit, memory_order_acquire)) return NULL;
+        const int prof = nr_team_prof.on;
+        if (prof) t->seg_start[tid] = cpu_now();
         t->fn(t->arg, tid, t->n);
+        if (prof) stretch_end(t, tid);
         atomic_fetch_add_explicit(&t->done, 1, memory_order_release);
     }
 }
@@ -147,14 +192,23 @@ void nr_team_run(nr_team *t, nr_team_fn fn, void *arg)
         fn(arg, 0, 1);
         return;
     }
+    const int prof = nr_team_prof.on;
+    const double c0 = prof ? cpu_now() : 0.0;
     t->fn = fn;
     t->arg = arg;
     atomic_store_explicit(&t->done, 0, memory_order_relaxed);
     atomic_fetch_add_explicit(&t->job, 1, memory_order_release); /* publishes fn, arg, done */
+    if (prof) t->seg_start[0] = c0;
     fn(arg, 0, t->n);
+    if (prof) stretch_end(t, 0);
     unsigned d;
     for (int i = 0; (d = atomic_load_explicit(&t->done, memory_order_acquire)) != (unsigned)(t->n - 1); i++) {
         if (i < SPIN_PAUSES) CPU_PAUSE();
         else sched_yield();
+    }
+    if (prof) {
+        interval_close(t);
+        nr_team_prof.jobs++;
+        nr_team_prof.caller_s += cpu_now() - c0;
     }
 }

@@ -28,6 +28,19 @@ void nr_team_run(nr_team *t, nr_team_fn fn, void *arg);
 /* Inside fn: waits until every member has reached it. A no-op for NULL or a team of one. */
 void nr_team_barrier(nr_team *t);
 
+/* Diagnostics for `neurorack bench` (off by default; when on, two thread-CPU clock reads per member and
+ * barrier): the critical path of the jobs run, i.e. the sum over the stretches between barriers of the
+ * longest member's thread CPU time (what the jobs would take on idle cores, barrier latency aside), and
+ * the thread CPU the callers (member 0) spent inside nr_team_run, waits included. Not synchronised
+ * beyond one team at a time. */
+typedef struct {
+    int on;
+    double critical_s;
+    double caller_s;
+    long jobs, barriers;
+} nr_team_profile;
+extern nr_team_profile nr_team_prof;
+
 /* [*from, *to) of n items for member tid of nt, boundaries on multiples of align (the last member takes
  * the rest): each member gets a contiguous share, in order. */
 static inline void nr_team_share(int n, int tid, int nt, int align, int *from, int *to)
