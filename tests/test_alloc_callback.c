@@ -40,15 +40,15 @@
 #endif
 
 static _Thread_local int t_in_callback;
-/* Set around a threaded voice's process: allocations and locks of any thread count (its workers run the
- * same block); file and sleeping calls still count on the flagged thread only (an idle worker polls
- * with short sleeps between blocks, off the audio path). */
-static atomic_int g_any_thread;
 static atomic_uint g_allocs; /* calls made inside the callback: allocation */
 static atomic_uint g_locks;  /* lock or wait */
 static atomic_uint g_io;     /* file, stdio, logging, sleeping */
 
 #ifndef NR_UNDER_ASAN
+/* Set around a threaded voice's process: allocations and locks of any thread count (its workers run the
+ * same block); file and sleeping calls still count on the flagged thread only (an idle worker polls
+ * with short sleeps between blocks, off the audio path). */
+static atomic_int g_any_thread;
 void *__libc_malloc(size_t n);
 void *__libc_calloc(size_t k, size_t n);
 void *__libc_realloc(void *p, size_t n);
@@ -516,6 +516,7 @@ static void test_impact2_voice_is_realtime_safe(void)
 }
 
 
+#ifndef NR_UNDER_ASAN
 static int thread_count(void)
 {
     int n = 0;
@@ -526,6 +527,7 @@ static int thread_count(void)
     if (f) fclose(f);
     return n;
 }
+#endif
 
 /* The original hn-sinc-NSF split across two threads (--threads 2): push_frame and process allocate
  * nothing and lock nothing, on the audio thread or on the voice's worker; the worker is started by
