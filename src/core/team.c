@@ -18,10 +18,14 @@
 
 /* Waiting, in stages: pause-spins first (a partner a few µs behind is the common case inside a job),
  * then sched_yield (the partner may share our core on a loaded machine). Only an idle worker between
- * jobs goes further, to sleeps of IDLE_SLEEP_NS once it has waited IDLE_AFTER_NS. */
+ * jobs goes further, to sleeps of IDLE_SLEEP_NS once it has waited IDLE_AFTER_NS, and of
+ * DORMANT_SLEEP_NS after DORMANT_AFTER_NS (a voice that is not sounding: a synth holds several, each
+ * with its workers). The first chunk after a pause waits for the worker's wake-up, at most one sleep. */
 #define SPIN_PAUSES 2000
-#define IDLE_AFTER_NS 2000000L /* 2 ms without a job */
-#define IDLE_SLEEP_NS 50000L   /* then it looks every 50 µs */
+#define IDLE_AFTER_NS 2000000L      /* 2 ms without a job */
+#define IDLE_SLEEP_NS 50000L        /* then it looks every 50 µs */
+#define DORMANT_AFTER_NS 200000000L /* 200 ms without a job */
+#define DORMANT_SLEEP_NS 1000000L   /* then every 1 ms */
 
 #define CACHE_LINE 64
 
@@ -129,10 +133,11 @@ static void *worker(void *p)
         if (j == seen) {
             const long since = now_ns();
             while ((j = atomic_load_explicit(&t->job, memory_order_acquire)) == seen) {
-                if (now_ns() - since < IDLE_AFTER_NS) {
+                const long idle = now_ns() - since;
+                if (idle < IDLE_AFTER_NS) {
                     sched_yield();
                 } else {
-                    struct timespec ts = {0, IDLE_SLEEP_NS};
+                    struct timespec ts = {0, idle < DORMANT_AFTER_NS ? IDLE_SLEEP_NS : DORMANT_SLEEP_NS};
                     nanosleep(&ts, NULL);
                 }
             }
