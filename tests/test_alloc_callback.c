@@ -45,17 +45,20 @@ static atomic_uint g_locks;  /* lock or wait */
 static atomic_uint g_io;     /* file, stdio, logging, sleeping */
 
 #ifndef NR_UNDER_ASAN
-/* Set around a threaded voice's process: allocations and locks of any thread count (its workers run the
- * same block); file and sleeping calls still count on the flagged thread only (an idle worker polls
- * with short sleeps between blocks, off the audio path). */
-static atomic_int g_any_thread;
+/* Threads started while g_mark_threads is set (a threaded voice's workers, started by nr_voice_create)
+ * carry t_voice_worker. While g_workers_count is set their allocations and locks count too (they run
+ * the audio thread's block); their file and sleeping calls do not (an idle worker polls with short
+ * sleeps between blocks, off the audio path). Other threads (OpenBLAS's pool) never count. */
+static atomic_int g_mark_threads, g_workers_count;
+static _Thread_local int t_voice_worker;
+#define WORKER_COUNTS() (t_voice_worker && atomic_load_explicit(&g_workers_count, memory_order_relaxed))
 void *__libc_malloc(size_t n);
 void *__libc_calloc(size_t k, size_t n);
 void *__libc_realloc(void *p, size_t n);
 void __libc_free(void *p);
 void *__libc_memalign(size_t align, size_t n);
 
-#define COUNT() do { if (t_in_callback || atomic_load_explicit(&g_any_thread, memory_order_relaxed)) atomic_fetch_add_explicit(&g_allocs, 1, memory_order_relaxed); } while (0)
+#define COUNT() do { if (t_in_callback || WORKER_COUNTS()) atomic_fetch_add_explicit(&g_allocs, 1, memory_order_relaxed); } while (0)
 void *malloc(size_t n) { COUNT(); return __libc_malloc(n); }
 void *calloc(size_t k, size_t n) { COUNT(); return __libc_calloc(k, n); }
 void *realloc(void *p, size_t n) { COUNT(); return __libc_realloc(p, n); }
@@ -75,7 +78,7 @@ int posix_memalign(void **out, size_t align, size_t n)
  * the first call when another library's constructor makes it earlier. */
 #define TALLY(counter)                                                                                 \
     do {                                                                                               \
-        if (t_in_callback || (&counter == &g_locks && atomic_load_explicit(&g_any_thread, memory_order_relaxed))) \
+        if (t_in_callback || (&counter == &g_locks && WORKER_COUNTS()))                              \
             atomic_fetch_add_explicit(&counter, 1, memory_order_relaxed);                              \
     } while (0)
 #define REAL(name) static __typeof__(name) *real_##name
@@ -104,6 +107,29 @@ __attribute__((constructor)) static void find_real(void)
 #undef FIND
 }
 
+typedef struct {
+    void *(*fn)(void *);
+    void *arg;
+    int mark;
+} start_info;
+static void *marked_start(void *p)
+{
+    start_info si = *(start_info *)p;
+    __libc_free(p);
+    t_voice_worker = si.mark;
+    return si.fn(si.arg);
+}
+int pthread_create(pthread_t *restrict th, const pthread_attr_t *restrict attr, void *(*fn)(void *), void *restrict arg)
+{
+    static int (*real)(pthread_t *restrict, const pthread_attr_t *restrict, void *(*)(void *), void *restrict);
+    if (!real) real = (__typeof__(real))dlsym(RTLD_NEXT, "pthread_create");
+    start_info *si = __libc_malloc(sizeof *si);
+    if (!si) return 11; /* EAGAIN */
+    *si = (start_info){fn, arg, atomic_load(&g_mark_threads)};
+    int r = real(th, attr, marked_start, si);
+    if (r) __libc_free(si);
+    return r;
+}
 int pthread_mutex_lock(pthread_mutex_t *m) { TALLY(g_locks); return NEXT(pthread_mutex_lock)(m); }
 int pthread_mutex_trylock(pthread_mutex_t *m) { TALLY(g_locks); return NEXT(pthread_mutex_trylock)(m); }
 int pthread_mutex_timedlock(pthread_mutex_t *restrict m, const struct timespec *restrict t)
@@ -530,8 +556,8 @@ static int thread_count(void)
 #endif
 
 /* The original hn-sinc-NSF split across two threads (--threads 2): push_frame and process allocate
- * nothing and lock nothing, on the audio thread or on the voice's worker; the worker is started by
- * nr_voice_create and gone after nr_voice_free. */
+ * nothing and lock nothing, on the audio thread or on the voice's worker (marked at its start, see
+ * pthread_create above); the worker is started by nr_voice_create and gone after nr_voice_free. */
 static void test_threaded_nsf_voice_is_realtime_safe(void)
 {
 #ifdef NR_UNDER_ASAN
@@ -550,7 +576,9 @@ static void test_threaded_nsf_voice_is_realtime_safe(void)
     vc.threads = 2;
     const int before = thread_count();
     nr_voice *v = NULL;
+    atomic_store(&g_mark_threads, 1);
     NT_CHECKF(nr_voice_create(m, &vc, &v) == NR_OK, "%s", nr_last_error());
+    atomic_store(&g_mark_threads, 0);
     const int with = thread_count();
     /* the generic path keeps the voice on one thread (OpenBLAS rounds by matrix size) */
     const int want = nr_cpu_path() == NR_CPU_GENERIC ? before : before + 1;
@@ -561,15 +589,15 @@ static void test_threaded_nsf_voice_is_realtime_safe(void)
     static const int blocks[] = {512, 64, 100, 1, 512};
     for (int t = 0; v && t < 24; t++) {
         t_in_callback = 1;
-        atomic_store(&g_any_thread, 1);
+        atomic_store(&g_workers_count, 1);
         nr_voice_push_frame(v, d);
-        atomic_store(&g_any_thread, 0);
+        atomic_store(&g_workers_count, 0);
         t_in_callback = 0;
         for (int k = 0; nr_voice_available(v) >= 512; k++) {
             t_in_callback = 1;
-            atomic_store(&g_any_thread, 1);
+            atomic_store(&g_workers_count, 1);
             n += nr_voice_process(v, buf, blocks[k % 5]);
-            atomic_store(&g_any_thread, 0);
+            atomic_store(&g_workers_count, 0);
             t_in_callback = 0;
         }
     }
