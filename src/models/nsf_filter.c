@@ -38,7 +38,7 @@ size_t nsf_filter_bytes(const nsf_weights *w)
     const size_t H = w->hidden, C = NSF_CHUNK, O = w->sinc_order, f = sizeof(float);
     return al64(total_convs(w) * sizeof(float *)) + al64(ring_floats(w) * f) + 2 * al64(C * H * f) +
            al64(C * 3 * H * f) + al64(C * (H / 4) * f) + 2 * al64((O - 1 + C) * f) + 2 * al64(C * O * f) +
-           al64(C * f) + 2 * al64(2 * C * H * f);
+           al64(C * f) + 2 * al64(2 * C * H * f) + 2 * al64(C * H * f);
 }
 
 void nsf_filter_init(nsf_filter *f, const nsf_weights *w, void *mem)
@@ -70,7 +70,9 @@ void nsf_filter_init(nsf_filter *f, const nsf_weights *w, void *mem)
     f->hp = (float *)p, p += al64(C * O * fs);
     f->sig = (float *)p, p += al64(C * fs);
     f->u = (float *)p, p += al64(2 * C * H * fs);
-    f->m = (float *)p;
+    f->m = (float *)p, p += al64(2 * C * H * fs);
+    f->hn = (float *)p, p += al64(C * H * fs);
+    f->yn = (float *)p;
     nsf_filter_reset(f);
 }
 
@@ -78,6 +80,7 @@ void nsf_filter_reset(nsf_filter *f)
 {
     const nsf_weights *w = f->w;
     f->t = 0;
+    f->pre = 0;
     memset(f->rings[0], 0, ring_floats(w) * sizeof(float));
     memset(f->xh, 0, (w->sinc_order - 1) * sizeof(float));
     memset(f->xn, 0, (w->sinc_order - 1) * sizeof(float));
@@ -100,23 +103,55 @@ typedef struct {
     int r0, r1; /* this member's rows of the chunk */
 } part;
 
-/* One NeuralFilterBlock on n <= NSF_CHUNK samples: x (n) -> out (n), with its convs' rings; this member
- * reads x and writes out at its rows only. */
-static void block_run(const part *pt, const nsf_block *b, float **rings, const float *x, const float *ctx, int n,
-                      float *out)
+/* The input layer and the first conv's products of one block on rows [r0, r1) / all rows (part of nparts). */
+static void block_start(nsf_filter *f, const nsf_block *b, float **rings, const float *x, int n, int r0, int r1,
+                        float *h, float *y, int member, int nparts, nr_team *team)
 {
-    nsf_filter *f = pt->f;
-    const int H = f->w->hidden, Q = H / 4, r0 = pt->r0, r1 = pt->r1, prof = pt->tid == 0;
-    float *h = f->h, *y = f->y;
-    double t0 = nsf_prof_start();
+    const int H = f->w->hidden;
     for (int t = r0; t < r1; t++)
         for (int c = 0; c < H; c++) h[t * H + c] = b->ff1[c] * x[t];
     nr_tanh_inplace(h + (size_t)r0 * H, (size_t)(r1 - r0) * H);
-    if (prof) nsf_prof_lap(NSF_ST_ENDS, &t0);
+    nr_team_barrier(team);
+    nr_dconv3_block_part(b->packed[0], b->wino[0], H, b->dil[0], rings[0], f->t, h, n, f->col, f->u, f->m, y, member,
+                         nparts);
+}
+
+#if NR_KBASE
+void nsf_filter_prestart(nsf_filter *f, const float *har, const float *noi, int n)
+{
+    const nsf_weights *w = f->w;
+    float **noi_rings = f->rings;
+    for (int b = 0; b < w->n_har; b++) noi_rings += w->har[b].n_convs;
+    if (w->n_har < 1 || w->har[0].n_convs < 1 || w->noi.n_convs < 1) return; /* nothing to start: pre stays 0 */
+    block_start(f, &w->har[0], f->rings, har, n, 0, n, f->h, f->y, 0, 1, NULL);
+    block_start(f, &w->noi, noi_rings, noi, n, 0, n, f->hn, f->yn, 0, 1, NULL);
+    f->pre = 1;
+}
+#endif
+
+/* One NeuralFilterBlock on n <= NSF_CHUNK samples: x (n) -> out (n), with its convs' rings; this member
+ * reads x and writes out at its rows only. h, y: its buffers; started: block_start ran for all rows. */
+static void block_run(const part *pt, const nsf_block *b, float **rings, const float *x, const float *ctx, int n,
+                      float *out, float *h, float *y, int started)
+{
+    nsf_filter *f = pt->f;
+    const int H = f->w->hidden, Q = H / 4, r0 = pt->r0, r1 = pt->r1, prof = pt->tid == 0;
+    double t0 = nsf_prof_start();
+    if (b->n_convs == 0) { /* no conv: the input layer alone */
+        for (int t = r0; t < r1; t++)
+            for (int c = 0; c < H; c++) h[t * H + c] = b->ff1[c] * x[t];
+        nr_tanh_inplace(h + (size_t)r0 * H, (size_t)(r1 - r0) * H);
+    }
     for (int i = 0; i < b->n_convs; i++) {
-        nr_team_barrier(pt->team);
-        nr_dconv3_block_part(b->packed[i], b->wino[i], H, b->dil[i], rings[i], f->t, h, n, f->col, f->u, f->m, y,
-                             pt->tid, pt->nt);
+        if (i == 0 && started) {
+            /* done by nsf_filter_prestart before the team's first barrier */
+        } else if (i == 0) {
+            block_start(f, b, rings, x, n, r0, r1, h, y, pt->tid, pt->nt, pt->team);
+        } else {
+            nr_team_barrier(pt->team);
+            nr_dconv3_block_part(b->packed[i], b->wino[i], H, b->dil[i], rings[i], f->t, h, n, f->col, f->u, f->m, y,
+                                 pt->tid, pt->nt);
+        }
         nr_team_barrier(pt->team);
         /* the ring takes this member's inputs before the residual overwrites them */
         nr_dconv3_ring_rows(H, b->dil[i], rings[i], f->t, h, n, r0, r1);
@@ -156,11 +191,11 @@ static void run_chunk(const part *pt, const float *har, const float *noi, const 
     float **rings = f->rings;
     memcpy(xh + r0, har + r0, (size_t)(r1 - r0) * sizeof(float));
     for (int b = 0; b < w->n_har; b++) {
-        block_run(pt, &w->har[b], rings, xh, ctx, n, f->sig);
+        block_run(pt, &w->har[b], rings, xh, ctx, n, f->sig, f->h, f->y, b == 0 && f->pre);
         memcpy(xh + r0, f->sig + r0, (size_t)(r1 - r0) * sizeof(float));
         rings += w->har[b].n_convs;
     }
-    block_run(pt, &w->noi, rings, noi, ctx, n, xn);
+    block_run(pt, &w->noi, rings, noi, ctx, n, xn, f->pre ? f->hn : f->h, f->pre ? f->yn : f->y, f->pre);
     nr_team_barrier(pt->team);
     double t0 = nsf_prof_start();
     for (int t = r0; t < r1; t++) nr_sinc_lp_hp(&w->sinc, cut[t], f->lp + (size_t)t * O, f->hp + (size_t)t * O);
@@ -174,6 +209,7 @@ static void run_chunk(const part *pt, const float *har, const float *noi, const 
         memmove(f->xh, f->xh + n, (O - 1) * sizeof(float));
         memmove(f->xn, f->xn + n, (O - 1) * sizeof(float));
         f->t += n;
+        f->pre = 0;
     }
     /* the next chunk's rows may belong to another member: everyone sees the history and f->t first */
     nr_team_barrier(pt->team);

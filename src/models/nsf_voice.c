@@ -299,17 +299,22 @@ static void chunk_source(nsf_voice *v, int c)
 }
 
 /* One chunk on the team: the condition (member 0) and the sources (the last member) are independent and
- * overlap; then every member filters its rows. */
+ * overlap, the last member going on with the input layer and first conv of the first harmonic block and
+ * of the noise block (they need no context); then every member filters its rows. */
 static void chunk_run(void *arg, int tid, int nt)
 {
     nsf_voice *v = arg;
     chunk_job *job = &v->job;
     if (tid == 0) job->ok = chunk_condition(v, job->s0, job->n);
-    if (tid == nt - 1) chunk_source(v, job->n);
+    if (tid == nt - 1) {
+        chunk_source(v, job->n);
+        /* the rest of the condition's time: the two blocks that need only the sources start */
+        nsf_filter_prestart(&v->filt, v->b_har, v->b_noi, job->n);
+    }
     nr_team_barrier(v->team);
     if (!job->ok) {
         nr_team_barrier(v->team); /* everyone has read ok before member 0 puts the source back */
-        if (tid == 0) v->src = v->src_saved;
+        if (tid == 0) v->src = v->src_saved, v->filt.pre = 0;
         return;
     }
     nsf_filter_run_part(&v->filt, v->b_har, v->b_noi, v->b_ctx, v->b_cut, job->n, job->out, v->team, tid, nt);
