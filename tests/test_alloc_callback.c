@@ -7,6 +7,7 @@
  * with ASan's own allocator, so under ASan the test skips itself. */
 #include "audio/backend.h"
 #include "audio/live.h"
+#include "core/cpu.h"
 #include "fake_client.h"
 #include "instrument_helper.h"
 #include "jackd_helper.h"
@@ -44,13 +45,20 @@ static atomic_uint g_locks;  /* lock or wait */
 static atomic_uint g_io;     /* file, stdio, logging, sleeping */
 
 #ifndef NR_UNDER_ASAN
+/* Threads started while g_mark_threads is set (a threaded voice's workers, started by nr_voice_create)
+ * carry t_voice_worker. While g_workers_count is set their allocations and locks count too (they run
+ * the audio thread's block); their file and sleeping calls do not (an idle worker polls with short
+ * sleeps between blocks, off the audio path). Other threads (OpenBLAS's pool) never count. */
+static atomic_int g_mark_threads, g_workers_count;
+static _Thread_local int t_voice_worker;
+#define WORKER_COUNTS() (t_voice_worker && atomic_load_explicit(&g_workers_count, memory_order_relaxed))
 void *__libc_malloc(size_t n);
 void *__libc_calloc(size_t k, size_t n);
 void *__libc_realloc(void *p, size_t n);
 void __libc_free(void *p);
 void *__libc_memalign(size_t align, size_t n);
 
-#define COUNT() do { if (t_in_callback) atomic_fetch_add_explicit(&g_allocs, 1, memory_order_relaxed); } while (0)
+#define COUNT() do { if (t_in_callback || WORKER_COUNTS()) atomic_fetch_add_explicit(&g_allocs, 1, memory_order_relaxed); } while (0)
 void *malloc(size_t n) { COUNT(); return __libc_malloc(n); }
 void *calloc(size_t k, size_t n) { COUNT(); return __libc_calloc(k, n); }
 void *realloc(void *p, size_t n) { COUNT(); return __libc_realloc(p, n); }
@@ -68,7 +76,11 @@ int posix_memalign(void **out, size_t align, size_t n)
 
 /* The next definition of each interposed function: looked up before main (dlsym may allocate), or at
  * the first call when another library's constructor makes it earlier. */
-#define TALLY(counter) do { if (t_in_callback) atomic_fetch_add_explicit(&counter, 1, memory_order_relaxed); } while (0)
+#define TALLY(counter)                                                                                 \
+    do {                                                                                               \
+        if (t_in_callback || (&counter == &g_locks && WORKER_COUNTS()))                              \
+            atomic_fetch_add_explicit(&counter, 1, memory_order_relaxed);                              \
+    } while (0)
 #define REAL(name) static __typeof__(name) *real_##name
 REAL(pthread_mutex_lock); REAL(pthread_mutex_trylock); REAL(pthread_mutex_timedlock);
 REAL(pthread_rwlock_rdlock); REAL(pthread_rwlock_wrlock); REAL(pthread_spin_lock);
@@ -95,6 +107,29 @@ __attribute__((constructor)) static void find_real(void)
 #undef FIND
 }
 
+typedef struct {
+    void *(*fn)(void *);
+    void *arg;
+    int mark;
+} start_info;
+static void *marked_start(void *p)
+{
+    start_info si = *(start_info *)p;
+    __libc_free(p);
+    t_voice_worker = si.mark;
+    return si.fn(si.arg);
+}
+int pthread_create(pthread_t *restrict th, const pthread_attr_t *restrict attr, void *(*fn)(void *), void *restrict arg)
+{
+    static int (*real)(pthread_t *restrict, const pthread_attr_t *restrict, void *(*)(void *), void *restrict);
+    if (!real) real = (__typeof__(real))dlsym(RTLD_NEXT, "pthread_create");
+    start_info *si = __libc_malloc(sizeof *si);
+    if (!si) return 11; /* EAGAIN */
+    *si = (start_info){fn, arg, atomic_load(&g_mark_threads)};
+    int r = real(th, attr, marked_start, si);
+    if (r) __libc_free(si);
+    return r;
+}
 int pthread_mutex_lock(pthread_mutex_t *m) { TALLY(g_locks); return NEXT(pthread_mutex_lock)(m); }
 int pthread_mutex_trylock(pthread_mutex_t *m) { TALLY(g_locks); return NEXT(pthread_mutex_trylock)(m); }
 int pthread_mutex_timedlock(pthread_mutex_t *restrict m, const struct timespec *restrict t)
@@ -507,6 +542,75 @@ static void test_impact2_voice_is_realtime_safe(void)
 }
 
 
+#ifndef NR_UNDER_ASAN
+static int thread_count(void)
+{
+    int n = 0;
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "Threads: %d", &n) == 1) break;
+    if (f) fclose(f);
+    return n;
+}
+#endif
+
+/* The original hn-sinc-NSF split across two threads (--threads 2): push_frame and process allocate
+ * nothing and lock nothing, on the audio thread or on the voice's worker (marked at its start, see
+ * pthread_create above); the worker is started by nr_voice_create and gone after nr_voice_free. */
+static void test_threaded_nsf_voice_is_realtime_safe(void)
+{
+#ifdef NR_UNDER_ASAN
+    nt_skip("built with AddressSanitizer: malloc interposition conflicts with it");
+#else
+    const char *path = nt_shared("models/neurorack-nsf/model_nsf_sinc_ema_impacts_waveform_5.0.th");
+    if (!path) {
+        nt_skip("../shared absent: the original hn-sinc-NSF model is missing");
+        return;
+    }
+    nr_model *m = NULL;
+    NT_CHECKF(nr_model_load(path, &m) == NR_OK, "%s", nr_last_error());
+    if (!m) return;
+    nr_voice_config vc = nr_voice_config_init();
+    vc.max_block = 512;
+    vc.threads = 2;
+    const int before = thread_count();
+    nr_voice *v = NULL;
+    atomic_store(&g_mark_threads, 1);
+    NT_CHECKF(nr_voice_create(m, &vc, &v) == NR_OK, "%s", nr_last_error());
+    atomic_store(&g_mark_threads, 0);
+    const int with = thread_count();
+    /* the generic path keeps the voice on one thread (OpenBLAS rounds by matrix size) */
+    const int want = nr_cpu_path() == NR_CPU_GENERIC ? before : before + 1;
+    NT_CHECKF(with == want, "threads before the voice %d, with it %d (want %d)", before, with, want);
+    float d[7] = {0.1f, 0.05f, 2000, 0.01f, 1500, 1200, 190}, buf[512];
+    atomic_store(&g_allocs, 0), atomic_store(&g_locks, 0), atomic_store(&g_io, 0);
+    long n = 0;
+    static const int blocks[] = {512, 64, 100, 1, 512};
+    for (int t = 0; v && t < 24; t++) {
+        t_in_callback = 1;
+        atomic_store(&g_workers_count, 1);
+        nr_voice_push_frame(v, d);
+        atomic_store(&g_workers_count, 0);
+        t_in_callback = 0;
+        for (int k = 0; nr_voice_available(v) >= 512; k++) {
+            t_in_callback = 1;
+            atomic_store(&g_workers_count, 1);
+            n += nr_voice_process(v, buf, blocks[k % 5]);
+            atomic_store(&g_workers_count, 0);
+            t_in_callback = 0;
+        }
+    }
+    NT_CHECKF(n > 8 * 512, "%ld samples", n);
+    NT_CHECKF(atomic_load(&g_allocs) == 0 && atomic_load(&g_locks) == 0 && atomic_load(&g_io) == 0,
+              "inside a threaded voice's push_frame and process: %u allocations, %u locks, %u I/O calls",
+              atomic_load(&g_allocs), atomic_load(&g_locks), atomic_load(&g_io));
+    nr_voice_free(v);
+    NT_CHECKF(thread_count() == before, "after nr_voice_free %d threads, before the voice %d", thread_count(), before);
+    nr_model_free(m);
+#endif
+}
+
 /* A bare synth in source latent, process() counted alone: CV moves on latent1..4 ask for new points,
  * the control thread decodes them between blocks (nr_synth_collect, outside the count), and gates
  * take and let go of the decoded slots (gate 2: the A/B morph), retriggering and stealing voices. The latent model has random
@@ -585,6 +689,7 @@ int main(void)
 {
     NT_RUN(test_interposition_works);
     NT_RUN(test_impact2_voice_is_realtime_safe);
+    NT_RUN(test_threaded_nsf_voice_is_realtime_safe);
     NT_RUN(test_io_layer_is_realtime_safe);
     NT_RUN(test_instrument_is_realtime_safe);
     NT_RUN(test_synth_model_swap_is_realtime_safe);

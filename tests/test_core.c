@@ -1,8 +1,11 @@
 /* Core pieces: error messages, tensor sets, curve resampling. */
 #include "neurorack.h"
 #include "nr_test.h"
+#include "core/team.h"
 
 #include <math.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void test_error_message(void)
@@ -87,6 +90,59 @@ static void test_median_pitch(void)
     nr_curves_free(&c);
 }
 
+/* A team's barriers order its members' phases: in every job each member writes its slot of a round, waits,
+ * then checks that every other member's slot of that round is written; many jobs, teams of 1 to 4, and
+ * the share helper's cover of 0 .. n. */
+enum { TEAM_ROUNDS = 20, TEAM_JOBS = 300 };
+typedef struct {
+    nr_team *team;
+    int job;
+    int slot[TEAM_ROUNDS][NR_TEAM_MAX];
+    atomic_int bad, calls;
+} team_check;
+
+static void team_job(void *arg, int tid, int nt)
+{
+    team_check *c = arg;
+    atomic_fetch_add(&c->calls, 1);
+    for (int r = 0; r < TEAM_ROUNDS; r++) {
+        c->slot[r][tid] = c->job * TEAM_ROUNDS + r + 1;
+        nr_team_barrier(c->team);
+        for (int k = 0; k < nt; k++)
+            if (c->slot[r][k] != c->job * TEAM_ROUNDS + r + 1) atomic_fetch_add(&c->bad, 1);
+    }
+}
+
+static void test_team(void)
+{
+    for (int n = 1; n <= 4; n++) {
+        team_check *c = calloc(1, sizeof *c);
+        nr_result r = nr_team_create(n, &c->team);
+        NT_CHECKF(r == NR_OK && nr_team_size(c->team) == n, "team of %d: %s", n, nr_last_error());
+        for (c->job = 0; r == NR_OK && c->job < TEAM_JOBS; c->job++) nr_team_run(c->team, team_job, c);
+        NT_CHECKF(atomic_load(&c->bad) == 0, "team of %d: %d slots seen before their barrier", n, atomic_load(&c->bad));
+        NT_CHECKF(atomic_load(&c->calls) == n * TEAM_JOBS, "team of %d: %d member calls, want %d", n,
+                  atomic_load(&c->calls), n * TEAM_JOBS);
+        nr_team_free(c->team);
+        free(c);
+    }
+    nr_team *t = NULL;
+    NT_CHECK(nr_team_create(0, &t) != NR_OK && t == NULL);
+    NT_CHECK(nr_team_create(NR_TEAM_MAX + 1, &t) != NR_OK && t == NULL);
+    nr_team_free(NULL);
+    for (int n = 0; n <= 530; n += 53)
+        for (int nt = 1; nt <= 5; nt++) {
+            int next = 0, ok = 1;
+            for (int tid = 0; tid < nt; tid++) {
+                int a, b;
+                nr_team_share(n, tid, nt, 16, &a, &b);
+                ok &= a == next && b >= a && (tid + 1 == nt || b % 16 == 0);
+                next = b;
+            }
+            NT_CHECKF(ok && next == n, "share of %d over %d members does not tile 0..%d", n, nt, n);
+        }
+}
+
 int main(void)
 {
     NT_RUN(test_error_message);
@@ -94,5 +150,6 @@ int main(void)
     NT_RUN(test_curves_resample);
     NT_RUN(test_transpose);
     NT_RUN(test_median_pitch);
+    NT_RUN(test_team);
     return nt_end();
 }

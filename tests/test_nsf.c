@@ -2,6 +2,7 @@
 #include "neurorack.h"
 #include "models/nsf_internal.h"
 #include "nr_test.h"
+#include "core/cpu.h"
 #include "extra_tensor.h"
 
 #include <math.h>
@@ -297,6 +298,135 @@ static void test_streaming_blocks(void)
     free(frames);
 }
 
+/* --threads: one voice split across a team must give the one-thread output bit for bit, for every block
+ * size (1 and 7 stay on the calling thread; 64 and up are split, 4096 in chunks) along a sound of a few
+ * seconds made of the three golden sounds' frames, noise on. */
+static float *three_sounds(int *F)
+{
+    static const char *const snd[] = {"reference_impact", "dce_synth_one_shot_bumper_Gsmin", "SH_FFX_123BPM_IMPACT_01"};
+    float *all = malloc(3 * 64 * NR_NUM_DESC * sizeof(float));
+    for (int i = 0; i < 3 && all; i++) {
+        char name[128];
+        snprintf(name, sizeof name, "%s_nsf_frames.f32", snd[i]);
+        float *f = ref_f32(name, 64 * NR_NUM_DESC);
+        if (!f) {
+            free(all);
+            return NULL;
+        }
+        memcpy(all + (size_t)i * 64 * NR_NUM_DESC, f, 64 * NR_NUM_DESC * sizeof(float));
+        free(f);
+    }
+    *F = 3 * 64;
+    return all;
+}
+
+static void test_threads_bit_identical(void)
+{
+    nr_model *m = model();
+    if (!m) return;
+    int F_all = 0;
+    float *frames = three_sounds(&F_all);
+    if (!frames) {
+        nt_skip("../shared absent: NSF golden frames missing");
+        return;
+    }
+    static const int one[] = {1}, seven[] = {7}, b64[] = {64}, b512[] = {512}, b4096[] = {4096},
+                     mixed[] = {33, 4096, 1, 511, 0, 31, 64, 2000, 100};
+    struct {
+        const int *sizes;
+        int n_sizes, frames, threads;
+        const char *label;
+    } cases[] = {
+        {one, 1, 12, 2, "block 1"},
+        {seven, 1, 12, 2, "block 7"},
+        {b64, 1, 128, 2, "block 64"},
+        {b512, 1, 128, 2, "block 512"},
+        {b4096, 1, 128, 2, "block 4096"},
+        {mixed, 9, 128, 2, "mixed blocks"},
+        {b512, 1, 40, 3, "block 512, 3 threads"},
+    };
+    const int n_cases = (int)(sizeof cases / sizeof cases[0]);
+    const int F_max = emulated() ? 12 : reduced() ? 24 : 128;
+    if (reduced()) printf("  (%s: sounds of at most %d frames)\n", reduced_why(), F_max);
+    if (nr_cpu_path() == NR_CPU_GENERIC)
+        printf("  (generic path: OpenBLAS's products round by matrix size, so the voice keeps to one thread)\n");
+    (void)F_all;
+    float *a = malloc((size_t)F_max * 512 * sizeof(float)), *b = malloc((size_t)F_max * 512 * sizeof(float));
+    for (int c = 0; c < n_cases; c++) {
+        if (emulated() && c != 3) continue;
+        const int F = cases[c].frames < F_max ? cases[c].frames : F_max;
+        const long S = (long)F * 512;
+        nr_voice_config cfg = nr_voice_config_init();
+        cfg.seed = 77;
+        cfg.max_block = 4096;
+        cfg.threads = 1;
+        long na = render_voice(m, frames, F, &cfg, cases[c].sizes, cases[c].n_sizes, a, 5u);
+        cfg.threads = cases[c].threads;
+        memset(b, 0xff, (size_t)S * sizeof(float));
+        long nb = render_voice(m, frames, F, &cfg, cases[c].sizes, cases[c].n_sizes, b, 5u);
+        NT_CHECKF(na == S && nb == S, "%s: %ld / %ld of %ld samples", cases[c].label, na, nb, S);
+        const int same = na == S && nb == S && memcmp(a, b, (size_t)S * sizeof(float)) == 0;
+        long first = -1;
+        for (long i = 0; !same && i < S && first < 0; i++)
+            if (memcmp(a + i, b + i, sizeof(float)) != 0) first = i;
+        printf("  %-22s %3d frames, %d threads: %s\n", cases[c].label, F, cases[c].threads,
+               same ? "bit-identical to 1 thread" : "DIFFERS");
+        NT_CHECKF(same, "%s: %d threads differ from 1 thread from sample %ld (%g vs %g)", cases[c].label,
+                  cases[c].threads, first, first >= 0 ? a[first] : 0.0, first >= 0 ? b[first] : 0.0);
+    }
+    free(a);
+    free(b);
+    free(frames);
+}
+
+/* Several threaded voices alive at once, processed in turns, then freed: each matches a one-thread voice
+ * and every worker exits (ASan / LSan see the joins). */
+static void test_threads_several_voices(void)
+{
+    nr_model *m = model();
+    if (!m) return;
+    float *frames = ref_f32("reference_impact_nsf_frames.f32", 64 * NR_NUM_DESC);
+    if (!frames) {
+        nt_skip("../shared absent: NSF golden frames missing");
+        return;
+    }
+    enum { NV = 3, F = 12, BLOCK = 256 };
+    const long S = (long)F * 512;
+    nr_voice_config cfg = nr_voice_config_init();
+    cfg.seed = 5;
+    float *ref = malloc((size_t)S * sizeof(float)), *got = malloc((size_t)NV * S * sizeof(float));
+    static const int blk[] = {BLOCK};
+    NT_CHECK(render_voice(m, frames, F, &cfg, blk, 1, ref, 1u) == S);
+    nr_voice *v[NV] = {0};
+    long done[NV] = {0};
+    int next[NV] = {0};
+    for (int i = 0; i < NV; i++) {
+        cfg.threads = 2 + i % 2;
+        nr_result r = nr_voice_create(m, &cfg, &v[i]);
+        NT_CHECKF(r == NR_OK, "voice %d: %s", i, nr_last_error());
+        if (r != NR_OK) v[i] = NULL;
+    }
+    for (int round = 0, busy = 1; busy && round < 10000; round++) {
+        busy = 0;
+        for (int i = 0; i < NV; i++) {
+            if (!v[i] || done[i] >= S) continue;
+            busy = 1;
+            while (next[i] < F && nr_voice_available(v[i]) < BLOCK) nr_voice_push_frame(v[i], frames + (size_t)next[i]++ * NR_NUM_DESC);
+            if (next[i] == F) nr_voice_end(v[i]);
+            const int want = S - done[i] < BLOCK ? (int)(S - done[i]) : BLOCK;
+            done[i] += nr_voice_process(v[i], got + (size_t)i * S + done[i], want);
+        }
+    }
+    for (int i = 0; i < NV; i++) {
+        NT_CHECKF(done[i] == S && memcmp(ref, got + (size_t)i * S, (size_t)S * sizeof(float)) == 0,
+                  "threaded voice %d of %d differs from one thread (%ld of %ld samples)", i, NV, done[i], S);
+        nr_voice_free(v[i]);
+    }
+    free(ref);
+    free(got);
+    free(frames);
+}
+
 /* A copy of the model's tensors and metadata, leaving out `drop`, for corruption tests. */
 static void copy_set(const nr_tensor_set *src, nr_tensor_set *dst, const char *drop, const char *drop_meta)
 {
@@ -493,6 +623,8 @@ int main(void)
     NT_RUN_PATHS(test_golden_sh_ffx);
     NT_RUN_PATHS(test_golden_301_frames);
     NT_RUN(test_streaming_blocks);
+    NT_RUN_PATHS(test_threads_bit_identical);
+    NT_RUN(test_threads_several_voices);
     NT_RUN(test_bad_models);
     NT_RUN(test_save_roundtrip);
     NT_RUN(test_extra_tensor_refused);

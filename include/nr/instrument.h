@@ -66,6 +66,7 @@ typedef struct {
     int cpu_guard;             /* 1 (default): lower the voice count before blocks run late (live);
                                   0: never (offline renders, where time does not matter) */
     uint64_t seed;             /* random phases and variation; equal seeds give equal renders */
+    int threads;               /* threads inside one voice (nr_voice_config.threads; 0 or 1: none) */
     int sync_model_load;       /* 0 (default): a model switch reads the file on a loader thread and lands
                                   a few polls later; 1: inside nr_instrument_poll (offline renders: the
                                   switch lands at the same block every time) */

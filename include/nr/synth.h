@@ -58,6 +58,7 @@ typedef struct {
     int cpu_guard;    /* 1 (default): lower the voice count before blocks run late (live);
                          0: never (offline renders, where time does not matter) */
     uint64_t seed;    /* random phases and variation; equal seeds give equal renders */
+    int threads;      /* threads inside one voice (nr_voice_config.threads; 0 or 1: none) */
 } nr_synth_config;
 
 typedef struct nr_synth nr_synth;

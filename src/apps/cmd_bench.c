@@ -5,6 +5,7 @@
 #include "nr/templates.h"
 #include "models/nsf_profile.h"
 #include "core/cpu.h"
+#include "core/team.h"
 #include "dsp/fma_peak.h"
 #include "dsp/gemm64.h"
 
@@ -186,6 +187,8 @@ int nr_cmd_bench(int argc, char **argv)
     nr_voice_reset(v, 0);
     memset(&nsf_prof, 0, sizeof nsf_prof);
     nsf_prof.on = 1; /* per-stage times of an hn-sinc-NSF voice; a few clock reads per conv */
+    memset(&nr_team_prof, 0, sizeof nr_team_prof);
+    nr_team_prof.on = threads > 1; /* the split's critical path, in thread CPU time */
     long done = 0, pushed = 0, blocks = 0;
     double worst = 0, t_first = 0, t_render0 = 0, c_render0 = cpu_s();
     while (done < total) {
@@ -210,6 +213,7 @@ int nr_cmd_bench(int argc, char **argv)
     }
     double t_end = now_s(), c_end = cpu_s();
     nsf_prof.on = 0;
+    nr_team_prof.on = 0;
     nr_voice_free(v);
     nr_curves_free(&c);
 
@@ -251,6 +255,17 @@ int nr_cmd_bench(int argc, char **argv)
     printf("real time        %.2fx\n", rtf);
     printf("render cpu       %.3f s of this thread -> %.2fx real time per CPU second\n", c_end - c_render0,
            audio_s / (c_end - c_render0));
+    if (nr_team_prof.jobs > 0) {
+        /* what idle cores would take: the caller's work outside the split plus the split's critical path */
+        const double outside = (c_end - c_render0) - nr_team_prof.caller_s;
+        const double proj = outside + nr_team_prof.critical_s;
+        printf("threads split    %ld chunks, %ld barriers; critical path %.3f s + %.3f s outside -> %.2fx real time "
+               "on idle cores (thread CPU projection)\n",
+               nr_team_prof.jobs, nr_team_prof.barriers, nr_team_prof.critical_s, outside,
+               proj > 0 ? audio_s / proj : 0.0);
+    } else if (threads > 1) {
+        printf("threads split    none (this model or kernel path keeps a voice on one thread)\n");
+    }
     printf("per block        mean %.1f us, worst %.1f us (%ld blocks; period %.1f us)\n", 1e6 * secs / blocks,
            1e6 * worst, blocks, 1e6 * block / info.sample_rate);
     printf("compute          %.0f MACs/sample, %.1f GFLOP/s achieved\n", info.macs_per_sample, gflops);

@@ -48,6 +48,7 @@ static void usage(FILE *f)
             "                     default: X.latent.safetensors beside the default model X.safetensors\n"
             "  --settings PATH    settings file (default: ~/.config/neurorack/settings.nrs)\n"
             "  --voices N         voices, 1..8 (8)\n"
+            "  --threads N        threads inside each voice of the original model, 1..64 (1)\n"
             "  --seed N           random phases and variation (1); the same seed renders the same file\n"
             "  --template CSV     add a curve file from 'neurorack analyze' as a template (repeatable)\n"
             "  --script FILE      timestamped control events (see docs/instrument.md)\n"
@@ -73,7 +74,7 @@ static void usage(FILE *f)
 
 typedef struct {
     const char *audio, *device, *jack_server, *model, *settings, *script, *osc, *osc_bind, *midi_map, *shot, *hardware, *latent_model;
-    long rate, period, periods, voices;
+    long rate, period, periods, voices, threads;
     int rt_priority; /* ALSA playback thread's SCHED_FIFO priority from the hardware file; -1: default */
     int rate_set, period_set, periods_set; /* given on the command line: they beat the hardware file */
     unsigned long long seed;
@@ -85,7 +86,7 @@ typedef struct {
 
 static int parse(int argc, char **argv, play_opts *o)
 {
-    *o = (play_opts){.rate = 48000, .period = 256, .periods = 3, .voices = 8, .duration = -1, .seed = 1,
+    *o = (play_opts){.rate = 48000, .period = 256, .periods = 3, .voices = 8, .threads = 1, .duration = -1, .seed = 1,
                      .rt_priority = -1};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -93,7 +94,7 @@ static int parse(int argc, char **argv, play_opts *o)
         static const char *const with_value[] = {"--audio", "--device", "--jack-server", "--model", "--latent-model", "--settings",
                                                  "--script", "--osc", "--osc-bind", "--midi-map", "--screenshot",
                                                  "--hardware",
-                                                 "--rate", "--period", "--periods", "--voices", "--duration",
+                                                 "--rate", "--period", "--periods", "--voices", "--threads", "--duration",
                                                  "--seed", "--template"};
         for (size_t k = 0; k < sizeof with_value / sizeof with_value[0]; k++)
             if (!strcmp(a, with_value[k]) && !v) {
@@ -127,6 +128,8 @@ static int parse(int argc, char **argv, play_opts *o)
             o->periods_set = 1;
         } else if (VAL("--voices")) {
             if (!nr_cli_int("play", a, v, 1, 8, &o->voices)) return -1;
+        } else if (VAL("--threads")) {
+            if (!nr_cli_int("play", a, v, 1, 64, &o->threads)) return -1;
         } else if (VAL("--duration")) {
             if (!nr_cli_float("play", a, v, 0, 86400, &o->duration)) return -1;
         } else if (VAL("--seed")) {
@@ -376,6 +379,7 @@ int nr_cmd_play(int argc, char **argv)
     ic.device_rate = rate;
     ic.max_block = block;
     ic.max_voices = (int)o.voices;
+    ic.threads = (int)o.threads;
     ic.seed = o.seed;
     /* a render takes the time it needs: no voice is shed, every run is equal; a real-time one is a device */
     ic.cpu_guard = !file_out || o.realtime;

@@ -1,6 +1,7 @@
 #include "dsp/dilated_conv.h"
 #include "dsp/gemm64.h"
 #include "core/kernel_path.h"
+#include "core/team.h"
 
 #include <cblas.h>
 #include <string.h>
@@ -60,12 +61,14 @@ static void gather(int c, int dil, const float *ring, long t0, const float *h, i
     }
 }
 
+#if NR_KBASE
 static void ring_update(int c, int dil, float *ring, long t0, const float *h, int n)
 {
     const long r = 2L * dil;
     for (int t = n > r ? n - (int)r : 0; t < n; t++)
         memcpy(ring + (size_t)((t0 + t) % r) * c, h + (size_t)t * c, (size_t)c * sizeof(float));
 }
+#endif
 
 #if NR_KBASE
 void nr_dconv3_block(const float *wp, int c, int dil, float *ring, long t0, const float *h, int n,
@@ -105,74 +108,95 @@ double nr_dconv3_winograd_macs(int c, int dil, int n)
 }
 #endif
 
-void NR_K(nr_dconv3_block_winograd)(const float *wp, const float *wg, int c, int dil, float *ring, long t0, const float *h,
-                              int n, float *col, float *u, float *m, float *y)
+/* The part of one block's conv that member part of nparts computes: reads the ring and all of h, writes
+ * its own rows of y (the pairs p in its share, with their rows t and t + d, and its share of the rows
+ * after the pairs) and of the scratch. Each row's arithmetic does not depend on the split. */
+void NR_K(nr_dconv3_block_part)(const float *wp, const float *wg, int c, int dil, const float *ring, long t0,
+                                const float *h, int n, float *col, float *u, float *m, float *y, int part, int nparts)
 {
     const long r = 2L * dil;
     const int span = 2 * dil, n_pair_blocks = n / span, P = n_pair_blocks * dil, paired = n_pair_blocks * span;
+    int from, to;
     if (P < WINO_MIN_PAIRS) {
-        nr_dconv3_block(wp, c, dil, ring, t0, h, n, col, y);
+        nr_team_share(n, part, nparts, 1, &from, &to);
+        gather(c, dil, ring, t0, h, from, to, col);
+        /* y (n, C) = col (n, 3C) . wp */
+        mm(col + (size_t)from * 3 * c, to - from, 3 * c, wp, c, y + (size_t)from * c);
         return;
     }
     const size_t pc = (size_t)P * c, cc = (size_t)c * c;
     float *u0 = u, *u1 = u + pc, *u2 = u + 2 * pc, *u3 = u + 3 * pc;
-    int p = 0;
-    for (int b = 0; b < n_pair_blocks; b++) {
-        for (int t = b * span; t < b * span + dil; t++, p++) {
-            /* d0 = h(t - 2d), d1 = h(t - d) from the ring when before the block; d2 = h(t), d3 = h(t + d) */
-            const float *d0 = t >= 2 * dil ? h + (size_t)(t - 2 * dil) * c : ring + (size_t)((t0 + t - 2 * dil + r) % r) * c;
-            const float *d1 = t >= dil ? h + (size_t)(t - dil) * c : ring + (size_t)((t0 + t - dil + r) % r) * c;
-            const float *d2 = h + (size_t)t * c, *d3 = h + (size_t)(t + dil) * c;
-            float *a0 = u0 + (size_t)p * c, *a1 = u1 + (size_t)p * c, *a2 = u2 + (size_t)p * c, *a3 = u3 + (size_t)p * c;
-            int i = 0;
-            for (; i + LANES <= c; i += LANES) {
-                const vf v0 = ld(d0 + i), v1 = ld(d1 + i), v2 = ld(d2 + i), v3 = ld(d3 + i);
-                st(a0 + i, v0 - v2);
-                st(a1 + i, v1 + v2);
-                st(a2 + i, v2 - v1);
-                st(a3 + i, v1 - v3);
-            }
-            for (; i < c; i++) {
-                a0[i] = d0[i] - d2[i];
-                a1[i] = d1[i] + d2[i];
-                a2[i] = d2[i] - d1[i];
-                a3[i] = d1[i] - d3[i];
-            }
+    int p0, p1;
+    nr_team_share(P, part, nparts, 1, &p0, &p1);
+    for (int p = p0; p < p1; p++) {
+        /* pair p: block b = p / d, t = b 2d + p mod d */
+        const int t = p / dil * span + p % dil;
+        /* d0 = h(t - 2d), d1 = h(t - d) from the ring when before the block; d2 = h(t), d3 = h(t + d) */
+        const float *d0 = t >= 2 * dil ? h + (size_t)(t - 2 * dil) * c : ring + (size_t)((t0 + t - 2 * dil + r) % r) * c;
+        const float *d1 = t >= dil ? h + (size_t)(t - dil) * c : ring + (size_t)((t0 + t - dil + r) % r) * c;
+        const float *d2 = h + (size_t)t * c, *d3 = h + (size_t)(t + dil) * c;
+        float *a0 = u0 + (size_t)p * c, *a1 = u1 + (size_t)p * c, *a2 = u2 + (size_t)p * c, *a3 = u3 + (size_t)p * c;
+        int i = 0;
+        for (; i + LANES <= c; i += LANES) {
+            const vf v0 = ld(d0 + i), v1 = ld(d1 + i), v2 = ld(d2 + i), v3 = ld(d3 + i);
+            st(a0 + i, v0 - v2);
+            st(a1 + i, v1 + v2);
+            st(a2 + i, v2 - v1);
+            st(a3 + i, v1 - v3);
+        }
+        for (; i < c; i++) {
+            a0[i] = d0[i] - d2[i];
+            a1[i] = d1[i] + d2[i];
+            a2[i] = d2[i] - d1[i];
+            a3[i] = d1[i] - d3[i];
         }
     }
-    gather(c, dil, ring, t0, h, paired, n, col);
-    ring_update(c, dil, ring, t0, h, n);
+    nr_team_share(n - paired, part, nparts, 1, &from, &to);
+    from += paired, to += paired;
+    gather(c, dil, ring, t0, h, from, to, col);
     for (int k = 0; k < 4; k++)
-        mm(u + k * pc, P, c, wg + k * cc, c, m + k * pc);
+        mm(u + k * pc + (size_t)p0 * c, p1 - p0, c, wg + k * cc, c, m + k * pc + (size_t)p0 * c);
     const float *m0 = m, *m1 = m + pc, *m2 = m + 2 * pc, *m3 = m + 3 * pc;
-    p = 0;
-    for (int b = 0; b < n_pair_blocks; b++) {
-        for (int t = b * span; t < b * span + dil; t++, p++) {
-            float *y0 = y + (size_t)t * c, *y1 = y + (size_t)(t + dil) * c;
-            const size_t o = (size_t)p * c;
-            int i = 0;
-            for (; i + LANES <= c; i += LANES) {
-                const vf v0 = ld(m0 + o + i), v1 = ld(m1 + o + i), v2 = ld(m2 + o + i), v3 = ld(m3 + o + i);
-                st(y0 + i, (v0 + v1) + v2);
-                st(y1 + i, (v1 - v2) - v3);
-            }
-            for (; i < c; i++) {
-                y0[i] = (m0[o + i] + m1[o + i]) + m2[o + i];
-                y1[i] = (m1[o + i] - m2[o + i]) - m3[o + i];
-            }
+    for (int p = p0; p < p1; p++) {
+        const int t = p / dil * span + p % dil;
+        float *y0 = y + (size_t)t * c, *y1 = y + (size_t)(t + dil) * c;
+        const size_t o = (size_t)p * c;
+        int i = 0;
+        for (; i + LANES <= c; i += LANES) {
+            const vf v0 = ld(m0 + o + i), v1 = ld(m1 + o + i), v2 = ld(m2 + o + i), v3 = ld(m3 + o + i);
+            st(y0 + i, (v0 + v1) + v2);
+            st(y1 + i, (v1 - v2) - v3);
+        }
+        for (; i < c; i++) {
+            y0[i] = (m0[o + i] + m1[o + i]) + m2[o + i];
+            y1[i] = (m1[o + i] - m2[o + i]) - m3[o + i];
         }
     }
-    if (paired < n)
-        mm(col + (size_t)paired * 3 * c, n - paired, 3 * c, wp, c, y + (size_t)paired * c);
+    if (from < to) mm(col + (size_t)from * 3 * c, to - from, 3 * c, wp, c, y + (size_t)from * c);
 }
 
 #if NR_KBASE
 #define DCONV_KERNELS(X)                                                                               \
-    X(void, nr_dconv3_block_winograd,                                                                  \
-      (const float *wp, const float *wg, int c, int dil, float *ring, long t0, const float *h, int n,  \
-       float *col, float *u, float *m, float *y),                                                      \
-      (wp, wg, c, dil, ring, t0, h, n, col, u, m, y))
+    X(void, nr_dconv3_block_part,                                                                      \
+      (const float *wp, const float *wg, int c, int dil, const float *ring, long t0, const float *h, int n, \
+       float *col, float *u, float *m, float *y, int part, int nparts),                                \
+      (wp, wg, c, dil, ring, t0, h, n, col, u, m, y, part, nparts))
 NR_DISPATCH(DCONV_KERNELS)
+
+void nr_dconv3_ring_rows(int c, int dil, float *ring, long t0, const float *h, int n, int from, int to)
+{
+    const long r = 2L * dil;
+    if (from < n - r) from = (int)(n - r);
+    for (int t = from; t < to; t++)
+        memcpy(ring + (size_t)((t0 + t) % r) * c, h + (size_t)t * c, (size_t)c * sizeof(float));
+}
+
+void nr_dconv3_block_winograd(const float *wp, const float *wg, int c, int dil, float *ring, long t0, const float *h,
+                              int n, float *col, float *u, float *m, float *y)
+{
+    nr_dconv3_block_part(wp, wg, c, dil, ring, t0, h, n, col, u, m, y, 0, 1);
+    nr_dconv3_ring_rows(c, dil, ring, t0, h, n, 0, n);
+}
 
 void nr_dconv3_ref(const float *w, int c, int dil, const float *h, long n, float *y)
 {

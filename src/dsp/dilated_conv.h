@@ -24,6 +24,14 @@ void nr_dconv3_pack_winograd(const float *w, int c, float *wg);
 void nr_dconv3_block_winograd(const float *wp, const float *wg, int c, int dil, float *ring, long t0, const float *h,
                               int n, float *col, float *u, float *m, float *y);
 
+/* The same conv in two steps, for members of a team splitting one block (core/team.h):
+ * nr_dconv3_block_part computes part's share of y's rows (reads the ring and all of h; ring and h are
+ * not written); once every part is done, nr_dconv3_ring_rows stores the inputs at rows [from, to) of h
+ * into the ring (the parts may each store their own rows). The output is the same for any split. */
+void nr_dconv3_block_part(const float *wp, const float *wg, int c, int dil, const float *ring, long t0,
+                          const float *h, int n, float *col, float *u, float *m, float *y, int part, int nparts);
+void nr_dconv3_ring_rows(int c, int dil, float *ring, long t0, const float *h, int n, int from, int to);
+
 /* Multiply-adds nr_dconv3_block_winograd performs for a block of n samples. */
 double nr_dconv3_winograd_macs(int c, int dil, int n);
 

@@ -90,6 +90,7 @@ nr_instrument_config nr_instrument_config_init(void)
     c.max_voices = NR_MAX_VOICES;
     c.cpu_guard = 1;
     c.seed = 1;
+    c.threads = 1;
     return c;
 }
 
@@ -344,6 +345,7 @@ nr_result nr_instrument_create(const nr_instrument_config *cfg, nr_instrument **
         sc.max_voices = cfg->max_voices;
         sc.cpu_guard = cfg->cpu_guard;
         sc.seed = cfg->seed;
+        sc.threads = cfg->threads;
         r = nr_synth_init(&sc, &inst->synth);
     }
     /* no latent model given: the one shipped beside the default model (X.latent.safetensors), if any;

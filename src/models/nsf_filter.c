@@ -7,6 +7,7 @@
 #include "dsp/fast_tanh.h"
 #include "dsp/gemm64.h"
 #include "core/kernel_path.h"
+#include "core/team.h"
 
 #include <cblas.h>
 #include <string.h>
@@ -37,7 +38,7 @@ size_t nsf_filter_bytes(const nsf_weights *w)
     const size_t H = w->hidden, C = NSF_CHUNK, O = w->sinc_order, f = sizeof(float);
     return al64(total_convs(w) * sizeof(float *)) + al64(ring_floats(w) * f) + 2 * al64(C * H * f) +
            al64(C * 3 * H * f) + al64(C * (H / 4) * f) + 2 * al64((O - 1 + C) * f) + 2 * al64(C * O * f) +
-           al64(C * f) + 2 * al64(2 * C * H * f);
+           al64(C * f) + 2 * al64(2 * C * H * f) + 2 * al64(C * H * f);
 }
 
 void nsf_filter_init(nsf_filter *f, const nsf_weights *w, void *mem)
@@ -69,7 +70,9 @@ void nsf_filter_init(nsf_filter *f, const nsf_weights *w, void *mem)
     f->hp = (float *)p, p += al64(C * O * fs);
     f->sig = (float *)p, p += al64(C * fs);
     f->u = (float *)p, p += al64(2 * C * H * fs);
-    f->m = (float *)p;
+    f->m = (float *)p, p += al64(2 * C * H * fs);
+    f->hn = (float *)p, p += al64(C * H * fs);
+    f->yn = (float *)p;
     nsf_filter_reset(f);
 }
 
@@ -77,6 +80,7 @@ void nsf_filter_reset(nsf_filter *f)
 {
     const nsf_weights *w = f->w;
     f->t = 0;
+    f->pre = 0;
     memset(f->rings[0], 0, ring_floats(w) * sizeof(float));
     memset(f->xh, 0, (w->sinc_order - 1) * sizeof(float));
     memset(f->xn, 0, (w->sinc_order - 1) * sizeof(float));
@@ -84,81 +88,156 @@ void nsf_filter_reset(nsf_filter *f)
 
 #endif
 
-/* One NeuralFilterBlock on n <= NSF_CHUNK samples: x (n) -> out (n), with its convs' rings. */
-static void block_run(nsf_filter *f, const nsf_block *b, float **rings, const float *x, const float *ctx, int n,
-                      float *out)
+/* Members of a team (core/team.h) split every stage by rows of time, on multiples of ROW_ALIGN (whole
+ * vectors of the widest path even for the one-float-per-sample stages), so each value is computed by the
+ * same instructions whatever the split: the output is bit for bit that of one thread. Barriers sit
+ * where a stage reads rows another member wrote: before each conv (it reads h at t - 2d, t - d, t + d),
+ * between a conv and its residual (the conv's pairs own rows t and t + d, not a contiguous range), and
+ * before the sinc filters (they look order - 1 samples back). */
+#define ROW_ALIGN 16
+
+typedef struct {
+    nsf_filter *f;
+    nr_team *team;
+    int tid, nt;
+    int r0, r1; /* this member's rows of the chunk */
+} part;
+
+/* The input layer and the first conv's products of one block on rows [r0, r1) / all rows (part of nparts). */
+static void block_start(nsf_filter *f, const nsf_block *b, float **rings, const float *x, int n, int r0, int r1,
+                        float *h, float *y, int member, int nparts, nr_team *team)
 {
-    const int H = f->w->hidden, Q = H / 4;
-    float *h = f->h, *y = f->y;
-    double t0 = nsf_prof_start();
-    for (int t = 0; t < n; t++)
+    const int H = f->w->hidden;
+    for (int t = r0; t < r1; t++)
         for (int c = 0; c < H; c++) h[t * H + c] = b->ff1[c] * x[t];
-    nr_tanh_inplace(h, (size_t)n * H);
-    nsf_prof_lap(NSF_ST_ENDS, &t0);
-    for (int i = 0; i < b->n_convs; i++) {
-        nr_dconv3_block_winograd(b->packed[i], b->wino[i], H, b->dil[i], rings[i], f->t, h, n, f->col, f->u, f->m, y);
-        nsf_prof_lap(NSF_ST_CONV, &t0);
-        nr_tanh_residual(h, y, ctx, (size_t)n * H);
-        nsf_prof_lap(NSF_ST_TANH, &t0);
-        if (nsf_prof.on) nsf_prof.conv_macs += nr_dconv3_winograd_macs(H, b->dil[i], n);
+    nr_tanh_inplace(h + (size_t)r0 * H, (size_t)(r1 - r0) * H);
+    nr_team_barrier(team);
+    nr_dconv3_block_part(b->packed[0], b->wino[0], H, b->dil[0], rings[0], f->t, h, n, f->col, f->u, f->m, y, member,
+                         nparts);
+}
+
+#if NR_KBASE
+void nsf_filter_prestart(nsf_filter *f, const float *har, const float *noi, int n)
+{
+    const nsf_weights *w = f->w;
+    float **noi_rings = f->rings;
+    for (int b = 0; b < w->n_har; b++) noi_rings += w->har[b].n_convs;
+    if (w->n_har < 1 || w->har[0].n_convs < 1 || w->noi.n_convs < 1) return; /* nothing to start: pre stays 0 */
+    block_start(f, &w->har[0], f->rings, har, n, 0, n, f->h, f->y, 0, 1, NULL);
+    block_start(f, &w->noi, noi_rings, noi, n, 0, n, f->hn, f->yn, 0, 1, NULL);
+    f->pre = 1;
+}
+#endif
+
+/* One NeuralFilterBlock on n <= NSF_CHUNK samples: x (n) -> out (n), with its convs' rings; this member
+ * reads x and writes out at its rows only. h, y: its buffers; started: block_start ran for all rows. */
+static void block_run(const part *pt, const nsf_block *b, float **rings, const float *x, const float *ctx, int n,
+                      float *out, float *h, float *y, int started)
+{
+    nsf_filter *f = pt->f;
+    const int H = f->w->hidden, Q = H / 4, r0 = pt->r0, r1 = pt->r1, prof = pt->tid == 0;
+    double t0 = nsf_prof_start();
+    if (b->n_convs == 0) { /* no conv: the input layer alone */
+        for (int t = r0; t < r1; t++)
+            for (int c = 0; c < H; c++) h[t * H + c] = b->ff1[c] * x[t];
+        nr_tanh_inplace(h + (size_t)r0 * H, (size_t)(r1 - r0) * H);
     }
-    for (int k = 0; k < n * H; k++) h[k] *= b->scale;
+    for (int i = 0; i < b->n_convs; i++) {
+        if (i == 0 && started) {
+            /* done by nsf_filter_prestart before the team's first barrier */
+        } else if (i == 0) {
+            block_start(f, b, rings, x, n, r0, r1, h, y, pt->tid, pt->nt, pt->team);
+        } else {
+            nr_team_barrier(pt->team);
+            nr_dconv3_block_part(b->packed[i], b->wino[i], H, b->dil[i], rings[i], f->t, h, n, f->col, f->u, f->m, y,
+                                 pt->tid, pt->nt);
+        }
+        nr_team_barrier(pt->team);
+        /* the ring takes this member's inputs before the residual overwrites them */
+        nr_dconv3_ring_rows(H, b->dil[i], rings[i], f->t, h, n, r0, r1);
+        if (prof) nsf_prof_lap(NSF_ST_CONV, &t0);
+        nr_tanh_residual(h + (size_t)r0 * H, y + (size_t)r0 * H, ctx + (size_t)r0 * H, (size_t)(r1 - r0) * H);
+        if (prof) nsf_prof_lap(NSF_ST_TANH, &t0);
+        if (prof && nsf_prof.on) nsf_prof.conv_macs += nr_dconv3_winograd_macs(H, b->dil[i], n);
+    }
+    for (int k = r0 * H; k < r1 * H; k++) h[k] *= b->scale;
     /* z (n, H/4) = h (n, H) . ff2^T */
-    if (b->ff2t)
-        nr_gemm16n(h, (size_t)H, n, H, b->ff2t, Q, f->z, (size_t)Q);
-    else
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, Q, H, 1.0f, h, H, b->ff2, H, 0.0f, f->z, Q);
-    nr_tanh_inplace(f->z, (size_t)n * Q);
-    for (int t = 0; t < n; t++) {
+    float *z = f->z + (size_t)r0 * Q, *hr = h + (size_t)r0 * H;
+    const int m = r1 - r0;
+    if (m > 0) {
+        if (b->ff2t)
+            nr_gemm16n(hr, (size_t)H, m, H, b->ff2t, Q, z, (size_t)Q);
+        else
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, Q, H, 1.0f, hr, H, b->ff2, H, 0.0f, z, Q);
+    }
+    nr_tanh_inplace(z, (size_t)m * Q);
+    for (int t = r0; t < r1; t++) {
         float acc = 0.0f;
         for (int q = 0; q < Q; q++) acc += f->z[t * Q + q] * b->ff3[q];
         out[t] = acc;
     }
-    nr_tanh_inplace(out, (size_t)n);
-    for (int t = 0; t < n; t++) out[t] += x[t];
-    nsf_prof_lap(NSF_ST_ENDS, &t0);
+    nr_tanh_inplace(out + r0, (size_t)m);
+    for (int t = r0; t < r1; t++) out[t] += x[t];
+    if (prof) nsf_prof_lap(NSF_ST_ENDS, &t0);
 }
 
-static void run_chunk(nsf_filter *f, const float *har, const float *noi, const float *ctx, const float *cut, int n,
+static void run_chunk(const part *pt, const float *har, const float *noi, const float *ctx, const float *cut, int n,
                       float *out)
 {
+    nsf_filter *f = pt->f;
     const nsf_weights *w = f->w;
-    const int O = w->sinc_order;
+    const int O = w->sinc_order, r0 = pt->r0, r1 = pt->r1;
     float *xh = f->xh + (O - 1), *xn = f->xn + (O - 1);
     float **rings = f->rings;
-    memcpy(xh, har, (size_t)n * sizeof(float));
+    memcpy(xh + r0, har + r0, (size_t)(r1 - r0) * sizeof(float));
     for (int b = 0; b < w->n_har; b++) {
-        block_run(f, &w->har[b], rings, xh, ctx, n, f->sig);
-        memcpy(xh, f->sig, (size_t)n * sizeof(float));
+        block_run(pt, &w->har[b], rings, xh, ctx, n, f->sig, f->h, f->y, b == 0 && f->pre);
+        memcpy(xh + r0, f->sig + r0, (size_t)(r1 - r0) * sizeof(float));
         rings += w->har[b].n_convs;
     }
-    block_run(f, &w->noi, rings, noi, ctx, n, xn);
+    block_run(pt, &w->noi, rings, noi, ctx, n, xn, f->pre ? f->hn : f->h, f->pre ? f->yn : f->y, f->pre);
+    nr_team_barrier(pt->team);
     double t0 = nsf_prof_start();
-    for (int t = 0; t < n; t++) nr_sinc_lp_hp(&w->sinc, cut[t], f->lp + (size_t)t * O, f->hp + (size_t)t * O);
-    nr_tvfir(xh, f->lp, n, O, out);
-    nr_tvfir(xn, f->hp, n, O, f->sig);
-    for (int t = 0; t < n; t++) out[t] += f->sig[t];
-    nsf_prof_lap(NSF_ST_SINC, &t0);
-    /* keep the last order-1 branch outputs as the next chunk's history */
-    memmove(f->xh, f->xh + n, (O - 1) * sizeof(float));
-    memmove(f->xn, f->xn + n, (O - 1) * sizeof(float));
-    f->t += n;
+    for (int t = r0; t < r1; t++) nr_sinc_lp_hp(&w->sinc, cut[t], f->lp + (size_t)t * O, f->hp + (size_t)t * O);
+    nr_tvfir(xh + r0, f->lp + (size_t)r0 * O, r1 - r0, O, out + r0);
+    nr_tvfir(xn + r0, f->hp + (size_t)r0 * O, r1 - r0, O, f->sig + r0);
+    for (int t = r0; t < r1; t++) out[t] += f->sig[t];
+    if (pt->tid == 0) nsf_prof_lap(NSF_ST_SINC, &t0);
+    nr_team_barrier(pt->team);
+    if (pt->tid == 0) {
+        /* keep the last order-1 branch outputs as the next chunk's history */
+        memmove(f->xh, f->xh + n, (O - 1) * sizeof(float));
+        memmove(f->xn, f->xn + n, (O - 1) * sizeof(float));
+        f->t += n;
+        f->pre = 0;
+    }
+    /* the next chunk's rows may belong to another member: everyone sees the history and f->t first */
+    nr_team_barrier(pt->team);
 }
 
-void NR_K(nsf_filter_run)(nsf_filter *f, const float *har, const float *noi, const float *ctx, const float *cut, long n,
-                    float *out)
+void NR_K(nsf_filter_run_part)(nsf_filter *f, const float *har, const float *noi, const float *ctx, const float *cut,
+                               long n, float *out, nr_team *team, int tid, int nt)
 {
     const int H = f->w->hidden;
     for (long s = 0; s < n; s += NSF_CHUNK) {
         int c = (int)(n - s < NSF_CHUNK ? n - s : NSF_CHUNK);
-        run_chunk(f, har + s, noi + s, ctx + s * H, cut + s, c, out + s);
+        part pt = {f, team, tid, nt, 0, 0};
+        nr_team_share(c, tid, nt, ROW_ALIGN, &pt.r0, &pt.r1);
+        run_chunk(&pt, har + s, noi + s, ctx + s * H, cut + s, c, out + s);
     }
 }
 
 #if NR_KBASE
 #define NSF_FILTER_KERNELS(X)                                                                          \
-    X(void, nsf_filter_run,                                                                            \
-      (nsf_filter * f, const float *har, const float *noi, const float *ctx, const float *cut, long n, float *out), \
-      (f, har, noi, ctx, cut, n, out))
+    X(void, nsf_filter_run_part,                                                                       \
+      (nsf_filter * f, const float *har, const float *noi, const float *ctx, const float *cut, long n, float *out, \
+       nr_team *team, int tid, int nt),                                                                \
+      (f, har, noi, ctx, cut, n, out, team, tid, nt))
 NR_DISPATCH(NSF_FILTER_KERNELS)
+
+void nsf_filter_run(nsf_filter *f, const float *har, const float *noi, const float *ctx, const float *cut, long n,
+                    float *out)
+{
+    nsf_filter_run_part(f, har, noi, ctx, cut, n, out, NULL, 0, 1);
+}
 #endif

@@ -70,6 +70,8 @@ typedef struct {
     float **rings;          /* per conv layer (har blocks then noise block): (2 dil, H) */
     int n_rings;
     float *h, *y, *col, *z; /* (NSF_CHUNK, H), (NSF_CHUNK, H), (NSF_CHUNK, 3H), (NSF_CHUNK, H/4) */
+    float *hn, *yn;         /* (NSF_CHUNK, H) each: the noise block's, when a team starts it early */
+    int pre;                /* nsf_filter_prestart ran for the next chunk */
     float *u, *m;           /* (2 NSF_CHUNK H) Winograd scratch */
     float *xh, *xn;         /* branch outputs with order-1 history before: (order - 1 + NSF_CHUNK) */
     float *lp, *hp;         /* (NSF_CHUNK, order) */
@@ -83,6 +85,15 @@ void nsf_filter_reset(nsf_filter *f);
 /* har, noi: (n); ctx: (n, H); cut: (n); out: (n). Any n (split internally). Audio-thread safe. */
 void nsf_filter_run(nsf_filter *f, const float *har, const float *noi, const float *ctx, const float *cut, long n,
                     float *out);
+/* The same, as member tid of the nt members of team (core/team.h), all calling it with the same
+ * arguments inside one nr_team_run; the result is bit for bit that of nsf_filter_run. */
+struct nr_team;
+/* One member may start a chunk early, with only the sources: the input layer and the first conv of the
+ * first harmonic block and of the noise block, all rows (while another member computes the condition).
+ * The next nsf_filter_run_part (team only) continues from there. */
+void nsf_filter_prestart(nsf_filter *f, const float *har, const float *noi, int n);
+void nsf_filter_run_part(nsf_filter *f, const float *har, const float *noi, const float *ctx, const float *cut,
+                         long n, float *out, struct nr_team *team, int tid, int nt);
 
 /* --- condition module --- */
 /* One frame-rate conv (k = 3, zero padding): out (H) = tanh(b + W [prev; cur; next]); NULL = zeros. */

@@ -6,12 +6,26 @@
 #include "nsf_internal.h"
 #include "models/nsf_profile.h"
 #include "dsp/moving_average.h"
+#include "core/cpu.h"
+#include "core/team.h"
+#include "dsp/gemm64.h"
 
 #include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define QF 64 /* frames held: the rendered one, its look-behind, and what was pushed ahead */
+/* Chunks shorter than this run on the calling thread alone: below it the barriers (two per conv layer)
+ * cost more than the second core saves. The output is the same either way. */
+#define MT_MIN_SAMPLES 32
+
+/* One chunk handed to the team: what every member needs to find its share. */
+typedef struct {
+    long s0;
+    int n;
+    float *out;
+    int ok; /* written by member 0 before the first barrier: the condition reached s0 + n */
+} chunk_job;
 
 typedef struct {
     nr_voice base;
@@ -37,6 +51,10 @@ typedef struct {
     nsf_filter filt;
     float *b_ctx;          /* (NSF_CHUNK, H) */
     float *b_cut, *b_f0, *b_har, *b_noi; /* (NSF_CHUNK) */
+    /* threads: one voice's chunk split across a team (NULL: the caller alone) */
+    nr_team *team;
+    chunk_job job;
+    nsf_source src_saved;  /* the source before a chunk, restored should the chunk not run */
 } nsf_voice;
 
 /* Samples the averages look ahead: (win - 1 - left) for each context pass and the cut-off smoothing. */
@@ -255,11 +273,68 @@ static long v_available(const nr_voice *base)
     return can > v->produced ? can - v->produced : 0;
 }
 
+/* Member 0: the condition up to the chunk's end and its context / cut-off rows. 0 when the pushed frames
+ * do not reach (cannot happen when available() is right). */
+static int chunk_condition(nsf_voice *v, long s0, int c)
+{
+    const int H = v->w->hidden;
+    double t0 = nsf_prof_start();
+    while (v->c_out < s0 + c)
+        if (!cond_step(v)) break;
+    if (v->c_out < s0 + c) return 0;
+    for (int i = 0; i < c; i++) {
+        const long j = (s0 + i) % v->cr;
+        memcpy(v->b_ctx + (size_t)i * H, v->ctx_ring + (size_t)j * H, (size_t)H * sizeof(float));
+        v->b_cut[i] = v->cut_ring[j];
+    }
+    nsf_prof_lap(NSF_ST_CONTEXT, &t0);
+    return 1;
+}
+
+static void chunk_source(nsf_voice *v, int c)
+{
+    double t0 = nsf_prof_start();
+    nsf_source_run(&v->src, v->b_f0, c, v->b_har, v->b_noi);
+    nsf_prof_lap(NSF_ST_SOURCE, &t0);
+}
+
+/* One chunk on the team: the condition (member 0) and the sources (the last member) are independent and
+ * overlap, the last member going on with the input layer and first conv of the first harmonic block and
+ * of the noise block (they need no context); then every member filters its rows. */
+static void chunk_run(void *arg, int tid, int nt)
+{
+    nsf_voice *v = arg;
+    chunk_job *job = &v->job;
+    if (tid == 0) job->ok = chunk_condition(v, job->s0, job->n);
+    if (tid == nt - 1) {
+        chunk_source(v, job->n);
+        /* the rest of the condition's time: the two blocks that need only the sources start */
+        nsf_filter_prestart(&v->filt, v->b_har, v->b_noi, job->n);
+    }
+    nr_team_barrier(v->team);
+    if (!job->ok) {
+        nr_team_barrier(v->team); /* everyone has read ok before member 0 puts the source back */
+        if (tid == 0) v->src = v->src_saved, v->filt.pre = 0;
+        return;
+    }
+    nsf_filter_run_part(&v->filt, v->b_har, v->b_noi, v->b_ctx, v->b_cut, job->n, job->out, v->team, tid, nt);
+}
+
+/* A split by rows gives the one-thread output bit for bit when every product runs on the project's own
+ * kernels (dsp/gemm64.h: each output one chain of FMAs in k order, whatever the row count). The generic
+ * path's OpenBLAS and the widths it serves pick kernels by the matrix size, with other roundings: there
+ * the voice keeps to one thread. */
+static int split_is_exact(const nsf_weights *w)
+{
+    if (nr_cpu_path() == NR_CPU_GENERIC || w->hidden != NR_GEMM64_N) return 0;
+    for (int b = 0; b < w->n_har; b++)
+        if (!w->har[b].ff2t) return 0;
+    return w->noi.ff2t != NULL;
+}
+
 static int v_process(nr_voice *base, float *out, int n)
 {
     nsf_voice *v = (nsf_voice *)base;
-    const nsf_weights *w = v->w;
-    const int H = w->hidden;
     long avail = v_available(base);
     if (n > v->cfg.max_block) n = v->cfg.max_block;
     if (n > avail) n = (int)avail;
@@ -268,20 +343,17 @@ static int v_process(nr_voice *base, float *out, int n)
     while (done < n) {
         const int c = n - done < NSF_CHUNK ? n - done : NSF_CHUNK;
         const long s0 = v->produced;
-        double t0 = nsf_prof_start();
-        while (v->c_out < s0 + c)
-            if (!cond_step(v)) break;
-        if (v->c_out < s0 + c) break; /* cannot happen when available() is right */
-        for (int i = 0; i < c; i++) {
-            const long j = (s0 + i) % v->cr;
-            memcpy(v->b_ctx + (size_t)i * H, v->ctx_ring + (size_t)j * H, (size_t)H * sizeof(float));
-            v->b_cut[i] = v->cut_ring[j];
-            v->b_f0[i] = frame_f0(v, s0 + i);
+        for (int i = 0; i < c; i++) v->b_f0[i] = frame_f0(v, s0 + i);
+        if (v->team && c >= MT_MIN_SAMPLES) {
+            v->job = (chunk_job){s0, c, out + done, 0};
+            v->src_saved = v->src;
+            nr_team_run(v->team, chunk_run, v);
+            if (!v->job.ok) break;
+        } else {
+            if (!chunk_condition(v, s0, c)) break;
+            chunk_source(v, c);
+            nsf_filter_run(&v->filt, v->b_har, v->b_noi, v->b_ctx, v->b_cut, c, out + done);
         }
-        nsf_prof_lap(NSF_ST_CONTEXT, &t0);
-        nsf_source_run(&v->src, v->b_f0, c, v->b_har, v->b_noi);
-        nsf_prof_lap(NSF_ST_SOURCE, &t0);
-        nsf_filter_run(&v->filt, v->b_har, v->b_noi, v->b_ctx, v->b_cut, c, out + done);
         v->produced += c;
         done += c;
     }
@@ -294,7 +366,11 @@ static int v_finished(const nr_voice *base)
     return v->ended && v->produced >= v->n_pushed * v->w->hop;
 }
 
-static void v_free(nr_voice *base) { free(base); }
+static void v_free(nr_voice *base)
+{
+    nr_team_free(((nsf_voice *)base)->team);
+    free(base);
+}
 
 static const nr_voice_ops nsf_voice_ops = {
     .free = v_free,
@@ -320,8 +396,16 @@ nr_result nsf_voice_create(const nr_model *m, const nr_voice_config *cfg, nr_voi
     v->seed = cfg->seed;
     carver c = {(char *)v + ((sizeof *v + 63) & ~(size_t)63), 0};
     layout(v, w, &c);
-    /* OpenBLAS threads are process-wide: a voice asks for what its config allows */
-    openblas_set_num_threads(cfg->threads);
+    if (cfg->threads > 1 && split_is_exact(w)) {
+        /* the voice's own workers split each chunk (created here, never on the audio path) */
+        nr_result r = nr_team_create(cfg->threads < NR_TEAM_MAX ? cfg->threads : NR_TEAM_MAX, &v->team);
+        if (r != NR_OK) {
+            free(v);
+            return nr_fail_prefix(r, "voice");
+        }
+    }
+    /* OpenBLAS (the generic path's products) stays on the calling thread: the voice splits its own work */
+    openblas_set_num_threads(1);
     v_reset(&v->base, 0);
     *out = &v->base;
     return NR_OK;

@@ -4,7 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-nr_result nr_bank_create(nr_model *model, int device_rate, int max_block, uint64_t seed, nr_bank **out)
+nr_result nr_bank_create(nr_model *model, int device_rate, int max_block, uint64_t seed, int threads, nr_bank **out)
 {
     *out = NULL;
     nr_bank *b = calloc(1, sizeof *b);
@@ -36,6 +36,7 @@ nr_result nr_bank_create(nr_model *model, int device_rate, int max_block, uint64
         vc.seed = seed + (uint64_t)i;
         vc.max_block = b->chunk;
         vc.band_limited = 1;
+        vc.threads = threads > 1 ? threads : 1;
         r = nr_voice_create(model, &vc, &b->voice[i]);
     }
     if (r != NR_OK) {

@@ -19,7 +19,7 @@ typedef struct {
 } nr_bank;
 
 /* Takes the model over (freed with the bank, even on failure). Not audio-thread safe. */
-nr_result nr_bank_create(nr_model *model, int device_rate, int max_block, uint64_t seed, nr_bank **out);
+nr_result nr_bank_create(nr_model *model, int device_rate, int max_block, uint64_t seed, int threads, nr_bank **out);
 void nr_bank_free(nr_bank *b);
 /* Worst delay from a CV change to the sound it moves, in ms: the model's lookahead plus one frame
  * (frames are pushed as late as the voice allows) plus the resampler. */

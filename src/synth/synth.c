@@ -83,6 +83,7 @@ nr_synth_config nr_synth_config_init(void)
     c.max_voices = NR_MAX_VOICES;
     c.cpu_guard = 1;
     c.seed = 1;
+    c.threads = 1;
     return c;
 }
 
@@ -135,7 +136,7 @@ nr_result nr_synth_init(const nr_synth_config *cfg, nr_synth **out)
     s->tail_buf = r == NR_OK ? calloc((size_t)cfg->max_block, sizeof(float)) : NULL;
     if (r == NR_OK && !s->tail_buf) r = nr_fail(NR_ERR_NOMEM, "out of memory for the synth's buffers");
     nr_bank *b = NULL;
-    if (r == NR_OK) r = nr_bank_create(cfg->model, cfg->device_rate, cfg->max_block, cfg->seed, &b);
+    if (r == NR_OK) r = nr_bank_create(cfg->model, cfg->device_rate, cfg->max_block, cfg->seed, cfg->threads, &b);
     else nr_model_free(cfg->model);
     if (r != NR_OK) {
         nr_synth_uninit(s);
@@ -208,7 +209,7 @@ nr_result nr_synth_model_stage(nr_synth *s, nr_model *model)
     }
     nr_bank_free(s->staged);
     s->staged = NULL;
-    return nr_bank_create(model, s->cfg.device_rate, s->cfg.max_block, s->cfg.seed, &s->staged);
+    return nr_bank_create(model, s->cfg.device_rate, s->cfg.max_block, s->cfg.seed, s->cfg.threads, &s->staged);
 }
 
 struct nr_synth_prepared {
@@ -224,7 +225,7 @@ nr_result nr_synth_prepare(const nr_synth *s, nr_model *model, nr_synth_prepared
         return nr_fail(NR_ERR_NOMEM, "out of memory for a model's bank");
     }
     /* only the configuration fixed at init is read: safe beside the control and audio threads */
-    nr_result r = nr_bank_create(model, s->cfg.device_rate, s->cfg.max_block, s->cfg.seed, &p->bank);
+    nr_result r = nr_bank_create(model, s->cfg.device_rate, s->cfg.max_block, s->cfg.seed, s->cfg.threads, &p->bank);
     if (r != NR_OK) {
         free(p);
         return r;
