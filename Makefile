@@ -38,6 +38,14 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CPPFLAGS += $(PKG_CFLAGS)
 LDLIBS   += $(PKG_LIBS) -lpthread -lm
+# libfluidsynth renders SoundFont notes for the plucks and textures data sets (src/dataset/fluid_render.c);
+# optional: without it that file builds a stub that says which package is missing (e.g. the aarch64 cross build).
+FLUID_CFLAGS := $(shell pkg-config --cflags fluidsynth 2>/dev/null)
+FLUID_LIBS   := $(shell pkg-config --libs fluidsynth 2>/dev/null)
+ifneq (,$(FLUID_LIBS))
+$(BUILD)/src/dataset/fluid_render.o: CPPFLAGS += -DNR_HAVE_FLUIDSYNTH $(FLUID_CFLAGS)
+LDLIBS   += $(FLUID_LIBS)
+endif
 LDFLAGS  += $(SAN)
 
 # Library: everything under src/ except the programs. The folders show the flow:

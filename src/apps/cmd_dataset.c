@@ -11,7 +11,7 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: neurorack dataset [--out DIR] [--sources LIST] [--rate HZ] [--seed N] [--booms N]\n"
-               "                         [--no-curves] [--prune] [--verbose] | --packages\n"
+               "                         [--no-curves] [--prune] [--verbose] [--family F] | --packages\n"
                "  --out DIR       output folder (default data/build): manifest.tsv, audio/, curves/, cache.tsv\n"
                "  --sources LIST  comma-separated sources (default all):");
     int n;
@@ -26,7 +26,13 @@ static void usage(FILE *f)
                "  --prune         delete files of audio/ and curves/ the new manifest does not list\n"
                "                  (left by older builds; not with a --sources subset of a full build)\n"
                "  --verbose       name every rejected or duplicate sound\n"
-               "  --packages      print the Debian packages of the sources and stop\n"
+               "  --packages      print the Debian packages of the sources (of --family) and stop\n"
+               "  --family F      impacts (default), plucks (SoundFont notes of plucked and struck pitched\n"
+               "                  instruments) or textures (held notes of pads, strings, choirs, winds and\n"
+               "                  recorded ambiences); plucks and textures are rendered through libfluidsynth,\n"
+               "                  keep up to 6 s and 10 s, have no augmentation; --sources names the family's\n"
+               "                  sources: fluid-gm musescore timgm6mb (textures also sonic-pi 0ad megaglest\n"
+               "                  redeclipse wesnoth)\n"
                "Debian packages of the sources (data/recipe.sh installs them): %s\n",
             ds_source_packages());
 }
@@ -74,6 +80,7 @@ static void print_counts(const nr_manifest *m)
 int nr_cmd_dataset(int argc, char **argv)
 {
     ds_build_config cfg = ds_build_config_default();
+    int packages = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         long l;
@@ -94,8 +101,13 @@ int nr_cmd_dataset(int argc, char **argv)
             if (!nr_cli_int("dataset", a, v, 0, 100000, &l)) return 2;
             cfg.n_booms = (int)l, i++;
         } else if (!strcmp(a, "--packages")) {
-            printf("%s\n", ds_source_packages());
-            return 0;
+            packages = 1;
+        } else if (!strcmp(a, "--family") && v) {
+            if (!ds_family_parse(v, &cfg.family)) {
+                fprintf(stderr, "neurorack dataset: unknown family '%s' (impacts, plucks or textures)\n", v);
+                return 2;
+            }
+            i++;
         } else if (!strcmp(a, "--no-curves")) {
             cfg.analyze = 0;
         } else if (!strcmp(a, "--prune")) {
@@ -108,6 +120,11 @@ int nr_cmd_dataset(int argc, char **argv)
             return 2;
         }
     }
+    if (packages) {
+        printf("%s\n", ds_family_packages(cfg.family));
+        return 0;
+    }
+    if (cfg.family != DS_FAMILY_IMPACTS) cfg.params = ds_family_params(cfg.family);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     nr_manifest m;

@@ -314,7 +314,7 @@ static nr_result keep(ctx_t *c, const nr_audio *a, const char *hash, nr_ds_entry
 static void handle(ctx_t *c, ds_item *it)
 {
     ds_build_stats *st = c->st;
-    if (ds_not_impact(it->text)) return;
+    if (c->cfg->family == DS_FAMILY_IMPACTS && ds_not_impact(it->text)) return;
     st->seen++;
     const char *cached = cache_get(c, it->key);
     char hash[17] = "", path[1200];
@@ -393,7 +393,11 @@ static void handle(ctx_t *c, ds_item *it)
                       : it->src->cls        ? ds_class_from_effect_text(it->text)
                                             : ds_class_from_text(it->text);
     if (!cls) cls = it->src->cls;
-    snprintf(e.cls, sizeof e.cls, "%s", ds_class_refine(cls, a.samples, a.n, a.rate));
+    if (c->cfg->family != DS_FAMILY_IMPACTS) /* the program group, or the recorded source's class */
+        cls = it->cls ? it->cls : it->src->cls ? it->src->cls : "other";
+    else
+        cls = ds_class_refine(cls, a.samples, a.n, a.rate);
+    snprintf(e.cls, sizeof e.cls, "%s", cls);
     snprintf(e.source, sizeof e.source, "%s", it->src->name);
     snprintf(e.package, sizeof e.package, "%s", it->src->package);
     snprintf(e.licence, sizeof e.licence, "%s", it->licence);
@@ -602,6 +606,71 @@ static void run_zip(ctx_t *c, const ds_source *s)
     zip_discard(z);
 }
 
+/* --- SoundFont notes rendered through libfluidsynth (plucks, textures) --- */
+
+typedef struct {
+    ds_fluid *fl;
+    ds_fluid_note note;
+} fluid_job;
+
+static nr_result load_fluid(const ds_item *it, nr_audio *out)
+{
+    const fluid_job *j = it->payload;
+    return ds_fluid_render(j->fl, &j->note, out);
+}
+
+/* Every program of the plan over its range (every step semitones) at every velocity; one group per
+ * program and SoundFont, so all notes of an instrument land in one split. */
+static void run_fluid(ctx_t *c, const ds_source *s)
+{
+    const ds_fluid_plan *pl = s->plan;
+    ds_fluid *fl = NULL;
+    if (!pl) return;
+    if (ds_fluid_open(s->root, c->cfg->rate, &fl) != NR_OK) {
+        fprintf(stderr, "neurorack dataset: %s: %s (is %s installed?)\n", s->name, nr_last_error(), s->package);
+        return;
+    }
+    char base[256];
+    base_noext(s->root, base, sizeof base);
+    for (int p = 0; p < pl->n_progs; p++) {
+        const ds_fluid_prog *pr = &pl->progs[p];
+        if (!ds_fluid_has_preset(fl, 0, pr->program)) {
+            fprintf(stderr, "  %s: no program %d (%s) in %s, skipped\n", s->name, pr->program, pr->cls, s->root);
+            continue;
+        }
+        for (int key = pr->lo; key <= pr->hi; key += pl->step)
+            for (int v = 0; v < pl->n_vel; v++) {
+                fluid_job j;
+                memset(&j, 0, sizeof j);
+                j.fl = fl;
+                j.note.bank = 0;
+                j.note.program = pr->program;
+                j.note.key = key;
+                j.note.velocity = pl->velocities[v];
+                /* held notes of different lengths: spread over 4 steps by key and program */
+                j.note.hold_s = pl->hold_s + pl->hold_spread_s * (double)((key * 7 + pr->program * 3) % 4) / 3.0;
+                j.note.max_s = pl->max_s;
+                j.note.silence_db = pl->silence_db;
+                ds_item it;
+                memset(&it, 0, sizeof it);
+                it.src = s;
+                snprintf(it.rel, sizeof it.rel, "p%03d k%03d v%03d", pr->program, key, j.note.velocity);
+                snprintf(it.origin, sizeof it.origin, "%s#program=%d key=%d velocity=%d hold=%.2fs", s->root,
+                         pr->program, key, j.note.velocity, j.note.hold_s);
+                snprintf(it.group, sizeof it.group, "%s/%s/%s/p%03d", s->name, base, pr->cls, pr->program);
+                snprintf(it.text, sizeof it.text, "%s", pr->cls);
+                it.cls = pr->cls;
+                it.licence = s->licence;
+                it.load = load_fluid;
+                it.payload = &j;
+                it.index = ((long)pr->program * 128 + key) * 128 + j.note.velocity;
+                make_key(&it, s->root, c->cfg);
+                handle(c, &it);
+            }
+    }
+    ds_fluid_close(fl);
+}
+
 /* --- augmentation: long impacts from each split's own sounds --- */
 
 static int is_in(const char *cls, const char *set)
@@ -740,7 +809,7 @@ nr_result ds_build(const ds_build_config *cfg, nr_manifest *m, ds_build_stats *s
     memset(st, 0, sizeof *st);
     memset(m, 0, sizeof *m);
     int n_src = cfg->n_src;
-    const ds_source *src = cfg->src ? cfg->src : ds_sources(&n_src);
+    const ds_source *src = cfg->src ? cfg->src : ds_family_sources(cfg->family, &n_src);
     for (const char *p = cfg->only; p && *p && strcmp(cfg->only, "all");) {
         const char *comma = strchr(p, ',');
         size_t len = comma ? (size_t)(comma - p) : strlen(p);
@@ -775,11 +844,12 @@ nr_result ds_build(const ds_build_config *cfg, nr_manifest *m, ds_build_stats *s
         int before = m->n;
         if (src[i].kind == DS_KIND_SF2) run_sf2(&c, &src[i]);
         else if (src[i].kind == DS_KIND_ZIP) run_zip(&c, &src[i]);
+        else if (src[i].kind == DS_KIND_FLUID) run_fluid(&c, &src[i]);
         else run_files(&c, &src[i]);
         fprintf(stderr, "  %d kept\n", m->n - before);
         cache_sync(&c);
     }
-    if (cfg->n_booms > 0 && selected(cfg, "augment")) run_augment(&c);
+    if (cfg->family == DS_FAMILY_IMPACTS && cfg->n_booms > 0 && selected(cfg, "augment")) run_augment(&c);
     if (cfg->prune) {
         int a = prune(&c, "audio", ".flac"), k = prune(&c, "curves", ".nrc");
         fprintf(stderr, "neurorack dataset: pruned %d audio and %d curve files no longer in the manifest\n", a, k);

@@ -121,6 +121,23 @@ nr_result ds_sf2_open(const char *path, const int *programs, int n_prog, ds_sf2 
 nr_result ds_sf2_sample_audio(const ds_sf2 *sf, int i, nr_audio *out);
 void ds_sf2_close(ds_sf2 *sf);
 
+/* --- SoundFont notes rendered through libfluidsynth (fluid_render.c): the plucks and textures families --- */
+typedef struct ds_fluid ds_fluid; /* a dry synthesizer (no reverb, no chorus) with one SoundFont loaded */
+typedef struct {
+    int bank, program;  /* the preset */
+    int key, velocity;  /* MIDI 0..127, 1..127 */
+    double hold_s;      /* note-off after this long */
+    double max_s;       /* the render ends here at the latest (>= hold_s) */
+    double silence_db;  /* after note-off: ended once 100 ms stay below the loudest sample + silence_db */
+} ds_fluid_note;
+/* Load a .sf2/.sf3 at `rate` Hz; fails naming the file (NR_ERR_UNSUPPORTED without libfluidsynth). */
+nr_result ds_fluid_open(const char *sf_path, int rate, ds_fluid **out);
+void ds_fluid_close(ds_fluid *f);
+int ds_fluid_has_preset(ds_fluid *f, int bank, int program);
+/* Render one note from a reset synthesizer, mono (mean of the two channels), at the open rate; out is
+ * malloc'd (ds_audio_release). */
+nr_result ds_fluid_render(ds_fluid *f, const ds_fluid_note *note, nr_audio *out);
+
 /* --- augmentation (augment.c): long impacts made from the data set's own sounds --- */
 typedef struct {
     uint64_t state;

@@ -75,11 +75,53 @@ static void features(const nr_curves *c, double duration, double *f)
     f[2 * NR_NUM_DESC] = log(duration > 1e-3 ? duration : 1e-3);
 }
 
-static int class_of(const char *cls)
+/* The classes templates are picked for: the impact classes above when the training split has any of
+ * them (a data set of impacts), else every class of the training split in byte order, at most
+ * NR_MODEL_TEMPLATES_MAX (the plucks and textures families: "guitar", "pad"...). */
+typedef struct {
+    const char *name[NR_MODEL_TEMPLATES_MAX > N_CLASSES ? NR_MODEL_TEMPLATES_MAX : N_CLASSES];
+    int n;
+} class_set;
+
+static int class_of(const class_set *cs, const char *cls)
 {
-    for (int k = 0; k < N_CLASSES; k++)
-        if (!strcmp(cls, g_classes[k])) return k;
+    for (int k = 0; k < cs->n; k++)
+        if (!strcmp(cls, cs->name[k])) return k;
     return -1;
+}
+
+static int by_name(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+
+/* A class name a template may carry (nr/model_templates.h): 1..23 of [a-z0-9_-], first a letter or digit. */
+static int template_name_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 1 || n >= NR_TEMPLATE_NAME_MAX || s[0] == '-' || s[0] == '_') return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-')) return 0;
+    return 1;
+}
+
+static void classes_of(const nr_manifest *m, class_set *cs)
+{
+    cs->n = 0;
+    for (int k = 0; k < N_CLASSES; k++) cs->name[cs->n++] = g_classes[k];
+    int it = -1, i;
+    while ((i = nr_manifest_next(m, NR_SPLIT_TRAIN, &it)) >= 0)
+        if (class_of(cs, m->e[i].cls) >= 0) return; /* impacts */
+    cs->n = 0;
+    it = -1;
+    while ((i = nr_manifest_next(m, NR_SPLIT_TRAIN, &it)) >= 0) {
+        const char *c = m->e[i].cls;
+        if (!template_name_ok(c) || class_of(cs, c) >= 0) continue;
+        if (cs->n == NR_MODEL_TEMPLATES_MAX) { /* keep the first in byte order */
+            qsort(cs->name, (size_t)cs->n, sizeof cs->name[0], by_name);
+            if (strcmp(c, cs->name[cs->n - 1]) > 0) continue;
+            cs->n--;
+        }
+        cs->name[cs->n++] = c;
+    }
+    qsort(cs->name, (size_t)cs->n, sizeof cs->name[0], by_name);
 }
 
 static int by_hash(const void *a, const void *b)
@@ -138,9 +180,11 @@ nr_result nr_templates_pick_from_data(const char *manifest, nr_template_picks *o
         free(c), free(idx), nr_manifest_free(&m);
         return nr_fail(NR_ERR_NOMEM, "%s: out of memory", manifest);
     }
+    class_set cs;
+    classes_of(&m, &cs);
     int n = 0, it = -1, i;
     while ((i = nr_manifest_next(&m, NR_SPLIT_TRAIN, &it)) >= 0) { /* the training split only */
-        int k = class_of(m.e[i].cls);
+        int k = class_of(&cs, m.e[i].cls);
         if (k < 0) continue;
         nr_curves cv;
         if (nr_ds_load_curves(&m, i, &cv) != NR_OK) continue; /* unreadable cache: not a candidate */
@@ -159,8 +203,8 @@ nr_result nr_templates_pick_from_data(const char *manifest, nr_template_picks *o
     nr_clear_error();
     if (n == 0) {
         free(c), free(idx), nr_manifest_free(&m);
-        return nr_fail(NR_ERR_VALUE, "%s: no training sound of the template classes (kick, snare, tom, boom, ..., "
-                                     "magic) with readable curves",
+        return nr_fail(NR_ERR_VALUE, "%s: no training sound with readable curves of a template class (kick, snare, "
+                                     "tom, boom, ..., magic; or, with none of those, any class)",
                        manifest);
     }
     qsort(c, (size_t)n, sizeof *c, by_hash); /* the manifest's row order must not matter */
@@ -175,8 +219,8 @@ nr_result nr_templates_pick_from_data(const char *manifest, nr_template_picks *o
         int flat = !(sd > 1e-6 * (1.0 + fabs(mean)));
         for (int j = 0; j < n; j++) c[j].f[k] = flat ? 0.0 : (c[j].f[k] - mean) / sd;
     }
-    for (int k = 0; k < N_CLASSES && r == NR_OK; k++) {
-        int cnt = 0, is_boom = !strcmp(g_classes[k], DEFAULT_CLASS);
+    for (int k = 0; k < cs.n && r == NR_OK; k++) {
+        int cnt = 0, is_boom = !strcmp(cs.name[k], DEFAULT_CLASS);
         for (int pass = 0; pass < 2 && cnt == 0; pass++) /* sharp attacks first, then any */
             for (int j = 0; j < n; j++) {
                 double dur = m.e[c[j].entry].duration;
@@ -194,11 +238,11 @@ nr_result nr_templates_pick_from_data(const char *manifest, nr_template_picks *o
         r = nr_ds_load_curves(&m, c[best].entry, &p->curves);
         if (r != NR_OK) break;
         if (p->curves.n_frames > NR_TEMPLATE_FRAMES_MAX) p->curves.n_frames = NR_TEMPLATE_FRAMES_MAX;
-        snprintf(p->name, sizeof p->name, "%s", g_classes[k]);
+        snprintf(p->name, sizeof p->name, "%s", cs.name[k]);
         snprintf(p->hash, sizeof p->hash, "%s", e->hash);
         p->n_candidates = cnt;
-        snprintf(p->summary, sizeof p->summary, "%s %.2f s: %.40s (%s), medoid of %d train %ss%s", g_classes[k],
-                 e->duration, e->group, e->hash, cnt, g_classes[k], long_booms ? " of 3-7 s" : "");
+        snprintf(p->summary, sizeof p->summary, "%s %.2f s: %.40s (%s), medoid of %d train %s%s", cs.name[k],
+                 e->duration, e->group, e->hash, cnt, cs.name[k], long_booms ? "s of 3-7 s" : "s");
         ascii(p->summary);
         if (is_boom) out->deflt = out->n;
         out->n++;
