@@ -189,8 +189,9 @@ static const nr_ds_entry *find_stem(const nr_manifest *m, const char *stem)
     return NULL;
 }
 
-/* The same folder of recordings built as impacts and as textures: the impact rules drop a "choir"
- * and cut a 12 s drone to 8 s; the textures family keeps both, whole up to 10 s, with its class. */
+/* The same folder of recordings built as impacts and as textures: the impact rules drop a "choir",
+ * cut a 12 s drone to 8 s and refuse a 70 s loop; the textures family keeps all three, whole up to
+ * 10 s (the loop's first 10 s), with its class. */
 static void test_family_build(void)
 {
     char src[600], p[700];
@@ -200,6 +201,8 @@ static void test_family_build(void)
     NT_CHECK(write_drone(p, 3.0, 220.0) == 0);
     snprintf(p, sizeof p, "%s/wind_drone.wav", src);
     NT_CHECK(write_drone(p, 12.0, 97.0) == 0);
+    snprintf(p, sizeof p, "%s/rain_long.wav", src);
+    NT_CHECK(write_drone(p, 70.0, 150.0) == 0);
     ds_source table[1] = {{"rec", "test-package", DS_KIND_FILES, src, "CC0-1.0", NULL, NULL, NULL, NULL, 0, "ambience"}};
 
     for (int fam = DS_FAMILY_IMPACTS; fam <= DS_FAMILY_TEXTURES; fam += DS_FAMILY_TEXTURES) {
@@ -217,12 +220,15 @@ static void test_family_build(void)
         ds_build_stats st;
         nr_result r = ds_build(&cfg, &m, &st);
         NT_CHECKF(r == NR_OK, "%s", nr_last_error());
-        const nr_ds_entry *choir = find_stem(&m, "ambi_choir"), *wind = find_stem(&m, "wind_drone");
+        const nr_ds_entry *choir = find_stem(&m, "ambi_choir"), *wind = find_stem(&m, "wind_drone"),
+                          *loop = find_stem(&m, "rain_long");
         if (fam == DS_FAMILY_IMPACTS) {
             NT_CHECK(choir == NULL); /* not an impact */
+            NT_CHECKF(loop == NULL && st.rejected == 1, "impacts: loop %p, %d rejected", (const void *)loop, st.rejected); /* over 60 s: not a one-shot */
             NT_CHECKF(wind && fabs(wind->duration - 8.0) < 0.01, "impacts: %g s", wind ? wind->duration : -1.0);
         } else {
-            NT_CHECKF(m.n == 2 && st.augmented == 0, "textures: %d entries, %d augmented", m.n, st.augmented);
+            NT_CHECKF(m.n == 3 && st.augmented == 0, "textures: %d entries, %d augmented", m.n, st.augmented);
+            NT_CHECKF(loop && fabs(loop->duration - 10.0) < 0.01, "loop: %g s", loop ? loop->duration : -1.0);
             NT_CHECK(choir && !strcmp(choir->cls, "ambience") && fabs(choir->duration - 3.0) < 0.02);
             NT_CHECKF(wind && fabs(wind->duration - 10.0) < 0.01 && !strcmp(wind->cls, "ambience"), "textures: %g s",
                       wind ? wind->duration : -1.0);

@@ -60,6 +60,7 @@ typedef struct ds_item {
     nr_result (*load)(const struct ds_item *it, nr_audio *out);
     const void *payload;
     long index;
+    double head_s;    /* > 0: read only the first head_s seconds of a longer file (textures) */
 } ds_item;
 
 static void report(const ctx_t *c, const char *what, const char *why)
@@ -231,8 +232,11 @@ static void make_key(ds_item *it, const char *file, const ds_build_config *cfg)
     long long size = 0, mtime = 0;
     if (stat(file, &st) == 0) size = (long long)st.st_size, mtime = (long long)st.st_mtime;
     const ds_params *p = &cfg->params;
-    snprintf(it->key, sizeof it->key, "%s|%ld|%lld|%lld|r%d|v%d %g %g %g %g %g %g", it->origin, it->index, size, mtime,
-             cfg->rate, DS_PROCESS_VERSION, p->lead_db, p->tail_db, p->fade_ms, p->peak_dbfs, p->min_s, p->max_s);
+    int w = snprintf(it->key, sizeof it->key, "%s|%ld|%lld|%lld|r%d|v%d %g %g %g %g %g %g", it->origin, it->index, size,
+                     mtime, cfg->rate, DS_PROCESS_VERSION, p->lead_db, p->tail_db, p->fade_ms, p->peak_dbfs, p->min_s,
+                     p->max_s);
+    if (it->head_s > 0 && w > 0 && (size_t)w < sizeof it->key) /* impacts' keys stay as they were */
+        snprintf(it->key + w, sizeof it->key - (size_t)w, " head%g", it->head_s);
 }
 
 static nr_result grow_fp(ctx_t *c)
@@ -416,7 +420,18 @@ static void handle(ctx_t *c, ds_item *it)
 
 /* --- enumerators --- */
 
-static nr_result load_file(const ds_item *it, nr_audio *out) { return ds_read_file((const char *)it->payload, out); }
+static nr_result load_file(const ds_item *it, nr_audio *out)
+{
+    return ds_read_file_head((const char *)it->payload, it->head_s, out);
+}
+
+/* Textures: a recording longer than the kept length is an ambience loop, not a broken one-shot; its
+ * first seconds are read (a little more than kept, for the leading-silence trim). */
+#define DS_HEAD_MARGIN_S 2.0
+static double head_of(const ctx_t *c)
+{
+    return c->cfg->family == DS_FAMILY_TEXTURES ? c->cfg->params.max_s + DS_HEAD_MARGIN_S : 0.0;
+}
 
 static void base_noext(const char *path, char *dst, size_t n)
 {
@@ -477,6 +492,7 @@ static void run_files(ctx_t *c, const ds_source *s)
         }
         it.load = load_file;
         it.payload = path;
+        it.head_s = head_of(c);
         make_key(&it, path, c->cfg);
         handle(c, &it);
     }
@@ -543,7 +559,7 @@ static nr_result load_zip(const ds_item *it, nr_audio *out)
     zip_file_t *f = buf ? zip_fopen_index(z, (zip_uint64_t)it->index, 0) : NULL;
     zip_int64_t got = f ? zip_fread(f, buf, zs.size) : -1;
     if (f) zip_fclose(f);
-    nr_result r = got == (zip_int64_t)zs.size ? ds_read_mem(buf, zs.size, it->origin, out)
+    nr_result r = got == (zip_int64_t)zs.size ? ds_read_mem_head(buf, zs.size, it->origin, it->head_s, out)
                                               : nr_fail(NR_ERR_FORMAT, "%s: zip entry did not decompress", it->origin);
     free(buf);
     return r;
@@ -597,6 +613,7 @@ static void run_zip(ctx_t *c, const ds_source *s)
         it.load = load_zip;
         it.payload = z;
         it.index = idx[i];
+        it.head_s = head_of(c);
         make_key(&it, s->root, c->cfg);
         handle(c, &it);
     }

@@ -12,6 +12,9 @@
 nr_result ds_read_file(const char *path, nr_audio *out);
 /* The same from a file image in memory (an Ogg inside a zip or a SoundFont); `what` names it. */
 nr_result ds_read_mem(const void *data, size_t n, const char *what, nr_audio *out);
+/* The same, reading only the first head_s seconds of a file of any length (head_s > 0; 0: as above). */
+nr_result ds_read_file_head(const char *path, double head_s, nr_audio *out);
+nr_result ds_read_mem_head(const void *data, size_t n, const char *what, double head_s, nr_audio *out);
 /* Free the samples (the data set's own loader allocates with malloc). */
 void ds_audio_release(nr_audio *a);
 /* Band-limited resampling (libsamplerate's medium sinc, 97 dB); a->rate becomes `rate`. */
