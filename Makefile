@@ -288,7 +288,8 @@ install: $(BUILD)/neurorack $(if $(filter 0,$(WITH_LV2)),,$(LV2_BUNDLE))
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/models $(DESTDIR)$(DOCDIR) \
 	  $(DESTDIR)$(SYSCONFDIR)/neurorack $(DESTDIR)$(UNITDIR)
 	install -m 755 $(BUILD)/neurorack $(DESTDIR)$(BINDIR)/neurorack
-	if [ -f models/default.safetensors ]; then install -m 644 models/default.safetensors $(DESTDIR)$(DATADIR)/models/; fi
+	# every shipped model: default (impacts), plucks, textures
+	for m in models/*.safetensors; do [ -f "$$m" ] && install -m 644 "$$m" $(DESTDIR)$(DATADIR)/models/; done; true
 	install -m 644 packaging/hardware.conf $(DESTDIR)$(DATADIR)/hardware.conf.example
 	[ -e $(DESTDIR)$(SYSCONFDIR)/neurorack/hardware.conf ] || \
 	  install -m 644 packaging/hardware.conf $(DESTDIR)$(SYSCONFDIR)/neurorack/hardware.conf
