@@ -81,7 +81,13 @@ static void features(const nr_curves *c, double duration, double *f)
 typedef struct {
     const char *name[NR_MODEL_TEMPLATES_MAX > N_CLASSES ? NR_MODEL_TEMPLATES_MAX : N_CLASSES];
     int n;
+    int impacts; /* the impact classes (else: the data set's own) */
 } class_set;
+
+/* Outside the impacts a class may be mostly sounds that swell in (textures: pads, ambiences): the
+ * sharp ones are preferred only when they are at least this share of the class, so a texture class is
+ * not represented by its one percussive oddity. */
+#define SHARP_MIN_SHARE 0.05
 
 static int class_of(const class_set *cs, const char *cls)
 {
@@ -105,11 +111,13 @@ static int template_name_ok(const char *s)
 static void classes_of(const nr_manifest *m, class_set *cs)
 {
     cs->n = 0;
+    cs->impacts = 1;
     for (int k = 0; k < N_CLASSES; k++) cs->name[cs->n++] = g_classes[k];
     int it = -1, i;
     while ((i = nr_manifest_next(m, NR_SPLIT_TRAIN, &it)) >= 0)
         if (class_of(cs, m->e[i].cls) >= 0) return; /* impacts */
     cs->n = 0;
+    cs->impacts = 0;
     it = -1;
     while ((i = nr_manifest_next(m, NR_SPLIT_TRAIN, &it)) >= 0) {
         const char *c = m->e[i].cls;
@@ -221,7 +229,11 @@ nr_result nr_templates_pick_from_data(const char *manifest, nr_template_picks *o
     }
     for (int k = 0; k < cs.n && r == NR_OK; k++) {
         int cnt = 0, is_boom = !strcmp(cs.name[k], DEFAULT_CLASS);
-        for (int pass = 0; pass < 2 && cnt == 0; pass++) /* sharp attacks first, then any */
+        int n_cls = 0, n_sharp = 0;
+        for (int j = 0; j < n; j++)
+            if (c[j].cls == k) n_cls++, n_sharp += c[j].sharp;
+        int first = !cs.impacts && n_sharp < SHARP_MIN_SHARE * n_cls; /* 1: no sharp-only pass */
+        for (int pass = first; pass < 2 && cnt == 0; pass++) /* sharp attacks first, then any */
             for (int j = 0; j < n; j++) {
                 double dur = m.e[c[j].entry].duration;
                 if (c[j].cls == k && (pass || c[j].sharp) && (!is_boom || (dur >= BOOM_MIN_S && dur <= BOOM_MAX_S)))
