@@ -38,6 +38,14 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CPPFLAGS += $(PKG_CFLAGS)
 LDLIBS   += $(PKG_LIBS) -lpthread -lm
+# libfluidsynth renders SoundFont notes for the plucks and textures data sets (src/dataset/fluid_render.c);
+# optional: without it that file builds a stub that says which package is missing (e.g. the aarch64 cross build).
+FLUID_CFLAGS := $(shell pkg-config --cflags fluidsynth 2>/dev/null)
+FLUID_LIBS   := $(shell pkg-config --libs fluidsynth 2>/dev/null)
+ifneq (,$(FLUID_LIBS))
+$(BUILD)/src/dataset/fluid_render.o: CPPFLAGS += -DNR_HAVE_FLUIDSYNTH $(FLUID_CFLAGS)
+LDLIBS   += $(FLUID_LIBS)
+endif
 LDFLAGS  += $(SAN)
 
 # Library: everything under src/ except the programs. The folders show the flow:
@@ -280,9 +288,8 @@ install: $(BUILD)/neurorack $(if $(filter 0,$(WITH_LV2)),,$(LV2_BUNDLE))
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/models $(DESTDIR)$(DOCDIR) \
 	  $(DESTDIR)$(SYSCONFDIR)/neurorack $(DESTDIR)$(UNITDIR)
 	install -m 755 $(BUILD)/neurorack $(DESTDIR)$(BINDIR)/neurorack
-	if [ -f models/default.safetensors ]; then install -m 644 models/default.safetensors $(DESTDIR)$(DATADIR)/models/; fi
-	if [ -f models/default.latent.safetensors ]; then \
-	  install -m 644 models/default.latent.safetensors $(DESTDIR)$(DATADIR)/models/; fi
+	# every shipped model: default (impacts) and its latent curve model, plucks, textures
+	for m in models/*.safetensors; do [ -f "$$m" ] && install -m 644 "$$m" $(DESTDIR)$(DATADIR)/models/; done; true
 	install -m 644 packaging/hardware.conf $(DESTDIR)$(DATADIR)/hardware.conf.example
 	[ -e $(DESTDIR)$(SYSCONFDIR)/neurorack/hardware.conf ] || \
 	  install -m 644 packaging/hardware.conf $(DESTDIR)$(SYSCONFDIR)/neurorack/hardware.conf

@@ -312,10 +312,18 @@ static void test_pick_from_data(void)
     NT_CHECK(m && nr_model_template_count(m) == 2 && !strcmp(nr_model_template_default(m), "boom"));
     nr_model_free(m);
 
-    /* no usable class in the training split: one clear error */
-    static const row none[] = {{"00000000000000e1", "test", "kick", 0.5, 1000.0f},
-                               {"00000000000000e2", "train", "hand", 0.5, 1000.0f}};
+    /* no impact class in the training split: its own classes (a plucks or textures data set) */
+    static const row own[] = {{"00000000000000e1", "test", "kick", 0.5, 1000.0f},
+                              {"00000000000000e2", "train", "hand", 0.5, 1000.0f}};
     char nd[1024];
+    snprintf(nd, sizeof nd, "%s", nt_tmp("ds_own"));
+    write_dataset(nd, own, 2);
+    NT_CHECKF(nr_templates_pick_from_data(nd, &a) == NR_OK && a.n == 1 && !strcmp(a.p[0].name, "hand") && a.deflt == 0,
+              "%s", nr_last_error());
+    nr_template_picks_free(&a);
+    /* no usable class in the training split (none that can name a template): one clear error */
+    static const row none[] = {{"00000000000000e3", "test", "kick", 0.5, 1000.0f},
+                               {"00000000000000e4", "train", "Hand Drum", 0.5, 1000.0f}};
     snprintf(nd, sizeof nd, "%s", nt_tmp("ds_none"));
     write_dataset(nd, none, 2);
     NT_CHECK(nr_templates_pick_from_data(nd, &a) != NR_OK && strstr(nr_last_error(), "no training sound"));

@@ -11,7 +11,7 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: neurorack dataset [--out DIR] [--sources LIST] [--rate HZ] [--seed N] [--booms N]\n"
-               "                         [--no-curves] [--prune] [--verbose] [--from DIR ...] | --packages\n"
+                "                         [--no-curves] [--prune] [--verbose] [--from DIR ...] [--family F] | --packages\n"
                "  --out DIR       output folder (default data/build): manifest.tsv, audio/, curves/, cache.tsv\n"
                "  --sources LIST  comma-separated sources (default all):");
     int n;
@@ -26,7 +26,13 @@ static void usage(FILE *f)
                "  --prune         delete files of audio/ and curves/ the new manifest does not list\n"
                "                  (left by older builds; not with a --sources subset of a full build)\n"
                "  --verbose       name every rejected or duplicate sound\n"
-               "  --packages      print the Debian packages of the sources and stop\n"
+               "  --packages      print the Debian packages of the sources (of --family) and stop\n"
+               "  --family F      impacts (default), plucks (SoundFont notes of plucked and struck pitched\n"
+               "                  instruments) or textures (held notes of pads, strings, choirs, winds and\n"
+               "                  recorded ambiences); plucks and textures are rendered through libfluidsynth,\n"
+               "                  keep up to 6 s and 10 s, have no augmentation; --sources names the family's\n"
+               "                  sources: fluid-gm musescore timgm6mb (textures also sonic-pi 0ad megaglest\n"
+               "                  redeclipse wesnoth)\n"
                "  --from DIR      your own sounds: every file under DIR that libsndfile reads (repeat for more\n"
                "                  folders); source \"own\", class from the name's words, else the folder's name.\n"
                "                  With --from only those folders are used (add --sources to mix in the built-in\n"
@@ -85,6 +91,7 @@ int nr_cmd_dataset(int argc, char **argv)
     int booms_given = 0;
     cfg.from = from;
     cfg.progress = 1;
+    int packages = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         long l;
@@ -112,8 +119,13 @@ int nr_cmd_dataset(int argc, char **argv)
             }
             from[cfg.n_from++] = v, i++;
         } else if (!strcmp(a, "--packages")) {
-            printf("%s\n", ds_source_packages());
-            return 0;
+            packages = 1;
+        } else if (!strcmp(a, "--family") && v) {
+            if (!ds_family_parse(v, &cfg.family)) {
+                fprintf(stderr, "neurorack dataset: unknown family '%s' (impacts, plucks or textures)\n", v);
+                return 2;
+            }
+            i++;
         } else if (!strcmp(a, "--no-curves")) {
             cfg.analyze = 0;
         } else if (!strcmp(a, "--prune")) {
@@ -127,6 +139,11 @@ int nr_cmd_dataset(int argc, char **argv)
         }
     }
     if (cfg.n_from && !booms_given) cfg.n_booms = 0; /* own sounds: only what the folders hold */
+    if (packages) {
+        printf("%s\n", ds_family_packages(cfg.family));
+        return 0;
+    }
+    if (cfg.family != DS_FAMILY_IMPACTS) cfg.params = ds_family_params(cfg.family);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     nr_manifest m;

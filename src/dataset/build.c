@@ -63,6 +63,7 @@ typedef struct ds_item {
     nr_result (*load)(const struct ds_item *it, nr_audio *out);
     const void *payload;
     long index;
+    double head_s;    /* > 0: read only the first head_s seconds of a longer file (textures) */
 } ds_item;
 
 /* A line on stderr that does not run into the progress bar (printed again after it). */
@@ -253,8 +254,11 @@ static void make_key(ds_item *it, const char *file, const ds_build_config *cfg)
     long long size = 0, mtime = 0;
     if (stat(file, &st) == 0) size = (long long)st.st_size, mtime = (long long)st.st_mtime;
     const ds_params *p = &cfg->params;
-    snprintf(it->key, sizeof it->key, "%s|%ld|%lld|%lld|r%d|v%d %g %g %g %g %g %g", it->origin, it->index, size, mtime,
-             cfg->rate, DS_PROCESS_VERSION, p->lead_db, p->tail_db, p->fade_ms, p->peak_dbfs, p->min_s, p->max_s);
+    int w = snprintf(it->key, sizeof it->key, "%s|%ld|%lld|%lld|r%d|v%d %g %g %g %g %g %g", it->origin, it->index, size,
+                     mtime, cfg->rate, DS_PROCESS_VERSION, p->lead_db, p->tail_db, p->fade_ms, p->peak_dbfs, p->min_s,
+                     p->max_s);
+    if (it->head_s > 0 && w > 0 && (size_t)w < sizeof it->key) /* impacts' keys stay as they were */
+        snprintf(it->key + w, sizeof it->key - (size_t)w, " head%g", it->head_s);
 }
 
 static nr_result grow_fp(ctx_t *c)
@@ -336,7 +340,7 @@ static nr_result keep(ctx_t *c, const nr_audio *a, const char *hash, nr_ds_entry
 static void handle(ctx_t *c, ds_item *it)
 {
     ds_build_stats *st = c->st;
-    if (ds_not_impact(it->text)) {
+    if (c->cfg->family == DS_FAMILY_IMPACTS && ds_not_impact(it->text)) {
         report(c, it->origin, "its name says it is not an impact (a loop, a whistle, a crowd...)");
         return;
     }
@@ -425,7 +429,11 @@ static void handle(ctx_t *c, ds_item *it)
     /* own folders: drum words (above), then effect words, then the folder's name */
     if (it->src->kind == DS_KIND_OWN && !cls) cls = ds_class_from_effect_text(it->text);
     if (it->src->kind == DS_KIND_OWN && !cls && it->folder_cls[0]) cls = it->folder_cls;
-    snprintf(e.cls, sizeof e.cls, "%s", ds_class_refine(cls, a.samples, a.n, a.rate));
+    if (c->cfg->family != DS_FAMILY_IMPACTS) /* the program group, or the recorded source's class */
+        cls = it->cls ? it->cls : it->src->cls ? it->src->cls : "other";
+    else
+        cls = ds_class_refine(cls, a.samples, a.n, a.rate);
+    snprintf(e.cls, sizeof e.cls, "%s", cls);
     snprintf(e.source, sizeof e.source, "%s", it->src->name);
     snprintf(e.package, sizeof e.package, "%s", it->src->package);
     snprintf(e.licence, sizeof e.licence, "%s", it->licence);
@@ -444,7 +452,18 @@ static void handle(ctx_t *c, ds_item *it)
 
 /* --- enumerators --- */
 
-static nr_result load_file(const ds_item *it, nr_audio *out) { return ds_read_file((const char *)it->payload, out); }
+static nr_result load_file(const ds_item *it, nr_audio *out)
+{
+    return ds_read_file_head((const char *)it->payload, it->head_s, out);
+}
+
+/* Textures: a recording longer than the kept length is an ambience loop, not a broken one-shot; its
+ * first seconds are read (a little more than kept, for the leading-silence trim). */
+#define DS_HEAD_MARGIN_S 2.0
+static double head_of(const ctx_t *c)
+{
+    return c->cfg->family == DS_FAMILY_TEXTURES ? c->cfg->params.max_s + DS_HEAD_MARGIN_S : 0.0;
+}
 
 static void base_noext(const char *path, char *dst, size_t n)
 {
@@ -505,6 +524,7 @@ static void run_files(ctx_t *c, const ds_source *s)
         }
         it.load = load_file;
         it.payload = path;
+        it.head_s = head_of(c);
         make_key(&it, path, c->cfg);
         handle(c, &it);
     }
@@ -666,7 +686,7 @@ static nr_result load_zip(const ds_item *it, nr_audio *out)
     zip_file_t *f = buf ? zip_fopen_index(z, (zip_uint64_t)it->index, 0) : NULL;
     zip_int64_t got = f ? zip_fread(f, buf, zs.size) : -1;
     if (f) zip_fclose(f);
-    nr_result r = got == (zip_int64_t)zs.size ? ds_read_mem(buf, zs.size, it->origin, out)
+    nr_result r = got == (zip_int64_t)zs.size ? ds_read_mem_head(buf, zs.size, it->origin, it->head_s, out)
                                               : nr_fail(NR_ERR_FORMAT, "%s: zip entry did not decompress", it->origin);
     free(buf);
     return r;
@@ -720,6 +740,7 @@ static void run_zip(ctx_t *c, const ds_source *s)
         it.load = load_zip;
         it.payload = z;
         it.index = idx[i];
+        it.head_s = head_of(c);
         make_key(&it, s->root, c->cfg);
         handle(c, &it);
     }
@@ -727,6 +748,71 @@ static void run_zip(ctx_t *c, const ds_source *s)
     free(names);
     free(idx);
     zip_discard(z);
+}
+
+/* --- SoundFont notes rendered through libfluidsynth (plucks, textures) --- */
+
+typedef struct {
+    ds_fluid *fl;
+    ds_fluid_note note;
+} fluid_job;
+
+static nr_result load_fluid(const ds_item *it, nr_audio *out)
+{
+    const fluid_job *j = it->payload;
+    return ds_fluid_render(j->fl, &j->note, out);
+}
+
+/* Every program of the plan over its range (every step semitones) at every velocity; one group per
+ * program and SoundFont, so all notes of an instrument land in one split. */
+static void run_fluid(ctx_t *c, const ds_source *s)
+{
+    const ds_fluid_plan *pl = s->plan;
+    ds_fluid *fl = NULL;
+    if (!pl) return;
+    if (ds_fluid_open(s->root, c->cfg->rate, &fl) != NR_OK) {
+        fprintf(stderr, "neurorack dataset: %s: %s (is %s installed?)\n", s->name, nr_last_error(), s->package);
+        return;
+    }
+    char base[256];
+    base_noext(s->root, base, sizeof base);
+    for (int p = 0; p < pl->n_progs; p++) {
+        const ds_fluid_prog *pr = &pl->progs[p];
+        if (!ds_fluid_has_preset(fl, 0, pr->program)) {
+            fprintf(stderr, "  %s: no program %d (%s) in %s, skipped\n", s->name, pr->program, pr->cls, s->root);
+            continue;
+        }
+        for (int key = pr->lo; key <= pr->hi; key += pl->step)
+            for (int v = 0; v < pl->n_vel; v++) {
+                fluid_job j;
+                memset(&j, 0, sizeof j);
+                j.fl = fl;
+                j.note.bank = 0;
+                j.note.program = pr->program;
+                j.note.key = key;
+                j.note.velocity = pl->velocities[v];
+                /* held notes of different lengths: spread over 4 steps by key and program */
+                j.note.hold_s = pl->hold_s + pl->hold_spread_s * (double)((key * 7 + pr->program * 3) % 4) / 3.0;
+                j.note.max_s = pl->max_s;
+                j.note.silence_db = pl->silence_db;
+                ds_item it;
+                memset(&it, 0, sizeof it);
+                it.src = s;
+                snprintf(it.rel, sizeof it.rel, "p%03d k%03d v%03d", pr->program, key, j.note.velocity);
+                snprintf(it.origin, sizeof it.origin, "%s#program=%d key=%d velocity=%d hold=%.2fs", s->root,
+                         pr->program, key, j.note.velocity, j.note.hold_s);
+                snprintf(it.group, sizeof it.group, "%s/%s/%s/p%03d", s->name, base, pr->cls, pr->program);
+                snprintf(it.text, sizeof it.text, "%s", pr->cls);
+                it.cls = pr->cls;
+                it.licence = s->licence;
+                it.load = load_fluid;
+                it.payload = &j;
+                it.index = ((long)pr->program * 128 + key) * 128 + j.note.velocity;
+                make_key(&it, s->root, c->cfg);
+                handle(c, &it);
+            }
+    }
+    ds_fluid_close(fl);
 }
 
 /* --- augmentation: long impacts from each split's own sounds --- */
@@ -867,7 +953,7 @@ nr_result ds_build(const ds_build_config *cfg, nr_manifest *m, ds_build_stats *s
     memset(st, 0, sizeof *st);
     memset(m, 0, sizeof *m);
     int n_src = cfg->n_src;
-    const ds_source *src = cfg->src ? cfg->src : ds_sources(&n_src);
+    const ds_source *src = cfg->src ? cfg->src : ds_family_sources(cfg->family, &n_src);
     for (const char *p = cfg->only; p && *p && strcmp(cfg->only, "all");) {
         const char *comma = strchr(p, ',');
         size_t len = comma ? (size_t)(comma - p) : strlen(p);
@@ -918,11 +1004,12 @@ nr_result ds_build(const ds_build_config *cfg, nr_manifest *m, ds_build_stats *s
         int before = m->n;
         if (src[i].kind == DS_KIND_SF2) run_sf2(&c, &src[i]);
         else if (src[i].kind == DS_KIND_ZIP) run_zip(&c, &src[i]);
+        else if (src[i].kind == DS_KIND_FLUID) run_fluid(&c, &src[i]);
         else run_files(&c, &src[i]);
         fprintf(stderr, "  %d kept\n", m->n - before);
         cache_sync(&c);
     }
-    if (cfg->n_booms > 0 && selected(cfg, "augment")) run_augment(&c);
+    if (cfg->family == DS_FAMILY_IMPACTS && cfg->n_booms > 0 && selected(cfg, "augment")) run_augment(&c);
     if (cfg->prune) {
         int a = prune(&c, "audio", ".flac"), k = prune(&c, "curves", ".nrc");
         fprintf(stderr, "neurorack dataset: pruned %d audio and %d curve files no longer in the manifest\n", a, k);

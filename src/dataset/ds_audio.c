@@ -16,7 +16,9 @@
 #define DS_MAX_SOURCE_S 60.0
 #define DS_CHUNK 4096
 
-static nr_result read_sndfile(SNDFILE *sf, const SF_INFO *info, const char *what, nr_audio *out)
+/* head_s > 0: read the first head_s seconds of a file of any length (a long ambience loop of the
+ * textures family); 0: refuse a file longer than DS_MAX_SOURCE_S (a one-shot). */
+static nr_result read_sndfile(SNDFILE *sf, const SF_INFO *info, const char *what, double head_s, nr_audio *out)
 {
     memset(out, 0, sizeof *out);
     if (info->channels < 1 || info->channels > 64 || info->samplerate < 1000 || info->samplerate > 768000)
@@ -25,6 +27,11 @@ static nr_result read_sndfile(SNDFILE *sf, const SF_INFO *info, const char *what
     /* A streamed FLAC or Ogg does not give its length: read up to one frame past the limit to see. */
     sf_count_t total = nr_sf_header_frames(info), max = (sf_count_t)(DS_MAX_SOURCE_S * info->samplerate);
     if (total == 0) return nr_fail(NR_ERR_FORMAT, "%s: no audio frames", what);
+    if (head_s > 0) {
+        sf_count_t head = (sf_count_t)(head_s * info->samplerate);
+        if (total < 0 || total > head) total = head;
+        max = head;
+    }
     if (total > max)
         return nr_fail(NR_ERR_VALUE, "%s: %.1f s long; one-shots are at most %.0f s", what,
                        (double)total / info->samplerate, DS_MAX_SOURCE_S);
@@ -48,7 +55,7 @@ static nr_result read_sndfile(SNDFILE *sf, const SF_INFO *info, const char *what
         got += (long)r;
     }
     free(buf);
-    nr_result res = nr_sf_check_read(sf, info, got, what);
+    nr_result res = head_s > 0 && got == n ? NR_OK : nr_sf_check_read(sf, info, got, what);
     if (res == NR_OK && got > max)
         res = nr_fail(NR_ERR_VALUE, "%s: longer than %.0f s; one-shots are at most that", what, DS_MAX_SOURCE_S);
     if (res == NR_OK && got == 0) res = nr_fail(NR_ERR_FORMAT, "%s: no audio could be decoded", what);
@@ -68,14 +75,16 @@ void ds_audio_release(nr_audio *a)
     memset(a, 0, sizeof *a);
 }
 
-nr_result ds_read_file(const char *path, nr_audio *out)
+nr_result ds_read_file(const char *path, nr_audio *out) { return ds_read_file_head(path, 0.0, out); }
+
+nr_result ds_read_file_head(const char *path, double head_s, nr_audio *out)
 {
     SF_INFO info;
     SNDFILE *sf;
     memset(out, 0, sizeof *out);
     nr_result r = nr_sf_open_read(path, &info, &sf);
     if (r != NR_OK) return r;
-    r = read_sndfile(sf, &info, path, out);
+    r = read_sndfile(sf, &info, path, head_s, out);
     sf_close(sf);
     return r;
 }
@@ -112,6 +121,11 @@ static sf_count_t mem_tell(void *u) { return ((mem_file *)u)->pos; }
 
 nr_result ds_read_mem(const void *data, size_t n, const char *what, nr_audio *out)
 {
+    return ds_read_mem_head(data, n, what, 0.0, out);
+}
+
+nr_result ds_read_mem_head(const void *data, size_t n, const char *what, double head_s, nr_audio *out)
+{
     memset(out, 0, sizeof *out);
     mem_file m = {data, (sf_count_t)n, 0};
     SF_VIRTUAL_IO io = {mem_len, mem_seek, mem_read, mem_write, mem_tell};
@@ -120,7 +134,7 @@ nr_result ds_read_mem(const void *data, size_t n, const char *what, nr_audio *ou
     SNDFILE *sf = sf_open_virtual(&io, SFM_READ, &info, &m);
     if (!sf) return nr_fail(NR_ERR_FORMAT, "%s: not a sound libsndfile reads (%s)", what, sf_strerror(NULL));
     nr_result r = nr_sf_check_header(sf, what);
-    if (r == NR_OK) r = read_sndfile(sf, &info, what, out);
+    if (r == NR_OK) r = read_sndfile(sf, &info, what, head_s, out);
     sf_close(sf);
     return r;
 }

@@ -12,6 +12,9 @@
 nr_result ds_read_file(const char *path, nr_audio *out);
 /* The same from a file image in memory (an Ogg inside a zip or a SoundFont); `what` names it. */
 nr_result ds_read_mem(const void *data, size_t n, const char *what, nr_audio *out);
+/* The same, reading only the first head_s seconds of a file of any length (head_s > 0; 0: as above). */
+nr_result ds_read_file_head(const char *path, double head_s, nr_audio *out);
+nr_result ds_read_mem_head(const void *data, size_t n, const char *what, double head_s, nr_audio *out);
 /* Free the samples (the data set's own loader allocates with malloc). */
 void ds_audio_release(nr_audio *a);
 /* Band-limited resampling (libsamplerate's medium sinc, 97 dB); a->rate becomes `rate`. */
@@ -126,6 +129,23 @@ nr_result ds_sf2_open(const char *path, const int *programs, int n_prog, ds_sf2 
 /* Sample i as mono float at its own rate. */
 nr_result ds_sf2_sample_audio(const ds_sf2 *sf, int i, nr_audio *out);
 void ds_sf2_close(ds_sf2 *sf);
+
+/* --- SoundFont notes rendered through libfluidsynth (fluid_render.c): the plucks and textures families --- */
+typedef struct ds_fluid ds_fluid; /* a dry synthesizer (no reverb, no chorus) with one SoundFont loaded */
+typedef struct {
+    int bank, program;  /* the preset */
+    int key, velocity;  /* MIDI 0..127, 1..127 */
+    double hold_s;      /* note-off after this long */
+    double max_s;       /* the render ends here at the latest (>= hold_s) */
+    double silence_db;  /* after note-off: ended once 100 ms stay below the loudest sample + silence_db */
+} ds_fluid_note;
+/* Load a .sf2/.sf3 at `rate` Hz; fails naming the file (NR_ERR_UNSUPPORTED without libfluidsynth). */
+nr_result ds_fluid_open(const char *sf_path, int rate, ds_fluid **out);
+void ds_fluid_close(ds_fluid *f);
+int ds_fluid_has_preset(ds_fluid *f, int bank, int program);
+/* Render one note from a reset synthesizer, mono (mean of the two channels), at the open rate; out is
+ * malloc'd (ds_audio_release). */
+nr_result ds_fluid_render(ds_fluid *f, const ds_fluid_note *note, nr_audio *out);
 
 /* --- augmentation (augment.c): long impacts made from the data set's own sounds --- */
 typedef struct {

@@ -84,7 +84,13 @@ static void features(const nr_curves *c, double duration, double *f)
 typedef struct {
     const char *name[N_CLASSES_MAX]; /* g_classes, then the extra names (pointers into the manifest) */
     int n;
+    int impacts; /* the training split has sounds of the impact classes (else: a family's own classes) */
 } class_list;
+
+/* Outside the impacts a class may be mostly sounds that swell in (textures: pads, ambiences): the
+ * sharp ones are preferred only when they are at least this share of the class, so a texture class is
+ * not represented by its one percussive oddity. */
+#define SHARP_MIN_SHARE 0.05
 
 static int class_of(const class_list *cl, const char *cls)
 {
@@ -95,22 +101,42 @@ static int class_of(const class_list *cl, const char *cls)
 
 static int by_name(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
 
+/* A class name that can name a template (nr/model_templates.h): 1..23 of [a-z0-9_-], first a letter or digit. */
+static int template_name_ok(const char *c)
+{
+    if (!isalnum((unsigned char)c[0]) || strlen(c) >= NR_TEMPLATE_NAME_MAX) return 0;
+    for (const char *p = c; *p; p++)
+        if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '_' || *p == '-')) return 0;
+    return 1;
+}
+
+#define EXTRA_SEEN_MAX 512 /* distinct extra class names looked at (more are ignored) */
+
 /* The classes templates are picked for: the built-in ones, then the other names of the training split
- * that can name a template (at most what a model holds besides them), sorted. */
+ * that can name a template (an own folder's, or a family's: "guitar", "pad"), the first in byte order up
+ * to what a model holds besides them, whatever the rows' order. In a data set of impacts (the training
+ * split has sounds of the built-in classes) the classes that never get a template (perc, fx, hand,
+ * shaker) stay without; a data set with none of them (a family's) has every class it names. */
 static void class_list_make(const nr_manifest *m, class_list *cl)
 {
     cl->n = 0;
     for (int k = 0; k < N_CLASSES; k++) cl->name[cl->n++] = g_classes[k];
     int it = -1, i;
-    while ((i = nr_manifest_next(m, NR_SPLIT_TRAIN, &it)) >= 0 && cl->n < N_CLASSES_MAX) {
+    cl->impacts = 0;
+    while ((i = nr_manifest_next(m, NR_SPLIT_TRAIN, &it)) >= 0 && !cl->impacts)
+        cl->impacts = class_of(cl, m->e[i].cls) >= 0;
+    const char *seen[EXTRA_SEEN_MAX];
+    int n_seen = 0;
+    it = -1;
+    while ((i = nr_manifest_next(m, NR_SPLIT_TRAIN, &it)) >= 0 && n_seen < EXTRA_SEEN_MAX) {
         const char *c = m->e[i].cls;
-        int skip = class_of(cl, c) >= 0 || !isalnum((unsigned char)c[0]) || strlen(c) >= NR_TEMPLATE_NAME_MAX;
-        for (const char *p = c; *p && !skip; p++)
-            skip = !(islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '_' || *p == '-');
-        for (int k = 0; k < N_NO_TEMPLATE && !skip; k++) skip = !strcmp(c, g_no_template[k]);
-        if (!skip) cl->name[cl->n++] = c;
+        int skip = class_of(cl, c) >= 0 || !template_name_ok(c);
+        for (int k = 0; k < n_seen && !skip; k++) skip = !strcmp(c, seen[k]);
+        for (int k = 0; k < N_NO_TEMPLATE && !skip && cl->impacts; k++) skip = !strcmp(c, g_no_template[k]);
+        if (!skip) seen[n_seen++] = c;
     }
-    qsort(cl->name + N_CLASSES, (size_t)(cl->n - N_CLASSES), sizeof cl->name[0], by_name);
+    qsort(seen, (size_t)n_seen, sizeof seen[0], by_name);
+    for (int k = 0; k < n_seen && cl->n < N_CLASSES_MAX; k++) cl->name[cl->n++] = seen[k];
 }
 
 static int by_hash(const void *a, const void *b)
@@ -192,8 +218,8 @@ nr_result nr_templates_pick_from_data(const char *manifest, nr_template_picks *o
     nr_clear_error();
     if (n == 0) {
         free(c), free(idx), nr_manifest_free(&m);
-        return nr_fail(NR_ERR_VALUE, "%s: no training sound of the template classes (kick, snare, tom, boom, ..., "
-                                     "magic, or an own folder's) with readable curves",
+        return nr_fail(NR_ERR_VALUE, "%s: no training sound with readable curves of a template class (kick, snare, "
+                                     "tom, boom, ..., magic, an own folder's or a family's)",
                        manifest);
     }
     qsort(c, (size_t)n, sizeof *c, by_hash); /* the manifest's row order must not matter */
@@ -210,7 +236,11 @@ nr_result nr_templates_pick_from_data(const char *manifest, nr_template_picks *o
     }
     for (int k = 0; k < cl.n && r == NR_OK && out->n < NR_MODEL_TEMPLATES_MAX; k++) {
         int cnt = 0, is_boom = !strcmp(cl.name[k], DEFAULT_CLASS);
-        for (int pass = 0; pass < 2 && cnt == 0; pass++) /* sharp attacks first, then any */
+        int n_cls = 0, n_sharp = 0;
+        for (int j = 0; j < n; j++)
+            if (c[j].cls == k) n_cls++, n_sharp += c[j].sharp;
+        int first = !cl.impacts && n_sharp < SHARP_MIN_SHARE * n_cls; /* 1: no sharp-only pass */
+        for (int pass = first; pass < 2 && cnt == 0; pass++) /* sharp attacks first, then any */
             for (int j = 0; j < n; j++) {
                 double dur = m.e[c[j].entry].duration;
                 if (c[j].cls == k && (pass || c[j].sharp) && (!is_boom || (dur >= BOOM_MIN_S && dur <= BOOM_MAX_S)))
