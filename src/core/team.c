@@ -129,7 +129,10 @@ static void *worker(void *p)
     for (;;) {
         unsigned j;
         int i = 0;
-        while ((j = atomic_load_explicit(&t->job, memory_order_acquire)) == seen && i < SPIN_PAUSES) CPU_PAUSE(), i++;
+        while ((j = atomic_load_explicit(&t->job, memory_order_acquire)) == seen && i < SPIN_PAUSES) {
+            CPU_PAUSE(); /* a statement on aarch64 (an asm), not an expression */
+            i++;
+        }
         if (j == seen) {
             const long since = now_ns();
             while ((j = atomic_load_explicit(&t->job, memory_order_acquire)) == seen) {
