@@ -257,6 +257,12 @@ static void test_family_templates(void)
         nt_skip(FLUID_GM " not installed (Debian fluid-soundfont-gm)");
         return;
     }
+    ds_fluid *probe = NULL; /* the same skip as test_fluid_note: a build without the library */
+    if (ds_fluid_open(FLUID_GM, 48000, &probe) == NR_ERR_UNSUPPORTED) {
+        nt_skip("built without libfluidsynth (Debian libfluidsynth-dev)");
+        return;
+    }
+    ds_fluid_close(probe);
     static const ds_fluid_prog progs[] = {{24, 52, 64, "guitar"}, {12, 60, 72, "mallet"}};
     static const int vel[] = {100};
     static const ds_fluid_plan plan = {progs, 2, 6, vel, 1, 1.0, 0.0, 3.0, -60.0};
@@ -273,11 +279,6 @@ static void test_family_templates(void)
     nr_manifest m;
     ds_build_stats st;
     nr_result r = ds_build(&cfg, &m, &st);
-    if (r == NR_OK && m.n == 0 && st.failed > 0) {
-        nt_skip("built without libfluidsynth (Debian libfluidsynth-dev)");
-        nr_manifest_free(&m);
-        return;
-    }
     NT_CHECKF(r == NR_OK && m.n == 6, "%d entries (%s)", m.n, nr_last_error());
     int train_classes = 0, seen_g = 0, seen_m = 0;
     for (int i = 0; i < m.n; i++) {
