@@ -163,6 +163,35 @@ char *nt_read_file(const char *path, size_t *n)
     return d;
 }
 
+int nt_stderr_begin(void)
+{
+    fflush(stderr);
+    int saved = dup(2);
+    if (saved < 0) return -1;
+    FILE *f = fopen(nt_tmp("stderr.txt"), "w");
+    if (!f) {
+        close(saved);
+        return -1;
+    }
+    int ok = dup2(fileno(f), 2) >= 0;
+    fclose(f);
+    if (!ok) {
+        close(saved);
+        return -1;
+    }
+    return saved;
+}
+
+char *nt_stderr_end(int token)
+{
+    if (token < 0) return NULL;
+    fflush(stderr);
+    dup2(token, 2);
+    close(token);
+    size_t n;
+    return nt_read_file(nt_tmp("stderr.txt"), &n);
+}
+
 int nt_file_size_limit(long bytes)
 {
     static struct rlimit saved;

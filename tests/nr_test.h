@@ -52,6 +52,10 @@ const char *nt_tmp(const char *name);
 int nt_write_file(const char *path, const void *data, size_t n);
 /* Read a whole file (malloc'd, NUL-terminated); NULL on failure. */
 char *nt_read_file(const char *path, size_t *n);
+/* Catch this process's stderr in a file until nt_stderr_end, which puts stderr back and returns what was
+ * written (malloc'd, NUL-terminated; NULL if it could not be caught: the code between still runs). */
+int nt_stderr_begin(void);
+char *nt_stderr_end(int token);
 /* From now on a write past `bytes` in any file fails (EFBIG), as on a full disk; 0 lifts the limit.
  * Returns 0 on success. */
 int nt_file_size_limit(long bytes);

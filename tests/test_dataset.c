@@ -302,22 +302,9 @@ static void test_build(void)
 /* ds_build with its stderr (the skip reports) caught; returns the text (malloc'd). */
 static char *build_caught(ds_build_config *cfg, nr_manifest *m, ds_build_stats *st, nr_result *r)
 {
-    const char *log = nt_tmp("build_stderr.txt");
-    fflush(stderr);
-    int saved = dup(2);
-    FILE *f = fopen(log, "w");
-    if (saved < 0 || !f) {
-        *r = ds_build(cfg, m, st);
-        return NULL;
-    }
-    dup2(fileno(f), 2);
+    int cap = nt_stderr_begin();
     *r = ds_build(cfg, m, st);
-    fflush(stderr);
-    dup2(saved, 2);
-    close(saved);
-    fclose(f);
-    size_t n;
-    char *text = nt_read_file(log, &n);
+    char *text = nt_stderr_end(cap);
     if (text) fputs(text, stdout);
     return text;
 }
@@ -526,19 +513,9 @@ static void test_manifest_bad_rows(void)
 /* stderr into a file while fn runs; returns what was written (malloc'd, NUL-terminated). */
 static char *stderr_of(void (*fn)(void *), void *arg)
 {
-    const char *log = nt_tmp("stderr.txt");
-    fflush(stderr);
-    int saved = dup(2);
-    FILE *f = fopen(log, "w");
-    if (saved < 0 || !f) return NULL;
-    dup2(fileno(f), 2);
+    int cap = nt_stderr_begin();
     fn(arg);
-    fflush(stderr);
-    dup2(saved, 2);
-    close(saved);
-    fclose(f);
-    size_t n;
-    return nt_read_file(log, &n);
+    return nt_stderr_end(cap);
 }
 
 typedef struct {

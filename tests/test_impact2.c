@@ -9,6 +9,7 @@
 #include "nr/eval.h"
 #include "nr/model_templates.h"
 #include "nr_test.h"
+#include "tiny_train.h"
 #include "extra_tensor.h"
 #include "train/train_impl.h"
 
@@ -610,17 +611,7 @@ static void test_save_load_and_bad_input(void)
 
 static nr_train_config tiny(void)
 {
-    nr_train_config c = nr_train_config_init();
-    c.data = "synthetic:6";
-    c.hidden = 16;
-    c.layers = 2;
-    c.batch = 3;
-    c.clip_seconds = 0.3f;
-    c.lr = 5e-3f;
-    c.progress = 0;
-    c.checkpoint_every = 0;
-    c.valid_every = 0;
-    return c;
+    return nt_tiny_train_config();
 }
 
 static int same_file(const char *a, const char *b)

@@ -7,6 +7,7 @@
 #include "nr/tensors.h"
 #include "nr/train.h"
 #include "nr_test.h"
+#include "tiny_train.h"
 
 #include <math.h>
 #include <sndfile.h>
@@ -117,24 +118,9 @@ static void make_tree(void)
 /* ds_build with stderr caught; returns the text (malloc'd), also echoed. */
 static char *build_caught(const ds_build_config *cfg, nr_manifest *m, ds_build_stats *st, nr_result *r)
 {
-    const char *log = nt_tmp("stderr.txt");
-    fflush(stderr);
-    int saved = dup(2);
-    FILE *f = fopen(log, "w");
-    if (saved < 0 || !f) {
-        if (f) fclose(f);
-        if (saved >= 0) close(saved);
-        *r = ds_build(cfg, m, st);
-        return NULL;
-    }
-    dup2(fileno(f), 2);
+    int cap = nt_stderr_begin();
     *r = ds_build(cfg, m, st);
-    fflush(stderr);
-    dup2(saved, 2);
-    close(saved);
-    fclose(f);
-    size_t n;
-    char *text = nt_read_file(log, &n);
+    char *text = nt_stderr_end(cap);
     if (text) fputs(text, stdout);
     return text;
 }
@@ -301,16 +287,7 @@ static void test_from_with_sources(void)
 
 static nr_train_config tiny(void)
 {
-    nr_train_config c = nr_train_config_init();
-    c.data = "synthetic:6";
-    c.hidden = 16;
-    c.layers = 2;
-    c.batch = 3;
-    c.clip_seconds = 0.3f;
-    c.lr = 5e-3f;
-    c.progress = 0;
-    c.checkpoint_every = 0;
-    c.valid_every = 0;
+    nr_train_config c = nt_tiny_train_config();
     c.threads = 2;
     return c;
 }

@@ -2,6 +2,7 @@
  * across a stop + resume, checkpoints reject damage, bad clips are recognised. */
 #include "neurorack.h"
 #include "nr_test.h"
+#include "tiny_train.h"
 #include "nr/dataset.h"
 #include "train/train_impl.h"
 #include "instrument/settings.h" /* nr_crc32 */
@@ -14,17 +15,8 @@
 
 static nr_train_config tiny(void)
 {
-    nr_train_config c = nr_train_config_init();
+    nr_train_config c = nt_tiny_train_config();
     c.arch = "nr-impact-1"; /* nr-impact-2's runs: tests/test_impact2.c */
-    c.data = "synthetic:6";
-    c.hidden = 16;
-    c.layers = 2;
-    c.batch = 3;
-    c.clip_seconds = 0.3f;
-    c.lr = 5e-3f;
-    c.progress = 0;
-    c.checkpoint_every = 0;
-    c.valid_every = 0;
     return c;
 }
 
