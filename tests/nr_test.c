@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <signal.h>
+#include <sndfile.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,6 +162,23 @@ char *nt_read_file(const char *path, size_t *n)
     d[len] = '\0';
     if (n) *n = (size_t)len;
     return d;
+}
+
+float *nt_read_wav(const char *path, long *n, int *rate)
+{
+    SF_INFO info = {0};
+    SNDFILE *sf = sf_open(path, SFM_READ, &info);
+    if (!sf) return nt_fail_at(__FILE__, __LINE__, "%s: %s", path, sf_strerror(NULL)), NULL;
+    float *x = info.channels == 1 ? calloc((size_t)info.frames + 1, sizeof *x) : NULL;
+    if (!x) {
+        sf_close(sf);
+        return nt_fail_at(__FILE__, __LINE__, "%s: %d channels, %lld frames (one channel expected)", path,
+                          info.channels, (long long)info.frames), NULL;
+    }
+    *n = (long)sf_readf_float(sf, x, info.frames);
+    if (rate) *rate = info.samplerate;
+    sf_close(sf);
+    return x;
 }
 
 int nt_stderr_begin(void)

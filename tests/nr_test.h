@@ -52,6 +52,9 @@ const char *nt_tmp(const char *name);
 int nt_write_file(const char *path, const void *data, size_t n);
 /* Read a whole file (malloc'd, NUL-terminated); NULL on failure. */
 char *nt_read_file(const char *path, size_t *n);
+/* Read a mono sound file (malloc'd, n + 1 floats, the last 0); NULL after failing the current test, naming
+ * the file, if it cannot be read or is not mono. *rate (if not NULL) = its sample rate. */
+float *nt_read_wav(const char *path, long *n, int *rate);
 /* Catch this process's stderr in a file until nt_stderr_end, which puts stderr back and returns what was
  * written (malloc'd, NUL-terminated; NULL if it could not be caught: the code between still runs). */
 int nt_stderr_begin(void);

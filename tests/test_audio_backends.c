@@ -17,18 +17,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static float *read_wav(const char *path, long *n, int *rate)
-{
-    SF_INFO info = {0};
-    SNDFILE *sf = sf_open(path, SFM_READ, &info);
-    if (!sf || info.channels != 1) return NULL;
-    float *x = malloc((size_t)info.frames * sizeof *x + 1);
-    *n = (long)sf_readf_float(sf, x, info.frames);
-    *rate = info.samplerate;
-    sf_close(sf);
-    return x;
-}
-
 static const char *k_script = "0.010 gate 1 1\n0.0123 cv 1 3\n0.020 gate 1 0\n0.030 trig 2\n0.040 encoder +2\n"
                               "0.041 push\nend 0.05\n";
 
@@ -49,7 +37,7 @@ static void test_file_sink_timing(void)
                   nr_last_error());
         long n;
         int rate;
-        float *x = read_wav(path, &n, &rate);
+        float *x = nt_read_wav(path, &n, &rate);
         NT_CHECK(x && n == 2400 && rate == 48000);
         if (!x) continue;
         NT_CHECK(x[479] == 0.0f && x[480] == 0.5f);              /* gate 1 at 10 ms */
@@ -122,7 +110,7 @@ static void test_file_sink_instrument(void)
         bytes[k] = nt_read_file(path, &len[k]);
         long n;
         int rate;
-        float *x = read_wav(path, &n, &rate);
+        float *x = nt_read_wav(path, &n, &rate);
         NT_CHECK(x && n == 19200);
         if (x && k == 0) {
             /* The resampler from the model's rate to 48 kHz is linear-phase: its pre-ringing may start a

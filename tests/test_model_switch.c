@@ -93,17 +93,6 @@ static const char *playing(const nr_instrument *inst)
     return l->e[cur].name;
 }
 
-static float *read_wav(const char *path, long *n)
-{
-    SF_INFO info = {0};
-    SNDFILE *sf = sf_open(path, SFM_READ, &info);
-    if (!sf || info.channels != 1) return NULL;
-    float *x = malloc((size_t)info.frames * sizeof *x + 1);
-    *n = (long)sf_readf_float(sf, x, info.frames);
-    sf_close(sf);
-    return x;
-}
-
 /* What the control thread sees after each block: the old model's voices still sounding. */
 typedef struct {
     nr_audio_client inner;
@@ -142,7 +131,7 @@ static float *perform(nr_instrument *inst, const char *text, const char *file, l
     const char *path = nt_tmp(file);
     NT_CHECKF(nr_file_sink_run(path, g_rate, BLOCK, nr_script_duration(&s), &c, NULL) == NR_OK, "%s", nr_last_error());
     nr_script_free(&s);
-    return read_wav(path, n);
+    return nt_read_wav(path, n, NULL);
 }
 
 /* Longest run of silent samples in x[a, b). */

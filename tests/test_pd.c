@@ -42,14 +42,9 @@ static void sanitizer_preload(char *out, size_t n)
 
 static float *read_wav(const char *path, long *n)
 {
-    SF_INFO info = {0};
-    SNDFILE *sf = sf_open(path, SFM_READ, &info);
-    if (!sf) return nt_fail_at(__FILE__, __LINE__, "%s: %s", path, sf_strerror(NULL)), NULL;
-    float *y = calloc((size_t)info.frames + 1, sizeof(float));
-    *n = (long)sf_readf_float(sf, y, info.frames);
-    sf_close(sf);
-    NT_CHECKF(info.samplerate == RATE && info.channels == 1, "%s: %d Hz, %d channels", path, info.samplerate,
-              info.channels);
+    int rate = 0;
+    float *y = nt_read_wav(path, n, &rate);
+    NT_CHECKF(!y || rate == RATE, "%s: %d Hz", path, rate);
     return y;
 }
 
