@@ -120,6 +120,9 @@ nr_result nr_imp2_tables_mip_init(nr_imp2_tables *tb, const nr_imp2_hparams *hp,
 void nr_imp2_tables_free(nr_imp2_tables *tb);
 /* Envelope position of frequency f: lower band *b and upper weight (linear in log2 f, flat beyond). */
 float nr_imp2_env_pos(const nr_imp2_tables *tb, float f, int *b);
+/* The same in two steps: f's position in bands before clamping, then a position's lower band and weight. */
+float nr_imp2_env_u(const nr_imp2_tables *tb, float f);
+float nr_imp2_env_at(const nr_imp2_tables *tb, float u, int *b);
 
 /* Head output o (O) + f0s -> q (Q). Backward accumulates dout (O) from dq (Q); exact except that the
  * frequency entries of q carry whatever the synthesis put there (the surrogate). */

@@ -232,9 +232,18 @@ static void make_plans(void)
     fftwf_free(out);
 }
 
+float nr_imp2_env_u(const nr_imp2_tables *tb, float f)
+{
+    return (log2f(f > 1.0f ? f : 1.0f) - tb->log2_lo) * tb->band_per_oct;
+}
+
 float nr_imp2_env_pos(const nr_imp2_tables *tb, float f, int *b)
 {
-    float u = (log2f(f > 1.0f ? f : 1.0f) - tb->log2_lo) * tb->band_per_oct;
+    return nr_imp2_env_at(tb, nr_imp2_env_u(tb, f), b);
+}
+
+float nr_imp2_env_at(const nr_imp2_tables *tb, float u, int *b)
+{
     if (!(u > 0.0f)) u = 0.0f; /* flat beyond the end centres */
     if (u >= (float)(tb->NE - 1)) {
         *b = tb->NE - 2;
@@ -266,10 +275,8 @@ nr_result nr_imp2_tables_init(nr_imp2_tables *tb, const nr_imp2_hparams *hp)
         return nr_fail(NR_ERR_NOMEM, "out of memory for the nr-impact-2 tables");
     }
     for (int k = 0; k < NR_IMP2_NBINS; k++) {
-        float w = nr_imp2_env_pos(tb, (float)k * NR_IMP_RATE / NR_IMP2_NFFT, &tb->bin_band[k]);
-        tb->bin_w[k] = w;
-        float f = (float)k * NR_IMP_RATE / NR_IMP2_NFFT;
-        tb->bin_u[k] = (log2f(f > 1.0f ? f : 1.0f) - tb->log2_lo) * tb->band_per_oct;
+        tb->bin_u[k] = nr_imp2_env_u(tb, (float)k * NR_IMP_RATE / NR_IMP2_NFFT);
+        tb->bin_w[k] = nr_imp2_env_at(tb, tb->bin_u[k], &tb->bin_band[k]);
     }
     if (hp->harm_env == NR_IMP2_HARM_INDEX) {
         /* band centres at harmonic numbers NH^(b / (NE - 1)): the lowest harmonics have a band each */

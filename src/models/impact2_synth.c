@@ -85,16 +85,9 @@ void nr_imp2_synth_tune(nr_imp2_synth_state *st, float ratio)
 static void noise_spectrum(const nr_imp2_tables *tb, const float *qn, float shift, uint64_t *rng, float *buf)
 {
     buf[0] = buf[1] = 0.0f; /* DC and Nyquist stay silent */
-    const float u_max = (float)(tb->NE - 1);
     for (int k = 1; k < NR_IMP2_NBINS - 1; k++) {
         int b = tb->bin_band[k];
-        float w = tb->bin_w[k];
-        if (shift != 0.0f) { /* flat beyond the end centres, as nr_imp2_env_pos */
-            float u = tb->bin_u[k] - shift;
-            u = u > 0.0f ? u : 0.0f;
-            b = u < u_max ? (int)u : tb->NE - 2;
-            w = u < u_max ? u - (float)b : 1.0f;
-        }
+        float w = shift != 0.0f ? nr_imp2_env_at(tb, tb->bin_u[k] - shift, &b) : tb->bin_w[k];
         float e = (qn[b] + (qn[b + 1] - qn[b]) * w) * tb->scale;
         float zr = gauss_half(rng), zi = gauss_half(rng);
         buf[2 * k] = e * zr;
