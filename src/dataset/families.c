@@ -87,22 +87,19 @@ static const char *sonicpi_ambi_licence(const char *rel)
     return strstr(rel, "ambi_sauna") ? "MIT" : "CC0-1.0";
 }
 
-static const ds_source g_plucks[] = {
-    {"fluid-gm", "fluid-soundfont-gm", DS_KIND_FLUID, "/usr/share/sounds/sf2/FluidR3_GM.sf2", "MIT", NULL, NULL, NULL,
-     NULL, 0, NULL, &g_pluck_plan},
-    {"musescore", "musescore-general-soundfont-small", DS_KIND_FLUID,
-     "/usr/share/sounds/sf3/MuseScore_General_Lite.sf3", "MIT", NULL, NULL, NULL, NULL, 0, NULL, &g_pluck_plan},
-    {"timgm6mb", "timgm6mb-soundfont", DS_KIND_FLUID, "/usr/share/sounds/sf2/TimGM6mb.sf2", "GPL-2", NULL, NULL,
-     NULL, NULL, 0, NULL, &g_pluck_plan},
-};
+/* The General MIDI SoundFonts Debian packages, each played through a plan. */
+#define DS_SOUNDFONTS(plan)                                                                                    \
+    {"fluid-gm", "fluid-soundfont-gm", DS_KIND_FLUID, "/usr/share/sounds/sf2/FluidR3_GM.sf2", "MIT", NULL, NULL, \
+     NULL, NULL, 0, NULL, &(plan)},                                                                           \
+    {"musescore", "musescore-general-soundfont-small", DS_KIND_FLUID,                                          \
+     "/usr/share/sounds/sf3/MuseScore_General_Lite.sf3", "MIT", NULL, NULL, NULL, NULL, 0, NULL, &(plan)},     \
+    {"timgm6mb", "timgm6mb-soundfont", DS_KIND_FLUID, "/usr/share/sounds/sf2/TimGM6mb.sf2", "GPL-2", NULL, NULL, \
+     NULL, NULL, 0, NULL, &(plan)}
+
+static const ds_source g_plucks[] = {DS_SOUNDFONTS(g_pluck_plan)};
 
 static const ds_source g_textures[] = {
-    {"fluid-gm", "fluid-soundfont-gm", DS_KIND_FLUID, "/usr/share/sounds/sf2/FluidR3_GM.sf2", "MIT", NULL, NULL, NULL,
-     NULL, 0, NULL, &g_texture_plan},
-    {"musescore", "musescore-general-soundfont-small", DS_KIND_FLUID,
-     "/usr/share/sounds/sf3/MuseScore_General_Lite.sf3", "MIT", NULL, NULL, NULL, NULL, 0, NULL, &g_texture_plan},
-    {"timgm6mb", "timgm6mb-soundfont", DS_KIND_FLUID, "/usr/share/sounds/sf2/TimGM6mb.sf2", "GPL-2", NULL, NULL,
-     NULL, NULL, 0, NULL, &g_texture_plan},
+    DS_SOUNDFONTS(g_texture_plan),
     /* recorded ambiences, drones, wind and water; longer ones are cut at TEXTURE_MAX_S with a fade */
     {"sonic-pi", "sonic-pi-samples", DS_KIND_FILES, "/usr/share/sonic-pi/samples", "CC0-1.0", "ambi_|vinyl_hiss",
      NULL, sonicpi_ambi_licence, NULL, 0, "ambience"},
