@@ -3,6 +3,7 @@
 #include "models/impact.h"
 #include "models/impact2.h"
 #include "models/impact_simd.h"
+#include "nr/eval.h"
 #include "nr_test.h"
 #include "train/train_impl.h"
 
@@ -557,6 +558,80 @@ static void test_model2_fd(void)
     model2_fd_case(NR_IMP2_HARM_FREQ);
 }
 
+/* The click term: zero for a render equal to its target; a treble burst in the decay that eval counts as an
+ * excess click costs, its gradient matches finite differences, and steps against it alone remove the click
+ * that eval counts while leaving the rest of the render in place. */
+static void test_click_loss(void)
+{
+    static const int sizes[] = {512};
+    nr_stft_loss L;
+    NT_CHECK(nr_stft_loss_init(&L, sizes, 1) == NR_OK);
+    L.band_rate = 48000;
+    enum { N = 24000 };
+    const long burst = 14000;
+    float *x = malloc(N * 4), *y = malloc(N * 4), *dy = calloc(N, 4);
+    double *work = aligned_alloc(64, nr_stft_work_doubles(&L, N) * sizeof(double));
+    /* the target: a decaying low tone and quieter decaying noise; the render adds 24 samples of a
+     * 6 kHz burst deep in the decay */
+    for (long i = 0; i < N; i++) {
+        float env = expf(-(float)i / 6000.0f);
+        x[i] = env * (0.5f * sinf(2.0f * (float)M_PI * 110.0f * (float)i / 48000.0f) + 0.05f * rnd());
+        y[i] = x[i];
+        if (i >= burst && i < burst + 24) y[i] += 0.05f * sinf(2.0f * (float)M_PI * 6000.0f * (float)i / 48000.0f);
+    }
+    double off = nr_stft_loss_eval(&L, y, x, N, NULL, work);
+    L.click_weight = 1.0;
+    double same = nr_stft_loss_eval(&L, x, x, N, NULL, work);
+    NT_CHECKF(same < 1e-9, "loss of a render equal to its target %g", same);
+    long clicks_x = 0, clicks_y = 0;
+    NT_CHECK(nr_eval_count_clicks(x, N, 48000, &clicks_x) == NR_OK && nr_eval_count_clicks(y, N, 48000, &clicks_y) == NR_OK);
+    NT_CHECKF(clicks_y == clicks_x + 1, "eval: %ld clicks in the target, %ld with the burst", clicks_x, clicks_y);
+    double l0 = nr_stft_loss_eval(&L, y, x, N, dy, work);
+    NT_CHECKF(l0 - off > 0.05, "click term of the burst %g", l0 - off);
+    int bad = 0;
+    for (int k = 0; k < 40; k++) {
+        long i = k < 24 ? burst - 40 + 4 * k : (k * 557 + 11) % N; /* around the burst, and anywhere */
+        float s = y[i], h = 1e-4f;
+        y[i] = s + h;
+        double lp = nr_stft_loss_eval(&L, y, x, N, NULL, work);
+        y[i] = s - h;
+        double lm = nr_stft_loss_eval(&L, y, x, N, NULL, work);
+        y[i] = s;
+        double num = (lp - lm) / (2 * h);
+        if (!close_enough(dy[i], num, 2e-3 * fabs(l0), 3e-2)) {
+            bad++;
+            printf("  click dy[%ld]: analytic %g numeric %g\n", i, dy[i], num);
+        }
+    }
+    NT_CHECK(bad <= 1); /* the L1 kink of the STFT terms may sit inside one step */
+    /* steps against the click term alone (its value and gradient: with the term minus without) */
+    float *d_off = calloc(N, 4);
+    double start = 0.0;
+    for (int it = 0; it < 60; it++) {
+        memset(dy, 0, N * 4);
+        memset(d_off, 0, N * 4);
+        double l = nr_stft_loss_eval(&L, y, x, N, dy, work);
+        L.click_weight = 0.0;
+        l -= nr_stft_loss_eval(&L, y, x, N, d_off, work);
+        L.click_weight = 1.0;
+        if (it == 0) start = l;
+        if (l < 1e-9) break;
+        double g2 = 0.0;
+        for (long i = 0; i < N; i++) dy[i] -= d_off[i], g2 += (double)dy[i] * dy[i];
+        for (long i = 0; i < N; i++) y[i] -= (float)(0.5 * l / (g2 + 1e-30)) * dy[i]; /* half a Newton step */
+    }
+    free(d_off);
+    NT_CHECK(nr_eval_count_clicks(y, N, 48000, &clicks_y) == NR_OK);
+    NT_CHECKF(clicks_y == clicks_x, "after steps against the click term (%g at first): eval counts %ld clicks, the target %ld",
+              start, clicks_y, clicks_x);
+    double moved = 0.0;
+    for (long i = 0; i < N; i++)
+        if (i < burst - 2600 || i > burst + 2600) moved = fmax(moved, fabs(y[i] - x[i]));
+    NT_CHECKF(moved < 1e-4, "the steps moved the render outside the burst's median window by %g", moved);
+    free(y), free(x), free(dy), free(work);
+    nr_stft_loss_free(&L);
+}
+
 int main(void)
 {
     NT_RUN(test_conv_ref_and_fd);
@@ -570,5 +645,6 @@ int main(void)
     NT_RUN(test_synth2_fd);
     NT_RUN(test_model2_fd);
     NT_RUN(test_band_loss);
+    NT_RUN(test_click_loss);
     return nt_end();
 }

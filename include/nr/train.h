@@ -39,6 +39,8 @@ typedef struct {
     float perturb_weight;   /* on those clips, the moved descriptor's loss weight is multiplied by this */
     const char *harm_env;   /* nr-impact-2 harmonic envelope: "freq" (the default, the shipped model's) or "index" */
     float band_weight;      /* weight of the octave-band level loss (dB, whole clip; `eval`'s band level error); 0 (default): off */
+    float click_weight;     /* weight of the treble-peak loss (treble bursts the target lacks, as `eval`'s excess
+                               clicks; src/train/train_impl.h); 0 (default): off */
     long stop_after;        /* stop (as if killed, after a checkpoint) at this step; 0: never. For tests. */
     const char *init;       /* fine-tune: a model file (.safetensors of nr-impact-2 or nr-impact-1) to start from.
                                Its architecture, sizes, harm_env, weights and descriptor normalisation are taken;

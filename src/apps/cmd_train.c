@@ -13,7 +13,7 @@ static void usage(FILE *f)
                "                       [--resume CKPT] [--checkpoint PATH] [--batch N] [--lr X] [--clip SECONDS]\n"
                "                       [--hidden N] [--layers N] [--checkpoint-every N] [--valid-every N] [--quiet]\n"
                "                       [--desc-weight X] [--desc-weights W,W,W,W,W,W,W] [--pitch-weight X]\n"
-               "                       [--perturb P] [--perturb-weight X] [--band-weight X]\n"
+               "                       [--perturb P] [--perturb-weight X] [--band-weight X] [--click-weight X]\n"
                "                       [--harm-env index|freq] [--init MODEL]\n"
                "       neurorack train --export CKPT --out MODEL [--data MANIFEST]\n"
                "                       (the model of a checkpoint, e.g. of a stopped run)\n"
@@ -33,12 +33,15 @@ static void usage(FILE *f)
                "  --harm-env    nr-impact-2's harmonic envelope: over frequency (freq, the default, the shipped\n"
                "                model's) or over the harmonic number (index: the timbre moves with the pitch)\n"
                "  --band-weight weight per dB of the octave-band level loss (whole clip, as eval's band error)\n"
+               "  --click-weight weight of the treble-peak loss: bursts above 3 kHz that stand over their\n"
+               "                neighbourhood more than the target's do (eval's excess clicks), ((dB - slack) / 10)^2\n"
                "  --init        fine-tune MODEL (e.g. models/default.safetensors): start from its weights and\n"
                "                normalisation, with its architecture, --hidden, --layers and --harm-env (given ones\n"
                "                must agree); a fresh optimizer; --lr defaults to 0.0005; templates are picked from\n"
                "                --data as usual; the model written records train.init (file name and content hash)\n"
                "defaults: --steps 2000 --threads 2 --seed 1 --batch 8 --lr 0.002 --clip 1.0 --desc-weight 1\n"
-               "          --desc-weights 4,1,1,1,1,1,1 --perturb 0.5 --perturb-weight 4 --band-weight 0 --harm-env freq\n");
+               "          --desc-weights 4,1,1,1,1,1,1 --perturb 0.5 --perturb-weight 4 --band-weight 0\n"
+               "          --click-weight 0 --harm-env freq\n");
 }
 
 /* "W,W,W,W,W,W,W": one weight per descriptor, each 0..100. */
@@ -144,6 +147,9 @@ int nr_cmd_train(int argc, char **argv)
         } else if (!strcmp(a, "--band-weight")) {
             if (!nr_cli_float("train", a, v, 0, 100, &x)) return 2;
             c.band_weight = (float)x;
+        } else if (!strcmp(a, "--click-weight")) {
+            if (!nr_cli_float("train", a, v, 0, 100, &x)) return 2;
+            c.click_weight = (float)x;
         } else if (!strcmp(a, "--clip")) {
             if (!nr_cli_float("train", a, v, 0.1, 20, &x)) return 2;
             c.clip_seconds = (float)x;

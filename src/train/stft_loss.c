@@ -61,15 +61,41 @@ void nr_stft_loss_free(nr_stft_loss *L)
 }
 
 static size_t stride(const nr_stft_loss *L) { return (size_t)L->max_size + 64; }
-size_t nr_stft_work_doubles(const nr_stft_loss *L, long max_n)
+
+/* Frames of resolution r over n samples. */
+static long frames_of(const nr_stft_loss *L, int r, long n) { return n / (L->size[r] / 4) + 1; }
+
+/* 5 doubles per bin of every frame, for the resolution that needs most. */
+static size_t keep_doubles(const nr_stft_loss *L, long n)
 {
-    /* 4 FFT buffers, then 5 doubles per bin of every frame of the largest resolution count */
     size_t keep = 0;
     for (int r = 0; r < L->n_res; r++) {
-        size_t bins = (size_t)(max_n / (L->size[r] / 4) + 1) * (size_t)(L->size[r] / 2 + 1) * 5;
+        size_t bins = (size_t)frames_of(L, r, n) * (size_t)(L->size[r] / 2 + 1) * 5;
         if (bins > keep) keep = bins;
     }
-    return (4 * stride(L) + keep + 7) / 8 * 8; /* whole 64-byte lines: aligned_alloc wants that */
+    return keep;
+}
+
+/* The click term's per-frame values (CLICK_ROWS rows of its resolution's frames) follow the bins. */
+enum { CLICK_PY, CLICK_PX, CLICK_LX, CLICK_EY, CLICK_G, CLICK_ROWS };
+
+size_t nr_stft_work_doubles(const nr_stft_loss *L, long max_n)
+{
+    /* 4 FFT buffers, the kept bins, the click term's rows */
+    size_t clicks = (size_t)(max_n / 4 + 1) * CLICK_ROWS; /* at least any resolution's frames (hop >= 4) */
+    return (4 * stride(L) + keep_doubles(L, max_n) + clicks + 7) / 8 * 8; /* whole 64-byte lines */
+}
+
+/* The resolution whose frame is nearest eval's click frame (256 samples at 22050 Hz). */
+static int click_res(const nr_stft_loss *L)
+{
+    double want = 256.0 / 22050.0 * L->band_rate, best = INFINITY;
+    int at = 0;
+    for (int r = 0; r < L->n_res; r++) {
+        double d = fabs(log(L->size[r] / want));
+        if (d < best) best = d, at = r;
+    }
+    return at;
 }
 
 /* Bin edges of the octave bands at FFT size `size`: band b holds bins [edge[b], edge[b + 1]). The last
@@ -112,6 +138,55 @@ static double band_term(const double *py, const double *px, double weight, doubl
     return weight * loss;
 }
 
+#define CLICK_EPS 1e-14 /* power floor (the window sums to 1): about -140 dB */
+
+/* Median of the NR_CLICK_MEDIAN values of e around frame m (edges repeated); *at = its frame. */
+static double running_median(const double *e, long M, long m, long *at)
+{
+    double v[NR_CLICK_MEDIAN];
+    long idx[NR_CLICK_MEDIAN];
+    for (int i = 0; i < NR_CLICK_MEDIAN; i++) {
+        long j = m - NR_CLICK_MEDIAN / 2 + i;
+        j = j < 0 ? 0 : j >= M ? M - 1 : j;
+        int k = i;
+        for (; k > 0 && v[k - 1] > e[j]; k--) v[k] = v[k - 1], idx[k] = idx[k - 1];
+        v[k] = e[j], idx[k] = j;
+    }
+    *at = idx[NR_CLICK_MEDIAN / 2];
+    return v[NR_CLICK_MEDIAN / 2];
+}
+
+/* The click term from the per-frame powers in c (rows CLICK_*, M frames each); c[CLICK_G] gets
+ * d(term)/d(render treble power) per frame. */
+static double click_term(double *c, long M, double weight)
+{
+    double *py = c + CLICK_PY * M, *px = c + CLICK_PX * M, *lx = c + CLICK_LX * M, *ey = c + CLICK_EY * M;
+    double *g = c + CLICK_G * M;
+    double top = -INFINITY;
+    for (long m = 0; m < M; m++) {
+        double l = 10.0 * log10(lx[m] + CLICK_EPS);
+        top = l > top ? l : top;
+        ey[m] = 10.0 * log10(py[m] + CLICK_EPS);
+        px[m] = 10.0 * log10(px[m] + CLICK_EPS); /* the target's e, in place */
+        g[m] = 0.0;
+    }
+    double loss = 0.0;
+    for (long m = 0; m < M; m++) {
+        if (!(ey[m] > top - 60.0)) continue;
+        long jy, jx;
+        double ay = ey[m] - running_median(ey, M, m, &jy), ax = px[m] - running_median(px, M, m, &jx);
+        double tau = ax + NR_CLICK_SLACK_DB > NR_CLICK_FREE_DB ? ax + NR_CLICK_SLACK_DB : NR_CLICK_FREE_DB;
+        double h = ay - tau;
+        if (!(h > 0.0)) continue;
+        loss += weight * (h / 10.0) * (h / 10.0);
+        double da = weight * 2.0 * h / 100.0; /* d(term)/d(ay); ay = ey[m] - ey[jy] */
+        g[m] += da;
+        g[jy] -= da;
+    }
+    for (long m = 0; m < M; m++) g[m] *= 10.0 / M_LN10 / (py[m] + CLICK_EPS); /* d ey / d py */
+    return loss;
+}
+
 static void frame_in(double *in, const float *s, long n, long start, const double *win, int size)
 {
     for (int i = 0; i < size; i++) {
@@ -127,7 +202,8 @@ double nr_stft_loss_eval(const nr_stft_loss *L, const float *y, const float *x, 
     fftw_complex *Y = (fftw_complex *)(work + S), *X = (fftw_complex *)(work + 3 * S);
     /* per bin of every frame, kept from the first pass for the gradient: Re Y, Im Y, |Y|, |Y| - |X|,
      * and the sign of the log difference */
-    double *keep = work + 4 * S;
+    double *keep = work + 4 * S, *clk = keep + keep_doubles(L, n);
+    const int cr = L->click_weight > 0.0 && L->band_rate > 0 ? click_res(L) : -1;
     double total = 0.0;
     for (int r = 0; r < L->n_res; r++) {
         int size = L->size[r], hop = size / 4, nb = size / 2 + 1;
@@ -138,6 +214,9 @@ double nr_stft_loss_eval(const nr_stft_loss *L, const float *y, const float *x, 
         int edge[NR_BAND_N + 1];
         double py[NR_BAND_N] = {0}, px[NR_BAND_N] = {0}, gband[NR_BAND_N] = {0};
         if (bands) band_edges(size, L->band_rate, edge);
+        const int clicks = r == cr;
+        int c_lo = (int)ceil(NR_CLICK_LO_HZ * size / L->band_rate), c_hi = (int)floor(NR_CLICK_HI_HZ * size / L->band_rate);
+        c_hi = c_hi < nb - 1 ? c_hi : nb - 1;
         for (long m = 0; m < M; m++) {
             long start = m * hop - size / 2;
             frame_in(in_y, y, n, start, win, size);
@@ -166,7 +245,19 @@ double nr_stft_loss_eval(const nr_stft_loss *L, const float *y, const float *x, 
                         py[b] += Y[k][0] * Y[k][0] + Y[k][1] * Y[k][1];
                         px[b] += X[k][0] * X[k][0] + X[k][1] * X[k][1];
                     }
+            if (clicks) {
+                double ty = 0.0, tx = 0.0, wx = 0.0;
+                for (int k = 0; k <= c_hi; k++) {
+                    double qx = X[k][0] * X[k][0] + X[k][1] * X[k][1];
+                    wx += qx;
+                    if (k >= c_lo) ty += Y[k][0] * Y[k][0] + Y[k][1] * Y[k][1], tx += qx;
+                }
+                clk[CLICK_PY * M + m] = ty;
+                clk[CLICK_PX * M + m] = tx;
+                clk[CLICK_LX * M + m] = wx;
+            }
         }
+        if (clicks) total += click_term(clk, M, L->click_weight);
         if (bands) total += band_term(py, px, L->band_weight, gband);
         double count = (double)M * nb, rnum = sqrt(num), rden = sqrt(den + MAG_EPS);
         total += (rnum / rden + lg / count) / L->n_res;
@@ -180,6 +271,7 @@ double nr_stft_loss_eval(const nr_stft_loss *L, const float *y, const float *x, 
                 double gs = a_sc * kp[5 * k + 3] + a_lg * kp[5 * k + 4] / (sy + LOG_EPS);
                 int bk = bands ? band_at(edge, k) : -1;
                 if (bk >= 0) gs += 2.0 * sy * gband[bk]; /* d|Y|^2 / d|Y| */
+                if (clicks && k >= c_lo && k <= c_hi) gs += 2.0 * sy * clk[CLICK_G * M + m];
                 /* c2r doubles the inner bins (Hermitian half); the adjoint of r2c needs them once */
                 double half = (k == 0 || k == nb - 1) ? 1.0 : 0.5;
                 Y[k][0] = gs * kp[5 * k] / sy * half;

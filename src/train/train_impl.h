@@ -22,8 +22,21 @@ typedef struct {
      * band, of |dB(render band power) - dB(target band power)|, whole-clip powers summed over the frames
      * of the first resolution: the band level error of `neurorack eval`, at the training rate. */
     double band_weight;
-    int band_rate; /* sample rate (Hz) the band edges are placed at */
+    int band_rate; /* sample rate (Hz) the band edges and the click term's bands are placed at */
+    /* Treble-peak (click) term (0: off), at the resolution nearest eval's click frames (11.6 ms): per
+     * frame, e = dB of the power from NR_CLICK_LO_HZ to NR_CLICK_HI_HZ and a = e minus its running median
+     * over NR_CLICK_MEDIAN frames (centred, edges repeated), for render and target. In frames where the
+     * render's e is within 60 dB of the target's loudest whole frame (to NR_CLICK_HI_HZ), a render peak
+     * over tau = max(a_target + NR_CLICK_SLACK_DB, NR_CLICK_FREE_DB) costs click_weight x ((a - tau) / 10)^2,
+     * summed over the frames: treble bursts the target does not have (eval's excess clicks, whose
+     * threshold is 10 dB) are pushed down; the target's own are free. */
+    double click_weight;
 } nr_stft_loss;
+#define NR_CLICK_LO_HZ 3000.0
+#define NR_CLICK_HI_HZ 11025.0
+#define NR_CLICK_MEDIAN 33
+#define NR_CLICK_SLACK_DB 1.0
+#define NR_CLICK_FREE_DB 6.0
 #define NR_BAND_N 9          /* octaves from 44 Hz: 8 measured by eval (to 11264 Hz) and the top one */
 #define NR_BAND_LO 44.0      /* Hz, the lowest band's lower edge */
 #define NR_BAND_RANGE_DB 60.0 /* bands quieter than the target's loudest by more are left out */
@@ -34,7 +47,7 @@ void nr_stft_loss_free(nr_stft_loss *L);
 size_t nr_stft_work_doubles(const nr_stft_loss *L, long max_n); /* for signals up to max_n samples */
 /* Loss of prediction y against target x (both n samples):
  *   mean over resolutions of  ||Sy - Sx||_F / ||Sx||_F  +  mean |log(Sy + 1e-5) - log(Sx + 1e-5)|
- *   + the band level term (band_weight, above)
+ *   + the band level term (band_weight, above) + the click term (click_weight, above)
  * If dy is not NULL, dL/dy is added to it (n). work: nr_stft_work_doubles(L, >= n) doubles, 64-byte aligned. */
 double nr_stft_loss_eval(const nr_stft_loss *L, const float *y, const float *x, long n, float *dy, double *work);
 

@@ -44,6 +44,7 @@ nr_train_config nr_train_config_init(void)
      * (--harm-env index --band-weight 0.2 --pitch-weight 4) is documented in docs/training.md. */
     c.harm_env = "freq";
     c.band_weight = 0.0f;
+    c.click_weight = 0.0f;
     return c;
 }
 
@@ -498,6 +499,8 @@ nr_result nr_train(const nr_train_config *cfg, nr_train_report *rep)
         return nr_fail(NR_ERR_ARG, "train: --harm-env '%s': index or freq", cfg->harm_env);
     if (!(cfg->band_weight >= 0 && cfg->band_weight <= 100))
         return nr_fail(NR_ERR_ARG, "train: band level loss weight %g out of range 0..100", cfg->band_weight);
+    if (!(cfg->click_weight >= 0 && cfg->click_weight <= 100))
+        return nr_fail(NR_ERR_ARG, "train: click loss weight %g out of range 0..100", cfg->click_weight);
     if (!(cfg->perturb_weight >= 0 && cfg->perturb_weight <= 100))
         return nr_fail(NR_ERR_ARG, "train: moved descriptor's weight %g out of range 0..100", cfg->perturb_weight);
     if (!(cfg->clip_seconds >= 0.1f && cfg->clip_seconds <= 20.0f))
@@ -537,6 +540,7 @@ nr_result nr_train(const nr_train_config *cfg, nr_train_report *rep)
     if (r == NR_OK) r = nr_stft_loss_init(&tr->loss, g_fft_sizes, N_FFT_SIZES);
     if (r == NR_OK) {
         tr->loss.band_weight = cfg->band_weight;
+        tr->loss.click_weight = cfg->click_weight;
         tr->loss.band_rate = NR_IMP_RATE;
     }
     if (r == NR_OK && cfg->desc_weight > 0) r = nr_desc_losses_init(&tr->dloss, NR_IMP_RATE, NR_IMP_HOP);
