@@ -45,6 +45,46 @@ static double bp_run(bandpass *f, double x)
 /* One-pole low-pass coefficient for a cut-off in Hz. */
 static double lp_coef(double hz) { return 1.0 - exp(-TWO_PI * hz / RATE); }
 
+/* exp(-t / tau) at t = i / RATE for i = 0, 1, 2, ...: one multiplication a sample instead of exp(). */
+typedef struct {
+    double v, r;
+} decay;
+
+static decay decay_make(double tau) { return (decay){1.0, exp(-1.0 / (tau * RATE))}; }
+
+static double decay_next(decay *d)
+{
+    double v = d->v;
+    d->v *= d->r;
+    return v;
+}
+
+/* sin(2 pi hz t + phase) at t = i / RATE: a phasor turned by a fixed rotation each sample. */
+typedef struct {
+    double re, im, c, s;
+} sine;
+
+static sine sine_make(double hz, double phase)
+{
+    double w = TWO_PI * hz / RATE;
+    return (sine){cos(phase), sin(phase), cos(w), sin(w)};
+}
+
+static double sine_next(sine *o)
+{
+    double v = o->im, re = o->re * o->c - o->im * o->s;
+    o->im = o->re * o->s + o->im * o->c;
+    o->re = re;
+    return v;
+}
+
+/* A phase advanced by hz, kept in [0, 2 pi) (sin() of a small argument needs no long reduction). */
+static double advance(double ph, double hz)
+{
+    ph += TWO_PI * hz / RATE;
+    return ph >= TWO_PI ? ph - TWO_PI : ph;
+}
+
 /* Attack of a few milliseconds so no sound starts with a step. */
 static double attack(double t, double ms) { return t < ms * 1e-3 ? t / (ms * 1e-3) : 1.0; }
 
@@ -52,15 +92,16 @@ static double attack(double t, double ms) { return t < ms * 1e-3 ? t / (ms * 1e-
 static void synth_kick(float *y, long n)
 {
     noise_gen g = {0x6b69636bULL};
-    double ph = 0.0, lp = 0.0;
+    decay glide = decay_make(0.035), env = decay_make(0.35), click_env = decay_make(0.004);
+    double ph = 0.0, lp = 0.0, k_lp = lp_coef(2000.0);
     for (long i = 0; i < n; i++) {
         double t = (double)i / RATE;
-        double f = 55.0 + 105.0 * exp(-t / 0.035);
-        ph += TWO_PI * f / RATE;
-        double body = sin(ph) * exp(-t / 0.35) * attack(t, 1.0);
+        double f = 55.0 + 105.0 * decay_next(&glide);
+        ph = advance(ph, f);
+        double body = sin(ph) * decay_next(&env) * attack(t, 1.0);
         double w = noise(&g);
-        lp += lp_coef(2000.0) * (w - lp);
-        double click = (w - lp) * exp(-t / 0.004);
+        lp += k_lp * (w - lp);
+        double click = (w - lp) * decay_next(&click_env);
         y[i] = (float)(0.85 * body + 0.5 * click);
     }
 }
@@ -71,16 +112,18 @@ static void synth_boom(float *y, long n)
 {
     noise_gen g = {0x626f6f6dULL};
     bandpass rumble = bp_make(120.0, 0.7), body = bp_make(400.0, 1.0);
+    decay glide = decay_make(0.4), sub_env = decay_make(2.0), rum_env = decay_make(2.5), mid_env = decay_make(0.5),
+          crack_env = decay_make(0.02);
     double ph = 0.0;
     for (long i = 0; i < n; i++) {
         double t = (double)i / RATE;
-        double f = 38.0 + 52.0 * exp(-t / 0.4);
-        ph += TWO_PI * f / RATE;
-        double sub = sin(ph) * exp(-t / 2.0) * attack(t, 5.0);
+        double f = 38.0 + 52.0 * decay_next(&glide);
+        ph = advance(ph, f);
+        double sub = sin(ph) * decay_next(&sub_env) * attack(t, 5.0);
         double w = noise(&g);
-        double rum = bp_run(&rumble, w) * exp(-t / 2.5) * attack(t, 20.0);
-        double mid = bp_run(&body, w) * exp(-t / 0.5);
-        double crack = w * exp(-t / 0.02);
+        double rum = bp_run(&rumble, w) * decay_next(&rum_env) * attack(t, 20.0);
+        double mid = bp_run(&body, w) * decay_next(&mid_env);
+        double crack = w * decay_next(&crack_env);
         y[i] = (float)(0.6 * sub + 0.9 * rum + 0.5 * mid + 0.35 * crack);
     }
 }
@@ -90,10 +133,12 @@ static void synth_snare(float *y, long n)
 {
     noise_gen g = {0x736e6172ULL};
     bandpass wires = bp_make(4000.0, 0.6);
+    sine m1 = sine_make(185.0, 0.0), m2 = sine_make(330.0, 0.0);
+    decay head_env = decay_make(0.07), wire_env = decay_make(0.16);
     for (long i = 0; i < n; i++) {
         double t = (double)i / RATE;
-        double head = (0.6 * sin(TWO_PI * 185.0 * t) + 0.35 * sin(TWO_PI * 330.0 * t)) * exp(-t / 0.07);
-        double sn = bp_run(&wires, noise(&g)) * exp(-t / 0.16);
+        double head = (0.6 * sine_next(&m1) + 0.35 * sine_next(&m2)) * decay_next(&head_env);
+        double sn = bp_run(&wires, noise(&g)) * decay_next(&wire_env);
         y[i] = (float)((0.7 * head + 1.3 * sn) * attack(t, 0.5));
     }
 }
@@ -105,11 +150,14 @@ static void synth_metal(float *y, long n)
     static const double amp[6] = {0.35, 0.3, 0.22, 0.18, 0.12, 0.08};
     static const double tau[6] = {1.6, 1.2, 0.9, 0.7, 0.5, 0.35};
     noise_gen g = {0x6d6574ULL};
+    sine part[6];
+    decay env[6], hit = decay_make(0.006);
+    for (int k = 0; k < 6; k++) part[k] = sine_make(hz[k], k), env[k] = decay_make(tau[k]);
     for (long i = 0; i < n; i++) {
         double t = (double)i / RATE;
         double s = 0.0;
-        for (int k = 0; k < 6; k++) s += amp[k] * sin(TWO_PI * hz[k] * t + k) * exp(-t / tau[k]);
-        s += 0.4 * noise(&g) * exp(-t / 0.006);
+        for (int k = 0; k < 6; k++) s += amp[k] * sine_next(&part[k]) * decay_next(&env[k]);
+        s += 0.4 * noise(&g) * decay_next(&hit);
         y[i] = (float)(s * attack(t, 0.5));
     }
 }
@@ -119,11 +167,13 @@ static void synth_wood(float *y, long n)
 {
     noise_gen g = {0x776f6f64ULL};
     bandpass knock = bp_make(1500.0, 2.0);
+    sine m1 = sine_make(720.0, 0.0), m2 = sine_make(1940.0, 0.0), m3 = sine_make(3200.0, 0.0);
+    decay e1 = decay_make(0.06), e2 = decay_make(0.03), e3 = decay_make(0.015), ek = decay_make(0.01);
     for (long i = 0; i < n; i++) {
         double t = (double)i / RATE;
-        double s = 0.6 * sin(TWO_PI * 720.0 * t) * exp(-t / 0.06) + 0.3 * sin(TWO_PI * 1940.0 * t) * exp(-t / 0.03) +
-                   0.15 * sin(TWO_PI * 3200.0 * t) * exp(-t / 0.015);
-        s += 0.8 * bp_run(&knock, noise(&g)) * exp(-t / 0.01);
+        double s = 0.6 * sine_next(&m1) * decay_next(&e1) + 0.3 * sine_next(&m2) * decay_next(&e2) +
+                   0.15 * sine_next(&m3) * decay_next(&e3);
+        s += 0.8 * bp_run(&knock, noise(&g)) * decay_next(&ek);
         y[i] = (float)(s * attack(t, 0.3));
     }
 }
@@ -134,17 +184,19 @@ static void synth_impact(float *y, long n)
 {
     noise_gen g = {0x696d7061ULL};
     bandpass body = bp_make(450.0, 0.8), air = bp_make(5000.0, 0.7);
+    decay glide = decay_make(0.25), bend = decay_make(0.1), sub_env = decay_make(1.2), core_env = decay_make(0.8),
+          body_env = decay_make(0.9), air_env = decay_make(0.2), crack_env = decay_make(0.008);
     double ph = 0.0, ph2 = 0.0;
     for (long i = 0; i < n; i++) {
         double t = (double)i / RATE;
-        double f = 45.0 + 75.0 * exp(-t / 0.25);
-        ph += TWO_PI * f / RATE;
-        ph2 += TWO_PI * 110.0 * (1.0 + 0.2 * exp(-t / 0.1)) / RATE;
-        double sub = sin(ph) * exp(-t / 1.2);
-        double core = 0.5 * sin(ph2) * exp(-t / 0.8);
+        double f = 45.0 + 75.0 * decay_next(&glide);
+        ph = advance(ph, f);
+        ph2 = advance(ph2, 110.0 * (1.0 + 0.2 * decay_next(&bend)));
+        double sub = sin(ph) * decay_next(&sub_env);
+        double core = 0.5 * sin(ph2) * decay_next(&core_env);
         double w = noise(&g);
-        double noisy = bp_run(&body, w) * exp(-t / 0.9) + 0.25 * bp_run(&air, w) * exp(-t / 0.2);
-        double crack = w * exp(-t / 0.008);
+        double noisy = bp_run(&body, w) * decay_next(&body_env) + 0.25 * bp_run(&air, w) * decay_next(&air_env);
+        double crack = w * decay_next(&crack_env);
         y[i] = (float)((0.6 * sub + 0.4 * core + 0.8 * noisy + 0.3 * crack) * attack(t, 2.0));
     }
 }
