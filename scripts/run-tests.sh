@@ -8,9 +8,11 @@ pass=0 fail=0 skip=0 broken=""
 : > "$build/test-results.txt"
 for t in "$@"; do
     name=$(basename "$t")
+    t0=$(date +%s)
     out=$("$t" 2>&1)
     rc=$?
     printf '%s\n' "$out" | sed "s/^/[$name] /"
+    echo "[$name] $(( $(date +%s) - t0 )) s"
     line=$(printf '%s\n' "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' | tail -n 1)
     if [ -z "$line" ]; then
         broken="$broken $name(exit $rc)"
