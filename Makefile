@@ -81,7 +81,7 @@ PD_EXTERNAL := $(PD_DIR)/neurorack~.pd_linux $(PD_DIR)/neurorack~-help.pd $(PD_D
 LILV_CFLAGS := $(shell pkg-config --cflags lilv-0 2>/dev/null)
 LILV_LIBS   := $(shell pkg-config --libs lilv-0 2>/dev/null)
 
-.PHONY: lv2-validate fuzz-check fuzz-and-soak soak all deps check check-layers test asan-test fuzz-build fuzz clean run play cross-aarch64 test-aarch64 install install-aarch64 uninstall
+.PHONY: lv2-validate fuzz-check check-host check-emulated soak all deps check check-layers test asan-test fuzz-build fuzz clean run play cross-aarch64 test-aarch64 install install-aarch64 uninstall
 all: $(BUILD)/neurorack $(if $(filter 0,$(WITH_LV2)),,$(LV2_BUNDLE) $(PD_EXTERNAL)) $(TEST_BIN)
 	@if [ "$(BUILD)" = build ]; then ln -sf build/neurorack neurorack; fi
 
@@ -155,21 +155,27 @@ lv2-validate: $(LV2_BUNDLE)
 deps:
 	@scripts/install-deps.sh
 
-# The full suite: the layer check (no lower layer includes a higher one), the normal build and its tests,
-# then the same tests under AddressSanitizer + UBSan, then the aarch64 build under qemu beside the fuzz
-# targets (12 x 20 s one at a time) and a 1-minute soak. The tests themselves run one at a time; builds
-# and the two last phases use both cores of a CI machine (the qemu tests keep one busy).
+# The full suite: the layer check (no lower layer includes a higher one), then two lanes side by side, one per
+# core of a CI machine (make's job server shares the two slots, so a lane's builds use both once the other
+# lane is done):
+#   host:     the normal build and its tests, the LV2 bundle's Turtle, the same tests under AddressSanitizer +
+#             UBSan, a 1-minute soak of the instrument;
+#   emulated: the aarch64 build and its tests under qemu (QEMU_TESTS), then each fuzz target for 20 s.
+# The tests of a lane run one at a time. -Otarget keeps each target's output together.
 check: deps
 	@scripts/check-layers.sh
-	$(MAKE) -j2 test
-	$(MAKE) lv2-validate
-	$(MAKE) -j2 asan-test
-	$(MAKE) -j2 test-aarch64 fuzz-and-soak
+	$(MAKE) -j2 -Otarget check-host check-emulated
 	@scripts/summarize-tests.sh $(BUILD)/test-results.txt build-asan/test-results.txt build-aarch64/test-results.txt
 
-fuzz-and-soak:
-	$(MAKE) fuzz-check FUZZ_CHECK_JOBS=1
+check-host:
+	$(MAKE) test
+	$(MAKE) lv2-validate
+	$(MAKE) asan-test
 	$(MAKE) soak SOAK_MINUTES=$(SOAK_CHECK_MINUTES)
+
+check-emulated:
+	$(MAKE) test-aarch64
+	$(MAKE) fuzz-check FUZZ_CHECK_JOBS=1
 
 check-layers:
 	@scripts/check-layers.sh

@@ -152,7 +152,8 @@ static void test_real_sounds(void)
     static const double tol_med[NR_DESC_PITCH] = {0.01, 0.01, 0.05, 0.03, 0.01, 0.01};
     static const double tol_p90[NR_DESC_PITCH] = {0.01, 0.04, 0.16, 0.05, 0.01, 0.01};
     int found = 0;
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+    const size_t n_files = getenv("NR_EMULATED") ? 1 : sizeof files / sizeof files[0]; /* emulated: the first */
+    for (size_t i = 0; i < n_files; i++) {
         const char *path = nt_shared(files[i]);
         if (!path) continue;
         found++;

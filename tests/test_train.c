@@ -22,6 +22,10 @@ static nr_train_config tiny(void)
 
 static void test_tiny_run_lowers_loss(void)
 {
+    if (getenv("NR_EMULATED")) { /* minutes under qemu */
+        nt_skip("emulated: a training run; the trainer's arithmetic is generic C, tested natively and under ASan");
+        return;
+    }
     nr_train_config c = tiny();
     c.steps = 60;
     c.threads = 2;
@@ -48,6 +52,10 @@ static int same_file(const char *a, const char *b)
 
 static void test_reproducible_and_resumable(void)
 {
+    if (getenv("NR_EMULATED")) { /* minutes under qemu */
+        nt_skip("emulated: a training run; the trainer's arithmetic is generic C, tested natively and under ASan");
+        return;
+    }
     char a[512], b[512];
     snprintf(a, sizeof a, "%s", nt_tmp("straight.ckpt"));
     snprintf(b, sizeof b, "%s", nt_tmp("resumed.ckpt"));
