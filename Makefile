@@ -81,7 +81,7 @@ PD_EXTERNAL := $(PD_DIR)/neurorack~.pd_linux $(PD_DIR)/neurorack~-help.pd $(PD_D
 LILV_CFLAGS := $(shell pkg-config --cflags lilv-0 2>/dev/null)
 LILV_LIBS   := $(shell pkg-config --libs lilv-0 2>/dev/null)
 
-.PHONY: lv2-validate fuzz-check check-host check-emulated soak all deps check check-layers test asan-test fuzz-build fuzz clean run play cross-aarch64 test-aarch64 install install-aarch64 uninstall
+.PHONY: lv2-validate fuzz-check fuzz-check-shared check-host check-emulated soak all deps check check-layers test asan-test fuzz-build fuzz clean run play cross-aarch64 test-aarch64 install install-aarch64 uninstall
 all: $(BUILD)/neurorack $(if $(filter 0,$(WITH_LV2)),,$(LV2_BUNDLE) $(PD_EXTERNAL)) $(TEST_BIN)
 	@if [ "$(BUILD)" = build ]; then ln -sf build/neurorack neurorack; fi
 
@@ -175,7 +175,7 @@ check-host:
 
 check-emulated:
 	$(MAKE) test-aarch64
-	$(MAKE) fuzz-check FUZZ_CHECK_JOBS=1
+	$(MAKE) fuzz-check-shared
 
 check-layers:
 	@scripts/check-layers.sh
@@ -216,6 +216,10 @@ FUZZ_CHECK_JOBS    ?= 2
 fuzz-check: fuzz-build
 	@start=$$(date +%s); $(MAKE) -j$(FUZZ_CHECK_JOBS) $(FUZZ_BIN:build-fuzz/%=fuzz-check-%) || exit 1; \
 	  echo "fuzz-check: $(words $(FUZZ_BIN)) targets x $(FUZZ_CHECK_SECONDS) s, $(FUZZ_CHECK_JOBS) at a time: $$(( $$(date +%s) - start )) s"
+# The same inside `make check`: as many at a time as the job server gives (one while the other lane runs).
+fuzz-check-shared: fuzz-build
+	@start=$$(date +%s); $(MAKE) $(FUZZ_BIN:build-fuzz/%=fuzz-check-%) || exit 1; \
+	  echo "fuzz-check: $(words $(FUZZ_BIN)) targets x $(FUZZ_CHECK_SECONDS) s, sharing the check's cores: $$(( $$(date +%s) - start )) s"
 fuzz-check-fuzz_%: build-fuzz/fuzz_%
 	@mkdir -p build-fuzz/corpus/$* tests/corpus/$*
 	@if $(LSAN_SUPP) $< -max_total_time=$(FUZZ_CHECK_SECONDS) -max_len=65536 -close_fd_mask=2 -artifact_prefix=build-fuzz/$*- \
@@ -252,6 +256,9 @@ QEMU_AARCH64 ?= timeout 900 qemu-aarch64
 # it renders through are tested by test_impact, test_impact2 and test_nsf), or needing the host's JACK
 # server (an emulated aarch64 client cannot join an x86-64 jackd). test_nsf runs a reduced set when NR_EMULATED is set.
 QEMU_SKIP  ?= test_instrument test_eval
+# The training side (data sets, descriptor losses, gradients, model families) is portable C with no kernel of
+# its own, run on the desktop: natively and under ASan only (40-105 s each under qemu).
+QEMU_TRAINING ?= test_dataset test_own_sounds test_desc_loss test_grad test_families
 QEMU_HOST_ONLY ?= test_alloc_callback test_audio_backends
 # Not built for aarch64 (WITH_LV2=0): the LV2 bundle and its host test run natively only.
 QEMU_NO_LV2 ?= test_lv2 test_pd
@@ -272,6 +279,8 @@ test-aarch64: cross-aarch64
 	  w=build-aarch64/qemu/$$t; \
 	  if echo " $(QEMU_SKIP) " | grep -q " $$t "; then \
 	    printf '#!/bin/sh\necho "skip %s: too slow under qemu emulation (QEMU_SKIP in the Makefile); it runs natively in make test"\necho "0 passed, 0 failed, 1 skipped"\n' $$t > $$w; \
+	  elif echo " $(QEMU_TRAINING) " | grep -q " $$t "; then \
+	    printf '#!/bin/sh\necho "skip %s: the training side is portable C with no kernel of its own (QEMU_TRAINING in the Makefile); it runs natively and under ASan in make check"\necho "0 passed, 0 failed, 1 skipped"\n' $$t > $$w; \
 	  elif echo " $(QEMU_NO_LV2) " | grep -q " $$t "; then \
 	    printf '#!/bin/sh\necho "skip %s: the plugins (LV2, Pd) are built natively only (WITH_LV2=0 for aarch64: no arm64 liblilv or pd); it runs in make test"\necho "0 passed, 0 failed, 1 skipped"\n' $$t > $$w; \
 	  elif echo " $(QEMU_HOST_ONLY) " | grep -q " $$t "; then \

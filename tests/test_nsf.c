@@ -96,7 +96,7 @@ static void golden_sound(const char *snd)
     char name[256];
     /* Under ASan or emulation only the first frames are rendered: the output before the last lookahead frames of
      * a prefix equals the whole sound's (the end padding only reaches that far back). */
-    const int F = emulated() ? 12 : reduced() ? 24 : 64;
+    const int F = emulated() ? 9 : reduced() ? 24 : 64;
     const long S = (long)F * w->hop;
     const long SC = reduced() ? (long)(F - nsf_lookahead_frames(w) - 1) * w->hop : S; /* compared */
     snprintf(name, sizeof name, "%s_nsf_frames.f32", snd);
@@ -276,11 +276,10 @@ static void test_streaming_blocks(void)
     static const int one[] = {1}, seven[] = {7}, b64[] = {64}, b512[] = {512}, b4096[] = {4096},
                      rnd[] = {0}, mixed[] = {3, 4096, 1, 511, 0, 64, 2000};
     /* under ASan shorter sounds keep the program within its time budget; emulated, three cases */
-    const int F = emulated() ? 12 : reduced() ? 20 : 64;
+    const int F = emulated() ? 6 : reduced() ? 20 : 64;
     if (reduced()) printf("  (%s: %d-frame sounds instead of 64)\n", reduced_why(), F);
     if (emulated()) {
-        printf("  (emulated: blocks of 64, mixed blocks with noise, a one-frame sound; all nine cases run natively)\n");
-        stream_case(m, frames, F, 1, b64, 1, "block 64");
+        printf("  (emulated: mixed blocks with noise, a one-frame sound; all nine cases run natively)\n");
         stream_case(m, frames, F, 0, mixed, 7, "mixed blocks, noise on");
         stream_case(m, frames, 1, 1, mixed, 7, "one-frame sound");
         free(frames);
@@ -346,7 +345,7 @@ static void test_threads_bit_identical(void)
         {b512, 1, 40, 3, "block 512, 3 threads"},
     };
     const int n_cases = (int)(sizeof cases / sizeof cases[0]);
-    const int F_max = emulated() ? 12 : reduced() ? 24 : 128;
+    const int F_max = emulated() ? 6 : reduced() ? 24 : 128;
     if (reduced()) printf("  (%s: sounds of at most %d frames)\n", reduced_why(), F_max);
     if (nr_cpu_path() == NR_CPU_GENERIC)
         printf("  (generic path: OpenBLAS's products round by matrix size, so the voice keeps to one thread)\n");
@@ -390,7 +389,8 @@ static void test_threads_several_voices(void)
         nt_skip("../shared absent: NSF golden frames missing");
         return;
     }
-    enum { NV = 3, F = 12, BLOCK = 256 };
+    enum { NV = 3, BLOCK = 256 };
+    const int F = emulated() ? 6 : 12, nv = emulated() ? 2 : NV; /* emulated: fewer and shorter (minutes under qemu) */
     const long S = (long)F * 512;
     nr_voice_config cfg = nr_voice_config_init();
     cfg.seed = 5;
@@ -400,7 +400,7 @@ static void test_threads_several_voices(void)
     nr_voice *v[NV] = {0};
     long done[NV] = {0};
     int next[NV] = {0};
-    for (int i = 0; i < NV; i++) {
+    for (int i = 0; i < nv; i++) {
         cfg.threads = 2 + i % 2;
         nr_result r = nr_voice_create(m, &cfg, &v[i]);
         NT_CHECKF(r == NR_OK, "voice %d: %s", i, nr_last_error());
@@ -408,7 +408,7 @@ static void test_threads_several_voices(void)
     }
     for (int round = 0, busy = 1; busy && round < 10000; round++) {
         busy = 0;
-        for (int i = 0; i < NV; i++) {
+        for (int i = 0; i < nv; i++) {
             if (!v[i] || done[i] >= S) continue;
             busy = 1;
             while (next[i] < F && nr_voice_available(v[i]) < BLOCK) nr_voice_push_frame(v[i], frames + (size_t)next[i]++ * NR_NUM_DESC);
@@ -417,9 +417,9 @@ static void test_threads_several_voices(void)
             done[i] += nr_voice_process(v[i], got + (size_t)i * S + done[i], want);
         }
     }
-    for (int i = 0; i < NV; i++) {
+    for (int i = 0; i < nv; i++) {
         NT_CHECKF(done[i] == S && memcmp(ref, got + (size_t)i * S, (size_t)S * sizeof(float)) == 0,
-                  "threaded voice %d of %d differs from one thread (%ld of %ld samples)", i, NV, done[i], S);
+                  "threaded voice %d of %d differs from one thread (%ld of %ld samples)", i, nv, done[i], S);
         nr_voice_free(v[i]);
     }
     free(ref);
@@ -517,7 +517,8 @@ static void test_save_roundtrip(void)
     nr_model_get_info(m2, &b);
     NT_CHECK(a.n_params == b.n_params && a.hop == b.hop && a.lookahead_frames == b.lookahead_frames);
     NT_CHECK(!strcmp(nr_tensor_set_meta(nr_model_tensors(m2), "nr.nsf.hop"), "512"));
-    float *frames = ref_f32("reference_impact_nsf_frames.f32", 64 * NR_NUM_DESC);
+    /* the reloaded model renders the same (emulated: left to the native builds, two renders take a minute) */
+    float *frames = emulated() ? NULL : ref_f32("reference_impact_nsf_frames.f32", 64 * NR_NUM_DESC);
     if (frames) {
         const long S = 6 * 512;
         float *x = malloc(S * sizeof(float)), *y = malloc(S * sizeof(float));
