@@ -164,7 +164,7 @@ deps:
 # The tests of a lane run one at a time. -Otarget keeps each target's output together.
 check: deps
 	@scripts/check-layers.sh
-	$(MAKE) -j2 -Otarget check-host check-emulated
+	$(MAKE) -j2 -Otarget --no-print-directory check-host check-emulated
 	@scripts/summarize-tests.sh $(BUILD)/test-results.txt build-asan/test-results.txt build-aarch64/test-results.txt
 
 check-host:
