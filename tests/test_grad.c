@@ -224,6 +224,32 @@ static void test_synth_fd(void)
     free(mem), free(q), free(dq), free(dtr), free(y), free(r), free(trans);
 }
 
+/* Central differences of the STFT loss at sample index(k) of y, k < count, with step h, against dy; returns how
+ * many disagree (printing each). l0: the loss at y, for the absolute tolerance. */
+static int stft_fd_mismatches(const nr_stft_loss *L, float *y, const float *x, long n, const float *dy, double l0,
+                              double *work, long (*index)(int k, long n), int count, float h, const char *label)
+{
+    int bad = 0;
+    for (int k = 0; k < count; k++) {
+        long i = index(k, n);
+        float s = y[i];
+        y[i] = s + h;
+        double lp = nr_stft_loss_eval(L, y, x, n, NULL, work);
+        y[i] = s - h;
+        double lm = nr_stft_loss_eval(L, y, x, n, NULL, work);
+        y[i] = s;
+        double num = (lp - lm) / (2 * h);
+        if (!close_enough(dy[i], num, 2e-3 * fabs(l0), 3e-2)) {
+            bad++;
+            printf("  %s dy[%ld]: analytic %g numeric %g\n", label, i, dy[i], num);
+        }
+    }
+    return bad;
+}
+
+static long every_97th(int k, long n) { return (k * 97 + 5) % n; }
+static long every_557th(int k, long n) { return (k * 557 + 11) % n; }
+
 static void test_stft_loss_fd(void)
 {
     static const int sizes[] = {256, 64};
@@ -239,21 +265,7 @@ static void test_stft_loss_fd(void)
     double l0 = nr_stft_loss_eval(&L, y, x, n, dy, work);
     NT_CHECK(isfinite(l0) && l0 > 0);
     NT_CHECKF(nr_stft_loss_eval(&L, x, x, n, NULL, work) < 1e-9, "loss of a signal against itself");
-    int bad = 0;
-    for (int k = 0; k < 30; k++) {
-        long i = (k * 97 + 5) % n;
-        float s = y[i], h = 1e-3f;
-        y[i] = s + h;
-        double lp = nr_stft_loss_eval(&L, y, x, n, NULL, work);
-        y[i] = s - h;
-        double lm = nr_stft_loss_eval(&L, y, x, n, NULL, work);
-        y[i] = s;
-        double num = (lp - lm) / (2 * h);
-        if (!close_enough(dy[i], num, 2e-3 * fabs(l0), 3e-2)) {
-            bad++;
-            printf("  stft dy[%ld]: analytic %g numeric %g\n", i, dy[i], num);
-        }
-    }
+    int bad = stft_fd_mismatches(&L, y, x, n, dy, l0, work, every_97th, 30, 1e-3f, "stft");
     NT_CHECK(bad <= 1); /* the L1 kink may sit inside one step */
     free(y), free(x), free(dy), free(work);
     nr_stft_loss_free(&L);
@@ -279,21 +291,7 @@ static void test_band_loss(void)
     for (long i = 0; i < n; i++) y[i] = 0.4f * sinf(0.05f * i) * expf(-i / 2000.0f) + 0.02f * rnd();
     L.band_weight = 0.5;
     double l0 = nr_stft_loss_eval(&L, y, x, n, dy, work);
-    int bad = 0;
-    for (int k = 0; k < 30; k++) {
-        long i = (k * 557 + 11) % n;
-        float s = y[i], h = 1e-3f;
-        y[i] = s + h;
-        double lp = nr_stft_loss_eval(&L, y, x, n, NULL, work);
-        y[i] = s - h;
-        double lm = nr_stft_loss_eval(&L, y, x, n, NULL, work);
-        y[i] = s;
-        double num = (lp - lm) / (2 * h);
-        if (!close_enough(dy[i], num, 2e-3 * fabs(l0), 3e-2)) {
-            bad++;
-            printf("  band dy[%ld]: analytic %g numeric %g\n", i, dy[i], num);
-        }
-    }
+    int bad = stft_fd_mismatches(&L, y, x, n, dy, l0, work, every_557th, 30, 1e-3f, "band");
     NT_CHECK(bad <= 1); /* the L1 kink may sit inside one step */
     free(y), free(x), free(dy), free(work);
     nr_stft_loss_free(&L);
@@ -561,6 +559,9 @@ static void test_model2_fd(void)
 /* The click term: zero for a render equal to its target; a treble burst in the decay that eval counts as an
  * excess click costs, its gradient matches finite differences, and steps against it alone remove the click
  * that eval counts while leaving the rest of the render in place. */
+/* 24 samples around the click test's burst (at 14000), then anywhere. */
+static long around_burst(int k, long n) { return k < 24 ? 14000 - 40 + 4 * k : (k * 557 + 11) % n; }
+
 static void test_click_loss(void)
 {
     static const int sizes[] = {512};
@@ -588,21 +589,7 @@ static void test_click_loss(void)
     NT_CHECKF(clicks_y == clicks_x + 1, "eval: %ld clicks in the target, %ld with the burst", clicks_x, clicks_y);
     double l0 = nr_stft_loss_eval(&L, y, x, N, dy, work);
     NT_CHECKF(l0 - off > 0.05, "click term of the burst %g", l0 - off);
-    int bad = 0;
-    for (int k = 0; k < 40; k++) {
-        long i = k < 24 ? burst - 40 + 4 * k : (k * 557 + 11) % N; /* around the burst, and anywhere */
-        float s = y[i], h = 1e-4f;
-        y[i] = s + h;
-        double lp = nr_stft_loss_eval(&L, y, x, N, NULL, work);
-        y[i] = s - h;
-        double lm = nr_stft_loss_eval(&L, y, x, N, NULL, work);
-        y[i] = s;
-        double num = (lp - lm) / (2 * h);
-        if (!close_enough(dy[i], num, 2e-3 * fabs(l0), 3e-2)) {
-            bad++;
-            printf("  click dy[%ld]: analytic %g numeric %g\n", i, dy[i], num);
-        }
-    }
+    int bad = stft_fd_mismatches(&L, y, x, N, dy, l0, work, around_burst, 40, 1e-4f, "click");
     NT_CHECK(bad <= 1); /* the L1 kink of the STFT terms may sit inside one step */
     /* steps against the click term alone (its value and gradient: with the term minus without) */
     float *d_off = calloc(N, 4);
