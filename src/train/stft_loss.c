@@ -215,8 +215,12 @@ double nr_stft_loss_eval(const nr_stft_loss *L, const float *y, const float *x, 
         double py[NR_BAND_N] = {0}, px[NR_BAND_N] = {0}, gband[NR_BAND_N] = {0};
         if (bands) band_edges(size, L->band_rate, edge);
         const int clicks = r == cr;
-        int c_lo = (int)ceil(NR_CLICK_LO_HZ * size / L->band_rate), c_hi = (int)floor(NR_CLICK_HI_HZ * size / L->band_rate);
-        c_hi = c_hi < nb - 1 ? c_hi : nb - 1;
+        int c_lo = 0, c_hi = -1; /* the click term's bins (band_rate > 0 wherever it is on) */
+        if (clicks) {
+            c_lo = (int)ceil(NR_CLICK_LO_HZ * size / L->band_rate);
+            c_hi = (int)floor(NR_CLICK_HI_HZ * size / L->band_rate);
+            c_hi = c_hi < nb - 1 ? c_hi : nb - 1;
+        }
         for (long m = 0; m < M; m++) {
             long start = m * hop - size / 2;
             frame_in(in_y, y, n, start, win, size);
