@@ -81,7 +81,7 @@ PD_EXTERNAL := $(PD_DIR)/neurorack~.pd_linux $(PD_DIR)/neurorack~-help.pd $(PD_D
 LILV_CFLAGS := $(shell pkg-config --cflags lilv-0 2>/dev/null)
 LILV_LIBS   := $(shell pkg-config --libs lilv-0 2>/dev/null)
 
-.PHONY: lv2-validate fuzz-check fuzz-check-shared check-host check-emulated soak all deps check check-layers test asan-test fuzz-build fuzz clean run play cross-aarch64 test-aarch64 install install-aarch64 uninstall
+.PHONY: lv2-validate fuzz-check check-host check-emulated soak all deps check check-layers test asan-test fuzz-build fuzz clean run play cross-aarch64 test-aarch64 install install-aarch64 uninstall
 all: $(BUILD)/neurorack $(if $(filter 0,$(WITH_LV2)),,$(LV2_BUNDLE) $(PD_EXTERNAL)) $(TEST_BIN)
 	@if [ "$(BUILD)" = build ]; then ln -sf build/neurorack neurorack; fi
 
@@ -175,7 +175,7 @@ check-host:
 
 check-emulated:
 	$(MAKE) test-aarch64
-	$(MAKE) fuzz-check-shared
+	$(MAKE) fuzz-check FUZZ_CHECK_JOBS=
 
 check-layers:
 	@scripts/check-layers.sh
@@ -213,13 +213,11 @@ fuzz: fuzz-build
 # warnings on stderr are dropped (libFuzzer's output and sanitizer reports still come through).
 FUZZ_CHECK_SECONDS ?= 20
 FUZZ_CHECK_JOBS    ?= 2
+# FUZZ_CHECK_JOBS empty (as `make check` sets it): as many at a time as the job server gives (one while the
+# other lane runs).
 fuzz-check: fuzz-build
-	@start=$$(date +%s); $(MAKE) -j$(FUZZ_CHECK_JOBS) $(FUZZ_BIN:build-fuzz/%=fuzz-check-%) || exit 1; \
-	  echo "fuzz-check: $(words $(FUZZ_BIN)) targets x $(FUZZ_CHECK_SECONDS) s, $(FUZZ_CHECK_JOBS) at a time: $$(( $$(date +%s) - start )) s"
-# The same inside `make check`: as many at a time as the job server gives (one while the other lane runs).
-fuzz-check-shared: fuzz-build
-	@start=$$(date +%s); $(MAKE) $(FUZZ_BIN:build-fuzz/%=fuzz-check-%) || exit 1; \
-	  echo "fuzz-check: $(words $(FUZZ_BIN)) targets x $(FUZZ_CHECK_SECONDS) s, sharing the check's cores: $$(( $$(date +%s) - start )) s"
+	@start=$$(date +%s); $(MAKE) $(if $(FUZZ_CHECK_JOBS),-j$(FUZZ_CHECK_JOBS)) $(FUZZ_BIN:build-fuzz/%=fuzz-check-%) || exit 1; \
+	  echo "fuzz-check: $(words $(FUZZ_BIN)) targets x $(FUZZ_CHECK_SECONDS) s, $(if $(FUZZ_CHECK_JOBS),$(FUZZ_CHECK_JOBS) at a time,sharing the check's cores): $$(( $$(date +%s) - start )) s"
 fuzz-check-fuzz_%: build-fuzz/fuzz_%
 	@mkdir -p build-fuzz/corpus/$* tests/corpus/$*
 	@if $(LSAN_SUPP) $< -max_total_time=$(FUZZ_CHECK_SECONDS) -max_len=65536 -close_fd_mask=2 -artifact_prefix=build-fuzz/$*- \
