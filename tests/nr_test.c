@@ -93,6 +93,13 @@ void nt_skip(const char *why)
     g_cur_skipped = 1;
 }
 
+int nt_skip_emulated(const char *why)
+{
+    if (!getenv("NR_EMULATED")) return 0;
+    nt_skip(why);
+    return 1;
+}
+
 int nt_end(void)
 {
     if (g_tmp[0] && !getenv("NT_KEEP")) {

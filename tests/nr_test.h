@@ -40,6 +40,9 @@ void nt_run_paths(const char *name, void (*fn)(void));
 #define NT_CHECK(cond) do { if (!(cond)) nt_fail_at(__FILE__, __LINE__, "%s", #cond); } while (0)
 #define NT_CHECKF(cond, ...) do { if (!(cond)) nt_fail_at(__FILE__, __LINE__, __VA_ARGS__); } while (0)
 
+/* Under emulation (NR_EMULATED set, as make test-aarch64 does) skip the current test, saying why, and
+ * return 1; else 0. For tests too slow under qemu whose code has no architecture-specific path. */
+int nt_skip_emulated(const char *why);
 /* Path of a file in ../shared (or $NR_SHARED), or NULL if it is absent (then skip, saying why). */
 const char *nt_shared(const char *rel);
 /* Read a raw little-endian float32 file (malloc'd); NULL on failure. *n = number of floats. */

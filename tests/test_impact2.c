@@ -19,6 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Why the slowest tests skip under qemu. */
+static const char *const k_emulated_why =
+    "training steps run in the native and ASan builds; minutes under emulation";
+
 static uint64_t g_rng = 4242;
 static float rnd(void) { return nr_imp_noise(&g_rng) / 1.7320508f; }
 
@@ -504,10 +508,7 @@ static double descend(nr_imp2_freq_grad mode, int step)
  * whose windows are the synthesis frames, the exact one under overlapping windows too. */
 static void test_frequency_descent(void)
 {
-    if (getenv("NR_EMULATED")) { /* the trainer's arithmetic is the generic C of the native and ASan runs */
-        nt_skip("training steps run in the native and ASan builds; minutes under emulation");
-        return;
-    }
+    if (nt_skip_emulated(k_emulated_why)) return; /* minutes under qemu */
     double f = descend(NR_IMP2_FREQ_LOCAL, NR_IMP_HOP);
     NT_CHECKF(fabs(f - 1000.0) < 2.0, "local gradient: descent ended at %g Hz", f);
     f = descend(NR_IMP2_FREQ_EXACT, NR_IMP_HOP);
@@ -627,10 +628,7 @@ static int same_file(const char *a, const char *b)
  * of the other architecture is refused by name; the model written is nr-impact-2. */
 static void test_training(void)
 {
-    if (getenv("NR_EMULATED")) { /* the trainer's arithmetic is the generic C of the native and ASan runs */
-        nt_skip("training steps run in the native and ASan builds; minutes under emulation");
-        return;
-    }
+    if (nt_skip_emulated(k_emulated_why)) return; /* minutes under qemu */
     char a[512], b[512], out[512];
     snprintf(a, sizeof a, "%s", nt_tmp("t2a.ckpt"));
     snprintf(b, sizeof b, "%s", nt_tmp("t2b.ckpt"));

@@ -24,6 +24,11 @@
 #define FD_TOL 2e-2    /* relative error allowed */
 #define FD_FLOOR 1e-3  /* below this size both sides count as equal */
 
+/* Why the slowest tests skip under qemu. */
+static const char *const k_emulated_why =
+    "emulated: trains a latent model; its arithmetic on this CPU is checked by the BLAS and finite-difference "
+    "tests above, and this test runs natively and under ASan";
+
 static uint64_t g_rng = 4242;
 static float rnd(void) { return nr_imp_noise(&g_rng) / 1.7320508f; } /* [-1, 1) */
 static void fill(float *x, long n, float s)
@@ -372,11 +377,7 @@ static void test_prepare_and_attributes(void)
 
 static void test_train_learns_monotonic_axes_and_resumes(void)
 {
-    if (getenv("NR_EMULATED")) { /* minutes under qemu */
-        nt_skip("emulated: trains a latent model; its arithmetic on this CPU is checked by the BLAS and finite-difference "
-                "tests above, and this test runs natively and under ASan");
-        return;
-    }
+    if (nt_skip_emulated(k_emulated_why)) return; /* minutes under qemu */
     char out[512], ck[512], out2[512], ck2[512];
     snprintf(out, sizeof out, "%s", nt_tmp("lat.safetensors"));
     snprintf(ck, sizeof ck, "%s", nt_tmp("lat.ckpt"));
@@ -571,11 +572,7 @@ static double latent_sound_seconds(nr_synth *s, float volts, float *buf, int tot
 
 static void test_synth_plays_latent_source(void)
 {
-    if (getenv("NR_EMULATED")) { /* minutes under qemu */
-        nt_skip("emulated: trains a latent model; its arithmetic on this CPU is checked by the BLAS and finite-difference "
-                "tests above, and this test runs natively and under ASan");
-        return;
-    }
+    if (nt_skip_emulated(k_emulated_why)) return; /* minutes under qemu */
     nr_model *m = NULL;
     if (nr_model_load("models/default.safetensors", &m) != NR_OK) {
         nt_skip("models/default.safetensors cannot be loaded");

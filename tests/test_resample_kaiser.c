@@ -257,10 +257,8 @@ static double time_resample(int rate, double seconds)
  * for a bound on that. */
 static void test_speed(void)
 {
-    if (getenv("NR_EMULATED")) { /* timings under qemu say nothing of the code */
-        nt_skip("emulated: the cost's growth with length is measured natively and under ASan");
-        return;
-    }
+    /* timings under qemu say nothing of the code */
+    if (nt_skip_emulated("emulated: the cost's growth with length is measured natively and under ASan")) return;
     nr_kb_table(); /* built once per process: not part of the per-call time */
     const int rates[] = {44100, 48000};
     for (int r = 0; r < 2; r++) {

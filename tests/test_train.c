@@ -13,6 +13,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* Why the slowest tests skip under qemu. */
+static const char *const k_emulated_why =
+    "emulated: a training run; the trainer's arithmetic is generic C, tested natively and under ASan";
+
 static nr_train_config tiny(void)
 {
     nr_train_config c = nt_tiny_train_config();
@@ -22,10 +26,7 @@ static nr_train_config tiny(void)
 
 static void test_tiny_run_lowers_loss(void)
 {
-    if (getenv("NR_EMULATED")) { /* minutes under qemu */
-        nt_skip("emulated: a training run; the trainer's arithmetic is generic C, tested natively and under ASan");
-        return;
-    }
+    if (nt_skip_emulated(k_emulated_why)) return; /* minutes under qemu */
     nr_train_config c = tiny();
     c.steps = 60;
     c.threads = 2;
@@ -52,10 +53,7 @@ static int same_file(const char *a, const char *b)
 
 static void test_reproducible_and_resumable(void)
 {
-    if (getenv("NR_EMULATED")) { /* minutes under qemu */
-        nt_skip("emulated: a training run; the trainer's arithmetic is generic C, tested natively and under ASan");
-        return;
-    }
+    if (nt_skip_emulated(k_emulated_why)) return; /* minutes under qemu */
     char a[512], b[512];
     snprintf(a, sizeof a, "%s", nt_tmp("straight.ckpt"));
     snprintf(b, sizeof b, "%s", nt_tmp("resumed.ckpt"));

@@ -53,10 +53,8 @@ static void test_original_in_tune(void)
         nt_skip("../shared absent: no original model");
         return;
     }
-    if (getenv("NR_EMULATED")) { /* its NEON paths are test_nsf's; two renders take minutes under qemu */
-        nt_skip("the original model's renders run natively and under ASan; minutes under emulation");
-        return;
-    }
+    /* its NEON paths are test_nsf's; two renders take minutes under qemu */
+    if (nt_skip_emulated("the original model's renders run natively and under ASan; minutes under emulation")) return;
     nr_model *m = NULL;
     NT_CHECKF(nr_model_load(p, &m) == NR_OK, "%s", nr_last_error());
     if (!m) return;
@@ -79,10 +77,7 @@ static void test_original_in_tune(void)
  * the templates that do not: yin reads banjo and koto an octave off untransposed, bell leaves its range). */
 static void test_plucks_in_tune(void)
 {
-    if (getenv("NR_EMULATED")) {
-        nt_skip("renders and analyses of 8 templates x 5 pitches take minutes under emulation");
-        return;
-    }
+    if (nt_skip_emulated("renders and analyses of 8 templates x 5 pitches take minutes under emulation")) return;
     nr_model *m = NULL;
     NT_CHECKF(nr_model_load("models/plucks.safetensors", &m) == NR_OK, "%s", nr_last_error());
     if (!m) return;
