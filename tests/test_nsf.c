@@ -272,15 +272,20 @@ static void stream_case(nr_model *m, const float *frames, int F, int no_noise, c
     free(got);
 }
 
+/* reference_impact's 64 golden frames (malloc'd), or NULL after skipping the test where ../shared is absent. */
+static float *impact_frames(void)
+{
+    float *frames = ref_f32("reference_impact_nsf_frames.f32", 64 * NR_NUM_DESC);
+    if (!frames) nt_skip("../shared absent: NSF golden frames missing");
+    return frames;
+}
+
 static void test_streaming_blocks(void)
 {
     nr_model *m = model();
     if (!m) return;
-    float *frames = ref_f32("reference_impact_nsf_frames.f32", 64 * NR_NUM_DESC);
-    if (!frames) {
-        nt_skip("../shared absent: NSF golden frames missing");
-        return;
-    }
+    float *frames = impact_frames();
+    if (!frames) return;
     static const int one[] = {1}, seven[] = {7}, b64[] = {64}, b512[] = {512}, b4096[] = {4096},
                      rnd[] = {0}, mixed[] = {3, 4096, 1, 511, 0, 64, 2000};
     /* under ASan shorter sounds keep the program within its time budget; emulated, three cases */
@@ -393,17 +398,13 @@ static void test_threads_bit_identical(void)
  * and every worker exits (ASan / LSan see the joins). */
 static void test_threads_several_voices(void)
 {
-    if (emulated()) { /* a minute under qemu */
-        nt_skip("emulated: test_threads_bit_identical runs a threaded voice here; several at once run natively and under ASan");
+    if (nt_skip_emulated("emulated: test_threads_bit_identical runs a threaded voice here; several at once run natively "
+                         "and under ASan")) /* a minute under qemu */
         return;
-    }
     nr_model *m = model();
     if (!m) return;
-    float *frames = ref_f32("reference_impact_nsf_frames.f32", 64 * NR_NUM_DESC);
-    if (!frames) {
-        nt_skip("../shared absent: NSF golden frames missing");
-        return;
-    }
+    float *frames = impact_frames();
+    if (!frames) return;
     enum { NV = 3, F = 12, BLOCK = 256 };
     const long S = (long)F * 512;
     nr_voice_config cfg = nr_voice_config_init();
