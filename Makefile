@@ -81,7 +81,7 @@ PD_EXTERNAL := $(PD_DIR)/neurorack~.pd_linux $(PD_DIR)/neurorack~-help.pd $(PD_D
 LILV_CFLAGS := $(shell pkg-config --cflags lilv-0 2>/dev/null)
 LILV_LIBS   := $(shell pkg-config --libs lilv-0 2>/dev/null)
 
-.PHONY: lv2-validate fuzz-check check-host check-emulated soak all deps check check-layers test asan-test fuzz-build fuzz clean run play cross-aarch64 test-aarch64 install install-aarch64 uninstall
+.PHONY: qemu-wrappers lv2-validate fuzz-check check-host check-emulated soak all deps check check-layers test asan-test fuzz-build fuzz clean run play cross-aarch64 test-aarch64 install install-aarch64 uninstall
 all: $(BUILD)/neurorack $(if $(filter 0,$(WITH_LV2)),,$(LV2_BUNDLE) $(PD_EXTERNAL)) $(TEST_BIN)
 	@if [ "$(BUILD)" = build ]; then ln -sf build/neurorack neurorack; fi
 
@@ -271,20 +271,24 @@ cross-aarch64:
 
 # The aarch64 test programs under qemu's user-mode emulator, through wrapper scripts in build-aarch64/qemu/.
 # NR_EMULATED tells a test it runs emulated (a test may skip its slowest golden cases, saying so).
-test-aarch64: cross-aarch64
+qemu-wrappers:
 	@mkdir -p build-aarch64/qemu
 	@for t in neurorack $(notdir $(TEST_BIN)); do b=build-aarch64/tests/$$t; [ $$t = neurorack ] && b=build-aarch64/neurorack; \
-	  w=build-aarch64/qemu/$$t; \
+	  w=build-aarch64/qemu/$$t; why=; \
 	  if echo " $(QEMU_SKIP) " | grep -q " $$t "; then \
-	    printf '#!/bin/sh\necho "skip %s: too slow under qemu emulation (QEMU_SKIP in the Makefile); it runs natively in make test"\necho "0 passed, 0 failed, 1 skipped"\n' $$t > $$w; \
+	    why="too slow under qemu emulation (QEMU_SKIP in the Makefile); it runs natively in make test"; \
 	  elif echo " $(QEMU_TRAINING) " | grep -q " $$t "; then \
-	    printf '#!/bin/sh\necho "skip %s: the training side is portable C with no kernel of its own (QEMU_TRAINING in the Makefile); it runs natively and under ASan in make check"\necho "0 passed, 0 failed, 1 skipped"\n' $$t > $$w; \
+	    why="the training side is portable C with no kernel of its own (QEMU_TRAINING in the Makefile); it runs natively and under ASan in make check"; \
 	  elif echo " $(QEMU_NO_LV2) " | grep -q " $$t "; then \
-	    printf '#!/bin/sh\necho "skip %s: the plugins (LV2, Pd) are built natively only (WITH_LV2=0 for aarch64: no arm64 liblilv or pd); it runs in make test"\necho "0 passed, 0 failed, 1 skipped"\n' $$t > $$w; \
+	    why="the plugins (LV2, Pd) are built natively only (WITH_LV2=0 for aarch64: no arm64 liblilv or pd); it runs in make test"; \
 	  elif echo " $(QEMU_HOST_ONLY) " | grep -q " $$t "; then \
-	    printf '#!/bin/sh\necho "skip %s: needs the host JACK server, which an emulated aarch64 client cannot join (QEMU_HOST_ONLY in the Makefile); it runs natively in make test"\necho "0 passed, 0 failed, 1 skipped"\n' $$t > $$w; \
+	    why="needs the host JACK server, which an emulated aarch64 client cannot join (QEMU_HOST_ONLY in the Makefile); it runs natively in make test"; \
+	  fi; \
+	  if [ -n "$$why" ]; then printf '#!/bin/sh\necho "skip %s: %s"\necho "0 passed, 0 failed, 1 skipped"\n' $$t "$$why" > $$w; \
 	  else printf '#!/bin/sh\nNR_EMULATED=qemu-aarch64 exec $(QEMU_AARCH64) %s "$$@"\n' "$$(pwd)/$$b" > $$w; fi; \
 	  chmod +x $$w; done
+
+test-aarch64: cross-aarch64 qemu-wrappers
 	@NR_BIN=build-aarch64/qemu/neurorack scripts/run-tests.sh build-aarch64 $(addprefix build-aarch64/qemu/,$(notdir $(TEST_BIN)))
 
 # Install the program, the example hardware file (kept if one exists), the systemd unit and the docs.
