@@ -81,7 +81,7 @@ PD_EXTERNAL := $(PD_DIR)/neurorack~.pd_linux $(PD_DIR)/neurorack~-help.pd $(PD_D
 LILV_CFLAGS := $(shell pkg-config --cflags lilv-0 2>/dev/null)
 LILV_LIBS   := $(shell pkg-config --libs lilv-0 2>/dev/null)
 
-.PHONY: qemu-wrappers lv2-validate fuzz-check check-host check-emulated soak all deps check check-layers test asan-test fuzz-build fuzz clean run play cross-aarch64 test-aarch64 install install-aarch64 uninstall
+.PHONY: builtin-curves qemu-wrappers lv2-validate fuzz-check check-host check-emulated soak all deps check check-layers test asan-test fuzz-build fuzz clean run play cross-aarch64 test-aarch64 install install-aarch64 uninstall
 all: $(BUILD)/neurorack $(if $(filter 0,$(WITH_LV2)),,$(LV2_BUNDLE) $(PD_EXTERNAL)) $(TEST_BIN)
 	@if [ "$(BUILD)" = build ]; then ln -sf build/neurorack neurorack; fi
 
@@ -239,6 +239,13 @@ play: deps all
 # Without a sound device: the same defaults rendered to a file.
 run: deps all
 	./neurorack render -o impact.wav
+
+# The built-in templates' curves, analysed here once and kept in src/curves/builtin_curves.c (run it after
+# changing src/curves/templates.c or the analysis; tests/test_templates.c fails until the table agrees).
+builtin-curves: $(LIB)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $(BUILD)/gen-builtin-curves scripts/gen-builtin-curves.c $(LIB) $(LDLIBS)
+	$(BUILD)/gen-builtin-curves > src/curves/builtin_curves.c.tmp
+	mv src/curves/builtin_curves.c.tmp src/curves/builtin_curves.c
 
 # Raspberry Pi 4/5 (aarch64) with Debian's cross compiler and arm64 multiarch libraries, into build-aarch64/.
 # CROSS_CPU: the default runs on both (Cortex-A72 and A76); a Pi 5 only build: CROSS_CPU=-mcpu=cortex-a76.

@@ -35,8 +35,9 @@ static void test_list(void)
     NT_CHECK(!strcmp(NR_TEMPLATE_DEFAULT, "impact"));
 }
 
-/* Every template: finite values in the descriptors' ranges, identical on a second call, and exactly
- * nr_analyze of the sound it was made from. */
+/* Every template: finite values in the descriptors' ranges, identical on a second call, and
+ * nr_analyze of the sound it was made from (the table of src/curves/builtin_curves.c against the
+ * analysis run now). */
 static void test_every_template(void)
 {
     for (int i = 0; i < nr_template_count(); i++) {
@@ -66,8 +67,25 @@ static void test_every_template(void)
                  !memcmp(again.data, c.data, (size_t)c.n_frames * NR_NUM_DESC * sizeof(float)));
         nr_audio a;
         NT_CHECK(nr_template_audio(name, &a) == NR_OK && a.rate == 22050 && a.n == (long)c.n_frames * 512);
-        NT_CHECK(nr_analyze(a.samples, a.n, &direct) == NR_OK && direct.n_frames == c.n_frames &&
-                 !memcmp(direct.data, c.data, (size_t)c.n_frames * NR_NUM_DESC * sizeof(float)));
+        /* the table (made on the development machine) against this machine's analysis of the sound:
+         * equal but for the last bits of another FFT library or CPU (e.g. aarch64's NEON codelets) */
+        NT_CHECK(nr_analyze(a.samples, a.n, &direct) == NR_OK && direct.n_frames == c.n_frames);
+        if (direct.n_frames == c.n_frames) {
+            int worst_f = 0, worst_d = 0;
+            double worst = 0.0;
+            for (int f = 0; f < c.n_frames; f++)
+                for (int d = 0; d < NR_NUM_DESC; d++) {
+                    double x = frame(&c, f)[d], y = frame(&direct, f)[d];
+                    double rel = fabs(x - y) / fmax(fabs(y), d == NR_DESC_LOUDNESS ? 1e-6 : 1e-3);
+                    if (rel > worst) worst = rel, worst_f = f, worst_d = d;
+                }
+            NT_CHECKF(worst <= 1e-4, "%s: the table (src/curves/builtin_curves.c) differs from the analysis by %g "
+                      "(relative) at frame %d descriptor %d: run make builtin-curves", name, worst, worst_f, worst_d);
+        }
+        nr_curves fresh;
+        NT_CHECK(nr_template_analyse(name, &fresh) == NR_OK && fresh.n_frames == c.n_frames &&
+                 !memcmp(fresh.data, direct.data, (size_t)c.n_frames * NR_NUM_DESC * sizeof(float)));
+        nr_curves_free(&fresh);
         float pk = 0.0f;
         for (long j = 0; j < a.n; j++) pk = fmaxf(pk, fabsf(a.samples[j]));
         NT_CHECKF(pk > 0.5f && pk < 1.0f, "%s: peak %g", name, pk);

@@ -1,6 +1,7 @@
-/* Built-in descriptor-curve templates: impacts synthesised in C at first use and analysed with
- * nr_analyze, so their 7 curves hold realistic joint values without any data file. Deterministic.
- * Not audio-thread safe (the first call per template synthesises and analyses it). Thread-safe. */
+/* Built-in descriptor-curve templates: impacts synthesised in C and analysed with nr_analyze, so
+ * their 7 curves hold realistic joint values without any data file. Deterministic. The analysis is
+ * kept in a table made at development time (`make builtin-curves`), so nr_template_get only copies.
+ * Thread-safe; not audio-thread safe (they allocate). */
 #ifndef NR_TEMPLATES_H
 #define NR_TEMPLATES_H
 
@@ -19,8 +20,11 @@ int nr_template_count(void);
 const char *nr_template_name(int i);
 const char *nr_template_summary(int i);
 
-/* The curves of a template (NULL: the default), at the analysis frame rate; out is allocated. */
+/* The curves of a template (NULL: the default), at the analysis frame rate; out is allocated.
+ * A copy of the table (src/curves/builtin_curves.c), which equals nr_template_analyse. */
 nr_result nr_template_get(const char *name, nr_curves *out);
+/* The same curves computed now: the template's sound synthesised and analysed (up to ~25 ms). */
+nr_result nr_template_analyse(const char *name, nr_curves *out);
 /* The synthesised sound the curves were analysed from (mono, 22050 Hz); out is allocated. */
 nr_result nr_template_audio(const char *name, nr_audio *out);
 

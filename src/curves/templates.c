@@ -1,12 +1,13 @@
 /* Built-in templates: plausible impacts synthesised from sines, filtered noise and exponential
- * decays, then analysed like any sound. Each is made on first use and kept for the process. */
+ * decays, then analysed like any sound. The analysis is done once, at development time, into
+ * curves/builtin_curves.c (`make builtin-curves`), so a synth starts without it. */
 #include "nr/templates.h"
 
+#include "curves/builtin_curves.h"
 #include "dsp/rng.h"
 #include "nr/analysis.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -217,9 +218,6 @@ static const template_def g_defs[] = {
 };
 #define N_DEFS ((int)(sizeof g_defs / sizeof g_defs[0]))
 
-static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
-static nr_curves g_cache[N_DEFS]; /* filled on first use, kept for the process */
-
 int nr_template_count(void) { return N_DEFS; }
 const char *nr_template_name(int i) { return i >= 0 && i < N_DEFS ? g_defs[i].name : NULL; }
 const char *nr_template_summary(int i) { return i >= 0 && i < N_DEFS ? g_defs[i].summary : NULL; }
@@ -261,26 +259,31 @@ nr_result nr_template_audio(const char *name, nr_audio *out)
     return k < 0 ? unknown(name) : synth(k, out);
 }
 
+nr_result nr_template_analyse(const char *name, nr_curves *out)
+{
+    memset(out, 0, sizeof *out);
+    int k = find(name);
+    if (k < 0) return unknown(name);
+    nr_audio a;
+    nr_result r = synth(k, &a);
+    if (r != NR_OK) return r;
+    r = nr_analyze(a.samples, a.n, out);
+    nr_audio_free(&a);
+    return r;
+}
+
 nr_result nr_template_get(const char *name, nr_curves *out)
 {
     memset(out, 0, sizeof *out);
     int k = find(name);
     if (k < 0) return unknown(name);
-    nr_result r = NR_OK;
-    pthread_mutex_lock(&g_lock);
-    if (!g_cache[k].data) {
-        nr_audio a;
-        r = synth(k, &a);
-        if (r == NR_OK) {
-            r = nr_analyze(a.samples, a.n, &g_cache[k]);
-            nr_audio_free(&a);
-        }
-    }
-    if (r == NR_OK) {
-        r = nr_curves_alloc(out, g_cache[k].n_frames, g_cache[k].frame_rate);
-        if (r == NR_OK)
-            memcpy(out->data, g_cache[k].data, (size_t)g_cache[k].n_frames * NR_NUM_DESC * sizeof(float));
-    }
-    pthread_mutex_unlock(&g_lock);
+    const nr_builtin_curves *t = NULL;
+    for (int i = 0; i < nr_builtin_curves_count && !t; i++)
+        if (!strcmp(nr_builtin_curves_table[i].name, g_defs[k].name)) t = &nr_builtin_curves_table[i];
+    if (!t || t->n_frames != g_defs[k].frames)
+        return nr_fail(NR_ERR_SHAPE, "built-in template '%s' is not in curves/builtin_curves.c as defined (run make builtin-curves)",
+                       g_defs[k].name);
+    nr_result r = nr_curves_alloc(out, t->n_frames, (float)NR_ANALYSIS_RATE / (float)NR_ANALYSIS_HOP);
+    if (r == NR_OK) memcpy(out->data, t->data, (size_t)t->n_frames * NR_NUM_DESC * sizeof(float));
     return r;
 }
