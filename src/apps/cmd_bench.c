@@ -263,6 +263,14 @@ int nr_cmd_bench(int argc, char **argv)
                "on idle cores (thread CPU projection)\n",
                nr_team_prof.jobs, nr_team_prof.barriers, nr_team_prof.critical_s, outside,
                proj > 0 ? audio_s / proj : 0.0);
+        double sum = 0.0;
+        printf("threads work    ");
+        for (long i = 0; i < threads && i < NR_TEAM_MAX; i++) {
+            printf(" %smember %ld %.3f s", i ? "+ " : "", i, nr_team_prof.member_s[i]);
+            sum += nr_team_prof.member_s[i];
+        }
+        printf(" = %.3f s of thread CPU inside the split (barrier waits excluded; against one thread's render cpu)\n",
+               sum);
     } else if (threads > 1) {
         printf("threads split    none (this model or kernel path keeps a voice on one thread)\n");
     }
@@ -279,15 +287,23 @@ int nr_cmd_bench(int argc, char **argv)
     const double gf_cpu = 2.0 * info.macs_per_sample * (double)done / (c_end - c_render0) * 1e-9;
     printf("compute per CPU  %.1f GFLOP/s of the model's direct-form MACs -> %.0f%% of sgemm roofline\n", gf_cpu,
            sgemm > 0 ? 100.0 * gf_cpu / sgemm : 0.0);
-    double st_sum = 0;
-    for (int i = 0; i < NSF_ST_COUNT; i++) st_sum += nsf_prof.s[i];
+    double st[NSF_ST_COUNT] = {0}, st_sum = 0, macs = 0;
+    for (int k = 0; k < NR_TEAM_MAX; k++) {
+        for (int i = 0; i < NSF_ST_COUNT; i++) st[i] += nsf_prof.s[k][i], st_sum += nsf_prof.s[k][i];
+        macs += nsf_prof.conv_macs[k];
+    }
     if (st_sum > 0) {
         printf("stages          ");
         for (int i = 0; i < NSF_ST_COUNT; i++)
-            printf(" %s %.1f%%%s", nsf_stage_names[i], 100.0 * nsf_prof.s[i] / st_sum, i + 1 < NSF_ST_COUNT ? "," : "\n");
-        double conv_gf = nsf_prof.s[NSF_ST_CONV] > 0 ? 2.0 * nsf_prof.conv_macs / nsf_prof.s[NSF_ST_CONV] * 1e-9 : 0;
+            printf(" %s %.1f%%%s", nsf_stage_names[i], 100.0 * st[i] / st_sum, i + 1 < NSF_ST_COUNT ? "," : "\n");
+        for (long k = 0; threads > 1 && k < threads && k < NR_TEAM_MAX; k++) {
+            printf("  member %ld     ", k);
+            for (int i = 0; i < NSF_ST_COUNT; i++)
+                printf(" %s %.3f s%s", nsf_stage_names[i], nsf_prof.s[k][i], i + 1 < NSF_ST_COUNT ? "," : "\n");
+        }
+        double conv_gf = st[NSF_ST_CONV] > 0 ? 2.0 * macs / st[NSF_ST_CONV] * 1e-9 : 0;
         printf("dilated convs    %.2f M MACs/sample performed (Winograd), %.1f GFLOP/s inside them (%.0f%% of sgemm)\n",
-               nsf_prof.conv_macs / (double)done * 1e-6, conv_gf, sgemm > 0 ? 100.0 * conv_gf / sgemm : 0.0);
+               macs / (double)done * 1e-6, conv_gf, sgemm > 0 ? 100.0 * conv_gf / sgemm : 0.0);
     }
     printf("memory           weights %.2f MB, voice %.1f KB, peak RSS %.1f MB\n", info.weights_bytes / 1048576.0,
            info.voice_bytes / 1024.0, ru.ru_maxrss / 1024.0);

@@ -59,6 +59,7 @@ struct nr_team {
      * order as the doubles do), and each member's stretch start */
     _Alignas(CACHE_LINE) _Atomic unsigned long long seg_max;
     double seg_start[NR_TEAM_MAX];
+    double work[NR_TEAM_MAX]; /* each member's stretches of the current job, summed by the caller at its end */
 };
 
 /* Profile: member tid ends a stretch (at a barrier or its job's end). */
@@ -68,6 +69,7 @@ static void stretch_end(nr_team *t, int tid)
     unsigned long long bits, cur;
     memcpy(&bits, &d, sizeof bits);
     if (d < 0) return;
+    t->work[tid] += d;
     cur = atomic_load_explicit(&t->seg_max, memory_order_relaxed);
     while (bits > cur && !atomic_compare_exchange_weak_explicit(&t->seg_max, &cur, bits, memory_order_relaxed,
                                                                 memory_order_relaxed)) {
@@ -194,6 +196,8 @@ void nr_team_free(nr_team *t)
 
 int nr_team_size(const nr_team *t) { return t ? t->n : 1; }
 
+int nr_team_self(void) { return t_member; }
+
 void nr_team_run(nr_team *t, nr_team_fn fn, void *arg)
 {
     if (!t || t->n < 2) {
@@ -216,6 +220,7 @@ void nr_team_run(nr_team *t, nr_team_fn fn, void *arg)
     }
     if (prof) {
         interval_close(t);
+        for (int i = 0; i < t->n; i++) nr_team_prof.member_s[i] += t->work[i], t->work[i] = 0.0;
         nr_team_prof.jobs++;
         nr_team_prof.caller_s += cpu_now() - c0;
     }

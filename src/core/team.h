@@ -20,6 +20,8 @@ typedef void (*nr_team_fn)(void *arg, int tid, int nt);
 nr_result nr_team_create(int n, nr_team **out);
 /* Stops and joins the workers. NULL is fine. Not while nr_team_run runs. */
 void nr_team_free(nr_team *t);
+/* The calling thread's member number inside a job (0 on a thread that is no team's worker). */
+int nr_team_self(void);
 /* Members, the caller included; 1 for NULL. */
 int nr_team_size(const nr_team *t);
 /* Runs fn(arg, tid, nt) on every member, the caller as tid 0, and returns when all have returned.
@@ -31,12 +33,14 @@ void nr_team_barrier(nr_team *t);
 /* Diagnostics for `neurorack bench` (off by default; when on, two thread-CPU clock reads per member and
  * barrier): the critical path of the jobs run, i.e. the sum over the stretches between barriers of the
  * longest member's thread CPU time (what the jobs would take on idle cores, barrier latency aside), and
- * the thread CPU the callers (member 0) spent inside nr_team_run, waits included. Not synchronised
+ * the thread CPU the callers (member 0) spent inside nr_team_run, waits included, and the work of each
+ * member (their sum against one thread's CPU time shows what the split adds). Not synchronised
  * beyond one team at a time. */
 typedef struct {
     int on;
     double critical_s;
     double caller_s;
+    double member_s[NR_TEAM_MAX]; /* each member's thread CPU inside the jobs, waits at barriers excluded */
     long jobs, barriers;
 } nr_team_profile;
 extern nr_team_profile nr_team_prof;

@@ -103,17 +103,27 @@ typedef struct {
     int r0, r1; /* this member's rows of the chunk */
 } part;
 
+/* A team barrier inside stage st of the profile: the time so far goes to st, the wait to no stage. */
+static void stage_barrier(nr_team *team, int st, double *t0)
+{
+    nsf_prof_lap(st, t0);
+    nr_team_barrier(team);
+    *t0 = nsf_prof_start();
+}
+
 /* The input layer and the first conv's products of one block on rows [r0, r1) / all rows (part of nparts). */
 static void block_start(nsf_filter *f, const nsf_block *b, float **rings, const float *x, int n, int r0, int r1,
                         float *h, float *y, int member, int nparts, nr_team *team)
 {
     const int H = f->w->hidden;
+    double t0 = nsf_prof_start();
     for (int t = r0; t < r1; t++)
         for (int c = 0; c < H; c++) h[t * H + c] = b->ff1[c] * x[t];
     nr_tanh_inplace(h + (size_t)r0 * H, (size_t)(r1 - r0) * H);
-    nr_team_barrier(team);
+    stage_barrier(team, NSF_ST_ENDS, &t0);
     nr_dconv3_block_part(b->packed[0], b->wino[0], H, b->dil[0], rings[0], f->t, h, n, f->col, f->u, f->m, y, member,
                          nparts);
+    nsf_prof_lap(NSF_ST_CONV, &t0);
 }
 
 #if NR_KBASE
@@ -135,7 +145,7 @@ static void block_run(const part *pt, const nsf_block *b, float **rings, const f
                       float *out, float *h, float *y, int started)
 {
     nsf_filter *f = pt->f;
-    const int H = f->w->hidden, Q = H / 4, r0 = pt->r0, r1 = pt->r1, prof = pt->tid == 0;
+    const int H = f->w->hidden, Q = H / 4, r0 = pt->r0, r1 = pt->r1;
     double t0 = nsf_prof_start();
     if (b->n_convs == 0) { /* no conv: the input layer alone */
         for (int t = r0; t < r1; t++)
@@ -147,18 +157,19 @@ static void block_run(const part *pt, const nsf_block *b, float **rings, const f
             /* done by nsf_filter_prestart before the team's first barrier */
         } else if (i == 0) {
             block_start(f, b, rings, x, n, r0, r1, h, y, pt->tid, pt->nt, pt->team);
+            t0 = nsf_prof_start(); /* block_start profiles itself */
         } else {
-            nr_team_barrier(pt->team);
+            stage_barrier(pt->team, NSF_ST_TANH, &t0);
             nr_dconv3_block_part(b->packed[i], b->wino[i], H, b->dil[i], rings[i], f->t, h, n, f->col, f->u, f->m, y,
                                  pt->tid, pt->nt);
         }
-        nr_team_barrier(pt->team);
+        stage_barrier(pt->team, NSF_ST_CONV, &t0);
         /* the ring takes this member's inputs before the residual overwrites them */
         nr_dconv3_ring_rows(H, b->dil[i], rings[i], f->t, h, n, r0, r1);
-        if (prof) nsf_prof_lap(NSF_ST_CONV, &t0);
+        nsf_prof_lap(NSF_ST_CONV, &t0);
         nr_tanh_residual(h + (size_t)r0 * H, y + (size_t)r0 * H, ctx + (size_t)r0 * H, (size_t)(r1 - r0) * H);
-        if (prof) nsf_prof_lap(NSF_ST_TANH, &t0);
-        if (prof && nsf_prof.on) nsf_prof.conv_macs += nr_dconv3_winograd_macs(H, b->dil[i], n);
+        nsf_prof_lap(NSF_ST_TANH, &t0);
+        if (nsf_prof.on && pt->tid == 0) nsf_prof.conv_macs[0] += nr_dconv3_winograd_macs(H, b->dil[i], n);
     }
     for (int k = r0 * H; k < r1 * H; k++) h[k] *= b->scale;
     /* z (n, H/4) = h (n, H) . ff2^T */
@@ -178,7 +189,7 @@ static void block_run(const part *pt, const nsf_block *b, float **rings, const f
     }
     nr_tanh_inplace(out + r0, (size_t)m);
     for (int t = r0; t < r1; t++) out[t] += x[t];
-    if (prof) nsf_prof_lap(NSF_ST_ENDS, &t0);
+    nsf_prof_lap(NSF_ST_ENDS, &t0);
 }
 
 static void run_chunk(const part *pt, const float *har, const float *noi, const float *ctx, const float *cut, int n,
@@ -202,7 +213,7 @@ static void run_chunk(const part *pt, const float *har, const float *noi, const 
     nr_tvfir(xh + r0, f->lp + (size_t)r0 * O, r1 - r0, O, out + r0);
     nr_tvfir(xn + r0, f->hp + (size_t)r0 * O, r1 - r0, O, f->sig + r0);
     for (int t = r0; t < r1; t++) out[t] += f->sig[t];
-    if (pt->tid == 0) nsf_prof_lap(NSF_ST_SINC, &t0);
+    nsf_prof_lap(NSF_ST_SINC, &t0);
     nr_team_barrier(pt->team);
     if (pt->tid == 0) {
         /* keep the last order-1 branch outputs as the next chunk's history */

@@ -1,8 +1,11 @@
 /* Where an hn-sinc-NSF render spends its time, for `neurorack bench`: thread CPU seconds per stage summed over
- * all voices, and the dilated convs' multiply-adds. Off by default; when off each stage costs one
- * branch. Diagnostics only: the counters are not synchronised (bench runs one voice). */
+ * all voices, and the dilated convs' multiply-adds, per member of a voice's thread team (each member
+ * writes its own row). Off by default; when off each stage costs one branch. Diagnostics only: the
+ * counters are not synchronised across voices (bench runs one voice). */
 #ifndef NR_NSF_PROFILE_H
 #define NR_NSF_PROFILE_H
+
+#include "core/team.h"
 
 enum {
     NSF_ST_FRAME,   /* frame-rate condition convs */
@@ -17,8 +20,8 @@ enum {
 
 typedef struct {
     int on;
-    double s[NSF_ST_COUNT]; /* seconds */
-    double conv_macs;       /* multiply-adds the dilated convs performed */
+    double s[NR_TEAM_MAX][NSF_ST_COUNT]; /* seconds, per team member */
+    double conv_macs[NR_TEAM_MAX];       /* multiply-adds the dilated convs performed, per member */
 } nsf_profile;
 
 extern nsf_profile nsf_prof;
@@ -30,7 +33,7 @@ static inline void nsf_prof_lap(int st, double *t0)
 {
     if (nsf_prof.on) {
         double t = nsf_prof_now();
-        nsf_prof.s[st] += t - *t0;
+        nsf_prof.s[nr_team_self()][st] += t - *t0;
         *t0 = t;
     }
 }
