@@ -287,11 +287,10 @@ int nr_cmd_bench(int argc, char **argv)
     const double gf_cpu = 2.0 * info.macs_per_sample * (double)done / (c_end - c_render0) * 1e-9;
     printf("compute per CPU  %.1f GFLOP/s of the model's direct-form MACs -> %.0f%% of sgemm roofline\n", gf_cpu,
            sgemm > 0 ? 100.0 * gf_cpu / sgemm : 0.0);
-    double st[NSF_ST_COUNT] = {0}, st_sum = 0, macs = 0;
-    for (int k = 0; k < NR_TEAM_MAX; k++) {
+    double st[NSF_ST_COUNT] = {0}, st_sum = 0;
+    const double macs = nsf_prof.conv_macs;
+    for (int k = 0; k < NR_TEAM_MAX; k++)
         for (int i = 0; i < NSF_ST_COUNT; i++) st[i] += nsf_prof.s[k][i], st_sum += nsf_prof.s[k][i];
-        macs += nsf_prof.conv_macs[k];
-    }
     if (st_sum > 0) {
         printf("stages          ");
         for (int i = 0; i < NSF_ST_COUNT; i++)

@@ -169,7 +169,7 @@ static void block_run(const part *pt, const nsf_block *b, float **rings, const f
         nsf_prof_lap(NSF_ST_CONV, &t0);
         nr_tanh_residual(h + (size_t)r0 * H, y + (size_t)r0 * H, ctx + (size_t)r0 * H, (size_t)(r1 - r0) * H);
         nsf_prof_lap(NSF_ST_TANH, &t0);
-        if (nsf_prof.on && pt->tid == 0) nsf_prof.conv_macs[0] += nr_dconv3_winograd_macs(H, b->dil[i], n);
+        if (nsf_prof.on && pt->tid == 0) nsf_prof.conv_macs += nr_dconv3_winograd_macs(H, b->dil[i], n);
     }
     for (int k = r0 * H; k < r1 * H; k++) h[k] *= b->scale;
     /* z (n, H/4) = h (n, H) . ff2^T */

@@ -1,6 +1,6 @@
 /* Where an hn-sinc-NSF render spends its time, for `neurorack bench`: thread CPU seconds per stage summed over
- * all voices, and the dilated convs' multiply-adds, per member of a voice's thread team (each member
- * writes its own row). Off by default; when off each stage costs one branch. Diagnostics only: the
+ * all voices per member of a voice's thread team (each member writes its own row), and the dilated
+ * convs' multiply-adds. Off by default; when off each stage costs one branch. Diagnostics only: the
  * counters are not synchronised across voices (bench runs one voice). */
 #ifndef NR_NSF_PROFILE_H
 #define NR_NSF_PROFILE_H
@@ -21,7 +21,7 @@ enum {
 typedef struct {
     int on;
     double s[NR_TEAM_MAX][NSF_ST_COUNT]; /* seconds, per team member */
-    double conv_macs[NR_TEAM_MAX];       /* multiply-adds the dilated convs performed, per member */
+    double conv_macs;                    /* multiply-adds the dilated convs performed (counted by member 0) */
 } nsf_profile;
 
 extern nsf_profile nsf_prof;
