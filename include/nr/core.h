@@ -64,6 +64,8 @@ extern const char *const nr_desc_names[NR_NUM_DESC];
 #define NR_ANALYSIS_RATE 22050
 #define NR_ANALYSIS_HOP 512
 #define NR_ANALYSIS_NFFT 2048
+/* Analysis frames per second, as the curves carry it (float). */
+#define NR_ANALYSIS_FRAME_RATE ((float)NR_ANALYSIS_RATE / (float)NR_ANALYSIS_HOP)
 
 #ifdef __cplusplus
 }

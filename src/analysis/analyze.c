@@ -48,7 +48,7 @@ nr_result nr_analyze(const float *y, long n, nr_curves *out)
     if (n / NR_AN_HOP > (1 << 24)) return nr_fail(NR_ERR_ARG, "signal of %ld samples is too long to analyse", n);
     /* librosa: 1 + n / hop centred frames, of which the last is dropped. */
     int n_frames = (int)(n / NR_AN_HOP);
-    nr_result r = nr_curves_alloc(out, n_frames, (float)NR_ANALYSIS_RATE / NR_AN_HOP);
+    nr_result r = nr_curves_alloc(out, n_frames, NR_ANALYSIS_FRAME_RATE);
     if (r != NR_OK) return r;
     if (n_frames == 0) return NR_OK;
 

@@ -68,7 +68,7 @@ static nr_result latent_curves(const char *path, const char *spec, uint64_t seed
         c.n_frames = n;
         printf("latent point %.2f,%.2f,%.2f,%.2f (clamped to the trained region): %d frames, %.2f s\n", z[0], z[1],
                z[2], z[3], n, (double)n / NR_LAT_FPS);
-        r = nr_curves_resample(&c, (float)NR_ANALYSIS_RATE / NR_ANALYSIS_HOP, out);
+        r = nr_curves_resample(&c, NR_ANALYSIS_FRAME_RATE, out);
     }
     nr_curves_free(&c);
     free(work);

@@ -283,7 +283,7 @@ nr_result nr_template_get(const char *name, nr_curves *out)
     if (!t || t->n_frames != g_defs[k].frames)
         return nr_fail(NR_ERR_SHAPE, "built-in template '%s' is not in curves/builtin_curves.c as defined (run make builtin-curves)",
                        g_defs[k].name);
-    nr_result r = nr_curves_alloc(out, t->n_frames, (float)NR_ANALYSIS_RATE / (float)NR_ANALYSIS_HOP);
+    nr_result r = nr_curves_alloc(out, t->n_frames, NR_ANALYSIS_FRAME_RATE);
     if (r == NR_OK) memcpy(out->data, t->data, (size_t)t->n_frames * NR_NUM_DESC * sizeof(float));
     return r;
 }

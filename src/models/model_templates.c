@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FRAME_RATE ((float)NR_ANALYSIS_RATE / (float)NR_ANALYSIS_HOP)
 #define KEY_LIST "nr.templates"
 #define KEY_DEFAULT "nr.templates.default"
 #define KEY_RATE "nr.templates.frame_rate"
@@ -98,9 +97,9 @@ static nr_result extract(nr_tensor_set *ts, nr_mtpl *out, const char *what)
     if (rate) {
         char *end = NULL;
         double fr = strtod(rate, &end);
-        if (end == rate || *end || !(fabs(fr - FRAME_RATE) < 1e-3))
+        if (end == rate || *end || !(fabs(fr - NR_ANALYSIS_FRAME_RATE) < 1e-3))
             return nr_fail(NR_ERR_FORMAT, "%s: " KEY_RATE " is '%s'; templates are stored at %.8g frames per second",
-                           what, rate, (double)FRAME_RATE);
+                           what, rate, (double)NR_ANALYSIS_FRAME_RATE);
     }
     for (int i = 0; i < out->n; i++) {
         char key[64];
@@ -188,7 +187,7 @@ nr_result nr_mtpl_add_to(const nr_mtpl *t, nr_tensor_set *meta, nr_tensor *tenso
     }
     nr_result r = nr_tensor_set_set_meta(meta, KEY_LIST, list);
     char buf[64];
-    snprintf(buf, sizeof buf, "%.8f", (double)FRAME_RATE);
+    snprintf(buf, sizeof buf, "%.8f", (double)NR_ANALYSIS_FRAME_RATE);
     if (r == NR_OK) r = nr_tensor_set_set_meta(meta, KEY_RATE, buf);
     if (r == NR_OK && t->deflt >= 0) r = nr_tensor_set_set_meta(meta, KEY_DEFAULT, t->name[t->deflt]);
     for (int i = 0; i < t->n && r == NR_OK; i++) {
@@ -244,7 +243,7 @@ nr_result nr_model_template_get(const nr_model *m, const char *name, nr_curves *
     if (!name) return nr_fail(NR_ERR_ARG, "the model names no default template");
     int i = nr_model_template_find(m, name);
     if (i < 0) return nr_fail(NR_ERR_ARG, "the model has no template '%s'", name);
-    nr_result r = nr_curves_alloc(out, m->tpl.frames[i], FRAME_RATE);
+    nr_result r = nr_curves_alloc(out, m->tpl.frames[i], NR_ANALYSIS_FRAME_RATE);
     if (r == NR_OK) memcpy(out->data, m->tpl.data[i], (size_t)m->tpl.frames[i] * NR_NUM_DESC * sizeof(float));
     return r;
 }
@@ -268,7 +267,7 @@ nr_result nr_model_set_templates(nr_model *m, const nr_model_template_in *t, int
             if (!strcmp(t[j].name, t[i].name)) r = nr_fail(NR_ERR_ARG, "%s: template '%s' given twice", what, t[i].name);
         if (r == NR_OK && t[i].summary) r = check_summary(t[i].summary, t[i].name, what);
         nr_curves c = {0};
-        if (r == NR_OK) r = nr_curves_resample(t[i].curves, FRAME_RATE, &c);
+        if (r == NR_OK) r = nr_curves_resample(t[i].curves, NR_ANALYSIS_FRAME_RATE, &c);
         if (r == NR_OK) r = check_frames(c.data, c.n_frames, t[i].name, what);
         if (r == NR_OK) {
             snprintf(nt.name[i], NR_TEMPLATE_NAME_MAX, "%s", t[i].name);

@@ -721,7 +721,7 @@ nr_result nr_latent_render_check(const nr_latent *lm, const nr_model *m, int n, 
         c.n_frames = frames;
         nr_curves rc_curves = {0};
         nr_audio y = {0};
-        r = nr_curves_resample(&c, (float)NR_ANALYSIS_RATE / NR_ANALYSIS_HOP, &rc_curves);
+        r = nr_curves_resample(&c, NR_ANALYSIS_FRAME_RATE, &rc_curves);
         nr_render_config rc = nr_render_config_init();
         rc.voice.seed = seed;
         if (r == NR_OK) r = nr_render(m, &rc_curves, &rc, &y);
