@@ -209,6 +209,14 @@ static void connect_port(LV2_Handle h, uint32_t port, void *data)
     }
 }
 
+/* The MIDI-only plugin: its ports are the full plugin's without the CV and gate inputs, which stay
+ * unconnected (NULL: read_ports skips them, the synth's CVs stay at 0 V). */
+static void connect_port_midi(LV2_Handle h, uint32_t port, void *data)
+{
+    if (port >= NR_LV2_PORT_COUNT - NR_LV2_MIDI_SKIPPED) return;
+    connect_port(h, nr_lv2_midi_port(port), data);
+}
+
 /* ---- run(): the audio thread ---- */
 
 static float port_value(const nr_lv2 *p, int i, float def)
@@ -523,4 +531,10 @@ static const void *extension_data(const char *uri)
 static const LV2_Descriptor descriptor = {NR_LV2_URI, instantiate, connect_port, NULL, run, NULL, cleanup,
                                           extension_data};
 
-LV2_SYMBOL_EXPORT const LV2_Descriptor *lv2_descriptor(uint32_t index) { return index == 0 ? &descriptor : NULL; }
+static const LV2_Descriptor descriptor_midi = {NR_LV2_MIDI_URI, instantiate, connect_port_midi, NULL, run, NULL,
+                                               cleanup, extension_data};
+
+LV2_SYMBOL_EXPORT const LV2_Descriptor *lv2_descriptor(uint32_t index)
+{
+    return index == 0 ? &descriptor : index == 1 ? &descriptor_midi : NULL;
+}

@@ -5,9 +5,14 @@
 
 #include "nr/patch.h"
 
+#include <stdint.h>
 #include <stdio.h>
 
 #define NR_LV2_URI "urn:neurorack:lv2:synth"
+/* The same synth without the CV and gate ports, for hosts that refuse a plugin with lv2:CVPort inputs
+ * (Ardour before 8.7 lists no such plugin, even with the ports lv2:connectionOptional). Its ports are the
+ * full plugin's less NR_LV2_CV0 .. NR_LV2_NOTE_PITCH - 1; nr_lv2_midi_port() maps its indices. */
+#define NR_LV2_MIDI_URI "urn:neurorack:lv2:synth-midi"
 #define NR_LV2_PREFIX "urn:neurorack:lv2:"
 #define NR_LV2_MODEL_URI NR_LV2_PREFIX "model" /* state key and patch:writable parameter (atom:Path) */
 #define NR_LV2_PATCH_URI NR_LV2_PREFIX "patch" /* state key: the whole patch as a settings file (atom:String) */
@@ -34,6 +39,16 @@ enum {
     NR_LV2_VOLUME,
     NR_LV2_PORT_COUNT
 };
+
+/* How many ports the MIDI-only plugin leaves out (the CV and gate inputs). */
+#define NR_LV2_MIDI_SKIPPED (NR_LV2_NOTE_PITCH - NR_LV2_CV0)
+
+/* The full plugin's index of the MIDI-only plugin's port `port`, and back. */
+static inline uint32_t nr_lv2_midi_port(uint32_t port)
+{
+    return port < NR_LV2_CV0 ? port : port + NR_LV2_MIDI_SKIPPED;
+}
+static inline int nr_lv2_midi_index(int full) { return full < NR_LV2_CV0 ? full : full - NR_LV2_MIDI_SKIPPED; }
 
 /* A gate input is high above this (the synth's own gate rule). */
 #define NR_LV2_GATE_THRESHOLD 0.5f

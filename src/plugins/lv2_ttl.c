@@ -41,13 +41,14 @@ static int write_manifest(const char *dir, nr_synth *s)
     FILE *f = fopen(path, "w");
     if (!f) return fprintf(stderr, "lv2-ttl: cannot write %s\n", path), 0;
     fputs(PREFIXES, f);
-    fprintf(f, "<" NR_LV2_URI ">\n    a lv2:Plugin , lv2:InstrumentPlugin ;\n    lv2:binary <" NR_LV2_BINARY "> ;\n"
-               "    rdfs:seeAlso <neurorack.ttl> .\n");
+    for (int midi_only = 0; midi_only < 2; midi_only++)
+        fprintf(f, "%s<%s>\n    a lv2:Plugin , lv2:InstrumentPlugin ;\n    lv2:binary <" NR_LV2_BINARY "> ;\n"
+                   "    rdfs:seeAlso <neurorack.ttl> .\n", midi_only ? "\n" : "", midi_only ? NR_LV2_MIDI_URI : NR_LV2_URI);
     int n = nr_synth_template_count(s);
     for (int i = 0; i < n && i < NR_LV2_MAX_TEMPLATES; i++) {
         char name[NR_NAME_MAX];
         safe_name(nr_synth_template_name(s, i), name, sizeof name);
-        fprintf(f, "\nnr:preset-%s\n    a pset:Preset ;\n    lv2:appliesTo <" NR_LV2_URI "> ;\n"
+        fprintf(f, "\nnr:preset-%s\n    a pset:Preset ;\n    lv2:appliesTo <" NR_LV2_URI "> , <" NR_LV2_MIDI_URI "> ;\n"
                    "    rdfs:seeAlso <presets.ttl> .\n", name);
     }
     return fclose(f) == 0;
@@ -59,17 +60,18 @@ static void write_port_head(FILE *f, int index, const char *cls, const char *dir
                "        lv2:name \"%s\" ;\n", dir, cls, index, sym, name);
 }
 
-static int write_plugin(const char *dir, nr_synth *s)
+/* One plugin's description; midi_only: the NR_LV2_MIDI_URI plugin, without the CV and gate inputs and with
+ * the control ports' indices moved down (nr_lv2_midi_index). */
+static void write_plugin_ports(FILE *f, nr_synth *s, int midi_only)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/neurorack.ttl", dir);
-    FILE *f = fopen(path, "w");
-    if (!f) return fprintf(stderr, "lv2-ttl: cannot write %s\n", path), 0;
-    fputs(PREFIXES, f);
-    fprintf(f, "nr:model\n    a lv2:Parameter ;\n    rdfs:label \"Model file\" ;\n    rdfs:range atom:Path .\n\n");
-    fprintf(f, "<" NR_LV2_URI ">\n    a lv2:Plugin , lv2:InstrumentPlugin ;\n    doap:name \"Neurorack\" ;\n"
+    fprintf(f, "<%s>\n    a lv2:Plugin , lv2:InstrumentPlugin ;\n    doap:name \"%s\" ;\n"
                "    doap:license <https://opensource.org/licenses/MIT> ;\n"
-               "    rdfs:comment \"Neural impact synthesis steered by 7 descriptor curves: the Neurorack synth.\" ;\n"
+               "    rdfs:comment \"%s\" ;\n",
+            midi_only ? NR_LV2_MIDI_URI : NR_LV2_URI, midi_only ? "Neurorack (MIDI)" : "Neurorack",
+            midi_only ? "The Neurorack synth without CV and gate inputs, played by MIDI and its controls "
+                        "(for hosts that refuse CV ports)."
+                      : "Neural impact synthesis steered by 7 descriptor curves: the Neurorack synth.");
+    fprintf(f,
                "    lv2:requiredFeature urid:map , work:schedule ;\n"
                "    lv2:optionalFeature lv2:hardRTCapable , opts:options , state:mapPath , state:freePath ;\n"
                "    opts:supportedOption bufsz:maxBlockLength , bufsz:nominalBlockLength ;\n"
@@ -90,13 +92,14 @@ static int write_plugin(const char *dir, nr_synth *s)
     write_port_head(f, NR_LV2_FREEWHEEL, "lv2:ControlPort", "InputPort", "freewheel", "Freewheel");
     fprintf(f, "        lv2:designation lv2:freeWheeling ;\n        lv2:portProperty lv2:toggled , pprop:notOnGUI ;\n"
                "        lv2:default 0 ;\n        lv2:minimum 0 ;\n        lv2:maximum 1 ;\n    ] , ");
-    for (int i = 0; i < NR_NUM_CV + NR_NUM_GATES; i++) {
+    for (int i = 0; i < (midi_only ? 0 : NR_NUM_CV + NR_NUM_GATES); i++) {
         char sym[16], name[32];
         int gate = i >= NR_NUM_CV;
         snprintf(sym, sizeof sym, gate ? "gate%d" : "cv%d", gate ? i - NR_NUM_CV + 1 : i + 1);
         snprintf(name, sizeof name, gate ? "Gate %d (V)" : "CV %d (V)", gate ? i - NR_NUM_CV + 1 : i + 1);
         write_port_head(f, NR_LV2_CV0 + i, "lv2:CVPort", "InputPort", sym, name);
-        fprintf(f, "        lv2:default 0 ;\n        lv2:minimum %s ;\n        lv2:maximum %s ;\n"
+        /* connectionOptional: run() reads an unconnected CV or gate as 0 V (Ardour 8.7+ then connects NULL) */
+        fprintf(f, "        lv2:portProperty lv2:connectionOptional ;\n        lv2:default 0 ;\n        lv2:minimum %s ;\n        lv2:maximum %s ;\n"
                    "    ] , ", gate ? "0" : "-5", gate ? "10" : "5");
     }
     nr_lv2_control c[NR_LV2_PORT_COUNT];
@@ -104,7 +107,7 @@ static int write_plugin(const char *dir, nr_synth *s)
     if (nt > NR_LV2_MAX_TEMPLATES) nt = NR_LV2_MAX_TEMPLATES;
     int n = nr_lv2_controls(c, nt);
     for (int k = 0; k < n; k++) {
-        write_port_head(f, c[k].index, "lv2:ControlPort", "InputPort", c[k].symbol, c[k].name);
+        write_port_head(f, midi_only ? nr_lv2_midi_index(c[k].index) : c[k].index, "lv2:ControlPort", "InputPort", c[k].symbol, c[k].name);
         fprintf(f, "        lv2:default %g ;\n        lv2:minimum %g ;\n        lv2:maximum %g ;\n", (double)c[k].def,
                 (double)c[k].lo, (double)c[k].hi);
         if (c[k].kind == NR_LV2_KIND_TOGGLE) fprintf(f, "        lv2:portProperty lv2:toggled ;\n");
@@ -120,6 +123,19 @@ static int write_plugin(const char *dir, nr_synth *s)
         if (c[k].index == NR_LV2_VOLUME) fprintf(f, "        units:unit units:db ;\n");
         fprintf(f, "    ]%s", k + 1 < n ? " , " : " .\n");
     }
+}
+
+static int write_plugin(const char *dir, nr_synth *s)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/neurorack.ttl", dir);
+    FILE *f = fopen(path, "w");
+    if (!f) return fprintf(stderr, "lv2-ttl: cannot write %s\n", path), 0;
+    fputs(PREFIXES, f);
+    fprintf(f, "nr:model\n    a lv2:Parameter ;\n    rdfs:label \"Model file\" ;\n    rdfs:range atom:Path .\n\n");
+    write_plugin_ports(f, s, 0);
+    fputs("\n", f);
+    write_plugin_ports(f, s, 1);
     return fclose(f) == 0;
 }
 
@@ -138,7 +154,7 @@ static int write_presets(const char *dir, nr_synth *s)
     for (int i = 0; i < nt; i++) {
         char name[NR_NAME_MAX];
         safe_name(nr_synth_template_name(s, i), name, sizeof name);
-        fprintf(f, "nr:preset-%s\n    a pset:Preset ;\n    lv2:appliesTo <" NR_LV2_URI "> ;\n"
+        fprintf(f, "nr:preset-%s\n    a pset:Preset ;\n    lv2:appliesTo <" NR_LV2_URI "> , <" NR_LV2_MIDI_URI "> ;\n"
                    "    rdfs:label \"%s\" ;\n    lv2:port", name, name);
         for (int k = 0; k < n; k++)
             /* decimals, never integers: hosts read a preset's values as floats (lilv: xsd:decimal) */
