@@ -54,7 +54,7 @@ run() { # MODE
         exit 1
     fi
     grep -E "^(plugin:|Offset|export:)" "$tmp/$1.log" | sed "s/^/  $1: /"
-    echo "  $1: $(echo "$(date +%s.%N) - $start" | bc) s in all"
+    echo "  $1: $(awk "BEGIN { printf \"%.1f\", $(date +%s.%N) - $start }") s in all"
 }
 "$LUA" --version 2>/dev/null | head -1
 run create
