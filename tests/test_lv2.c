@@ -128,6 +128,7 @@ typedef struct {
     const LV2_Feature *features[5];
     LV2_Options_Option opts[3];
     int32_t max_block;
+    int midi_only; /* the NR_LV2_MIDI_URI plugin: no CV or gate ports, the later ports moved down */
 } host;
 
 static LV2_Worker_Status respond(LV2_Worker_Respond_Handle h, uint32_t size, const void *data)
@@ -146,7 +147,7 @@ static LV2_Worker_Status schedule(LV2_Worker_Schedule_Handle h, uint32_t size, c
 }
 
 static LilvWorld *g_world;
-static const LilvPlugin *g_plugin;
+static const LilvPlugin *g_plugin, *g_plugin_midi;
 
 static int load_world(void)
 {
@@ -157,6 +158,9 @@ static int load_world(void)
     lilv_node_free(b);
     LilvNode *uri = lilv_new_uri(g_world, NR_LV2_URI);
     g_plugin = lilv_plugins_get_by_uri(lilv_world_get_all_plugins(g_world), uri);
+    lilv_node_free(uri);
+    uri = lilv_new_uri(g_world, NR_LV2_MIDI_URI);
+    g_plugin_midi = lilv_plugins_get_by_uri(lilv_world_get_all_plugins(g_world), uri);
     lilv_node_free(uri);
     return g_plugin != NULL;
 }
@@ -187,9 +191,10 @@ static void host_midi(host *H, int frame, int b0, int b1, int b2)
     host_event(H, frame, map_uri(NULL, LV2_MIDI__MidiEvent), m, 3);
 }
 
-static host *host_new(void)
+static host *host_new_of(const LilvPlugin *pl, int midi_only)
 {
     host *H = calloc(1, sizeof *H);
+    H->midi_only = midi_only;
     H->max_block = 4096;
     H->sched = (LV2_Worker_Schedule){H, schedule};
     H->f_map = (LV2_Feature){LV2_URID__map, &g_map};
@@ -200,17 +205,20 @@ static host *host_new(void)
     H->f_opts = (LV2_Feature){LV2_OPTIONS__options, H->opts};
     H->features[0] = &H->f_map, H->features[1] = &H->f_unmap, H->features[2] = &H->f_sched;
     H->features[3] = &H->f_opts, H->features[4] = NULL;
-    H->inst = lilv_plugin_instantiate(g_plugin, RATE, H->features);
+    H->inst = lilv_plugin_instantiate(pl, RATE, H->features);
     if (!H->inst) {
         free(H);
         return NULL;
     }
     H->worker = lilv_instance_get_extension_data(H->inst, LV2_WORKER__interface);
     /* every control at the default the Turtle gives */
-    uint32_t np = lilv_plugin_get_num_ports(g_plugin);
+    uint32_t np = lilv_plugin_get_num_ports(pl);
     float *def = calloc(np, sizeof(float));
-    lilv_plugin_get_port_ranges_float(g_plugin, NULL, NULL, def);
-    for (uint32_t i = 0; i < np && i < NR_LV2_PORT_COUNT; i++) H->ctl[i] = isnan(def[i]) ? 0.0f : def[i];
+    lilv_plugin_get_port_ranges_float(pl, NULL, NULL, def);
+    for (uint32_t i = 0; i < np && i < NR_LV2_PORT_COUNT; i++) {
+        uint32_t full = midi_only ? nr_lv2_midi_port(i) : i;
+        H->ctl[full] = isnan(def[i]) ? 0.0f : def[i];
+    }
     free(def);
     H->ctl[NR_LV2_FREEWHEEL] = 1.0f; /* an offline render: no voice shed for time */
     for (uint32_t i = 0; i < NR_LV2_PORT_COUNT; i++) {
@@ -219,13 +227,18 @@ static host *host_new(void)
         else if (i == NR_LV2_NOTIFY) buf = H->notify;
         else if (i == NR_LV2_OUT) buf = H->out;
         else if (i == NR_LV2_LATENCY) buf = &H->latency;
-        else if (i >= NR_LV2_CV0 && i < NR_LV2_CV0 + NR_NUM_CV + NR_NUM_GATES) buf = H->cv[i - NR_LV2_CV0];
-        lilv_instance_connect_port(H->inst, i, buf);
+        else if (i >= NR_LV2_CV0 && i < NR_LV2_CV0 + NR_NUM_CV + NR_NUM_GATES) {
+            if (midi_only) continue; /* the MIDI-only plugin has no such port */
+            buf = H->cv[i - NR_LV2_CV0];
+        }
+        lilv_instance_connect_port(H->inst, midi_only ? (uint32_t)nr_lv2_midi_index((int)i) : i, buf);
     }
     host_sequence_clear(H);
     lilv_instance_activate(H->inst);
     return H;
 }
+
+static host *host_new(void) { return host_new_of(g_plugin, 0); }
 
 static void host_free(host *H)
 {
@@ -394,6 +407,43 @@ static void test_two_instances(void)
     NT_CHECKF(max_diff(yb, g_lv2_render, PERF_FRAMES, NULL) == 0.0f, "instance B differs from a lone instance");
     free(ya), free(yb);
     host_free(A), host_free(B);
+}
+
+/* The MIDI-only plugin (for hosts that refuse CV ports): no lv2:CVPort, the full plugin's other ports under
+ * the same symbols, and the same sound as the full plugin played by the same MIDI with its CVs at 0 V. */
+static void test_midi_only_plugin(void)
+{
+    if (!load_world() || !g_plugin_midi) return nt_fail_at(__FILE__, __LINE__, "%s: no plugin %s", g_bundle, NR_LV2_MIDI_URI);
+    uint32_t np = lilv_plugin_get_num_ports(g_plugin_midi);
+    NT_CHECKF(np == NR_LV2_PORT_COUNT - NR_LV2_MIDI_SKIPPED, "%u ports, want %d", np, NR_LV2_PORT_COUNT - NR_LV2_MIDI_SKIPPED);
+    LilvNode *cv = lilv_new_uri(g_world, LV2_CORE__CVPort);
+    for (uint32_t i = 0; i < np; i++) {
+        const LilvPort *pm = lilv_plugin_get_port_by_index(g_plugin_midi, i);
+        const LilvPort *pf = lilv_plugin_get_port_by_index(g_plugin, nr_lv2_midi_port(i));
+        NT_CHECKF(!lilv_port_is_a(g_plugin_midi, pm, cv), "port %u of the MIDI-only plugin is a CV port", i);
+        const char *a = lilv_node_as_string(lilv_port_get_symbol(g_plugin_midi, pm));
+        const char *b = lilv_node_as_string(lilv_port_get_symbol(g_plugin, pf));
+        NT_CHECKF(strcmp(a, b) == 0, "port %u is '%s', the full plugin's port %u '%s'", i, a, nr_lv2_midi_port(i), b);
+    }
+    lilv_node_free(cv);
+    host *M = host_new_of(g_plugin_midi, 1), *F = host_new();
+    if (!M || !F) {
+        host_free(M), host_free(F);
+        return nt_fail_at(__FILE__, __LINE__, "instantiate failed");
+    }
+    float *ym = render_perf(M), *yf = calloc(PERF_FRAMES, sizeof(float));
+    for (long b = 0; b * BLOCK < PERF_FRAMES; b++) {
+        perf_block(F, b);
+        memset(F->cv, 0, sizeof F->cv); /* the same performance without its CV and gate parts */
+        host_run(F);
+        memcpy(yf + b * BLOCK, F->out, BLOCK * sizeof(float));
+    }
+    float peak;
+    float d = max_diff(yf, ym, PERF_FRAMES, &peak);
+    NT_CHECKF(peak > 1e-2f, "the MIDI performance is silent (peak %g)", (double)peak);
+    NT_CHECKF(d == 0.0f, "MIDI-only and full plugin differ by %g (peak %g)", (double)d, (double)peak);
+    free(ym), free(yf);
+    host_free(M), host_free(F);
 }
 
 /* lilv's state callbacks: port values in and out */
@@ -625,6 +675,7 @@ int main(int argc, char **argv)
     NT_RUN(test_note_onset);
     NT_RUN(test_matches_file_sink);
     NT_RUN(test_two_instances);
+    NT_RUN(test_midi_only_plugin);
     NT_RUN(test_state_roundtrip);
     NT_RUN(test_presets);
     NT_RUN(test_run_allocates_nothing_and_timing);
