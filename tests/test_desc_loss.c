@@ -407,7 +407,7 @@ static void test_model_fd(void)
         float d[7] = {0.1f * expf(-t / 3.0f), 0.1f, 3000, 0.02f, 1500, 1800, 190.0f + 10 * t};
         memcpy(desc + t * 7, d, sizeof d);
     }
-    nr_loss_weights lw;
+    nr_loss_weights lw = {0};
     for (int k = 0; k < NR_NUM_DESC; k++) lw.desc[k] = 1.0f;
     nr_imp_work wk;
     NT_CHECK(nr_imp_work_init(&wk, &hp, &bands, &L, g_D, T) == NR_OK);

@@ -591,6 +591,27 @@ static void test_click_loss(void)
     NT_CHECKF(l0 - off > 0.05, "click term of the burst %g", l0 - off);
     int bad = stft_fd_mismatches(&L, y, x, N, dy, l0, work, around_burst, 40, 1e-4f, "click");
     NT_CHECK(bad <= 1); /* the L1 kink of the STFT terms may sit inside one step */
+    /* the click term alone (the trainer's clips with moved curves): the full loss less the loss without
+     * the term, in value and gradient; nothing when the term is off */
+    {
+        float *d_click = calloc(N, 4), *d_full = calloc(N, 4), *d_rest = calloc(N, 4);
+        double c = nr_stft_click_eval(&L, y, x, N, d_click, work);
+        double full = nr_stft_loss_eval(&L, y, x, N, d_full, work);
+        L.click_weight = 0.0;
+        double rest = nr_stft_loss_eval(&L, y, x, N, d_rest, work);
+        double none = nr_stft_click_eval(&L, y, x, N, NULL, work);
+        L.click_weight = 1.0;
+        double gd = 0.0, gmax = 0.0;
+        for (long i = 0; i < N; i++) {
+            gd = fmax(gd, fabs((double)d_click[i] - ((double)d_full[i] - d_rest[i])));
+            gmax = fmax(gmax, fabs((double)d_full[i] - d_rest[i]));
+        }
+        NT_CHECKF(c > 0.05 && fabs(c - (full - rest)) <= 1e-9 * full, "click term alone %g, full %g less the rest %g", c,
+                  full, rest);
+        NT_CHECKF(gmax > 0.0 && gd <= 1e-5 * gmax, "click term alone: gradient off by %g (largest %g)", gd, gmax);
+        NT_CHECKF(none == 0.0, "click term alone with the term off: %g", none);
+        free(d_click), free(d_full), free(d_rest);
+    }
     /* steps against the click term alone (its value and gradient: with the term minus without) */
     float *d_off = calloc(N, 4);
     double start = 0.0;

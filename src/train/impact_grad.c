@@ -145,11 +145,13 @@ double nr_train_loss(nr_imp_work *wk, const nr_stft_loss *L, const nr_desc_losse
     float *dy = grad ? wk->dy : NULL;
     if (grad) memset(wk->dy, 0, (size_t)n * sizeof(float));
     double loss = 0.0;
-    if (target) loss += nr_stft_loss_eval(L, wk->y, target, n, dy, wk->stft_work);
+    const int moved = lw && lw->moved;
+    if (target && moved) loss += nr_stft_click_eval(L, wk->y, target, n, dy, wk->stft_work);
+    else if (target) loss += nr_stft_loss_eval(L, wk->y, target, n, dy, wk->stft_work);
     memset(wk->terms, 0, sizeof wk->terms);
     if (D && lw && wk->desc_work)
-        loss += nr_desc_losses_eval(D, wk->y, n, desc, target, T, NR_IMP_HOP, NR_IMP_RATE, w->desc_mean, w->desc_std,
-                                    lw->desc, dy, 1.0, wk->desc_work, wk->terms);
+        loss += nr_desc_losses_eval(D, wk->y, n, desc, moved ? NULL : target, T, NR_IMP_HOP, NR_IMP_RATE, w->desc_mean,
+                                    w->desc_std, lw->desc, dy, 1.0, wk->desc_work, wk->terms);
     return loss;
 }
 

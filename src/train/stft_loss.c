@@ -195,7 +195,9 @@ static void frame_in(double *in, const float *s, long n, long start, const doubl
     }
 }
 
-double nr_stft_loss_eval(const nr_stft_loss *L, const float *y, const float *x, long n, float *dy, double *work)
+/* The whole loss, or (click_only) the click term alone at its resolution. */
+static double stft_eval(const nr_stft_loss *L, const float *y, const float *x, long n, float *dy, double *work,
+                        int click_only)
 {
     size_t S = stride(L);
     double *in_y = work, *in_x = work + 2 * S;
@@ -206,11 +208,12 @@ double nr_stft_loss_eval(const nr_stft_loss *L, const float *y, const float *x, 
     const int cr = L->click_weight > 0.0 && L->band_rate > 0 ? click_res(L) : -1;
     double total = 0.0;
     for (int r = 0; r < L->n_res; r++) {
+        if (click_only && r != cr) continue;
         int size = L->size[r], hop = size / 4, nb = size / 2 + 1;
         long M = n / hop + 1;
         const double *win = L->win[r];
         double num = 0.0, den = 0.0, lg = 0.0;
-        const int bands = r == 0 && L->band_weight > 0.0;
+        const int bands = r == 0 && L->band_weight > 0.0 && !click_only;
         int edge[NR_BAND_N + 1];
         double py[NR_BAND_N] = {0}, px[NR_BAND_N] = {0}, gband[NR_BAND_N] = {0};
         if (bands) band_edges(size, L->band_rate, edge);
@@ -264,9 +267,10 @@ double nr_stft_loss_eval(const nr_stft_loss *L, const float *y, const float *x, 
         if (clicks) total += click_term(clk, M, L->click_weight);
         if (bands) total += band_term(py, px, L->band_weight, gband);
         double count = (double)M * nb, rnum = sqrt(num), rden = sqrt(den + MAG_EPS);
-        total += (rnum / rden + lg / count) / L->n_res;
+        if (!click_only) total += (rnum / rden + lg / count) / L->n_res;
         if (!dy) continue;
         double a_sc = rnum > 0.0 ? 1.0 / (rnum * rden * L->n_res) : 0.0, a_lg = 1.0 / (count * L->n_res);
+        if (click_only) a_sc = a_lg = 0.0;
         for (long m = 0; m < M; m++) {
             long start = m * hop - size / 2;
             const double *kp = keep + (size_t)m * nb * 5;
@@ -289,4 +293,14 @@ double nr_stft_loss_eval(const nr_stft_loss *L, const float *y, const float *x, 
         }
     }
     return total;
+}
+
+double nr_stft_loss_eval(const nr_stft_loss *L, const float *y, const float *x, long n, float *dy, double *work)
+{
+    return stft_eval(L, y, x, n, dy, work, 0);
+}
+
+double nr_stft_click_eval(const nr_stft_loss *L, const float *y, const float *x, long n, float *dy, double *work)
+{
+    return stft_eval(L, y, x, n, dy, work, 1);
 }

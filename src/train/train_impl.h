@@ -50,6 +50,9 @@ size_t nr_stft_work_doubles(const nr_stft_loss *L, long max_n); /* for signals u
  *   + the band level term (band_weight, above) + the click term (click_weight, above)
  * If dy is not NULL, dL/dy is added to it (n). work: nr_stft_work_doubles(L, >= n) doubles, 64-byte aligned. */
 double nr_stft_loss_eval(const nr_stft_loss *L, const float *y, const float *x, long n, float *dy, double *work);
+/* The click term alone (0 when click_weight is 0): for clips whose curves were moved, where x is no target
+ * for the spectrum but its own treble bursts are still the allowance for the render's. */
+double nr_stft_click_eval(const nr_stft_loss *L, const float *y, const float *x, long n, float *dy, double *work);
 
 /* ---- descriptor losses (src/train/desc_loss.c) ---- */
 
@@ -83,6 +86,9 @@ double nr_desc_pitch_target(const float d[NR_NUM_DESC]);
 /* Weights of the descriptor losses added to the STFT loss (0: off), indexed as the descriptors. */
 typedef struct {
     float desc[NR_NUM_DESC];
+    /* 1: the clip's curves were moved, so its audio is no target for the spectrum (nor the pitch term);
+     * it only bounds the render's clicks (nr_stft_click_eval) */
+    int moved;
 } nr_loss_weights;
 
 /* ---- one clip through network + synthesis, forward and backward ---- */

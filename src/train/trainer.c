@@ -337,7 +337,7 @@ static void item(trainer *tr, nr_imp_work *wk, int b)
         tr->moved[b] = perturb_item(tr, c, T, pert, wk->desc_buf);
         lw.desc[tr->moved[b]] *= tr->cfg->perturb_weight;
         desc = wk->desc_buf;
-        target = NULL;
+        lw.moved = 1; /* the audio bounds the render's clicks only (a moved curve has no audio) */
     }
     tr->losses[b] = tr->arch->loss_grad(wk, &tr->loss, tr->dloss, &lw, ro(&tr->w), &gv, desc, target, T, seed);
     memcpy(tr->terms + (size_t)b * NR_NUM_DESC, wk->terms, sizeof wk->terms);
