@@ -28,7 +28,7 @@ static void usage(FILE *f)
                "  --desc-weights each descriptor loss's weight: loudness, percussivity, tonelike, noisiness,\n"
                "                richness, brightness, pitch (the periodicity loss)\n"
                "  --pitch-weight the pitch entry of --desc-weights alone\n"
-               "  --perturb     share of clips with one descriptor curve moved (descriptor losses only)\n"
+               "  --perturb     share of clips with one descriptor curve moved (descriptor losses and\n                the click term only)\n"
                "  --perturb-weight on those clips, the moved descriptor's loss weight times this\n"
                "  --harm-env    nr-impact-2's harmonic envelope: over frequency (freq, the default, the shipped\n"
                "                model's) or over the harmonic number (index: the timbre moves with the pitch)\n"
