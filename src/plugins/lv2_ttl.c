@@ -34,13 +34,24 @@ static void safe_name(const char *in, char *out, size_t n)
     out[k] = '\0';
 }
 
-static int write_manifest(const char *dir, nr_synth *s)
+/* dir/name opened for writing, the prefixes written; NULL (with a message) when it cannot be. */
+static FILE *open_ttl(const char *dir, const char *name)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s/manifest.ttl", dir);
+    snprintf(path, sizeof path, "%s/%s", dir, name);
     FILE *f = fopen(path, "w");
-    if (!f) return fprintf(stderr, "lv2-ttl: cannot write %s\n", path), 0;
+    if (!f) {
+        fprintf(stderr, "lv2-ttl: cannot write %s\n", path);
+        return NULL;
+    }
     fputs(PREFIXES, f);
+    return f;
+}
+
+static int write_manifest(const char *dir, nr_synth *s)
+{
+    FILE *f = open_ttl(dir, "manifest.ttl");
+    if (!f) return 0;
     for (int midi_only = 0; midi_only < 2; midi_only++)
         fprintf(f, "%s<%s>\n    a lv2:Plugin , lv2:InstrumentPlugin ;\n    lv2:binary <" NR_LV2_BINARY "> ;\n"
                    "    rdfs:seeAlso <neurorack.ttl> .\n", midi_only ? "\n" : "", midi_only ? NR_LV2_MIDI_URI : NR_LV2_URI);
@@ -127,11 +138,8 @@ static void write_plugin_ports(FILE *f, nr_synth *s, int midi_only)
 
 static int write_plugin(const char *dir, nr_synth *s)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/neurorack.ttl", dir);
-    FILE *f = fopen(path, "w");
-    if (!f) return fprintf(stderr, "lv2-ttl: cannot write %s\n", path), 0;
-    fputs(PREFIXES, f);
+    FILE *f = open_ttl(dir, "neurorack.ttl");
+    if (!f) return 0;
     fprintf(f, "nr:model\n    a lv2:Parameter ;\n    rdfs:label \"Model file\" ;\n    rdfs:range atom:Path .\n\n");
     write_plugin_ports(f, s, 0);
     fputs("\n", f);
@@ -142,11 +150,8 @@ static int write_plugin(const char *dir, nr_synth *s)
 /* One preset per template: template A set to it, every other control at its default. */
 static int write_presets(const char *dir, nr_synth *s)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/presets.ttl", dir);
-    FILE *f = fopen(path, "w");
-    if (!f) return fprintf(stderr, "lv2-ttl: cannot write %s\n", path), 0;
-    fputs(PREFIXES, f);
+    FILE *f = open_ttl(dir, "presets.ttl");
+    if (!f) return 0;
     nr_lv2_control c[NR_LV2_PORT_COUNT];
     int nt = nr_synth_template_count(s);
     if (nt > NR_LV2_MAX_TEMPLATES) nt = NR_LV2_MAX_TEMPLATES;
