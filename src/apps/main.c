@@ -3,6 +3,9 @@
 #include "neurorack.h"
 #include "core/cpu.h"
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <string.h>
 
@@ -30,8 +33,18 @@ static void usage(FILE *f)
         if (g_commands[i].run) fprintf(f, "  %-12s %s\n", g_commands[i].name, g_commands[i].summary);
 }
 
+/* glibc raises its mmap threshold each time a large block is freed (up to 32 MB), so after the first
+ * model swap the next models' blocks come from the heap, whose freed holes are not given back: the
+ * resident size of a long-running instrument climbs step by step with reloads until the heap settles.
+ * A fixed threshold keeps every large block (model weights, voice state, curves) in its own mapping,
+ * returned to the system when freed. */
+#define LARGE_BLOCK_BYTES (256 * 1024)
+
 int main(int argc, char **argv)
 {
+#ifdef __GLIBC__
+    mallopt(M_MMAP_THRESHOLD, LARGE_BLOCK_BYTES);
+#endif
     if (argc < 2) {
         usage(stderr);
         return 2;
