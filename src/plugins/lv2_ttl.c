@@ -110,7 +110,8 @@ static void write_plugin_ports(FILE *f, nr_synth *s, int midi_only)
         snprintf(name, sizeof name, gate ? "Gate %d (V)" : "CV %d (V)", gate ? i - NR_NUM_CV + 1 : i + 1);
         write_port_head(f, NR_LV2_CV0 + i, "lv2:CVPort", "InputPort", sym, name);
         /* connectionOptional: run() reads an unconnected CV or gate as 0 V (Ardour 8.7+ then connects NULL) */
-        fprintf(f, "        lv2:portProperty lv2:connectionOptional ;\n        lv2:default 0 ;\n        lv2:minimum %s ;\n        lv2:maximum %s ;\n"
+        fprintf(f, "        lv2:portProperty lv2:connectionOptional ;\n"
+                   "        lv2:default 0 ;\n        lv2:minimum %s ;\n        lv2:maximum %s ;\n"
                    "    ] , ", gate ? "0" : "-5", gate ? "10" : "5");
     }
     nr_lv2_control c[NR_LV2_PORT_COUNT];

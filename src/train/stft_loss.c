@@ -269,8 +269,9 @@ static double stft_eval(const nr_stft_loss *L, const float *y, const float *x, l
         double count = (double)M * nb, rnum = sqrt(num), rden = sqrt(den + MAG_EPS);
         if (!click_only) total += (rnum / rden + lg / count) / L->n_res;
         if (!dy) continue;
-        double a_sc = rnum > 0.0 ? 1.0 / (rnum * rden * L->n_res) : 0.0, a_lg = 1.0 / (count * L->n_res);
-        if (click_only) a_sc = a_lg = 0.0;
+        /* the spectral-convergence and log-magnitude terms' gradient scales (0: the click term alone) */
+        double a_sc = !click_only && rnum > 0.0 ? 1.0 / (rnum * rden * L->n_res) : 0.0;
+        double a_lg = click_only ? 0.0 : 1.0 / (count * L->n_res);
         for (long m = 0; m < M; m++) {
             long start = m * hop - size / 2;
             const double *kp = keep + (size_t)m * nb * 5;
