@@ -261,8 +261,10 @@ static void test_moving_average(void)
 }
 
 /* The exact streaming average over many channels against the per-channel reference, in batches: bit
- * for bit. C and win pick the kernels' tiles: x86 groups of 64 and 16 channels; on aarch64 the NEON
- * tiles of 16 and 4 channels, the 3-row ramps (win 3) and the generic loop (win 2). */
+ * for bit. C and win pick the kernels' parts: on x86 the tiles of QW windows (16 on AVX-512, 12 on AVX2
+ * and generic) by one vector of channels, the channels past the last group of 16 summed across the
+ * lanes from their time-ordered copy, and the 4-window tiles of windows shorter than a tile; on aarch64
+ * the NEON tiles of 16 and 4 channels, the 3-row ramps (win 3) and the generic loop (win 2). */
 static void test_moving_average_channels_of(int C, int win)
 {
     const long n = 1500;
@@ -307,6 +309,9 @@ static void test_moving_average_channels_of(int C, int win)
 static void test_moving_average_channels(void)
 {
     test_moving_average_channels_of(65, 512); /* the NSF condition module's shape */
+    test_moving_average_channels_of(47, 15);  /* windows just long enough for AVX-512's tile; 15 tail channels */
+    test_moving_average_channels_of(24, 11);  /* just long enough for the 12-window tiles, too short for 16 */
+    test_moving_average_channels_of(16, 9);   /* no tail */
     test_moving_average_channels_of(7, 7);    /* weights 1/7: scaled before summing */
     test_moving_average_channels_of(36, 3);
     test_moving_average_channels_of(20, 2);

@@ -11,18 +11,23 @@
 #include <arm_neon.h>
 #endif
 
-/* Vectors of one register of the path (kernel_path.h), NV of them per tile of the exact sums: 4 windows
- * x NV vectors of accumulators plus NV row loads must fit the registers (AVX-512: 16 + 4 of 32; AVX2
- * and SSE2: 8 + 2 of 16). Every lane adds the same rows in the same order on every path: equal results. */
+/* Vectors of one register of the path (kernel_path.h); a tile of the exact sums is QW windows x one
+ * vector of channels: QW accumulators, the row load and the weight fit the registers (AVX-512: 16 + 2
+ * of 32; AVX2 and SSE2: 12 + 2 of 16), and the tile's column of the ring (win + QW rows of one vector)
+ * stays in the L1 cache while the next tiles of the same channels walk it. Every lane adds the same rows
+ * in the same order on every path: equal results. */
 #if NR_KPATH == NR_KPATH_AVX512
 #define LANES 16
-#define NV 4
+#define QW 16
 #elif NR_KPATH == NR_KPATH_AVX2
 #define LANES 8
-#define NV 2
+#ifndef QW_AVX2
+#define QW_AVX2 12
+#endif
+#define QW QW_AVX2
 #else
 #define LANES 4
-#define NV 2
+#define QW 12
 #endif
 typedef float vf __attribute__((vector_size(LANES * sizeof(float))));
 /* The ring's row stride is a multiple of this on every path (the same memory layout whichever runs);
@@ -94,8 +99,8 @@ static int ring_rows(int win) { return win + NR_MA_BATCH; }
 
 size_t nr_ma_stream_bytes(int ch, int win)
 {
-    const size_t cs = ((size_t)ch + CS_ROUND - 1) / CS_ROUND * CS_ROUND;
-    return (size_t)ch * sizeof(double) + (cs * ring_rows(win) + ch) * sizeof(float);
+    const size_t cs = ((size_t)ch + CS_ROUND - 1) / CS_ROUND * CS_ROUND, tail = (size_t)ch % CS_ROUND;
+    return (size_t)ch * sizeof(double) + (cs * ring_rows(win) + ch + tail * 2 * ring_rows(win)) * sizeof(float);
 }
 
 void nr_ma_stream_init(nr_ma_stream *s, int ch, int win, const float *w, int exact, void *mem)
@@ -113,13 +118,15 @@ void nr_ma_stream_init(nr_ma_stream *s, int ch, int win, const float *w, int exa
     s->sum = mem;
     s->ring = (float *)(s->sum + ch);
     s->last = s->ring + (size_t)s->cs * s->rows;
+    s->tail0 = ch / CS_ROUND * CS_ROUND;
+    s->tcol = s->last + ch;
     nr_ma_stream_reset(s);
 }
 
 void nr_ma_stream_reset(nr_ma_stream *s)
 {
     memset(s->sum, 0, (size_t)s->ch * sizeof(double));
-    memset(s->ring, 0, ((size_t)s->cs * s->rows + s->ch) * sizeof(float));
+    memset(s->ring, 0, ((size_t)s->cs * s->rows + s->ch + (size_t)(s->ch - s->tail0) * 2 * s->rows) * sizeof(float));
     s->count = 0;
 }
 
@@ -139,6 +146,11 @@ static void push_row(nr_ma_stream *s, const float *x)
         }
     }
     memcpy(slot, x, (size_t)s->ch * sizeof(float));
+    const long at = s->count % s->rows;
+    for (int c = s->tail0; c < s->ch; c++) {
+        float *col = s->tcol + (size_t)(c - s->tail0) * 2 * s->rows;
+        col[at] = col[at + s->rows] = x[c];
+    }
     s->count++;
 }
 
@@ -198,9 +210,10 @@ NR_DISPATCH(MA_KERNELS)
 #endif
 
 /* Equal weights in PyTorch's order: y_b[c] = sum over the window's rows, oldest first, of wu row[c],
- * for 4 windows ending at rows e0 .. e0+3 at once. Each vector lane accumulates one channel of one
- * window sequentially; the independent chains overlap in the pipeline and share the row loads. With a
- * power-of-two weight the scaling is exact, so it is applied once at the end. */
+ * for several windows (ending at rows e0, e0+1, ...) at once. Each vector lane accumulates one channel of
+ * one window sequentially (or, for the tail channels, one window of one channel); the independent chains
+ * overlap in the pipeline and share the row loads. With a power-of-two weight the scaling is exact, so it
+ * is applied once at the end. QB: windows per tile of the short-window and NEON tiles. */
 #define QB 4
 
 /* acc + v rounded once, as fma(v, 1, acc): the same value, but it runs on the multiply-add units, so
@@ -223,78 +236,85 @@ static inline vf load_scaled(const float *p, vf wu, int pow2)
     return pow2 ? v : wu * v;
 }
 
-#if NV == 4
-/* 4 windows x 4 vectors (64 channels from c0) */
-static void win4x4(const nr_ma_stream *s, long e0, int c0, float *out /* (QB, 4 LANES) */)
+/* acc + v for window b of a tile: every other window on the multiply-add units (add_on_fma) */
+static inline __attribute__((always_inline)) vf win_add(vf acc, vf v, int b)
 {
-    const int win = s->win, rows = s->rows, cs = s->cs, pow2 = s->pow2;
-    const vf wu = (vf){0} + s->wu;
-    vf a00 = {0}, a01 = {0}, a02 = {0}, a03 = {0}, a10 = {0}, a11 = {0}, a12 = {0}, a13 = {0};
-    vf a20 = {0}, a21 = {0}, a22 = {0}, a23 = {0}, a30 = {0}, a31 = {0}, a32 = {0}, a33 = {0};
-    const long a = e0 - win + 1;
-    int r = (int)(((a % rows) + rows) % rows);
-    for (int k = 0; k < win + QB - 1; k++) {
-        const float *row = s->ring + (size_t)r * cs + c0;
-        const vf v0 = load_scaled(row, wu, pow2), v1 = load_scaled(row + LANES, wu, pow2);
-        const vf v2 = load_scaled(row + 2 * LANES, wu, pow2), v3 = load_scaled(row + 3 * LANES, wu, pow2);
-        if (k < win) a00 += v0, a01 += v1, a02 += v2, a03 += v3;
-        if (k >= 1 && k - 1 < win) a10 += v0, a11 += v1, a12 += v2, a13 += v3;
-        if (k >= 2 && k - 2 < win)
-            a20 = add_on_fma(a20, v0), a21 = add_on_fma(a21, v1), a22 = add_on_fma(a22, v2), a23 = add_on_fma(a23, v3);
-        if (k >= 3)
-            a30 = add_on_fma(a30, v0), a31 = add_on_fma(a31, v1), a32 = add_on_fma(a32, v2), a33 = add_on_fma(a33, v3);
-        if (++r == rows) r = 0;
-    }
-    const vf all[QB][4] = {{a00, a01, a02, a03}, {a10, a11, a12, a13}, {a20, a21, a22, a23}, {a30, a31, a32, a33}};
-    memcpy(out, all, sizeof all);
+    return b & 1 ? add_on_fma(acc, v) : acc + v;
 }
-#else
-/* 4 windows x 2 vectors (2 LANES channels from c0) for 16 registers: 8 accumulators, 2 rows, the weight.
- * The row loop is split where windows start and end (as the NEON tiles), so the inner loop has no
- * tests; rows walked by pointer, wrapping at the ring's end. Needs win >= 3. */
-#define ROW2                                                                                           \
-    const vf v0 = load_scaled(p, wu, pow2), v1 = load_scaled(p + LANES, wu, pow2);                     \
-    p += cs;                                                                                           \
-    p = p == end ? base : p;
-#define ACC2(b) a##b##0 += v0, a##b##1 += v1
-#define ACC2F(b) a##b##0 = add_on_fma(a##b##0, v0), a##b##1 = add_on_fma(a##b##1, v1)
-static inline __attribute__((always_inline)) void win4x2_of(const nr_ma_stream *s, long e0, int c0, const int pow2,
-                                                             float *out /* (QB, 2 LANES) */)
+
+/* QW windows ending at rows e0 .. e0+QW-1, one vector of channels from c0, into out (QW, LANES). The
+ * row loop is split where windows start and end, so the inner loop has no tests; rows walked by pointer,
+ * wrapping at the ring's end. Needs win >= QW - 1. */
+static inline __attribute__((always_inline)) void winq_of(const nr_ma_stream *s, long e0, int c0, const int pow2,
+                                                           float *out)
 {
     const int win = s->win, rows = s->rows;
     const size_t cs = (size_t)s->cs;
     const vf wu = (vf){0} + s->wu;
-    vf a00 = {0}, a01 = {0}, a10 = {0}, a11 = {0}, a20 = {0}, a21 = {0}, a30 = {0}, a31 = {0};
+    vf acc[QW];
     const float *base = s->ring + c0, *end = base + (size_t)rows * cs;
     const long a = e0 - win + 1;
     const float *p = base + (size_t)(((a % rows) + rows) % rows) * cs;
-    { ROW2 ACC2(0); }                                /* row 0: window 0 starts */
-    { ROW2 ACC2(0); ACC2(1); }                       /* row 1: window 1 starts */
-    { ROW2 ACC2(0); ACC2(1); ACC2F(2); }             /* row 2: window 2 starts */
-    for (int k = 3; k < win; k++) {
-        ROW2 ACC2(0); ACC2(1); ACC2F(2); ACC2F(3);
+#pragma GCC unroll 16
+    for (int b = 0; b < QW; b++) acc[b] = (vf){0};
+#pragma GCC unroll 16
+    for (int k = 0; k < QW - 1; k++) { /* row k: windows 0 .. k have started */
+        const vf v = load_scaled(p, wu, pow2);
+        p += cs;
+        p = p == end ? base : p;
+#pragma GCC unroll 16
+        for (int b = 0; b <= k; b++) acc[b] = win_add(acc[b], v, b);
     }
-    { ROW2 ACC2(1); ACC2F(2); ACC2F(3); }            /* row win: window 0 has ended */
-    { ROW2 ACC2F(2); ACC2F(3); }
-    { ROW2 ACC2F(3); }
-    const vf all[QB][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31}};
-    memcpy(out, all, sizeof all);
+    for (int k = QW - 1; k < win; k++) {
+        const vf v = load_scaled(p, wu, pow2);
+        p += cs;
+        p = p == end ? base : p;
+#pragma GCC unroll 16
+        for (int b = 0; b < QW; b++) acc[b] = win_add(acc[b], v, b);
+    }
+#pragma GCC unroll 16
+    for (int k = 0; k < QW - 1; k++) { /* row win + k: windows 0 .. k have ended */
+        const vf v = load_scaled(p, wu, pow2);
+        p += cs;
+        p = p == end ? base : p;
+#pragma GCC unroll 16
+        for (int b = k + 1; b < QW; b++) acc[b] = win_add(acc[b], v, b);
+    }
+    memcpy(out, acc, sizeof acc);
 }
-#undef ROW2
-#undef ACC2
-#undef ACC2F
 
 /* the weight test hoisted out of the row loop */
-static void win4x2(const nr_ma_stream *s, long e0, int c0, float *out)
+static void winq(const nr_ma_stream *s, long e0, int c0, float *out)
 {
     if (s->pow2)
-        win4x2_of(s, e0, c0, 1, out);
+        winq_of(s, e0, c0, 1, out);
     else
-        win4x2_of(s, e0, c0, 0, out);
+        winq_of(s, e0, c0, 0, out);
 }
-#endif
 
-/* 4 windows x 1 vector (16 channels from c0) */
+/* Tail channel tail0 + t, TG groups of LANES windows (those ending at e0 .. e0 + TG LANES - 1), from its
+ * time-ordered copy: lane l of group g sums its window's rows oldest first, as the tiles do. The groups
+ * are independent chains; windows past the last pushed row read older rows and are discarded. */
+#define TG 4
+static void tail_windows(const nr_ma_stream *s, int t, long e0, float *out /* (TG LANES) */)
+{
+    const int win = s->win, rows = s->rows, pow2 = s->pow2;
+    const vf wu = (vf){0} + s->wu;
+    const long a = e0 - win + 1;
+    /* a mod rows + win + TG LANES <= 2 rows: every read is inside the doubled column */
+    const float *p = s->tcol + (size_t)t * 2 * rows + ((a % rows) + rows) % rows;
+    vf g0 = {0}, g1 = {0}, g2 = {0}, g3 = {0};
+    for (int j = 0; j < win; j++, p++) {
+        g0 += load_scaled(p, wu, pow2);
+        g1 = add_on_fma(g1, load_scaled(p + LANES, wu, pow2));
+        g2 += load_scaled(p + 2 * LANES, wu, pow2);
+        g3 = add_on_fma(g3, load_scaled(p + 3 * LANES, wu, pow2));
+    }
+    const vf all[TG] = {g0, g1, g2, g3};
+    memcpy(out, all, sizeof all);
+}
+
+/* 4 windows x 1 vector (LANES channels from c0), for windows shorter than a QW tile needs */
 static void win4x1(const nr_ma_stream *s, long e0, int c0, float *out /* (QB, LANES) */)
 {
     const int win = s->win, rows = s->rows, cs = s->cs, pow2 = s->pow2;
@@ -418,24 +438,26 @@ void NR_K(nr_ma_exact_outputs)(const nr_ma_stream *s, long e0, int m, float *y)
 #endif
     const int ch = s->ch;
     const float scale = s->pow2 ? s->wu : 1.0f;
-    float buf[QB * NV * LANES];
-    /* the wide tile where NV vectors of channels remain (and, for the split loop, win >= 3) */
-    const int wide = NV == 4 || s->win >= 3;
-    for (int q = 0; q < m; q += QB) {
-        for (int c0 = 0; c0 < s->cs;) {
-            const int nv = wide && s->cs - c0 >= NV * LANES ? NV : 1;
-            if (nv == NV)
-#if NV == 4
-                win4x4(s, e0 + q, c0, buf);
-#else
-                win4x2(s, e0 + q, c0, buf);
-#endif
-            else
+    if (s->win < QW - 1) { /* short windows: 4 at a time, every channel from the ring */
+        float buf[QB * LANES];
+        for (int q = 0; q < m; q += QB)
+            for (int c0 = 0; c0 < ch; c0 += LANES) {
                 win4x1(s, e0 + q, c0, buf);
-            for (int b = 0; b < QB && q + b < m; b++)
-                for (int l = 0; l < nv * LANES && c0 + l < ch; l++)
-                    y[(size_t)(q + b) * ch + c0 + l] = buf[b * nv * LANES + l] * scale;
-            c0 += nv * LANES;
-        }
+                for (int b = 0; b < QB && q + b < m; b++)
+                    for (int l = 0; l < LANES && c0 + l < ch; l++) y[(size_t)(q + b) * ch + c0 + l] = buf[b * LANES + l] * scale;
+            }
+        return;
     }
+    float buf[QW * LANES];
+    for (int c0 = 0; c0 < s->tail0; c0 += LANES) /* a column of channels, its windows in tiles */
+        for (int q = 0; q < m; q += QW) {
+            winq(s, e0 + q, c0, buf);
+            for (int b = 0; b < QW && q + b < m; b++)
+                for (int l = 0; l < LANES; l++) y[(size_t)(q + b) * ch + c0 + l] = buf[b * LANES + l] * scale;
+        }
+    for (int c = s->tail0; c < ch; c++) /* the last few channels: windows across the lanes */
+        for (int q = 0; q < m; q += TG * LANES) {
+            tail_windows(s, c - s->tail0, e0 + q, buf);
+            for (int i = 0; i < TG * LANES && q + i < m; i++) y[(size_t)(q + i) * ch + c] = buf[i] * scale;
+        }
 }

@@ -36,6 +36,8 @@ typedef struct {
     float *ring;     /* (rows, cs): pushed row a at ring row a mod rows */
     double *sum;     /* (ch) running sum of the window */
     float *last;     /* (ch) last pushed row */
+    int tail0;       /* channels tail0 .. ch - 1 (past the last whole group of 16) are also kept by time: */
+    float *tcol;     /* (ch - tail0, 2 rows): pushed row a at a mod rows and again rows later */
     long count;      /* rows pushed, left padding included */
 } nr_ma_stream;
 
