@@ -335,7 +335,7 @@ uninstall:
 	@echo "kept $(DESTDIR)$(SYSCONFDIR)/neurorack/hardware.conf"
 
 clean:
-	rm -rf build build-asan build-fuzz build-aarch64 neurorack
+	rm -rf build build-asan build-fuzz build-aarch64 build-tsan neurorack
 
 -include $(LIB_OBJ:.o=.d) $(APP_OBJ:.o=.d) $(BUILD)/src/plugins/pd.d $(BUILD)/src/plugins/lv2.d $(BUILD)/src/plugins/lv2_ttl.d $(TEST_BIN:=.d) $(BUILD)/tests/nr_test.d
 
@@ -345,3 +345,10 @@ clean:
 .PHONY: ardour-check
 ardour-check: $(LV2_BUNDLE)
 	sh scripts/ardour-check.sh $(BUILD)
+
+# Optional, not part of check (the sanitized build takes minutes): ThreadSanitizer over the original
+# model's voice split across threads, scripts/tsan-check.sh. docs/performance.md.
+.PHONY: tsan-check
+tsan-check:
+	$(MAKE) BUILD=build-tsan OPT=-O1 SAN="-fsanitize=thread" WITH_LV2=0 build-tsan/neurorack
+	sh scripts/tsan-check.sh build-tsan

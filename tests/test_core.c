@@ -91,14 +91,15 @@ static void test_median_pitch(void)
 }
 
 /* A team's barriers order its members' phases: in every job each member writes its slot of a round, waits,
- * then checks that every other member's slot of that round is written; many jobs, teams of 1 to 4, and
+ * then checks that every other member's slot of that round is written; the same for the split barrier
+ * (write, arrive, in odd rounds a full barrier between, await, check); many jobs, teams of 1 to 4, and
  * the share helper's cover of 0 .. n. */
 enum { TEAM_ROUNDS = 20, TEAM_JOBS = 300 };
 typedef struct {
     nr_team *team;
     int job;
-    int slot[TEAM_ROUNDS][NR_TEAM_MAX];
-    atomic_int bad, calls;
+    int slot[TEAM_ROUNDS][NR_TEAM_MAX], early[TEAM_ROUNDS][NR_TEAM_MAX];
+    atomic_int bad, bad_split, calls;
 } team_check;
 
 static void team_job(void *arg, int tid, int nt)
@@ -106,10 +107,18 @@ static void team_job(void *arg, int tid, int nt)
     team_check *c = arg;
     atomic_fetch_add(&c->calls, 1);
     for (int r = 0; r < TEAM_ROUNDS; r++) {
-        c->slot[r][tid] = c->job * TEAM_ROUNDS + r + 1;
-        nr_team_barrier(c->team);
+        const int stamp = c->job * TEAM_ROUNDS + r + 1;
+        c->early[r][tid] = stamp;
+        nr_team_arrive(c->team);
+        if (r % 2) {
+            c->slot[r][tid] = stamp;
+            nr_team_barrier(c->team);
+            for (int k = 0; k < nt; k++)
+                if (c->slot[r][k] != stamp) atomic_fetch_add(&c->bad, 1);
+        }
+        nr_team_await(c->team);
         for (int k = 0; k < nt; k++)
-            if (c->slot[r][k] != c->job * TEAM_ROUNDS + r + 1) atomic_fetch_add(&c->bad, 1);
+            if (c->early[r][k] != stamp) atomic_fetch_add(&c->bad_split, 1);
     }
 }
 
@@ -121,6 +130,8 @@ static void test_team(void)
         NT_CHECKF(r == NR_OK && nr_team_size(c->team) == n, "team of %d: %s", n, nr_last_error());
         for (c->job = 0; r == NR_OK && c->job < TEAM_JOBS; c->job++) nr_team_run(c->team, team_job, c);
         NT_CHECKF(atomic_load(&c->bad) == 0, "team of %d: %d slots seen before their barrier", n, atomic_load(&c->bad));
+        NT_CHECKF(atomic_load(&c->bad_split) == 0, "team of %d: %d slots seen before every member arrived", n,
+                  atomic_load(&c->bad_split));
         NT_CHECKF(atomic_load(&c->calls) == n * TEAM_JOBS, "team of %d: %d member calls, want %d", n,
                   atomic_load(&c->calls), n * TEAM_JOBS);
         nr_team_free(c->team);

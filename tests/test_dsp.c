@@ -1,5 +1,6 @@
 /* DSP kernels: each optimised kernel against its plain reference. */
 #include "core/cpu.h"
+#include "core/team.h"
 #include "dsp/dilated_conv.h"
 #include "dsp/fast_tanh.h"
 #include "dsp/gemm64.h"
@@ -37,8 +38,12 @@ static void test_tanh(void)
     NT_CHECK(a[7] == 0.0f && !signbit(a[7]) && a[8] == 1e-30f && a[9] == -1.0f);
     float h[37], y[37], c[37];
     for (int i = 0; i < 37; i++) h[i] = 0.1f * i, y[i] = 0.3f * i - 5.0f, c[i] = -0.05f * i;
-    nr_tanh_residual(h, y, c, 37);
+    float y2[37];
+    memcpy(y2, y, sizeof y2);
+    nr_tanh_residual(h, y2, c, y2, 37); /* into y: what the filter blocks do */
+    nr_tanh_residual(h, y, c, h, 37);   /* into h */
     for (int i = 0; i < 37; i++) NT_CHECK(fabsf(h[i] - ((0.1f * i + tanhf(0.3f * i - 5.0f)) - 0.05f * i)) < 4e-7f);
+    NT_CHECK(!memcmp(h, y2, sizeof y2));
     float odd[3] = {0.5f, -0.5f, NAN};
     nr_tanh_inplace(odd, 3); /* a tail shorter than one vector */
     NT_CHECK(odd[0] == -odd[1] && fabsf(odd[0] - tanhf(0.5f)) < 2e-7f && isnan(odd[2]));
@@ -178,11 +183,66 @@ static void test_dilated_conv_width(int C)
     free(col);
 }
 
+/* The team split of one block's conv: the parts' rows of y, found by running each part alone on a
+ * poisoned y, tile the block and match the one-call result bit for bit; nr_dconv3_rows_local says 1
+ * exactly when every part wrote only inside its share of rows (nr_team_share, align 16), which lets the
+ * NSF filter skip the barrier between a conv and its residual. */
+static void test_dilated_conv_split(void)
+{
+    enum { C = 64 };
+    const int sizes[] = {512, 100, 64, 37}, dils[] = {1, 2, 8, 64, 128, 256, 512};
+    unsigned s = 5;
+    float *w = malloc((size_t)C * C * 3 * sizeof(float)), *wp = malloc((size_t)C * C * 3 * sizeof(float));
+    float *wg = malloc((size_t)4 * C * C * sizeof(float)), *h = malloc((size_t)512 * C * sizeof(float));
+    float *ring = malloc((size_t)1024 * C * sizeof(float)), *col = malloc((size_t)512 * 3 * C * sizeof(float));
+    float *u = malloc((size_t)2 * 512 * C * sizeof(float)), *m = malloc((size_t)2 * 512 * C * sizeof(float));
+    float *y1 = malloc((size_t)512 * C * sizeof(float)), *yp = malloc((size_t)512 * C * sizeof(float));
+    int *owner = malloc(512 * sizeof(int));
+    for (int i = 0; i < C * C * 3; i++) w[i] = frand(&s) * 0.3f;
+    for (int i = 0; i < 512 * C; i++) h[i] = frand(&s);
+    for (int i = 0; i < 1024 * C; i++) ring[i] = frand(&s);
+    nr_dconv3_pack(w, C, wp);
+    nr_dconv3_pack_winograd(w, C, wg);
+    int local_seen = 0, crossing_seen = 0;
+    for (size_t a = 0; a < sizeof sizes / sizeof sizes[0]; a++)
+        for (size_t d = 0; d < sizeof dils / sizeof dils[0]; d++)
+            for (int nt = 2; nt <= 3; nt++) {
+                const int n = sizes[a], dil = dils[d];
+                nr_dconv3_block_part(wp, wg, C, dil, ring, 1000, h, n, col, u, m, y1, 0, 1);
+                int tiled = 1, inside = 1;
+                for (int t = 0; t < n; t++) owner[t] = -1;
+                for (int part = 0; part < nt; part++) {
+                    for (int i = 0; i < n * C; i++) yp[i] = NAN;
+                    nr_dconv3_part_in(C, dil, ring, 1000, h, n, col, u, part, nt);
+                    nr_dconv3_part_out(wp, wg, C, dil, n, col, u, m, yp, part, nt);
+                    int r0, r1;
+                    nr_team_share(n, part, nt, 16, &r0, &r1);
+                    for (int t = 0; t < n; t++) {
+                        if (isnan(yp[(size_t)t * C])) continue;
+                        tiled &= owner[t] < 0 && !memcmp(yp + (size_t)t * C, y1 + (size_t)t * C, C * sizeof(float));
+                        owner[t] = part;
+                        inside &= t >= r0 && t < r1;
+                    }
+                }
+                for (int t = 0; t < n; t++) tiled &= owner[t] >= 0;
+                NT_CHECKF(tiled, "block %d, dilation %d, %d parts: the parts' rows do not tile y as one call", n, dil, nt);
+                NT_CHECKF(nr_dconv3_rows_local(n, dil, nt, 16) == inside,
+                          "block %d, dilation %d, %d parts: rows_local says %d, the parts wrote %s their shares", n,
+                          dil, nt, nr_dconv3_rows_local(n, dil, nt, 16), inside ? "inside" : "outside");
+                local_seen += inside, crossing_seen += !inside;
+            }
+    NT_CHECKF(nr_dconv3_rows_local(512, 128, 2, 16) && !nr_dconv3_rows_local(512, 256, 2, 16),
+              "at block 512 on 2 members, dilation 128 should be local and 256 not");
+    NT_CHECK(local_seen > 0 && crossing_seen > 0);
+    free(w), free(wp), free(wg), free(h), free(ring), free(col), free(u), free(m), free(y1), free(yp), free(owner);
+}
+
 /* 16 channels go through OpenBLAS, 64 through the register-blocked kernel */
 static void test_dilated_conv(void)
 {
     test_dilated_conv_width(16);
     test_dilated_conv_width(64);
+    test_dilated_conv_split();
 }
 
 static void test_moving_average(void)

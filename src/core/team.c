@@ -47,6 +47,8 @@ struct nr_team {
     atomic_int quit;
     _Alignas(CACHE_LINE) atomic_uint arrived; /* barrier: members arrived at the current one */
     _Alignas(CACHE_LINE) atomic_uint phase;   /* barrier: bumped when the last one arrives */
+    _Alignas(CACHE_LINE) atomic_uint arrived2; /* split barrier: members arrived */
+    _Alignas(CACHE_LINE) atomic_uint phase2;   /* split barrier: bumped when the last one arrives */
     _Alignas(CACHE_LINE) atomic_uint done;    /* members done with the current job */
     _Alignas(CACHE_LINE) atomic_int ready; /* workers that have started and wait for jobs */
     pthread_t th[NR_TEAM_MAX];
@@ -60,6 +62,7 @@ struct nr_team {
     _Alignas(CACHE_LINE) _Atomic unsigned long long seg_max;
     double seg_start[NR_TEAM_MAX];
     double work[NR_TEAM_MAX]; /* each member's stretches of the current job, summed by the caller at its end */
+    unsigned ticket[NR_TEAM_MAX]; /* split barrier: the phase each member arrived in */
 };
 
 /* Profile: member tid ends a stretch (at a barrier or its job's end). */
@@ -121,6 +124,29 @@ void nr_team_barrier(nr_team *t)
     if (prof) t->seg_start[tid] = cpu_now();
 }
 
+void nr_team_arrive(nr_team *t)
+{
+    if (!t || t->n < 2) return;
+    const int tid = t_member;
+    /* the phase cannot move before this member arrives */
+    t->ticket[tid] = atomic_load_explicit(&t->phase2, memory_order_acquire);
+    if (atomic_fetch_add_explicit(&t->arrived2, 1, memory_order_acq_rel) + 1 == (unsigned)t->n) {
+        atomic_store_explicit(&t->arrived2, 0, memory_order_relaxed);
+        atomic_fetch_add_explicit(&t->phase2, 1, memory_order_release);
+    }
+}
+
+void nr_team_await(nr_team *t)
+{
+    if (!t || t->n < 2) return;
+    const int tid = t_member;
+    if (atomic_load_explicit(&t->phase2, memory_order_acquire) != t->ticket[tid]) return;
+    /* the profile's stretches leave the wait out, as at a full barrier */
+    const double w0 = nr_team_prof.on ? cpu_now() : 0.0;
+    wait_change(&t->phase2, t->ticket[tid]);
+    if (nr_team_prof.on) t->seg_start[tid] += cpu_now() - w0;
+}
+
 static void *worker(void *p)
 {
     nr_team *t = ((struct member *)p)->t;
@@ -169,6 +195,8 @@ nr_result nr_team_create(int n, nr_team **out)
     atomic_init(&t->quit, 0);
     atomic_init(&t->arrived, 0);
     atomic_init(&t->phase, 0);
+    atomic_init(&t->arrived2, 0);
+    atomic_init(&t->phase2, 0);
     atomic_init(&t->done, 0);
     atomic_init(&t->ready, 0);
     for (int i = 1; i < n; i++) {

@@ -29,6 +29,12 @@ int nr_team_size(const nr_team *t);
 void nr_team_run(nr_team *t, nr_team_fn fn, void *arg);
 /* Inside fn: waits until every member has reached it. A no-op for NULL or a team of one. */
 void nr_team_barrier(nr_team *t);
+/* Inside fn, a barrier in two halves: nr_team_arrive says this member is past a point (say, done reading
+ * something), nr_team_await waits until every member has arrived. Work between the two overlaps the
+ * others' lag. Each member calls them in pairs, arrive then await, with no other arrive between; a
+ * full barrier may come between them. No-ops for NULL or a team of one. */
+void nr_team_arrive(nr_team *t);
+void nr_team_await(nr_team *t);
 
 /* Diagnostics for `neurorack bench` (off by default; when on, two thread-CPU clock reads per member and
  * barrier): the critical path of the jobs run, i.e. the sum over the stretches between barriers of the

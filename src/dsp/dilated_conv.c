@@ -108,29 +108,54 @@ double nr_dconv3_winograd_macs(int c, int dil, int n)
 }
 #endif
 
-/* The part of one block's conv that member part of nparts computes: reads the ring and all of h, writes
- * its own rows of y (the pairs p in its share, with their rows t and t + d, and its share of the rows
- * after the pairs) and of the scratch. Each row's arithmetic does not depend on the split. */
-void NR_K(nr_dconv3_block_part)(const float *wp, const float *wg, int c, int dil, const float *ring, long t0,
-                                const float *h, int n, float *col, float *u, float *m, float *y, int part, int nparts)
+/* The rows of one block's conv that member part of nparts computes: the pairs [p0, p1) (rows t and t + d
+ * each) and, after the pairs, rows [from, to) direct (all rows direct when there are too few pairs). */
+typedef struct {
+    int P, paired, p0, p1, from, to;
+} conv_split;
+
+static conv_split split_of(int dil, int n, int part, int nparts)
+{
+    conv_split k;
+    const int n_pair_blocks = n / (2 * dil);
+    k.P = n_pair_blocks * dil;
+    if (k.P < WINO_MIN_PAIRS) k.P = 0;
+    k.paired = k.P ? n_pair_blocks * 2 * dil : 0;
+    nr_team_share(k.P, part, nparts, 1, &k.p0, &k.p1);
+    nr_team_share(n - k.paired, part, nparts, 1, &k.from, &k.to);
+    k.from += k.paired, k.to += k.paired;
+    return k;
+}
+
+/* pair p: block b = p / d, t = b 2d + p mod d */
+static int pair_row(int p, int dil) { return p / dil * 2 * dil + p % dil; }
+
+#if NR_KBASE
+int nr_dconv3_rows_local(int n, int dil, int nparts, int align)
+{
+    for (int part = 0; part < nparts; part++) {
+        const conv_split k = split_of(dil, n, part, nparts);
+        int r0, r1;
+        nr_team_share(n, part, nparts, align, &r0, &r1);
+        /* a pair's rows grow with p: the first pair's t and the last pair's t + d bound them */
+        if (k.p0 < k.p1 && (pair_row(k.p0, dil) < r0 || pair_row(k.p1 - 1, dil) + dil >= r1)) return 0;
+        if (k.from < k.to && (k.from < r0 || k.to > r1)) return 0;
+    }
+    return 1;
+}
+#endif
+
+/* The first half of member part's share of one block's conv: everything that reads the ring or h. The
+ * Winograd input transforms of its pairs go to u, the im2col of its direct rows to col. */
+void NR_K(nr_dconv3_part_in)(int c, int dil, const float *ring, long t0, const float *h, int n, float *col, float *u,
+                             int part, int nparts)
 {
     const long r = 2L * dil;
-    const int span = 2 * dil, n_pair_blocks = n / span, P = n_pair_blocks * dil, paired = n_pair_blocks * span;
-    int from, to;
-    if (P < WINO_MIN_PAIRS) {
-        nr_team_share(n, part, nparts, 1, &from, &to);
-        gather(c, dil, ring, t0, h, from, to, col);
-        /* y (n, C) = col (n, 3C) . wp */
-        mm(col + (size_t)from * 3 * c, to - from, 3 * c, wp, c, y + (size_t)from * c);
-        return;
-    }
-    const size_t pc = (size_t)P * c, cc = (size_t)c * c;
+    const conv_split k = split_of(dil, n, part, nparts);
+    const size_t pc = (size_t)k.P * c;
     float *u0 = u, *u1 = u + pc, *u2 = u + 2 * pc, *u3 = u + 3 * pc;
-    int p0, p1;
-    nr_team_share(P, part, nparts, 1, &p0, &p1);
-    for (int p = p0; p < p1; p++) {
-        /* pair p: block b = p / d, t = b 2d + p mod d */
-        const int t = p / dil * span + p % dil;
+    for (int p = k.p0; p < k.p1; p++) {
+        const int t = pair_row(p, dil);
         /* d0 = h(t - 2d), d1 = h(t - d) from the ring when before the block; d2 = h(t), d3 = h(t + d) */
         const float *d0 = t >= 2 * dil ? h + (size_t)(t - 2 * dil) * c : ring + (size_t)((t0 + t - 2 * dil + r) % r) * c;
         const float *d1 = t >= dil ? h + (size_t)(t - dil) * c : ring + (size_t)((t0 + t - dil + r) % r) * c;
@@ -151,14 +176,22 @@ void NR_K(nr_dconv3_block_part)(const float *wp, const float *wg, int c, int dil
             a3[i] = d1[i] - d3[i];
         }
     }
-    nr_team_share(n - paired, part, nparts, 1, &from, &to);
-    from += paired, to += paired;
-    gather(c, dil, ring, t0, h, from, to, col);
-    for (int k = 0; k < 4; k++)
-        mm(u + k * pc + (size_t)p0 * c, p1 - p0, c, wg + k * cc, c, m + k * pc + (size_t)p0 * c);
+    gather(c, dil, ring, t0, h, k.from, k.to, col);
+}
+
+/* The second half: the products and the output transforms, into member part's rows of y. */
+void NR_K(nr_dconv3_part_out)(const float *wp, const float *wg, int c, int dil, int n, const float *col, float *u,
+                              float *m, float *y, int part, int nparts)
+{
+    const conv_split k = split_of(dil, n, part, nparts);
+    const size_t pc = (size_t)k.P * c, cc = (size_t)c * c;
+    if (k.p0 < k.p1) {
+        for (int q = 0; q < 4; q++)
+            mm(u + q * pc + (size_t)k.p0 * c, k.p1 - k.p0, c, wg + q * cc, c, m + q * pc + (size_t)k.p0 * c);
+    }
     const float *m0 = m, *m1 = m + pc, *m2 = m + 2 * pc, *m3 = m + 3 * pc;
-    for (int p = p0; p < p1; p++) {
-        const int t = p / dil * span + p % dil;
+    for (int p = k.p0; p < k.p1; p++) {
+        const int t = pair_row(p, dil);
         float *y0 = y + (size_t)t * c, *y1 = y + (size_t)(t + dil) * c;
         const size_t o = (size_t)p * c;
         int i = 0;
@@ -172,16 +205,27 @@ void NR_K(nr_dconv3_block_part)(const float *wp, const float *wg, int c, int dil
             y1[i] = (m1[o + i] - m2[o + i]) - m3[o + i];
         }
     }
-    if (from < to) mm(col + (size_t)from * 3 * c, to - from, 3 * c, wp, c, y + (size_t)from * c);
+    /* y (rows, C) = col (rows, 3C) . wp */
+    if (k.from < k.to) mm(col + (size_t)k.from * 3 * c, k.to - k.from, 3 * c, wp, c, y + (size_t)k.from * c);
 }
 
 #if NR_KBASE
 #define DCONV_KERNELS(X)                                                                               \
-    X(void, nr_dconv3_block_part,                                                                      \
-      (const float *wp, const float *wg, int c, int dil, const float *ring, long t0, const float *h, int n, \
-       float *col, float *u, float *m, float *y, int part, int nparts),                                \
-      (wp, wg, c, dil, ring, t0, h, n, col, u, m, y, part, nparts))
+    X(void, nr_dconv3_part_in,                                                                         \
+      (int c, int dil, const float *ring, long t0, const float *h, int n, float *col, float *u, int part, int nparts), \
+      (c, dil, ring, t0, h, n, col, u, part, nparts))                                                  \
+    X(void, nr_dconv3_part_out,                                                                        \
+      (const float *wp, const float *wg, int c, int dil, int n, const float *col, float *u, float *m, float *y, \
+       int part, int nparts),                                                                          \
+      (wp, wg, c, dil, n, col, u, m, y, part, nparts))
 NR_DISPATCH(DCONV_KERNELS)
+
+void nr_dconv3_block_part(const float *wp, const float *wg, int c, int dil, const float *ring, long t0, const float *h,
+                          int n, float *col, float *u, float *m, float *y, int part, int nparts)
+{
+    nr_dconv3_part_in(c, dil, ring, t0, h, n, col, u, part, nparts);
+    nr_dconv3_part_out(wp, wg, c, dil, n, col, u, m, y, part, nparts);
+}
 
 void nr_dconv3_ring_rows(int c, int dil, float *ring, long t0, const float *h, int n, int from, int to)
 {

@@ -31,6 +31,17 @@ void nr_dconv3_block_winograd(const float *wp, const float *wg, int c, int dil, 
 void nr_dconv3_block_part(const float *wp, const float *wg, int c, int dil, const float *ring, long t0,
                           const float *h, int n, float *col, float *u, float *m, float *y, int part, int nparts);
 void nr_dconv3_ring_rows(int c, int dil, float *ring, long t0, const float *h, int n, int from, int to);
+/* nr_dconv3_block_part in its two halves: _in reads the ring and h (into the scratch col and u), _out
+ * computes from the scratch alone (u, m, col) and writes y. Once every part has finished _in, the ring
+ * and h may change while the parts run _out. */
+void nr_dconv3_part_in(int c, int dil, const float *ring, long t0, const float *h, int n, float *col, float *u,
+                       int part, int nparts);
+void nr_dconv3_part_out(const float *wp, const float *wg, int c, int dil, int n, const float *col, float *u,
+                        float *m, float *y, int part, int nparts);
+/* 1 when every part's rows of y (as nr_dconv3_block_part splits them) lie inside its share of the block's
+ * rows, nr_team_share(n, part, nparts, align): then each part may go on with its own rows of y without
+ * waiting for the others. */
+int nr_dconv3_rows_local(int n, int dil, int nparts, int align);
 
 /* Multiply-adds nr_dconv3_block_winograd performs for a block of n samples. */
 double nr_dconv3_winograd_macs(int c, int dil, int n);

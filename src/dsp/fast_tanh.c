@@ -115,12 +115,12 @@ void NR_K(nr_tanh_inplace)(float *x, size_t n)
     for (; i < n; i++) x[i] = NR_K(nr_tanh1)(x[i]);
 }
 
-void NR_K(nr_tanh_residual)(float *h, const float *y, const float *ctx, size_t n)
+void NR_K(nr_tanh_residual)(const float *h, const float *y, const float *ctx, float *out, size_t n)
 {
     size_t i = 0;
     for (; i + 4 <= n; i += 4)
-        vst1q_f32(h + i, vaddq_f32(vaddq_f32(vld1q_f32(h + i), tanh_neon(vld1q_f32(y + i))), vld1q_f32(ctx + i)));
-    for (; i < n; i++) h[i] = (h[i] + NR_K(nr_tanh1)(y[i])) + ctx[i];
+        vst1q_f32(out + i, vaddq_f32(vaddq_f32(vld1q_f32(h + i), tanh_neon(vld1q_f32(y + i))), vld1q_f32(ctx + i)));
+    for (; i < n; i++) out[i] = (h[i] + NR_K(nr_tanh1)(y[i])) + ctx[i];
 }
 
 float NR_K(nr_tanh1)(float x) { return vgetq_lane_f32(tanh_neon(vdupq_n_f32(x)), 0); }
@@ -143,7 +143,7 @@ CONTRACT void NR_K(nr_tanh_inplace)(float *x, size_t n)
     }
 }
 
-CONTRACT void NR_K(nr_tanh_residual)(float *h, const float *y, const float *ctx, size_t n)
+CONTRACT void NR_K(nr_tanh_residual)(const float *h, const float *y, const float *ctx, float *out, size_t n)
 {
     size_t i = 0;
     for (; i + LANES <= n; i += LANES) {
@@ -152,9 +152,9 @@ CONTRACT void NR_K(nr_tanh_residual)(float *h, const float *y, const float *ctx,
         memcpy(&b, y + i, sizeof b);
         memcpy(&c, ctx + i, sizeof c);
         a = (a + tanh_vec(b)) + c;
-        memcpy(h + i, &a, sizeof a);
+        memcpy(out + i, &a, sizeof a);
     }
-    for (; i < n; i++) h[i] = (h[i] + NR_K(nr_tanh1)(y[i])) + ctx[i];
+    for (; i < n; i++) out[i] = (h[i] + NR_K(nr_tanh1)(y[i])) + ctx[i];
 }
 
 CONTRACT float NR_K(nr_tanh1)(float x)
@@ -172,7 +172,8 @@ void nr_tanh_inplace_ref(float *x, size_t n)
 
 #define TANH_KERNELS(X)                                                                                \
     X(void, nr_tanh_inplace, (float *x, size_t n), (x, n))                                             \
-    X(void, nr_tanh_residual, (float *h, const float *y, const float *ctx, size_t n), (h, y, ctx, n))  \
+    X(void, nr_tanh_residual, (const float *h, const float *y, const float *ctx, float *out, size_t n),    \
+      (h, y, ctx, out, n))                                                                             \
     X(float, nr_tanh1, (float x), (x))
 NR_DISPATCH(TANH_KERNELS)
 #endif

@@ -8,8 +8,9 @@
 void nr_tanh_inplace(float *x, size_t n);
 /* The same through libm's tanhf: the reference the fast kernel is tested against. */
 void nr_tanh_inplace_ref(float *x, size_t n);
-/* The filter block's residual step in one pass: h[i] = (h[i] + tanh(y[i])) + ctx[i]. */
-void nr_tanh_residual(float *h, const float *y, const float *ctx, size_t n);
+/* The filter block's residual step in one pass: out[i] = (h[i] + tanh(y[i])) + ctx[i]. out may be h or y
+ * (each element is read before it is written). */
+void nr_tanh_residual(const float *h, const float *y, const float *ctx, float *out, size_t n);
 /* One value through the fast kernel's arithmetic. */
 float nr_tanh1(float x);
 

@@ -90,10 +90,15 @@ void nsf_filter_reset(nsf_filter *f)
 
 /* Members of a team (core/team.h) split every stage by rows of time, on multiples of ROW_ALIGN (whole
  * vectors of the widest path even for the one-float-per-sample stages), so each value is computed by the
- * same instructions whatever the split: the output is bit for bit that of one thread. Barriers sit
- * where a stage reads rows another member wrote: before each conv (it reads h at t - 2d, t - d, t + d),
- * between a conv and its residual (the conv's pairs own rows t and t + d, not a contiguous range), and
- * before the sinc filters (they look order - 1 samples back). */
+ * same instructions whatever the split: the output is bit for bit that of one thread. A conv reads its
+ * input h at t - 2d, t - d, t + d, rows other members wrote, so a barrier comes before each conv. The
+ * residual writes its result into the conv's output buffer (the two buffers swap roles each layer), so
+ * the conv's input stays whole until the next conv: a member goes on from its conv to its residual
+ * without waiting when its rows of the conv's output are its own (the Winograd pairs t, t + d of every
+ * dilation up to a quarter of the chunk); for the other convs a barrier comes between. The ring of past
+ * inputs is read at the start of the conv (nr_dconv3_part_in) and written with each member's rows after
+ * it: a split barrier (nr_team_arrive / nr_team_await) keeps the writes after every member's reads. A
+ * last barrier comes before the sinc filters (they look order - 1 samples back). */
 #define ROW_ALIGN 16
 
 typedef struct {
@@ -111,69 +116,79 @@ static void stage_barrier(nr_team *team, int st, double *t0)
     *t0 = nsf_prof_start();
 }
 
-/* The input layer and the first conv's products of one block on rows [r0, r1) / all rows (part of nparts). */
-static void block_start(nsf_filter *f, const nsf_block *b, float **rings, const float *x, int n, int r0, int r1,
-                        float *h, float *y, int member, int nparts, nr_team *team)
+/* A block's input layer on rows [r0, r1): h = tanh(ff1 x). */
+static void input_layer(const nsf_block *b, int H, const float *x, int r0, int r1, float *h)
 {
-    const int H = f->w->hidden;
-    double t0 = nsf_prof_start();
     for (int t = r0; t < r1; t++)
         for (int c = 0; c < H; c++) h[t * H + c] = b->ff1[c] * x[t];
     nr_tanh_inplace(h + (size_t)r0 * H, (size_t)(r1 - r0) * H);
-    stage_barrier(team, NSF_ST_ENDS, &t0);
-    nr_dconv3_block_part(b->packed[0], b->wino[0], H, b->dil[0], rings[0], f->t, h, n, f->col, f->u, f->m, y, member,
-                         nparts);
-    nsf_prof_lap(NSF_ST_CONV, &t0);
+}
+
+/* Conv i of a block, member's part of nparts: reads the ring and all rows of h, writes its rows of y.
+ * It arrives at the team's split barrier once it has read the ring; the caller awaits before storing
+ * rows into the ring. */
+static void conv_part(nsf_filter *f, const nsf_block *b, int i, float *ring, const float *h, int n, float *y,
+                      int member, int nparts, nr_team *team)
+{
+    const int H = f->w->hidden;
+    nr_dconv3_part_in(H, b->dil[i], ring, f->t, h, n, f->col, f->u, member, nparts);
+    nr_team_arrive(team);
+    nr_dconv3_part_out(b->packed[i], b->wino[i], H, b->dil[i], n, f->col, f->u, f->m, y, member, nparts);
 }
 
 #if NR_KBASE
 void nsf_filter_prestart(nsf_filter *f, const float *har, const float *noi, int n)
 {
     const nsf_weights *w = f->w;
+    const int H = w->hidden;
     float **noi_rings = f->rings;
     for (int b = 0; b < w->n_har; b++) noi_rings += w->har[b].n_convs;
     if (w->n_har < 1 || w->har[0].n_convs < 1 || w->noi.n_convs < 1) return; /* nothing to start: pre stays 0 */
-    block_start(f, &w->har[0], f->rings, har, n, 0, n, f->h, f->y, 0, 1, NULL);
-    block_start(f, &w->noi, noi_rings, noi, n, 0, n, f->hn, f->yn, 0, 1, NULL);
+    double t0 = nsf_prof_start();
+    input_layer(&w->har[0], H, har, 0, n, f->h);
+    input_layer(&w->noi, H, noi, 0, n, f->hn);
+    nsf_prof_lap(NSF_ST_ENDS, &t0);
+    conv_part(f, &w->har[0], 0, f->rings[0], f->h, n, f->y, 0, 1, NULL);
+    conv_part(f, &w->noi, 0, noi_rings[0], f->hn, n, f->yn, 0, 1, NULL);
+    nsf_prof_lap(NSF_ST_CONV, &t0);
     f->pre = 1;
 }
 #endif
 
 /* One NeuralFilterBlock on n <= NSF_CHUNK samples: x (n) -> out (n), with its convs' rings; this member
- * reads x and writes out at its rows only. h, y: its buffers; started: block_start ran for all rows. */
+ * reads x and writes out at its rows only. h, y: its two buffers; started: nsf_filter_prestart ran its
+ * input layer and first conv for all rows. */
 static void block_run(const part *pt, const nsf_block *b, float **rings, const float *x, const float *ctx, int n,
                       float *out, float *h, float *y, int started)
 {
     nsf_filter *f = pt->f;
     const int H = f->w->hidden, Q = H / 4, r0 = pt->r0, r1 = pt->r1;
+    float *cur = h, *nxt = y; /* the layer's input; the conv's output, then the layer's output */
     double t0 = nsf_prof_start();
-    if (b->n_convs == 0) { /* no conv: the input layer alone */
-        for (int t = r0; t < r1; t++)
-            for (int c = 0; c < H; c++) h[t * H + c] = b->ff1[c] * x[t];
-        nr_tanh_inplace(h + (size_t)r0 * H, (size_t)(r1 - r0) * H);
-    }
+    if (b->n_convs == 0) input_layer(b, H, x, r0, r1, cur); /* no conv: the input layer alone */
     for (int i = 0; i < b->n_convs; i++) {
-        if (i == 0 && started) {
-            /* done by nsf_filter_prestart before the team's first barrier */
-        } else if (i == 0) {
-            block_start(f, b, rings, x, n, r0, r1, h, y, pt->tid, pt->nt, pt->team);
-            t0 = nsf_prof_start(); /* block_start profiles itself */
-        } else {
-            stage_barrier(pt->team, NSF_ST_TANH, &t0);
-            nr_dconv3_block_part(b->packed[i], b->wino[i], H, b->dil[i], rings[i], f->t, h, n, f->col, f->u, f->m, y,
-                                 pt->tid, pt->nt);
+        if (!(i == 0 && started)) {
+            if (i == 0) input_layer(b, H, x, r0, r1, cur);
+            stage_barrier(pt->team, i == 0 ? NSF_ST_ENDS : NSF_ST_TANH, &t0); /* every row of cur is in */
+            conv_part(f, b, i, rings[i], cur, n, nxt, pt->tid, pt->nt, pt->team);
+            if (!nr_dconv3_rows_local(n, b->dil[i], pt->nt, ROW_ALIGN))
+                stage_barrier(pt->team, NSF_ST_CONV, &t0); /* this member's rows of nxt are others' too */
+            nr_team_await(pt->team);                       /* every member has read the ring */
         }
-        stage_barrier(pt->team, NSF_ST_CONV, &t0);
-        /* the ring takes this member's inputs before the residual overwrites them */
-        nr_dconv3_ring_rows(H, b->dil[i], rings[i], f->t, h, n, r0, r1);
+        /* the ring takes this member's inputs; the residual goes into the conv's output */
+        nr_dconv3_ring_rows(H, b->dil[i], rings[i], f->t, cur, n, r0, r1);
         nsf_prof_lap(NSF_ST_CONV, &t0);
-        nr_tanh_residual(h + (size_t)r0 * H, y + (size_t)r0 * H, ctx + (size_t)r0 * H, (size_t)(r1 - r0) * H);
+        nr_tanh_residual(cur + (size_t)r0 * H, nxt + (size_t)r0 * H, ctx + (size_t)r0 * H, nxt + (size_t)r0 * H,
+                         (size_t)(r1 - r0) * H);
         nsf_prof_lap(NSF_ST_TANH, &t0);
+        float *tmp = cur;
+        cur = nxt;
+        nxt = tmp;
         if (nsf_prof.on && pt->tid == 0) nsf_prof.conv_macs += nr_dconv3_winograd_macs(H, b->dil[i], n);
     }
-    for (int k = r0 * H; k < r1 * H; k++) h[k] *= b->scale;
+    for (int k = r0 * H; k < r1 * H; k++) cur[k] *= b->scale;
     /* z (n, H/4) = h (n, H) . ff2^T */
-    float *z = f->z + (size_t)r0 * Q, *hr = h + (size_t)r0 * H;
+    float *z = f->z + (size_t)r0 * Q, *hr = cur + (size_t)r0 * H;
     const int m = r1 - r0;
     if (m > 0) {
         if (b->ff2t)
