@@ -444,7 +444,8 @@ void NR_K(nr_ma_exact_outputs)(const nr_ma_stream *s, long e0, int m, float *y)
             for (int c0 = 0; c0 < ch; c0 += LANES) {
                 win4x1(s, e0 + q, c0, buf);
                 for (int b = 0; b < QB && q + b < m; b++)
-                    for (int l = 0; l < LANES && c0 + l < ch; l++) y[(size_t)(q + b) * ch + c0 + l] = buf[b * LANES + l] * scale;
+                    for (int l = 0; l < LANES && c0 + l < ch; l++)
+                        y[(size_t)(q + b) * ch + c0 + l] = buf[b * LANES + l] * scale;
             }
         return;
     }

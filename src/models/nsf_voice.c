@@ -15,7 +15,7 @@
 #include <string.h>
 
 #define QF 64 /* frames held: the rendered one, its look-behind, and what was pushed ahead */
-/* Chunks shorter than this run on the calling thread alone: below it the barriers (two per conv layer)
+/* Chunks shorter than this run on the calling thread alone: below it the barriers (one or two per conv)
  * cost more than the second core saves. The output is the same either way. */
 #define MT_MIN_SAMPLES 32
 
