@@ -21,10 +21,7 @@
 #define QW 16
 #elif NR_KPATH == NR_KPATH_AVX2
 #define LANES 8
-#ifndef QW_AVX2
-#define QW_AVX2 12
-#endif
-#define QW QW_AVX2
+#define QW 12
 #else
 #define LANES 4
 #define QW 12
@@ -118,7 +115,8 @@ void nr_ma_stream_init(nr_ma_stream *s, int ch, int win, const float *w, int exa
     s->sum = mem;
     s->ring = (float *)(s->sum + ch);
     s->last = s->ring + (size_t)s->cs * s->rows;
-    s->tail0 = ch / CS_ROUND * CS_ROUND;
+    /* the time-ordered copy serves only the exact equal-weight tiles (nr_ma_exact_outputs) */
+    s->tail0 = exact && s->wu != 0.0f ? ch / CS_ROUND * CS_ROUND : ch;
     s->tcol = s->last + ch;
     nr_ma_stream_reset(s);
 }
@@ -242,6 +240,13 @@ static inline __attribute__((always_inline)) vf win_add(vf acc, vf v, int b)
     return b & 1 ? add_on_fma(acc, v) : acc + v;
 }
 
+/* The next row of the ring's column [base, end), wrapping at its end. */
+static inline const float *ring_next(const float *p, size_t cs, const float *base, const float *end)
+{
+    p += cs;
+    return p == end ? base : p;
+}
+
 /* QW windows ending at rows e0 .. e0+QW-1, one vector of channels from c0, into out (QW, LANES). The
  * row loop is split where windows start and end, so the inner loop has no tests; rows walked by pointer,
  * wrapping at the ring's end. Needs win >= QW - 1. */
@@ -260,23 +265,20 @@ static inline __attribute__((always_inline)) void winq_of(const nr_ma_stream *s,
 #pragma GCC unroll 16
     for (int k = 0; k < QW - 1; k++) { /* row k: windows 0 .. k have started */
         const vf v = load_scaled(p, wu, pow2);
-        p += cs;
-        p = p == end ? base : p;
+        p = ring_next(p, cs, base, end);
 #pragma GCC unroll 16
         for (int b = 0; b <= k; b++) acc[b] = win_add(acc[b], v, b);
     }
     for (int k = QW - 1; k < win; k++) {
         const vf v = load_scaled(p, wu, pow2);
-        p += cs;
-        p = p == end ? base : p;
+        p = ring_next(p, cs, base, end);
 #pragma GCC unroll 16
         for (int b = 0; b < QW; b++) acc[b] = win_add(acc[b], v, b);
     }
 #pragma GCC unroll 16
     for (int k = 0; k < QW - 1; k++) { /* row win + k: windows 0 .. k have ended */
         const vf v = load_scaled(p, wu, pow2);
-        p += cs;
-        p = p == end ? base : p;
+        p = ring_next(p, cs, base, end);
 #pragma GCC unroll 16
         for (int b = k + 1; b < QW; b++) acc[b] = win_add(acc[b], v, b);
     }
@@ -348,8 +350,7 @@ static inline __attribute__((always_inline)) float32x4_t ld_scaled(const float *
 #define NEON_ROW16                                                                                     \
     const float32x4_t v0 = ld_scaled(p, wu, pow2), v1 = ld_scaled(p + 4, wu, pow2);                    \
     const float32x4_t v2 = ld_scaled(p + 8, wu, pow2), v3 = ld_scaled(p + 12, wu, pow2);               \
-    p += cs;                                                                                           \
-    p = p == end ? base : p;
+    p = ring_next(p, cs, base, end);
 #define NEON_ACC16(b)                                                                                  \
     a##b##0 = vaddq_f32(a##b##0, v0), a##b##1 = vaddq_f32(a##b##1, v1), a##b##2 = vaddq_f32(a##b##2, v2), \
     a##b##3 = vaddq_f32(a##b##3, v3)
@@ -390,8 +391,7 @@ static inline __attribute__((always_inline)) void win4x4_neon(const nr_ma_stream
     const float *p = base + (size_t)(((a % rows) + rows) % rows) * cs;
 #define ROW4                                                                                           \
     const float32x4_t v = ld_scaled(p, wu, pow2);                                                      \
-    p += cs;                                                                                           \
-    p = p == end ? base : p;
+    p = ring_next(p, cs, base, end);
     { ROW4 a0 = vaddq_f32(a0, v); }
     { ROW4 a0 = vaddq_f32(a0, v), a1 = vaddq_f32(a1, v); }
     { ROW4 a0 = vaddq_f32(a0, v), a1 = vaddq_f32(a1, v), a2 = vaddq_f32(a2, v); }
