@@ -72,12 +72,15 @@ TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 LIB      := $(BUILD)/libneurorack.a
 
 # The LV2 instrument: a bundle of the plugin, its Turtle files (written by lv2-ttl from the port table and
-# the default model's templates) and a copy of the default model. Hosts find it through LV2_PATH.
+# the default model's templates) and copies of the default model and the latent curve model beside it.
+# Hosts find it through LV2_PATH.
 LV2_DIR    := $(BUILD)/neurorack.lv2
-LV2_BUNDLE := $(LV2_DIR)/neurorack.so $(LV2_DIR)/manifest.ttl
-# The Pd external neurorack~ (puredata-dev), with its help patch and a copy of the default model.
+LV2_BUNDLE := $(LV2_DIR)/neurorack.so $(LV2_DIR)/manifest.ttl $(LV2_DIR)/default.latent.safetensors
+# The Pd external neurorack~ (puredata-dev), with its help patch and copies of the default model and its
+# latent curve model.
 PD_DIR      := $(BUILD)/pd
-PD_EXTERNAL := $(PD_DIR)/neurorack~.pd_linux $(PD_DIR)/neurorack~-help.pd $(PD_DIR)/default.safetensors
+PD_EXTERNAL := $(PD_DIR)/neurorack~.pd_linux $(PD_DIR)/neurorack~-help.pd $(PD_DIR)/default.safetensors \
+               $(PD_DIR)/default.latent.safetensors
 LILV_CFLAGS := $(shell pkg-config --cflags lilv-0 2>/dev/null)
 LILV_LIBS   := $(shell pkg-config --libs lilv-0 2>/dev/null)
 
@@ -130,6 +133,9 @@ $(LV2_DIR)/manifest.ttl: $(BUILD)/lv2-ttl models/default.safetensors
 	@mkdir -p $(LV2_DIR)
 	cp models/default.safetensors $(LV2_DIR)/default.safetensors
 	$(BUILD)/lv2-ttl models/default.safetensors $(LV2_DIR)
+$(LV2_DIR)/default.latent.safetensors: models/default.latent.safetensors
+	@mkdir -p $(LV2_DIR)
+	cp $< $@
 
 $(BUILD)/src/plugins/pd.o: CPPFLAGS += -I/usr/include/pd
 $(PD_DIR)/neurorack~.pd_linux: $(BUILD)/src/plugins/pd.o $(LIB)
@@ -139,6 +145,9 @@ $(PD_DIR)/neurorack~-help.pd: packaging/pd/neurorack~-help.pd
 	@mkdir -p $(PD_DIR)
 	cp $< $@
 $(PD_DIR)/default.safetensors: models/default.safetensors
+	@mkdir -p $(PD_DIR)
+	cp $< $@
+$(PD_DIR)/default.latent.safetensors: models/default.latent.safetensors
 	@mkdir -p $(PD_DIR)
 	cp $< $@
 $(BUILD)/tests/test_pd: | $(PD_EXTERNAL) $(BUILD)/neurorack
@@ -324,7 +333,8 @@ install: $(BUILD)/neurorack $(if $(filter 0,$(WITH_LV2)),,$(LV2_BUNDLE))
 	for d in docs/*.md; do [ -f "$$d" ] && install -m 644 "$$d" $(DESTDIR)$(DOCDIR)/; done; true
 	if [ "$(WITH_LV2)" != 0 ]; then install -d $(DESTDIR)$(LV2DIR)/neurorack.lv2 && \
 	install -m 755 $(LV2_DIR)/neurorack.so $(DESTDIR)$(LV2DIR)/neurorack.lv2/ && \
-	install -m 644 $(LV2_DIR)/*.ttl $(LV2_DIR)/default.safetensors $(DESTDIR)$(LV2DIR)/neurorack.lv2/; fi
+	install -m 644 $(LV2_DIR)/*.ttl $(LV2_DIR)/default.safetensors $(LV2_DIR)/default.latent.safetensors \
+	  $(DESTDIR)$(LV2DIR)/neurorack.lv2/; fi
 	@echo "installed in $(DESTDIR)$(PREFIX); start at boot: systemctl daemon-reload && systemctl enable --now neurorack"
 
 install-aarch64: cross-aarch64

@@ -119,7 +119,11 @@ typedef struct {
     float out[BLOCK];
     float latency;
     _Alignas(8) uint8_t control[ATOM_CAP], notify[ATOM_CAP];
-    /* the worker runs at once (a synchronous host); its responses wait for the end of run() */
+    /* work scheduled in run() is done after run() returns, outside the audio callback (as a host's worker
+     * thread does it), and its responses are delivered right after */
+    uint8_t req[4][16];
+    uint32_t req_size[4];
+    int nreq;
     uint8_t resp[4][64];
     uint32_t resp_size[4];
     int nresp;
@@ -142,7 +146,10 @@ static LV2_Worker_Status respond(LV2_Worker_Respond_Handle h, uint32_t size, con
 static LV2_Worker_Status schedule(LV2_Worker_Schedule_Handle h, uint32_t size, const void *data)
 {
     host *H = h;
-    return H->worker->work(lilv_instance_get_handle(H->inst), respond, H, size, data);
+    if (H->nreq == 4 || size > sizeof H->req[0]) return LV2_WORKER_ERR_NO_SPACE;
+    memcpy(H->req[H->nreq], data, size);
+    H->req_size[H->nreq++] = size;
+    return LV2_WORKER_SUCCESS;
 }
 
 static LilvWorld *g_world;
@@ -246,7 +253,8 @@ static void host_free(host *H)
     free(H);
 }
 
-/* One block: run(), then the worker's responses (as a host does after run), then a fresh input sequence. */
+/* One block: run(), then the work it scheduled and the responses (as a host does after run), then a fresh
+ * input sequence. */
 static void host_run(host *H)
 {
     LV2_Atom_Sequence *n = (LV2_Atom_Sequence *)H->notify;
@@ -255,6 +263,9 @@ static void host_run(host *H)
     t_in_run = 1;
     lilv_instance_run(H->inst, BLOCK);
     t_in_run = 0;
+    for (int i = 0; i < H->nreq; i++)
+        H->worker->work(lilv_instance_get_handle(H->inst), respond, H, H->req_size[i], H->req[i]);
+    H->nreq = 0;
     for (int i = 0; i < H->nresp; i++)
         H->worker->work_response(lilv_instance_get_handle(H->inst), H->resp_size[i], H->resp[i]);
     H->nresp = 0;
@@ -646,6 +657,110 @@ static void test_run_allocates_nothing_and_timing(void)
     host_free(H);
 }
 
+/* Source latent (the "Curve source" port), CV 1 and 2 on latent1 and latent2: the bundle's latent model
+ * (beside its default model) is decoded by the worker, and the sound equals the file sink's render of the
+ * same performance (the shipped model and the latent model beside it); the decay axis lengthens the sound;
+ * moving the point while voices sound allocates nothing in run(). */
+#define LATENT_FRAMES RATE
+static float *latent_render(float cv1, long *sound_frames)
+{
+    host *H = host_new();
+    if (!H) return nt_fail_at(__FILE__, __LINE__, "instantiate failed"), NULL;
+    H->ctl[NR_LV2_SOURCE] = NR_SOURCE_LATENT;
+    H->ctl[NR_LV2_CV_TARGET0] = NR_CVT_LATENT0;
+    H->ctl[NR_LV2_CV_TARGET0 + 1] = NR_CVT_LATENT0 + 1;
+    H->ctl[NR_LV2_VOICES] = 4;
+    float *y = calloc(LATENT_FRAMES, sizeof(float)), peak = 0.0f;
+    for (long b = 0; b * BLOCK < LATENT_FRAMES; b++) {
+        for (int k = 0; k < BLOCK; k++) H->cv[0][k] = cv1, H->cv[1][k] = 2.0f;
+        long t0 = b * BLOCK;
+        if (4800 >= t0 && 4800 < t0 + BLOCK) host_midi(H, (int)(4800 - t0), 0x90, 64, 100);
+        if (7200 >= t0 && 7200 < t0 + BLOCK) host_midi(H, (int)(7200 - t0), 0x80, 64, 0);
+        host_run(H);
+        memcpy(y + t0, H->out, sizeof H->out);
+    }
+    host_free(H);
+    long last = 0;
+    for (long i = 0; i < LATENT_FRAMES; i++) peak = fmaxf(peak, fabsf(y[i]));
+    for (long i = 0; i < LATENT_FRAMES; i++)
+        if (fabsf(y[i]) > peak * 1e-3f) last = i;
+    *sound_frames = last;
+    return y;
+}
+
+static float *latent_file_sink(float cv1)
+{
+    char script[1200], wav[1200], settings[1200], cmd[4000];
+    snprintf(script, sizeof script, "%s", nt_tmp("latent.txt"));
+    snprintf(wav, sizeof wav, "%s", nt_tmp("latent.wav"));
+    snprintf(settings, sizeof settings, "%s", nt_tmp("latent.nrs"));
+    nr_settings s;
+    nr_settings_defaults(&s);
+    s.patch.source = NR_SOURCE_LATENT;
+    s.patch.voices = 4;
+    for (int k = 0; k < 2; k++) {
+        s.patch.cv[k].target = NR_CVT_LATENT0 + k;
+        s.patch.cv[k].range = nr_cv_target_limits(NR_CVT_LATENT0 + k)->def_range;
+    }
+    if (nr_settings_save(settings, &s) != NR_OK) return nt_fail_at(__FILE__, __LINE__, "%s", nr_last_error()), NULL;
+    FILE *f = fopen(script, "w");
+    fprintf(f, "0 cv 1 %.9g\n0 cv 2 2\n0.1 note 1 64 100\n0.15 note 1 64 0\nend %.9g\n", (double)cv1,
+            (double)LATENT_FRAMES / RATE);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "NEURORACK_MODEL=models/default.safetensors '%s' play --audio file:'%s' --script '%s' "
+                              "--period %d --rate %d --settings '%s' --headless >/dev/null 2>&1",
+             g_bin, wav, script, BLOCK, RATE, settings);
+    if (system(cmd) != 0) return nt_fail_at(__FILE__, __LINE__, "%s failed", cmd), NULL;
+    long n = 0;
+    int rate = 0;
+    float *y = nt_read_wav(wav, &n, &rate);
+    NT_CHECKF(y && n == LATENT_FRAMES && rate == RATE, "%s: %ld frames at %d Hz", wav, n, rate);
+    if (y && n != LATENT_FRAMES) free(y), y = NULL;
+    return y;
+}
+
+static void test_latent_source(void)
+{
+    if (!load_world()) return nt_fail_at(__FILE__, __LINE__, "no plugin");
+    long len[2] = {0, 0};
+    for (int i = 0; i < 2; i++) {
+        float cv1 = i ? 4.0f : -4.0f; /* the decay axis at -+1.6 prior std */
+        float *y = latent_render(cv1, &len[i]), *ref = latent_file_sink(cv1);
+        if (y && ref) {
+            float peak, d = max_diff(ref, y, LATENT_FRAMES, &peak);
+            NT_CHECKF(peak > 1e-2f, "the file sink's latent render is silent (peak %g)", (double)peak);
+            NT_CHECKF(d <= 1e-6f, "latent, CV 1 %g V: plugin and file sink differ by %g (peak %g)", (double)cv1,
+                      (double)d, (double)peak);
+            printf("  source latent, CV 1 (decay axis) at %+.0f V: plugin vs file sink max difference %.3g, peak %.3f, "
+                   "sound for %.3f s\n", (double)cv1, (double)d, (double)peak, len[i] / (double)RATE);
+        }
+        free(y), free(ref);
+    }
+    NT_CHECKF(len[1] > len[0] + RATE / 20, "the decay axis did not lengthen the sound: %ld -> %ld frames", len[0], len[1]);
+
+    /* the point swept while voices sound: decodes in the worker, nothing allocated or locked in run() */
+    host *H = host_new();
+    if (!H) return nt_fail_at(__FILE__, __LINE__, "instantiate failed");
+    H->ctl[NR_LV2_SOURCE] = NR_SOURCE_LATENT;
+    for (int k = 0; k < NR_NUM_CV; k++) H->ctl[NR_LV2_CV_TARGET0 + k] = NR_CVT_LATENT0 + k;
+    H->ctl[NR_LV2_VOICES] = 8;
+    host_run(H);
+    atomic_store(&g_allocs, 0);
+    atomic_store(&g_locks, 0);
+    for (long b = 0; b < RATE / BLOCK; b++) {
+        if (b % 40 == 0)
+            for (int i = 0; i < 4; i++) host_midi(H, i, 0x90, 48 + 5 * i, 100);
+        for (int c = 0; c < NR_NUM_CV; c++)
+            for (int k = 0; k < BLOCK; k++) H->cv[c][k] = 4.0f * sinf((float)(b * BLOCK + k) * (0.0003f + 0.0001f * c));
+        host_run(H);
+    }
+#ifndef NR_UNDER_ASAN
+    NT_CHECKF(atomic_load(&g_allocs) == 0, "run() in source latent allocated %u times", atomic_load(&g_allocs));
+    NT_CHECKF(atomic_load(&g_locks) == 0, "run() in source latent locked a mutex %u times", atomic_load(&g_locks));
+#endif
+    host_free(H);
+}
+
 static void test_lv2_validate(void)
 {
     if (system("command -v lv2_validate >/dev/null 2>&1 && command -v sord_validate >/dev/null 2>&1") != 0)
@@ -675,6 +790,7 @@ int main(int argc, char **argv)
     NT_RUN(test_state_roundtrip);
     NT_RUN(test_presets);
     NT_RUN(test_run_allocates_nothing_and_timing);
+    NT_RUN(test_latent_source);
     NT_RUN(test_lv2_validate);
     free(g_lv2_render);
     if (g_world) lilv_world_free(g_world);

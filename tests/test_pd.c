@@ -3,7 +3,10 @@
  * renders the same performance as a control script with the same patch as a settings file
  * (`neurorack play --audio file:...`). From the first sound on, the two must agree within 1e-6: Pd's
  * messages fall on its 64-frame block edges, so the events are spaced in whole blocks and the renders
- * are aligned at their onsets. Skips when pd is not installed (Debian puredata-core). */
+ * are aligned at their onsets. A second performance plays source latent (the latent model found beside
+ * the external's default model, the point set by CVs on latent1..4 before each note; Pd decodes it in a
+ * clock every 5 ms, the file sink after every block, so the points are decoded long before the notes).
+ * Skips when pd is not installed (Debian puredata-core). */
 #include "instrument/settings.h"
 #include "neurorack.h"
 #include "nr_test.h"
@@ -55,19 +58,25 @@ static long onset(const float *y, long n)
     return -1;
 }
 
-static void test_pd_matches_file_sink(void)
+typedef struct {
+    int ms;
+    const char *msg;
+} pd_event;
+
+/* Plays `events` after the patch messages `msgs` (with ", model COPY" appended) in pd and as a script
+ * through the file sink with settings `s`; the renders must agree from the onset (a note at 0.1 s).
+ * Returns the file sink's render (COMPARE_FRAMES from the onset; NULL on failure). */
+static float *pd_vs_file_sink(const char *tag, const char *msgs, const pd_event *ev, int nev, const nr_settings *s)
 {
-    if (system("command -v pd >/dev/null 2>&1") != 0) return nt_skip("pd absent (Debian puredata-core)");
     char preload[2200];
     sanitizer_preload(preload, sizeof preload);
-    if (UNDER_ASAN && !preload[0])
-        return nt_skip("this ASan build's runtime is linked statically (clang): pd cannot load the instrumented external");
-    char patch[1200], wav[1200], ref[1200], script[1200], settings[1200], model[1200], cmd[6000];
-    snprintf(patch, sizeof patch, "%s", nt_tmp("perf.pd"));
-    snprintf(wav, sizeof wav, "%s", nt_tmp("pd.wav"));
-    snprintf(ref, sizeof ref, "%s", nt_tmp("ref.wav"));
-    snprintf(script, sizeof script, "%s", nt_tmp("perf.txt"));
-    snprintf(settings, sizeof settings, "%s", nt_tmp("settings.nrs"));
+    char name[64], patch[1200], wav[1200], ref[1200], script[1200], settings[1200], model[1200], cmd[6000];
+#define TMP(dst, suffix) (snprintf(name, sizeof name, "%s-%s", tag, suffix), snprintf(dst, sizeof dst, "%s", nt_tmp(name)))
+    TMP(patch, "perf.pd");
+    TMP(wav, "pd.wav");
+    TMP(ref, "ref.wav");
+    TMP(script, "perf.txt");
+    TMP(settings, "settings.nrs");
     snprintf(model, sizeof model, "%s", nt_tmp("model-copy.safetensors"));
     snprintf(cmd, sizeof cmd, "cp models/default.safetensors '%s'", model);
     NT_CHECK(system(cmd) == 0);
@@ -78,15 +87,9 @@ static void test_pd_matches_file_sink(void)
     FILE *f = fopen(patch, "w");
     fprintf(f, "#N canvas 0 0 800 600 12;\n#X obj 10 10 loadbang;\n#X obj 10 40 t b b b b;\n"
                "#X msg 300 70 \\; pd dsp 1;\n"
-               "#X msg 200 100 template A kick \\, voices 4 \\, cv 1 noisiness 2 \\, model %s;\n"
+               "#X msg 200 100 %s \\, model %s;\n"
                "#X obj 10 400 neurorack~;\n#X obj 10 440 tabwrite~ nrbuf;\n#X obj 300 440 table nrbuf %d;\n",
-            model, TABLE_FRAMES);
-    static const struct {
-        int ms;
-        const char *msg;
-    } ev[] = {{100, "note 64 100"}, {200, "cv 1 2.5"}, {300, "note 64 0"}, {500, "note 55 80"},
-              {600, "gate 2 1"},    {700, "gate 2 0"}};
-    const int nev = (int)(sizeof ev / sizeof ev[0]);
+            msgs, model, TABLE_FRAMES);
     for (int i = 0; i < nev; i++) fprintf(f, "#X obj %d 150 del %d;\n#X msg %d 190 %s;\n", 10 + 90 * i, ev[i].ms, 10 + 90 * i, ev[i].msg);
     int stop = 7 + 2 * nev;
     fprintf(f, "#X obj 10 250 del %d;\n#X obj 10 280 t b b;\n#X msg 100 310 write -bytes 4 -rate %d %s nrbuf;\n"
@@ -102,19 +105,15 @@ static void test_pd_matches_file_sink(void)
                "#X connect %d 0 %d 0;\n", stop, stop, stop + 1, stop + 1, stop + 2, stop + 2, stop + 3, stop + 1,
             stop + 4);
     fclose(f);
+    char log[1200];
+    TMP(log, "pd.log");
     snprintf(cmd, sizeof cmd, "%stimeout 120 pd -nogui -batch -noprefs -noaudio -nomidi -r %d -path '%s/pd' -open '%s' > '%s' 2>&1", preload, RATE,
-             g_build_abs, patch, nt_tmp("pd.log"));
+             g_build_abs, patch, log);
     int rc = system(cmd);
-    NT_CHECKF(rc == 0, "pd failed (%d); its output is in %s", rc, nt_tmp("pd.log"));
+    NT_CHECKF(rc == 0, "pd failed (%d); its output is in %s", rc, log);
 
     /* the same patch as settings, the same performance as a script */
-    nr_settings s;
-    nr_settings_defaults(&s);
-    snprintf(s.patch.template_a, sizeof s.patch.template_a, "kick");
-    s.patch.voices = 4;
-    s.patch.cv[0].target = nr_cv_target_from_name("noisiness");
-    s.patch.cv[0].range = 2.0f;
-    NT_CHECKF(nr_settings_save(settings, &s) == NR_OK, "%s", nr_last_error());
+    NT_CHECKF(nr_settings_save(settings, s) == NR_OK, "%s", nr_last_error());
     f = fopen(script, "w");
     for (int i = 0; i < nev; i++) {
         int num, vel, n;
@@ -125,16 +124,19 @@ static void test_pd_matches_file_sink(void)
     }
     fprintf(f, "end 1.0\n");
     fclose(f);
-    snprintf(cmd, sizeof cmd, "NEURORACK_MODEL='%s' '%s' play --audio file:'%s' --script '%s' --period 64 --rate %d "
-                              "--settings '%s' --headless > '%s' 2>&1", model, g_bin, ref, script, RATE, settings,
-             nt_tmp("play.log"));
-    NT_CHECKF(system(cmd) == 0, "%s failed (output in %s)", cmd, nt_tmp("play.log"));
+    /* the file sink plays the shipped model, which has the latent model beside it */
+    TMP(log, "play.log");
+    snprintf(cmd, sizeof cmd, "NEURORACK_MODEL=models/default.safetensors '%s' play --audio file:'%s' --script '%s' "
+                              "--period 64 --rate %d --settings '%s' --headless > '%s' 2>&1", g_bin, ref, script, RATE,
+             settings, log);
+    NT_CHECKF(system(cmd) == 0, "%s failed (output in %s)", cmd, log);
+#undef TMP
 
     long npd = 0, nref = 0;
-    float *ypd = rc == 0 ? read_wav(wav, &npd) : NULL, *yref = read_wav(ref, &nref);
+    float *ypd = rc == 0 ? read_wav(wav, &npd) : NULL, *yref = read_wav(ref, &nref), *ret = NULL;
     if (!ypd || !yref) {
         free(ypd), free(yref);
-        return;
+        return NULL;
     }
     long opd = onset(ypd, npd), oref = onset(yref, nref);
     NT_CHECKF(opd >= 0 && oref == RATE / 10, "onsets: Pd %ld, file sink %ld (the note at %d)", opd, oref, RATE / 10);
@@ -146,11 +148,77 @@ static void test_pd_matches_file_sink(void)
         peak = fmaxf(peak, fabsf(yref[oref + i]));
     }
     NT_CHECKF(peak > 1e-2f, "silent render (peak %g)", (double)peak);
-    NT_CHECKF(d <= 1e-6f, "Pd and the file sink differ by %g (peak %g)", (double)d, (double)peak);
-    printf("  neurorack~ in pd -batch vs file sink over %d frames from the onset: max difference %.3g, peak %.3f\n",
-           COMPARE_FRAMES, (double)d, (double)peak);
+    NT_CHECKF(d <= 1e-6f, "%s: Pd and the file sink differ by %g (peak %g)", tag, (double)d, (double)peak);
+    printf("  %s: neurorack~ in pd -batch vs file sink over %d frames from the onset: max difference %.3g, peak %.3f\n",
+           tag, COMPARE_FRAMES, (double)d, (double)peak);
+    ret = malloc(COMPARE_FRAMES * sizeof(float));
+    if (ret) memcpy(ret, yref + oref, COMPARE_FRAMES * sizeof(float));
 out:
     free(ypd), free(yref);
+    return ret;
+}
+
+static int pd_usable(void)
+{
+    if (system("command -v pd >/dev/null 2>&1") != 0) return nt_skip("pd absent (Debian puredata-core)"), 0;
+    char preload[2200];
+    sanitizer_preload(preload, sizeof preload);
+    if (UNDER_ASAN && !preload[0])
+        return nt_skip("this ASan build's runtime is linked statically (clang): pd cannot load the instrumented external"), 0;
+    return 1;
+}
+
+static void test_pd_matches_file_sink(void)
+{
+    if (!pd_usable()) return;
+    static const pd_event ev[] = {{100, "note 64 100"}, {200, "cv 1 2.5"}, {300, "note 64 0"},
+                                  {500, "note 55 80"},  {600, "gate 2 1"}, {700, "gate 2 0"}};
+    nr_settings s;
+    nr_settings_defaults(&s);
+    snprintf(s.patch.template_a, sizeof s.patch.template_a, "kick");
+    s.patch.voices = 4;
+    s.patch.cv[0].target = nr_cv_target_from_name("noisiness");
+    s.patch.cv[0].range = 2.0f;
+    free(pd_vs_file_sink("template", "template A kick \\, voices 4 \\, cv 1 noisiness 2", ev,
+                         (int)(sizeof ev / sizeof ev[0]), &s));
+}
+
+/* Sound frames of y (n) until the last sample within 60 dB of its peak. */
+static long sounding(const float *y, long n)
+{
+    float peak = 0.0f;
+    for (long i = 0; i < n; i++) peak = fmaxf(peak, fabsf(y[i]));
+    long last = 0;
+    for (long i = 0; i < n; i++)
+        if (fabsf(y[i]) > peak * 1e-3f) last = i;
+    return last;
+}
+
+/* Source latent: CV 1 on the decay axis, CV 2 on brightness, set before each note; two renders that
+ * differ only by the decay point must both match the file sink, and the longer point must ring longer. */
+static void test_pd_latent_matches_file_sink(void)
+{
+    if (!pd_usable()) return;
+    nr_settings s;
+    nr_settings_defaults(&s);
+    s.patch.source = NR_SOURCE_LATENT;
+    s.patch.voices = 4;
+    for (int k = 0; k < 2; k++) {
+        s.patch.cv[k].target = NR_CVT_LATENT0 + k;
+        s.patch.cv[k].range = nr_cv_target_limits(NR_CVT_LATENT0 + k)->def_range;
+    }
+    static const char *msgs = "source latent \\, voices 4 \\, cv 1 latent1 \\, cv 2 latent2";
+    static const pd_event short_ev[] = {{20, "cv 1 -4"}, {40, "cv 2 2"}, {100, "note 64 100"}, {150, "note 64 0"}};
+    static const pd_event long_ev[] = {{20, "cv 1 4"}, {40, "cv 2 2"}, {100, "note 64 100"}, {150, "note 64 0"}};
+    float *a = pd_vs_file_sink("latent-short", msgs, short_ev, 4, &s);
+    float *b = pd_vs_file_sink("latent-long", msgs, long_ev, 4, &s);
+    if (a && b) {
+        long la = sounding(a, COMPARE_FRAMES), lb = sounding(b, COMPARE_FRAMES);
+        printf("  latent decay axis at -4 V / +4 V: sound for %.3f / %.3f s of the %.2f s compared\n", la / (double)RATE,
+               lb / (double)RATE, COMPARE_FRAMES / (double)RATE);
+        NT_CHECKF(lb > la + RATE / 20, "the decay axis did not lengthen the sound: %ld -> %ld frames", la, lb);
+    }
+    free(a), free(b);
 }
 
 int main(int argc, char **argv)
@@ -165,5 +233,6 @@ int main(int argc, char **argv)
     else snprintf(g_bin, sizeof g_bin, "%s/neurorack", g_build);
     unsetenv("NEURORACK_MODEL");
     NT_RUN(test_pd_matches_file_sink);
+    NT_RUN(test_pd_latent_matches_file_sink);
     return nt_end();
 }

@@ -4,10 +4,13 @@
  *
  * Threads, as LV2 defines them: run() is the audio thread and also the synth's control side for the patch
  * (nr_synth_set_patch and the model commit copy and publish; neither allocates nor locks). The worker
- * loads a model and builds its voices (nr_synth_model_stage), and frees the one let go (nr_synth_collect):
- * all allocation and file access happen there, in instantiate, or in state save/restore. One model load
- * is in flight at a time, so the worker and run() never touch the same staging slot. State save may run
- * beside run(): it reads the patch through a sequence lock that run() never waits on. */
+ * loads a model and builds its voices (nr_synth_model_stage), loads the latent curve model beside it,
+ * frees the model let go (nr_synth_collect) and, in source latent, decodes the latent point every
+ * COLLECT_MS (nr_synth_collect again): all allocation, file access and decoding happen there, in
+ * instantiate, or in state save/restore. One work item is in flight at a time, and run() leaves the patch
+ * alone while one is (the synth's control side is then the worker's): the worker and run() never touch
+ * the same control state. State save may run beside run(): it reads the patch through a sequence lock
+ * that run() never waits on. */
 #include "control/midi.h"
 #include "instrument/settings.h"
 #include "neurorack.h"
@@ -37,6 +40,14 @@
 /* CV ports are sampled at most this often: the synth glides every CV over 1 ms anyway, and each event
  * splits the block it falls in. */
 #define CV_EVENT_FRAMES 32
+/* In source latent the worker decodes the point the latent1..4 CVs ask for this often (the module's
+ * control thread polls every few ms too); a decode takes well under 1 ms. */
+#define COLLECT_MS 5
+
+enum { WORK_LOAD = 1, WORK_COLLECT = 2 };
+typedef struct {
+    int kind, ok;
+} work_msg;
 
 typedef struct {
     LV2_URID atom_path, atom_string, atom_sequence, atom_urid, atom_float, atom_int, midi_event, patch_set,
@@ -80,12 +91,14 @@ typedef struct {
     uint32_t dropped;
     int notify_model;
 
-    /* model loading: run() sets load_path and load_busy, schedules; the worker reads load_path, writes
-     * load_ok; run() reads it in work_response and clears load_busy */
+    /* work: run() sets busy (and load_path for a load), schedules; the worker reads load_path; run() clears
+     * busy in work_response. A load asked while busy waits in queued_path. */
     char model_path[PATH_CAP]; /* loaded ("" = default) */
     char load_path[PATH_CAP];
     char queued_path[PATH_CAP];
-    int load_busy, load_queued, load_ok;
+    int busy, load_queued;
+    int has_latent;       /* a latent curve model is set (written by instantiate, restore, the worker) */
+    int64_t collect_at;   /* stream frame of the last decode request */
 
     /* state save's view */
     snapshot snap;
@@ -131,6 +144,21 @@ static void map_uris(LV2_URID_Map *m, uris *u)
 }
 
 /* ---- instantiation ---- */
+
+/* The latent curve model shipped beside the synthesis model at `model_path` (X.latent.safetensors), if
+ * there is one: set on the synth (the previous one is kept when there is none). Control side only:
+ * instantiate, restore, the worker. A broken file is reported and left out. */
+static void load_latent_beside(nr_lv2 *p, const char *model_path)
+{
+    char path[PATH_CAP];
+    if (!nr_latent_beside(model_path, path, sizeof path)) return;
+    nr_latent *lm = malloc(sizeof *lm);
+    nr_result r = lm ? nr_latent_load(path, lm) : nr_fail(NR_ERR_NOMEM, "out of memory for the latent model");
+    if (r == NR_OK) r = nr_synth_set_latent(p->synth, lm); /* takes it over, even on failure */
+    else free(lm);
+    if (r != NR_OK) fprintf(stderr, "neurorack.lv2: latent model left out: %s\n", nr_last_error());
+    p->has_latent = nr_synth_latent(p->synth) != NULL;
+}
 
 static void cleanup(LV2_Handle h)
 {
@@ -186,6 +214,7 @@ static LV2_Handle instantiate(const LV2_Descriptor *d, double rate, const char *
         free(p);
         return NULL;
     }
+    load_latent_beside(p, p->bundle_model);
     nr_patch_defaults(&p->patch);
     for (int i = 0; i < NR_NUM_CV; i++) nr_cv_cal_defaults(&p->cal[i]);
     for (int i = 0; i < NR_LV2_PORT_COUNT; i++) p->last[i] = NAN;
@@ -230,6 +259,7 @@ static int clampi(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v;
 /* Control ports -> the patch; publishes it when anything changed (nothing allocates). */
 static void apply_controls(nr_lv2 *p)
 {
+    if (p->busy) return; /* the worker is the synth's control side now: the controls apply after it */
     nr_patch *pa = &p->patch;
     int changed = p->patch_dirty;
     for (int i = NR_LV2_NOTE_PITCH; i < NR_LV2_PORT_COUNT; i++) {
@@ -260,6 +290,7 @@ static void apply_controls(nr_lv2 *p)
             }
         } else if (i == NR_LV2_VOICES) pa->voices = clampi((int)lroundf(v), 1, NR_MAX_VOICES);
         else if (i == NR_LV2_VOLUME) pa->volume_db = v;
+        else if (i == NR_LV2_SOURCE) pa->source = clampi((int)lroundf(v), 0, NR_SOURCE_COUNT - 1);
     }
     if (!changed) return;
     p->patch_dirty = 0;
@@ -285,17 +316,30 @@ static int next_event(void *ctx, nr_synth_event *ev)
     return 1;
 }
 
+static void schedule(nr_lv2 *p, int kind)
+{
+    p->busy = 1;
+    if (p->sched->schedule_work(p->sched->handle, sizeof kind, &kind) != LV2_WORKER_SUCCESS) p->busy = 0;
+}
+
 static void schedule_load(nr_lv2 *p, const char *path)
 {
-    if (p->load_busy) { /* one load at a time; the newest request waits */
+    if (p->busy) { /* one work item at a time; the newest load request waits */
         snprintf(p->queued_path, sizeof p->queued_path, "%s", path);
         p->load_queued = 1;
         return;
     }
     snprintf(p->load_path, sizeof p->load_path, "%s", path);
-    p->load_busy = 1;
-    int kind = 1;
-    if (p->sched->schedule_work(p->sched->handle, sizeof kind, &kind) != LV2_WORKER_SUCCESS) p->load_busy = 0;
+    schedule(p, WORK_LOAD);
+}
+
+/* Source latent: the worker decodes the point the synth was asked for in this block (if it moved). */
+static void schedule_collect(nr_lv2 *p)
+{
+    if (p->busy || !p->has_latent || p->patch.source != NR_SOURCE_LATENT) return;
+    if (p->frame - p->collect_at < (int64_t)(p->rate * COLLECT_MS / 1000.0)) return;
+    p->collect_at = p->frame;
+    schedule(p, WORK_COLLECT);
 }
 
 static void read_control(nr_lv2 *p, int64_t t0)
@@ -388,27 +432,43 @@ static void run(LV2_Handle h, uint32_t n_frames)
     if (p->latency) *p->latency = (float)nr_synth_latency_frames(p->synth);
     write_notify(p);
     p->frame += n;
+    schedule_collect(p);
 }
 
-/* ---- worker: model loading, off the audio thread ---- */
+/* ---- worker: model loading and latent decoding, off the audio thread ---- */
 
 static LV2_Worker_Status work(LV2_Handle h, LV2_Worker_Respond_Function respond, LV2_Worker_Respond_Handle rh,
                               uint32_t size, const void *data)
 {
     nr_lv2 *p = h;
-    (void)size, (void)data;
-    nr_synth_collect(p->synth); /* the model the audio thread let go of at the last swap */
-    nr_model *m = NULL;
-    int ok = nr_model_load(p->load_path, &m) == NR_OK && nr_synth_model_stage(p->synth, m) == NR_OK;
-    if (!ok) fprintf(stderr, "neurorack.lv2: model %s not loaded: %s\n", p->load_path, nr_last_error());
-    return respond(rh, sizeof ok, &ok);
+    work_msg msg = {size == sizeof(int) ? *(const int *)data : 0, 0};
+    /* the model the audio thread let go of at the last swap; in source latent, the point's decode */
+    nr_synth_collect(p->synth);
+    if (msg.kind == WORK_LOAD) {
+        nr_model *m = NULL;
+        msg.ok = nr_model_load(p->load_path, &m) == NR_OK && nr_synth_model_stage(p->synth, m) == NR_OK;
+        if (!msg.ok) fprintf(stderr, "neurorack.lv2: model %s not loaded: %s\n", p->load_path, nr_last_error());
+        else load_latent_beside(p, p->load_path);
+    } else {
+        msg.ok = msg.kind == WORK_COLLECT;
+    }
+    return respond(rh, sizeof msg, &msg);
 }
 
 static LV2_Worker_Status work_response(LV2_Handle h, uint32_t size, const void *data)
 {
     nr_lv2 *p = h;
-    int ok = size == sizeof(int) && *(const int *)data;
-    if (ok) {
+    work_msg msg = {0, 0};
+    if (size == sizeof msg) memcpy(&msg, data, sizeof msg);
+    p->busy = 0;
+    if (msg.kind != WORK_LOAD) {
+        if (p->load_queued) { /* a load asked while the decode ran */
+            p->load_queued = 0;
+            schedule_load(p, p->queued_path);
+        }
+        return LV2_WORKER_SUCCESS;
+    }
+    if (msg.ok) {
         nr_synth_model_commit(p->synth); /* publishes the patch against the new templates */
         memcpy(p->model_path, p->load_path, sizeof p->model_path);
         p->last[NR_LV2_TEMPLATE_A] = p->last[NR_LV2_TEMPLATE_B] = NAN; /* the indices name its templates */
@@ -416,7 +476,6 @@ static LV2_Worker_Status work_response(LV2_Handle h, uint32_t size, const void *
         snapshot_write(p);
     }
     p->notify_model = 1;
-    p->load_busy = 0;
     if (p->load_queued) {
         p->load_queued = 0;
         schedule_load(p, p->queued_path);
@@ -505,6 +564,7 @@ static LV2_State_Status restore(LV2_Handle h, LV2_State_Retrieve_Function retrie
             nr_synth_model_commit(p->synth);
             snprintf(p->model_path, sizeof p->model_path, "%s", want);
             p->notify_model = 1;
+            load_latent_beside(p, path);
         }
     }
     const LV2_State_Free_Path *fp = feature(features, LV2_STATE__freePath);

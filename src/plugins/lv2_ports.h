@@ -37,6 +37,8 @@ enum {
     NR_LV2_CV_TARGET0 = NR_LV2_OFFSET0 + NR_NUM_DESC,
     NR_LV2_VOICES = NR_LV2_CV_TARGET0 + NR_NUM_CV,
     NR_LV2_VOLUME,
+    NR_LV2_SOURCE, /* the patch's curve source: template or latent (after the others: older sessions keep
+                      their port indices) */
     NR_LV2_PORT_COUNT
 };
 
@@ -65,7 +67,7 @@ typedef struct {
     int kind; /* nr_lv2_kind */
 } nr_lv2_control;
 
-/* The control inputs from NR_LV2_NOTE_PITCH to NR_LV2_VOLUME, in port order; n_templates: how many the
+/* The control inputs from NR_LV2_NOTE_PITCH to NR_LV2_SOURCE, in port order; n_templates: how many the
  * template ports enumerate (their maximum). Returns the count. */
 static inline int nr_lv2_controls(nr_lv2_control c[NR_LV2_PORT_COUNT], int n_templates)
 {
@@ -97,6 +99,8 @@ static inline int nr_lv2_controls(nr_lv2_control c[NR_LV2_PORT_COUNT], int n_tem
     }
     c[n++] = (nr_lv2_control){NR_LV2_VOICES, "voices", "Voices", 1, NR_MAX_VOICES, (float)p.voices, NR_LV2_KIND_INT};
     c[n++] = (nr_lv2_control){NR_LV2_VOLUME, "volume", "Volume (dB)", -60, 6, p.volume_db, NR_LV2_KIND_FLOAT};
+    c[n++] = (nr_lv2_control){NR_LV2_SOURCE, "source", "Curve source", 0, NR_SOURCE_COUNT - 1, (float)p.source,
+                              NR_LV2_KIND_ENUM};
     return n;
 }
 

@@ -127,10 +127,14 @@ static void write_plugin_ports(FILE *f, nr_synth *s, int midi_only)
         if (c[k].kind == NR_LV2_KIND_ENUM) {
             fprintf(f, "        lv2:portProperty lv2:integer , lv2:enumeration ;\n");
             int tpl = c[k].index == NR_LV2_TEMPLATE_A || c[k].index == NR_LV2_TEMPLATE_B;
-            int count = tpl ? nt + 1 : NR_CVT_COUNT;
+            int src = c[k].index == NR_LV2_SOURCE;
+            int count = tpl ? nt + 1 : src ? NR_SOURCE_COUNT : NR_CVT_COUNT;
             for (int v = 0; v < count; v++)
                 fprintf(f, "        lv2:scalePoint [ rdfs:label \"%s\" ; rdf:value %d ] ;\n",
-                        tpl ? (v == 0 ? "default" : nr_synth_template_name(s, v - 1)) : nr_cv_target_name(v), v);
+                        tpl   ? (v == 0 ? "default" : nr_synth_template_name(s, v - 1))
+                        : src ? nr_source_name(v)
+                              : nr_cv_target_name(v),
+                        v);
         }
         if (c[k].index == NR_LV2_VOLUME) fprintf(f, "        units:unit units:db ;\n");
         fprintf(f, "    ]%s", k + 1 < n ? " , " : " .\n");

@@ -6,9 +6,13 @@
  *   cv N TARGET [RANGE]   assign CV N (brightness, interp, pitch_voct, ...; range in target units per 5 V)
  *   template A|B NAME     interp F   stretch F   variation F   offset DESCRIPTOR F   volume DB
  *   voices N              mode N retrigger|choke|poly   pitch 0|1 (notes move the pitch)   model PATH
+ *   source template|latent   latent PATH (the latent curve model; default: X.latent.safetensors beside
+ *                            the model X.safetensors)
  * Pd runs messages and DSP on one thread, so a message changes the patch between two blocks; a model is
  * loaded in the message (blocking, like soundfiler) and swapped in at the next block; its predecessor
- * is freed by a clock shortly after. perform() allocates and locks nothing. */
+ * is freed by a clock shortly after. In source latent a clock decodes the point of the latent1..4 CVs
+ * every NR_PD_LATENT_MS, between DSP ticks (Pd's scheduler, never inside perform()). perform() allocates
+ * and locks nothing. */
 #include "control/midi.h"
 #include "neurorack.h"
 
@@ -25,6 +29,7 @@
 #define NR_PD_GATE_THRESHOLD 0.5f
 #define NR_PD_CV_EVENT_FRAMES 32 /* as the LV2 plugin: the synth glides CVs over 1 ms anyway */
 #define NR_PD_COLLECT_MS 100.0
+#define NR_PD_LATENT_MS 5.0 /* decodes of the latent point in source latent (the module polls as often) */
 #define NR_PD_DEFAULT_MODEL "default.safetensors"
 
 static t_class *nr_pd_class;
@@ -36,6 +41,8 @@ typedef struct {
     int rate;
     t_clock *collect;
     char default_model[1024];
+    char model_path[1024];  /* the model playing (the default until a `model` message) */
+    char latent_path[1024]; /* the latent model of a `latent` message ("": the one beside the model) */
     nr_patch patch;
     nr_cv_cal cal[NR_NUM_CV];
     nr_midi_map midi;
@@ -47,6 +54,29 @@ typedef struct {
     nr_synth_event ev[NR_PD_MAX_EVENTS];
     int nev, ev_next;
 } nr_pd;
+
+static int latent_active(const nr_pd *x)
+{
+    return x->synth && nr_synth_latent(x->synth) && x->patch.source == NR_SOURCE_LATENT;
+}
+
+static int load_latent(nr_pd *x, const char *path)
+{
+    nr_latent *lm = malloc(sizeof *lm);
+    nr_result r = lm ? nr_latent_load(path, lm) : nr_fail(NR_ERR_NOMEM, "out of memory for the latent model");
+    if (r == NR_OK) r = nr_synth_set_latent(x->synth, lm); /* takes it over, even on failure */
+    else free(lm);
+    if (r != NR_OK) pd_error(x, "neurorack~: latent model left out: %s", nr_last_error());
+    return r == NR_OK;
+}
+
+/* The latent model of a `latent` message, else the one beside the model at `model_path` (if any). */
+static void load_latent_for(nr_pd *x, const char *model_path)
+{
+    char beside[1024];
+    if (x->latent_path[0]) load_latent(x, x->latent_path);
+    else if (nr_latent_beside(model_path, beside, sizeof beside)) load_latent(x, beside);
+}
 
 static nr_result make_synth(nr_pd *x, const char *path, int rate)
 {
@@ -60,6 +90,8 @@ static nr_result make_synth(nr_pd *x, const char *path, int rate)
     if (r == NR_OK) {
         x->rate = rate;
         nr_synth_set_patch(x->synth, &x->patch, x->cal);
+        load_latent_for(x, path);
+        if (latent_active(x)) clock_delay(x->collect, 0);
     }
     return r;
 }
@@ -186,7 +218,30 @@ static void collect_tick(nr_pd *x)
 {
     if (!x->synth) return;
     nr_synth_collect(x->synth);
-    if (nr_synth_swap_pending(x->synth)) clock_delay(x->collect, NR_PD_COLLECT_MS);
+    if (latent_active(x)) clock_delay(x->collect, NR_PD_LATENT_MS);
+    else if (nr_synth_swap_pending(x->synth)) clock_delay(x->collect, NR_PD_COLLECT_MS);
+}
+
+static void m_source(nr_pd *x, t_symbol *name)
+{
+    int v = nr_source_from_name(name->s_name);
+    if (v < 0) {
+        pd_error(x, "neurorack~: source '%s': expected template or latent", name->s_name);
+        return;
+    }
+    if (v == NR_SOURCE_LATENT && x->synth && !nr_synth_latent(x->synth))
+        pd_error(x, "neurorack~: source latent: no latent model (send 'latent PATH'); gate 1 plays template A");
+    x->patch.source = v;
+    publish(x);
+    if (latent_active(x)) clock_delay(x->collect, 0);
+}
+
+static void m_latent(nr_pd *x, t_symbol *path)
+{
+    if (!x->synth) return;
+    if (!load_latent(x, path->s_name)) return;
+    snprintf(x->latent_path, sizeof x->latent_path, "%s", path->s_name);
+    if (latent_active(x)) clock_delay(x->collect, 0);
 }
 
 static void m_model(nr_pd *x, t_symbol *path)
@@ -199,7 +254,9 @@ static void m_model(nr_pd *x, t_symbol *path)
         return;
     }
     nr_synth_model_commit(x->synth);
-    clock_delay(x->collect, NR_PD_COLLECT_MS);
+    snprintf(x->model_path, sizeof x->model_path, "%s", path->s_name);
+    load_latent_for(x, x->model_path);
+    clock_delay(x->collect, latent_active(x) ? 0 : NR_PD_COLLECT_MS);
 }
 
 /* ---- DSP ---- */
@@ -242,7 +299,7 @@ static void dsp(nr_pd *x, t_signal **sp)
     if (x->synth && rate != x->rate) { /* a new rate: a new synth (allowed here, not in perform) */
         nr_synth_uninit(x->synth);
         x->synth = NULL;
-        if (make_synth(x, x->default_model, rate) != NR_OK) pd_error(x, "neurorack~: %s", nr_last_error());
+        if (make_synth(x, x->model_path, rate) != NR_OK) pd_error(x, "neurorack~: %s", nr_last_error());
     }
     for (int s = 0; s < NR_PD_SIGNALS; s++) x->in[s] = sp[s]->s_vec;
     x->out = sp[NR_PD_SIGNALS]->s_vec;
@@ -262,8 +319,9 @@ static void *nr_pd_new(void)
     const char *env = getenv("NEURORACK_MODEL");
     if (env && *env) snprintf(x->default_model, sizeof x->default_model, "%s", env);
     else snprintf(x->default_model, sizeof x->default_model, "%s/%s", class_gethelpdir(nr_pd_class), NR_PD_DEFAULT_MODEL);
+    snprintf(x->model_path, sizeof x->model_path, "%s", x->default_model);
     int rate = (int)lround(sys_getsr());
-    if (make_synth(x, x->default_model, rate > 0 ? rate : 48000) != NR_OK)
+    if (make_synth(x, x->model_path, rate > 0 ? rate : 48000) != NR_OK)
         pd_error(x, "neurorack~: %s (the object stays silent)", nr_last_error());
     return x;
 }
@@ -294,4 +352,6 @@ void neurorack_tilde_setup(void)
     class_addmethod(nr_pd_class, (t_method)m_offset, gensym("offset"), A_SYMBOL, A_FLOAT, 0);
     class_addmethod(nr_pd_class, (t_method)m_mode, gensym("mode"), A_FLOAT, A_SYMBOL, 0);
     class_addmethod(nr_pd_class, (t_method)m_model, gensym("model"), A_SYMBOL, 0);
+    class_addmethod(nr_pd_class, (t_method)m_source, gensym("source"), A_SYMBOL, 0);
+    class_addmethod(nr_pd_class, (t_method)m_latent, gensym("latent"), A_SYMBOL, 0);
 }
