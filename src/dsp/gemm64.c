@@ -93,13 +93,17 @@ static inline __attribute__((always_inline)) void tile(const int R, const int W,
         (void)c43, (void)c52, (void)c53;
 }
 
+/* Row strips outside, column tiles inside: a strip of 6 rows of a (k floats each) stays in L1 while every
+ * column tile reads it, and bt (k x n) stays in L1 across strips; with the columns outside, a whole
+ * panel of a (m x k, 64 KB at m = 256) was read from L2 once per column tile. */
 static inline __attribute__((always_inline)) void run(const int W, const float *a, size_t lda, int m, int k,
                                                        const float *bt, int n, float *c, size_t ldc)
 {
+    int t = 0;
+    for (; t + 6 <= m; t += 6)
+        for (int j0 = 0; j0 < n; j0 += W * VL) tile(6, W, a + t * lda, lda, k, bt + j0, (size_t)n, c + t * ldc + j0, ldc);
     for (int j0 = 0; j0 < n; j0 += W * VL) {
         const float *b = bt + j0;
-        int t = 0;
-        for (; t + 6 <= m; t += 6) tile(6, W, a + t * lda, lda, k, b, (size_t)n, c + t * ldc + j0, ldc);
         switch (m - t) {
         case 5: tile(5, W, a + t * lda, lda, k, b, (size_t)n, c + t * ldc + j0, ldc); break;
         case 4: tile(4, W, a + t * lda, lda, k, b, (size_t)n, c + t * ldc + j0, ldc); break;
