@@ -97,7 +97,8 @@ typedef struct {
     char load_path[PATH_CAP];
     char queued_path[PATH_CAP];
     int busy, load_queued;
-    int has_latent;       /* a latent curve model is set (written by instantiate, restore, the worker) */
+    atomic_int has_latent; /* a latent curve model is set (written by instantiate, restore, the worker;
+                              read by run()) */
     int64_t collect_at;   /* stream frame of the last decode request */
 
     /* state save's view */
@@ -157,7 +158,7 @@ static void load_latent_beside(nr_lv2 *p, const char *model_path)
     if (r == NR_OK) r = nr_synth_set_latent(p->synth, lm); /* takes it over, even on failure */
     else free(lm);
     if (r != NR_OK) fprintf(stderr, "neurorack.lv2: latent model left out: %s\n", nr_last_error());
-    p->has_latent = nr_synth_latent(p->synth) != NULL;
+    atomic_store_explicit(&p->has_latent, nr_synth_latent(p->synth) != NULL, memory_order_relaxed);
 }
 
 static void cleanup(LV2_Handle h)
@@ -336,7 +337,8 @@ static void schedule_load(nr_lv2 *p, const char *path)
 /* Source latent: the worker decodes the point the synth was asked for in this block (if it moved). */
 static void schedule_collect(nr_lv2 *p)
 {
-    if (p->busy || !p->has_latent || p->patch.source != NR_SOURCE_LATENT) return;
+    if (p->busy || !atomic_load_explicit(&p->has_latent, memory_order_relaxed) || p->patch.source != NR_SOURCE_LATENT)
+        return;
     if (p->frame - p->collect_at < (int64_t)(p->rate * COLLECT_MS / 1000.0)) return;
     p->collect_at = p->frame;
     schedule(p, WORK_COLLECT);
