@@ -17,6 +17,16 @@
  * samples for yin at 22050 Hz, so those are read at normal speed. */
 #define TUNING_SPEEDUP 4
 #define TUNING_SPEEDUP_MAX 400.0
+/* High pitches the other way: a render is read played SLOWDOWN times slower (every frequency /
+ * SLOWDOWN), then multiplied back, up to 20 kHz; a reading above SLOWDOWN_MIN Hz is taken from there
+ * (at normal speed yin's period there is under 18 samples, +7 cents off at 2 kHz, and towards its 5 kHz
+ * ceiling an octave up is out of its reach; sped up, such a tone is already out of it) when at
+ * least SLOWDOWN_STABLE of the loud frames agree on it: a low sound slowed down has its period out of
+ * yin's reach, and the noise yin then reads in it (up to 7 kHz on the original's kick) agrees with
+ * itself on 0 to 5 % of the frames, a tone on 60 to 99 %. */
+#define TUNING_SLOWDOWN 4
+#define TUNING_SLOWDOWN_MIN 1250.0
+#define TUNING_SLOWDOWN_STABLE 0.5
 #define TUNING_LOUD_DB 20.0 /* loud frames: within this of the loudest */
 /* yin's search range; a frame at its floor found no period (librosa's yin returns fmin then) */
 #define TUNING_YIN_LO 50.5
@@ -41,17 +51,19 @@ static double stability(const nr_curves *c, double med, double lo, double hi)
     return loud ? (double)near / (double)loud : 0.0;
 }
 
-static nr_result pitch_at(const float *y, long n, int rate, int speedup, double *hz, double *stable)
+/* The pitch of y read as if it played at rate * speedup / slowdown (every frequency scaled so), scaled back. */
+static nr_result pitch_at(const float *y, long n, int rate, int speedup, int slowdown, double *hz, double *stable)
 {
     *hz = 0.0;
     if (stable) *stable = 0.0;
     nr_audio a = {0};
-    nr_result r = nr_audio_resample(y, n, rate * speedup, NR_ANALYSIS_RATE, &a);
+    /* the slowed rate stays whole: 48000, 44100, 22050 and 96000 all divide by 4 (else rounded) */
+    nr_result r = nr_audio_resample(y, n, (int)lround((double)rate * speedup / slowdown), NR_ANALYSIS_RATE, &a);
     nr_curves c = {0};
     if (r == NR_OK) r = nr_analyze(a.samples, a.n, &c);
     if (r == NR_OK) {
         double med = nr_curves_median_pitch(&c, TUNING_LOUD_DB, TUNING_YIN_LO, TUNING_YIN_HI);
-        *hz = med / speedup;
+        *hz = med * slowdown / speedup;
         if (stable && med > 0.0) *stable = stability(&c, med, TUNING_YIN_LO, TUNING_YIN_HI);
     }
     nr_curves_free(&c);
@@ -61,8 +73,25 @@ static nr_result pitch_at(const float *y, long n, int rate, int speedup, double 
 
 nr_result nr_eval_rendered_pitch(const float *y, long n, int rate, double *hz, double *stable)
 {
-    nr_result r = pitch_at(y, n, rate, TUNING_SPEEDUP, hz, stable);
-    if (r == NR_OK && *hz > TUNING_SPEEDUP_MAX) r = pitch_at(y, n, rate, 1, hz, stable);
+    /* Over 1.25 kHz: the slowed reading, when it is steady (sped up or at normal speed such a tone can
+     * read as a steady subharmonic: a 6.9 kHz tone 1.4 kHz at normal speed, a 2.6 kHz tone 263 Hz sped up). */
+    double st = 0.0;
+    nr_result r = pitch_at(y, n, rate, 1, TUNING_SLOWDOWN, hz, &st);
+    if (r == NR_OK && *hz > TUNING_SLOWDOWN_MIN && st >= TUNING_SLOWDOWN_STABLE) {
+        if (stable) *stable = st;
+        return r;
+    }
+    /* Up to 400 Hz the sped-up reading, unless the normal one finds a steady pitch too high for it (over
+     * yin's ceiling once sped up); above 400 Hz the normal one. */
+    if (r == NR_OK) r = pitch_at(y, n, rate, TUNING_SPEEDUP, 1, hz, stable);
+    if (r == NR_OK) {
+        double hz1 = 0.0, st1 = 0.0;
+        r = pitch_at(y, n, rate, 1, 1, &hz1, &st1);
+        if (r == NR_OK && (*hz > TUNING_SPEEDUP_MAX || (hz1 > TUNING_YIN_HI / TUNING_SPEEDUP && st1 >= TUNING_SLOWDOWN_STABLE))) {
+            *hz = hz1;
+            if (stable) *stable = st1;
+        }
+    }
     return r;
 }
 
