@@ -156,8 +156,8 @@ int nr_eval_print_control(FILE *f, const char *model, const double mat[NR_NUM_DE
 
 /* Tuning (src/eval/tuning.c). The pitch a listener would name in a render at `rate`: the median yin f0
  * over the frames within 20 dB of the loudest; pitches up to 400 Hz are read on the render played 4x
- * faster and pitches over 1250 Hz on the render played 4x slower, so that 12.5 Hz to 20 kHz can be
- * measured (yin looks for 50..5000 Hz); 0 when none is pitched.
+ * faster and higher ones on the render played 4x slower (at normal speed when that reading is not
+ * steady), so that 12.5 Hz to 20 kHz can be measured (yin looks for 50..5000 Hz); 0 when none is pitched.
  * *stable (may be NULL): the share of those loud frames within 100 cents of it (a tonal sound: most). */
 nr_result nr_eval_rendered_pitch(const float *y, long n, int rate, double *hz, double *stable);
 /* Renders template `tmpl` (the model's own, else a built-in) at its pitch (*base_hz and *stable receive

@@ -11,21 +11,20 @@
 #include <math.h>
 #include <string.h>
 
-/* yin in the analysis looks for 50..5000 Hz; a kick at 55 Hz transposed down an octave is below that.
- * Low pitches are read on the render played SPEEDUP times faster (every frequency x SPEEDUP, as a tape
- * played fast), then divided back: 12.5 Hz and up. Above SPEEDUP_MAX Hz the sped-up period gets too few
- * samples for yin at 22050 Hz, so those are read at normal speed. */
+/* yin in the analysis looks for 50..5000 Hz, and its octave choice is surest when the period spans many
+ * samples but the window holds several periods. So a render is read played at the speed that brings its
+ * pitch near 100..1600 Hz: pitches up to SPEEDUP_MAX Hz on the render played SPEEDUP times faster (every
+ * frequency x SPEEDUP, as a tape played fast; 12.5 Hz and up), higher ones on the render played SLOWDOWN
+ * times slower (up to 20 kHz), each scaled back. Read at normal speed instead, a 6.9 kHz tone gives a
+ * steady 1.4 kHz and a 2 kHz tone reads 7 cents sharp; sped up, a 2.6 kHz tone reads 263 Hz and the
+ * plucks model's 525 Hz banjo an octave low. The slowed reading counts when at least SLOWDOWN_STABLE of
+ * the loud frames agree on it: slowed down, a low sound's period is out of yin's reach, and the noise it
+ * then reads (up to 7 kHz on the original's kick) agrees with itself on 0 to 5 % of the frames, a tone on
+ * 60 to 99 %. Normal speed is the fallback between the two. */
 #define TUNING_SPEEDUP 4
 #define TUNING_SPEEDUP_MAX 400.0
-/* High pitches the other way: a render is read played SLOWDOWN times slower (every frequency /
- * SLOWDOWN), then multiplied back, up to 20 kHz; a reading above SLOWDOWN_MIN Hz is taken from there
- * (at normal speed yin's period there is under 18 samples, +7 cents off at 2 kHz, and towards its 5 kHz
- * ceiling an octave up is out of its reach; sped up, such a tone is already out of it) when at
- * least SLOWDOWN_STABLE of the loud frames agree on it: a low sound slowed down has its period out of
- * yin's reach, and the noise yin then reads in it (up to 7 kHz on the original's kick) agrees with
- * itself on 0 to 5 % of the frames, a tone on 60 to 99 %. */
 #define TUNING_SLOWDOWN 4
-#define TUNING_SLOWDOWN_MIN 1250.0
+#define TUNING_SLOWDOWN_MIN TUNING_SPEEDUP_MAX
 #define TUNING_SLOWDOWN_STABLE 0.5
 #define TUNING_LOUD_DB 20.0 /* loud frames: within this of the loudest */
 /* yin's search range; a frame at its floor found no period (librosa's yin returns fmin then) */
@@ -73,21 +72,20 @@ static nr_result pitch_at(const float *y, long n, int rate, int speedup, int slo
 
 nr_result nr_eval_rendered_pitch(const float *y, long n, int rate, double *hz, double *stable)
 {
-    /* Over 1.25 kHz: the slowed reading, when it is steady (sped up or at normal speed such a tone can
-     * read as a steady subharmonic: a 6.9 kHz tone 1.4 kHz at normal speed, a 2.6 kHz tone 263 Hz sped up). */
+    /* Over 400 Hz: the slowed reading, when it is steady. */
     double st = 0.0;
     nr_result r = pitch_at(y, n, rate, 1, TUNING_SLOWDOWN, hz, &st);
     if (r == NR_OK && *hz > TUNING_SLOWDOWN_MIN && st >= TUNING_SLOWDOWN_STABLE) {
         if (stable) *stable = st;
         return r;
     }
-    /* Up to 400 Hz the sped-up reading, unless the normal one finds a steady pitch too high for it (over
-     * yin's ceiling once sped up); above 400 Hz the normal one. */
+    /* Else the sped-up reading, unless it or a steady normal-speed reading says over 400 Hz: then the
+     * normal one (a tone over 400 Hz whose slowed reading was not steady). */
     if (r == NR_OK) r = pitch_at(y, n, rate, TUNING_SPEEDUP, 1, hz, stable);
     if (r == NR_OK) {
         double hz1 = 0.0, st1 = 0.0;
         r = pitch_at(y, n, rate, 1, 1, &hz1, &st1);
-        if (r == NR_OK && (*hz > TUNING_SPEEDUP_MAX || (hz1 > TUNING_YIN_HI / TUNING_SPEEDUP && st1 >= TUNING_SLOWDOWN_STABLE))) {
+        if (r == NR_OK && (*hz > TUNING_SPEEDUP_MAX || (hz1 > TUNING_SPEEDUP_MAX && st1 >= TUNING_SLOWDOWN_STABLE))) {
             *hz = hz1;
             if (stable) *stable = st1;
         }
