@@ -698,10 +698,7 @@ static float *latent_file_sink(float cv1)
     nr_settings_defaults(&s);
     s.patch.source = NR_SOURCE_LATENT;
     s.patch.voices = 4;
-    for (int k = 0; k < 2; k++) {
-        s.patch.cv[k].target = NR_CVT_LATENT0 + k;
-        s.patch.cv[k].range = nr_cv_target_limits(NR_CVT_LATENT0 + k)->def_range;
-    }
+    for (int k = 0; k < 2; k++) nr_cv_assign_target(&s.patch.cv[k], NR_CVT_LATENT0 + k);
     if (nr_settings_save(settings, &s) != NR_OK) return nt_fail_at(__FILE__, __LINE__, "%s", nr_last_error()), NULL;
     FILE *f = fopen(script, "w");
     fprintf(f, "0 cv 1 %.9g\n0 cv 2 2\n0.1 note 1 64 100\n0.15 note 1 64 0\nend %.9g\n", (double)cv1,

@@ -203,10 +203,7 @@ static void test_pd_latent_matches_file_sink(void)
     nr_settings_defaults(&s);
     s.patch.source = NR_SOURCE_LATENT;
     s.patch.voices = 4;
-    for (int k = 0; k < 2; k++) {
-        s.patch.cv[k].target = NR_CVT_LATENT0 + k;
-        s.patch.cv[k].range = nr_cv_target_limits(NR_CVT_LATENT0 + k)->def_range;
-    }
+    for (int k = 0; k < 2; k++) nr_cv_assign_target(&s.patch.cv[k], NR_CVT_LATENT0 + k);
     static const char *msgs = "source latent \\, voices 4 \\, cv 1 latent1 \\, cv 2 latent2";
     static const pd_event short_ev[] = {{20, "cv 1 -4"}, {40, "cv 2 2"}, {100, "note 64 100"}, {150, "note 64 0"}};
     static const pd_event long_ev[] = {{20, "cv 1 4"}, {40, "cv 2 2"}, {100, "note 64 100"}, {150, "note 64 0"}};

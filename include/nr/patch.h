@@ -75,6 +75,8 @@ typedef struct {
     float lo, hi, def_range;
 } nr_cv_target_info;
 const nr_cv_target_info *nr_cv_target_limits(int target);
+/* Points a CV at `target` with that target's usual range (the menu's and the plug-ins' choice). */
+void nr_cv_assign_target(nr_cv_assign *a, int target);
 /* Short names for menus and files ("off", "brightness", "interp", ...); "?" when out of range. */
 const char *nr_cv_target_name(int target);
 const char *nr_gate_mode_name(int mode);

@@ -285,10 +285,7 @@ static void apply_controls(nr_lv2 *p)
         else if (i >= NR_LV2_CV_TARGET0 && i < NR_LV2_CV_TARGET0 + NR_NUM_CV) {
             nr_cv_assign *a = &pa->cv[i - NR_LV2_CV_TARGET0];
             int t = clampi((int)lroundf(v), 0, NR_CVT_COUNT - 1);
-            if (t != a->target) { /* a new target takes its usual range, as the menu gives it */
-                a->target = t;
-                a->range = nr_cv_target_limits(t)->def_range;
-            }
+            if (t != a->target) nr_cv_assign_target(a, t); /* a new target takes its usual range */
         } else if (i == NR_LV2_VOICES) pa->voices = clampi((int)lroundf(v), 1, NR_MAX_VOICES);
         else if (i == NR_LV2_VOLUME) pa->volume_db = v;
         else if (i == NR_LV2_SOURCE) pa->source = clampi((int)lroundf(v), 0, NR_SOURCE_COUNT - 1);

@@ -151,8 +151,8 @@ static void m_cv(nr_pd *x, t_symbol *s, int argc, t_atom *argv)
         pd_error(x, "neurorack~: cv %d: unknown target '%s'", i + 1, atom_getsymbol(&argv[1])->s_name);
         return;
     }
-    x->patch.cv[i].target = t;
-    x->patch.cv[i].range = argc > 2 && argv[2].a_type == A_FLOAT ? atom_getfloat(&argv[2]) : nr_cv_target_limits(t)->def_range;
+    nr_cv_assign_target(&x->patch.cv[i], t);
+    if (argc > 2 && argv[2].a_type == A_FLOAT) x->patch.cv[i].range = atom_getfloat(&argv[2]);
     publish(x);
 }
 

@@ -62,8 +62,7 @@ void nr_patch_defaults(nr_patch *p)
                                     NR_CVT_DESC0 + NR_DESC_PITCH, NR_CVT_STRETCH};
     const int bipolar[NR_NUM_CV] = {1, 0, 1, 1};
     for (int i = 0; i < NR_NUM_CV; i++) {
-        p->cv[i].target = targets[i];
-        p->cv[i].range = g_limits[targets[i]].def_range;
+        nr_cv_assign_target(&p->cv[i], targets[i]);
         p->cv[i].bipolar = bipolar[i];
     }
     p->gate_mode[0] = NR_GATE_RETRIGGER;
@@ -71,6 +70,12 @@ void nr_patch_defaults(nr_patch *p)
     p->voices = NR_MAX_VOICES;
     p->steal = NR_STEAL_OLDEST;
     p->volume_db = -6.0f;
+}
+
+void nr_cv_assign_target(nr_cv_assign *a, int target)
+{
+    a->target = target;
+    a->range = nr_cv_target_limits(target)->def_range;
 }
 
 static float clampf(float v, float lo, float hi, float def)
