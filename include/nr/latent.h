@@ -89,6 +89,8 @@ typedef struct {
  * file); copies what it needs. `what` names the source in messages. NR_ERR_FORMAT if absent. */
 nr_result nr_latent_from_tensors(const nr_tensor_set *ts, const char *what, nr_latent *out);
 nr_result nr_latent_load(const char *path, nr_latent *out);
+/* The same into a new heap object (*out; NULL on failure), as nr_synth_set_latent takes one over. */
+nr_result nr_latent_open(const char *path, nr_latent **out);
 /* The latent model shipped beside a synthesis model: "X.safetensors" -> "X.latent.safetensors" (any
  * other name gets ".latent.safetensors" appended) in out. Returns 1 if that file exists and is a regular
  * file, 0 if not (or the name does not fit in cap; out is then ""). */

@@ -355,10 +355,9 @@ nr_result nr_instrument_create(const nr_instrument_config *cfg, nr_instrument **
     int optional = 0;
     if (!latent_path && nr_latent_beside(inst->model_path, beside, sizeof beside)) latent_path = beside, optional = 1;
     if (r == NR_OK && latent_path) {
-        nr_latent *lm = malloc(sizeof *lm);
-        r = lm ? nr_latent_load(latent_path, lm) : nr_fail(NR_ERR_NOMEM, "out of memory for the latent model");
+        nr_latent *lm;
+        r = nr_latent_open(latent_path, &lm);
         if (r == NR_OK) r = nr_synth_set_latent(inst->synth, lm); /* takes it over, even on failure */
-        else free(lm);
         if (r != NR_OK && optional) {
             add_notice(inst, nr_last_error());
             r = NR_OK;

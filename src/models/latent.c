@@ -211,6 +211,17 @@ nr_result nr_latent_load(const char *path, nr_latent *out)
     return r;
 }
 
+nr_result nr_latent_open(const char *path, nr_latent **out)
+{
+    *out = NULL;
+    nr_latent *lm = malloc(sizeof *lm);
+    if (!lm) return nr_fail(NR_ERR_NOMEM, "%s: out of memory for the latent model", path);
+    nr_result r = nr_latent_load(path, lm);
+    if (r != NR_OK) free(lm);
+    else *out = lm;
+    return r;
+}
+
 int nr_latent_beside(const char *model_path, char *out, size_t cap)
 {
     static const char ext[] = ".safetensors";

@@ -153,10 +153,9 @@ static void load_latent_beside(nr_lv2 *p, const char *model_path)
 {
     char path[PATH_CAP];
     if (!nr_latent_beside(model_path, path, sizeof path)) return;
-    nr_latent *lm = malloc(sizeof *lm);
-    nr_result r = lm ? nr_latent_load(path, lm) : nr_fail(NR_ERR_NOMEM, "out of memory for the latent model");
+    nr_latent *lm;
+    nr_result r = nr_latent_open(path, &lm);
     if (r == NR_OK) r = nr_synth_set_latent(p->synth, lm); /* takes it over, even on failure */
-    else free(lm);
     if (r != NR_OK) fprintf(stderr, "neurorack.lv2: latent model left out: %s\n", nr_last_error());
     atomic_store_explicit(&p->has_latent, nr_synth_latent(p->synth) != NULL, memory_order_relaxed);
 }

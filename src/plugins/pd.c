@@ -62,10 +62,9 @@ static int latent_active(const nr_pd *x)
 
 static int load_latent(nr_pd *x, const char *path)
 {
-    nr_latent *lm = malloc(sizeof *lm);
-    nr_result r = lm ? nr_latent_load(path, lm) : nr_fail(NR_ERR_NOMEM, "out of memory for the latent model");
+    nr_latent *lm;
+    nr_result r = nr_latent_open(path, &lm);
     if (r == NR_OK) r = nr_synth_set_latent(x->synth, lm); /* takes it over, even on failure */
-    else free(lm);
     if (r != NR_OK) pd_error(x, "neurorack~: latent model left out: %s", nr_last_error());
     return r == NR_OK;
 }
