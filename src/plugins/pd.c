@@ -40,7 +40,6 @@ typedef struct {
     nr_synth *synth;
     int rate;
     t_clock *collect;
-    char default_model[1024];
     char model_path[1024];  /* the model playing (the default until a `model` message) */
     char latent_path[1024]; /* the latent model of a `latent` message ("": the one beside the model) */
     nr_patch patch;
@@ -316,9 +315,8 @@ static void *nr_pd_new(void)
     x->midi = nr_midi_map_default();
     for (int s = 0; s < NR_PD_SIGNALS; s++) x->sig_at[s] = -NR_PD_CV_EVENT_FRAMES; /* a first change goes at once */
     const char *env = getenv("NEURORACK_MODEL");
-    if (env && *env) snprintf(x->default_model, sizeof x->default_model, "%s", env);
-    else snprintf(x->default_model, sizeof x->default_model, "%s/%s", class_gethelpdir(nr_pd_class), NR_PD_DEFAULT_MODEL);
-    snprintf(x->model_path, sizeof x->model_path, "%s", x->default_model);
+    if (env && *env) snprintf(x->model_path, sizeof x->model_path, "%s", env);
+    else snprintf(x->model_path, sizeof x->model_path, "%s/%s", class_gethelpdir(nr_pd_class), NR_PD_DEFAULT_MODEL);
     int rate = (int)lround(sys_getsr());
     if (make_synth(x, x->model_path, rate > 0 ? rate : 48000) != NR_OK)
         pd_error(x, "neurorack~: %s (the object stays silent)", nr_last_error());
