@@ -816,7 +816,9 @@ static void test_tuned_voice_in_tune(void)
 }
 
 /* The noise spectrum moves by the ratio: an envelope lit only around 2 kHz sounds at 4 kHz an octave up
- * and at 1 kHz an octave down. */
+ * and at 1 kHz an octave down, and its power stays that of the untuned noise, as a sampler's does (the
+ * same power spread over twice or half the bandwidth); partials keep their amplitude, so noise 3 dB
+ * louder an octave up would bury them (yin then read the plucks model's banjo an octave low). */
 static void test_tuned_noise_moves(void)
 {
     nr_imp2_hparams hp = nr_imp2_hparams_default();
@@ -834,8 +836,9 @@ static void test_tuned_noise_moves(void)
     float *mem = aligned_alloc(64, nr_imp2_synth_state_floats(&hp) * sizeof(float));
     nr_imp2_synth_state st;
     nr_imp2_synth_state_carve(&st, &hp, mem);
-    const float ratio[] = {2.0f, 0.5f};
-    for (int i = 0; i < 2; i++) {
+    const float ratio[] = {2.0f, 0.5f, 1.0f};
+    double power[3];
+    for (int i = 0; i < 3; i++) {
         nr_imp2_synth_reset(&st, 5, 0);
         memset(y, 0, sizeof(float) * N);
         for (int t = 0; t < T; t++) {
@@ -843,9 +846,16 @@ static void test_tuned_noise_moves(void)
             nr_imp2_synth_begin_frame(&st, &hp, &tb, q);
             nr_imp2_synth_render(&st, &hp, &w, q, q, q, 0, NR_IMP_HOP, y + (size_t)t * NR_IMP_HOP);
         }
+        power[i] = 0.0;
+        for (long n = 0; n < N; n++) power[i] += (double)y[n] * y[n];
+        if (ratio[i] == 1.0f) break;
         double f = 2000.0 * ratio[i];
         double in = band_density(y, N, 0.9 * f, 1.1 * f), home = band_density(y, N, 1800, 2200);
         NT_CHECKF(in > 1000 * home, "x%g: noise %g at %g Hz vs %g at 2 kHz", ratio[i], in, f, home);
+    }
+    for (int i = 0; i < 2; i++) {
+        double db = 10.0 * log10(power[i] / power[2]);
+        NT_CHECKF(fabs(db) < 0.75, "x%g: the tuned noise's power is %+.2f dB from the untuned noise's", ratio[i], db);
     }
     nr_imp2_tables_free(&tb);
     free(q), free(y), free(trans), free(mem);

@@ -81,14 +81,19 @@ void nr_imp2_synth_tune(nr_imp2_synth_state *st, float ratio)
 }
 
 /* The spectrum of frame t into buf (NBINS complex): E_n interpolated at each bin times seeded noise.
- * Tuned by ratio, bin k reads the envelope at its frequency / ratio (shift = log2 ratio in bands). */
-static void noise_spectrum(const nr_imp2_tables *tb, const float *qn, float shift, uint64_t *rng, float *buf)
+ * Tuned by ratio, bin k reads the envelope at its frequency / ratio (shift = log2 ratio in bands) and
+ * its level is scaled by gain = 1 / sqrt(ratio): a sampler playing noise ratio times faster spreads the
+ * same power over ratio times the bandwidth (density S(f / ratio) / ratio), while each partial keeps its
+ * amplitude. Without the gain, a voice tuned an octave up had its noise 3 dB louder against its partials
+ * (an octave down, 3 dB softer). */
+static void noise_spectrum(const nr_imp2_tables *tb, const float *qn, float shift, float gain, uint64_t *rng,
+                           float *buf)
 {
     buf[0] = buf[1] = 0.0f; /* DC and Nyquist stay silent */
     for (int k = 1; k < NR_IMP2_NBINS - 1; k++) {
         int b = tb->bin_band[k];
         float w = shift != 0.0f ? nr_imp2_env_at(tb, tb->bin_u[k] - shift, &b) : tb->bin_w[k];
-        float e = (qn[b] + (qn[b + 1] - qn[b]) * w) * tb->scale;
+        float e = (qn[b] + (qn[b + 1] - qn[b]) * w) * tb->scale * gain;
         float zr = gauss_half(rng), zi = gauss_half(rng);
         buf[2 * k] = e * zr;
         buf[2 * k + 1] = e * zi;
@@ -133,7 +138,8 @@ void nr_imp2_synth_begin_frame(nr_imp2_synth_state *st, const nr_imp2_hparams *h
         /* the previous chunk's second half (already windowed) overlaps this frame */
         if (st->frame > 0) memcpy(st->tail, buf + NR_IMP_HOP, NR_IMP_HOP * sizeof(float));
         float shift = st->ratio != 1.0f ? log2f(st->ratio) * tb->band_per_oct : 0.0f;
-        noise_spectrum(tb, q + 2 * st->P, shift, &st->rng, st->spec);
+        float gain = st->ratio != 1.0f ? 1.0f / sqrtf(st->ratio) : 1.0f;
+        noise_spectrum(tb, q + 2 * st->P, shift, gain, &st->rng, st->spec);
         fftwf_execute_dft_c2r((fftwf_plan)tb->c2r, (fftwf_complex *)st->spec, buf);
         /* the first frame starts at full level: its rising half-window is 1 */
         for (int n = st->frame > 0 ? 0 : NR_IMP_HOP; n < NR_IMP2_NOISE_LEN; n++) buf[n] *= tb->win[n];
