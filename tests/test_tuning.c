@@ -75,7 +75,7 @@ static void test_original_in_tune(void)
 
 /* The shipped plucks model with the sampler's tuning (nr_voice_push_frame_tuned): its templates move by
  * the asked interval within 20 cents, down an octave to up an octave, all but pizzicato (docs/quality.md:
- * its 0.55 s note has 8 loud frames, the first ones noise in the render, and reads up to 35 cents off).
+ * its 0.55 s note has 8 loud frames, and the model renders them mostly as noise, which yin reads as 64 Hz).
  * Banjo and koto need the tuned noise's level kept (1 / sqrt(ratio)): with it 3 dB louder an octave up,
  * yin read their +12 renders an octave low. */
 static void test_plucks_in_tune(void)
