@@ -460,6 +460,54 @@ static void test_train_learns_monotonic_axes_and_resumes(void)
     NT_CHECK(nr_latent_load(out2, &lm) == NR_ERR_FORMAT && strstr(nr_last_error(), out2));
 }
 
+/* Random points where the data is: a kernel density over the encodings, Silverman's bandwidth per axis.
+ * Draws are the seed's (the same twice), spread as the density (variance of the encodings plus the
+ * bandwidth's square), each near one encoding; without encodings they are the N(0, I) draws. */
+static void test_data_draw(void)
+{
+    enum { N = 400, DRAWS = 6000 };
+    static float map[N * NR_LAT_DIM];
+    for (int i = 0; i < N; i++)
+        for (int k = 0; k < NR_LAT_DIM; k++) /* two tight clusters per axis, at -1.5 and +1.5 (k + 1) */
+            map[i * NR_LAT_DIM + k] = (float)((i % 2 ? 1.5 : -1.5) * (k + 1) + 0.05 * nr_latent_prior_draw(1000 + i, k));
+    double sd[NR_LAT_DIM], h[NR_LAT_DIM], s1[NR_LAT_DIM] = {0}, s2[NR_LAT_DIM] = {0};
+    for (int k = 0; k < NR_LAT_DIM; k++) {
+        double a = 0, b = 0;
+        for (int i = 0; i < N; i++) a += map[i * NR_LAT_DIM + k], b += (double)map[i * NR_LAT_DIM + k] * map[i * NR_LAT_DIM + k];
+        sd[k] = sqrt(b / N - (a / N) * (a / N));
+        h[k] = 1.06 * sd[k] * pow(N, -0.2);
+    }
+    int far = 0;
+    for (int d = 0; d < DRAWS; d++) {
+        float z[NR_LAT_DIM], z2[NR_LAT_DIM];
+        nr_latent_data_draw(map, N, (uint64_t)d + 1, z);
+        nr_latent_data_draw(map, N, (uint64_t)d + 1, z2);
+        NT_CHECK(!memcmp(z, z2, sizeof z));
+        double best = INFINITY; /* nearest encoding, in bandwidths */
+        for (int i = 0; i < N; i++) {
+            double e = 0;
+            for (int k = 0; k < NR_LAT_DIM; k++) e += pow((z[k] - map[i * NR_LAT_DIM + k]) / h[k], 2);
+            best = fmin(best, e);
+        }
+        far += sqrt(best) > 5.0 * 2.0; /* 4 axes: beyond 10 bandwidths is not a kernel's draw */
+        for (int k = 0; k < NR_LAT_DIM; k++) s1[k] += z[k], s2[k] += (double)z[k] * z[k];
+    }
+    NT_CHECKF(far == 0, "%d draws far from every encoding", far);
+    for (int k = 0; k < NR_LAT_DIM; k++) {
+        double m = s1[k] / DRAWS, v = s2[k] / DRAWS - m * m, want = sd[k] * sd[k] + h[k] * h[k];
+        NT_CHECKF(fabs(m) < 0.1 * (k + 1) && fabs(v / want - 1.0) < 0.08, "axis %d: mean %g, variance %g (want %g)", k, m, v,
+                  want);
+    }
+    float z[NR_LAT_DIM], z0[NR_LAT_DIM];
+    nr_latent_data_draw(map, N, 7, z);
+    nr_latent_data_draw(map, N, 8, z0);
+    NT_CHECK(memcmp(z, z0, sizeof z) != 0);
+    for (int n = 0; n < 2; n++) { /* no (or one) encoding: the prior */
+        nr_latent_data_draw(n ? map : NULL, n, 7, z);
+        for (int k = 0; k < NR_LAT_DIM; k++) NT_CHECK(z[k] == nr_latent_prior_draw(7, k));
+    }
+}
+
 /* The file beside a synthesis model: X.safetensors -> X.latent.safetensors, found only if it is a file. */
 static void test_beside_path(void)
 {
@@ -608,7 +656,7 @@ static void test_synth_plays_latent_source(void)
         float z[NR_LAT_DIM], *work = malloc(nr_latent_work_floats(&lm->w.hp) * sizeof(float));
         nr_curves c1 = {0}, c2 = {0};
         NT_CHECK(work && nr_curves_alloc(&c1, NR_LAT_T, NR_LAT_FPS) == NR_OK);
-        for (int k = 0; k < NR_LAT_DIM; k++) z[k] = nr_latent_prior_draw(3, k);
+        nr_latent_random_point(lm, 3, z); /* the point render --latent random --seed 3 plays */
         int n = 0;
         nr_latent_decode(&lm->w, z, c1.data, &n, work);
         c1.n_frames = n;
@@ -762,6 +810,7 @@ int main(void)
     NT_RUN(test_fd_ar);
     NT_RUN(test_fd_whole_model);
     NT_RUN(test_prepare_and_attributes);
+    NT_RUN(test_data_draw);
     NT_RUN(test_beside_path);
     NT_RUN(test_file_errors);
     NT_RUN(test_train_learns_monotonic_axes_and_resumes);

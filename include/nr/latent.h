@@ -120,6 +120,13 @@ void nr_latent_decode(const nr_latent_weights *w, const float *z, float *out, in
 int nr_latent_length(float log_share);
 /* Axis k of a point drawn from the prior N(0, I) by a counter-based hash of seed. */
 float nr_latent_prior_draw(uint64_t seed, int k);
+/* A random point where the data is: a draw from a kernel density estimate over n encodings (the training
+ * clips' posterior means, tensor latent.map), Gaussian kernels of Silverman's bandwidth per axis
+ * (1.06 x the encodings' standard deviation x n^(-1/5)): encoding j (by the hash of seed) plus that
+ * bandwidth x a Gaussian. Without encodings (n < 2): the N(0, I) draw. Not clamped. */
+void nr_latent_data_draw(const float *map, int n, uint64_t seed, float z[NR_LAT_DIM]);
+/* The same from a loaded model's latent.map (N(0, I) when the file has none). */
+void nr_latent_random_point(const nr_latent *m, uint64_t seed, float z[NR_LAT_DIM]);
 /* Clamp a point to the covered region. */
 void nr_latent_clamp(const nr_latent_weights *w, float *z);
 

@@ -114,6 +114,9 @@ typedef struct {
                                         z-scored) of the test clips, and of as many prior samples */
     double realism_baseline;         /* the same for as many random training clips played as the synth's
                                         template + variation 0.5 would (offsets and stretch) */
+    double realism_data;             /* the same for as many random points where the data is
+                                        (nr_latent_data_draw over the training clips' encodings: the points
+                                        render --latent random plays), decoded */
 } nr_latent_eval;
 
 /* Prior points rendered with a synthesis model: are they clean? */

@@ -21,7 +21,8 @@ static void usage(FILE *f)
             "                   boom, snare, metal, wood) or ~/.config/neurorack/templates/NAME.csv\n"
             "                   (default: the model's default template, else impact)\n"
             "  --latent Z1,Z2,Z3,Z4  curves decoded from a point of the latent curve model (prior std units:\n"
-            "                   decay, brightness, pitch, noisiness), or `random` (drawn from the prior with --seed)\n"
+            "                   decay, brightness, pitch, noisiness), or `random` (drawn with --seed where\n"
+            "                   the training clips are: a kernel density over their encodings)\n"
             "  --latent-model FILE  the latent curve model (default: MODEL.latent.safetensors beside --model,\n"
             "                       else the latent.* tensors of --model)\n"
             "  --transpose S    play S semitones higher, as the pitch_voct CV (nr-impact-2 tunes its whole\n"
@@ -41,9 +42,8 @@ static void usage(FILE *f)
 static nr_result latent_curves(const char *path, const char *spec, uint64_t seed, nr_curves *out)
 {
     float z[NR_LAT_DIM];
-    if (!strcmp(spec, "random")) {
-        for (int k = 0; k < NR_LAT_DIM; k++) z[k] = nr_latent_prior_draw(seed, k);
-    } else {
+    int random = !strcmp(spec, "random");
+    if (!random) {
         const char *p = spec;
         for (int k = 0; k < NR_LAT_DIM; k++) {
             char *end;
@@ -58,6 +58,7 @@ static nr_result latent_curves(const char *path, const char *spec, uint64_t seed
     nr_latent lm;
     nr_result r = nr_latent_load(path, &lm);
     if (r != NR_OK) return r;
+    if (random) nr_latent_random_point(&lm, seed, z); /* where the training clips are (latent.map) */
     float *work = malloc(nr_latent_work_floats(&lm.w.hp) * sizeof(float));
     nr_curves c = {0};
     int n = 0;

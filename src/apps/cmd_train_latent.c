@@ -21,7 +21,7 @@ static void usage(FILE *f)
                "  --beta     KL weight (--kl-warmup N: rising from 0 over the first N steps); --gamma, --delta:\n"
                "             attribute-regularisation weight and sharpness (AR-VAE)\n"
                "  --eval     measure a latent model on the test split: reconstruction, axis monotonicity, realism\n"
-               "  --render   with --eval: also render N prior points (render --latent random --seed 1..N) with the\n"
+               "  --render   with --eval: also render N random points (render --latent random --seed 1..N) with the\n"
                "             synthesis model (--model, default the shipped one): clicks, silent and clipped renders\n"
                "defaults: --steps 6000 --seed 1 --batch 64 --lr 0.001 --hidden 128 --layers 2 --beta 0.2\n"
                "          --gamma 2 --delta 10 --len-weight 3 --kl-warmup 0 --checkpoint-every 500 --valid-every 250\n");
@@ -46,11 +46,12 @@ static void print_eval(const nr_latent_eval *ev)
     }
     printf("decode: %.0f us per point (one thread)\n", ev->decode_us);
     printf("realism: distance to the nearest training clip (summary features): test clips %.3f, prior samples %.3f,\n"
+           "  random points where the data is (render --latent random) %.3f,\n"
            "  random training clip + variation 0.5 (the synth's template baseline) %.3f\n",
-           ev->realism_test, ev->realism_prior, ev->realism_baseline);
+           ev->realism_test, ev->realism_prior, ev->realism_data, ev->realism_baseline);
 }
 
-/* n prior points rendered with the synthesis model: clicks, silent and clipped renders. */
+/* n random points (render --latent random) rendered with the synthesis model: clicks, silent and clipped renders. */
 static int render_check(const char *latent, const char *synth, int n)
 {
     if (!synth) synth = nr_cli_default_model();
@@ -70,7 +71,7 @@ static int render_check(const char *latent, const char *synth, int n)
     nr_model_free(m);
     nr_latent_free(&lm);
     if (r != NR_OK) return nr_cli_error("train-latent");
-    printf("renders: %d prior points (seeds 1..%d) with %s\n", rr.n, n, synth);
+    printf("renders: %d random points (seeds 1..%d) with %s\n", rr.n, n, synth);
     printf("  clicks (nr_eval_count_clicks of each render): %ld in %d renders", rr.clicks, rr.clicky);
     if (rr.clicky) printf(" (most: seed %llu)", (unsigned long long)rr.worst_seed);
     printf("\n  silent (peak < %.3f): %d; clipped (peak >= %.3f): %d\n", NR_LAT_SILENT_PEAK, rr.silent, NR_LAT_CLIP_PEAK,

@@ -376,6 +376,28 @@ float nr_latent_prior_draw(uint64_t seed, int k)
     return (float)(sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2)); /* Box-Muller */
 }
 
+void nr_latent_data_draw(const float *map, int n, uint64_t seed, float z[NR_LAT_DIM])
+{
+    if (!map || n < 2) {
+        for (int k = 0; k < NR_LAT_DIM; k++) z[k] = nr_latent_prior_draw(seed, k);
+        return;
+    }
+    uint64_t h = nr_imp_seed_mix(nr_imp_seed_mix(seed ^ 0x5eedda7aULL));
+    int j = (int)(h % (uint64_t)n);
+    double shrink = 1.06 * pow((double)n, -0.2);
+    for (int k = 0; k < NR_LAT_DIM; k++) {
+        double s1 = 0, s2 = 0;
+        for (int i = 0; i < n; i++) s1 += map[(size_t)i * NR_LAT_DIM + k], s2 += (double)map[(size_t)i * NR_LAT_DIM + k] * map[(size_t)i * NR_LAT_DIM + k];
+        double m = s1 / n, sd = sqrt(fmax(s2 / n - m * m, 0.0));
+        z[k] = map[(size_t)j * NR_LAT_DIM + k] + (float)(shrink * sd) * nr_latent_prior_draw(seed, k);
+    }
+}
+
+void nr_latent_random_point(const nr_latent *m, uint64_t seed, float z[NR_LAT_DIM])
+{
+    nr_latent_data_draw(m->map, m->n_map, seed, z);
+}
+
 void nr_latent_clamp(const nr_latent_weights *w, float *z)
 {
     for (int k = 0; k < NR_LAT_DIM; k++) z[k] = isfinite(z[k]) ? clampf(z[k], w->z_lo[k], w->z_hi[k]) : 0.0f;

@@ -626,6 +626,24 @@ static nr_result realism(const nr_latent_weights *w, const lat_set *train, const
         summary(w, v, n, fp + (size_t)i * N_SUMMARY);
     }
     ev->realism_baseline = nt > 0 ? nn_distance(fp, ns, ft, nt, sd) : NAN;
+    /* random points where the data is: the kernel density over the training clips' encodings, as the
+     * file's latent.map holds them (the points render --latent random plays, seeds 1..ns) */
+    float *map = malloc(sizeof(float) * NR_LAT_DIM * (size_t)(nt + 1));
+    if (!map) {
+        free(ft), free(fs), free(fp), free(v), free(work);
+        return nr_fail(NR_ERR_NOMEM, "out of memory for the realism measure");
+    }
+    for (int i = 0; i < nt; i++) nr_latent_encode(w, train->x + (size_t)i * NR_LAT_N_IN, map + (size_t)i * NR_LAT_DIM, NULL, work);
+    for (int i = 0; i < ns; i++) {
+        float z[NR_LAT_DIM];
+        int n;
+        nr_latent_data_draw(map, nt, (uint64_t)i + 1, z);
+        nr_latent_clamp(w, z);
+        nr_latent_decode_norm(w, z, v, &n, work);
+        summary(w, v, n, fp + (size_t)i * N_SUMMARY);
+    }
+    ev->realism_data = nn_distance(fp, ns, ft, nt, sd);
+    free(map);
     free(ft), free(fs), free(fp), free(v), free(work);
     return NR_OK;
 }
@@ -715,7 +733,7 @@ nr_result nr_latent_render_check(const nr_latent *lm, const nr_model *m, int n, 
     for (int i = 0; i < n && r == NR_OK; i++) {
         uint64_t seed = first + (uint64_t)i;
         float z[NR_LAT_DIM];
-        for (int k = 0; k < NR_LAT_DIM; k++) z[k] = nr_latent_prior_draw(seed, k);
+        nr_latent_random_point(lm, seed, z);
         int frames = 0;
         nr_latent_decode(&lm->w, z, c.data, &frames, work); /* clamps */
         c.n_frames = frames;
