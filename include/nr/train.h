@@ -119,7 +119,7 @@ typedef struct {
                                         render --latent random plays), decoded */
 } nr_latent_eval;
 
-/* Prior points rendered with a synthesis model: are they clean? */
+/* Random points (render --latent random) rendered with a synthesis model: are they clean? */
 #define NR_LAT_SILENT_PEAK 0.001 /* -60 dBFS: a render whose peak stays under this is silent */
 #define NR_LAT_CLIP_PEAK 0.999   /* a render whose peak reaches this is clipped (full scale) */
 typedef struct {
