@@ -405,6 +405,53 @@ static void test_write_errors(void)
 
 /* A write that fails half-way (here: the file size limit, as a full disk would) leaves the old file
  * as it was and no temporary file behind. */
+/* Which written files hold samples only within full scale (a sample beyond +-1 is clipped there), and
+ * `render` saying so when its output passes full scale: the model's level follows the loudness curve,
+ * and the shipped latent point of seed 10 peaks at +1.9 dBFS (seed 2 at -3 dBFS). */
+static void test_write_over_full_scale(void)
+{
+    NT_CHECK(!nr_audio_write_clips("a.wav", NR_SAMPLE_FLOAT) && !nr_audio_write_clips("a.AIFF", NR_SAMPLE_FLOAT));
+    NT_CHECK(nr_audio_write_clips("a.wav", NR_SAMPLE_PCM24) && nr_audio_write_clips("a.wav", NR_SAMPLE_PCM16));
+    NT_CHECK(nr_audio_write_clips("a.flac", NR_SAMPLE_FLOAT) && nr_audio_write_clips("a.ogg", NR_SAMPLE_FLOAT));
+    NT_CHECK(!nr_audio_write_clips("a.mp3", NR_SAMPLE_FLOAT) && !nr_audio_write_clips(NULL, NR_SAMPLE_PCM16));
+    /* what libsndfile does with them: clipped in 24-bit, kept in float */
+    const float x[4] = {0.5f, 1.5f, -2.0f, 0.25f};
+    const char *names[2] = {"over.flac", "over.wav"};
+    for (int k = 0; k < 2; k++) {
+        const char *path = nt_tmp(names[k]);
+        NT_CHECK(nr_audio_write(path, x, 4, 48000, NR_SAMPLE_FLOAT) == NR_OK);
+        nr_audio a = {0};
+        NT_CHECKF(nr_audio_load(path, 0, &a) == NR_OK && a.n == 4, "%s", nr_last_error());
+        float top = 0.0f;
+        for (long i = 0; i < a.n; i++) top = fmaxf(top, fabsf(a.samples[i]));
+        NT_CHECKF(nr_audio_write_clips(path, NR_SAMPLE_FLOAT) ? top <= 1.0f : top == 2.0f, "%s: peak %g", names[k], top);
+        nr_audio_free(&a);
+    }
+    const char *bin = getenv("NR_BIN");
+    if (!bin || !*bin) {
+        nt_skip("NR_BIN not set (run through make test)");
+        return;
+    }
+    const struct {
+        int seed;
+        const char *file, *says;
+    } runs[] = {{10, "loud.flac", "peak +1.9 dBFS is over full scale: clipped in this format"},
+                {10, "loud.wav", "peak +1.9 dBFS is over full scale: kept in the float file"},
+                {2, "quiet.wav", NULL}};
+    for (int k = 0; k < 3; k++) {
+        char cmd[2048];
+        const char *log = nt_tmp("render.log");
+        snprintf(cmd, sizeof cmd, "'%s' render --latent random --seed %d -o '%s' > '%s' 2>&1", bin, runs[k].seed,
+                 nt_tmp(runs[k].file), log);
+        NT_CHECK(system(cmd) == 0);
+        char *text = nt_read_file(log, NULL);
+        NT_CHECKF(text && strstr(text, "dBFS") &&
+                      (runs[k].says ? strstr(text, runs[k].says) != NULL : strstr(text, "over full scale") == NULL),
+                  "seed %d -> %s: '%s'", runs[k].seed, runs[k].file, text ? text : "");
+        free(text);
+    }
+}
+
 static void test_write_is_atomic(void)
 {
     const char *p = nt_tmp("keep.wav");
@@ -617,6 +664,7 @@ int main(void)
     NT_RUN(test_load_wrong_extension);
     NT_RUN(test_load_unreadable);
     NT_RUN(test_write_errors);
+    NT_RUN(test_write_over_full_scale);
     NT_RUN(test_write_is_atomic);
     NT_RUN(test_sound_reference_impact);
     NT_RUN(test_sound_bumper);

@@ -44,6 +44,10 @@ typedef enum {
  * samples and is written as 24-bit. Writes to a temporary file and renames it, so an existing file
  * is never left half-written (disk full, kill). */
 nr_result nr_audio_write(const char *path, const float *x, long n, int rate, nr_sample_format fmt);
+/* 1 when nr_audio_write(path, ..., fmt) stores samples only within full scale, so a sample beyond +-1
+ * is clipped there: PCM (16- and 24-bit WAV and AIFF, FLAC) and Ogg Vorbis; 0 for float WAV and AIFF
+ * (and for a name nr_audio_write refuses). */
+int nr_audio_write_clips(const char *path, nr_sample_format fmt);
 
 #ifdef __cplusplus
 }

@@ -4,6 +4,7 @@
 #include "nr/templates.h"
 
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,7 +176,18 @@ int nr_cmd_render(int argc, char **argv)
     nr_model_free(m);
     nr_curves_free(&curves);
     if (r == NR_OK) r = nr_audio_write(out_path, y.samples, y.n, y.rate, fmt);
-    if (r == NR_OK) printf("%s: %ld samples at %d Hz (%.2f s)\n", out_path, y.n, y.rate, (double)y.n / y.rate);
+    if (r == NR_OK) {
+        float peak = 0.0f;
+        for (long i = 0; i < y.n; i++) peak = fmaxf(peak, fabsf(y.samples[i]));
+        double db = 20.0 * log10(fmax((double)peak, 1e-10));
+        printf("%s: %ld samples at %d Hz (%.2f s), peak %+.1f dBFS\n", out_path, y.n, y.rate, (double)y.n / y.rate, db);
+        /* the model's level follows the loudness curve: a loud curve with a peaky spectrum can pass full
+         * scale (the instrument's output stage soft-limits it; a file keeps what the model made) */
+        if (peak > 1.0f)
+            fprintf(stderr, "neurorack render: %s: peak %+.1f dBFS is over full scale: %s\n", out_path, db,
+                    nr_audio_write_clips(out_path, fmt) ? "clipped in this format (a float .wav keeps it)"
+                                                          : "kept in the float file; lower it before playing");
+    }
     nr_audio_free(&y);
     if (r == NR_ERR_INTERRUPTED || (r != NR_OK && nr_cli_interrupted())) {
         fprintf(stderr, "neurorack render: interrupted by %s; %s left as it was\n",

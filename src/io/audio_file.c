@@ -210,6 +210,12 @@ static int file_format(const char *path, nr_sample_format fmt)
     return 0;
 }
 
+int nr_audio_write_clips(const char *path, nr_sample_format fmt)
+{
+    int f = path ? file_format(path, fmt) : 0;
+    return f != 0 && (f & SF_FORMAT_SUBMASK) != SF_FORMAT_FLOAT;
+}
+
 static nr_result write_error(const char *path, int err, const char *what)
 {
     if (err == ENOSPC) return nr_fail(NR_ERR_IO, "%s: disk full while %s", path, what);
