@@ -587,6 +587,13 @@ static void template_variation(const float *x, int L, uint64_t seed, uint64_t i,
     *n = m;
 }
 
+/* The encoder means of every clip of s into map (s->n, NR_LAT_DIM): latent.map, and the points random
+ * draws start from. */
+static void encode_means(const nr_latent_weights *w, const lat_set *s, float *map, float *work)
+{
+    for (int i = 0; i < s->n; i++) nr_latent_encode(w, s->x + (size_t)i * NR_LAT_N_IN, map + (size_t)i * NR_LAT_DIM, NULL, work);
+}
+
 /* Realism: the mean nearest-neighbour distance (summary features, z-scored over the training clips)
  * from the test clips to the training clips, and from as many prior samples (decoded) to them. */
 static nr_result realism(const nr_latent_weights *w, const lat_set *train, const lat_set *test, uint64_t seed,
@@ -633,7 +640,7 @@ static nr_result realism(const nr_latent_weights *w, const lat_set *train, const
         free(ft), free(fs), free(fp), free(v), free(work);
         return nr_fail(NR_ERR_NOMEM, "out of memory for the realism measure");
     }
-    for (int i = 0; i < nt; i++) nr_latent_encode(w, train->x + (size_t)i * NR_LAT_N_IN, map + (size_t)i * NR_LAT_DIM, NULL, work);
+    encode_means(w, train, map, work);
     for (int i = 0; i < ns; i++) {
         float z[NR_LAT_DIM];
         int n;
@@ -812,8 +819,7 @@ static nr_result add_map(const nr_latent_weights *w, const lat_set *s, nr_tensor
     if (s->n < 1) return NR_OK;
     float *map = malloc((size_t)s->n * NR_LAT_DIM * sizeof(float)), *work = malloc(nr_latent_work_floats(&w->hp) * sizeof(float));
     nr_result r = map && work ? NR_OK : nr_fail(NR_ERR_NOMEM, "out of memory for latent.map");
-    for (int i = 0; r == NR_OK && i < s->n; i++)
-        nr_latent_encode(w, s->x + (size_t)i * NR_LAT_N_IN, map + (size_t)i * NR_LAT_DIM, NULL, work);
+    if (r == NR_OK) encode_means(w, s, map, work);
     int64_t shape[2] = {s->n, NR_LAT_DIM};
     if (r == NR_OK) r = nr_tensor_set_add(ts, "latent.map", 2, shape, map);
     free(map), free(work);
