@@ -435,8 +435,8 @@ static void test_write_over_full_scale(void)
     const struct {
         int seed;
         const char *file, *says;
-    } runs[] = {{10, "loud.flac", "peak +1.9 dBFS is over full scale: clipped in this format"},
-                {10, "loud.wav", "peak +1.9 dBFS is over full scale: kept in the float file"},
+    } runs[] = {{10, "loud.flac", "dBFS is over full scale: clipped in this format"}, /* the shipped models: +1.8..1.9 dB */
+                {10, "loud.wav", "dBFS is over full scale: kept in the float file"},
                 {2, "quiet.wav", NULL}};
     for (int k = 0; k < 3; k++) {
         char cmd[2048];
@@ -445,7 +445,7 @@ static void test_write_over_full_scale(void)
                  nt_tmp(runs[k].file), log);
         NT_CHECK(system(cmd) == 0);
         char *text = nt_read_file(log, NULL);
-        NT_CHECKF(text && strstr(text, "dBFS") &&
+        NT_CHECKF(text && strstr(text, "dBFS") && (!runs[k].says || strstr(text, ": peak +")) &&
                       (runs[k].says ? strstr(text, runs[k].says) != NULL : strstr(text, "over full scale") == NULL),
                   "seed %d -> %s: '%s'", runs[k].seed, runs[k].file, text ? text : "");
         free(text);

@@ -90,6 +90,61 @@ static void test_median_pitch(void)
     nr_curves_free(&c);
 }
 
+/* Onset pitch: frames before the first two that agree take the first of them; an onset that already
+ * agrees, a disagreement after the window and non-finite values are left alone. */
+static void set_pitch(nr_curves *c, const float *f0, int n)
+{
+    for (int t = 0; t < n; t++) {
+        for (int d = 0; d < NR_NUM_DESC; d++) c->data[t * NR_NUM_DESC + d] = 0.5f + d;
+        c->data[t * NR_NUM_DESC + NR_DESC_PITCH] = f0[t];
+    }
+}
+
+static void test_settle_onset_pitch(void)
+{
+    nr_curves c;
+    NT_CHECK(nr_curves_alloc(&c, 6, 43.0f) == NR_OK);
+    /* yin's frame 0 at the top of its range, then the note */
+    const float a[6] = {5512.5f, 825.0f, 828.0f, 834.0f, 830.0f, 831.0f};
+    set_pitch(&c, a, 6);
+    NT_CHECK(nr_curves_settle_onset_pitch(&c, 0.75, 0.1) == 1);
+    NT_CHECK(c.data[NR_DESC_PITCH] == 825.0f);
+    for (int t = 1; t < 6; t++) NT_CHECKF(c.data[t * NR_NUM_DESC + NR_DESC_PITCH] == a[t], "frame %d", t);
+    for (int d = 0; d < NR_NUM_DESC; d++)
+        if (d != NR_DESC_PITCH) NT_CHECKF(c.data[d] == 0.5f + d, "column %d moved", d); /* only pitch */
+    /* two wrong frames (an octave error on frame 1 too), then agreement */
+    const float b[6] = {4000.0f, 1660.0f, 52.0f, 53.0f, 53.0f, 52.0f};
+    set_pitch(&c, b, 6);
+    NT_CHECK(nr_curves_settle_onset_pitch(&c, 0.75, 0.1) == 2);
+    NT_CHECK(c.data[NR_DESC_PITCH] == 52.0f && c.data[NR_NUM_DESC + NR_DESC_PITCH] == 52.0f);
+    /* an onset that agrees: nothing moves, even a later jump (a kick's sweep, a new note) */
+    const float d0[6] = {200.0f, 180.0f, 150.0f, 400.0f, 90.0f, 80.0f};
+    set_pitch(&c, d0, 6);
+    NT_CHECK(nr_curves_settle_onset_pitch(&c, 0.75, 0.1) == 0);
+    for (int t = 0; t < 6; t++) NT_CHECK(c.data[t * NR_NUM_DESC + NR_DESC_PITCH] == d0[t]);
+    /* only pairs starting in the first 0.1 s are looked at (frames 0..4 at 43 frames/s, 0..2 at 25) */
+    const float e[6] = {100.0f, 400.0f, 100.0f, 400.0f, 100.0f, 101.0f};
+    set_pitch(&c, e, 6);
+    NT_CHECK(nr_curves_settle_onset_pitch(&c, 0.75, 0.1) == 4);
+    NT_CHECK(c.data[NR_DESC_PITCH] == 100.0f && c.data[NR_NUM_DESC + NR_DESC_PITCH] == 100.0f);
+    c.frame_rate = 25.0f;
+    set_pitch(&c, e, 6);
+    NT_CHECK(nr_curves_settle_onset_pitch(&c, 0.75, 0.1) == 0);
+    NT_CHECK(c.data[NR_DESC_PITCH] == 100.0f && c.data[NR_NUM_DESC + NR_DESC_PITCH] == 400.0f);
+    c.frame_rate = 43.0f;
+    /* a lost value is no agreement */
+    const float g[6] = {3000.0f, NAN, 90.0f, 91.0f, 90.0f, 90.0f};
+    set_pitch(&c, g, 6);
+    NT_CHECK(nr_curves_settle_onset_pitch(&c, 0.75, 0.1) == 2);
+    NT_CHECK(c.data[NR_DESC_PITCH] == 90.0f && c.data[NR_NUM_DESC + NR_DESC_PITCH] == 90.0f);
+    nr_curves_free(&c);
+    /* one frame: nothing to compare */
+    NT_CHECK(nr_curves_alloc(&c, 1, 43.0f) == NR_OK);
+    set_pitch(&c, a, 1);
+    NT_CHECK(nr_curves_settle_onset_pitch(&c, 0.75, 0.1) == 0 && c.data[NR_DESC_PITCH] == 5512.5f);
+    nr_curves_free(&c);
+}
+
 /* A team's barriers order its members' phases: in every job each member writes its slot of a round, waits,
  * then checks that every other member's slot of that round is written; the same for the split barrier
  * (write, arrive, in odd rounds a full barrier between, await, check); many jobs, teams of 1 to 4, and
@@ -161,6 +216,7 @@ int main(void)
     NT_RUN(test_curves_resample);
     NT_RUN(test_transpose);
     NT_RUN(test_median_pitch);
+    NT_RUN(test_settle_onset_pitch);
     NT_RUN(test_team);
     return nt_end();
 }

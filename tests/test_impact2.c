@@ -12,6 +12,7 @@
 #include "tiny_train.h"
 #include "extra_tensor.h"
 #include "train/train_impl.h"
+#include "synth/template_set.h"
 
 #include <fftw3.h>
 #include <math.h>
@@ -572,6 +573,90 @@ static void test_extra_tensor_refused(void)
     nr_model_free(m);
 }
 
+/* A model trained on settled onsets (impact2.onset_pitch = 1, the trainer's default) is played on settled
+ * curves by every path: nr_render of curves whose first frame yin read at 5 kHz equals the raw-onset twin
+ * (same weights) rendering the settled curves, sample for sample, and differs from the twin rendering
+ * them as they are; the flag survives save and load; a file without it (every model before it) is raw;
+ * the synth's template set settles a template for such a model only. */
+static void test_onset_pitch_settled(void)
+{
+    nr_imp2_hparams hs = nr_imp2_hparams_default(), hr = hs;
+    NT_CHECK(hs.onset_pitch == NR_IMP2_ONSET_SETTLED);
+    hr.onset_pitch = NR_IMP2_ONSET_RAW;
+    float *blk = NULL;
+    nr_model *ms = make_model(&hs, &blk), *mr = NULL;
+    if (!ms || !blk) return;
+    NT_CHECK(nr_imp2_model_from_block(&hr, blk, &mr) == NR_OK);
+    free(blk);
+    nr_model_info is, ir;
+    nr_model_get_info(ms, &is);
+    nr_model_get_info(mr, &ir);
+    NT_CHECK(is.settle_onset_pitch == 1 && ir.settle_onset_pitch == 0);
+
+    nr_curves raw, settled;
+    NT_CHECK(nr_curves_alloc(&raw, 20, 22050.0f / 512.0f) == NR_OK);
+    for (int t = 0; t < 20; t++) {
+        float d[7] = {0.2f * expf(-t / 8.0f), 0.05f, 3000, 0.02f, 1800, 1500, t ? 110.0f : 5000.0f};
+        memcpy(raw.data + (size_t)t * 7, d, sizeof d);
+    }
+    NT_CHECK(nr_curves_resample(&raw, raw.frame_rate, &settled) == NR_OK);
+    NT_CHECK(nr_curves_settle_onset_pitch(&settled, NR_ONSET_JUMP_OCT, NR_ONSET_WITHIN_S) == 1);
+    nr_render_config rc = nr_render_config_init();
+    nr_audio ys = {0}, yr_settled = {0}, yr_raw = {0};
+    NT_CHECK(nr_render(ms, &raw, &rc, &ys) == NR_OK);
+    NT_CHECK(nr_render(mr, &settled, &rc, &yr_settled) == NR_OK);
+    NT_CHECK(nr_render(mr, &raw, &rc, &yr_raw) == NR_OK);
+    NT_CHECK(ys.n > 0 && ys.n == yr_settled.n && ys.n == yr_raw.n);
+    if (ys.n > 0 && ys.n == yr_settled.n && ys.n == yr_raw.n) {
+        NT_CHECK(!memcmp(ys.samples, yr_settled.samples, sizeof(float) * (size_t)ys.n));
+        NT_CHECK(memcmp(ys.samples, yr_raw.samples, sizeof(float) * (size_t)ys.n) != 0);
+    }
+    nr_audio_free(&ys), nr_audio_free(&yr_settled), nr_audio_free(&yr_raw);
+
+    /* the file records it; without the key a file is raw */
+    const char *path = nt_tmp("onset.safetensors");
+    NT_CHECK(nr_model_save(ms, path) == NR_OK);
+    nr_model *m2 = NULL;
+    NT_CHECK(nr_model_load(path, &m2) == NR_OK);
+    if (m2) {
+        nr_model_get_info(m2, &is);
+        NT_CHECK(is.settle_onset_pitch == 1);
+        const char *v = nr_tensor_set_meta(nr_model_tensors(m2), "impact2.onset_pitch");
+        NT_CHECK(v && !strcmp(v, "1"));
+        nr_tensor_set ts;
+        NT_CHECK(nr_safetensors_read(path, &ts) == NR_OK);
+        int removed = 0;
+        for (int i = 0; i < ts.n_meta; i++)
+            if (!strcmp(ts.meta[i].key, "impact2.onset_pitch")) nr_tensor_set_remove_meta(&ts, i), removed++;
+        NT_CHECK(removed == 1 && !nr_tensor_set_meta(&ts, "impact2.onset_pitch"));
+        nr_model *m3 = NULL;
+        NT_CHECKF(nr_model_from_tensors(&ts, "no onset key", &m3) == NR_OK, "%s", nr_last_error());
+        if (m3) {
+            nr_model_get_info(m3, &ir);
+            NT_CHECK(ir.settle_onset_pitch == 0);
+        }
+        nr_model_free(m3);
+    }
+    nr_model_free(m2);
+
+    /* the synth's templates: frame 0 takes the settled pitch for the settled model only */
+    nr_template_set ss, sr;
+    nr_model_get_info(ms, &is);
+    nr_model_get_info(mr, &ir);
+    nr_template_set_init(&ss, &is);
+    nr_template_set_init(&sr, &ir);
+    NT_CHECK(nr_template_set_add(&ss, "t", &raw) == NR_OK && nr_template_set_add(&sr, "t", &raw) == NR_OK);
+    if (ss.count == 1 && sr.count == 1) {
+        float hz_s = ss.t[0].z[NR_DESC_PITCH] * ss.std[NR_DESC_PITCH] + ss.mean[NR_DESC_PITCH];
+        float hz_r = sr.t[0].z[NR_DESC_PITCH] * sr.std[NR_DESC_PITCH] + sr.mean[NR_DESC_PITCH];
+        NT_CHECKF(fabsf(hz_s - 110.0f) < 0.5f, "settled template starts at %g Hz", hz_s);
+        NT_CHECKF(hz_r > 4000.0f, "raw template starts at %g Hz", hz_r);
+    }
+    nr_template_set_free(&ss), nr_template_set_free(&sr);
+    nr_curves_free(&raw), nr_curves_free(&settled);
+    nr_model_free(ms), nr_model_free(mr);
+}
+
 static void test_save_load_and_bad_input(void)
 {
     nr_imp2_hparams hp = nr_imp2_hparams_default();
@@ -684,8 +769,8 @@ static void test_training(void)
     NT_CHECK(nr_train(&c, &rep) == NR_ERR_ARG);
 }
 
-/* The model the repository ships: nr-impact-2 within the size budgets, its templates, and a decaying
- * loudness curve rendering a finite, decaying sound. */
+/* The model the repository ships: nr-impact-2 within the size budgets, trained and played on settled
+ * onset pitch, its templates, and a decaying loudness curve rendering a finite, decaying sound. */
 static void test_shipped_model(void)
 {
     const char *path = "models/default.safetensors";
@@ -702,6 +787,7 @@ static void test_shipped_model(void)
     nr_model_get_info(m, &info);
     NT_CHECKF(!strcmp(info.arch, NR_IMP2_ARCH) && info.n_params <= 500000 && info.voice_bytes < 64 * 1024,
               "%s, %lld parameters, %zu bytes of voice", info.arch, (long long)info.n_params, (size_t)info.voice_bytes);
+    NT_CHECK(info.settle_onset_pitch == 1);
     NT_CHECK(nr_model_template_count(m) >= 10 && nr_model_template_default(m) != NULL);
     nr_curves c;
     NT_CHECK(nr_curves_alloc(&c, 150, 100.0f) == NR_OK);
@@ -971,6 +1057,7 @@ int main(void)
     NT_RUN(test_frequency_descent);
     NT_RUN(test_load_checks);
     NT_RUN(test_save_load_and_bad_input);
+    NT_RUN(test_onset_pitch_settled);
     NT_RUN(test_extra_tensor_refused);
     NT_RUN(test_training);
     NT_RUN_PATHS(test_shipped_model);

@@ -353,9 +353,33 @@ static void test_train_init(void)
     const char *arch = nr_tensor_set_meta(&ts, "nr.arch"), *hid = nr_tensor_set_meta(&ts, "impact2.hidden");
     NT_CHECK(arch && !strcmp(arch, "nr-impact-2"));
     NT_CHECKF(hid && !strcmp(hid, "16"), "hidden %s", hid ? hid : "(none)");
+    /* the onset rule: fresh weights settle (the default), a child keeps its parent's unless told */
+    const char *onset = nr_tensor_set_meta(&ts, "impact2.onset_pitch");
+    NT_CHECKF(onset && !strcmp(onset, "1"), "child's impact2.onset_pitch = %s", onset ? onset : "(none)");
     nr_tensor_set_free(&ts);
     NT_CHECK(nr_safetensors_read(fresh, &ts) == NR_OK && !nr_tensor_set_meta(&ts, "train.init"));
+    onset = nr_tensor_set_meta(&ts, "impact2.onset_pitch");
+    NT_CHECKF(onset && !strcmp(onset, "1"), "fresh impact2.onset_pitch = %s", onset ? onset : "(none)");
     nr_tensor_set_free(&ts);
+    nr_train_config kr = k;
+    kr.out = nt_tmp("child-raw.safetensors");
+    kr.checkpoint = nt_tmp("child-raw.ckpt");
+    kr.onset_pitch = "raw";
+    NT_CHECKF(nr_train(&kr, &rk) == NR_OK, "%s", nr_last_error());
+    NT_CHECK(nr_safetensors_read(kr.out, &ts) == NR_OK);
+    onset = nr_tensor_set_meta(&ts, "impact2.onset_pitch");
+    NT_CHECKF(onset && !strcmp(onset, "0"), "raw child's impact2.onset_pitch = %s", onset ? onset : "(none)");
+    nr_tensor_set_free(&ts);
+    /* a resumed run must keep its checkpoint's rule; a rule that is neither is refused */
+    kr.resume = nt_tmp("child-raw.ckpt");
+    kr.steps = 3;
+    kr.onset_pitch = "settle";
+    nr_result ro = nr_train(&kr, &rk);
+    NT_CHECKF(ro == NR_ERR_ARG && strstr(nr_last_error(), "--onset-pitch raw"), "%s", nr_last_error());
+    kr.resume = NULL;
+    kr.onset_pitch = "sideways";
+    ro = nr_train(&kr, &rk);
+    NT_CHECKF(ro == NR_ERR_ARG && strstr(nr_last_error(), "--onset-pitch 'sideways'"), "%s", nr_last_error());
     nr_model *m = NULL;
     NT_CHECKF(nr_model_load(child, &m) == NR_OK, "%s", nr_last_error());
     nr_model_free(m);

@@ -31,6 +31,9 @@ typedef struct {
     double macs_per_sample;
     float desc_mean[NR_NUM_DESC]; /* the normalisation the model applies to raw descriptors */
     float desc_std[NR_NUM_DESC];
+    int settle_onset_pitch; /* 1: the model expects curves whose onset pitch is settled
+                             * (nr_curves_settle_onset_pitch, at their own frame rate, before any resampling):
+                             * nr_render, the synth's templates and latent curves do it for such a model */
 } nr_model_info;
 
 /* Load a model file: the original PyTorch .th or a native .safetensors, told apart by content.

@@ -38,6 +38,10 @@ typedef struct {
     float perturb;          /* share of clips with one descriptor curve moved (descriptor losses only) */
     float perturb_weight;   /* on those clips, the moved descriptor's loss weight is multiplied by this */
     const char *harm_env;   /* nr-impact-2 harmonic envelope: "freq" (the default, the shipped model's) or "index" */
+    const char *onset_pitch; /* nr-impact-2: "settle" (curves' onset pitch settled, nr_curves_settle_onset_pitch,
+                               in training and so in playing; recorded as impact2.onset_pitch) or "raw" (yin's
+                               onset values as analysed, the models before 2026-12-04). NULL: --init's own, or
+                               "settle" for fresh weights */
     float band_weight;      /* weight of the octave-band level loss (dB, whole clip; `eval`'s band level error); 0 (default): off */
     float click_weight;     /* weight of the treble-peak loss (treble bursts the target lacks, as `eval`'s excess
                                clicks; src/train/train_impl.h); 0 (default): off */

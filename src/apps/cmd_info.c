@@ -21,7 +21,7 @@ static void usage(FILE *f)
 /* Hyper-parameters: the root module's scalar attributes and the native nr.* keys. */
 static int is_hyper(const char *key)
 {
-    if (!strncmp(key, "nr.", 3)) return 1;
+    if (!strncmp(key, "nr.", 3) || !strncmp(key, "impact.", 7) || !strncmp(key, "impact2.", 8)) return 1;
     return !strchr(key, '.') && strcmp(key, "__class__") != 0 && strcmp(key, "training") != 0;
 }
 
@@ -67,6 +67,8 @@ int nr_cmd_info(int argc, char **argv)
     /* the original needs ~0.7 M multiply-adds per sample, ours a few hundred: print the whole number */
     printf("cost           %.0f multiply-adds per sample (%.3f G per second of audio)\n", in.macs_per_sample,
            in.macs_per_sample * in.sample_rate / 1e9);
+    printf("onset pitch    %s\n", in.settle_onset_pitch ? "settled: the curves' first frames take the first pitch two frames agree on"
+                                                       : "as analysed");
     printf("normalisation  %-13s %12s %12s\n", "descriptor", "mean", "std");
     for (int d = 0; d < NR_NUM_DESC; d++)
         printf("               %-13s %12.6g %12.6g\n", nr_desc_names[d], in.desc_mean[d], in.desc_std[d]);

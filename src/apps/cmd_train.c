@@ -14,7 +14,7 @@ static void usage(FILE *f)
                "                       [--hidden N] [--layers N] [--checkpoint-every N] [--valid-every N] [--quiet]\n"
                "                       [--desc-weight X] [--desc-weights W,W,W,W,W,W,W] [--pitch-weight X]\n"
                "                       [--perturb P] [--perturb-weight X] [--band-weight X] [--click-weight X]\n"
-               "                       [--harm-env index|freq] [--init MODEL]\n"
+               "                       [--harm-env index|freq] [--onset-pitch settle|raw] [--init MODEL]\n"
                "       neurorack train --export CKPT --out MODEL [--data MANIFEST]\n"
                "                       (the model of a checkpoint, e.g. of a stopped run)\n"
                "  --arch        nr-impact-2 (default: full band, envelope-shaped harmonics and noise) or\n"
@@ -33,6 +33,10 @@ static void usage(FILE *f)
                "  --perturb-weight on those clips, the moved descriptor's loss weight times this\n"
                "  --harm-env    nr-impact-2's harmonic envelope: over frequency (freq, the default, the shipped\n"
                "                model's) or over the harmonic number (index: the timbre moves with the pitch)\n"
+               "  --onset-pitch settle (the default for fresh weights): the curves' first pitch frames, which yin\n"
+               "                reads far off at an onset, take the first settled pitch, in training and so in\n"
+               "                every render of the model (the file records it); raw: yin's values as analysed\n"
+               "                (the models before 2026-12-04). With --init, the parent's unless given\n"
                "  --band-weight weight per dB of the octave-band level loss (whole clip, as eval's band error)\n"
                "  --click-weight weight of the treble-peak loss: bursts above 3 kHz that stand over their\n"
                "                neighbourhood more than the target's do (eval's excess clicks), ((dB - slack) / 10)^2\n"
@@ -140,6 +144,8 @@ int nr_cmd_train(int argc, char **argv)
         } else if (!strcmp(a, "--perturb-weight")) {
             if (!nr_cli_float("train", a, v, 0, 100, &x)) return 2;
             c.perturb_weight = (float)x;
+        } else if (!strcmp(a, "--onset-pitch")) {
+            c.onset_pitch = v;
         } else if (!strcmp(a, "--harm-env")) {
             c.harm_env = v;
             harm_given = 1;

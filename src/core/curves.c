@@ -72,6 +72,32 @@ void nr_curves_transpose(nr_curves *c, double semitones)
     for (int t = 0; t < c->n_frames; t++) c->data[(size_t)t * NR_NUM_DESC + NR_DESC_PITCH] *= (float)k;
 }
 
+int nr_curves_settle_onset_pitch(nr_curves *c, double jump_oct, double within_s)
+{
+    int last = (int)floor(within_s * c->frame_rate); /* the last frame that may be changed */
+    for (int t = 0; t + 1 < c->n_frames && t <= last; t++) {
+        float a = c->data[(size_t)t * NR_NUM_DESC + NR_DESC_PITCH];
+        float b = c->data[(size_t)(t + 1) * NR_NUM_DESC + NR_DESC_PITCH];
+        if (!(a > 0.0f && b > 0.0f && isfinite(a) && isfinite(b))) continue;
+        if (fabs(log2((double)b / a)) > jump_oct) continue;
+        for (int u = 0; u < t; u++) c->data[(size_t)u * NR_NUM_DESC + NR_DESC_PITCH] = a;
+        return t;
+    }
+    return 0; /* no two frames agree early on: nothing to settle on */
+}
+
+nr_result nr_curves_resample_for_model(const nr_curves *in, float frame_rate, int settle_onset, nr_curves *out)
+{
+    if (!settle_onset) return nr_curves_resample(in, frame_rate, out);
+    nr_curves sc;
+    nr_result r = nr_curves_resample(in, in->frame_rate, &sc); /* a copy */
+    if (r != NR_OK) return r;
+    nr_curves_settle_onset_pitch(&sc, NR_ONSET_JUMP_OCT, NR_ONSET_WITHIN_S);
+    r = nr_curves_resample(&sc, frame_rate, out);
+    nr_curves_free(&sc);
+    return r;
+}
+
 static int cmp_float(const void *a, const void *b)
 {
     float x = *(const float *)a, y = *(const float *)b;

@@ -22,7 +22,7 @@ nr_result nr_render(const nr_model *m, const nr_curves *c, const nr_render_confi
     if (c->n_frames < 1) return nr_fail(NR_ERR_ARG, "render: the curves have no frames");
 
     nr_curves mc;
-    nr_result r = nr_curves_resample(c, (float)info.sample_rate / (float)info.hop, &mc);
+    nr_result r = nr_curves_resample_for_model(c, (float)info.sample_rate / (float)info.hop, info.settle_onset_pitch, &mc);
     if (r != NR_OK) return r;
 
     nr_voice_config vc = cfg->voice;

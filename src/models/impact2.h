@@ -51,7 +51,11 @@ typedef struct {
     float env_lo, env_hi;     /* envelope band centres, Hz, log-spaced */
     float ratio_lo, ratio_hi; /* inharmonic ratio range, octaves relative to f0 */
     int harm_env; /* where the harmonic envelope is read: NR_IMP2_HARM_INDEX or NR_IMP2_HARM_FREQ */
+    int onset_pitch; /* NR_IMP2_ONSET_SETTLED: trained (and so played) on curves whose onset pitch is settled
+                      * (nr_curves_settle_onset_pitch); NR_IMP2_ONSET_RAW: on yin's values as analysed */
 } nr_imp2_hparams;
+
+enum { NR_IMP2_ONSET_RAW = 0, NR_IMP2_ONSET_SETTLED = 1 }; /* settled: NR_ONSET_JUMP_OCT, NR_ONSET_WITHIN_S */
 
 enum { NR_IMP2_HARM_FREQ = 0, NR_IMP2_HARM_INDEX = 1 };
 

@@ -60,6 +60,7 @@ static nr_result build(nr_model *m, const char *what)
     info->macs_per_sample = (net + fft) / NR_IMP_HOP + 5.0 * nr_imp2_n_partials(hp) + 2.0 +
                             (double)hp->n_trans * hp->trans_len / (10.0 * NR_IMP_RATE);
     info->voice_bytes = voice_bytes(hp);
+    info->settle_onset_pitch = hp->onset_pitch == NR_IMP2_ONSET_SETTLED;
     nr_imp_info_desc(w->desc_mean, w->desc_std, info->desc_mean, info->desc_std); /* raw units */
     return NR_OK;
 }

@@ -29,6 +29,7 @@ nr_imp2_hparams nr_imp2_hparams_default(void)
     hp.ratio_lo = -1.0f;
     hp.ratio_hi = 4.0f;
     hp.harm_env = NR_IMP2_HARM_INDEX;
+    hp.onset_pitch = NR_IMP2_ONSET_SETTLED;
     return hp;
 }
 
@@ -51,6 +52,7 @@ nr_result nr_imp2_hparams_check(const nr_imp2_hparams *hp, const char *what)
     RANGE(ratio_lo, -8.0f, 8.0f);
     RANGE(ratio_hi, -8.0f, 8.0f);
     RANGE(harm_env, NR_IMP2_HARM_FREQ, NR_IMP2_HARM_INDEX);
+    RANGE(onset_pitch, NR_IMP2_ONSET_RAW, NR_IMP2_ONSET_SETTLED);
 #undef RANGE
     if (hp->hidden % NR_IMP_LANES)
         return nr_fail(NR_ERR_FORMAT, "%s: hidden size %d must be a multiple of %d", what, hp->hidden, NR_IMP_LANES);
@@ -118,7 +120,8 @@ static const struct {
     const char *key;
     size_t off;
     int is_float;
-    int optional; /* missing: 0 (the first nr-impact-2 files have no harm_env: FREQ) */
+    int optional; /* missing: 0 (the first nr-impact-2 files have no harm_env: FREQ; none before
+                   * 2026-12-04 has onset_pitch: RAW) */
 } g_meta[] = {
     {"impact2.hidden", offsetof(nr_imp2_hparams, hidden), 0},
     {"impact2.layers", offsetof(nr_imp2_hparams, layers), 0},
@@ -133,6 +136,7 @@ static const struct {
     {"impact2.ratio_lo", offsetof(nr_imp2_hparams, ratio_lo), 1},
     {"impact2.ratio_hi", offsetof(nr_imp2_hparams, ratio_hi), 1},
     {"impact2.harm_env", offsetof(nr_imp2_hparams, harm_env), 0, 1},
+    {"impact2.onset_pitch", offsetof(nr_imp2_hparams, onset_pitch), 0, 1},
 };
 #define N_META (sizeof g_meta / sizeof g_meta[0])
 

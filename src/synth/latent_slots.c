@@ -78,6 +78,10 @@ static int decode_into_free_slot(nr_lat_slots *ls, const nr_template_set *bank, 
     if (k < 0) return 0; /* cannot happen with NR_LAT_SLOTS as sized: try again later */
     int n = 0;
     nr_latent_decode(&ls->lm->w, z, ls->raw, &n, ls->work); /* clamps z to the trained region */
+    if (bank->settle_onset) { /* as nr_template_set_add does for a model trained on settled onsets */
+        nr_curves view = {n, NR_LAT_FPS, ls->raw};
+        nr_curves_settle_onset_pitch(&view, NR_ONSET_JUMP_OCT, NR_ONSET_WITHIN_S);
+    }
     /* to the model's frame rate (linear, ends held) and normalisation */
     nr_template *t = &ls->set.t[k];
     float fr = bank->frame_rate > 0 ? bank->frame_rate : NR_LAT_FPS;

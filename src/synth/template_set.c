@@ -18,6 +18,7 @@ void nr_template_set_init(nr_template_set *s, const nr_model_info *info)
         s->std[d] = isfinite(sd) && sd > 1e-9f ? sd : 1.0f;
     }
     s->frame_rate = info->hop > 0 ? (float)info->sample_rate / (float)info->hop : 43.066406f;
+    s->settle_onset = info->settle_onset_pitch;
 }
 
 nr_result nr_template_set_add(nr_template_set *s, const char *name, const nr_curves *c)
@@ -26,7 +27,7 @@ nr_result nr_template_set_add(nr_template_set *s, const char *name, const nr_cur
         return nr_fail(NR_ERR_ARG, "%s: more than %d templates", name, NR_MAX_TEMPLATES);
     if (c->n_frames < 1) return nr_fail(NR_ERR_SHAPE, "%s: template without frames", name);
     nr_curves rc;
-    nr_result r = nr_curves_resample(c, s->frame_rate, &rc);
+    nr_result r = nr_curves_resample_for_model(c, s->frame_rate, s->settle_onset, &rc);
     if (r != NR_OK) return nr_fail_prefix(r, name);
     if (rc.n_frames < 1) {
         nr_curves_free(&rc);

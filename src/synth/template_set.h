@@ -24,10 +24,12 @@ typedef struct {
     nr_template t[NR_MAX_TEMPLATES];
     float mean[NR_NUM_DESC], std[NR_NUM_DESC];
     float frame_rate;
+    int settle_onset; /* the model's settle_onset_pitch: templates (and latent curves) are settled first */
 } nr_template_set;
 
 void nr_template_set_init(nr_template_set *s, const nr_model_info *info);
-/* Resample `c` to the model's frame rate and normalise it. Not audio-thread safe. */
+/* Resample `c` to the model's frame rate (its onset pitch settled first, for a model that asks) and
+ * normalise it. Not audio-thread safe. */
 nr_result nr_template_set_add(nr_template_set *s, const char *name, const nr_curves *c);
 void nr_template_set_free(nr_template_set *s);
 int nr_template_set_find(const nr_template_set *s, const char *name); /* -1 if absent */

@@ -36,7 +36,7 @@ static uint64_t fbits(float f)
 static const char *magic_of(nr_train_arch_id a) { return a == NR_TRAIN_IMPACT2 ? CK_MAGIC2 : CK_MAGIC; }
 static const char *arch_name(nr_train_arch_id a) { return a == NR_TRAIN_IMPACT2 ? NR_IMP2_ARCH : NR_IMP_ARCH; }
 
-/* The hyper-parameters take words 1..11 and 16..17 (nr-impact-2); seed, step and sizes stay at 12..15. */
+/* The hyper-parameters take words 1..11 and 16..18 (nr-impact-2); seed, step and sizes stay at 12..15. */
 static void header(unsigned char *h, const nr_checkpoint *c)
 {
     memset(h, 0, 8 + 8 * CK_N_HEAD);
@@ -48,7 +48,8 @@ static void header(unsigned char *h, const nr_checkpoint *c)
                                  (uint64_t)hp->n_harm, (uint64_t)hp->n_inharm, (uint64_t)hp->n_env,
                                  (uint64_t)hp->n_trans, (uint64_t)hp->trans_len, fbits(hp->env_lo), fbits(hp->env_hi),
                                  fbits(hp->ratio_lo), c->seed, (uint64_t)c->step, (uint64_t)c->n_values,
-                                 (uint64_t)c->n_trainable, fbits(hp->ratio_hi), (uint64_t)hp->harm_env};
+                                 (uint64_t)c->n_trainable, fbits(hp->ratio_hi), (uint64_t)hp->harm_env,
+                                 (uint64_t)hp->onset_pitch};
         memcpy(w, v, sizeof w);
     } else {
         const nr_imp_hparams *hp = &c->hp;
@@ -138,6 +139,12 @@ nr_result nr_checkpoint_read(const char *path, nr_checkpoint *c)
     tmpc.seed = get64(h + 8 + 8 * 12);
     tmpc.step = (long)get64(h + 8 + 8 * 13);
     header(want, &tmpc);
+    if (c->arch == NR_TRAIN_IMPACT2 && get64(h + 8 + 8 * 18) != get64(want + 8 + 8 * 18)) {
+        fclose(f);
+        return nr_fail(NR_ERR_ARG, "%s: checkpoint was trained with --onset-pitch %s, this run has %s: resume "
+                                   "with the same setting", path, get64(h + 8 + 8 * 18) ? "settle" : "raw",
+                       c->hp2.onset_pitch ? "settle" : "raw");
+    }
     if (memcmp(h, want, sizeof h) != 0) {
         fclose(f);
         return nr_fail(NR_ERR_SHAPE,
@@ -216,6 +223,8 @@ nr_result nr_checkpoint_peek(const char *path, nr_checkpoint *c)
     if (arch == NR_TRAIN_IMPACT2) {
         if (w[17] > NR_IMP2_HARM_INDEX) return nr_fail(NR_ERR_FORMAT, "%s: checkpoint header damaged", path);
         c->hp2.harm_env = (int)w[17]; /* 0 (FREQ) in checkpoints of the first nr-impact-2 runs */
+        if (w[18] > NR_IMP2_ONSET_SETTLED) return nr_fail(NR_ERR_FORMAT, "%s: checkpoint header damaged", path);
+        c->hp2.onset_pitch = (int)w[18]; /* 0 (RAW) in checkpoints before the settled onset */
     }
     c->seed = w[12];
     c->step = (long)w[13];

@@ -171,7 +171,7 @@ const char *nr_train_clip_problem(const nr_train_clip *c)
     return NULL;
 }
 
-nr_result nr_train_data_load(const char *spec, int max_frames, uint64_t seed, nr_train_data *d)
+nr_result nr_train_data_load(const char *spec, int max_frames, uint64_t seed, int settle_onset, nr_train_data *d)
 {
     memset(d, 0, sizeof *d);
     if (!strncmp(spec, "synthetic:", 10)) {
@@ -180,5 +180,5 @@ nr_result nr_train_data_load(const char *spec, int max_frames, uint64_t seed, nr
         if (*end || end == spec + 10) return nr_fail(NR_ERR_ARG, "%s: expected synthetic:N with a whole number N", spec);
         return nr_train_data_synthetic((int)n, max_frames, seed, d);
     }
-    return nr_train_data_manifest(spec, max_frames, d);
+    return nr_train_data_manifest(spec, max_frames, settle_onset, d);
 }

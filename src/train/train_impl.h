@@ -186,12 +186,14 @@ typedef struct {
     int n_train, n_valid, n_skipped;
 } nr_train_data;
 
-/* "synthetic:N" or a manifest; clips cut to max_frames. Bad clips are reported on stderr and skipped. */
-nr_result nr_train_data_load(const char *spec, int max_frames, uint64_t seed, nr_train_data *d);
+/* "synthetic:N" or a manifest; clips cut to max_frames. Bad clips are reported on stderr and skipped.
+ * settle_onset: a manifest's curves get nr_curves_settle_onset_pitch before they go to 100 frames/s (what
+ * an NR_IMP2_ONSET_SETTLED model is played with); synthetic curves have no onset error to settle. */
+nr_result nr_train_data_load(const char *spec, int max_frames, uint64_t seed, int settle_onset, nr_train_data *d);
 void nr_train_data_free(nr_train_data *d);
 /* Clips of a dataset manifest (the 'train' and 'valid' splits), 48 kHz audio with its curves resampled
  * to 100 frames/s; unreadable, silent or non-finite clips are reported on stderr and counted. */
-nr_result nr_train_data_manifest(const char *path, int max_frames, nr_train_data *d);
+nr_result nr_train_data_manifest(const char *path, int max_frames, int settle_onset, nr_train_data *d);
 /* N synthetic impacts (harmonic + inharmonic partials, noise burst, click) with rough curves. */
 nr_result nr_train_data_synthetic(int n, int max_frames, uint64_t seed, nr_train_data *d);
 /* Rough descriptors at 100 frames/s of a 48 kHz clip, for synthetic data only (the dataset uses

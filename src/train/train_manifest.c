@@ -1,5 +1,6 @@
 /* Dataset manifests (nr/dataset.h) as training clips: 48 kHz audio from the onset, the cached curves
- * (or, if a sound has none yet, nr_analyze of it) resampled in time to the model's 100 frames/s.
+ * (or, if a sound has none yet, nr_analyze of it), their onset pitch settled for the models trained so,
+ * resampled in time to the model's 100 frames/s.
  * Every clip that cannot be used is reported on stderr with the reason and skipped. */
 #include "train_impl.h"
 
@@ -23,8 +24,8 @@ static nr_result entry_curves(const nr_manifest *m, int i, const nr_audio *a, nr
     return r;
 }
 
-static nr_result load_split(const nr_manifest *m, nr_split split, int max_frames, nr_train_clip **out, int *count,
-                            int *skipped)
+static nr_result load_split(const nr_manifest *m, nr_split split, int max_frames, int settle_onset, nr_train_clip **out,
+                            int *count, int *skipped)
 {
     int n = nr_manifest_count(m, split), it = -1, i;
     *out = calloc((size_t)(n > 0 ? n : 1), sizeof **out);
@@ -36,7 +37,7 @@ static nr_result load_split(const nr_manifest *m, nr_split split, int max_frames
         nr_curves c = {0}, c100 = {0};
         nr_result r = nr_ds_load_audio(m, i, NR_IMP_RATE, &a);
         if (r == NR_OK) r = entry_curves(m, i, &a, &c);
-        if (r == NR_OK) r = nr_curves_resample(&c, (float)NR_IMP_RATE / NR_IMP_HOP, &c100);
+        if (r == NR_OK) r = nr_curves_resample_for_model(&c, (float)NR_IMP_RATE / NR_IMP_HOP, settle_onset, &c100);
         nr_train_clip *cl = &(*out)[*count];
         memset(cl, 0, sizeof *cl);
         const char *why = NULL;
@@ -78,15 +79,15 @@ static nr_result load_split(const nr_manifest *m, nr_split split, int max_frames
     return NR_OK;
 }
 
-nr_result nr_train_data_manifest(const char *path, int max_frames, nr_train_data *d)
+nr_result nr_train_data_manifest(const char *path, int max_frames, int settle_onset, nr_train_data *d)
 {
     memset(d, 0, sizeof *d);
     nr_manifest m;
     memset(&m, 0, sizeof m);
     nr_result r = nr_manifest_read(path, &m);
     if (r != NR_OK) return r;
-    r = load_split(&m, NR_SPLIT_TRAIN, max_frames, &d->train, &d->n_train, &d->n_skipped);
-    if (r == NR_OK) r = load_split(&m, NR_SPLIT_VALID, max_frames, &d->valid, &d->n_valid, &d->n_skipped);
+    r = load_split(&m, NR_SPLIT_TRAIN, max_frames, settle_onset, &d->train, &d->n_train, &d->n_skipped);
+    if (r == NR_OK) r = load_split(&m, NR_SPLIT_VALID, max_frames, settle_onset, &d->valid, &d->n_valid, &d->n_skipped);
     nr_manifest_free(&m);
     if (r != NR_OK) nr_train_data_free(d);
     return r;

@@ -189,6 +189,8 @@ static const train_arch g_archs[] = {
 
 /* ---- fine-tuning: the start from a model file (--init) ---- */
 
+static int onset_of(const char *s) { return strcmp(s, "raw") ? NR_IMP2_ONSET_SETTLED : NR_IMP2_ONSET_RAW; }
+
 /* The parent's architecture and hyper-parameters (its metadata); the config's, where set, must agree. */
 static nr_result init_hp(const nr_train_config *cfg, const nr_tensor_set *ts, train_hp *h)
 {
@@ -228,6 +230,8 @@ static nr_result init_hp(const nr_train_config *cfg, const nr_tensor_set *ts, tr
         (strcmp(cfg->harm_env, "freq") ? NR_IMP2_HARM_INDEX : NR_IMP2_HARM_FREQ) != h->hp2.harm_env)
         return nr_fail(NR_ERR_ARG, "train: --harm-env %s, but --init %s reads its harmonic envelope over %s",
                        cfg->harm_env, path, h->hp2.harm_env == NR_IMP2_HARM_INDEX ? "index" : "freq");
+    /* the onset rule may change: a fine-tune on settled curves teaches a parent trained on raw ones */
+    if (cfg->onset_pitch) h->hp2.onset_pitch = onset_of(cfg->onset_pitch);
     return NR_OK;
 }
 
@@ -299,6 +303,7 @@ static nr_result run_hp(const nr_train_config *cfg, train_hp *h)
     h->hp = nr_imp_hparams_default();
     h->hp2 = nr_imp2_hparams_default();
     if (cfg->harm_env) h->hp2.harm_env = strcmp(cfg->harm_env, "freq") ? NR_IMP2_HARM_INDEX : NR_IMP2_HARM_FREQ;
+    if (cfg->onset_pitch) h->hp2.onset_pitch = onset_of(cfg->onset_pitch);
     if (cfg->hidden) h->hp.hidden = h->hp2.hidden = cfg->hidden;
     if (cfg->layers) h->hp.layers = h->hp2.layers = cfg->layers;
     return h->arch == NR_TRAIN_IMPACT2 ? nr_imp2_hparams_check(&h->hp2, "train") : nr_imp_hparams_check(&h->hp, "train");
@@ -497,6 +502,8 @@ nr_result nr_train(const nr_train_config *cfg, nr_train_report *rep)
         return nr_fail(NR_ERR_ARG, "train: perturbed share %g out of range 0..1", cfg->perturb);
     if (cfg->harm_env && strcmp(cfg->harm_env, "index") && strcmp(cfg->harm_env, "freq"))
         return nr_fail(NR_ERR_ARG, "train: --harm-env '%s': index or freq", cfg->harm_env);
+    if (cfg->onset_pitch && strcmp(cfg->onset_pitch, "settle") && strcmp(cfg->onset_pitch, "raw"))
+        return nr_fail(NR_ERR_ARG, "train: --onset-pitch '%s': settle or raw", cfg->onset_pitch);
     if (!(cfg->band_weight >= 0 && cfg->band_weight <= 100))
         return nr_fail(NR_ERR_ARG, "train: band level loss weight %g out of range 0..100", cfg->band_weight);
     if (!(cfg->click_weight >= 0 && cfg->click_weight <= 100))
@@ -530,7 +537,8 @@ nr_result nr_train(const nr_train_config *cfg, nr_train_report *rep)
     tr->T_max = (int)lroundf(cfg->clip_seconds * NR_IMP_RATE / NR_IMP_HOP);
     double t_start = now();
 
-    r = nr_train_data_load(cfg->data, tr->T_max, cfg->seed, &tr->data);
+    int settle = tr->h.arch == NR_TRAIN_IMPACT2 && tr->h.hp2.onset_pitch == NR_IMP2_ONSET_SETTLED;
+    r = nr_train_data_load(cfg->data, tr->T_max, cfg->seed, settle, &tr->data);
     if (r == NR_OK && tr->data.n_train == 0)
         r = nr_fail(NR_ERR_VALUE, "%s: no usable training clip (%d skipped as bad data)", cfg->data, tr->data.n_skipped);
     if (r == NR_OK) {
