@@ -370,6 +370,36 @@ static void test_train_init(void)
     onset = nr_tensor_set_meta(&ts, "impact2.onset_pitch");
     NT_CHECKF(onset && !strcmp(onset, "0"), "raw child's impact2.onset_pitch = %s", onset ? onset : "(none)");
     nr_tensor_set_free(&ts);
+    /* --stop-after: the first 2 steps of a 4-step schedule, model written and marked; its weights are those
+     * of the checkpoint of the same stop */
+    nr_train_config ks = k;
+    ks.out = nt_tmp("child-stop.safetensors");
+    ks.checkpoint = nt_tmp("child-stop.ckpt");
+    ks.steps = 4;
+    ks.stop_after = 2;
+    ks.stop_writes_model = 1;
+    NT_CHECKF(nr_train(&ks, &rk) == NR_OK && rk.step == 2, "%s", nr_last_error());
+    NT_CHECK(nr_safetensors_read(ks.out, &ts) == NR_OK);
+    const char *st = nr_tensor_set_meta(&ts, "train.steps"), *sc = nr_tensor_set_meta(&ts, "train.schedule_steps");
+    NT_CHECKF(st && !strcmp(st, "2") && sc && !strcmp(sc, "4"), "train.steps %s, schedule %s", st ? st : "-", sc ? sc : "-");
+    nr_tensor_set ex = {0};
+    NT_CHECK(nr_train_export(ks.checkpoint, nt_tmp("child-stop-export.safetensors"), NULL) == NR_OK);
+    NT_CHECK(nr_safetensors_read(nt_tmp("child-stop-export.safetensors"), &ex) == NR_OK);
+    int same = ts.n_tensors == ex.n_tensors && ts.n_tensors > 0;
+    for (int i = 0; same && i < ts.n_tensors; i++) {
+        const nr_tensor *b0 = nr_tensor_set_find(&ex, ts.tensors[i].name);
+        same = b0 && b0->numel == ts.tensors[i].numel &&
+               !memcmp(b0->data, ts.tensors[i].data, sizeof(float) * (size_t)b0->numel);
+    }
+    NT_CHECKF(same, "the stopped run's model differs from its checkpoint's");
+    nr_tensor_set_free(&ts), nr_tensor_set_free(&ex);
+    /* without stop_writes_model a stop is a kill: no model */
+    ks.out = nt_tmp("child-kill.safetensors");
+    ks.checkpoint = nt_tmp("child-kill.ckpt");
+    ks.stop_writes_model = 0;
+    NT_CHECK(nr_train(&ks, &rk) == NR_OK && rk.step == 2);
+    struct stat sk;
+    NT_CHECK(stat(ks.out, &sk) != 0);
     /* a resumed run must keep its checkpoint's rule; a rule that is neither is refused */
     kr.resume = nt_tmp("child-raw.ckpt");
     kr.steps = 3;

@@ -45,7 +45,9 @@ typedef struct {
     float band_weight;      /* weight of the octave-band level loss (dB, whole clip; `eval`'s band level error); 0 (default): off */
     float click_weight;     /* weight of the treble-peak loss (treble bursts the target lacks, as `eval`'s excess
                                clicks; src/train/train_impl.h); 0 (default): off */
-    long stop_after;        /* stop (as if killed, after a checkpoint) at this step; 0: never. For tests. */
+    long stop_after;        /* stop (as if killed, after a checkpoint) at this step; 0: never */
+    int stop_writes_model;  /* with stop_after: write `out` at the stop too, recording train.schedule_steps (the
+                               CLI's --stop-after: the first N steps of the --steps learning-rate schedule) */
     const char *init;       /* fine-tune: a model file (.safetensors of nr-impact-2 or nr-impact-1) to start from.
                                Its architecture, sizes, harm_env, weights and descriptor normalisation are taken;
                                arch/hidden/layers/harm_env, where set, must agree (else NR_ERR_ARG). Adam starts

@@ -75,8 +75,10 @@ int nr_cmd_info(int argc, char **argv)
     const char *init = nr_tensor_set_meta(ts, "train.init");
     if (init) {
         const char *hash = nr_tensor_set_meta(ts, "train.init_fnv1a64"), *steps = nr_tensor_set_meta(ts, "train.steps");
-        printf("trained from   %s (FNV-1a 64 %s), fine-tuned %s steps\n", init, hash ? hash : "unknown",
-               steps ? steps : "an unknown number of");
+        const char *sched = nr_tensor_set_meta(ts, "train.schedule_steps");
+        printf("trained from   %s (FNV-1a 64 %s), fine-tuned %s steps%s%s%s\n", init, hash ? hash : "unknown",
+               steps ? steps : "an unknown number of", sched ? " (stopped, of a " : "", sched ? sched : "",
+               sched ? "-step schedule)" : "");
     }
     printf("hyper-parameters\n");
     for (int i = 0; i < ts->n_meta; i++)

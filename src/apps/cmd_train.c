@@ -15,6 +15,7 @@ static void usage(FILE *f)
                "                       [--desc-weight X] [--desc-weights W,W,W,W,W,W,W] [--pitch-weight X]\n"
                "                       [--perturb P] [--perturb-weight X] [--band-weight X] [--click-weight X]\n"
                "                       [--harm-env index|freq] [--onset-pitch settle|raw] [--init MODEL]\n"
+               "                       [--stop-after N]\n"
                "       neurorack train --export CKPT --out MODEL [--data MANIFEST]\n"
                "                       (the model of a checkpoint, e.g. of a stopped run)\n"
                "  --arch        nr-impact-2 (default: full band, envelope-shaped harmonics and noise) or\n"
@@ -37,6 +38,8 @@ static void usage(FILE *f)
                "                reads far off at an onset, take the first settled pitch, in training and so in\n"
                "                every render of the model (the file records it); raw: yin's values as analysed\n"
                "                (the models before 2026-12-04). With --init, the parent's unless given\n"
+               "  --stop-after  stop after step N of the --steps run (its learning-rate schedule) and write the\n"
+               "                checkpoint and the model of that step (the file records train.schedule_steps)\n"
                "  --band-weight weight per dB of the octave-band level loss (whole clip, as eval's band error)\n"
                "  --click-weight weight of the treble-peak loss: bursts above 3 kHz that stand over their\n"
                "                neighbourhood more than the target's do (eval's excess clicks), ((dB - slack) / 10)^2\n"
@@ -144,6 +147,10 @@ int nr_cmd_train(int argc, char **argv)
         } else if (!strcmp(a, "--perturb-weight")) {
             if (!nr_cli_float("train", a, v, 0, 100, &x)) return 2;
             c.perturb_weight = (float)x;
+        } else if (!strcmp(a, "--stop-after")) {
+            if (!nr_cli_int("train", a, v, 1, 100000000, &n)) return 2;
+            c.stop_after = n;
+            c.stop_writes_model = 1;
         } else if (!strcmp(a, "--onset-pitch")) {
             c.onset_pitch = v;
         } else if (!strcmp(a, "--harm-env")) {

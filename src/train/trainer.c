@@ -673,11 +673,17 @@ nr_result nr_train(const nr_train_config *cfg, nr_train_report *rep)
     rep->step = tr->step;
     rep->valid_loss = vloss;
     if (r == NR_OK) rep->train_eval_last = validate_set(tr, 1);
-    if (r == NR_OK && cfg->out && tr->step >= cfg->steps) {
+    int stopped = cfg->stop_after && tr->step >= cfg->stop_after && tr->step < cfg->steps;
+    if (r == NR_OK && cfg->out && (tr->step >= cfg->steps || (stopped && cfg->stop_writes_model))) {
         nr_model *m = NULL;
         r = tr->arch->model_from_block(&tr->h, tr->params, &m);
         if (r == NR_OK) add_templates(m, cfg->data);
         if (r == NR_OK && cfg->init) r = add_init_meta(m, cfg->init, init_hash, tr->step);
+        if (r == NR_OK && stopped) {
+            char buf[32];
+            snprintf(buf, sizeof buf, "%ld", cfg->steps);
+            r = nr_tensor_set_set_meta(&m->ts, "train.schedule_steps", buf);
+        }
         if (r == NR_OK) r = nr_model_save(m, cfg->out);
         nr_model_free(m);
     }
