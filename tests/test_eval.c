@@ -88,6 +88,21 @@ static void test_descriptors(void)
     NT_CHECK(fabs(r.corr_mean - 1) < 1e-9);
     nr_curves_free(&a);
     nr_curves_free(&b);
+
+    /* The pitch from frame 1: a steady note whose first frame yin reads at the top of its range in the
+     * reference; a render that starts on the note loses r over all frames, not from frame 1. */
+    make_curves(&a, 20, 0);
+    make_curves(&b, 20, 0);
+    for (int i = 0; i < 20; i++) {
+        float p = 220.0f + (float)(i % 4); /* a few hertz of yin's jitter */
+        a.data[(size_t)i * NR_NUM_DESC + NR_DESC_PITCH] = i ? p : 5512.5f;
+        b.data[(size_t)i * NR_NUM_DESC + NR_DESC_PITCH] = p;
+    }
+    NT_CHECK(nr_eval_descriptors(&a, &b, &cfg, &r) == NR_OK);
+    NT_CHECKF(r.corr[NR_DESC_PITCH] < 0.2, "all frames: r %g", r.corr[NR_DESC_PITCH]);
+    NT_CHECKF(fabs(r.corr_pitch_from1 - 1) < 1e-9, "from frame 1: r %g", r.corr_pitch_from1);
+    nr_curves_free(&a);
+    nr_curves_free(&b);
 }
 
 /* Expected distance when x is the constant c and y the constant g*c (g = 0: silence): a periodic Hann
@@ -328,8 +343,10 @@ static void test_csv_and_summary(void)
             r->mae[d] = 0.01 * (d + 1);
         }
         r->corr_mean = 0.5 + 0.1 * i;
+        r->corr_pitch_from1 = 0.2 * i;
     }
     rows[0].r.corr[NR_DESC_PITCH] = NAN;
+    rows[1].r.corr_pitch_from1 = NAN;
     const char *path = nt_tmp("eval.csv");
     NT_CHECK(nr_eval_write_csv(path, rows, 3) == NR_OK);
     char *text = nt_read_file(path, NULL);
@@ -349,7 +366,7 @@ static void test_csv_and_summary(void)
                 NT_CHECKF(!strncmp(last_corr, "nan,0.01,", 9), "%s", last_corr);
             }
         }
-        NT_CHECK(lines == 4 && ok && commas0 == 8 + 2 * NR_NUM_DESC);
+        NT_CHECK(lines == 4 && ok && commas0 == 9 + 2 * NR_NUM_DESC);
         free(text);
     }
     nr_eval_summary s;
@@ -359,6 +376,7 @@ static void test_csv_and_summary(void)
     NT_CHECK(fabs(s.corr_mean - (6 * 0.55 + 0.6) / 7) < 1e-12);
     NT_CHECK(fabs(s.spectral - 1.875) < 1e-12 && fabs(s.speed - 3.0 / 1.0) < 1e-12 && s.seconds == 3);
     NT_CHECK(fabs(s.mae[2] - 0.03) < 1e-12);
+    NT_CHECK(s.n_pitch_from1 == 1 && s.corr_pitch_from1 == 0.0); /* row 0's 0; row 1's is undefined */
     /* A folder that does not exist: an error naming the path. */
     NT_CHECK(nr_eval_write_csv(nt_tmp("absent/x.csv"), rows, 3) != NR_OK && strstr(nr_last_error(), "absent"));
     /* A write that fails half-way (the file-size limit fails write() as a full disk does) leaves the

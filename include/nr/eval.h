@@ -54,6 +54,8 @@ typedef struct {
     double corr[NR_NUM_DESC];  /* Pearson r; NaN where undefined (a constant curve, < 2 frames) */
     double mae[NR_NUM_DESC];   /* mean |ref - out| / desc_scale; NaN if no frame was compared */
     double corr_mean;          /* mean of the defined corr[] (NaN if none) */
+    double corr_pitch_from1;   /* corr[pitch] with the first frame left out: yin's first window is half padding
+                                  and decides Pearson's r on a steady sound (docs/quality.md); not in corr_mean */
     double spectral;           /* nr_eval_spectral_distance of reference and render */
     double seconds;            /* duration of the render, s */
     double render_seconds;     /* wall time of nr_render, s */
@@ -177,7 +179,7 @@ typedef struct {
 
 /* CSV with the header
  *   model,reference,seconds,frames,speed_x,spectral,corr_mean,corr_<desc>...,nmae_<desc>...,
- *   excess_clicks_per_s,band_error_db
+ *   excess_clicks_per_s,band_error_db,corr_pitch_from_frame1
  * (descriptor names of nr_desc_names); undefined values are written as "nan". Atomic. */
 nr_result nr_eval_write_csv(const char *path, const nr_eval_row *rows, int n);
 
@@ -189,6 +191,8 @@ typedef struct {
     double corr[NR_NUM_DESC];
     double mae[NR_NUM_DESC];
     double corr_mean;
+    double corr_pitch_from1; /* mean of the defined corr_pitch_from1 (n_pitch_from1 sounds) */
+    int n_pitch_from1;
     double mae_mean;
     double spectral;
     double clicks;     /* mean excess clicks per second */

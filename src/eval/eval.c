@@ -98,7 +98,7 @@ nr_result nr_eval_write_csv(const char *path, const nr_eval_row *rows, int n)
     fputs("model,reference,seconds,frames,speed_x,spectral,corr_mean", f);
     for (int d = 0; d < NR_NUM_DESC; d++) fprintf(f, ",corr_%s", nr_desc_names[d]);
     for (int d = 0; d < NR_NUM_DESC; d++) fprintf(f, ",nmae_%s", nr_desc_names[d]);
-    fputs(",excess_clicks_per_s,band_error_db\n", f);
+    fputs(",excess_clicks_per_s,band_error_db,corr_pitch_from_frame1\n", f);
     for (int i = 0; i < n; i++) {
         const nr_eval_result *e = &rows[i].r;
         put_field(f, rows[i].model);
@@ -112,6 +112,7 @@ nr_result nr_eval_write_csv(const char *path, const nr_eval_row *rows, int n)
         for (int d = 0; d < NR_NUM_DESC; d++) put_num(f, e->mae[d]);
         put_num(f, e->clicks);
         put_num(f, e->band_error);
+        put_num(f, e->corr_pitch_from1);
         fputc('\n', f);
     }
     return nr_atomic_fcommit(path, f, tmp); /* a failed write above left ferror(f) set: reported here */
@@ -131,6 +132,10 @@ void nr_eval_summarize(const nr_eval_row *rows, int n, const char *model, nr_eva
         band += e->band_error;
         s->seconds += e->seconds;
         rsec += e->render_seconds;
+        if (!isnan(e->corr_pitch_from1)) {
+            s->corr_pitch_from1 += e->corr_pitch_from1;
+            s->n_pitch_from1++;
+        }
         for (int d = 0; d < NR_NUM_DESC; d++) {
             if (!isnan(e->corr[d])) {
                 s->corr[d] += e->corr[d];
@@ -151,6 +156,7 @@ void nr_eval_summarize(const nr_eval_row *rows, int n, const char *model, nr_eva
         if (!isnan(s->mae[d])) ms += s->mae[d], mn++;
     }
     s->corr_mean = cn ? cs / cn : NAN;
+    s->corr_pitch_from1 = s->n_pitch_from1 ? s->corr_pitch_from1 / s->n_pitch_from1 : NAN;
     s->mae_mean = mn ? ms / mn : NAN;
     s->spectral = s->n_sounds ? spec / s->n_sounds : NAN;
     s->clicks = s->n_sounds ? clicks / s->n_sounds : NAN;
@@ -180,6 +186,8 @@ void nr_eval_print_summary(FILE *f, const char *const *models, const nr_eval_sum
         fprintf(f, "\n| corr %s (defined in) |", nr_desc_names[d]);
         for (int k = 0; k < n_models; k++) fprintf(f, " %.3f (%d) |", s[k].corr[d], s[k].n_corr[d]);
     }
+    fprintf(f, "\n| corr pitch, frame 0 left out (yin's half-padded first window; not in the mean) |");
+    for (int k = 0; k < n_models; k++) fprintf(f, " %.3f (%d) |", s[k].corr_pitch_from1, s[k].n_pitch_from1);
     for (int d = 0; d < NR_NUM_DESC; d++) {
         fprintf(f, "\n| nMAE %s |", nr_desc_names[d]);
         for (int k = 0; k < n_models; k++) fprintf(f, " %.3f |", s[k].mae[d]);

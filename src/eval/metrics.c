@@ -110,6 +110,12 @@ nr_result nr_eval_descriptors(const nr_curves *ref, const nr_curves *out, const 
         }
     }
     res->corr_mean = cn ? csum / cn : NAN;
+    for (int i = 0; i < n; i++) { /* the pitch again, from frame 1 */
+        x[i] = ref->data[(size_t)i * NR_NUM_DESC + NR_DESC_PITCH];
+        y[i] = out->data[(size_t)i * NR_NUM_DESC + NR_DESC_PITCH];
+    }
+    mask[0] = 0;
+    res->corr_pitch_from1 = nr_eval_pearson(x, y, mask, n);
     free(x);
     free(y);
     free(mask);
