@@ -199,7 +199,7 @@ int nr_cmd_bench(int argc, char **argv)
     nr_model_info info;
     nr_model_get_info(m, &info);
     nr_curves c = {0};
-    r = nr_curves_resample(&src, (float)info.sample_rate / (float)info.hop, &c);
+    r = nr_curves_resample_for_model(&src, (float)info.sample_rate / (float)info.hop, info.settle_onset_pitch, &c);
     nr_curves_free(&src);
     if (r != NR_OK) {
         nr_model_free(m);
