@@ -5,10 +5,12 @@
 #include "synth/performer.h"
 #include "synth/spsc.h"
 #include "nr/instrument.h"
+#include "nr/synth.h"
 #include "nr_test.h"
 
 #include <math.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -461,6 +463,38 @@ static void test_post_chain(void)
     nr_output_free(&o);
 }
 
+/* The offline output stage (render --output-stage, the latent render check) is the live chain's post at
+ * unity volume, sample for sample, across its internal chunks; a loud sound ends under full scale. */
+static void test_offline_output_stage(void)
+{
+    enum { N = 150000 }; /* over two of the offline stage's chunks of 65536 */
+    float *x = malloc(N * sizeof(float)), *y = malloc(N * sizeof(float));
+    NT_CHECK(x && y);
+    for (int i = 0; i < N; i++) x[i] = y[i] = 0.2f + 1.3f * sinf(0.01f * (float)i) * expf(-(float)i / 40000.0f);
+    x[777] = NAN;
+    y[777] = NAN;
+    float peak = nr_synth_output_stage(x, N, 48000);
+    nr_output o;
+    NT_CHECK(nr_output_init(&o, 48000, 48000, 512, 512) == NR_OK);
+    float live_peak = 0.0f;
+    nr_output_post(&o, y, 0, 1.0f); /* unity from the first sample, as the offline stage */
+    for (int i = 0; i < N; i += 512) {
+        int m = N - i < 512 ? N - i : 512;
+        live_peak = fmaxf(live_peak, nr_output_post(&o, y + i, m, 1.0f));
+    }
+    nr_output_free(&o);
+    double worst = 0.0, top = 0.0;
+    for (int i = 0; i < N; i++) worst = fmax(worst, fabs((double)x[i] - y[i])), top = fmax(top, fabs((double)x[i]));
+    printf("  offline output stage: peak %.4f (live %.4f), largest difference from the live chain %.2e\n", peak,
+           live_peak, worst);
+    NT_CHECKF(worst < 1e-6 && fabsf(peak - live_peak) < 1e-6f, "offline differs from live by %g", worst);
+    NT_CHECKF(peak < 0.98f && peak > 0.9f && top == (double)peak && x[777] == 0.0f, "peak %g", peak);
+    double mean = 0.0; /* the offset of 0.2 is gone by the end: the last 0.5 s average to zero */
+    for (int i = N - 24000; i < N; i++) mean += x[i] / 24000.0;
+    NT_CHECKF(fabs(mean) < 0.002, "DC left %g", mean);
+    free(x), free(y);
+}
+
 /* ---- event timing (no engine: the gate logic and clock still run) ---- */
 
 static void test_event_timing(void)
@@ -591,6 +625,7 @@ int main(void)
     NT_RUN(test_builtin_templates);
     NT_RUN(test_resampler);
     NT_RUN(test_post_chain);
+    NT_RUN(test_offline_output_stage);
     NT_RUN(test_event_timing);
     NT_RUN(test_cpu_guard);
     NT_RUN(test_create_errors);

@@ -672,6 +672,13 @@ static void test_synth_plays_latent_source(void)
         nr_audio_free(&y22);
         NT_CHECK(nr_latent_render_check(lm, m, 1, 3, &rr) == NR_OK);
         NT_CHECKF(rr.clicks == clicks && fabs(rr.sec_max - (double)y.n / y.rate) < 1e-9, "clicks %ld vs %ld", rr.clicks, clicks);
+        /* as played: the same render through the output stage, counted alone */
+        float pp = nr_synth_output_stage(y.samples, y.n, y.rate);
+        NT_CHECK(nr_audio_resample_kaiser_best(y.samples, y.n, y.rate, NR_ANALYSIS_RATE, &y22) == NR_OK);
+        NT_CHECK(nr_eval_count_clicks(y22.samples, y22.n, NR_ANALYSIS_RATE, &clicks) == NR_OK);
+        nr_audio_free(&y22);
+        NT_CHECKF(rr.played_clicks == clicks && fabs(rr.played_peak_max - pp) < 1e-7, "as played: clicks %ld vs %ld, peak %g vs %g",
+                  rr.played_clicks, clicks, rr.played_peak_max, (double)pp);
         nr_audio_free(&y), nr_curves_free(&c1), nr_curves_free(&c2), free(work);
         float keep = lm->w.loud_max;
         lm->w.loud_max = -12.0f; /* -104 dB rms */
@@ -693,6 +700,9 @@ static void test_synth_plays_latent_source(void)
         lm->w.loud_max = NR_LAT_LOUD_MAX_NONE;
         NT_CHECK(nr_latent_render_check(lm, m, 3, 1, &rr) == NR_OK);
         NT_CHECKF(rr.clipped == 3 && rr.silent == 0, "clipped %d of 3, peak %.3f", rr.clipped, rr.peak_min);
+        /* as played, the output stage's soft limiter holds them under full scale */
+        NT_CHECKF(rr.played_clipped == 0 && rr.played_silent == 0 && rr.played_peak_max <= 0.98f && rr.played_peak_max > 0.8,
+                  "as played: clipped %d, loudest %.4f", rr.played_clipped, rr.played_peak_max);
         for (int t = 0; t < NR_LAT_T; t++) bias[t * NR_NUM_DESC] = saved[t];
         lm->w.loud_max = keep;
         NT_CHECK(nr_latent_render_check(lm, m, 0, 1, &rr) == NR_ERR_ARG);

@@ -127,6 +127,12 @@ nr_result nr_synth_set_latent(nr_synth *s, nr_latent *lm);
 /* Control thread: the latent model set (NULL: none), read-only. */
 const nr_latent *nr_synth_latent(const nr_synth *s);
 
+/* Offline, any thread: the live output chain's DC blocker and soft limiter (linear to 0.8, a tanh knee
+ * to 0.98; src/synth/output.c) over a whole sound at `rate` Hz, in place, at unity volume: what the
+ * instrument, the LV2 plug-in and the Pd external do to every sample they play. Returns the peak after
+ * it; non-finite samples become silence. */
+float nr_synth_output_stage(float *x, long n, int rate);
+
 /* Control thread: add curves (any frame rate) as a template named `name` to the staged model, else
  * the current one. Before the audio thread starts, or between stage and commit. */
 nr_result nr_synth_add_template(nr_synth *s, const char *name, const nr_curves *c);

@@ -137,9 +137,15 @@ typedef struct {
     double peak_min, peak_median, peak_max;  /* sample peaks */
     double sec_min, sec_median, sec_max;     /* durations */
     uint64_t worst_seed;         /* the seed of the render with the most clicks (0: none clicks) */
+    /* the same renders as played: through the instrument's output stage (nr_synth_output_stage: DC
+       blocker, soft limiter), as play, the plug-ins and render --output-stage give them */
+    int played_clicky, played_silent, played_clipped;
+    long played_clicks;
+    double played_peak_max;
 } nr_latent_render_report;
 /* Decode n prior points (nr_latent_prior_draw of seeds first..first + n - 1, clamped) and render each
- * with m (voice seed = the point's seed, as render --latent random --seed does). */
+ * with m (voice seed = the point's seed, as render --latent random --seed does); count each render as
+ * the model made it and as played through the output stage. */
 nr_result nr_latent_render_check(const nr_latent *lm, const nr_model *m, int n, uint64_t first, nr_latent_render_report *out);
 
 typedef struct {

@@ -32,6 +32,9 @@ static void usage(FILE *f)
             "  --seed N         random phases and noise (default 1)\n"
             "  --no-noise       every random draw is zero (the original's deterministic run)\n"
             "  --band-limited   no harmonic above Nyquist (the original aliases)\n"
+            "  --output-stage   play the sound through the instrument's output stage (DC blocker, soft\n"
+            "                   limiter: linear to -1.9 dBFS, never over -0.2 dBFS), as play, the LV2\n"
+            "                   plug-in and the Pd external do; without it the file holds the model's output\n"
             "  --rate HZ        resample the output (e.g. 48000); default: the model's rate\n"
             "  --format F       float | 24 | 16 (default float; FLAC is written as 24-bit)\n"
             "  --block N        samples per streaming block (default 4096)\n"
@@ -84,7 +87,7 @@ int nr_cmd_render(int argc, char **argv)
                *latent_model = NULL;
     long frames = 0, rate = 0, block = 4096, threads = 1, seed = 1;
     double transpose = 0.0;
-    int no_noise = 0, band_limited = 0;
+    int no_noise = 0, band_limited = 0, output_stage = 0;
     nr_sample_format fmt = NR_SAMPLE_FLOAT;
     const char *me = "render";
     for (int i = 1; i < argc; i++) {
@@ -97,6 +100,8 @@ int nr_cmd_render(int argc, char **argv)
             no_noise = 1;
         } else if (!strcmp(a, "--band-limited")) {
             band_limited = 1;
+        } else if (!strcmp(a, "--output-stage")) {
+            output_stage = 1;
         } else if (!v) {
             fprintf(stderr, "neurorack render: %s needs a value (or is unknown)\n", a);
             return 2;
@@ -175,18 +180,24 @@ int nr_cmd_render(int argc, char **argv)
     r = nr_render(m, &curves, &rc, &y);
     nr_model_free(m);
     nr_curves_free(&curves);
+    float raw_peak = 0.0f;
+    for (long i = 0; r == NR_OK && i < y.n; i++) raw_peak = fmaxf(raw_peak, fabsf(y.samples[i]));
+    if (r == NR_OK && output_stage) nr_synth_output_stage(y.samples, y.n, y.rate);
     if (r == NR_OK) r = nr_audio_write(out_path, y.samples, y.n, y.rate, fmt);
     if (r == NR_OK) {
         float peak = 0.0f;
         for (long i = 0; i < y.n; i++) peak = fmaxf(peak, fabsf(y.samples[i]));
         double db = 20.0 * log10(fmax((double)peak, 1e-10));
-        printf("%s: %ld samples at %d Hz (%.2f s), peak %+.1f dBFS\n", out_path, y.n, y.rate, (double)y.n / y.rate, db);
+        printf("%s: %ld samples at %d Hz (%.2f s), peak %+.1f dBFS", out_path, y.n, y.rate, (double)y.n / y.rate, db);
+        if (output_stage) printf(" after the output stage (the model's output: %+.1f dBFS)", 20.0 * log10(fmax((double)raw_peak, 1e-10)));
+        printf("\n");
         /* the model's level follows the loudness curve: a loud curve with a peaky spectrum can pass full
          * scale (the instrument's output stage soft-limits it; a file keeps what the model made) */
         if (peak > 1.0f)
             fprintf(stderr, "neurorack render: %s: peak %+.1f dBFS is over full scale: %s\n", out_path, db,
                     nr_audio_write_clips(out_path, fmt) ? "clipped in this format (a float .wav keeps it)"
-                                                          : "kept in the float file; lower it before playing");
+                                                          : "kept in the float file; lower it before playing, or "
+                                                            "render with --output-stage as the instrument plays it");
     }
     nr_audio_free(&y);
     if (r == NR_ERR_INTERRUPTED || (r != NR_OK && nr_cli_interrupted())) {

@@ -72,12 +72,15 @@ static int render_check(const char *latent, const char *synth, int n)
     nr_latent_free(&lm);
     if (r != NR_OK) return nr_cli_error("train-latent");
     printf("renders: %d random points (seeds 1..%d) with %s\n", rr.n, n, synth);
-    printf("  clicks (nr_eval_count_clicks of each render): %ld in %d renders", rr.clicks, rr.clicky);
+    printf("  the model's output: clicks (nr_eval_count_clicks of each render): %ld in %d renders", rr.clicks, rr.clicky);
     if (rr.clicky) printf(" (most: seed %llu)", (unsigned long long)rr.worst_seed);
     printf("\n  silent (peak < %.3f): %d; clipped (peak >= %.3f): %d\n", NR_LAT_SILENT_PEAK, rr.silent, NR_LAT_CLIP_PEAK,
            rr.clipped);
     printf("  peak %.4f / %.4f / %.4f, duration %.2f / %.2f / %.2f s (min / median / max)\n", rr.peak_min,
            rr.peak_median, rr.peak_max, rr.sec_min, rr.sec_median, rr.sec_max);
+    printf("  as played (the output stage: DC blocker, soft limiter): clicks %ld in %d renders; silent %d; "
+           "clipped %d; loudest peak %.4f\n", rr.played_clicks, rr.played_clicky, rr.played_silent, rr.played_clipped,
+           rr.played_peak_max);
     return 0;
 }
 

@@ -1,4 +1,5 @@
 #include "synth/output.h"
+#include "nr/synth.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -172,5 +173,20 @@ float nr_output_post(nr_output *o, float *x, int n, float gain)
     o->vol = gain;
     o->dc_x1 = x1;
     o->dc_y1 = y1;
+    return peak;
+}
+
+float nr_synth_output_stage(float *x, long n, int rate)
+{
+    nr_output o;
+    memset(&o, 0, sizeof o);
+    o.dc_r = (float)(1.0 - 2.0 * M_PI * DC_CUTOFF_HZ / (rate > 1000 ? rate : 1000));
+    o.vol = 1.0f;
+    float peak = 0.0f;
+    for (long i = 0; i < n; i += 65536) {
+        int m = n - i < 65536 ? (int)(n - i) : 65536;
+        float p = nr_output_post(&o, x + i, m, 1.0f);
+        if (p > peak) peak = p;
+    }
     return peak;
 }

@@ -14,6 +14,7 @@
 #include "nr/dataset.h"
 #include "nr/engine.h"
 #include "nr/eval.h"
+#include "nr/synth.h"
 
 #include <errno.h>
 #include <math.h>
@@ -724,6 +725,20 @@ static nr_result evaluate(const nr_latent_weights *w, const lat_set *s, int n_po
     return NR_OK;
 }
 
+/* Clicks as the eval metric counts them: at the analysis rate, over the first 7 s. */
+static nr_result count_clicks(const nr_audio *y, long *clicks)
+{
+    nr_audio y22 = {0};
+    *clicks = 0;
+    nr_result r = nr_audio_resample_kaiser_best(y->samples, y->n, y->rate, NR_ANALYSIS_RATE, &y22);
+    if (r == NR_OK) {
+        long n7 = y22.n < (long)NR_EVAL_MAX_SECONDS * NR_ANALYSIS_RATE ? y22.n : (long)NR_EVAL_MAX_SECONDS * NR_ANALYSIS_RATE;
+        r = nr_eval_count_clicks(y22.samples, n7, NR_ANALYSIS_RATE, clicks);
+    }
+    nr_audio_free(&y22);
+    return r;
+}
+
 nr_result nr_latent_render_check(const nr_latent *lm, const nr_model *m, int n, uint64_t first, nr_latent_render_report *out)
 {
     memset(out, 0, sizeof *out);
@@ -750,15 +765,8 @@ nr_result nr_latent_render_check(const nr_latent *lm, const nr_model *m, int n, 
         nr_render_config rc = nr_render_config_init();
         rc.voice.seed = seed;
         if (r == NR_OK) r = nr_render(m, &rc_curves, &rc, &y);
-        /* clicks as the eval metric counts them: at the analysis rate, over the first 7 s */
-        nr_audio y22 = {0};
-        long clicks = 0;
-        if (r == NR_OK) r = nr_audio_resample_kaiser_best(y.samples, y.n, y.rate, NR_ANALYSIS_RATE, &y22);
-        if (r == NR_OK) {
-            long n7 = y22.n < (long)NR_EVAL_MAX_SECONDS * NR_ANALYSIS_RATE ? y22.n : (long)NR_EVAL_MAX_SECONDS * NR_ANALYSIS_RATE;
-            r = nr_eval_count_clicks(y22.samples, n7, NR_ANALYSIS_RATE, &clicks);
-        }
-        nr_audio_free(&y22);
+        long clicks = 0, played_clicks = 0;
+        if (r == NR_OK) r = count_clicks(&y, &clicks);
         if (r == NR_OK) {
             double p = 0;
             for (long k = 0; k < y.n; k++) p = fmax(p, fabs((double)y.samples[k]));
@@ -767,6 +775,13 @@ nr_result nr_latent_render_check(const nr_latent *lm, const nr_model *m, int n, 
             out->clipped += p >= NR_LAT_CLIP_PEAK;
             out->clicks += clicks, out->clicky += clicks > 0;
             if (clicks > most) most = clicks, out->worst_seed = seed;
+            /* as played: the output stage, in place (the render is not needed after this) */
+            double pp = nr_synth_output_stage(y.samples, y.n, y.rate);
+            r = count_clicks(&y, &played_clicks);
+            out->played_silent += pp < NR_LAT_SILENT_PEAK;
+            out->played_clipped += pp >= NR_LAT_CLIP_PEAK;
+            out->played_clicks += played_clicks, out->played_clicky += played_clicks > 0;
+            out->played_peak_max = fmax(out->played_peak_max, pp);
             out->n++;
         }
         nr_audio_free(&y);
