@@ -2,6 +2,7 @@
  * subfolders, a corrupt one, a silent one, a byte copy, a text file), and `train --init` (a fine-tune
  * starts exactly where its parent ended, records it, refuses another architecture or a damaged file). */
 #include "dataset/ds_sources.h"
+#include "models/impact2.h"
 #include "neurorack.h"
 #include "nr/model_templates.h"
 #include "nr/tensors.h"
@@ -318,6 +319,17 @@ static int file_meta_is(const char *path, const char *key, const char *want)
     return ok;
 }
 
+/* The lowest inharmonic ratio a model file plays with (NAN if it does not load as nr-impact-2). */
+static float model_ratio_lo(const char *path)
+{
+    nr_tensor_set ts = {0};
+    nr_imp2_hparams hp = nr_imp2_hparams_default();
+    float lo = NAN;
+    if (nr_safetensors_read(path, &ts) == NR_OK && nr_imp2_hparams_from_meta(&ts, &hp, path) == NR_OK) lo = hp.ratio_lo;
+    nr_tensor_set_free(&ts);
+    return lo;
+}
+
 static void test_train_init(void)
 {
     char parent[600], child[600], fresh[600];
@@ -418,6 +430,24 @@ static void test_train_init(void)
     kr.onset_pitch = "sideways";
     ro = nr_train(&kr, &rk);
     NT_CHECKF(ro == NR_ERR_ARG && strstr(nr_last_error(), "--onset-pitch 'sideways'"), "%s", nr_last_error());
+    /* the inharmonic range: a child keeps its parent's (-1 octave for fresh weights) unless told; a told one
+     * is recorded and loads; a resume must keep it; out of range is refused */
+    NT_CHECK(model_ratio_lo(child) == -1.0f && model_ratio_lo(fresh) == -1.0f);
+    nr_train_config ki = k;
+    ki.out = nt_tmp("child-inharm.safetensors");
+    ki.checkpoint = nt_tmp("child-inharm.ckpt");
+    ki.inharm_lo = 0.0f;
+    NT_CHECKF(nr_train(&ki, &rk) == NR_OK, "%s", nr_last_error());
+    NT_CHECKF(model_ratio_lo(ki.out) == 0.0f, "ratio_lo %g", model_ratio_lo(ki.out));
+    ki.resume = ki.checkpoint;
+    ki.steps = 3;
+    ki.inharm_lo = -0.5f;
+    ro = nr_train(&ki, &rk);
+    NT_CHECKF(ro == NR_ERR_ARG && strstr(nr_last_error(), "--inharm-lo 0"), "%s", nr_last_error());
+    ki.resume = NULL;
+    ki.inharm_lo = 4.0f;
+    ro = nr_train(&ki, &rk);
+    NT_CHECKF(ro == NR_ERR_ARG && strstr(nr_last_error(), "--inharm-lo 4"), "%s", nr_last_error());
     nr_model *m = NULL;
     NT_CHECKF(nr_model_load(child, &m) == NR_OK, "%s", nr_last_error());
     nr_model_free(m);

@@ -42,6 +42,9 @@ typedef struct {
                                in training and so in playing; recorded as impact2.onset_pitch) or "raw" (yin's
                                onset values as analysed, the models before 2026-12-04). NULL: --init's own, or
                                "settle" for fresh weights */
+    float inharm_lo;        /* nr-impact-2: the inharmonic partials' lowest frequency ratio, octaves relative to f0
+                               (r = 2^(lo + (hi - lo) sigmoid(o)); recorded as impact2.ratio_lo). NAN: --init's
+                               own, or the architecture's -1 (an octave under f0) for fresh weights */
     float band_weight;      /* weight of the octave-band level loss (dB, whole clip; `eval`'s band level error); 0 (default): off */
     float click_weight;     /* weight of the treble-peak loss (treble bursts the target lacks, as `eval`'s excess
                                clicks; src/train/train_impl.h); 0 (default): off */

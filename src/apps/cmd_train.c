@@ -15,7 +15,7 @@ static void usage(FILE *f)
                "                       [--desc-weight X] [--desc-weights W,W,W,W,W,W,W] [--pitch-weight X]\n"
                "                       [--perturb P] [--perturb-weight X] [--band-weight X] [--click-weight X]\n"
                "                       [--harm-env index|freq] [--onset-pitch settle|raw] [--init MODEL]\n"
-               "                       [--stop-after N]\n"
+               "                       [--inharm-lo OCTAVES] [--stop-after N]\n"
                "       neurorack train --export CKPT --out MODEL [--data MANIFEST]\n"
                "                       (the model of a checkpoint, e.g. of a stopped run)\n"
                "  --arch        nr-impact-2 (default: full band, envelope-shaped harmonics and noise) or\n"
@@ -38,6 +38,9 @@ static void usage(FILE *f)
                "                reads far off at an onset, take the first settled pitch, in training and so in\n"
                "                every render of the model (the file records it); raw: yin's values as analysed\n"
                "                (the models before 2026-12-04). With --init, the parent's unless given\n"
+               "  --inharm-lo   nr-impact-2's lowest inharmonic partial, octaves relative to f0 (default -1, an\n"
+               "                octave under it; 0: none under f0). With --init, the parent's unless given:\n"
+               "                the parent's partials then map onto the new range and are re-learnt\n"
                "  --stop-after  stop after step N of the --steps run (its learning-rate schedule) and write the\n"
                "                checkpoint and the model of that step (the file records train.schedule_steps)\n"
                "  --band-weight weight per dB of the octave-band level loss (whole clip, as eval's band error)\n"
@@ -153,6 +156,9 @@ int nr_cmd_train(int argc, char **argv)
             c.stop_writes_model = 1;
         } else if (!strcmp(a, "--onset-pitch")) {
             c.onset_pitch = v;
+        } else if (!strcmp(a, "--inharm-lo")) {
+            if (!nr_cli_float("train", a, v, -8, 3.99, &x)) return 2;
+            c.inharm_lo = (float)x;
         } else if (!strcmp(a, "--harm-env")) {
             c.harm_env = v;
             harm_given = 1;

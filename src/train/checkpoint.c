@@ -145,6 +145,14 @@ nr_result nr_checkpoint_read(const char *path, nr_checkpoint *c)
                                    "with the same setting", path, get64(h + 8 + 8 * 18) ? "settle" : "raw",
                        c->hp2.onset_pitch ? "settle" : "raw");
     }
+    if (c->arch == NR_TRAIN_IMPACT2 && get64(h + 8 + 8 * 11) != get64(want + 8 + 8 * 11)) {
+        uint32_t u = (uint32_t)get64(h + 8 + 8 * 11);
+        float lo;
+        memcpy(&lo, &u, 4);
+        fclose(f);
+        return nr_fail(NR_ERR_ARG, "%s: checkpoint was trained with --inharm-lo %g, this run has %g: resume with the "
+                                   "same setting", path, lo, c->hp2.ratio_lo);
+    }
     if (memcmp(h, want, sizeof h) != 0) {
         fclose(f);
         return nr_fail(NR_ERR_SHAPE,

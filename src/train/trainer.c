@@ -35,6 +35,7 @@ nr_train_config nr_train_config_init(void)
     c.valid_every = 250;
     c.progress = 1;
     c.desc_weight = 1.0f;
+    c.inharm_lo = NAN;
     /* loudness weighs 4 and the moved descriptor 4 times its weight on perturbed clips: with these, 3000
      * steps followed every moved curve best while the loudness stayed within 0.15 std (docs/training.md) */
     for (int d = 0; d < NR_NUM_DESC; d++) c.desc_weights[d] = d == NR_DESC_LOUDNESS ? 4.0f : 1.0f;
@@ -232,6 +233,12 @@ static nr_result init_hp(const nr_train_config *cfg, const nr_tensor_set *ts, tr
                        cfg->harm_env, path, h->hp2.harm_env == NR_IMP2_HARM_INDEX ? "index" : "freq");
     /* the onset rule may change: a fine-tune on settled curves teaches a parent trained on raw ones */
     if (cfg->onset_pitch) h->hp2.onset_pitch = onset_of(cfg->onset_pitch);
+    /* so may the inharmonic range: the parent's outputs map onto the new one, and the run re-learns them */
+    if (!isnan(cfg->inharm_lo)) {
+        if (h->arch != NR_TRAIN_IMPACT2)
+            return nr_fail(NR_ERR_ARG, "train: --inharm-lo applies to nr-impact-2; --init %s is %s", path, arch);
+        h->hp2.ratio_lo = cfg->inharm_lo;
+    }
     return NR_OK;
 }
 
@@ -304,6 +311,11 @@ static nr_result run_hp(const nr_train_config *cfg, train_hp *h)
     h->hp2 = nr_imp2_hparams_default();
     if (cfg->harm_env) h->hp2.harm_env = strcmp(cfg->harm_env, "freq") ? NR_IMP2_HARM_INDEX : NR_IMP2_HARM_FREQ;
     if (cfg->onset_pitch) h->hp2.onset_pitch = onset_of(cfg->onset_pitch);
+    if (!isnan(cfg->inharm_lo)) {
+        if (h->arch != NR_TRAIN_IMPACT2)
+            return nr_fail(NR_ERR_ARG, "train: --inharm-lo applies to nr-impact-2, not %s", a);
+        h->hp2.ratio_lo = cfg->inharm_lo;
+    }
     if (cfg->hidden) h->hp.hidden = h->hp2.hidden = cfg->hidden;
     if (cfg->layers) h->hp.layers = h->hp2.layers = cfg->layers;
     return h->arch == NR_TRAIN_IMPACT2 ? nr_imp2_hparams_check(&h->hp2, "train") : nr_imp_hparams_check(&h->hp, "train");
@@ -504,6 +516,9 @@ nr_result nr_train(const nr_train_config *cfg, nr_train_report *rep)
         return nr_fail(NR_ERR_ARG, "train: --harm-env '%s': index or freq", cfg->harm_env);
     if (cfg->onset_pitch && strcmp(cfg->onset_pitch, "settle") && strcmp(cfg->onset_pitch, "raw"))
         return nr_fail(NR_ERR_ARG, "train: --onset-pitch '%s': settle or raw", cfg->onset_pitch);
+    if (!isnan(cfg->inharm_lo) && !(cfg->inharm_lo >= -8.0f && cfg->inharm_lo < 4.0f))
+        return nr_fail(NR_ERR_ARG, "train: --inharm-lo %g out of range -8..4 octaves (under the highest ratio, 4)",
+                       cfg->inharm_lo);
     if (!(cfg->band_weight >= 0 && cfg->band_weight <= 100))
         return nr_fail(NR_ERR_ARG, "train: band level loss weight %g out of range 0..100", cfg->band_weight);
     if (!(cfg->click_weight >= 0 && cfg->click_weight <= 100))
