@@ -375,7 +375,7 @@ static nr_imp2_hparams small_hp2(int n_inharm)
 
 /* Head -> q: every entry of q (amplitudes through the envelope interpolation and tapers, frequencies
  * through the ratio map, noise and transient gains) is an exact function of o. */
-static void params2_fd_case(int harm_env)
+static void params2_fd_case(int harm_env, int with_floor)
 {
     nr_imp2_hparams hp = small_hp2(3);
     hp.harm_env = harm_env;
@@ -385,6 +385,26 @@ static void params2_fd_case(int harm_env)
     float o[64], q[256], q2[256], r[256];
     fill(o, O, 2), fill(r, Q, 1);
     r[Q - 1] = 0; /* f0s carries no gradient */
+    if (with_floor) {
+        /* the first inharmonic partial half way through the floor's fade (gain 0.5), the second well under
+         * the floor (silent), the third well over it (unchanged) */
+        float *orr = o + 1 + 2 * hp.n_env + hp.n_inharm;
+        orr[0] = 0.3f, orr[1] = -2.5f, orr[2] = 2.0f;
+        float span = hp.ratio_hi - hp.ratio_lo, u0 = hp.ratio_lo + span / (1.0f + expf(-orr[0]));
+        float qn[256];
+        nr_imp2_params_forward(&hp, &tb, o, 97.0f, qn);
+        hp.inharm_floor = u0 + 0.5f * NR_IMP2_FLOOR_FADE;
+        NT_CHECK(hp.ratio_lo + span / (1.0f + expf(-orr[1])) < hp.inharm_floor - NR_IMP2_FLOOR_FADE &&
+                 hp.ratio_lo + span / (1.0f + expf(-orr[2])) > hp.inharm_floor);
+        nr_imp2_params_forward(&hp, &tb, o, 97.0f, q);
+        int NH = hp.n_harm;
+        NT_CHECKF(fabsf(q[NH] - 0.5f * qn[NH]) < 1e-4f * qn[NH] && qn[NH] > 0.0f, "faded %g of %g", q[NH],
+                  qn[NH]);
+        NT_CHECK(q[NH + 1] == 0.0f && qn[NH + 1] > 0.0f && q[NH + 2] == qn[NH + 2]);
+        /* the frequencies' gradient (f ln2 du/do: thousands) would hide the amplitudes' within the tolerance */
+        int P = nr_imp2_n_partials(&hp);
+        for (int p = 0; p < P; p++) r[P + p] = 0.0f;
+    }
     /* 1200 Hz: harmonics 16..17 in the 18..21 kHz taper, 18.. silent; ratios in the taper too */
     static const float f0s[] = {1200.0f, 97.0f};
     for (int pass = 0; pass < 2; pass++) {
@@ -410,8 +430,9 @@ static void params2_fd_case(int harm_env)
 
 static void test_params2_fd(void)
 {
-    params2_fd_case(NR_IMP2_HARM_INDEX);
-    params2_fd_case(NR_IMP2_HARM_FREQ);
+    params2_fd_case(NR_IMP2_HARM_INDEX, 0);
+    params2_fd_case(NR_IMP2_HARM_FREQ, 0);
+    params2_fd_case(NR_IMP2_HARM_FREQ, 1); /* the inharmonic floor's fade: gain and ratio gradients */
 }
 
 /* Synthesis: gains and frequencies (the exact gradient) of every partial, noise envelope bands,

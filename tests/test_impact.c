@@ -51,6 +51,9 @@ static void test_budgets(void)
     nr_model_get_info(m, &info);
     NT_CHECK(!strcmp(info.arch, "nr-impact-1"));
     NT_CHECK(info.sample_rate == 48000 && info.hop == 480 && info.lookahead_frames == 0);
+    /* the inharmonic floor is nr-impact-2's (its ratios are per frame); nr-impact-1's are fixed */
+    NT_CHECKF(nr_model_set_inharm_floor(m, 0.0f) == NR_ERR_ARG && strstr(nr_last_error(), "nr-impact-1"), "%s",
+              nr_last_error());
     NT_CHECKF(info.n_params <= 500000, "%lld values", (long long)info.n_params);
     NT_CHECKF(info.weights_bytes <= 2u << 20, "%zu bytes", info.weights_bytes);
     NT_CHECKF(info.voice_bytes < 64u << 10, "voice state %zu bytes", info.voice_bytes);

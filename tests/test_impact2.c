@@ -769,6 +769,36 @@ static void test_training(void)
     NT_CHECK(nr_train(&c, &rep) == NR_ERR_ARG);
 }
 
+/* The inharmonic floor as a model setting (convert --inharm-floor): written to the file and read back,
+ * removed by NR_MODEL_NO_FLOOR, out-of-range values refused; the weights untouched, so setting the shipped
+ * file's own floor again after a removal gives the shipped file byte for byte. */
+static void test_inharm_floor_setting(void)
+{
+    const char *path = "models/default.safetensors";
+    nr_model *m = NULL;
+    NT_CHECKF(nr_model_load(path, &m) == NR_OK, "%s", nr_last_error());
+    if (!m) return;
+    const char *fl = nr_tensor_set_meta(nr_model_tensors(m), "impact2.inharm_floor");
+    NT_CHECK(fl && !strcmp(fl, "-0.125"));
+    NT_CHECK(nr_model_set_inharm_floor(m, 9.0f) == NR_ERR_ARG && nr_model_set_inharm_floor(m, NAN) == NR_ERR_ARG);
+    char a[600], b[600];
+    snprintf(a, sizeof a, "%s", nt_tmp("nofloor.safetensors"));
+    snprintf(b, sizeof b, "%s", nt_tmp("floor-again.safetensors"));
+    NT_CHECK(nr_model_set_inharm_floor(m, NR_MODEL_NO_FLOOR) == NR_OK && nr_model_save(m, a) == NR_OK);
+    nr_model_free(m);
+    m = NULL;
+    NT_CHECKF(nr_model_load(a, &m) == NR_OK, "%s", nr_last_error());
+    if (!m) return;
+    NT_CHECK(nr_tensor_set_meta(nr_model_tensors(m), "impact2.inharm_floor") == NULL);
+    NT_CHECK(nr_model_set_inharm_floor(m, -0.125f) == NR_OK && nr_model_save(m, b) == NR_OK);
+    nr_model_free(m);
+    size_t n0 = 0, n1 = 0, n2 = 0;
+    char *f0 = nt_read_file(path, &n0), *f1 = nt_read_file(b, &n1), *f2 = nt_read_file(a, &n2);
+    NT_CHECK(f0 && f1 && f2 && n0 == n1 && !memcmp(f0, f1, n0));
+    NT_CHECK(f2 && n2 != n0); /* the key is gone */
+    free(f0), free(f1), free(f2);
+}
+
 /* The model the repository ships: nr-impact-2 within the size budgets, trained and played on settled
  * onset pitch, its templates, and a decaying loudness curve rendering a finite, decaying sound. */
 static void test_shipped_model(void)
@@ -1061,5 +1091,6 @@ int main(void)
     NT_RUN(test_extra_tensor_refused);
     NT_RUN(test_training);
     NT_RUN_PATHS(test_shipped_model);
+    NT_RUN(test_inharm_floor_setting);
     return nt_end();
 }

@@ -305,6 +305,14 @@ static unsigned long long fnv_file(const char *path)
 }
 
 /* A model file's metadata entry equals `want` (printed when it does not). */
+static int file_has_meta(const char *path, const char *key)
+{
+    nr_tensor_set ts = {0};
+    int has = nr_safetensors_read(path, &ts) == NR_OK && nr_tensor_set_meta(&ts, key) != NULL;
+    nr_tensor_set_free(&ts);
+    return has;
+}
+
 static int file_meta_is(const char *path, const char *key, const char *want)
 {
     nr_tensor_set ts = {0};
@@ -448,6 +456,36 @@ static void test_train_init(void)
     ki.inharm_lo = 4.0f;
     ro = nr_train(&ki, &rk);
     NT_CHECKF(ro == NR_ERR_ARG && strstr(nr_last_error(), "--inharm-lo 4"), "%s", nr_last_error());
+    /* the inharmonic floor: no key without one (every file before it); a child with one records it and its
+     * own child keeps it; "none" removes it; a resume must keep it */
+    NT_CHECK(!file_has_meta(child, "impact2.inharm_floor") && !file_has_meta(fresh, "impact2.inharm_floor"));
+    nr_train_config kf = k;
+    kf.out = nt_tmp("child-floor.safetensors");
+    kf.checkpoint = nt_tmp("child-floor.ckpt");
+    kf.inharm_floor = -0.25f;
+    NT_CHECKF(nr_train(&kf, &rk) == NR_OK, "%s", nr_last_error());
+    NT_CHECK(file_meta_is(kf.out, "impact2.inharm_floor", "-0.25"));
+    nr_train_config kg = k;
+    kg.init = kf.out;
+    kg.out = nt_tmp("grandchild-floor.safetensors");
+    kg.checkpoint = nt_tmp("grandchild-floor.ckpt");
+    NT_CHECKF(nr_train(&kg, &rk) == NR_OK, "%s", nr_last_error());
+    NT_CHECK(file_meta_is(kg.out, "impact2.inharm_floor", "-0.25"));
+    kg.out = nt_tmp("grandchild-nofloor.safetensors");
+    kg.checkpoint = nt_tmp("grandchild-nofloor.ckpt");
+    kg.inharm_floor = NR_TRAIN_FLOOR_OFF;
+    NT_CHECKF(nr_train(&kg, &rk) == NR_OK, "%s", nr_last_error());
+    NT_CHECK(!file_has_meta(kg.out, "impact2.inharm_floor"));
+    kf.resume = kf.checkpoint;
+    kf.steps = 3;
+    kf.inharm_floor = NAN; /* the parent's setting (none) against the checkpoint's -0.25 */
+    ro = nr_train(&kf, &rk);
+    NT_CHECKF(ro == NR_ERR_ARG && strstr(nr_last_error(), "--inharm-floor -0.25, this run has none"), "%s",
+              nr_last_error());
+    kf.resume = NULL;
+    kf.inharm_floor = 9.0f;
+    ro = nr_train(&kf, &rk);
+    NT_CHECKF(ro == NR_ERR_ARG && strstr(nr_last_error(), "--inharm-floor 9"), "%s", nr_last_error());
     nr_model *m = NULL;
     NT_CHECKF(nr_model_load(child, &m) == NR_OK, "%s", nr_last_error());
     nr_model_free(m);

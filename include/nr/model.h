@@ -45,6 +45,13 @@ nr_result nr_model_from_tensors(nr_tensor_set *ts, const char *what, nr_model **
  * hop, normalisation, hyper-parameters). Atomic. */
 nr_result nr_model_save(const nr_model *m, const char *path);
 void nr_model_free(nr_model *m);
+/* nr-impact-2's inharmonic floor: its partials under 2^octaves times the pitch are silent (faded in over
+ * the 0.15 octave below), in every voice made after the call and in the file nr_model_save writes
+ * (impact2.inharm_floor); NR_MODEL_NO_FLOOR removes it (every partial of the ratio range plays, as in the
+ * files before it). The weights are untouched. Octaves in -8..8. NR_ERR_ARG for other architectures.
+ * Not while voices of the model play. */
+#define NR_MODEL_NO_FLOOR (-100.0f)
+nr_result nr_model_set_inharm_floor(nr_model *m, float octaves);
 void nr_model_get_info(const nr_model *m, nr_model_info *info);
 const nr_tensor_set *nr_model_tensors(const nr_model *m);
 

@@ -45,6 +45,9 @@ typedef struct {
     float inharm_lo;        /* nr-impact-2: the inharmonic partials' lowest frequency ratio, octaves relative to f0
                                (r = 2^(lo + (hi - lo) sigmoid(o)); recorded as impact2.ratio_lo). NAN: --init's
                                own, or the architecture's -1 (an octave under f0) for fresh weights */
+    float inharm_floor;     /* nr-impact-2: inharmonic partials under this many octaves relative to f0 are silent
+                               (faded in below it; impact2.inharm_floor). NAN: --init's own, or none for fresh
+                               weights; NR_TRAIN_FLOOR_OFF: none (removes a parent's) */
     float band_weight;      /* weight of the octave-band level loss (dB, whole clip; `eval`'s band level error); 0 (default): off */
     float click_weight;     /* weight of the treble-peak loss (treble bursts the target lacks, as `eval`'s excess
                                clicks; src/train/train_impl.h); 0 (default): off */
@@ -61,6 +64,7 @@ typedef struct {
 /* A learning rate for fine-tuning (`train --init`): a quarter of the from-scratch peak, so the first
  * steps of a fresh Adam do not throw away what the parent learned (docs/training.md). */
 #define NR_TRAIN_INIT_LR 5e-4f
+#define NR_TRAIN_FLOOR_OFF (-100.0f) /* inharm_floor: none (the value of NR_IMP2_FLOOR_NONE) */
 
 nr_train_config nr_train_config_init(void);
 

@@ -4,6 +4,7 @@
 #include "nr/model_templates.h"
 #include "nr/templates.h"
 #include "core/cpu.h"
+#include "models/impact2.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -69,6 +70,13 @@ int nr_cmd_info(int argc, char **argv)
            in.macs_per_sample * in.sample_rate / 1e9);
     printf("onset pitch    %s\n", in.settle_onset_pitch ? "settled: the curves' first frames take the first pitch two frames agree on"
                                                        : "as analysed");
+    const char *rlo = nr_tensor_set_meta(ts, "impact2.ratio_lo"), *rhi = nr_tensor_set_meta(ts, "impact2.ratio_hi");
+    if (rlo && rhi) {
+        const char *fl = nr_tensor_set_meta(ts, "impact2.inharm_floor");
+        printf("inharmonic     ratios 2^%s..2^%s of the pitch", rlo, rhi);
+        if (fl) printf(", silent under 2^%s (faded in over %.2f octave below it)", fl, (double)NR_IMP2_FLOOR_FADE);
+        printf("\n");
+    }
     printf("normalisation  %-13s %12s %12s\n", "descriptor", "mean", "std");
     for (int d = 0; d < NR_NUM_DESC; d++)
         printf("               %-13s %12.6g %12.6g\n", nr_desc_names[d], in.desc_mean[d], in.desc_std[d]);

@@ -15,7 +15,7 @@ static void usage(FILE *f)
                "                       [--desc-weight X] [--desc-weights W,W,W,W,W,W,W] [--pitch-weight X]\n"
                "                       [--perturb P] [--perturb-weight X] [--band-weight X] [--click-weight X]\n"
                "                       [--harm-env index|freq] [--onset-pitch settle|raw] [--init MODEL]\n"
-               "                       [--inharm-lo OCTAVES] [--stop-after N]\n"
+               "                       [--inharm-lo OCTAVES] [--inharm-floor OCTAVES|none] [--stop-after N]\n"
                "       neurorack train --export CKPT --out MODEL [--data MANIFEST]\n"
                "                       (the model of a checkpoint, e.g. of a stopped run)\n"
                "  --arch        nr-impact-2 (default: full band, envelope-shaped harmonics and noise) or\n"
@@ -41,6 +41,9 @@ static void usage(FILE *f)
                "  --inharm-lo   nr-impact-2's lowest inharmonic partial, octaves relative to f0 (default -1, an\n"
                "                octave under it; 0: none under f0). With --init, the parent's unless given:\n"
                "                the parent's partials then map onto the new range and are re-learnt\n"
+               "  --inharm-floor OCTAVES|none  inharmonic partials under 2^OCTAVES f0 are silent (faded in over\n"
+               "                0.15 octave below it; the file records it as impact2.inharm_floor and every render\n"
+               "                of the model plays it). Default: none for fresh weights, the parent's with --init\n"
                "  --stop-after  stop after step N of the --steps run (its learning-rate schedule) and write the\n"
                "                checkpoint and the model of that step (the file records train.schedule_steps)\n"
                "  --band-weight weight per dB of the octave-band level loss (whole clip, as eval's band error)\n"
@@ -156,6 +159,10 @@ int nr_cmd_train(int argc, char **argv)
             c.stop_writes_model = 1;
         } else if (!strcmp(a, "--onset-pitch")) {
             c.onset_pitch = v;
+        } else if (!strcmp(a, "--inharm-floor")) {
+            if (!strcmp(v, "none")) c.inharm_floor = NR_TRAIN_FLOOR_OFF;
+            else if (!nr_cli_float("train", a, v, -8, 8, &x)) return 2;
+            else c.inharm_floor = (float)x;
         } else if (!strcmp(a, "--inharm-lo")) {
             if (!nr_cli_float("train", a, v, -8, 3.99, &x)) return 2;
             c.inharm_lo = (float)x;

@@ -53,7 +53,14 @@ typedef struct {
     int harm_env; /* where the harmonic envelope is read: NR_IMP2_HARM_INDEX or NR_IMP2_HARM_FREQ */
     int onset_pitch; /* NR_IMP2_ONSET_SETTLED: trained (and so played) on curves whose onset pitch is settled
                       * (nr_curves_settle_onset_pitch); NR_IMP2_ONSET_RAW: on yin's values as analysed */
+    float inharm_floor; /* octaves relative to f0: an inharmonic partial under 2^inharm_floor f0 is silent, faded
+                         * in over the NR_IMP2_FLOOR_FADE octaves below it (smoothstep in log ratio, so a partial
+                         * that moves across it never switches); NR_IMP2_FLOOR_NONE (files without
+                         * impact2.inharm_floor): every partial of the ratio range plays */
 } nr_imp2_hparams;
+
+#define NR_IMP2_FLOOR_NONE (-100.0f)
+#define NR_IMP2_FLOOR_FADE 0.15f
 
 enum { NR_IMP2_ONSET_RAW = 0, NR_IMP2_ONSET_SETTLED = 1 }; /* settled: NR_ONSET_JUMP_OCT, NR_ONSET_WITHIN_S */
 

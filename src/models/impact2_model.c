@@ -74,6 +74,19 @@ static void destroy(nr_model *m)
     m->impl = NULL;
 }
 
+_Static_assert(NR_MODEL_NO_FLOOR == NR_IMP2_FLOOR_NONE, "nr_model_set_inharm_floor: none is the model's");
+
+nr_result nr_model_set_inharm_floor(nr_model *m, float octaves)
+{
+    if (m->ops != &nr_impact2_ops)
+        return nr_fail(NR_ERR_ARG, "the inharmonic floor is a setting of nr-impact-2 models, not of %s", m->ops->arch);
+    if (octaves != NR_MODEL_NO_FLOOR && !(octaves >= -8.0f && octaves <= 8.0f))
+        return nr_fail(NR_ERR_ARG, "inharmonic floor %g octaves out of range -8..8", (double)octaves);
+    imp2_model *im = m->impl;
+    im->hp.inharm_floor = octaves;
+    return NR_OK;
+}
+
 static nr_result add_save_meta(const nr_model *m, nr_tensor_set *ts)
 {
     const imp2_model *im = m->impl;

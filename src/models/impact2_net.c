@@ -30,6 +30,7 @@ nr_imp2_hparams nr_imp2_hparams_default(void)
     hp.ratio_hi = 4.0f;
     hp.harm_env = NR_IMP2_HARM_INDEX;
     hp.onset_pitch = NR_IMP2_ONSET_SETTLED;
+    hp.inharm_floor = NR_IMP2_FLOOR_NONE;
     return hp;
 }
 
@@ -53,6 +54,7 @@ nr_result nr_imp2_hparams_check(const nr_imp2_hparams *hp, const char *what)
     RANGE(ratio_hi, -8.0f, 8.0f);
     RANGE(harm_env, NR_IMP2_HARM_FREQ, NR_IMP2_HARM_INDEX);
     RANGE(onset_pitch, NR_IMP2_ONSET_RAW, NR_IMP2_ONSET_SETTLED);
+    if (hp->inharm_floor != NR_IMP2_FLOOR_NONE) RANGE(inharm_floor, -8.0f, 8.0f);
 #undef RANGE
     if (hp->hidden % NR_IMP_LANES)
         return nr_fail(NR_ERR_FORMAT, "%s: hidden size %d must be a multiple of %d", what, hp->hidden, NR_IMP_LANES);
@@ -137,12 +139,14 @@ static const struct {
     {"impact2.ratio_hi", offsetof(nr_imp2_hparams, ratio_hi), 1},
     {"impact2.harm_env", offsetof(nr_imp2_hparams, harm_env), 0, 1},
     {"impact2.onset_pitch", offsetof(nr_imp2_hparams, onset_pitch), 0, 1},
+    {"impact2.inharm_floor", offsetof(nr_imp2_hparams, inharm_floor), 1, 1}, /* missing: NR_IMP2_FLOOR_NONE */
 };
 #define N_META (sizeof g_meta / sizeof g_meta[0])
 
 nr_result nr_imp2_hparams_from_meta(const nr_tensor_set *ts, nr_imp2_hparams *hp, const char *what)
 {
     memset(hp, 0, sizeof *hp);
+    hp->inharm_floor = NR_IMP2_FLOOR_NONE;
     for (size_t i = 0; i < N_META; i++) {
         const char *v = nr_tensor_set_meta(ts, g_meta[i].key);
         if (!v && g_meta[i].optional) continue;
@@ -170,6 +174,11 @@ nr_result nr_imp2_hparams_to_meta(const nr_imp2_hparams *hp, nr_tensor_set *ts)
     nr_result r = NR_OK;
     for (size_t i = 0; i < N_META && r == NR_OK; i++) {
         const char *src = (const char *)hp + g_meta[i].off;
+        if (g_meta[i].off == offsetof(nr_imp2_hparams, inharm_floor) && hp->inharm_floor == NR_IMP2_FLOOR_NONE) {
+            for (int k = 0; k < ts->n_meta; k++) /* no floor: no key, as in every file before it */
+                if (!strcmp(ts->meta[k].key, g_meta[i].key)) nr_tensor_set_remove_meta(ts, k--);
+            continue;
+        }
         if (g_meta[i].is_float) snprintf(buf, sizeof buf, "%.9g", (double)*(const float *)src);
         else snprintf(buf, sizeof buf, "%d", *(const int *)src);
         r = nr_tensor_set_set_meta(ts, g_meta[i].key, buf);
@@ -399,6 +408,19 @@ static float harm_pos(const nr_imp2_hparams *hp, const nr_imp2_tables *tb, int k
     return nr_imp2_env_pos(tb, f, b);
 }
 
+/* The inharmonic floor's gain at log ratio u (octaves), and its derivative: a smoothstep from 0 at
+ * floor - FADE to 1 at the floor; 1 everywhere without a floor. */
+static float floor_gain(const nr_imp2_hparams *hp, float u, float *dg)
+{
+    *dg = 0.0f;
+    if (hp->inharm_floor == NR_IMP2_FLOOR_NONE) return 1.0f;
+    float x = (u - (hp->inharm_floor - NR_IMP2_FLOOR_FADE)) / NR_IMP2_FLOOR_FADE;
+    if (x <= 0.0f) return 0.0f;
+    if (x >= 1.0f) return 1.0f;
+    *dg = 6.0f * x * (1.0f - x) / NR_IMP2_FLOOR_FADE;
+    return x * x * (3.0f - 2.0f * x);
+}
+
 /* The harmonics' overall gain factor of the pitch: FREQ mode's sqrt(f0s / F0_REF) holds the loudness of a
  * fixed envelope when transposed (the count of harmonics under it goes as 1 / f0); INDEX needs none. */
 static float harm_gain(const nr_imp2_hparams *hp, float f0s)
@@ -427,10 +449,10 @@ void nr_imp2_params_forward(const nr_imp2_hparams *hp, const nr_imp2_tables *tb,
         amp[k] = A * (Eh[b] + (Eh[b + 1] - Eh[b]) * w) * taper_f(f, &dt) * taper_k(k + 1, NH);
     }
     for (int i = 0; i < NI; i++) {
-        float r = exp2f(hp->ratio_lo + (hp->ratio_hi - hp->ratio_lo) * sigmoidf(orr[i]));
-        float f = r * f0s;
+        float u = hp->ratio_lo + (hp->ratio_hi - hp->ratio_lo) * sigmoidf(orr[i]), r = exp2f(u);
+        float f = r * f0s, dg;
         freq[NH + i] = f;
-        amp[NH + i] = nr_imp_exp_sigmoid(oa[i]) * taper_f(f, &dt);
+        amp[NH + i] = nr_imp_exp_sigmoid(oa[i]) * taper_f(f, &dt) * floor_gain(hp, u, &dg);
     }
     for (int p = NH + NI; p < P; p++) amp[p] = freq[p] = 0.0f;
     for (int b = 0; b < NE; b++) qn[b] = nr_imp_exp_sigmoid(on[b]);
@@ -476,12 +498,14 @@ void nr_imp2_params_backward(const nr_imp2_hparams *hp, const nr_imp2_tables *tb
     for (int b = 0; b < NE; b++) dh[b] += (float)dEh[b] * nr_imp_exp_sigmoid_grad(oh[b]);
     const float span = hp->ratio_hi - hp->ratio_lo;
     for (int i = 0; i < NI; i++) {
-        float s = sigmoidf(orr[i]), r = exp2f(hp->ratio_lo + span * s), f = r * f0s;
-        float tap = taper_f(f, &dt), ga = nr_imp_exp_sigmoid(oa[i]);
-        da[i] += damp[NH + i] * tap * nr_imp_exp_sigmoid_grad(oa[i]);
-        /* df/do = f ln2 span s (1 - s); the amplitude's taper and the frequency (surrogate) both move */
-        float dfdo = f * 0.69314718f * span * s * (1.0f - s);
-        if (orr[i] > -30.0f && orr[i] < 30.0f) dr[i] += (damp[NH + i] * ga * dt + dfreq[NH + i]) * dfdo;
+        float s = sigmoidf(orr[i]), u = hp->ratio_lo + span * s, r = exp2f(u), f = r * f0s, dg;
+        float tap = taper_f(f, &dt), ga = nr_imp_exp_sigmoid(oa[i]), g = floor_gain(hp, u, &dg);
+        da[i] += damp[NH + i] * tap * g * nr_imp_exp_sigmoid_grad(oa[i]);
+        /* du/do = span s (1 - s), df/do = f ln2 du/do; the amplitude's taper and floor and the frequency
+         * (surrogate) all move */
+        float dudo = span * s * (1.0f - s), dfdo = f * 0.69314718f * span * s * (1.0f - s);
+        if (orr[i] > -30.0f && orr[i] < 30.0f)
+            dr[i] += (damp[NH + i] * ga * g * dt + dfreq[NH + i]) * dfdo + damp[NH + i] * ga * tap * dg * dudo;
     }
     for (int b = 0; b < NE; b++) dn[b] += dqn[b] * nr_imp_exp_sigmoid_grad(on[b]);
     for (int j = 0; j < hp->n_trans; j++) dt_[j] += dqt[j] * nr_imp_exp_sigmoid_grad(ot[j]);

@@ -33,6 +33,23 @@ static uint64_t fbits(float f)
     return u;
 }
 
+/* Word 19: 0 for no inharmonic floor (every checkpoint before it), else a flag bit over the float's bits. */
+static uint64_t floor_word(float fl) { return fl == NR_IMP2_FLOOR_NONE ? 0 : (1ULL << 32) | fbits(fl); }
+static float floor_of_word(uint64_t w)
+{
+    if (!(w >> 32)) return NR_IMP2_FLOOR_NONE;
+    uint32_t u = (uint32_t)w;
+    float fl;
+    memcpy(&fl, &u, 4);
+    return fl;
+}
+
+static void floor_name(float fl, char *out, size_t cap)
+{
+    if (fl == NR_IMP2_FLOOR_NONE) snprintf(out, cap, "none");
+    else snprintf(out, cap, "%g", (double)fl);
+}
+
 static const char *magic_of(nr_train_arch_id a) { return a == NR_TRAIN_IMPACT2 ? CK_MAGIC2 : CK_MAGIC; }
 static const char *arch_name(nr_train_arch_id a) { return a == NR_TRAIN_IMPACT2 ? NR_IMP2_ARCH : NR_IMP_ARCH; }
 
@@ -49,7 +66,7 @@ static void header(unsigned char *h, const nr_checkpoint *c)
                                  (uint64_t)hp->n_trans, (uint64_t)hp->trans_len, fbits(hp->env_lo), fbits(hp->env_hi),
                                  fbits(hp->ratio_lo), c->seed, (uint64_t)c->step, (uint64_t)c->n_values,
                                  (uint64_t)c->n_trainable, fbits(hp->ratio_hi), (uint64_t)hp->harm_env,
-                                 (uint64_t)hp->onset_pitch};
+                                 (uint64_t)hp->onset_pitch, floor_word(hp->inharm_floor)};
         memcpy(w, v, sizeof w);
     } else {
         const nr_imp_hparams *hp = &c->hp;
@@ -153,6 +170,15 @@ nr_result nr_checkpoint_read(const char *path, nr_checkpoint *c)
         return nr_fail(NR_ERR_ARG, "%s: checkpoint was trained with --inharm-lo %g, this run has %g: resume with the "
                                    "same setting", path, lo, c->hp2.ratio_lo);
     }
+    if (c->arch == NR_TRAIN_IMPACT2 && get64(h + 8 + 8 * 19) != get64(want + 8 + 8 * 19)) {
+        float had = floor_of_word(get64(h + 8 + 8 * 19));
+        char a[32], b[32];
+        floor_name(had, a, sizeof a);
+        floor_name(c->hp2.inharm_floor, b, sizeof b);
+        fclose(f);
+        return nr_fail(NR_ERR_ARG, "%s: checkpoint was trained with --inharm-floor %s, this run has %s: resume with "
+                                   "the same setting", path, a, b);
+    }
     if (memcmp(h, want, sizeof h) != 0) {
         fclose(f);
         return nr_fail(NR_ERR_SHAPE,
@@ -233,6 +259,8 @@ nr_result nr_checkpoint_peek(const char *path, nr_checkpoint *c)
         c->hp2.harm_env = (int)w[17]; /* 0 (FREQ) in checkpoints of the first nr-impact-2 runs */
         if (w[18] > NR_IMP2_ONSET_SETTLED) return nr_fail(NR_ERR_FORMAT, "%s: checkpoint header damaged", path);
         c->hp2.onset_pitch = (int)w[18]; /* 0 (RAW) in checkpoints before the settled onset */
+        if (w[19] >> 33) return nr_fail(NR_ERR_FORMAT, "%s: checkpoint header damaged", path);
+        c->hp2.inharm_floor = floor_of_word(w[19]);
     }
     c->seed = w[12];
     c->step = (long)w[13];

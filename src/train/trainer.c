@@ -19,6 +19,7 @@
 static const int g_fft_sizes[] = {2048, 1024, 512, 256, 128, 64};
 #define N_FFT_SIZES (int)(sizeof g_fft_sizes / sizeof g_fft_sizes[0])
 #define MAX_THREADS 64
+_Static_assert(NR_TRAIN_FLOOR_OFF == NR_IMP2_FLOOR_NONE, "train: the floor's none is the model's");
 #define VALID_MAX 32
 
 nr_train_config nr_train_config_init(void)
@@ -36,6 +37,7 @@ nr_train_config nr_train_config_init(void)
     c.progress = 1;
     c.desc_weight = 1.0f;
     c.inharm_lo = NAN;
+    c.inharm_floor = NAN;
     /* loudness weighs 4 and the moved descriptor 4 times its weight on perturbed clips: with these, 3000
      * steps followed every moved curve best while the loudness stayed within 0.15 std (docs/training.md) */
     for (int d = 0; d < NR_NUM_DESC; d++) c.desc_weights[d] = d == NR_DESC_LOUDNESS ? 4.0f : 1.0f;
@@ -239,6 +241,11 @@ static nr_result init_hp(const nr_train_config *cfg, const nr_tensor_set *ts, tr
             return nr_fail(NR_ERR_ARG, "train: --inharm-lo applies to nr-impact-2; --init %s is %s", path, arch);
         h->hp2.ratio_lo = cfg->inharm_lo;
     }
+    if (!isnan(cfg->inharm_floor)) {
+        if (h->arch != NR_TRAIN_IMPACT2)
+            return nr_fail(NR_ERR_ARG, "train: --inharm-floor applies to nr-impact-2; --init %s is %s", path, arch);
+        h->hp2.inharm_floor = cfg->inharm_floor;
+    }
     return NR_OK;
 }
 
@@ -315,6 +322,11 @@ static nr_result run_hp(const nr_train_config *cfg, train_hp *h)
         if (h->arch != NR_TRAIN_IMPACT2)
             return nr_fail(NR_ERR_ARG, "train: --inharm-lo applies to nr-impact-2, not %s", a);
         h->hp2.ratio_lo = cfg->inharm_lo;
+    }
+    if (!isnan(cfg->inharm_floor)) {
+        if (h->arch != NR_TRAIN_IMPACT2)
+            return nr_fail(NR_ERR_ARG, "train: --inharm-floor applies to nr-impact-2, not %s", a);
+        h->hp2.inharm_floor = cfg->inharm_floor;
     }
     if (cfg->hidden) h->hp.hidden = h->hp2.hidden = cfg->hidden;
     if (cfg->layers) h->hp.layers = h->hp2.layers = cfg->layers;
@@ -519,6 +531,9 @@ nr_result nr_train(const nr_train_config *cfg, nr_train_report *rep)
     if (!isnan(cfg->inharm_lo) && !(cfg->inharm_lo >= -8.0f && cfg->inharm_lo < 4.0f))
         return nr_fail(NR_ERR_ARG, "train: --inharm-lo %g out of range -8..4 octaves (under the highest ratio, 4)",
                        cfg->inharm_lo);
+    if (!isnan(cfg->inharm_floor) && cfg->inharm_floor != NR_TRAIN_FLOOR_OFF &&
+        !(cfg->inharm_floor >= -8.0f && cfg->inharm_floor <= 8.0f))
+        return nr_fail(NR_ERR_ARG, "train: --inharm-floor %g out of range -8..8 octaves", cfg->inharm_floor);
     if (!(cfg->band_weight >= 0 && cfg->band_weight <= 100))
         return nr_fail(NR_ERR_ARG, "train: band level loss weight %g out of range 0..100", cfg->band_weight);
     if (!(cfg->click_weight >= 0 && cfg->click_weight <= 100))
