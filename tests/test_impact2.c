@@ -797,6 +797,19 @@ static void test_inharm_floor_setting(void)
     NT_CHECK(f0 && f1 && f2 && n0 == n1 && !memcmp(f0, f1, n0));
     NT_CHECK(f2 && n2 != n0); /* the key is gone */
     free(f0), free(f1), free(f2);
+    /* a damaged value is refused by name */
+    static const char *const bad[] = {"50", "abc", "nan", ""};
+    for (int i = 0; i < 4; i++) {
+        nr_tensor_set ts = {0};
+        NT_CHECKF(nr_safetensors_read(path, &ts) == NR_OK, "%s", nr_last_error());
+        NT_CHECK(nr_tensor_set_set_meta(&ts, "impact2.inharm_floor", bad[i]) == NR_OK);
+        nr_model *mb = NULL;
+        nr_result r = nr_model_from_tensors(&ts, "damaged.safetensors", &mb);
+        NT_CHECKF(r == NR_ERR_FORMAT && strstr(nr_last_error(), "damaged.safetensors") &&
+                      strstr(nr_last_error(), "inharm_floor"),
+                  "'%s': %d %s", bad[i], (int)r, nr_last_error());
+        nr_model_free(mb);
+    }
 }
 
 /* The model the repository ships: nr-impact-2 within the size budgets, trained and played on settled
