@@ -18,6 +18,8 @@ static int run_check(const char *root, char *out, size_t n)
     if (!p) return -1;
     size_t got = fread(out, 1, n - 1, p);
     out[got] = '\0';
+    char rest[4096]; /* read to the end: closing the pipe early would kill the script with SIGPIPE */
+    while (fread(rest, 1, sizeof rest, p) > 0) continue;
     int st = pclose(p);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
