@@ -64,7 +64,7 @@ typedef struct {
 /* A learning rate for fine-tuning (`train --init`): a quarter of the from-scratch peak, so the first
  * steps of a fresh Adam do not throw away what the parent learned (docs/training.md). */
 #define NR_TRAIN_INIT_LR 5e-4f
-#define NR_TRAIN_FLOOR_OFF (-100.0f) /* inharm_floor: none (the value of NR_IMP2_FLOOR_NONE) */
+#define NR_TRAIN_FLOOR_OFF NR_MODEL_NO_FLOOR /* inharm_floor: none */
 
 nr_train_config nr_train_config_init(void);
 

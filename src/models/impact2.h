@@ -27,6 +27,7 @@
 #define NR_IMPACT2_H
 
 #include "impact.h"
+#include "nr/model.h"
 
 #include <math.h>
 
@@ -59,7 +60,7 @@ typedef struct {
                          * impact2.inharm_floor): every partial of the ratio range plays */
 } nr_imp2_hparams;
 
-#define NR_IMP2_FLOOR_NONE (-100.0f)
+#define NR_IMP2_FLOOR_NONE NR_MODEL_NO_FLOOR /* nr/model.h */
 #define NR_IMP2_FLOOR_FADE 0.15f
 
 enum { NR_IMP2_ONSET_RAW = 0, NR_IMP2_ONSET_SETTLED = 1 }; /* settled: NR_ONSET_JUMP_OCT, NR_ONSET_WITHIN_S */

@@ -74,8 +74,6 @@ static void destroy(nr_model *m)
     m->impl = NULL;
 }
 
-_Static_assert(NR_MODEL_NO_FLOOR == NR_IMP2_FLOOR_NONE, "nr_model_set_inharm_floor: none is the model's");
-
 nr_result nr_model_set_inharm_floor(nr_model *m, float octaves)
 {
     if (m->ops != &nr_impact2_ops)

@@ -19,7 +19,6 @@
 static const int g_fft_sizes[] = {2048, 1024, 512, 256, 128, 64};
 #define N_FFT_SIZES (int)(sizeof g_fft_sizes / sizeof g_fft_sizes[0])
 #define MAX_THREADS 64
-_Static_assert(NR_TRAIN_FLOOR_OFF == NR_IMP2_FLOOR_NONE, "train: the floor's none is the model's");
 #define VALID_MAX 32
 
 nr_train_config nr_train_config_init(void)
