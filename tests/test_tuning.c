@@ -75,7 +75,7 @@ static void test_original_in_tune(void)
 }
 
 /* The shipped plucks model with the sampler's tuning (nr_voice_push_frame_tuned): every template moves by
- * the asked interval within 20 cents, down an octave to up an octave. Banjo and koto need the tuned
+ * the asked interval within 20 cents at every semitone from an octave down to an octave up. Banjo and koto need the tuned
  * noise's level kept (1 / sqrt(ratio)): with it 3 dB louder an octave up, yin read their +12 renders an
  * octave low. Pizzicato needs the settled onset pitch (docs/model.md): a model trained on yin's first
  * frame (4829 Hz for this 830 Hz note) covered the note's 8 loud frames with noise, read as 64 Hz. */
@@ -93,16 +93,25 @@ static void test_plucks_in_tune(void)
                                       "sitar"};
     const int n_all = (int)(sizeof all / sizeof all[0]);
     int n_t = UNDER_ASAN ? 2 : n_all;
-    const double st[] = {-12.0, -5.0, 7.0, 12.0};
+    /* every semitone from an octave down to an octave up (under ASan the four of the sound issue) */
+    double st[24];
+    int n_st = 0;
+    if (UNDER_ASAN) st[0] = -12.0, st[1] = -5.0, st[2] = 7.0, st[3] = 12.0, n_st = 4;
+    else
+        for (int s = -12; s <= 12; s++)
+            if (s) st[n_st++] = s;
     for (int k = 0; k < n_t; k++) {
-        double cents[4], base = 0.0, stable = 0.0;
-        NT_CHECKF(nr_eval_tuning(m, all[k], st, 4, 1, &base, &stable, cents) == NR_OK, "%s", nr_last_error());
+        double cents[24], base = 0.0, stable = 0.0, worst = 0.0;
+        int wi = 0;
+        NT_CHECKF(nr_eval_tuning(m, all[k], st, n_st, 1, &base, &stable, cents) == NR_OK, "%s", nr_last_error());
         int ok = base > 0.0;
-        for (int i = 0; i < 4; i++) ok &= fabs(cents[i]) <= 20.0;
-        NT_CHECKF(ok, "%s (%.1f Hz): %+.1f %+.1f %+.1f %+.1f cents at -12 -5 +7 +12", all[k], base, cents[0], cents[1],
-                  cents[2], cents[3]);
-        printf("  plucks %-12s %7.1f Hz: %+6.1f %+6.1f %+6.1f %+6.1f cents\n", all[k], base, cents[0], cents[1], cents[2],
-               cents[3]);
+        for (int i = 0; i < n_st; i++) {
+            ok &= fabs(cents[i]) <= 20.0;
+            if (!(fabs(cents[i]) <= worst)) worst = fabs(cents[i]), wi = i;
+        }
+        NT_CHECKF(ok, "%s (%.1f Hz): %+.1f cents at %+g semitones", all[k], base, cents[wi], st[wi]);
+        printf("  plucks %-12s %7.1f Hz: worst %+6.1f cents (at %+g) of %d intervals\n", all[k], base, cents[wi], st[wi],
+               n_st);
     }
     nr_model_free(m);
 }

@@ -79,6 +79,7 @@ nr_result nr_eval_rendered_pitch(const float *y, long n, int rate, double *hz, d
         if (stable) *stable = st;
         return r;
     }
+    const double slow_hz = *hz, slow_st = st;
     /* Else the sped-up reading, unless it or a steady normal-speed reading says over 400 Hz: then the
      * normal one (a tone over 400 Hz whose slowed reading was not steady). */
     if (r == NR_OK) r = pitch_at(y, n, rate, TUNING_SPEEDUP, 1, hz, stable);
@@ -88,6 +89,12 @@ nr_result nr_eval_rendered_pitch(const float *y, long n, int rate, double *hz, d
         if (r == NR_OK && (*hz > TUNING_SPEEDUP_MAX || (hz1 > TUNING_SPEEDUP_MAX && st1 >= TUNING_SLOWDOWN_STABLE))) {
             *hz = hz1;
             if (stable) *stable = st1;
+        } else if (r == NR_OK && hz1 > TUNING_SPEEDUP_MAX && slow_hz > TUNING_SPEEDUP_MAX) {
+            /* Both the slowed and the normal reading say over 400 Hz, neither steadily (an onset an octave
+             * off, say): the sped-up reading cannot be right (a 1.3 kHz tone is 5.3 kHz sped up, over yin's
+             * ceiling, and reads as a fifth of it), and the slowed one resolves a high pitch best. */
+            *hz = slow_hz;
+            if (stable) *stable = slow_st;
         }
     }
     return r;
