@@ -304,7 +304,7 @@ static unsigned long long fnv_file(const char *path)
     return h;
 }
 
-/* A model file's metadata entry equals `want` (printed when it does not). */
+/* A model file has a metadata entry `key`. */
 static int file_has_meta(const char *path, const char *key)
 {
     nr_tensor_set ts = {0};
@@ -313,6 +313,7 @@ static int file_has_meta(const char *path, const char *key)
     return has;
 }
 
+/* A model file's metadata entry equals `want` (printed when it does not). */
 static int file_meta_is(const char *path, const char *key, const char *want)
 {
     nr_tensor_set ts = {0};

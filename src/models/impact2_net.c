@@ -502,7 +502,8 @@ void nr_imp2_params_backward(const nr_imp2_hparams *hp, const nr_imp2_tables *tb
         float tap = taper_f(f, &dt), ga = nr_imp_exp_sigmoid(oa[i]), g = floor_gain(hp, u, &dg);
         da[i] += damp[NH + i] * tap * g * nr_imp_exp_sigmoid_grad(oa[i]);
         /* du/do = span s (1 - s), df/do = f ln2 du/do; the amplitude's taper and floor and the frequency
-         * (surrogate) all move */
+         * (surrogate) all move. dfdo keeps its factors' order of before the floor, and g = 1, dg = 0 without
+         * one, so a model without a floor trains bit for bit as it did. */
         float dudo = span * s * (1.0f - s), dfdo = f * 0.69314718f * span * s * (1.0f - s);
         if (orr[i] > -30.0f && orr[i] < 30.0f)
             dr[i] += (damp[NH + i] * ga * g * dt + dfreq[NH + i]) * dfdo + damp[NH + i] * ga * tap * dg * dudo;

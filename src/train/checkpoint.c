@@ -32,17 +32,17 @@ static uint64_t fbits(float f)
     memcpy(&u, &f, 4);
     return u;
 }
+static float bits_f(uint64_t w) /* fbits' inverse: the float in a word's low 32 bits */
+{
+    uint32_t u = (uint32_t)w;
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
 
 /* Word 19: 0 for no inharmonic floor (every checkpoint before it), else a flag bit over the float's bits. */
 static uint64_t floor_word(float fl) { return fl == NR_IMP2_FLOOR_NONE ? 0 : (1ULL << 32) | fbits(fl); }
-static float floor_of_word(uint64_t w)
-{
-    if (!(w >> 32)) return NR_IMP2_FLOOR_NONE;
-    uint32_t u = (uint32_t)w;
-    float fl;
-    memcpy(&fl, &u, 4);
-    return fl;
-}
+static float floor_of_word(uint64_t w) { return w >> 32 ? bits_f(w) : NR_IMP2_FLOOR_NONE; }
 
 static void floor_name(float fl, char *out, size_t cap)
 {
@@ -163,12 +163,9 @@ nr_result nr_checkpoint_read(const char *path, nr_checkpoint *c)
                        c->hp2.onset_pitch ? "settle" : "raw");
     }
     if (c->arch == NR_TRAIN_IMPACT2 && get64(h + 8 + 8 * 11) != get64(want + 8 + 8 * 11)) {
-        uint32_t u = (uint32_t)get64(h + 8 + 8 * 11);
-        float lo;
-        memcpy(&lo, &u, 4);
         fclose(f);
         return nr_fail(NR_ERR_ARG, "%s: checkpoint was trained with --inharm-lo %g, this run has %g: resume with the "
-                                   "same setting", path, lo, c->hp2.ratio_lo);
+                                   "same setting", path, (double)bits_f(get64(h + 8 + 8 * 11)), (double)c->hp2.ratio_lo);
     }
     if (c->arch == NR_TRAIN_IMPACT2 && get64(h + 8 + 8 * 19) != get64(want + 8 + 8 * 19)) {
         float had = floor_of_word(get64(h + 8 + 8 * 19));
@@ -251,8 +248,7 @@ nr_result nr_checkpoint_peek(const char *path, nr_checkpoint *c)
     for (int i = 0; i < 4; i++) {
         float *dst = (arch == NR_TRAIN_IMPACT2 ? fl2 : fl1)[i];
         if (!dst) continue;
-        uint32_t u = (uint32_t)w[word[i]];
-        memcpy(dst, &u, 4);
+        *dst = bits_f(w[word[i]]);
     }
     if (arch == NR_TRAIN_IMPACT2) {
         if (w[17] > NR_IMP2_HARM_INDEX) return nr_fail(NR_ERR_FORMAT, "%s: checkpoint header damaged", path);

@@ -193,6 +193,19 @@ static const train_arch g_archs[] = {
 
 static int onset_of(const char *s) { return strcmp(s, "raw") ? NR_IMP2_ONSET_SETTLED : NR_IMP2_ONSET_RAW; }
 
+/* --inharm-lo and --inharm-floor, where given, into the run's nr-impact-2 hyper-parameters (`what` names the
+ * other architecture, or the --init file of it, in the refusal). */
+static nr_result set_inharm(const nr_train_config *cfg, train_hp *h, const char *what)
+{
+    int lo = !isnan(cfg->inharm_lo), fl = !isnan(cfg->inharm_floor);
+    if ((lo || fl) && h->arch != NR_TRAIN_IMPACT2)
+        return nr_fail(NR_ERR_ARG, "train: %s applies to nr-impact-2, not %s", lo ? "--inharm-lo" : "--inharm-floor",
+                       what);
+    if (lo) h->hp2.ratio_lo = cfg->inharm_lo;
+    if (fl) h->hp2.inharm_floor = cfg->inharm_floor;
+    return NR_OK;
+}
+
 /* The parent's architecture and hyper-parameters (its metadata); the config's, where set, must agree. */
 static nr_result init_hp(const nr_train_config *cfg, const nr_tensor_set *ts, train_hp *h)
 {
@@ -235,17 +248,9 @@ static nr_result init_hp(const nr_train_config *cfg, const nr_tensor_set *ts, tr
     /* the onset rule may change: a fine-tune on settled curves teaches a parent trained on raw ones */
     if (cfg->onset_pitch) h->hp2.onset_pitch = onset_of(cfg->onset_pitch);
     /* so may the inharmonic range: the parent's outputs map onto the new one, and the run re-learns them */
-    if (!isnan(cfg->inharm_lo)) {
-        if (h->arch != NR_TRAIN_IMPACT2)
-            return nr_fail(NR_ERR_ARG, "train: --inharm-lo applies to nr-impact-2; --init %s is %s", path, arch);
-        h->hp2.ratio_lo = cfg->inharm_lo;
-    }
-    if (!isnan(cfg->inharm_floor)) {
-        if (h->arch != NR_TRAIN_IMPACT2)
-            return nr_fail(NR_ERR_ARG, "train: --inharm-floor applies to nr-impact-2; --init %s is %s", path, arch);
-        h->hp2.inharm_floor = cfg->inharm_floor;
-    }
-    return NR_OK;
+    char what[600];
+    snprintf(what, sizeof what, "--init %s, an %s model", path, arch);
+    return set_inharm(cfg, h, what);
 }
 
 /* The parent's tensors into the parameter block, in the block's order (the architecture's tensor table),
@@ -317,16 +322,8 @@ static nr_result run_hp(const nr_train_config *cfg, train_hp *h)
     h->hp2 = nr_imp2_hparams_default();
     if (cfg->harm_env) h->hp2.harm_env = strcmp(cfg->harm_env, "freq") ? NR_IMP2_HARM_INDEX : NR_IMP2_HARM_FREQ;
     if (cfg->onset_pitch) h->hp2.onset_pitch = onset_of(cfg->onset_pitch);
-    if (!isnan(cfg->inharm_lo)) {
-        if (h->arch != NR_TRAIN_IMPACT2)
-            return nr_fail(NR_ERR_ARG, "train: --inharm-lo applies to nr-impact-2, not %s", a);
-        h->hp2.ratio_lo = cfg->inharm_lo;
-    }
-    if (!isnan(cfg->inharm_floor)) {
-        if (h->arch != NR_TRAIN_IMPACT2)
-            return nr_fail(NR_ERR_ARG, "train: --inharm-floor applies to nr-impact-2, not %s", a);
-        h->hp2.inharm_floor = cfg->inharm_floor;
-    }
+    nr_result r = set_inharm(cfg, h, a);
+    if (r != NR_OK) return r;
     if (cfg->hidden) h->hp.hidden = h->hp2.hidden = cfg->hidden;
     if (cfg->layers) h->hp.layers = h->hp2.layers = cfg->layers;
     return h->arch == NR_TRAIN_IMPACT2 ? nr_imp2_hparams_check(&h->hp2, "train") : nr_imp_hparams_check(&h->hp, "train");
