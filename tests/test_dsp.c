@@ -184,7 +184,9 @@ static void test_dilated_conv_width(int C)
 }
 
 /* The team split of one block's conv: the parts' rows of y, found by running each part alone on a
- * poisoned y, tile the block and match the one-call result bit for bit; nr_dconv3_rows_local says 1
+ * poisoned y, tile the block and match the one-call result bit for bit (on the vector paths: the
+ * generic path's OpenBLAS rounds by matrix size on some CPUs, AMD Zen 3 among them, which is why an
+ * hn-sinc-NSF voice never splits there, nsf_voice.c split_is_exact); nr_dconv3_rows_local says 1
  * exactly when every part wrote only inside its share of rows (nr_team_share, align 16), which lets the
  * NSF filter skip the barrier between a conv and its residual. */
 static void test_dilated_conv_split(void)
@@ -204,6 +206,7 @@ static void test_dilated_conv_split(void)
     nr_dconv3_pack(w, C, wp);
     nr_dconv3_pack_winograd(w, C, wg);
     int local_seen = 0, crossing_seen = 0;
+    const int exact = nr_cpu_path() != NR_CPU_GENERIC;
     for (size_t a = 0; a < sizeof sizes / sizeof sizes[0]; a++)
         for (size_t d = 0; d < sizeof dils / sizeof dils[0]; d++)
             for (int nt = 2; nt <= 3; nt++) {
@@ -219,7 +222,8 @@ static void test_dilated_conv_split(void)
                     nr_team_share(n, part, nt, 16, &r0, &r1);
                     for (int t = 0; t < n; t++) {
                         if (isnan(yp[(size_t)t * C])) continue;
-                        tiled &= owner[t] < 0 && !memcmp(yp + (size_t)t * C, y1 + (size_t)t * C, C * sizeof(float));
+                        tiled &= owner[t] < 0 &&
+                                 (!exact || !memcmp(yp + (size_t)t * C, y1 + (size_t)t * C, C * sizeof(float)));
                         owner[t] = part;
                         inside &= t >= r0 && t < r1;
                     }
