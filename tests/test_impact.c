@@ -158,6 +158,52 @@ static void test_matvec_matches_plain_loops(void)
     NT_CHECK(d == (((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7]))));
 }
 
+/* The activations' 8-lane e^x, ln x and tanh against double precision, and the head's exp_sigmoid
+ * (2 sigmoid^ln10 + 1e-7) with its derivative: close to the exact functions, and the batch equal to the
+ * scalar call to the bit (training and the voice mix the two). */
+static void test_activations(void)
+{
+    double e_exp = 0, e_log = 0, e_tanh = 0, e_es = 0, e_grad = 0;
+    for (int i = 0; i <= 175000; i++) {
+        const float x = -87.0f + 0.001f * (float)i;
+        const double want = exp((double)x), got = nr_v8_exp(nr_v8_set1(x))[0];
+        e_exp = fmax(e_exp, fabs(got - want) / want);
+    }
+    for (int i = 0; i <= 240000; i++) {
+        const float x = (float)exp2(-120.0 + 0.001 * i);
+        const double want = log((double)x), got = nr_v8_log(nr_v8_set1(x))[0];
+        e_log = fmax(e_log, fabs(got - want) / fmax(fabs(want), 1.0));
+    }
+    for (int i = 0; i <= 200000; i++) {
+        const float x = -10.0f + 0.0001f * (float)i;
+        e_tanh = fmax(e_tanh, fabs((double)nr_imp_tanh(x) - tanh((double)x)));
+    }
+    enum { N = 6001 };
+    float *x = malloc(sizeof(float) * N), *y = malloc(sizeof(float) * N);
+    for (int i = 0; i < N; i++) x[i] = -30.0f + 0.01f * (float)i;
+    nr_imp_exp_sigmoid_n(y, x, N);
+    int same = 1;
+    for (int i = 0; i < N; i++) {
+        same &= y[i] == nr_imp_exp_sigmoid(x[i]);
+        const double s = 1.0 / (1.0 + exp(-(double)x[i])), want = 2.0 * pow(s, log(10.0)) + 1e-7;
+        e_es = fmax(e_es, fabs(y[i] - want) / want);
+        const double dwant = 2.0 * log(10.0) * pow(s, log(10.0)) * (1.0 - s);
+        e_grad = fmax(e_grad, fabs(nr_imp_exp_sigmoid_grad(x[i]) - dwant) / (dwant + 1e-7));
+    }
+    printf("  relative error: exp %.2g, log %.2g, exp_sigmoid %.2g, its derivative %.2g; tanh abs %.2g\n", e_exp,
+           e_log, e_es, e_grad, e_tanh);
+    NT_CHECKF(e_exp < 2.5e-7 && e_log < 2.5e-7 && e_tanh < 3e-7, "exp %g, log %g, tanh %g", e_exp, e_log, e_tanh);
+    NT_CHECKF(e_es < 2e-6 && e_grad < 2e-6, "exp_sigmoid %g, derivative %g", e_es, e_grad);
+    NT_CHECK(same);
+    float t[19], u[19];
+    for (int i = 0; i < 19; i++) t[i] = -9.5f + (float)i * (19.0f / 18.0f); /* -9.5 .. 9.5 */
+    nr_imp_tanh_n(u, t, 19);
+    same = 1;
+    for (int i = 0; i < 19; i++) same &= u[i] == nr_imp_tanh(t[i]);
+    NT_CHECK(same && u[0] == -1.0f && u[18] == 1.0f);
+    free(x), free(y);
+}
+
 static void test_render_matches_reference(void)
 {
     nr_imp_hparams hp = nr_imp_hparams_default();
@@ -442,6 +488,7 @@ int main(void)
 {
     NT_RUN(test_budgets);
     NT_RUN(test_matvec_matches_plain_loops);
+    NT_RUN(test_activations);
     NT_RUN_PATHS(test_single_partial_is_a_sine);
     NT_RUN_PATHS(test_noise_band_level);
     NT_RUN_PATHS(test_render_matches_reference);

@@ -133,6 +133,8 @@ void nr_imp_params_backward(const nr_imp_hparams *hp, const nr_imp_weights *w, f
                             const float *o, float f0);
 /* exp_sigmoid(x) = 2 sigmoid(x)^ln(10) + 1e-7: a positive gain with a gentle log-like slope. */
 float nr_imp_exp_sigmoid(float x);
+/* y (n) = nr_imp_exp_sigmoid(x) (n), the same to the bit, eight at a time */
+void nr_imp_exp_sigmoid_n(float *y, const float *x, int n);
 float nr_imp_exp_sigmoid_grad(float x);
 
 /* ---- the network one frame at a time (the voices of nr-impact-1 and nr-impact-2) ---- */

@@ -432,11 +432,12 @@ void nr_imp2_params_forward(const nr_imp2_hparams *hp, const nr_imp2_tables *tb,
                             float *q)
 {
     int P = nr_imp2_n_partials(hp), NH = hp->n_harm, NE = hp->n_env, NI = hp->n_inharm;
-    float Eh[256];
+    float Eh[256], Ea[256];
     const float *oh = o + 1, *on = o + 1 + NE, *oa = o + 1 + 2 * NE, *orr = oa + NI, *ot = orr + NI;
     float *amp = q, *freq = q + P, *qn = q + 2 * P, *qt = qn + NE;
     float A = nr_imp_exp_sigmoid(o[0]) * harm_gain(hp, f0s), dt;
-    for (int b = 0; b < NE; b++) Eh[b] = nr_imp_exp_sigmoid(oh[b]);
+    nr_imp_exp_sigmoid_n(Eh, oh, NE);
+    nr_imp_exp_sigmoid_n(Ea, oa, NI);
     for (int k = 0; k < NH; k++) {
         float f = (float)(k + 1) * f0s;
         freq[k] = f;
@@ -452,11 +453,11 @@ void nr_imp2_params_forward(const nr_imp2_hparams *hp, const nr_imp2_tables *tb,
         float u = hp->ratio_lo + (hp->ratio_hi - hp->ratio_lo) * sigmoidf(orr[i]), r = exp2f(u);
         float f = r * f0s, dg;
         freq[NH + i] = f;
-        amp[NH + i] = nr_imp_exp_sigmoid(oa[i]) * taper_f(f, &dt) * floor_gain(hp, u, &dg);
+        amp[NH + i] = Ea[i] * taper_f(f, &dt) * floor_gain(hp, u, &dg);
     }
     for (int p = NH + NI; p < P; p++) amp[p] = freq[p] = 0.0f;
-    for (int b = 0; b < NE; b++) qn[b] = nr_imp_exp_sigmoid(on[b]);
-    for (int j = 0; j < hp->n_trans; j++) qt[j] = nr_imp_exp_sigmoid(ot[j]);
+    nr_imp_exp_sigmoid_n(qn, on, NE);
+    nr_imp_exp_sigmoid_n(qt, ot, hp->n_trans);
     qt[hp->n_trans] = f0s;
 }
 

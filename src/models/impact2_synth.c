@@ -231,7 +231,7 @@ void NR_K(nr_imp2_synth_render)(nr_imp2_synth_state *st, const nr_imp2_hparams *
         }
         nr_imp_osc_chunk(acc, st->osc_c, st->osc_s, st->osc_cw, st->osc_sw, q_prev, q_cur, st->P, rr, n);
         float *o = out + (j - j0);
-        for (int i = 0; i < n; i++) o[i] += nr_v8_hsum(acc[i]);
+        nr_v8_hsum_add(o, acc, n);
         if (!st->no_noise)
             for (int i = 0; i < n; i++) o[i] += st->tail[j + i] + st->noise[j + i];
         if (st->tuned) transient_add_tuned(st, hp, w, q0, n, o);

@@ -360,7 +360,7 @@ void NR_K(nr_imp_conv_backward)(float *dx, float *dw, float *db, const float *dy
 #if NR_KBASE
 void nr_imp_tanh_forward(float *y, const float *x, long n)
 {
-    for (long i = 0; i < n; i++) y[i] = nr_imp_tanh(x[i]);
+    nr_imp_tanh_n(y, x, n);
 }
 
 void nr_imp_tanh_backward(float *dx, const float *dy, const float *y, long n)
@@ -371,18 +371,39 @@ void nr_imp_tanh_backward(float *dx, const float *dy, const float *y, long n)
 /* ---- output head -> synthesis parameters ---- */
 
 #define LN10 2.302585093f
+/* 2 sigmoid(x)^ln10 on 8 lanes (x clamped to +-30), and 1 - sigmoid(x) = e^-x sigmoid(x) in *oms
+ * (exact where sigmoid rounds to 1): the power as e^(ln10 ln s), through the lane-exact nr_v8_exp and
+ * nr_v8_log. */
+static inline nr_v8 pow_sigmoid_v8(nr_v8 x, nr_v8 *oms)
+{
+    const nr_v8 hi = nr_v8_set1(30.0f), lo = nr_v8_set1(-30.0f), one = nr_v8_set1(1.0f);
+    x = (nr_v8)(((nr_v8i)x & (x <= hi)) | ((nr_v8i)hi & ~(x <= hi)));
+    x = (nr_v8)(((nr_v8i)x & (x >= lo)) | ((nr_v8i)lo & ~(x >= lo)));
+    const nr_v8 t = nr_v8_exp(-x), s = one / (one + t);
+    *oms = t * s;
+    return nr_v8_set1(2.0f) * nr_v8_exp(nr_v8_set1(LN10) * nr_v8_log(s));
+}
+
 float nr_imp_exp_sigmoid(float x)
 {
-    x = clampf(x, -30.0f, 30.0f);
-    float s = 1.0f / (1.0f + expf(-x));
-    return 2.0f * powf(s, LN10) + 1e-7f;
+    nr_v8 s;
+    return (pow_sigmoid_v8(nr_v8_set1(x), &s) + nr_v8_set1(1e-7f))[0];
+}
+
+void nr_imp_exp_sigmoid_n(float *y, const float *x, int n)
+{
+    nr_v8 s;
+    int i = 0;
+    for (; i + 8 <= n; i += 8) nr_v8_store(y + i, pow_sigmoid_v8(nr_v8_load(x + i), &s) + nr_v8_set1(1e-7f));
+    for (; i < n; i++) y[i] = nr_imp_exp_sigmoid(x[i]);
 }
 
 float nr_imp_exp_sigmoid_grad(float x)
 {
     if (x < -30.0f || x > 30.0f) return 0.0f;
-    float s = 1.0f / (1.0f + expf(-x));
-    return 2.0f * LN10 * powf(s, LN10) * (1.0f - s);
+    nr_v8 s;
+    const float p = pow_sigmoid_v8(nr_v8_set1(x), &s)[0]; /* 2 s^ln10; s: 1 - sigmoid */
+    return LN10 * p * s[0];
 }
 
 static float partial_freq(const nr_imp_hparams *hp, const nr_imp_weights *w, int p, float f0)
@@ -512,7 +533,8 @@ void NR_K(nr_imp_net_stream_step)(nr_imp_net_stream *s, const nr_imp_weights *w,
             else memcpy(s->u + (size_t)k * C, s->ring[l] + (size_t)(ts % R) * C, (size_t)C * sizeof(float));
         }
         nr_imp_matvec(s->a, w->conv_w[l], s->u, w->conv_b[l], H, K * C);
-        for (int i = 0; i < H; i++) s->h[i] = (l ? s->h[i] : 0.0f) + nr_imp_tanh(s->a[i]);
+        nr_imp_tanh_n(s->a, s->a, H);
+        for (int i = 0; i < H; i++) s->h[i] = (l ? s->h[i] : 0.0f) + s->a[i];
         in = s->h;
     }
     nr_imp_matvec(o, w->head_w, s->h, w->head_b, s->d.n_out, H);

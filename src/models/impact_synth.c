@@ -187,7 +187,7 @@ void NR_K(nr_imp_synth_render)(nr_imp_synth_state *st, const nr_imp_hparams *hp,
             }
         }
         float *o = out + (j - j0);
-        for (int i = 0; i < n; i++) o[i] += nr_v8_hsum(acc[i]);
+        nr_v8_hsum_add(o, acc, n);
         transient_add(hp, w, q0, st->sample, n, o);
         st->sample += n;
     }
