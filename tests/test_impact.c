@@ -164,7 +164,7 @@ static void test_matvec_matches_plain_loops(void)
 static void test_activations(void)
 {
     double e_exp = 0, e_log = 0, e_tanh = 0, e_es = 0, e_grad = 0;
-    for (int i = 0; i <= 175000; i++) {
+    for (int i = 0; i <= 174900; i++) { /* -87 .. 87.9: e^x is clamped to e^88 above */
         const float x = -87.0f + 0.001f * (float)i;
         const double want = exp((double)x), got = nr_v8_exp(nr_v8_set1(x))[0];
         e_exp = fmax(e_exp, fabs(got - want) / want);
@@ -201,6 +201,12 @@ static void test_activations(void)
     same = 1;
     for (int i = 0; i < 19; i++) same &= u[i] == nr_imp_tanh(t[i]);
     NT_CHECK(same && u[0] == -1.0f && u[18] == 1.0f);
+    /* out of range and non-finite inputs give finite values: e^x stops at e^88, tanh at +-1 */
+    const float big = nr_v8_exp(nr_v8_set1(1e30f))[0], tiny = nr_v8_exp(nr_v8_set1(-1e30f))[0];
+    NT_CHECKF(isfinite(big) && big > 1e38f && tiny >= 0.0f && tiny < 1e-37f, "e^1e30 %g, e^-1e30 %g", big, tiny);
+    NT_CHECK(nr_imp_tanh(INFINITY) == 1.0f && nr_imp_tanh(-INFINITY) == -1.0f && isfinite(nr_imp_tanh(NAN)));
+    NT_CHECK(isfinite(nr_imp_exp_sigmoid(NAN)) && isfinite(nr_imp_exp_sigmoid(INFINITY)) &&
+             isfinite(nr_imp_exp_sigmoid(-INFINITY)) && isfinite(nr_imp_exp_sigmoid_grad(NAN)));
     free(x), free(y);
 }
 

@@ -179,7 +179,8 @@ typedef int32_t nr_v8i __attribute__((vector_size(32)));
 
 static inline nr_v8 nr_v8_exp(nr_v8 x)
 {
-    const nr_v8 hi = nr_v8_set1(88.3762626647949f), lo = nr_v8_set1(-87.3365447505531f);
+    /* 88: n at most 127, so the scale 2^n stays finite (e^88.7 would overflow float anyway) */
+    const nr_v8 hi = nr_v8_set1(88.0f), lo = nr_v8_set1(-87.3365447505531f);
     x = (nr_v8)(((nr_v8i)x & (x <= hi)) | ((nr_v8i)hi & ~(x <= hi)));
     x = (nr_v8)(((nr_v8i)x & (x >= lo)) | ((nr_v8i)lo & ~(x >= lo)));
     const nr_v8 magic = nr_v8_set1(12582912.0f); /* 1.5 * 2^23: adding and subtracting rounds */
