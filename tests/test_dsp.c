@@ -499,9 +499,49 @@ static void test_kernel_paths(void)
     }
 }
 
+/* bench --repeat N: N timed passes, the median pass's figures and a line with the median, fastest and
+ * slowest; out of range refused. Behaviour only: the speeds themselves are not checked. */
+static void test_bench_repeat(void)
+{
+    const char *bin = getenv("NR_BIN");
+    if (!bin) {
+        nt_skip("NR_BIN not set (run through make test)");
+        return;
+    }
+    struct {
+        const char *args, *expect;
+        int rc;
+    } cases[] = {{"--block 64 --frames 20 --repeat 3", "passes           3 timed: real time median", 0},
+                 {"--block 64 --frames 20 --repeat 51", "--repeat needs a whole number from 1 to 50", 2}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char cmd[1024], out[8192] = "";
+        snprintf(cmd, sizeof cmd, "'%s' bench %s 2>&1", bin, cases[i].args);
+        FILE *f = popen(cmd, "r");
+        NT_CHECK(f != NULL);
+        if (!f) return;
+        size_t got = fread(out, 1, sizeof out - 1, f);
+        out[got] = 0;
+        char rest[4096];
+        while (fread(rest, 1, sizeof rest, f) > 0) continue;
+        int st = pclose(f);
+        int rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+        NT_CHECKF(rc == cases[i].rc && strstr(out, cases[i].expect), "bench %s: exit %d, output: %s", cases[i].args, rc,
+                  out);
+        if (cases[i].rc == 0) {
+            double med = 0, lo = 0, hi = 0, last = 0;
+            const char *p = strstr(out, "median"), *q = strstr(out, "realtime_factor=");
+            NT_CHECK(p && q && sscanf(p, "median %lfx, min %lfx, max %lfx", &med, &lo, &hi) == 3 &&
+                     sscanf(q, "realtime_factor=%lf", &last) == 1);
+            NT_CHECKF(lo > 0 && lo <= med && med <= hi && fabs(last - med) <= 0.01 * med,
+                      "median %g, min %g, max %g, realtime_factor %g", med, lo, hi, last);
+        }
+    }
+}
+
 int main(void)
 {
     NT_RUN(test_kernel_paths);
+    NT_RUN(test_bench_repeat);
     NT_RUN_PATHS(test_tanh);
     NT_RUN(test_sinc);
     NT_RUN(test_tvfir);
