@@ -446,6 +446,20 @@ static void test_rng_xs64_splitmix(void)
               (unsigned long long)s1, (unsigned long long)s2);
 }
 
+/* Runs cmd through the shell; its stdout and stderr (up to size - 1 bytes) into out; its exit code. */
+static int run_cli(const char *cmd, char *out, size_t size)
+{
+    out[0] = 0;
+    FILE *f = popen(cmd, "r");
+    if (!f) return -1;
+    size_t got = fread(out, 1, size - 1, f);
+    out[got] = 0;
+    char rest[4096]; /* read to the end: closing the pipe early would kill the program with SIGPIPE */
+    while (fread(rest, 1, sizeof rest, f) > 0) continue;
+    int st = pclose(f);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
 /* The kernel paths: the API's answers, and the program refusing an NR_CPU it cannot honour. */
 static void test_kernel_paths(void)
 {
@@ -483,17 +497,9 @@ static void test_kernel_paths(void)
                  {"generic", "kernels        generic path", 0}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         if (!cases[i].path) continue;
-        char cmd[1024], out[4096] = "";
+        char cmd[1024], out[4096];
         snprintf(cmd, sizeof cmd, "NR_CPU=%s '%s' info 2>&1", cases[i].path, bin);
-        FILE *f = popen(cmd, "r");
-        NT_CHECK(f != NULL);
-        if (!f) return;
-        size_t got = fread(out, 1, sizeof out - 1, f);
-        out[got] = 0;
-        char rest[4096]; /* read to the end: closing the pipe early would kill the program with SIGPIPE */
-        while (fread(rest, 1, sizeof rest, f) > 0) continue;
-        int st = pclose(f);
-        int rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+        int rc = run_cli(cmd, out, sizeof out);
         NT_CHECKF(rc == cases[i].rc && strstr(out, cases[i].expect), "NR_CPU=%s: exit %d, output: %s", cases[i].path, rc,
                   out);
     }
@@ -514,17 +520,9 @@ static void test_bench_repeat(void)
     } cases[] = {{"--block 64 --frames 20 --repeat 3", "passes           3 timed: real time median", 0},
                  {"--block 64 --frames 20 --repeat 51", "--repeat needs a whole number from 1 to 50", 2}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char cmd[1024], out[8192] = "";
+        char cmd[1024], out[8192];
         snprintf(cmd, sizeof cmd, "'%s' bench %s 2>&1", bin, cases[i].args);
-        FILE *f = popen(cmd, "r");
-        NT_CHECK(f != NULL);
-        if (!f) return;
-        size_t got = fread(out, 1, sizeof out - 1, f);
-        out[got] = 0;
-        char rest[4096];
-        while (fread(rest, 1, sizeof rest, f) > 0) continue;
-        int st = pclose(f);
-        int rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+        int rc = run_cli(cmd, out, sizeof out);
         NT_CHECKF(rc == cases[i].rc && strstr(out, cases[i].expect), "bench %s: exit %d, output: %s", cases[i].args, rc,
                   out);
         if (cases[i].rc == 0) {

@@ -122,7 +122,8 @@ static inline float nr_imp_dot(const float *wr, const float *x, int n)
 /* y (rows) = b (rows) + W (rows, n) x (n). Four rows at a time share the loads of x (eight independent
  * sums hide the adds' latency) and ask for the four rows after them ahead of use: the network's weights
  * outgrow a 512 KB L2, and the hardware prefetcher alone leaves the loads waiting. Each row's sum is
- * formed exactly as nr_imp_dot forms it. */
+ * formed exactly as nr_imp_dot forms it (when n is a multiple of 16: a0 takes the blocks at 0, 16, ..,
+ * a1 those at 8, 24, ..). */
 static inline void nr_imp_matvec(float *y, const float *W, const float *x, const float *b, int rows, int n)
 {
     int r = 0;
@@ -152,20 +153,7 @@ static inline void nr_imp_matvec(float *y, const float *W, const float *x, const
             y[r + 2] = (b ? b[r + 2] : 0.0f) + nr_v8_hsum(d0 + d1);
             y[r + 3] = (b ? b[r + 3] : 0.0f) + nr_v8_hsum(e0 + e1);
         }
-    if ((n & 15) == 0)
-        for (; r + 2 <= rows; r += 2) {
-            const float *w0 = W + (size_t)r * n, *w1 = w0 + n;
-            nr_v8 a0 = nr_v8_set1(0.0f), a1 = a0, c0 = a0, c1 = a0;
-            for (int i = 0; i < n; i += 16) {
-                nr_v8 x0 = nr_v8_load(x + i), x1 = nr_v8_load(x + i + 8);
-                a0 += nr_v8_load(w0 + i) * x0;
-                a1 += nr_v8_load(w0 + i + 8) * x1;
-                c0 += nr_v8_load(w1 + i) * x0;
-                c1 += nr_v8_load(w1 + i + 8) * x1;
-            }
-            y[r] = (b ? b[r] : 0.0f) + nr_v8_hsum(a0 + a1);
-            y[r + 1] = (b ? b[r + 1] : 0.0f) + nr_v8_hsum(c0 + c1);
-        }
+    /* the last rows (rows % 4; all when n is not a multiple of 16) one by one */
     for (; r < rows; r++) y[r] = (b ? b[r] : 0.0f) + nr_imp_dot(W + (size_t)r * n, x, n);
 }
 #endif
