@@ -6,8 +6,8 @@
  *    given for free), z-scored per point, principal components of the training split; a test clip
  *    projected on the top K, reconstructed, resampled back to its frames: a linear autoencoder whose code
  *    is K numbers.
- * Per-clip Pearson over the loud frames (at least 4), averaged over the clips, per descriptor, as
- * `train-latent --eval` computes it. A throwaway measuring tool, not part of the program:
+ * Per-clip Pearson over the loud frames (at least 4), averaged over the clips, per descriptor, and the
+ * Pearson of all those frames pooled, as `train-latent --eval` computes both. A throwaway measuring tool, not part of the program:
  *   make build/libneurorack.a && cc -std=c11 -O2 -Iinclude -Isrc -o build/latent-ceiling \
  *     scripts/latent-ceiling.c build/libneurorack.a -lsndfile -lfftw3 -lfftw3f -lsamplerate -lzip -lz \
  *     -lcjson -L/usr/lib/x86_64-linux-gnu/openblas-pthread/ -lopenblas -lpthread -lm
@@ -70,6 +70,10 @@ static double pearson(const double *a, const double *b, int n)
     return saa > 0 && sbb > 0 ? sab / sqrt(saa * sbb) : NAN;
 }
 
+/* every loud frame of the scored clips, per descriptor, for the pooled correlation */
+static double *pool_a[D], *pool_b[D];
+static long pool_n[D];
+
 /* per-clip correlation of clip k against y (same layout), accumulated per descriptor */
 static void score(const clip *k, const float *y, double *sum, int *cnt)
 {
@@ -77,7 +81,10 @@ static void score(const clip *k, const float *y, double *sum, int *cnt)
     for (int d = 0; d < D; d++) {
         int n = 0;
         for (int t = 0; t < k->L; t++)
-            if (k->loud[t]) a[n] = k->x[t * D + d], b[n] = y[t * D + d], n++;
+            if (k->loud[t]) {
+                a[n] = k->x[t * D + d], b[n] = y[t * D + d];
+                pool_a[d][pool_n[d]] = a[n], pool_b[d][pool_n[d]] = b[n], pool_n[d]++, n++;
+            }
         if (n < 4) continue;
         double c = pearson(a, b, n);
         if (isfinite(c)) sum[d] += c, cnt[d]++;
@@ -145,12 +152,15 @@ static void jacobi(double *A, int n, double *V, double *e)
 
 static const char *names[D] = {"loudness", "percussivity", "tonelike", "noisiness", "richness", "brightness", "pitch"};
 
+/* the per-clip means, then the pooled correlations of the same frames; the pools start again */
 static void report(const char *label, const double *sum, const int *cnt)
 {
     printf("%-28s", label);
     double m = 0;
     for (int d = 0; d < D; d++) printf(" %6.3f", sum[d] / cnt[d]), m += sum[d] / cnt[d];
-    printf("   mean %.3f\n", m / D);
+    printf("   mean %.3f\n%-28s", m / D, "  pooled");
+    for (int d = 0; d < D; d++) printf(" %6.3f", pearson(pool_a[d], pool_b[d], (int)pool_n[d])), pool_n[d] = 0;
+    printf("\n");
 }
 
 int main(int argc, char **argv)
@@ -174,6 +184,10 @@ int main(int argc, char **argv)
         if (nr_ds_load_curves(&m, i, &c) == NR_OK) b += prep(&c, &te[b]), nr_curves_free(&c);
     }
     nt = a, ns = b;
+    for (int d = 0; d < D; d++) {
+        pool_a[d] = malloc(sizeof(double) * (size_t)ns * TMAX);
+        pool_b[d] = malloc(sizeof(double) * (size_t)ns * TMAX);
+    }
     printf("%d training clips, %d test clips; per-clip correlation over loud frames, mean over clips\n", nt, ns);
     printf("%-28s", "");
     for (int d = 0; d < D; d++) printf(" %6.6s", names[d]);
