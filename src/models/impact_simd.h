@@ -159,9 +159,10 @@ static inline void nr_imp_matvec(float *y, const float *W, const float *x, const
 #endif
 
 /* e^x and ln x on 8 lanes, for the network's activations (frame rate, training and voice alike): the
- * classic single-precision reductions (Cody-Waite ln 2 split, then a degree-6 polynomial for e^r on
- * |r| <= ln2/2; the mantissa in [sqrt(1/2), sqrt(2)) and a degree-9 polynomial for ln(1 + f)), within 2
- * ulp of expf and logf. Plain multiplies and adds (the build turns contraction off), so every path and
+ * classic single-precision reductions with Cephes' published coefficients (e^x: n = round(x / ln 2), a
+ * Cody-Waite split of ln 2, e^r = 1 + r + r^2 P(r) with P of degree 5 on |r| <= ln2/2; ln x: the mantissa
+ * moved into [sqrt(1/2), sqrt(2)), ln(1 + f) = f - f^2/2 + f^3 Q(f) with Q of degree 8), within 2 ulp of
+ * expf and logf (test_impact test_activations). Plain multiplies and adds (the build turns contraction off), so every path and
  * architecture gives the same bits, and a scalar call (one lane) the same as a batch. */
 typedef int32_t nr_v8i __attribute__((vector_size(32)));
 
