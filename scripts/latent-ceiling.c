@@ -1,20 +1,21 @@
 /* How close can a curve model with a small code get, per clip? Ceilings for the latent model's per-clip
  * reconstruction figure (docs/latent.md), from the data alone, no trained model:
- *  - smoothing: each test clip's curves (on the latent's 25 fps grid, the loud frames the latent eval
- *    takes) against their own centred moving average of k frames;
+ *  - smoothing: each test clip's curves (on the latent's grid, by nr_latent_prepare; the loud frames the
+ *    latent eval takes) against their own centred moving average of k frames;
  *  - PCA: every clip's 7 curves resampled to P points over its length (time-normalised: the length is
  *    given for free), z-scored per point, principal components of the training split; a test clip
  *    projected on the top K, reconstructed, resampled back to its frames: a linear autoencoder whose code
  *    is K numbers.
  * Per-clip Pearson over the loud frames (at least 4), averaged over the clips, per descriptor, and the
- * Pearson of all those frames pooled, as `train-latent --eval` computes both. A throwaway measuring tool, not part of the program:
- *   make build/libneurorack.a && cc -std=c11 -O2 -Iinclude -Isrc -o build/latent-ceiling \
+ * Pearson of all those frames pooled, as `train-latent --eval` computes both. A throwaway measuring tool,
+ * not part of the program:
+ *   make build/libneurorack.a && cc -std=c11 -O2 -Iinclude -o build/latent-ceiling \
  *     scripts/latent-ceiling.c build/libneurorack.a -lsndfile -lfftw3 -lfftw3f -lsamplerate -lzip -lz \
  *     -lcjson -L/usr/lib/x86_64-linux-gnu/openblas-pthread/ -lopenblas -lpthread -lm
  *   build/latent-ceiling DATA/manifest.tsv */
 #define _GNU_SOURCE
-#include "models/impact.h"
 #include "nr/dataset.h"
+#include "nr/latent.h"
 #include "neurorack.h"
 
 #include <math.h>
@@ -22,8 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FPS 25
-#define TMAX 175
+#define TMAX NR_LAT_T
 #define P 48
 #define D NR_NUM_DESC
 #define NV (P * D)
@@ -31,32 +31,21 @@
 
 typedef struct {
     int L;
-    float x[TMAX * D];
+    float x[NR_LAT_N_IN]; /* (TMAX, D) transformed curves, then the length feature */
     unsigned char loud[TMAX];
 } clip;
 
+/* The latent's own grid (nr_latent_prepare) with an identity normalisation: the transformed values, so
+ * the loudness column is ln rms; loud frames within MASK_DB of the clip's peak, as the latent eval's mask. */
 static int prep(const nr_curves *c, clip *k)
 {
-    double dur = c->n_frames / (double)c->frame_rate;
-    int L = (int)lround(dur * FPS);
-    L = L < 2 ? 2 : L > TMAX ? TMAX : L;
-    for (int t = 0; t < L; t++) {
-        double centre = (double)t / FPS * c->frame_rate, half = 0.5 / FPS * c->frame_rate;
-        long a = (long)ceil(centre - half), b = (long)floor(centre + half);
-        if (a < 0) a = 0;
-        if (b > c->n_frames - 1) b = c->n_frames - 1;
-        if (a > b) a = b = lround(centre) < c->n_frames ? lround(centre) : c->n_frames - 1;
-        float acc[D] = {0}, v[D];
-        for (long s = a; s <= b; s++) {
-            nr_imp_desc_transform(c->data + (size_t)s * D, v);
-            for (int d = 0; d < D; d++) acc[d] += v[d];
-        }
-        for (int d = 0; d < D; d++) k->x[t * D + d] = acc[d] / (float)(b - a + 1);
-    }
+    static float zero[D], one[D] = {1, 1, 1, 1, 1, 1, 1};
+    nr_latent_weights w = {0};
+    w.desc_mean = zero, w.desc_std = one;
+    nr_latent_prepare(&w, c, k->x, &k->L);
     float peak = -1e30f;
-    for (int t = 0; t < L; t++) peak = fmaxf(peak, k->x[t * D]);
-    for (int t = 0; t < L; t++) k->loud[t] = k->x[t * D] >= peak - MASK_DB * (float)(M_LN10 / 20.0);
-    k->L = L;
+    for (int t = 0; t < k->L; t++) peak = fmaxf(peak, k->x[t * D]);
+    for (int t = 0; t < k->L; t++) k->loud[t] = k->x[t * D] >= peak - MASK_DB * (float)(M_LN10 / 20.0);
     return 1;
 }
 
