@@ -139,8 +139,6 @@ static void jacobi(double *A, int n, double *V, double *e)
     for (int i = 0; i < n; i++) e[i] = A[i * n + i];
 }
 
-static const char *names[D] = {"loudness", "percussivity", "tonelike", "noisiness", "richness", "brightness", "pitch"};
-
 /* the per-clip means, then the pooled correlations of the same frames; the pools start again */
 static void report(const char *label, const double *sum, const int *cnt)
 {
@@ -179,7 +177,7 @@ int main(int argc, char **argv)
     }
     printf("%d training clips, %d test clips; per-clip correlation over loud frames, mean over clips\n", nt, ns);
     printf("%-28s", "");
-    for (int d = 0; d < D; d++) printf(" %6.6s", names[d]);
+    for (int d = 0; d < D; d++) printf(" %6.6s", nr_desc_names[d]);
     printf("\n");
     float *y = malloc(sizeof(float) * TMAX * D);
     for (int k = 3; k <= 9; k += 2) { /* moving averages */
