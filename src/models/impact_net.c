@@ -376,9 +376,8 @@ void nr_imp_tanh_backward(float *dx, const float *dy, const float *y, long n)
  * nr_v8_log. */
 static inline nr_v8 pow_sigmoid_v8(nr_v8 x, nr_v8 *oms)
 {
-    const nr_v8 hi = nr_v8_set1(30.0f), lo = nr_v8_set1(-30.0f), one = nr_v8_set1(1.0f);
-    x = (nr_v8)(((nr_v8i)x & (x <= hi)) | ((nr_v8i)hi & ~(x <= hi)));
-    x = (nr_v8)(((nr_v8i)x & (x >= lo)) | ((nr_v8i)lo & ~(x >= lo)));
+    const nr_v8 one = nr_v8_set1(1.0f);
+    x = nr_v8_clamp(x, -30.0f, 30.0f);
     const nr_v8 t = nr_v8_exp(-x), s = one / (one + t);
     *oms = t * s;
     return nr_v8_set1(2.0f) * nr_v8_exp(nr_v8_set1(LN10) * nr_v8_log(s));

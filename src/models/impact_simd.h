@@ -166,12 +166,18 @@ static inline void nr_imp_matvec(float *y, const float *W, const float *x, const
  * architecture gives the same bits, and a scalar call (one lane) the same as a batch. */
 typedef int32_t nr_v8i __attribute__((vector_size(32)));
 
+/* x kept in [lo, hi] lane by lane; NaN becomes hi */
+static inline nr_v8 nr_v8_clamp(nr_v8 x, float lo, float hi)
+{
+    const nr_v8 h = nr_v8_set1(hi), l = nr_v8_set1(lo);
+    x = (nr_v8)(((nr_v8i)x & (x <= h)) | ((nr_v8i)h & ~(x <= h)));
+    return (nr_v8)(((nr_v8i)x & (x >= l)) | ((nr_v8i)l & ~(x >= l)));
+}
+
 static inline nr_v8 nr_v8_exp(nr_v8 x)
 {
     /* 88: n at most 127, so the scale 2^n stays finite (e^88.7 would overflow float anyway) */
-    const nr_v8 hi = nr_v8_set1(88.0f), lo = nr_v8_set1(-87.3365447505531f);
-    x = (nr_v8)(((nr_v8i)x & (x <= hi)) | ((nr_v8i)hi & ~(x <= hi)));
-    x = (nr_v8)(((nr_v8i)x & (x >= lo)) | ((nr_v8i)lo & ~(x >= lo)));
+    x = nr_v8_clamp(x, -87.3365447505531f, 88.0f);
     const nr_v8 magic = nr_v8_set1(12582912.0f); /* 1.5 * 2^23: adding and subtracting rounds */
     const nr_v8 n = (x * nr_v8_set1(1.44269504088896341f) + magic) - magic;
     const nr_v8 r = (x - n * nr_v8_set1(0.693359375f)) + n * nr_v8_set1(2.12194440e-4f);
