@@ -231,16 +231,10 @@ int nr_cmd_bench(int argc, char **argv)
     bench_pass timed, profiled;
     /* --repeat N: N timed passes; the figures below are the median pass's (by real time), the load to
      * first sample the first pass's (the one that follows the load). */
-    double first_sample = 0.0, rtfs[50];
-    bench_pass *passes = malloc((size_t)repeat * sizeof *passes);
-    if (!passes) {
-        fprintf(stderr, "neurorack bench: out of memory\n");
-        free(y);
-        return 1;
-    }
+    bench_pass passes[50]; /* --repeat's bound */
+    double rtfs[50];
     for (long k = 0; k < repeat; k++) {
         render_pass(v, &c, model_frames, block, y, total, &passes[k]);
-        if (k == 0) first_sample = passes[0].t_first;
         rtfs[k] = passes[k].t1 > passes[k].t0 ? (double)passes[k].done / info.sample_rate / (passes[k].t1 - passes[k].t0) : 0.0;
     }
     long median_pass = 0;
@@ -252,8 +246,7 @@ int nr_cmd_bench(int argc, char **argv)
     double rtf_min = rtfs[0], rtf_max = rtfs[0];
     for (long k = 1; k < repeat; k++) rtf_min = rtfs[k] < rtf_min ? rtfs[k] : rtf_min, rtf_max = rtfs[k] > rtf_max ? rtfs[k] : rtf_max;
     timed = passes[median_pass];
-    timed.t_first = first_sample;
-    free(passes);
+    timed.t_first = passes[0].t_first;
     memset(&nsf_prof, 0, sizeof nsf_prof);
     nsf_prof.on = 1; /* per-stage times of an hn-sinc-NSF voice; a few clock reads per conv */
     memset(&nr_team_prof, 0, sizeof nr_team_prof);
