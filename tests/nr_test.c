@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -292,4 +293,17 @@ void nt_write_fail_end(const char *file, int line, int failed, const char *msg, 
     if (left) nt_fail_at(file, line, "%s: %d temporary file(s) left behind", dir, left);
     free(g_wf.old);
     g_wf.old = NULL;
+}
+
+int nt_run_cmd(const char *cmd, char *out, size_t n)
+{
+    out[0] = 0;
+    FILE *p = popen(cmd, "r");
+    if (!p) return -1;
+    size_t got = fread(out, 1, n - 1, p);
+    out[got] = 0;
+    char rest[4096]; /* read to the end: closing the pipe early would kill the program with SIGPIPE */
+    while (fread(rest, 1, sizeof rest, p) > 0) continue;
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }

@@ -65,6 +65,9 @@ char *nt_stderr_end(int token);
 /* From now on a write past `bytes` in any file fails (EFBIG), as on a full disk; 0 lifts the limit.
  * Returns 0 on success. */
 int nt_file_size_limit(long bytes);
+/* Runs cmd through the shell, its output (up to n - 1 bytes, NUL-terminated) into out, read to the end
+ * so the program never dies of SIGPIPE; returns its exit status, -1 if it could not run or exit. */
+int nt_run_cmd(const char *cmd, char *out, size_t n);
 /* Does the file at path hold exactly these n bytes? */
 int nt_file_is(const char *path, const void *data, size_t n);
 /* Entries of dir whose name holds ".tmp." (temporary files an atomic write left behind). */

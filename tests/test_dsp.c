@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 static float frand(unsigned *s)
 {
@@ -446,20 +445,6 @@ static void test_rng_xs64_splitmix(void)
               (unsigned long long)s1, (unsigned long long)s2);
 }
 
-/* Runs cmd through the shell; its stdout and stderr (up to size - 1 bytes) into out; its exit code. */
-static int run_cli(const char *cmd, char *out, size_t size)
-{
-    out[0] = 0;
-    FILE *f = popen(cmd, "r");
-    if (!f) return -1;
-    size_t got = fread(out, 1, size - 1, f);
-    out[got] = 0;
-    char rest[4096]; /* read to the end: closing the pipe early would kill the program with SIGPIPE */
-    while (fread(rest, 1, sizeof rest, f) > 0) continue;
-    int st = pclose(f);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 /* The kernel paths: the API's answers, and the program refusing an NR_CPU it cannot honour. */
 static void test_kernel_paths(void)
 {
@@ -499,7 +484,7 @@ static void test_kernel_paths(void)
         if (!cases[i].path) continue;
         char cmd[1024], out[4096];
         snprintf(cmd, sizeof cmd, "NR_CPU=%s '%s' info 2>&1", cases[i].path, bin);
-        int rc = run_cli(cmd, out, sizeof out);
+        int rc = nt_run_cmd(cmd, out, sizeof out);
         NT_CHECKF(rc == cases[i].rc && strstr(out, cases[i].expect), "NR_CPU=%s: exit %d, output: %s", cases[i].path, rc,
                   out);
     }
@@ -522,7 +507,7 @@ static void test_bench_repeat(void)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char cmd[1024], out[8192];
         snprintf(cmd, sizeof cmd, "'%s' bench %s 2>&1", bin, cases[i].args);
-        int rc = run_cli(cmd, out, sizeof out);
+        int rc = nt_run_cmd(cmd, out, sizeof out);
         NT_CHECKF(rc == cases[i].rc && strstr(out, cases[i].expect), "bench %s: exit %d, output: %s", cases[i].args, rc,
                   out);
         if (cases[i].rc == 0) {

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #define SCRIPT "scripts/check-layers.sh"
 
@@ -14,14 +13,7 @@ static int run_check(const char *root, char *out, size_t n)
 {
     char cmd[4096];
     snprintf(cmd, sizeof cmd, "sh " SCRIPT " '%s' 2>&1", root);
-    FILE *p = popen(cmd, "r");
-    if (!p) return -1;
-    size_t got = fread(out, 1, n - 1, p);
-    out[got] = '\0';
-    char rest[4096]; /* read to the end: closing the pipe early would kill the script with SIGPIPE */
-    while (fread(rest, 1, sizeof rest, p) > 0) continue;
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return nt_run_cmd(cmd, out, n);
 }
 
 static int have_tree(void)
