@@ -57,6 +57,66 @@ static void test_file_sink_timing(void)
     nr_script_free(&s);
 }
 
+/* The live layer's block clocks: a block whose thread sleeps is late on the wall clock but not in the
+ * thread's CPU time (what a stalled virtual CPU or a preempted thread looks like); a block that computes
+ * for three periods is late in both. */
+typedef struct {
+    fake_client f;
+    nr_audio_client inner;
+    int k, slow_block, spin; /* spin: compute instead of sleeping */
+} slow_client;
+
+static double thread_cpu_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static void slow_process(void *ctx, float *out, int n)
+{
+    slow_client *c = ctx;
+    if (c->k++ == c->slow_block) {
+        const double three_periods = 3.0 * n / 48000.0;
+        if (c->spin) {
+            volatile double x = 0.0;
+            const double t0 = thread_cpu_s();
+            while (thread_cpu_s() - t0 < three_periods) x += 1.0;
+        } else {
+            usleep((useconds_t)(three_periods * 1e6));
+        }
+    }
+    c->inner.process(c->inner.ctx, out, n);
+}
+
+static void test_live_block_clocks(void)
+{
+    for (int spin = 0; spin < 2; spin++) {
+        static slow_client sc;
+        memset(&sc, 0, sizeof sc);
+        sc.inner = fake_client_init(&sc.f);
+        sc.slow_block = 5;
+        sc.spin = spin;
+        nr_audio_client target = sc.inner;
+        target.ctx = &sc;
+        target.process = slow_process;
+        nr_live live;
+        nr_live_init(&live, &target, NULL, 48000, 64);
+        nr_audio_client c = nr_live_client(&live);
+        float out[64];
+        for (int i = 0; i < 20; i++) c.process(c.ctx, out, 64);
+        nr_live_stats st;
+        nr_live_stats_get(&live, &st);
+        NT_CHECKF(st.blocks == 20 && st.blocks_over >= 1 && st.worst_share >= 3.0, "%s: blocks %llu over %u worst %.2f",
+                  spin ? "spin" : "sleep", (unsigned long long)st.blocks, st.blocks_over, st.worst_share);
+        if (spin)
+            NT_CHECKF(st.worst_cpu_share >= 3.0 && st.worst_cpu_share <= st.worst_share + 1e-3,
+                      "spin: cpu %.2f wall %.2f", st.worst_cpu_share, st.worst_share);
+        else
+            NT_CHECKF(st.worst_cpu_share < 0.5, "sleep: cpu %.2f of the period", st.worst_cpu_share);
+    }
+}
+
 /* The same script gives the same bytes, also through the real instrument when it is built. */
 static void test_file_sink_deterministic(void)
 {
@@ -351,6 +411,7 @@ int main(void)
     NT_RUN(test_file_sink_deterministic);
     NT_RUN(test_file_sink_instrument);
     NT_RUN(test_file_sink_errors);
+    NT_RUN(test_live_block_clocks);
     NT_RUN(test_missing_devices);
     NT_RUN(test_alsa_null);
     NT_RUN(test_jack_dummy);

@@ -182,8 +182,9 @@ static void print_report(FILE *f, const char *backend, int rate, int block, floa
     fprintf(f, "  rendered          %.3f s in %llu blocks\n", (double)ls->samples / rate,
             (unsigned long long)ls->blocks);
     fprintf(f, "  xruns             %u (%u after the first %.1f s)\n", xruns, ls->xruns_settled, NR_LIVE_SETTLE_S);
-    fprintf(f, "  callback time     worst %.1f%% of the block period, mean %.1f%%\n", 100 * ls->worst_share,
-            100 * ls->mean_share);
+    fprintf(f, "  callback time     worst %.1f%% of the block period, mean %.1f%%; %u blocks over the period; "
+               "worst in the thread's CPU time %.1f%%\n",
+            100 * ls->worst_share, 100 * ls->mean_share, ls->blocks_over, 100 * ls->worst_cpu_share);
     fprintf(f, "  instrument        worst block %.1f%%, load %.1f%%, voices active %d (limit %d), faults %u, "
                "events dropped %u, CV-to-sound latency %.1f ms\n",
             100 * is->worst_block_share, 100 * is->cpu_load, is->voices_active, is->voice_limit, is->faults,

@@ -7,8 +7,9 @@
 static void live_process(void *ctx, float *out, int n)
 {
     nr_live *l = ctx;
-    struct timespec a, b;
+    struct timespec a, b, ca, cb;
     clock_gettime(CLOCK_MONOTONIC, &a);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ca);
     const int64_t t0 = atomic_load_explicit(&l->t, memory_order_relaxed);
     if (l->pending_gate < 0 && l->prev_silent) {
         /* The first gate-on of this block, from the script (exact time) or another source (block start). */
@@ -57,10 +58,14 @@ static void live_process(void *ctx, float *out, int n)
     l->prev_silent = peak <= NR_LIVE_SOUND_THRESHOLD;
     atomic_store_explicit(&l->t, t0 + n, memory_order_release);
 
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cb);
     clock_gettime(CLOCK_MONOTONIC, &b);
-    double ns = (double)(b.tv_sec - a.tv_sec) * 1e9 + (double)(b.tv_nsec - a.tv_nsec);
-    double share = ns / ((double)n * 1e9 / l->rate);
+    const double period_ns = (double)n * 1e9 / l->rate;
+    double share = ((double)(b.tv_sec - a.tv_sec) * 1e9 + (double)(b.tv_nsec - a.tv_nsec)) / period_ns;
+    double cpu_share = ((double)(cb.tv_sec - ca.tv_sec) * 1e9 + (double)(cb.tv_nsec - ca.tv_nsec)) / period_ns;
     if (share > l->st.worst_share) l->st.worst_share = share;
+    if (cpu_share > l->st.worst_cpu_share) l->st.worst_cpu_share = cpu_share;
+    if (share > 1.0) l->st.blocks_over++;
     l->sum_share += share;
     l->st.blocks++;
 }

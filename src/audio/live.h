@@ -14,8 +14,12 @@
 typedef struct {
     uint64_t blocks;
     int64_t samples;
-    double worst_share;      /* worst block: callback time / block period */
+    double worst_share;      /* worst block: callback time / block period (wall clock) */
+    double worst_cpu_share;  /* worst block by the audio thread's own CPU time / block period: what the
+                                callback computed, without the time its thread was not running (preempted,
+                                or its virtual CPU stalled by the host) */
     double mean_share;
+    uint32_t blocks_over;    /* blocks whose callback took longer than the period (wall clock) */
     uint32_t gates;          /* gate-on edges that arrived in silence (the ones measured) */
     uint32_t gates_same_block; /* ... whose first sound came in the block the gate fell in */
     uint32_t gates_silent;   /* ... with no sound within a second */
