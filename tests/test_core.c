@@ -5,8 +5,11 @@
 
 #include <math.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <unistd.h>
 
 static void test_error_message(void)
 {
@@ -209,6 +212,41 @@ static void test_team(void)
         }
 }
 
+/* The default model: $NEURORACK_MODEL first, else default.safetensors in the folders beside the program
+ * (this test's own folder: build/tests, whose models/, ../models and ../share/neurorack/models hold none). */
+static void test_default_model_path(void)
+{
+    char exe[PATH_MAX], dir[PATH_MAX], path[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    NT_CHECK(len > 0);
+    if (len <= 0) return;
+    exe[len] = '\0';
+    *strrchr(exe, '/') = '\0';
+    const char *want[] = {"/models", "/../models", "/../share/neurorack/models"};
+    for (int i = 0; i < 3; i++) {
+        char expect[PATH_MAX + 64];
+        snprintf(expect, sizeof expect, "%s%s", exe, want[i]);
+        NT_CHECKF(nr_model_dir(i, dir, sizeof dir) && !strcmp(dir, expect), "dir %d: %s", i, dir);
+    }
+    NT_CHECK(!nr_model_dir(3, dir, sizeof dir) && !nr_model_dir(-1, dir, sizeof dir));
+    NT_CHECK(!nr_model_dir(0, dir, 4)); /* does not fit */
+
+    const char *old = getenv("NEURORACK_MODEL");
+    char saved[PATH_MAX] = "";
+    if (old) snprintf(saved, sizeof saved, "%s", old);
+    setenv("NEURORACK_MODEL", "/some/where/m.safetensors", 1);
+    NT_CHECK(nr_model_default_path(path, sizeof path) && !strcmp(path, "/some/where/m.safetensors"));
+    unsetenv("NEURORACK_MODEL");
+    int found = 0;
+    for (int i = 0; nr_model_dir(i, dir, sizeof dir); i++) {
+        char f[PATH_MAX + 32];
+        snprintf(f, sizeof f, "%s/default.safetensors", dir);
+        found |= access(f, R_OK) == 0;
+    }
+    NT_CHECK(nr_model_default_path(path, sizeof path) == found);
+    if (old) setenv("NEURORACK_MODEL", saved, 1);
+}
+
 int main(void)
 {
     NT_RUN(test_error_message);
@@ -218,5 +256,6 @@ int main(void)
     NT_RUN(test_median_pitch);
     NT_RUN(test_settle_onset_pitch);
     NT_RUN(test_team);
+    NT_RUN(test_default_model_path);
     return nt_end();
 }

@@ -53,6 +53,13 @@ void nr_model_free(nr_model *m);
 #define NR_MODEL_NO_FLOOR (-100.0f)
 nr_result nr_model_set_inharm_floor(nr_model *m, float octaves);
 void nr_model_get_info(const nr_model *m, nr_model_info *info);
+/* Where the shipped models are found: the i-th (0..2) of DIR/models, DIR/../models and
+ * DIR/../share/neurorack/models, DIR the running program's folder (a source tree's build, an install
+ * prefix's bin). Returns 0 when there is no i-th folder or the program's folder is unknown. */
+int nr_model_dir(int i, char *out, size_t n);
+/* The default model: $NEURORACK_MODEL when set, else the first default.safetensors readable in those
+ * folders. Returns 0 when neither gives one. */
+int nr_model_default_path(char *out, size_t n);
 const nr_tensor_set *nr_model_tensors(const nr_model *m);
 
 typedef struct {

@@ -49,23 +49,7 @@ int nr_cli_float(const char *cmd, const char *opt, const char *s, double lo, dou
 const char *nr_cli_default_model(void)
 {
     static char path[PATH_MAX];
-    const char *env = getenv("NEURORACK_MODEL");
-    if (env && *env) return env;
-    /* models/ beside the binary (the source tree) or in the install prefix's share folder. */
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = '\0';
-        char *slash = strrchr(exe, '/');
-        if (slash) *slash = '\0';
-        const char *rel[] = {"/models/default.safetensors", "/../models/default.safetensors",
-                             "/../share/neurorack/models/default.safetensors"};
-        for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
-            snprintf(path, sizeof path, "%s%s", exe, rel[i]);
-            if (access(path, R_OK) == 0) return path;
-        }
-    }
-    return NULL;
+    return nr_model_default_path(path, sizeof path) ? path : NULL;
 }
 
 /* A CSV the user saved as a template: ~/.config/neurorack/templates/NAME.csv (as `play` loads them). */

@@ -95,41 +95,6 @@ nr_instrument_config nr_instrument_config_init(void)
 }
 
 /* $NEURORACK_MODEL, else models/default.safetensors beside the program or in its share folder. */
-static int default_model(char *out, size_t n)
-{
-    const char *env = getenv("NEURORACK_MODEL");
-    if (env && *env) {
-        snprintf(out, n, "%s", env);
-        return 1;
-    }
-    char exe[PATH_MAX];
-    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (len <= 0) return 0;
-    exe[len] = '\0';
-    char *slash = strrchr(exe, '/');
-    if (slash) *slash = '\0';
-    const char *rel[] = {"/models/default.safetensors", "/../models/default.safetensors",
-                         "/../share/neurorack/models/default.safetensors"};
-    for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
-        snprintf(out, n, "%s%s", exe, rel[i]);
-        if (access(out, R_OK) == 0) return 1;
-    }
-    return 0;
-}
-
-/* The folder of the running program, "" if unknown. */
-static void exe_dir(char *out, size_t n)
-{
-    char exe[PATH_MAX];
-    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    out[0] = '\0';
-    if (len <= 0) return;
-    exe[len] = '\0';
-    char *slash = strrchr(exe, '/');
-    if (slash) *slash = '\0';
-    snprintf(out, n, "%s", exe);
-}
-
 static void set_notice(nr_instrument *inst, const char *msg)
 {
     snprintf(inst->notice, sizeof inst->notice, "%s", msg);
@@ -169,13 +134,8 @@ static void scan_models(nr_instrument *inst, const char *playing_path)
     nr_model_list_clear(l);
     inst->def_entry = nr_model_list_add(l, def, !strcmp(def, cur));
     if (strcmp(def, cur)) nr_model_list_add(l, cur, 1);
-    char exe[PATH_MAX], dir[PATH_MAX + 64];
-    exe_dir(exe, sizeof exe);
-    const char *rel[] = {"/models", "/../models", "/../share/neurorack/models"};
-    for (size_t i = 0; exe[0] && i < sizeof rel / sizeof rel[0]; i++) {
-        snprintf(dir, sizeof dir, "%s%s", exe, rel[i]);
-        nr_model_list_scan_dir(l, dir);
-    }
+    char dir[PATH_MAX + 64];
+    for (int i = 0; nr_model_dir(i, dir, sizeof dir); i++) nr_model_list_scan_dir(l, dir);
     if (inst->settings_path[0]) {
         snprintf(dir, sizeof dir, "%s", inst->settings_path);
         char *slash = strrchr(dir, '/');
@@ -291,7 +251,7 @@ nr_result nr_instrument_create(const nr_instrument_config *cfg, nr_instrument **
         return nr_fail(NR_ERR_NOMEM, "out of memory for the model list");
     }
     if (cfg->model_path) snprintf(inst->model_path, sizeof inst->model_path, "%s", cfg->model_path);
-    else if (!default_model(inst->model_path, sizeof inst->model_path)) {
+    else if (!nr_model_default_path(inst->model_path, sizeof inst->model_path)) {
         nr_instrument_free(inst);
         return nr_fail(NR_ERR_IO, "no model given and no default model found (set NEURORACK_MODEL or "
                                   "install models/default.safetensors)");

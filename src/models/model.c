@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <unistd.h>
 
 static const nr_model_ops *const g_archs[] = {
     &nr_nsf_ops,
@@ -237,3 +239,27 @@ void nr_voice_end(nr_voice *v) { v->ops->end(v); }
 long nr_voice_available(const nr_voice *v) { return v->ops->available(v); }
 int nr_voice_process(nr_voice *v, float *out, int n) { return v->ops->process(v, out, n); }
 int nr_voice_finished(const nr_voice *v) { return v->ops->finished(v); }
+
+int nr_model_dir(int i, char *out, size_t n)
+{
+    static const char *const rel[] = {"/models", "/../models", "/../share/neurorack/models"};
+    if (i < 0 || i >= (int)(sizeof rel / sizeof rel[0])) return 0;
+    char exe[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len <= 0) return 0;
+    exe[len] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash) return 0;
+    *slash = '\0';
+    return snprintf(out, n, "%s%s", exe, rel[i]) < (int)n;
+}
+
+int nr_model_default_path(char *out, size_t n)
+{
+    const char *env = getenv("NEURORACK_MODEL");
+    if (env && *env) return snprintf(out, n, "%s", env) < (int)n;
+    char dir[PATH_MAX];
+    for (int i = 0; nr_model_dir(i, dir, sizeof dir); i++)
+        if (snprintf(out, n, "%s/default.safetensors", dir) < (int)n && access(out, R_OK) == 0) return 1;
+    return 0;
+}
