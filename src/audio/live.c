@@ -9,6 +9,8 @@ static void live_process(void *ctx, float *out, int n)
     nr_live *l = ctx;
     struct timespec a, b, ca, cb;
     clock_gettime(CLOCK_MONOTONIC, &a);
+    /* the thread's CPU clock is a system call (no vDSO): about 0.7 us on the development VM, twice a
+     * block (0.1 % of a 64-frame period); no lock, no I/O */
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ca);
     const int64_t t0 = atomic_load_explicit(&l->t, memory_order_relaxed);
     if (l->pending_gate < 0 && l->prev_silent) {
