@@ -7,7 +7,7 @@
 static void live_process(void *ctx, float *out, int n)
 {
     nr_live *l = ctx;
-    struct timespec a, b, ca, cb;
+    struct timespec a, b, ca = {0}, cb = {0}; /* CPU clock: 0 if the system has none */
     clock_gettime(CLOCK_MONOTONIC, &a);
     /* the thread's CPU clock is a system call (no vDSO): about 0.7 us on the development VM, twice a
      * block (0.1 % of a 64-frame period); no lock, no I/O */
