@@ -31,6 +31,7 @@ fi
 cat "$out/report.txt"
 [ -n "$cyc" ] && wait "$cyc" || true
 echo "jackd reported $(grep -c XRun "$out/jackd.log" || true) xrun(s)"
+grep -i "real-time\|realtime" "$out/jackd.log" | head -3 | sed 's/^/jackd: /' || true
 echo "steal time over the run (/proc/stat, all CPUs together): $(awk -v a="$steal0" -v b="$(steal)" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f s", (b - a) / hz }')"
 if [ -n "$cyc" ] && ! grep -q "^# Max Latencies" "$out/cyclictest.txt"; then
     echo "cyclictest gave no histogram (no reading): $(head -c 300 "$out/cyclictest.txt" | tr '\n' ' ')"

@@ -9,6 +9,7 @@
 #include "nr_test.h"
 
 #include <math.h>
+#include <sched.h>
 #include <sndfile.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +50,8 @@ static void test_file_sink_timing(void)
         NT_CHECK(f.max_n == blocks[k]);
         nr_live_stats st;
         nr_live_stats_get(&live, &st);
+        /* the file sink runs the callback on this thread: its scheduling is read once, at the first block */
+        NT_CHECKF(st.sched_policy == (sched_getscheduler(0) & ~SCHED_RESET_ON_FORK), "policy %d", st.sched_policy);
         /* gate 1 comes from silence; trig 2 does not (CV 1 offsets the output), so only one is measured */
         NT_CHECKF(st.gates == 1 && st.gates_same_block == 1 && st.worst_gate_delay == 0,
                   "gates %u same block %u delay %lld", st.gates, st.gates_same_block, (long long)st.worst_gate_delay);
@@ -317,10 +320,11 @@ static void test_jack_dummy(void)
         NT_CHECK(st.gates == 2 && st.gates_same_block == 2 && st.worst_gate_delay == 0);
         NT_CHECK(lat > 0 && lat < 100);
         NT_CHECK(st.xruns == atomic_load(&f.xruns));
+        NT_CHECKF(st.sched_policy >= 0, "policy %d", st.sched_policy);
         printf("  jack dummy 48 kHz / 64: %lld samples in %llu callbacks, worst callback %.2f%% of the period, "
-               "xruns %u (%u after %.1f s), latency %.2f ms\n",
+               "xruns %u (%u after %.1f s), latency %.2f ms, client thread policy %d priority %d\n",
                (long long)st.samples, (unsigned long long)st.blocks, 100 * st.worst_share, st.xruns,
-               st.xruns_settled, NR_LIVE_SETTLE_S, (double)lat);
+               st.xruns_settled, NR_LIVE_SETTLE_S, (double)lat, st.sched_policy, st.sched_priority);
         nr_script_free(&s);
     }
     /* A client that is late now and then: the server reports xruns, the backend counts them and passes

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,6 +182,14 @@ static void print_report(FILE *f, const char *backend, int rate, int block, floa
                "first block)\n", tm->ready_ms, tm->backend_ms, tm->instrument_ms);
     fprintf(f, "  rendered          %.3f s in %llu blocks\n", (double)ls->samples / rate,
             (unsigned long long)ls->blocks);
+    if (ls->sched_policy == SCHED_FIFO || ls->sched_policy == SCHED_RR)
+        fprintf(f, "  audio thread      realtime (%s, priority %d)\n", ls->sched_policy == SCHED_FIFO ? "SCHED_FIFO" : "SCHED_RR",
+                ls->sched_priority);
+    else if (ls->sched_policy >= 0)
+        fprintf(f, "  audio thread      not realtime (%s)\n", ls->sched_policy == SCHED_OTHER ? "SCHED_OTHER"
+                                                           : ls->sched_policy == SCHED_BATCH ? "SCHED_BATCH"
+                                                           : ls->sched_policy == SCHED_IDLE  ? "SCHED_IDLE"
+                                                                                             : "another policy");
     fprintf(f, "  xruns             %u (%u after the first %.1f s)\n", xruns, ls->xruns_settled, NR_LIVE_SETTLE_S);
     fprintf(f, "  callback time     worst %.1f%% of the block period, mean %.1f%%; %u blocks over the period; "
                "worst in the thread's CPU time %.1f%%\n",

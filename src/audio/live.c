@@ -1,6 +1,7 @@
 #include "audio/live.h"
 
 #include <math.h>
+#include <sched.h>
 #include <string.h>
 #include <time.h>
 
@@ -68,6 +69,16 @@ static void live_process(void *ctx, float *out, int n)
     if (share > l->st.worst_share) l->st.worst_share = share;
     if (cpu_share > l->st.worst_cpu_share) l->st.worst_cpu_share = cpu_share;
     if (share > 1.0) l->st.blocks_over++;
+    if (l->st.blocks == 0) {
+        /* once: whether the thread the backend runs us on is realtime. The system calls on the calling
+         * thread (pid 0 is this thread on Linux), not pthread_getschedparam, which takes the thread's lock */
+        struct sched_param sp;
+        int policy = sched_getscheduler(0);
+        if (policy >= 0 && sched_getparam(0, &sp) == 0) {
+            l->st.sched_policy = policy & ~SCHED_RESET_ON_FORK;
+            l->st.sched_priority = sp.sched_priority;
+        }
+    }
     l->sum_share += share;
     l->st.blocks++;
 }
@@ -108,6 +119,7 @@ void nr_live_init(nr_live *l, const nr_audio_client *target, const nr_script *sc
     l->pending_gate = -1;
     l->prev_silent = 1;
     l->st.worst_gate_delay = -1;
+    l->st.sched_policy = -1;
 }
 
 nr_audio_client nr_live_client(nr_live *l)

@@ -20,6 +20,9 @@ typedef struct {
                                 or its virtual CPU stalled by the host) */
     double mean_share;
     uint32_t blocks_over;    /* blocks whose callback took longer than the period (wall clock) */
+    int sched_policy;        /* the audio thread's scheduling policy at its first block (SCHED_FIFO,
+                                SCHED_RR: realtime; SCHED_OTHER: not), -1 before any block */
+    int sched_priority;      /* ... and its priority */
     uint32_t gates;          /* gate-on edges that arrived in silence (the ones measured) */
     uint32_t gates_same_block; /* ... whose first sound came in the block the gate fell in */
     uint32_t gates_silent;   /* ... with no sound within a second */
