@@ -172,6 +172,18 @@ typedef struct {
     double backend_ms, instrument_ms, ready_ms; /* since start: backend opened, instrument made, first block */
 } play_times;
 
+static const char *sched_name(int policy)
+{
+    switch (policy) {
+    case SCHED_FIFO: return "SCHED_FIFO";
+    case SCHED_RR: return "SCHED_RR";
+    case SCHED_OTHER: return "SCHED_OTHER";
+    case SCHED_BATCH: return "SCHED_BATCH";
+    case SCHED_IDLE: return "SCHED_IDLE";
+    default: return "another policy";
+    }
+}
+
 static void print_report(FILE *f, const char *backend, int rate, int block, float latency, const play_times *tm,
                          const nr_live_stats *ls, uint32_t xruns, const nr_instrument_status *is)
 {
@@ -183,13 +195,9 @@ static void print_report(FILE *f, const char *backend, int rate, int block, floa
     fprintf(f, "  rendered          %.3f s in %llu blocks\n", (double)ls->samples / rate,
             (unsigned long long)ls->blocks);
     if (ls->sched_policy == SCHED_FIFO || ls->sched_policy == SCHED_RR)
-        fprintf(f, "  audio thread      realtime (%s, priority %d)\n", ls->sched_policy == SCHED_FIFO ? "SCHED_FIFO" : "SCHED_RR",
-                ls->sched_priority);
+        fprintf(f, "  audio thread      realtime (%s, priority %d)\n", sched_name(ls->sched_policy), ls->sched_priority);
     else if (ls->sched_policy >= 0)
-        fprintf(f, "  audio thread      not realtime (%s)\n", ls->sched_policy == SCHED_OTHER ? "SCHED_OTHER"
-                                                           : ls->sched_policy == SCHED_BATCH ? "SCHED_BATCH"
-                                                           : ls->sched_policy == SCHED_IDLE  ? "SCHED_IDLE"
-                                                                                             : "another policy");
+        fprintf(f, "  audio thread      not realtime (%s)\n", sched_name(ls->sched_policy));
     fprintf(f, "  xruns             %u (%u after the first %.1f s)\n", xruns, ls->xruns_settled, NR_LIVE_SETTLE_S);
     fprintf(f, "  callback time     worst %.1f%% of the block period, mean %.1f%%; %u blocks over the period; "
                "worst in the thread's CPU time %.1f%%\n",
