@@ -257,6 +257,13 @@ int nt_file_is(const char *path, const void *data, size_t n)
     return same;
 }
 
+double nt_thread_cpu_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
 int nt_temp_files_left(const char *dir)
 {
     DIR *d = opendir(dir);

@@ -72,6 +72,8 @@ int nt_run_cmd(const char *cmd, char *out, size_t n);
 int nt_file_is(const char *path, const void *data, size_t n);
 /* Entries of dir whose name holds ".tmp." (temporary files an atomic write left behind). */
 int nt_temp_files_left(const char *dir);
+/* This thread's CPU time in seconds (CLOCK_THREAD_CPUTIME_ID): other programs on the machine do not count. */
+double nt_thread_cpu_s(void);
 /* A write that fails half-way must leave the previous file. Between NT_WRITE_FAIL_BEGIN and
  * NT_WRITE_FAIL_END, writes past `limit` bytes fail (as on a full disk); END lifts the limit and checks
  * that the write failed (failed != 0) with a message `msg` that names path and says the file is

@@ -69,13 +69,6 @@ typedef struct {
     int k, slow_block, spin; /* spin: compute instead of sleeping */
 } slow_client;
 
-static double thread_cpu_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 static void slow_process(void *ctx, float *out, int n)
 {
     slow_client *c = ctx;
@@ -83,8 +76,8 @@ static void slow_process(void *ctx, float *out, int n)
         const double three_periods = 3.0 * n / 48000.0;
         if (c->spin) {
             volatile double x = 0.0;
-            const double t0 = thread_cpu_s();
-            while (thread_cpu_s() - t0 < three_periods) x += 1.0;
+            const double t0 = nt_thread_cpu_s();
+            while (nt_thread_cpu_s() - t0 < three_periods) x += 1.0;
         } else {
             usleep((useconds_t)(three_periods * 1e6));
         }

@@ -216,14 +216,6 @@ static void test_edges(void)
     NT_CHECKF(strstr(nr_last_error(), "1000 -> 768000") != NULL, "%s", nr_last_error());
 }
 
-/* This thread's CPU time: other programs on the machine count less than in wall-clock time. */
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 /* Best of SPEED_REPS runs: seconds to resample `seconds` of noise at `rate` to 22050 Hz. */
 static double time_resample(int rate, double seconds)
 {
@@ -238,9 +230,9 @@ static double time_resample(int rate, double seconds)
     double best = INFINITY;
     for (int rep = 0; rep < SPEED_REPS; rep++) {
         nr_audio a;
-        double t0 = now_s();
+        double t0 = nt_thread_cpu_s();
         nr_result res = nr_audio_resample_kaiser_best(x, n, rate, TARGET, &a);
-        double dt = now_s() - t0;
+        double dt = nt_thread_cpu_s() - t0;
         if (res != NR_OK) {
             best = INFINITY;
             break;

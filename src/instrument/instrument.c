@@ -94,7 +94,6 @@ nr_instrument_config nr_instrument_config_init(void)
     return c;
 }
 
-/* $NEURORACK_MODEL, else models/default.safetensors beside the program or in its share folder. */
 static void set_notice(nr_instrument *inst, const char *msg)
 {
     snprintf(inst->notice, sizeof inst->notice, "%s", msg);
