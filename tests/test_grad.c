@@ -225,20 +225,21 @@ static void test_synth_fd(void)
 }
 
 /* Central differences of the STFT loss at sample index(k) of y, k < count, with step h, against dy; returns how
- * many disagree (printing each). l0: the loss at y, for the absolute tolerance. */
+ * many disagree (printing each). l0: the loss at y, for the absolute tolerance. The step taken is the one
+ * float y can hold (y[i] +- h rounded). */
 static int stft_fd_mismatches(const nr_stft_loss *L, float *y, const float *x, long n, const float *dy, double l0,
                               double *work, long (*index)(int k, long n), int count, float h, const char *label)
 {
     int bad = 0;
     for (int k = 0; k < count; k++) {
         long i = index(k, n);
-        float s = y[i];
-        y[i] = s + h;
+        float s = y[i], up = s + h, down = s - h;
+        y[i] = up;
         double lp = nr_stft_loss_eval(L, y, x, n, NULL, work);
-        y[i] = s - h;
+        y[i] = down;
         double lm = nr_stft_loss_eval(L, y, x, n, NULL, work);
         y[i] = s;
-        double num = (lp - lm) / (2 * h);
+        double num = (lp - lm) / ((double)up - (double)down);
         if (!close_enough(dy[i], num, 2e-3 * fabs(l0), 3e-2)) {
             bad++;
             printf("  %s dy[%ld]: analytic %g numeric %g\n", label, i, dy[i], num);
@@ -250,23 +251,31 @@ static int stft_fd_mismatches(const nr_stft_loss *L, float *y, const float *x, l
 static long every_97th(int k, long n) { return (k * 97 + 5) % n; }
 static long every_557th(int k, long n) { return (k * 557 + 11) % n; }
 
+/* Step 2e-6: the log-magnitude term bends fast near quiet bins (1 / (|Y| + 1e-5) per bin; the frames at the
+ * signal's ends hold the quietest), and over steps of 1e-3 the central difference missed the analytic value
+ * (right by smaller steps) by up to 20 % on two or more samples of 162 of 260 random signals; at 2e-6 and
+ * three signals a draw, one sample of one of 260 draws. The L1's own kinks (a bin of the render equal to
+ * the target's) are too sparse to fall inside such a step. */
 static void test_stft_loss_fd(void)
 {
     static const int sizes[] = {256, 64};
     nr_stft_loss L;
     NT_CHECK(nr_stft_loss_init(&L, sizes, 2) == NR_OK);
     long n = 600;
-    float *y = malloc(n * 4), *x = malloc(n * 4), *dy = calloc(n, 4);
+    float *y = malloc(n * 4), *x = malloc(n * 4), *dy = malloc(n * 4);
     double *work = aligned_alloc(64, nr_stft_work_doubles(&L, n) * sizeof(double));
-    for (long i = 0; i < n; i++) {
-        x[i] = 0.5f * sinf(0.07f * i) * expf(-i / 300.0f) + 0.05f * rnd();
-        y[i] = 0.4f * sinf(0.09f * i) * expf(-i / 200.0f) + 0.05f * rnd();
+    for (int draw = 0; draw < 3; draw++) {
+        for (long i = 0; i < n; i++) {
+            x[i] = 0.5f * sinf(0.07f * i) * expf(-i / 300.0f) + 0.05f * rnd();
+            y[i] = 0.4f * sinf(0.09f * i) * expf(-i / 200.0f) + 0.05f * rnd();
+        }
+        NT_CHECKF(nr_stft_loss_eval(&L, x, x, n, NULL, work) < 1e-9, "loss of a signal against itself");
+        memset(dy, 0, n * sizeof *dy);
+        double l0 = nr_stft_loss_eval(&L, y, x, n, dy, work);
+        NT_CHECK(isfinite(l0) && l0 > 0);
+        int bad = stft_fd_mismatches(&L, y, x, n, dy, l0, work, every_97th, 30, 2e-6f, "stft");
+        NT_CHECKF(bad == 0, "%d of 30 STFT loss gradients off (signal %d)", bad, draw);
     }
-    double l0 = nr_stft_loss_eval(&L, y, x, n, dy, work);
-    NT_CHECK(isfinite(l0) && l0 > 0);
-    NT_CHECKF(nr_stft_loss_eval(&L, x, x, n, NULL, work) < 1e-9, "loss of a signal against itself");
-    int bad = stft_fd_mismatches(&L, y, x, n, dy, l0, work, every_97th, 30, 1e-3f, "stft");
-    NT_CHECK(bad <= 1); /* the L1 kink may sit inside one step */
     free(y), free(x), free(dy), free(work);
     nr_stft_loss_free(&L);
 }
@@ -292,7 +301,7 @@ static void test_band_loss(void)
     L.band_weight = 0.5;
     double l0 = nr_stft_loss_eval(&L, y, x, n, dy, work);
     int bad = stft_fd_mismatches(&L, y, x, n, dy, l0, work, every_557th, 30, 1e-3f, "band");
-    NT_CHECK(bad <= 1); /* the L1 kink may sit inside one step */
+    NT_CHECKF(bad == 0, "%d of 30 gradients off", bad);
     free(y), free(x), free(dy), free(work);
     nr_stft_loss_free(&L);
 }
@@ -305,6 +314,8 @@ static void test_model_fd(void)
     static const int sizes[] = {512, 128};
     nr_stft_loss L;
     NT_CHECK(nr_stft_loss_init(&L, sizes, 2) == NR_OK);
+    L.log_eps = 1e-3; /* smooth at the step (the default floor: test_stft_loss_fd); 21 of 260 random draws had
+                       * model gradients off with the default floor, none with this one */
     nr_imp_bands bands;
     NT_CHECK(nr_imp_bands_init(&bands, &hp) == NR_OK);
     int64_t nv = nr_imp_n_values(&hp, 0), nt = nr_imp_n_values(&hp, 1);
@@ -335,13 +346,13 @@ static void test_model_fd(void)
         for (int k = 0; k < 4; k++) {
             int64_t i = off + (k * 104729) % tab[ti].numel;
             if (!strcmp(tab[ti].name, "transient")) i = off + (k * 131) % 900; /* within the clip */
-            float s = blk[i], h = 3e-3f;
-            blk[i] = s + h;
+            float s = blk[i], up = s + 3e-3f, down = s - 3e-3f;
+            blk[i] = up;
             double lp = nr_imp_loss_grad(&wk, &L, NULL, NULL, (const nr_imp_weights *)&w, NULL, desc, target, T, 5);
-            blk[i] = s - h;
+            blk[i] = down;
             double lm = nr_imp_loss_grad(&wk, &L, NULL, NULL, (const nr_imp_weights *)&w, NULL, desc, target, T, 5);
             blk[i] = s;
-            double num = (lp - lm) / (2 * h);
+            double num = (lp - lm) / ((double)up - (double)down);
             checked++;
             if (!close_enough(gblk[i], num, 1e-3 * fabs(l0), 5e-2)) {
                 bad++;
@@ -351,7 +362,7 @@ static void test_model_fd(void)
         off += tab[ti].numel;
     }
     NT_CHECK(off == nt);
-    NT_CHECKF(bad <= 2, "%d of %d model gradients off", bad, checked);
+    NT_CHECKF(bad == 0, "%d of %d model gradients off", bad, checked);
     nr_imp_work_free(&wk);
     nr_imp_bands_free(&bands);
     nr_stft_loss_free(&L);
@@ -508,16 +519,26 @@ static void test_synth2_fd(void)
 }
 
 /* The whole tiny model through the STFT loss, inharmonic frequency controls included (their exact
- * gradient). */
+ * gradient), with the ratio range narrowed to half an octave. A network weight moves every inharmonic
+ * partial's frequency at once (by f ln2 x the range per unit), and over the default 5-octave range the loss
+ * is rough at every usable step: three or more sampled weights were off with steps of 1e-3 on 63 of 260
+ * random draws, and the head's ratio rows alone on about a quarter of the draws at any step from 1e-2 to
+ * 1e-6, the difference swinging around the analytic value. At half an octave and the log term's floor at
+ * 1e-3 (smooth at this step; the default floor: test_stft_loss_fd), one value of one draw in 260 is off
+ * (a kink at the drawn point: the analytic value is its right-hand derivative). The frequency chain is
+ * checked at its full range in its parts: test_params2_fd (head to frequency; a 10 % error in df/do fails
+ * there) and test_synth2_fd (frequency to render; a 10 % error in d omega / df fails there). */
 static void model2_fd_case(int harm_env)
 {
     nr_imp2_hparams hp = small_hp2(2);
     hp.harm_env = harm_env;
+    hp.ratio_hi = hp.ratio_lo + 0.5f;
     int T = 6;
     long N = (long)T * NR_IMP_HOP;
     static const int sizes[] = {512, 128};
     nr_stft_loss L;
     NT_CHECK(nr_stft_loss_init(&L, sizes, 2) == NR_OK);
+    L.log_eps = 1e-3;
     nr_imp2_tables tb;
     NT_CHECK(nr_imp2_tables_init(&tb, &hp) == NR_OK);
     int64_t nv = nr_imp2_n_values(&hp, 0), nt = nr_imp2_n_values(&hp, 1);
@@ -548,23 +569,24 @@ static void model2_fd_case(int harm_env)
         for (int k = 0; k < 6; k++) {
             int64_t i = off + (k * 104729) % tab[ti].numel;
             if (!strcmp(tab[ti].name, "transient")) i = off + (k * 131) % 900; /* within the clip */
-            float s = blk[i], h = 1e-3f; /* 3e-3 crosses the L1 kinks of too many bins in INDEX mode */
-            blk[i] = s + h;
+            float s = blk[i], up = s + 3e-4f, down = s - 3e-4f; /* the steps the float value takes */
+            blk[i] = up;
             double lp = nr_imp2_loss_grad(&wk, &L, NULL, NULL, (const nr_imp_weights *)&w, NULL, desc, target, T, 5);
-            blk[i] = s - h;
+            blk[i] = down;
             double lm = nr_imp2_loss_grad(&wk, &L, NULL, NULL, (const nr_imp_weights *)&w, NULL, desc, target, T, 5);
             blk[i] = s;
-            double num = (lp - lm) / (2 * h);
+            double num = (lp - lm) / ((double)up - (double)down);
             checked++;
             if (!close_enough(gblk[i], num, 1e-3 * fabs(l0), 5e-2)) {
                 bad++;
-                printf("  model2 (harm_env %d) grad %s[%lld]: analytic %g numeric %g\n", harm_env, tab[ti].name, (long long)(i - off), gblk[i], num);
+                printf("  model2 (harm_env %d) grad %s[%lld]: analytic %g numeric %g\n", harm_env, tab[ti].name,
+                       (long long)(i - off), gblk[i], num);
             }
         }
         off += tab[ti].numel;
     }
     NT_CHECK(off == nt);
-    NT_CHECKF(bad <= 2, "%d of %d model gradients off", bad, checked);
+    NT_CHECKF(bad == 0, "%d of %d model gradients off", bad, checked);
     nr_imp_work_free(&wk);
     nr_imp2_tables_free(&tb);
     nr_stft_loss_free(&L);
@@ -610,8 +632,9 @@ static void test_click_loss(void)
     NT_CHECKF(clicks_y == clicks_x + 1, "eval: %ld clicks in the target, %ld with the burst", clicks_x, clicks_y);
     double l0 = nr_stft_loss_eval(&L, y, x, N, dy, work);
     NT_CHECKF(l0 - off > 0.05, "click term of the burst %g", l0 - off);
-    int bad = stft_fd_mismatches(&L, y, x, N, dy, l0, work, around_burst, 40, 1e-4f, "click");
-    NT_CHECK(bad <= 1); /* the L1 kink of the STFT terms may sit inside one step */
+    /* step 1e-5: with 1e-4 a sample next to the burst read 20 % off on a few random draws */
+    int bad = stft_fd_mismatches(&L, y, x, N, dy, l0, work, around_burst, 40, 1e-5f, "click");
+    NT_CHECKF(bad == 0, "%d of 40 gradients off", bad);
     /* the click term alone (the trainer's clips with moved curves): the full loss less the loss without
      * the term, in value and gradient; nothing when the term is off */
     {
@@ -636,7 +659,7 @@ static void test_click_loss(void)
     /* steps against the click term alone (its value and gradient: with the term minus without) */
     float *d_off = calloc(N, 4);
     double start = 0.0;
-    for (int it = 0; it < 60; it++) {
+    for (int it = 0; it < 200; it++) { /* until the term is gone (60 steps left 1e-3 of it on some draws) */
         memset(dy, 0, N * 4);
         memset(d_off, 0, N * 4);
         double l = nr_stft_loss_eval(&L, y, x, N, dy, work);

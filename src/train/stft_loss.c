@@ -8,7 +8,6 @@
 #include <pthread.h>
 #include <string.h>
 
-#define LOG_EPS 1e-5
 #define MAG_EPS 1e-20
 
 static pthread_mutex_t g_plan_lock = PTHREAD_MUTEX_INITIALIZER; /* FFTW's planner is not thread-safe */
@@ -16,6 +15,7 @@ static pthread_mutex_t g_plan_lock = PTHREAD_MUTEX_INITIALIZER; /* FFTW's planne
 nr_result nr_stft_loss_init(nr_stft_loss *L, const int *sizes, int n_res)
 {
     memset(L, 0, sizeof *L);
+    L->log_eps = NR_STFT_LOG_EPS;
     if (n_res < 1 || n_res > NR_STFT_MAX_RES) return nr_fail(NR_ERR_ARG, "STFT loss: %d resolutions (1..%d)", n_res, NR_STFT_MAX_RES);
     pthread_mutex_lock(&g_plan_lock);
     nr_result r = NR_OK;
@@ -236,7 +236,7 @@ static double stft_eval(const nr_stft_loss *L, const float *y, const float *x, l
                 double sx = sqrt(X[k][0] * X[k][0] + X[k][1] * X[k][1] + MAG_EPS);
                 num += (sy - sx) * (sy - sx);
                 den += sx * sx;
-                double d = log((sy + LOG_EPS) / (sx + LOG_EPS));
+                double d = log((sy + L->log_eps) / (sx + L->log_eps));
                 lg += fabs(d);
                 if (kp) {
                     kp[5 * k] = Y[k][0];
@@ -277,7 +277,7 @@ static double stft_eval(const nr_stft_loss *L, const float *y, const float *x, l
             const double *kp = keep + (size_t)m * nb * 5;
             for (int k = 0; k < nb; k++) {
                 double sy = kp[5 * k + 2];
-                double gs = a_sc * kp[5 * k + 3] + a_lg * kp[5 * k + 4] / (sy + LOG_EPS);
+                double gs = a_sc * kp[5 * k + 3] + a_lg * kp[5 * k + 4] / (sy + L->log_eps);
                 int bk = bands ? band_at(edge, k) : -1;
                 if (bk >= 0) gs += 2.0 * sy * gband[bk]; /* d|Y|^2 / d|Y| */
                 if (clicks && k >= c_lo && k <= c_hi) gs += 2.0 * sy * clk[CLICK_G * M + m];

@@ -31,7 +31,11 @@ typedef struct {
      * summed over the frames: treble bursts the target does not have (eval's excess clicks, whose
      * threshold is 10 dB) are pushed down; the target's own are free. */
     double click_weight;
+    /* the floor added to both magnitudes in the log term (nr_stft_loss_init: NR_STFT_LOG_EPS); the loss's
+     * curvature near quiet bins grows as 1 / log_eps^2 */
+    double log_eps;
 } nr_stft_loss;
+#define NR_STFT_LOG_EPS 1e-5
 #define NR_CLICK_LO_HZ 3000.0
 #define NR_CLICK_HI_HZ 11025.0
 #define NR_CLICK_MEDIAN 33
@@ -46,7 +50,7 @@ nr_result nr_stft_loss_init(nr_stft_loss *L, const int *sizes, int n_res);
 void nr_stft_loss_free(nr_stft_loss *L);
 size_t nr_stft_work_doubles(const nr_stft_loss *L, long max_n); /* for signals up to max_n samples */
 /* Loss of prediction y against target x (both n samples):
- *   mean over resolutions of  ||Sy - Sx||_F / ||Sx||_F  +  mean |log(Sy + 1e-5) - log(Sx + 1e-5)|
+ *   mean over resolutions of  ||Sy - Sx||_F / ||Sx||_F  +  mean |log(Sy + log_eps) - log(Sx + log_eps)|
  *   + the band level term (band_weight, above) + the click term (click_weight, above)
  * If dy is not NULL, dL/dy is added to it (n). work: nr_stft_work_doubles(L, >= n) doubles, 64-byte aligned. */
 double nr_stft_loss_eval(const nr_stft_loss *L, const float *y, const float *x, long n, float *dy, double *work);
