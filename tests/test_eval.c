@@ -709,6 +709,37 @@ static void test_control(void)
 }
 
 /* The command: --control on a folder (one row block per reference and the mean), --sheet. */
+/* The pitch ceiling: a tone well inside yin's range can show the whole move (both ways); a 60 Hz one only
+ * the move up, since 60 Hz / e^1.237 = 17 Hz is under yin's 50 Hz floor (the move down reads as 60 -> 50 Hz). */
+static void test_control_pitch_ceiling(void)
+{
+    const long n = 22050;
+    float *y = malloc(n * sizeof *y);
+    nr_eval_config cfg = nr_eval_config_init();
+    const double sd = 1.237, f0[2] = {440.0, 60.0};
+    double c[2] = {0, 0};
+    for (int k = 0; k < 2; k++) {
+        for (long i = 0; i < n; i++) {
+            double t = (double)i / 22050.0, v = 0.0;
+            for (int h = 1; h <= 4; h++) v += sin(2.0 * M_PI * h * f0[k] * t) / h;
+            y[i] = (float)(0.3 * exp(-t / 0.4) * v);
+        }
+        nr_audio ref = {y, n, 22050};
+        NT_CHECKF(nr_eval_control_pitch_ceiling(&ref, &cfg, sd, &c[k]) == NR_OK, "%s", nr_last_error());
+    }
+    NT_CHECKF(c[0] > 0.9 && c[0] < 1.1, "440 Hz: ceiling %g", c[0]);
+    double expect = 0.5 * (1.0 + log(60.0 / 50.0) / sd); /* up in full, down to the floor */
+    NT_CHECKF(fabs(c[1] - expect) < 0.08, "60 Hz: ceiling %g, expected about %g", c[1], expect);
+    nr_audio ref = {y, n, 22050};
+    double r = 0;
+    NT_CHECK(nr_eval_control_pitch_ceiling(&ref, &cfg, 0.0, &r) == NR_ERR_ARG);
+    memset(y, 0, n * sizeof *y);
+    NT_CHECK(nr_eval_control_pitch_ceiling(&ref, &cfg, sd, &r) == NR_ERR_ARG && strstr(nr_last_error(), "rms") && isnan(r));
+    ref.rate = 48000;
+    NT_CHECK(nr_eval_control_pitch_ceiling(&ref, &cfg, sd, &r) == NR_ERR_ARG);
+    free(y);
+}
+
 static void test_cli_control_sheet(void)
 {
     const char *bin = getenv("NR_BIN");
@@ -731,7 +762,8 @@ static void test_cli_control_sheet(void)
              DEFAULT_MODEL, dir, csv, nt_tmp("ctl.txt"));
     NT_CHECK(system(cmd) == 0);
     char *out = nt_read_file(nt_tmp("ctl.txt"), NULL);
-    NT_CHECKF(out && strstr(out, "control matrix of ours over 2 reference(s)") && strstr(out, "check: response >="),
+    NT_CHECKF(out && strstr(out, "control matrix of ours over 2 reference(s)") && strstr(out, "check: response >=") &&
+                  strstr(out, "pitch ceiling: a tone that follows"),
               "%s", out ? out : "");
     free(out);
     char *text = nt_read_file(csv, NULL);
@@ -762,6 +794,7 @@ int main(void)
     NT_RUN(test_csv_and_summary);
     NT_RUN(test_png);
     NT_RUN(test_control);
+    NT_RUN(test_control_pitch_ceiling);
     NT_RUN(test_cli_control_sheet);
     NT_RUN(test_model_run);
     NT_RUN(test_cli_manifest_limit);

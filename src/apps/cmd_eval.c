@@ -44,7 +44,9 @@ static void usage(FILE *f)
             "                     References: with a data set --refs, " SHARED_SOUNDS " (if\n"
             "                     present) and %d sounds spread over the split (--limit N: N);\n"
             "                     with a folder --refs, its sounds; with no --refs, the shared\n"
-            "                     sounds and then built-in templates' sounds, %d in all\n"
+            "                     sounds and then built-in templates' sounds, %d in all. Also\n"
+            "                     prints the pitch ceiling: the pitch response of a tone that\n"
+            "                     follows the moved curve exactly within yin's 50-5000 Hz\n"
             "  --tuning           every template of each model (its own, then the built-ins) rendered\n"
             "                     at its pitch and transposed by -12, -5, +7, +12 semitones (render\n"
             "                     --transpose): the measured interval's error in cents, and whether\n"
@@ -237,10 +239,12 @@ static int run_control(nr_model *const *models, const char *const *labels, int n
     int n_rows = 0, n_failed = 0;
     int *n_ok = calloc((size_t)n_models, sizeof *n_ok);
     double(*sum)[NR_NUM_DESC][NR_NUM_DESC] = calloc((size_t)n_models, sizeof *sum);
-    if (!n_ok || !sum) {
+    double *ceil_sum = calloc((size_t)n_models, sizeof *ceil_sum); /* the pitch ceiling's sum, per model */
+    if (!n_ok || !sum || !ceil_sum) {
         free(rows);
         free(n_ok);
         free(sum);
+        free(ceil_sum);
         fprintf(stderr, "neurorack eval: out of memory\n");
         return 1;
     }
@@ -253,7 +257,10 @@ static int run_control(nr_model *const *models, const char *const *labels, int n
         }
         for (int k = 0; k < n_models; k++) {
             nr_eval_control_row *row = &rows[n_rows];
-            if (nr_eval_control_sound(models[k], &ref, cfg, row->m) != NR_OK) {
+            double sd[NR_NUM_DESC], ceiling = NAN;
+            if (nr_eval_control_sound(models[k], &ref, cfg, row->m) != NR_OK ||
+                nr_eval_control_scales(models[k], sd) != NR_OK ||
+                nr_eval_control_pitch_ceiling(&ref, cfg, sd[NR_DESC_PITCH], &ceiling) != NR_OK) {
                 fprintf(stderr, "neurorack eval: skipped %s with %s: %s\n", l->name[i], labels[k], nr_last_error());
                 n_failed++;
                 continue;
@@ -267,7 +274,8 @@ static int run_control(nr_model *const *models, const char *const *labels, int n
                 fprintf(stderr, " %.2f", row->m[d][d]);
                 for (int e = 0; e < NR_NUM_DESC; e++) sum[k][d][e] += row->m[d][e];
             }
-            fputc('\n', stderr);
+            fprintf(stderr, " (pitch ceiling %.2f)\n", ceiling);
+            ceil_sum[k] += ceiling;
         }
         nr_audio_free(&ref);
     }
@@ -280,6 +288,9 @@ static int run_control(nr_model *const *models, const char *const *labels, int n
             for (int e = 0; e < NR_NUM_DESC; e++) row->m[d][e] = sum[k][d][e] / n_ok[k];
         printf("\n");
         nr_eval_print_control(stdout, labels[k], (const double(*)[NR_NUM_DESC])row->m, n_ok[k]);
+        printf("pitch ceiling: a tone that follows the moved pitch curve exactly within yin's %g-%g Hz would "
+               "respond %.2f on these references (this model %.2f)\n",
+               NR_EVAL_YIN_LO, NR_EVAL_YIN_HI, ceil_sum[k] / n_ok[k], row->m[NR_DESC_PITCH][NR_DESC_PITCH]);
     }
     int rc = n_failed ? 1 : 0;
     if (csv) {
@@ -290,6 +301,7 @@ static int run_control(nr_model *const *models, const char *const *labels, int n
     free(rows);
     free(n_ok);
     free(sum);
+    free(ceil_sum);
     return rc;
 }
 

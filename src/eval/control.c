@@ -117,6 +117,69 @@ done:
     return r;
 }
 
+/* Column d of c at t frames (linear between frame centres, held beyond the ends). */
+static double curve_at(const nr_curves *c, int d, double t)
+{
+    if (!(t > 0.0)) return c->data[d];
+    int i = (int)t;
+    if (i >= c->n_frames - 1) return c->data[(size_t)(c->n_frames - 1) * NR_NUM_DESC + d];
+    double f = t - i, a = c->data[(size_t)i * NR_NUM_DESC + d], b = c->data[(size_t)(i + 1) * NR_NUM_DESC + d];
+    return a + (b - a) * f;
+}
+
+/* The follower: a harmonic tone on pitch x mult within yin's range, at the curve's rms; then analysed. */
+static nr_result follower_curves(const nr_curves *rc, long n, double mult, float *y, nr_curves *out)
+{
+    enum { HARMONICS = 8 };
+    const double top = 11000.0;
+    double phase = 0.0;
+    for (long s = 0; s < n; s++) {
+        double t = (double)s / NR_ANALYSIS_HOP, f = curve_at(rc, NR_DESC_PITCH, t) * mult;
+        f = f < NR_EVAL_YIN_LO ? NR_EVAL_YIN_LO : f > NR_EVAL_YIN_HI ? NR_EVAL_YIN_HI : f;
+        phase = fmod(phase + 2.0 * M_PI * f / NR_ANALYSIS_RATE, 2.0 * M_PI);
+        double v = 0.0, power = 0.0;
+        for (int k = 1; k <= HARMONICS && k * f < top; k++) v += sin(k * phase) / k, power += 0.5 / ((double)k * k);
+        y[s] = (float)(curve_at(rc, NR_DESC_LOUDNESS, t) * v / sqrt(power)); /* rms as the curve's */
+    }
+    return nr_analyze(y, n, out);
+}
+
+nr_result nr_eval_control_pitch_ceiling(const nr_audio *ref, const nr_eval_config *cfg, double sd_pitch,
+                                        double *response)
+{
+    *response = NAN;
+    if (ref->rate != NR_ANALYSIS_RATE)
+        return nr_fail(NR_ERR_ARG, "control: reference at %d Hz; expected %d Hz", ref->rate, NR_ANALYSIS_RATE);
+    if (!(sd_pitch > 0.0) || !isfinite(sd_pitch)) return nr_fail(NR_ERR_ARG, "control: pitch scale %g", sd_pitch);
+    long n = ref->n < (long)NR_EVAL_MAX_SECONDS * NR_ANALYSIS_RATE ? ref->n : (long)NR_EVAL_MAX_SECONDS * NR_ANALYSIS_RATE;
+    nr_curves rc = {0}, base = {0}, mv = {0};
+    float *y = malloc(sizeof(float) * (size_t)(n > 0 ? n : 1));
+    nr_result r = y ? nr_analyze(ref->samples, n, &rc) : nr_fail(NR_ERR_NOMEM, "control: out of memory");
+    if (r == NR_OK) r = follower_curves(&rc, n, 1.0, y, &base);
+    double total = 0.0;
+    for (int sgn = -1; sgn <= 1 && r == NR_OK; sgn += 2) {
+        r = follower_curves(&rc, n, exp(sgn * sd_pitch), y, &mv);
+        if (r != NR_OK) break;
+        double sum = 0.0;
+        int k = 0;
+        for (int i = 0; i < rc.n_frames && i < base.n_frames && i < mv.n_frames; i++) {
+            if (rc.data[(size_t)i * NR_NUM_DESC + NR_DESC_LOUDNESS] < cfg->min_rms) continue;
+            sum += fabs(nr_eval_control_value(NR_DESC_PITCH, mv.data[(size_t)i * NR_NUM_DESC + NR_DESC_PITCH]) -
+                        nr_eval_control_value(NR_DESC_PITCH, base.data[(size_t)i * NR_NUM_DESC + NR_DESC_PITCH]));
+            k++;
+        }
+        if (k == 0) r = nr_fail(NR_ERR_ARG, "control: the reference has no frame with rms >= %g", (double)cfg->min_rms);
+        else total += 0.5 * sum / k / sd_pitch;
+        nr_curves_free(&mv);
+    }
+    if (r == NR_OK) *response = total;
+    free(y);
+    nr_curves_free(&rc);
+    nr_curves_free(&base);
+    nr_curves_free(&mv);
+    return r;
+}
+
 /* CSV fields must not break the row. */
 static void put_field(FILE *f, const char *s)
 {
