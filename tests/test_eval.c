@@ -709,9 +709,9 @@ static void test_control(void)
 }
 
 /* The command: --control on a folder (one row block per reference and the mean), --sheet. */
-/* The pitch ceiling: a tone well inside yin's range can show the whole move (both ways); a 60 Hz one only
+/* The pitch ceiling and the room to move. The ceiling: a tone well inside yin's range can show the whole move (both ways); a 60 Hz one only
  * the move up, since 60 Hz / e^1.237 = 17 Hz is under yin's 50 Hz floor (the move down reads as 60 -> 50 Hz). */
-static void test_control_pitch_ceiling(void)
+static void test_control_ceilings(void)
 {
     const long n = 22050;
     float *y = malloc(n * sizeof *y);
@@ -726,6 +726,27 @@ static void test_control_pitch_ceiling(void)
         }
         nr_audio ref = {y, n, 22050};
         NT_CHECKF(nr_eval_control_pitch_ceiling(&ref, &cfg, sd, &c[k]) == NR_OK, "%s", nr_last_error());
+    }
+    /* Room to move, on the 60 Hz tone: its rms moves in full both ways; its zcr (about 2 x 60 / 22050)
+     * can rise by a std but fall only to 0; flatness near 0 falls in full (to the 1e-6 floor or not). */
+    double sdv[NR_NUM_DESC] = {1.567, 0.1323, 1.382, 3.872, 0.669, 1.121, 1.237}, room[NR_NUM_DESC];
+    {
+        nr_audio tone = {y, n, 22050};
+        nr_curves cv = {0};
+        NT_CHECK(nr_analyze(y, n, &cv) == NR_OK);
+        double z = 0;
+        int k = 0;
+        for (int i = 0; i < cv.n_frames; i++)
+            if (cv.data[(size_t)i * NR_NUM_DESC] >= cfg.min_rms) z += cv.data[(size_t)i * NR_NUM_DESC + NR_DESC_PERCUSSIVITY], k++;
+        nr_curves_free(&cv);
+        z = k ? z / k : 0;
+        NT_CHECKF(nr_eval_control_room(&tone, &cfg, sdv, room) == NR_OK, "%s", nr_last_error());
+        NT_CHECKF(fabs(room[NR_DESC_LOUDNESS] - 1.0) < 1e-6, "loudness room %g", room[NR_DESC_LOUDNESS]);
+        NT_CHECKF(z > 0.002 && z < 0.02 && fabs(room[NR_DESC_PERCUSSIVITY] - 0.5 * (1.0 + z / sdv[1])) < 0.02,
+                  "zcr %g: room %g", z, room[NR_DESC_PERCUSSIVITY]);
+        NT_CHECKF(room[NR_DESC_PITCH] > 0.99, "pitch room %g (the curve's clamp is 11025 Hz)", room[NR_DESC_PITCH]);
+        sdv[0] = 0.0;
+        NT_CHECK(nr_eval_control_room(&tone, &cfg, sdv, room) == NR_ERR_ARG && isnan(room[0]));
     }
     NT_CHECKF(c[0] > 0.9 && c[0] < 1.1, "440 Hz: ceiling %g", c[0]);
     double expect = 0.5 * (1.0 + log(60.0 / 50.0) / sd); /* up in full, down to the floor */
@@ -763,7 +784,7 @@ static void test_cli_control_sheet(void)
     NT_CHECK(system(cmd) == 0);
     char *out = nt_read_file(nt_tmp("ctl.txt"), NULL);
     NT_CHECKF(out && strstr(out, "control matrix of ours over 2 reference(s)") && strstr(out, "check: response >=") &&
-                  strstr(out, "pitch ceiling: a tone that follows"),
+                  strstr(out, "pitch ceiling: a tone that follows") && strstr(out, "room to move"),
               "%s", out ? out : "");
     free(out);
     char *text = nt_read_file(csv, NULL);
@@ -794,7 +815,7 @@ int main(void)
     NT_RUN(test_csv_and_summary);
     NT_RUN(test_png);
     NT_RUN(test_control);
-    NT_RUN(test_control_pitch_ceiling);
+    NT_RUN(test_control_ceilings);
     NT_RUN(test_cli_control_sheet);
     NT_RUN(test_model_run);
     NT_RUN(test_cli_manifest_limit);

@@ -240,11 +240,13 @@ static int run_control(nr_model *const *models, const char *const *labels, int n
     int *n_ok = calloc((size_t)n_models, sizeof *n_ok);
     double(*sum)[NR_NUM_DESC][NR_NUM_DESC] = calloc((size_t)n_models, sizeof *sum);
     double *ceil_sum = calloc((size_t)n_models, sizeof *ceil_sum); /* the pitch ceiling's sum, per model */
-    if (!n_ok || !sum || !ceil_sum) {
+    double(*room_sum)[NR_NUM_DESC] = calloc((size_t)n_models, sizeof *room_sum);
+    if (!n_ok || !sum || !ceil_sum || !room_sum) {
         free(rows);
         free(n_ok);
         free(sum);
         free(ceil_sum);
+        free(room_sum);
         fprintf(stderr, "neurorack eval: out of memory\n");
         return 1;
     }
@@ -257,10 +259,11 @@ static int run_control(nr_model *const *models, const char *const *labels, int n
         }
         for (int k = 0; k < n_models; k++) {
             nr_eval_control_row *row = &rows[n_rows];
-            double sd[NR_NUM_DESC], ceiling = NAN;
+            double sd[NR_NUM_DESC], ceiling = NAN, room[NR_NUM_DESC];
             if (nr_eval_control_sound(models[k], &ref, cfg, row->m) != NR_OK ||
                 nr_eval_control_scales(models[k], sd) != NR_OK ||
-                nr_eval_control_pitch_ceiling(&ref, cfg, sd[NR_DESC_PITCH], &ceiling) != NR_OK) {
+                nr_eval_control_pitch_ceiling(&ref, cfg, sd[NR_DESC_PITCH], &ceiling) != NR_OK ||
+                nr_eval_control_room(&ref, cfg, sd, room) != NR_OK) {
                 fprintf(stderr, "neurorack eval: skipped %s with %s: %s\n", l->name[i], labels[k], nr_last_error());
                 n_failed++;
                 continue;
@@ -276,6 +279,7 @@ static int run_control(nr_model *const *models, const char *const *labels, int n
             }
             fprintf(stderr, " (pitch ceiling %.2f)\n", ceiling);
             ceil_sum[k] += ceiling;
+            for (int d = 0; d < NR_NUM_DESC; d++) room_sum[k][d] += room[d];
         }
         nr_audio_free(&ref);
     }
@@ -288,6 +292,10 @@ static int run_control(nr_model *const *models, const char *const *labels, int n
             for (int e = 0; e < NR_NUM_DESC; e++) row->m[d][e] = sum[k][d][e] / n_ok[k];
         printf("\n");
         nr_eval_print_control(stdout, labels[k], (const double(*)[NR_NUM_DESC])row->m, n_ok[k]);
+        printf("room to move (the response of renders that analyse exactly as the moved, clamped curves):");
+        for (int d = 0; d < NR_NUM_DESC; d++)
+            printf("%s %s %.2f", d ? "," : "", nr_desc_names[d], room_sum[k][d] / n_ok[k]);
+        printf("\n");
         printf("pitch ceiling: a tone that follows the moved pitch curve exactly within yin's %g-%g Hz would "
                "respond %.2f on these references (this model %.2f)\n",
                NR_EVAL_YIN_LO, NR_EVAL_YIN_HI, ceil_sum[k] / n_ok[k], row->m[NR_DESC_PITCH][NR_DESC_PITCH]);
@@ -302,6 +310,7 @@ static int run_control(nr_model *const *models, const char *const *labels, int n
     free(n_ok);
     free(sum);
     free(ceil_sum);
+    free(room_sum);
     return rc;
 }
 

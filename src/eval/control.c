@@ -117,6 +117,43 @@ done:
     return r;
 }
 
+nr_result nr_eval_control_room(const nr_audio *ref, const nr_eval_config *cfg, const double sd[NR_NUM_DESC],
+                               double room[NR_NUM_DESC])
+{
+    for (int d = 0; d < NR_NUM_DESC; d++) room[d] = NAN;
+    if (ref->rate != NR_ANALYSIS_RATE)
+        return nr_fail(NR_ERR_ARG, "control: reference at %d Hz; expected %d Hz", ref->rate, NR_ANALYSIS_RATE);
+    long n = ref->n < (long)NR_EVAL_MAX_SECONDS * NR_ANALYSIS_RATE ? ref->n : (long)NR_EVAL_MAX_SECONDS * NR_ANALYSIS_RATE;
+    nr_curves rc = {0}, mv = {0};
+    nr_result r = nr_analyze(ref->samples, n, &rc);
+    if (r == NR_OK) r = nr_curves_alloc(&mv, rc.n_frames, rc.frame_rate);
+    for (int d = 0; d < NR_NUM_DESC && r == NR_OK; d++) {
+        if (!(sd[d] > 0.0) || !isfinite(sd[d])) {
+            r = nr_fail(NR_ERR_ARG, "control: %s scale %g", nr_desc_names[d], sd[d]);
+            break;
+        }
+        double total = 0.0;
+        for (int sgn = -1; sgn <= 1 && r == NR_OK; sgn += 2) {
+            memcpy(mv.data, rc.data, (size_t)rc.n_frames * NR_NUM_DESC * sizeof *mv.data);
+            move_curve(&mv, d, sgn * sd[d]);
+            double sum = 0.0;
+            int k = 0;
+            for (int i = 0; i < rc.n_frames; i++) {
+                if (rc.data[(size_t)i * NR_NUM_DESC + NR_DESC_LOUDNESS] < cfg->min_rms) continue;
+                sum += fabs(nr_eval_control_value(d, mv.data[(size_t)i * NR_NUM_DESC + d]) -
+                            nr_eval_control_value(d, rc.data[(size_t)i * NR_NUM_DESC + d]));
+                k++;
+            }
+            if (k == 0) r = nr_fail(NR_ERR_ARG, "control: the reference has no frame with rms >= %g", (double)cfg->min_rms);
+            else total += 0.5 * sum / k / sd[d];
+        }
+        if (r == NR_OK) room[d] = total;
+    }
+    nr_curves_free(&rc);
+    nr_curves_free(&mv);
+    return r;
+}
+
 /* Column d of c at t frames (linear between frame centres, held beyond the ends). */
 static double curve_at(const nr_curves *c, int d, double t)
 {
