@@ -230,6 +230,20 @@ static void test_tiny_th_errors(void)
     nr_tensor_set_free(&s);
     free(p.p);
 
+    /* numpy.dtype with a type string it does not take: an empty one (the fuzzer's input read a byte past
+     * it), a kind alone, an unknown kind, a size too long; the file's name and the string in the message */
+    static const char *const dtypes[] = {"", "i", "x8", "f16", "i88"};
+    for (int k = 0; k < 5; k++) {
+        memset(&p, 0, sizeof p);
+        tb_u8(&p, 0x80), tb_u8(&p, 2);
+        pw_global(&p, "numpy", "dtype"), pw_str(&p, dtypes[k]), tb_u8(&p, 0x85), pw_op(&p, 'R'), pw_op(&p, '.');
+        r = read_pickle(&p, &s);
+        NT_CHECKF(r == NR_ERR_UNSUPPORTED && strstr(nr_last_error(), "case.th") &&
+                      strstr(nr_last_error(), "unsupported numpy dtype"),
+                  "dtype '%s': %d %s", dtypes[k], (int)r, nr_last_error());
+        free(p.p);
+    }
+
     /* not a zip, empty, a zip without data.pkl, a legacy (pre-1.6) file, a bad CRC */
     r = nr_th_read_mem("this is not a zip archive", 25, "text.th", &s);
     EXPECT_FAIL(r, NR_ERR_FORMAT, "text.th");

@@ -411,13 +411,15 @@ static nr_result make_dtype(pk_ctx *c, const pk_obj *args, pk_obj **out)
     if (args->u.seq.n < 1 || args->u.seq.items[0]->type != PK_STR)
         return bad(c, NR_ERR_FORMAT, "numpy.dtype needs a type string");
     const char *s = args->u.seq.items[0]->u.str.s;
-    char kind = s[0];
-    int size = atoi(s + 1);
+    size_t len = args->u.seq.items[0]->u.str.len;
+    /* a kind and one or two digits; an empty string has no digits to read past its end */
+    char kind = len >= 2 && len <= 3 ? s[0] : '\0';
+    int size = kind ? atoi(s + 1) : 0;
     int ok = (kind == 'i' || kind == 'u') ? (size == 1 || size == 2 || size == 4 || size == 8)
              : kind == 'f'                ? (size == 4 || size == 8)
              : kind == 'b'                ? size == 1
                                           : 0;
-    if (!ok || args->u.seq.items[0]->u.str.len > 3) {
+    if (!ok) {
         char msg[96];
         snprintf(msg, sizeof msg, "unsupported numpy dtype '%.16s' (int, uint, float32/64, bool)", s);
         return bad(c, NR_ERR_UNSUPPORTED, msg);
