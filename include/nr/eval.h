@@ -145,12 +145,6 @@ nr_result nr_eval_control_scales(const nr_model *m, double std[NR_NUM_DESC]);
 nr_result nr_eval_control_sound(const nr_model *m, const nr_audio *ref, const nr_eval_config *cfg,
                                 double mat[NR_NUM_DESC][NR_NUM_DESC]);
 
-/* The pitch response that following the moved pitch curve exactly would show on this reference: a harmonic
- * tone (8 harmonics at 1/k amplitude, none at or over 11 kHz) on the reference's analysed pitch curve times
- * exp(+-sd_pitch), confined to yin's search range (NR_EVAL_YIN_LO..NR_EVAL_YIN_HI Hz: a move beyond it no
- * analysis reads), with the reference's rms curve, analysed and scored as the pitch column of
- * nr_eval_control_sound. The ceiling a model's pitch response is to be read against: on low sounds the
- * move down leaves yin's range, and the response can only come from the move up. */
 /* Room to move: room[d] is the response a model would show whose render analyses exactly as the curves it
  * is given, moved and clamped as nr_eval_control_sound moves them (loudness <= 10, noisiness and zcr in
  * 0..1, Hz <= 11025): where a descriptor sits near the end of its range, the clamp takes part of the asked
@@ -158,6 +152,12 @@ nr_result nr_eval_control_sound(const nr_model *m, const nr_audio *ref, const nr
  * scores room[d]; more only by overshooting. */
 nr_result nr_eval_control_room(const nr_audio *ref, const nr_eval_config *cfg, const double sd[NR_NUM_DESC],
                                double room[NR_NUM_DESC]);
+/* The pitch response that following the moved pitch curve exactly would show on this reference: a harmonic
+ * tone (8 harmonics at 1/k amplitude, none at or over 11 kHz) on the reference's analysed pitch curve times
+ * exp(+-sd_pitch), confined to yin's search range (NR_EVAL_YIN_LO..NR_EVAL_YIN_HI Hz: a move beyond it no
+ * analysis reads), with the reference's rms curve, analysed and scored as the pitch column of
+ * nr_eval_control_sound. The ceiling a model's pitch response is to be read against: on low sounds the
+ * move down leaves yin's range, and the response can only come from the move up. */
 #define NR_EVAL_YIN_LO 50.0
 #define NR_EVAL_YIN_HI 5000.0
 nr_result nr_eval_control_pitch_ceiling(const nr_audio *ref, const nr_eval_config *cfg, double sd_pitch,

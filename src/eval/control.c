@@ -64,6 +64,32 @@ static nr_result render_curves(const nr_model *m, const nr_curves *c, uint64_t s
     return r;
 }
 
+/* The reference's curves: its first NR_EVAL_MAX_SECONDS at the analysis rate, analysed. */
+static nr_result reference_curves(const nr_audio *ref, nr_curves *rc)
+{
+    if (ref->rate != NR_ANALYSIS_RATE)
+        return nr_fail(NR_ERR_ARG, "control: reference at %d Hz; expected %d Hz", ref->rate, NR_ANALYSIS_RATE);
+    long n = ref->n < (long)NR_EVAL_MAX_SECONDS * NR_ANALYSIS_RATE ? ref->n : (long)NR_EVAL_MAX_SECONDS * NR_ANALYSIS_RATE;
+    return nr_analyze(ref->samples, n, rc);
+}
+
+/* Sum over the frames where the reference rc is loud (rms >= min_rms) of |v_e(a) - v_e(b)| in control units;
+ * returns how many frames were summed (over the frames all three curves have). */
+static int loud_moves(const nr_curves *rc, const nr_curves *a, const nr_curves *b, int e, float min_rms, double *sum)
+{
+    int nf = rc->n_frames, k = 0;
+    if (a->n_frames < nf) nf = a->n_frames;
+    if (b->n_frames < nf) nf = b->n_frames;
+    *sum = 0.0;
+    for (int i = 0; i < nf; i++) {
+        if (rc->data[(size_t)i * NR_NUM_DESC + NR_DESC_LOUDNESS] < min_rms) continue;
+        *sum += fabs(nr_eval_control_value(e, a->data[(size_t)i * NR_NUM_DESC + e]) -
+                     nr_eval_control_value(e, b->data[(size_t)i * NR_NUM_DESC + e]));
+        k++;
+    }
+    return k;
+}
+
 nr_result nr_eval_control_sound(const nr_model *m, const nr_audio *ref, const nr_eval_config *cfg,
                                 double mat[NR_NUM_DESC][NR_NUM_DESC])
 {
@@ -73,9 +99,8 @@ nr_result nr_eval_control_sound(const nr_model *m, const nr_audio *ref, const nr
     double sd[NR_NUM_DESC];
     nr_result r = nr_eval_control_scales(m, sd);
     if (r != NR_OK) return r;
-    long n = ref->n < (long)NR_EVAL_MAX_SECONDS * NR_ANALYSIS_RATE ? ref->n : (long)NR_EVAL_MAX_SECONDS * NR_ANALYSIS_RATE;
     nr_curves rc = {0}, base = {0}, mv = {0}, out = {0};
-    r = nr_analyze(ref->samples, n, &rc);
+    r = reference_curves(ref, &rc);
     if (r != NR_OK) goto done;
     int loud = 0;
     for (int i = 0; i < rc.n_frames; i++) loud += rc.data[(size_t)i * NR_NUM_DESC + NR_DESC_LOUDNESS] >= cfg->min_rms;
@@ -92,19 +117,9 @@ nr_result nr_eval_control_sound(const nr_model *m, const nr_audio *ref, const nr
             move_curve(&mv, d, sgn * sd[d]);
             r = render_curves(m, &mv, cfg->seed, &out);
             if (r != NR_OK) break;
-            int nf = rc.n_frames;
-            if (base.n_frames < nf) nf = base.n_frames;
-            if (out.n_frames < nf) nf = out.n_frames;
             for (int e = 0; e < NR_NUM_DESC; e++) {
-                double sum = 0;
-                int k = 0;
-                for (int i = 0; i < nf; i++) {
-                    if (rc.data[(size_t)i * NR_NUM_DESC + NR_DESC_LOUDNESS] < cfg->min_rms) continue;
-                    double a = nr_eval_control_value(e, out.data[(size_t)i * NR_NUM_DESC + e]);
-                    double b = nr_eval_control_value(e, base.data[(size_t)i * NR_NUM_DESC + e]);
-                    sum += fabs(a - b);
-                    k++;
-                }
+                double sum;
+                int k = loud_moves(&rc, &out, &base, e, cfg->min_rms, &sum);
                 mat[d][e] += k ? 0.5 * sum / k / sd[e] : NAN;
             }
             nr_curves_free(&out);
@@ -121,11 +136,8 @@ nr_result nr_eval_control_room(const nr_audio *ref, const nr_eval_config *cfg, c
                                double room[NR_NUM_DESC])
 {
     for (int d = 0; d < NR_NUM_DESC; d++) room[d] = NAN;
-    if (ref->rate != NR_ANALYSIS_RATE)
-        return nr_fail(NR_ERR_ARG, "control: reference at %d Hz; expected %d Hz", ref->rate, NR_ANALYSIS_RATE);
-    long n = ref->n < (long)NR_EVAL_MAX_SECONDS * NR_ANALYSIS_RATE ? ref->n : (long)NR_EVAL_MAX_SECONDS * NR_ANALYSIS_RATE;
     nr_curves rc = {0}, mv = {0};
-    nr_result r = nr_analyze(ref->samples, n, &rc);
+    nr_result r = reference_curves(ref, &rc);
     if (r == NR_OK) r = nr_curves_alloc(&mv, rc.n_frames, rc.frame_rate);
     for (int d = 0; d < NR_NUM_DESC && r == NR_OK; d++) {
         if (!(sd[d] > 0.0) || !isfinite(sd[d])) {
@@ -136,14 +148,8 @@ nr_result nr_eval_control_room(const nr_audio *ref, const nr_eval_config *cfg, c
         for (int sgn = -1; sgn <= 1 && r == NR_OK; sgn += 2) {
             memcpy(mv.data, rc.data, (size_t)rc.n_frames * NR_NUM_DESC * sizeof *mv.data);
             move_curve(&mv, d, sgn * sd[d]);
-            double sum = 0.0;
-            int k = 0;
-            for (int i = 0; i < rc.n_frames; i++) {
-                if (rc.data[(size_t)i * NR_NUM_DESC + NR_DESC_LOUDNESS] < cfg->min_rms) continue;
-                sum += fabs(nr_eval_control_value(d, mv.data[(size_t)i * NR_NUM_DESC + d]) -
-                            nr_eval_control_value(d, rc.data[(size_t)i * NR_NUM_DESC + d]));
-                k++;
-            }
+            double sum;
+            int k = loud_moves(&rc, &mv, &rc, d, cfg->min_rms, &sum);
             if (k == 0) r = nr_fail(NR_ERR_ARG, "control: the reference has no frame with rms >= %g", (double)cfg->min_rms);
             else total += 0.5 * sum / k / sd[d];
         }
@@ -191,20 +197,14 @@ nr_result nr_eval_control_pitch_ceiling(const nr_audio *ref, const nr_eval_confi
     long n = ref->n < (long)NR_EVAL_MAX_SECONDS * NR_ANALYSIS_RATE ? ref->n : (long)NR_EVAL_MAX_SECONDS * NR_ANALYSIS_RATE;
     nr_curves rc = {0}, base = {0}, mv = {0};
     float *y = malloc(sizeof(float) * (size_t)(n > 0 ? n : 1));
-    nr_result r = y ? nr_analyze(ref->samples, n, &rc) : nr_fail(NR_ERR_NOMEM, "control: out of memory");
+    nr_result r = y ? reference_curves(ref, &rc) : nr_fail(NR_ERR_NOMEM, "control: out of memory");
     if (r == NR_OK) r = follower_curves(&rc, n, 1.0, y, &base);
     double total = 0.0;
     for (int sgn = -1; sgn <= 1 && r == NR_OK; sgn += 2) {
         r = follower_curves(&rc, n, exp(sgn * sd_pitch), y, &mv);
         if (r != NR_OK) break;
-        double sum = 0.0;
-        int k = 0;
-        for (int i = 0; i < rc.n_frames && i < base.n_frames && i < mv.n_frames; i++) {
-            if (rc.data[(size_t)i * NR_NUM_DESC + NR_DESC_LOUDNESS] < cfg->min_rms) continue;
-            sum += fabs(nr_eval_control_value(NR_DESC_PITCH, mv.data[(size_t)i * NR_NUM_DESC + NR_DESC_PITCH]) -
-                        nr_eval_control_value(NR_DESC_PITCH, base.data[(size_t)i * NR_NUM_DESC + NR_DESC_PITCH]));
-            k++;
-        }
+        double sum;
+        int k = loud_moves(&rc, &mv, &base, NR_DESC_PITCH, cfg->min_rms, &sum);
         if (k == 0) r = nr_fail(NR_ERR_ARG, "control: the reference has no frame with rms >= %g", (double)cfg->min_rms);
         else total += 0.5 * sum / k / sd_pitch;
         nr_curves_free(&mv);
