@@ -2,6 +2,7 @@
  * the choice from a data set (deterministic, training split only), and the instrument playing them. */
 #include "instrument/instrument_internal.h"
 #include "neurorack.h"
+#include "nr/audio_file.h"
 #include "nr/dataset.h"
 #include "nr/model_templates.h"
 #include "nr_test.h"
@@ -330,6 +331,56 @@ static void test_pick_from_data(void)
     NT_CHECK(nr_templates_pick_from_data(nt_tmp("no_such_dir"), &a) != NR_OK);
 }
 
+/* A boom's audio (48 kHz, 4 s): equal sines every 100 Hz up to top_hz, decaying. Up to 10 kHz its top
+ * octave band (5.6-11.3 kHz) is as loud as the one below; up to 3 kHz that band is silent: a cliff. */
+static void write_boom_audio(const char *dir, const char *hash, double top_hz)
+{
+    long n = 4 * 48000;
+    float *x = calloc((size_t)n, sizeof *x);
+    NT_CHECK(x != NULL);
+    if (!x) return;
+    int k_max = (int)(top_hz / 100.0);
+    for (long i = 0; i < n; i++) {
+        double t = (double)i / 48000.0, v = 0.0;
+        for (int k = 1; k <= k_max; k++) v += sin(2.0 * M_PI * 100.0 * k * t + 0.7 * k * k);
+        x[i] = (float)(0.5 * v / k_max * exp(-t));
+    }
+    char path[1200];
+    snprintf(path, sizeof path, "%s/audio", dir);
+    mkdir(path, 0755);
+    snprintf(path, sizeof path, "%s/audio/%s.flac", dir, hash);
+    NT_CHECKF(nr_audio_write(path, x, n, 48000, NR_SAMPLE_PCM24) == NR_OK, "%s", nr_last_error());
+    free(x);
+}
+
+/* The default template (the boom) is taken among the candidates whose spectrum ends without a cliff:
+ * the booms of g_rows with audio, the medoid c5 ending at 3 kHz, c4 and c6 at 10 kHz. When every
+ * candidate has one, all compete as before. */
+static void test_pick_without_cliff(void)
+{
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s", nt_tmp("ds_cliff"));
+    write_dataset(dir, g_rows, N_ROWS);
+    write_boom_audio(dir, "00000000000000c4", 10000.0);
+    write_boom_audio(dir, "00000000000000c5", 3000.0);
+    write_boom_audio(dir, "00000000000000c6", 10000.0);
+    nr_template_picks a;
+    NT_CHECKF(nr_templates_pick_from_data(dir, &a) == NR_OK, "%s", nr_last_error());
+    NT_CHECKF(a.n == 2 && !strcmp(a.p[1].hash, "00000000000000c4") && a.p[1].n_candidates == 2 &&
+                  strstr(a.p[1].summary, "without a spectral cliff") && a.deflt == 1,
+              "%d picks; %s", a.n, a.n == 2 ? a.p[1].summary : "");
+    NT_CHECK(a.n >= 1 && !strcmp(a.p[0].hash, "00000000000000a2")); /* the kicks are not looked at */
+    nr_template_picks_free(&a);
+    /* every candidate ends in a cliff: the medoid of all three, and the summary says nothing of cliffs */
+    write_boom_audio(dir, "00000000000000c4", 3000.0);
+    write_boom_audio(dir, "00000000000000c6", 3000.0);
+    NT_CHECKF(nr_templates_pick_from_data(dir, &a) == NR_OK, "%s", nr_last_error());
+    NT_CHECKF(a.n == 2 && !strcmp(a.p[1].hash, "00000000000000c5") && a.p[1].n_candidates == 3 &&
+                  !strstr(a.p[1].summary, "cliff"),
+              "%d picks; %s", a.n, a.n == 2 ? a.p[1].summary : "");
+    nr_template_picks_free(&a);
+}
+
 /* ---- the instrument ---- */
 
 static nr_instrument *make_inst(const char *model, const char *tag, const char *template_a)
@@ -416,6 +467,7 @@ int main(void)
     NT_RUN(test_bad_input_kept_out);
     NT_RUN(test_damaged_files);
     NT_RUN(test_pick_from_data);
+    NT_RUN(test_pick_without_cliff);
     NT_RUN(test_instrument_uses_model_templates);
     return nt_end();
 }

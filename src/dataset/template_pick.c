@@ -1,6 +1,7 @@
 /* One representative sound per class from a data set's training split, as model templates
  * (nr/model_templates.h): the medoid of the class in a normalised space of curve statistics. */
 #include "nr/dataset.h"
+#include "nr/eval.h"
 #include "nr/model_templates.h"
 
 #include <ctype.h>
@@ -22,6 +23,14 @@ static const char *const g_no_template[] = {"perc", "fx", "hand", "shaker"};
 #define DEFAULT_CLASS "boom"
 #define BOOM_MIN_S 3.0
 #define BOOM_MAX_S 7.0
+
+/* The default template is the first sound a player hears, so it is taken among the candidates whose
+ * spectrum has no cliff at its top, when there are any: a cliff is the top octave band of the eval's
+ * band levels (5.6-11.3 kHz at 22050 Hz) more than CLIFF_DB under the band below it. Recorded sounds
+ * roll off by a few to 20 dB per octave there; the augmentation's booms made of a drum lowered by two
+ * octaves end where the resampling put the drum's top (a cajon lowered by 24 semitones: 63 dB from
+ * one octave to the next), and the model plays that edge. */
+#define CLIFF_DB 30.0
 
 /* Per sound: mean and standard deviation over time of each descriptor (loudness in log rms, the Hz
  * columns in log Hz, the shares as they are), and the log duration. */
@@ -175,6 +184,20 @@ static int medoid(const cand *c, const int *idx, int n)
     return best;
 }
 
+/* 1 when entry i's audio ends in a cliff (CLIFF_DB); 0 when not, or unreadable (it keeps its place) */
+static int has_cliff(const nr_manifest *m, int i)
+{
+    nr_audio au = {0};
+    double db[NR_EVAL_N_BANDS];
+    int cliff = 0;
+    if (nr_ds_load_audio(m, i, NR_ANALYSIS_RATE, &au) == NR_OK &&
+        nr_eval_band_levels(au.samples, au.n, NR_ANALYSIS_RATE, db) == NR_OK)
+        cliff = db[NR_EVAL_N_BANDS - 1] < db[NR_EVAL_N_BANDS - 2] - CLIFF_DB;
+    nr_audio_free(&au);
+    nr_clear_error();
+    return cliff;
+}
+
 void nr_template_picks_free(nr_template_picks *p)
 {
     for (int i = 0; i < p->n; i++) nr_curves_free(&p->p[i].curves);
@@ -251,6 +274,15 @@ nr_result nr_templates_pick_from_data(const char *manifest, nr_template_picks *o
             for (int j = 0; j < n; j++)
                 if (c[j].cls == k) idx[cnt++] = j;
         if (cnt == 0) continue;
+        int n_cliff = 0;
+        if (is_boom) { /* the default's candidates without a cliff, if any */
+            int kept = 0;
+            for (int j = 0; j < cnt; j++)
+                if (!has_cliff(&m, c[idx[j]].entry)) idx[kept++] = idx[j];
+            n_cliff = cnt - kept;
+            if (kept > 0) cnt = kept;
+            else n_cliff = 0;
+        }
         int best = medoid(c, idx, cnt);
         const nr_ds_entry *e = &m.e[c[best].entry];
         nr_template_pick *p = &out->p[out->n];
@@ -260,8 +292,9 @@ nr_result nr_templates_pick_from_data(const char *manifest, nr_template_picks *o
         snprintf(p->name, sizeof p->name, "%s", cl.name[k]);
         snprintf(p->hash, sizeof p->hash, "%s", e->hash);
         p->n_candidates = cnt;
-        snprintf(p->summary, sizeof p->summary, "%s %.2f s: %.40s (%s), medoid of %d train %ss%s", cl.name[k],
-                 e->duration, e->group, e->hash, cnt, cl.name[k], long_booms ? " of 3-7 s" : "");
+        snprintf(p->summary, sizeof p->summary, "%s %.2f s: %.40s (%s), medoid of %d train %ss%s%s", cl.name[k],
+                 e->duration, e->group, e->hash, cnt, cl.name[k], long_booms ? " of 3-7 s" : "",
+                 n_cliff ? " without a spectral cliff" : "");
         ascii(p->summary);
         if (is_boom) out->deflt = out->n;
         out->n++;
