@@ -5,8 +5,9 @@
 #             fine-tunes that add the octave-band level loss and a heavier pitch loss (v2d: band 0.2,
 #             v2e: band 0.6, then 2,000 steps with the click loss doubled: v2f), 1,000 steps on
 #             curves whose onset pitch is settled, with the moved descriptor of the perturbed clips
-#             weighted 48 (v2h), then v2h with its inharmonic floor set (convert --inharm-floor: the
-#             weights unchanged). About 3 hours on a 2-core machine.
+#             weighted 48 and tonelike, noisiness and brightness weighted 5, 2 and 3 (v2i), then v2i
+#             with its inharmonic floor set (convert --inharm-floor: the weights unchanged). About 3
+#             hours on a 2-core machine.
 #   plucks:   3,200 steps with INDEX harmonics and pitch weight 4 (p1), 3,000 steps with the click loss
 #             (p3), then the first 1,000 steps of a 2,000-step schedule on settled onset pitch.
 #   textures: 1,000 steps with the defaults (t1), then 7,000 steps from them at the fine-tune rate.
@@ -57,12 +58,12 @@ default)
         --click-weight 2 --band-weight 0.6 --pitch-weight 3
     step "$out/v2f.safetensors" --init "$out/v2e.safetensors" --steps 2000 --clip 2 --threads 1 --seed 1 \
         --click-weight 4 --band-weight 0.6 --pitch-weight 3
-    step "$out/v2h.safetensors" --init "$out/v2f.safetensors" --steps 1000 --clip 2 --threads 2 \
-        --seed 1 --click-weight 4 --band-weight 0.6 --pitch-weight 3 --lr 0.00025 --onset-pitch settle \
-        --perturb-weight 48
-    # the inharmonic floor: v2h's weights, its partials under 2^-0.125 of the pitch silent (no training)
+    step "$out/v2i.safetensors" --init "$out/v2f.safetensors" --steps 1000 --clip 2 --threads 2 \
+        --seed 1 --click-weight 4 --band-weight 0.6 --desc-weights 4,1,5,2,1,3,3 --lr 0.00025 \
+        --onset-pitch settle --perturb-weight 48
+    # the inharmonic floor: v2i's weights, its partials under 2^-0.125 of the pitch silent (no training)
     [ -f "$out/default.safetensors" ] ||
-        build/neurorack convert --inharm-floor -0.125 "$out/v2h.safetensors" "$out/default.safetensors"
+        build/neurorack convert --inharm-floor -0.125 "$out/v2i.safetensors" "$out/default.safetensors"
     ;;
 plucks)
     step "$out/p1.safetensors" --steps 3200 --clip 2 --threads 2 --seed 1 --harm-env index \
