@@ -519,7 +519,8 @@ static void test_frequency_descent(void)
     if (getenv("NR_SHOW_LOCAL_OVERLAP")) descend(NR_IMP2_FREQ_LOCAL, NR_IMP_HOP / 3); /* for the docs */
 }
 
-static nr_result from_block_edit(const char *drop, const char *bad_meta, int nan, int grow)
+/* bad_meta: that key set to bad_value ("abc" when NULL; "" removes the key) */
+static nr_result from_block_edit_value(const char *drop, const char *bad_meta, const char *bad_value, int nan, int grow)
 {
     nr_imp2_hparams hp = nr_imp2_hparams_default();
     hp.hidden = 16;
@@ -540,11 +541,20 @@ static nr_result from_block_edit(const char *drop, const char *bad_meta, int nan
     }
     nr_tensor_set_set_meta(&ts, "nr.arch", "nr-impact-2");
     nr_imp2_hparams_to_meta(&hp, &ts);
-    if (bad_meta) nr_tensor_set_set_meta(&ts, bad_meta, "abc");
+    if (bad_meta && bad_value && !*bad_value) {
+        for (int k = 0; k < ts.n_meta; k++)
+            if (!strcmp(ts.meta[k].key, bad_meta)) nr_tensor_set_remove_meta(&ts, k--);
+    } else if (bad_meta)
+        nr_tensor_set_set_meta(&ts, bad_meta, bad_value ? bad_value : "abc");
     nr_model *m = NULL;
     nr_result r = nr_model_from_tensors(&ts, "test", &m);
     nr_model_free(m);
     return r;
+}
+
+static nr_result from_block_edit(const char *drop, const char *bad_meta, int nan, int grow)
+{
+    return from_block_edit_value(drop, bad_meta, NULL, nan, grow);
 }
 
 static void test_load_checks(void)
@@ -553,7 +563,13 @@ static void test_load_checks(void)
     NT_CHECK(from_block_edit("conv1.weight", NULL, 0, 0) == NR_ERR_FORMAT);
     NT_CHECK(strstr(nr_last_error(), "conv1.weight") != NULL);
     NT_CHECK(from_block_edit(NULL, "impact2.n_env", 0, 0) == NR_ERR_FORMAT);
-    NT_CHECK(strstr(nr_last_error(), "impact2.n_env") != NULL);
+    NT_CHECK(strstr(nr_last_error(), "impact2.n_env") != NULL && strstr(nr_last_error(), "not a number"));
+    /* a required key missing, an int that is not whole: named; an optional key missing loads */
+    NT_CHECK(from_block_edit_value(NULL, "impact2.taps", "", 0, 0) == NR_ERR_FORMAT);
+    NT_CHECKF(strstr(nr_last_error(), "impact2.taps missing (an nr-impact-2 model needs it)"), "%s", nr_last_error());
+    NT_CHECK(from_block_edit_value(NULL, "impact2.n_harm", "12.5", 0, 0) == NR_ERR_FORMAT);
+    NT_CHECKF(strstr(nr_last_error(), "impact2.n_harm = '12.5' must be a whole number"), "%s", nr_last_error());
+    NT_CHECKF(from_block_edit_value(NULL, "impact2.harm_env", "", 0, 0) == NR_OK, "%s", nr_last_error());
     NT_CHECK(from_block_edit(NULL, NULL, 1, 0) == NR_ERR_VALUE);
     NT_CHECK(from_block_edit(NULL, NULL, 0, 1) == NR_ERR_SHAPE);
     nr_imp2_hparams hp = nr_imp2_hparams_default();

@@ -95,6 +95,22 @@ nr_result nr_imp_weights_bind(const nr_tensor_set *ts, const nr_imp_tensor_desc 
 void nr_imp_info_desc(const float *mean, const float *std, float *raw_mean, float *raw_std);
 nr_result nr_imp_desc_meta(const float *mean, const float *std, nr_tensor_set *ts);
 
+/* A model file's hyper-parameter keys: each an int or a float at offset off of the hyper-parameter struct;
+ * an optional one may be missing (its field keeps what the caller set). */
+typedef struct {
+    const char *key;
+    size_t off;
+    int is_float;
+    int optional;
+} nr_imp_meta_key;
+#define NR_IMP_META_KEEP_ALL ((size_t)-1)
+/* Read the n keys into hp: a missing required key, a value that is not a finite number, or a non-whole
+ * number for an int fails with a message naming `what`, the key and `arch`. */
+nr_result nr_imp_meta_read(const nr_tensor_set *ts, const nr_imp_meta_key *keys, size_t n, void *hp,
+                           const char *arch, const char *what);
+/* Write the n keys of hp (%.9g floats, ints); the key at offset skip_off (NR_IMP_META_KEEP_ALL: none) is
+ * removed from ts instead. */
+nr_result nr_imp_meta_write(const void *hp, const nr_imp_meta_key *keys, size_t n, size_t skip_off, nr_tensor_set *ts);
 /* Hyper-parameters <-> metadata strings ("impact.hidden", ...). */
 nr_result nr_imp_hparams_from_meta(const nr_tensor_set *ts, nr_imp_hparams *hp, const char *what);
 nr_result nr_imp_hparams_to_meta(const nr_imp_hparams *hp, nr_tensor_set *ts);

@@ -1,6 +1,7 @@
 /* nr-impact-2 behind the generic model API: loading checks, metadata, and the streaming voice. The
  * network runs through nr-impact-1's nr_imp_net_stream. */
 #include "impact2.h"
+#include "impact_voice.h"
 #include "model_impl.h"
 
 #include <math.h>
@@ -93,152 +94,69 @@ static nr_result add_save_meta(const nr_model *m, nr_tensor_set *ts)
     return r;
 }
 
-/* ---- the streaming voice ---- */
-
-static size_t pad16(size_t n) { return (n + 15) / 16 * 16; }
-
+/* ---- the streaming voice (impact_voice.c) and its synthesis ---- */
 
 typedef struct {
-    nr_voice base;
+    nr_imp_voice v; /* first: the shared voice */
     const imp2_model *im;
-    nr_voice_config cfg;
     nr_imp2_synth_state syn;
-    nr_imp_net_stream net;
-    float *mem;
-    float *o;                   /* (O) */
-    float *q_prev, *q_cur, *q0; /* (Q) synthesis parameters */
-    nr_imp2_f0_state f0_state;  /* pitch conditioning */
-    nr_imp_frame_queue fq;
-    long frame;
-    uint64_t seed;
+    nr_imp2_f0_state f0_state; /* pitch conditioning */
 } imp2_voice;
 
-static void v_reset(nr_voice *vv, uint64_t seed)
+static void h_params(nr_imp_voice *vv, const float desc[NR_NUM_DESC])
 {
     imp2_voice *v = (imp2_voice *)vv;
-    v->seed = seed ? seed : v->cfg.seed;
-    nr_imp_net_stream_reset(&v->net);
-    nr_imp2_synth_reset(&v->syn, v->seed, v->cfg.no_noise);
-    nr_imp2_f0_reset(&v->f0_state);
-    nr_imp_queue_reset(&v->fq);
-    v->frame = 0;
-}
-
-static int v_push(nr_voice *vv, const float desc[NR_NUM_DESC])
-{
-    return nr_imp_queue_push(&((imp2_voice *)vv)->fq, desc);
-}
-static int v_push_tuned(nr_voice *vv, const float desc[NR_NUM_DESC], float voct)
-{
-    return nr_imp_queue_push_tuned(&((imp2_voice *)vv)->fq, desc, voct);
-}
-static void v_end(nr_voice *vv) { ((imp2_voice *)vv)->fq.ended = 1; }
-static long v_available(const nr_voice *vv) { return nr_imp_queue_available(&((const imp2_voice *)vv)->fq); }
-static int v_finished(const nr_voice *vv) { return nr_imp_queue_finished(&((const imp2_voice *)vv)->fq); }
-
-static void v_step(imp2_voice *v, const float *desc)
-{
     const imp2_model *im = v->im;
-    nr_imp_net_stream_step(&v->net, &im->w, desc, v->frame, v->o);
-    float *tmp = v->q_prev;
-    v->q_prev = v->q_cur;
-    v->q_cur = tmp;
-    nr_imp2_params_forward(&im->hp, &im->tb, v->o, nr_imp2_f0_track(&v->f0_state, &im->hp, desc), v->q_cur);
+    nr_imp2_params_forward(&im->hp, &im->tb, vv->o, nr_imp2_f0_track(&v->f0_state, &im->hp, desc), vv->q_cur);
     /* tuned as a sampler: the network heard desc as it is; the whole sound moves by the interval */
-    float voct = v->fq.cur_voct, ratio = voct != 0.0f ? exp2f(voct) : 1.0f;
-    if (ratio != 1.0f) nr_imp2_params_tune(&im->hp, ratio, v->q_cur);
+    float voct = vv->fq.cur_voct, ratio = voct != 0.0f ? exp2f(voct) : 1.0f;
+    if (ratio != 1.0f) nr_imp2_params_tune(&im->hp, ratio, vv->q_cur);
     nr_imp2_synth_tune(&v->syn, ratio);
-    int Q = nr_imp2_n_q(&im->hp);
-    if (v->frame == 0) {
-        memcpy(v->q_prev, v->q_cur, (size_t)Q * sizeof(float));
-        memcpy(v->q0, v->q_cur, (size_t)Q * sizeof(float));
-    }
-    nr_imp2_synth_begin_frame(&v->syn, &im->hp, &im->tb, v->q_cur);
-    v->frame++;
 }
 
-static int v_process(nr_voice *vv, float *out, int n)
+static void h_begin_frame(nr_imp_voice *vv)
 {
     imp2_voice *v = (imp2_voice *)vv;
-    if (n > v->cfg.max_block) n = v->cfg.max_block;
-    if (n <= 0) return 0;
-    int done = 0;
-    while (done < n) {
-        if (v->fq.j == NR_IMP_HOP) {
-            const float *d = nr_imp_queue_next(&v->fq);
-            if (!d) break;
-            v_step(v, d);
-        }
-        int m = NR_IMP_HOP - v->fq.j;
-        if (m > n - done) m = n - done;
-        memset(out + done, 0, (size_t)m * sizeof(float));
-        nr_imp2_synth_render(&v->syn, &v->im->hp, &v->im->w, v->q_prev, v->q_cur, v->q0, v->fq.j, v->fq.j + m, out + done);
-        v->fq.j += m;
-        done += m;
-    }
-    return done;
+    nr_imp2_synth_begin_frame(&v->syn, &v->im->hp, &v->im->tb, vv->q_cur);
 }
 
-static void v_free(nr_voice *vv)
+static void h_render(nr_imp_voice *vv, int j0, int j1, float *out)
 {
     imp2_voice *v = (imp2_voice *)vv;
-    if (!v) return;
-    free(v->mem);
-    free(v);
+    nr_imp2_synth_render(&v->syn, &v->im->hp, &v->im->w, vv->q_prev, vv->q_cur, vv->q0, j0, j1, out);
 }
 
-/* size table of a voice's block, in carve order */
-static size_t voice_floats(const nr_imp2_hparams *hp, size_t *n_syn, size_t *n_net, size_t *n_o, size_t *n_q)
+static void h_reset(nr_imp_voice *vv)
 {
-    nr_imp_net_dims d = nr_imp2_net_dims(hp);
-    *n_syn = nr_imp2_synth_state_floats(hp); /* first: its FFT buffer needs the block's alignment */
-    *n_net = nr_imp_net_stream_floats(&d);
-    *n_o = pad16(nr_imp2_n_out(hp));
-    *n_q = pad16(nr_imp2_n_q(hp));
-    return *n_syn + *n_net + *n_o + 3 * *n_q;
+    imp2_voice *v = (imp2_voice *)vv;
+    nr_imp2_synth_reset(&v->syn, vv->seed, vv->cfg.no_noise);
+    nr_imp2_f0_reset(&v->f0_state);
 }
+
+static const nr_imp_voice_hooks g_hooks = {h_params, h_begin_frame, h_render, h_reset};
 
 static size_t voice_bytes(const nr_imp2_hparams *hp)
 {
-    size_t a, b, c, d;
-    return sizeof(imp2_voice) + voice_floats(hp, &a, &b, &c, &d) * sizeof(float);
+    nr_imp_net_dims d = nr_imp2_net_dims(hp);
+    size_t n = nr_imp_voice_floats(&d, nr_imp2_n_out(hp), nr_imp2_n_q(hp), nr_imp2_synth_state_floats(hp));
+    return sizeof(imp2_voice) + n * sizeof(float);
 }
-
-static const nr_voice_ops g_voice_ops = {v_free,    v_reset,    v_push,      v_end,
-                                         v_available, v_process, v_finished, v_push_tuned};
 
 static nr_result voice_create(const nr_model *m, const nr_voice_config *cfg, nr_voice **out)
 {
     const imp2_model *im = m->impl;
     const nr_imp2_hparams *hp = &im->hp;
-    imp2_voice *v = aligned_alloc(64, (sizeof(imp2_voice) + 63) / 64 * 64);
-    if (!v) return nr_fail(NR_ERR_NOMEM, "out of memory for a voice");
-    memset(v, 0, sizeof *v);
-    size_t n_syn, n_net, n_o, n_q, total = voice_floats(hp, &n_syn, &n_net, &n_o, &n_q);
-    v->mem = aligned_alloc(64, total * sizeof(float));
-    if (!v->mem) {
-        free(v);
-        return nr_fail(NR_ERR_NOMEM, "out of memory for a voice");
-    }
-    memset(v->mem, 0, total * sizeof(float));
-    float *p = v->mem;
-    nr_imp2_synth_state_carve(&v->syn, hp, p);
-    v->syn.mip = &im->tb.mip;
-    p += n_syn;
     nr_imp_net_dims d = nr_imp2_net_dims(hp);
-    nr_imp_net_stream_carve(&v->net, &d, p);
-    p += n_net;
-    v->o = p, p += n_o;
-    v->q_prev = p, p += n_q;
-    v->q_cur = p, p += n_q;
-    v->q0 = p;
-    v->base.ops = &g_voice_ops;
-    v->base.model = m;
+    nr_imp_voice *vv;
+    nr_result r = nr_imp_voice_create(sizeof(imp2_voice), &g_hooks, m, &im->w, &d, nr_imp2_n_out(hp),
+                                      nr_imp2_n_q(hp), nr_imp2_synth_state_floats(hp), 1, cfg, &vv);
+    if (r != NR_OK) return r;
+    imp2_voice *v = (imp2_voice *)vv;
     v->im = im;
-    v->cfg = *cfg;
-    v->seed = cfg->seed;
-    v_reset(&v->base, 0);
-    *out = &v->base;
+    nr_imp2_synth_state_carve(&v->syn, hp, vv->mem); /* the block's start: its FFT buffer needs the alignment */
+    v->syn.mip = &im->tb.mip;
+    nr_voice_reset(&vv->base, 0);
+    *out = &vv->base;
     return NR_OK;
 }
 

@@ -118,25 +118,21 @@ void nr_imp2_weights_carve(const nr_imp2_hparams *hp, float *block, nr_imp_weigh
     nr_imp_table_carve(t, n, block, w);
 }
 
-static const struct {
-    const char *key;
-    size_t off;
-    int is_float;
-    int optional; /* missing: 0 (the first nr-impact-2 files have no harm_env: FREQ; none before
-                   * 2026-12-04 has onset_pitch: RAW) */
-} g_meta[] = {
-    {"impact2.hidden", offsetof(nr_imp2_hparams, hidden), 0},
-    {"impact2.layers", offsetof(nr_imp2_hparams, layers), 0},
-    {"impact2.taps", offsetof(nr_imp2_hparams, taps), 0},
-    {"impact2.n_harm", offsetof(nr_imp2_hparams, n_harm), 0},
-    {"impact2.n_env", offsetof(nr_imp2_hparams, n_env), 0},
-    {"impact2.n_inharm", offsetof(nr_imp2_hparams, n_inharm), 0},
-    {"impact2.n_trans", offsetof(nr_imp2_hparams, n_trans), 0},
-    {"impact2.trans_len", offsetof(nr_imp2_hparams, trans_len), 0},
-    {"impact2.env_lo", offsetof(nr_imp2_hparams, env_lo), 1},
-    {"impact2.env_hi", offsetof(nr_imp2_hparams, env_hi), 1},
-    {"impact2.ratio_lo", offsetof(nr_imp2_hparams, ratio_lo), 1},
-    {"impact2.ratio_hi", offsetof(nr_imp2_hparams, ratio_hi), 1},
+/* optional keys, missing: 0 (the first nr-impact-2 files have no harm_env: FREQ; none before 2026-12-04
+ * has onset_pitch: RAW), and no inharm_floor: NR_IMP2_FLOOR_NONE */
+static const nr_imp_meta_key g_meta[] = {
+    {"impact2.hidden", offsetof(nr_imp2_hparams, hidden), 0, 0},
+    {"impact2.layers", offsetof(nr_imp2_hparams, layers), 0, 0},
+    {"impact2.taps", offsetof(nr_imp2_hparams, taps), 0, 0},
+    {"impact2.n_harm", offsetof(nr_imp2_hparams, n_harm), 0, 0},
+    {"impact2.n_env", offsetof(nr_imp2_hparams, n_env), 0, 0},
+    {"impact2.n_inharm", offsetof(nr_imp2_hparams, n_inharm), 0, 0},
+    {"impact2.n_trans", offsetof(nr_imp2_hparams, n_trans), 0, 0},
+    {"impact2.trans_len", offsetof(nr_imp2_hparams, trans_len), 0, 0},
+    {"impact2.env_lo", offsetof(nr_imp2_hparams, env_lo), 1, 0},
+    {"impact2.env_hi", offsetof(nr_imp2_hparams, env_hi), 1, 0},
+    {"impact2.ratio_lo", offsetof(nr_imp2_hparams, ratio_lo), 1, 0},
+    {"impact2.ratio_hi", offsetof(nr_imp2_hparams, ratio_hi), 1, 0},
     {"impact2.harm_env", offsetof(nr_imp2_hparams, harm_env), 0, 1},
     {"impact2.onset_pitch", offsetof(nr_imp2_hparams, onset_pitch), 0, 1},
     {"impact2.inharm_floor", offsetof(nr_imp2_hparams, inharm_floor), 1, 1}, /* missing: NR_IMP2_FLOOR_NONE */
@@ -147,43 +143,15 @@ nr_result nr_imp2_hparams_from_meta(const nr_tensor_set *ts, nr_imp2_hparams *hp
 {
     memset(hp, 0, sizeof *hp);
     hp->inharm_floor = NR_IMP2_FLOOR_NONE;
-    for (size_t i = 0; i < N_META; i++) {
-        const char *v = nr_tensor_set_meta(ts, g_meta[i].key);
-        if (!v && g_meta[i].optional) continue;
-        if (!v)
-            return nr_fail(NR_ERR_FORMAT, "%s: metadata %s missing (an nr-impact-2 model needs it)", what,
-                           g_meta[i].key);
-        char *end;
-        double x = strtod(v, &end);
-        if (end == v || *end || !isfinite(x))
-            return nr_fail(NR_ERR_FORMAT, "%s: metadata %s = '%s' is not a number", what, g_meta[i].key, v);
-        char *dst = (char *)hp + g_meta[i].off;
-        if (g_meta[i].is_float) *(float *)dst = (float)x;
-        else {
-            if (x != floor(x) || fabs(x) > 1e6)
-                return nr_fail(NR_ERR_FORMAT, "%s: metadata %s = '%s' must be a whole number", what, g_meta[i].key, v);
-            *(int *)dst = (int)x;
-        }
-    }
-    return nr_imp2_hparams_check(hp, what);
+    nr_result r = nr_imp_meta_read(ts, g_meta, N_META, hp, NR_IMP2_ARCH, what);
+    return r == NR_OK ? nr_imp2_hparams_check(hp, what) : r;
 }
 
 nr_result nr_imp2_hparams_to_meta(const nr_imp2_hparams *hp, nr_tensor_set *ts)
 {
-    char buf[64];
-    nr_result r = NR_OK;
-    for (size_t i = 0; i < N_META && r == NR_OK; i++) {
-        const char *src = (const char *)hp + g_meta[i].off;
-        if (g_meta[i].off == offsetof(nr_imp2_hparams, inharm_floor) && hp->inharm_floor == NR_IMP2_FLOOR_NONE) {
-            for (int k = 0; k < ts->n_meta; k++) /* no floor: no key, as in every file before it */
-                if (!strcmp(ts->meta[k].key, g_meta[i].key)) nr_tensor_set_remove_meta(ts, k--);
-            continue;
-        }
-        if (g_meta[i].is_float) snprintf(buf, sizeof buf, "%.9g", (double)*(const float *)src);
-        else snprintf(buf, sizeof buf, "%d", *(const int *)src);
-        r = nr_tensor_set_set_meta(ts, g_meta[i].key, buf);
-    }
-    return r;
+    /* no floor: no key, as in every file before it */
+    size_t skip = hp->inharm_floor == NR_IMP2_FLOOR_NONE ? offsetof(nr_imp2_hparams, inharm_floor) : NR_IMP_META_KEEP_ALL;
+    return nr_imp_meta_write(hp, g_meta, N_META, skip, ts);
 }
 
 /* ---- pitch conditioning ---- */

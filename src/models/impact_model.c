@@ -1,5 +1,6 @@
 /* nr-impact-1 behind the generic model API: loading checks, metadata, and the streaming voice. */
 #include "impact.h"
+#include "impact_voice.h"
 #include "impact_simd.h"
 #include "model_impl.h"
 
@@ -80,140 +81,61 @@ static nr_result add_save_meta(const nr_model *m, nr_tensor_set *ts)
     return r;
 }
 
-/* ---- the streaming voice ---- */
-
-static size_t pad16(size_t n) { return (n + 15) / 16 * 16; }
-static size_t voice_floats(const nr_imp_hparams *hp);
-
+/* ---- the streaming voice (impact_voice.c) and its synthesis ---- */
 
 typedef struct {
-    nr_voice base;
+    nr_imp_voice v; /* first: the shared voice */
     const imp_model *im;
-    nr_voice_config cfg;
     nr_imp_synth_state syn;
-    nr_imp_net_stream net;
-    float *mem;
-    float *o;                /* (O) */
-    float *q_prev, *q_cur, *q0; /* (Q) synthesis parameters */
-    nr_imp_frame_queue fq;
-    long frame;  /* frames started */
-    int j;       /* sample within the current frame (hop: frame done) */
-    int ended;
-    uint64_t seed;
 } imp_voice;
 
-static void v_reset(nr_voice *vv, uint64_t seed)
+static void h_params(nr_imp_voice *vv, const float desc[NR_NUM_DESC])
+{
+    const imp_model *im = ((imp_voice *)vv)->im;
+    nr_imp_params_forward(&im->hp, &im->w, vv->o, nr_imp_f0(desc), vv->q_cur);
+}
+
+static void h_begin_frame(nr_imp_voice *vv)
 {
     imp_voice *v = (imp_voice *)vv;
-    v->seed = seed ? seed : v->cfg.seed;
-    nr_imp_net_stream_reset(&v->net);
-    nr_imp_synth_reset(&v->syn, v->seed, v->cfg.no_noise);
-    nr_imp_queue_reset(&v->fq);
-    v->frame = 0;
+    nr_imp_synth_begin_frame(&v->syn, &v->im->hp, &v->im->w, vv->q_cur);
 }
 
-static int v_push(nr_voice *vv, const float desc[NR_NUM_DESC])
-{
-    return nr_imp_queue_push(&((imp_voice *)vv)->fq, desc);
-}
-static void v_end(nr_voice *vv) { ((imp_voice *)vv)->fq.ended = 1; }
-static long v_available(const nr_voice *vv) { return nr_imp_queue_available(&((const imp_voice *)vv)->fq); }
-static int v_finished(const nr_voice *vv) { return nr_imp_queue_finished(&((const imp_voice *)vv)->fq); }
-
-static void v_step_network(imp_voice *v, const float *desc)
-{
-    const nr_imp_hparams *hp = &v->im->hp;
-    const nr_imp_weights *w = &v->im->w;
-    nr_imp_net_stream_step(&v->net, w, desc, v->frame, v->o);
-    float *tmp = v->q_prev;
-    v->q_prev = v->q_cur;
-    v->q_cur = tmp;
-    nr_imp_params_forward(hp, w, v->o, nr_imp_f0(desc), v->q_cur);
-    int Q = nr_imp_n_q(hp);
-    if (v->frame == 0) {
-        memcpy(v->q_prev, v->q_cur, (size_t)Q * sizeof(float));
-        memcpy(v->q0, v->q_cur, (size_t)Q * sizeof(float));
-    }
-    nr_imp_synth_begin_frame(&v->syn, hp, w, v->q_cur);
-    v->frame++;
-}
-
-static int v_process(nr_voice *vv, float *out, int n)
+static void h_render(nr_imp_voice *vv, int j0, int j1, float *out)
 {
     imp_voice *v = (imp_voice *)vv;
-    if (n > v->cfg.max_block) n = v->cfg.max_block;
-    if (n <= 0) return 0;
-    int done = 0;
-    while (done < n) {
-        if (v->fq.j == NR_IMP_HOP) {
-            const float *d = nr_imp_queue_next(&v->fq);
-            if (!d) break;
-            v_step_network(v, d);
-        }
-        int m = NR_IMP_HOP - v->fq.j;
-        if (m > n - done) m = n - done;
-        memset(out + done, 0, (size_t)m * sizeof(float));
-        nr_imp_synth_render(&v->syn, &v->im->hp, &v->im->w, &v->im->bands, v->q_prev, v->q_cur, v->q0, v->fq.j,
-                            v->fq.j + m, out + done);
-        v->fq.j += m;
-        done += m;
-    }
-    return done;
+    nr_imp_synth_render(&v->syn, &v->im->hp, &v->im->w, &v->im->bands, vv->q_prev, vv->q_cur, vv->q0, j0, j1, out);
 }
 
-static void v_free(nr_voice *vv)
+static void h_reset(nr_imp_voice *vv)
 {
-    imp_voice *v = (imp_voice *)vv;
-    if (!v) return;
-    free(v->mem);
-    free(v);
+    nr_imp_synth_reset(&((imp_voice *)vv)->syn, vv->seed, vv->cfg.no_noise);
 }
 
-static size_t voice_floats(const nr_imp_hparams *hp)
+static const nr_imp_voice_hooks g_hooks = {h_params, h_begin_frame, h_render, h_reset};
+
+static size_t voice_bytes(const nr_imp_hparams *hp)
 {
     nr_imp_net_dims d = nr_imp_net_dims_of(hp);
-    return nr_imp_net_stream_floats(&d) + pad16(nr_imp_n_out(hp)) + 3 * pad16(nr_imp_n_q(hp)) +
-           nr_imp_synth_state_floats(hp);
+    size_t n = nr_imp_voice_floats(&d, nr_imp_n_out(hp), nr_imp_n_q(hp), nr_imp_synth_state_floats(hp));
+    return sizeof(imp_voice) + n * sizeof(float);
 }
 
-static size_t voice_bytes(const nr_imp_hparams *hp) { return sizeof(imp_voice) + voice_floats(hp) * sizeof(float); }
-
-static const nr_voice_ops g_voice_ops = {v_free, v_reset, v_push, v_end, v_available, v_process, v_finished};
-
-
+/* nr-impact-1 is tuned by the generic API (its pitch column transposed): no push_tuned */
 static nr_result voice_create(const nr_model *m, const nr_voice_config *cfg, nr_voice **out)
 {
     const imp_model *im = m->impl;
     const nr_imp_hparams *hp = &im->hp;
-    int O = nr_imp_n_out(hp), Q = nr_imp_n_q(hp);
-    imp_voice *v = aligned_alloc(64, (sizeof(imp_voice) + 63) / 64 * 64);
-    if (!v) return nr_fail(NR_ERR_NOMEM, "out of memory for a voice");
-    memset(v, 0, sizeof *v);
-    /* size table, then one block carved in that order */
     nr_imp_net_dims d = nr_imp_net_dims_of(hp);
-    size_t n_net = nr_imp_net_stream_floats(&d), n_o = pad16(O), n_q = pad16(Q), n_syn = nr_imp_synth_state_floats(hp);
-    size_t total = n_net + n_o + 3 * n_q + n_syn;
-    v->mem = aligned_alloc(64, total * sizeof(float));
-    if (!v->mem) {
-        free(v);
-        return nr_fail(NR_ERR_NOMEM, "out of memory for a voice");
-    }
-    memset(v->mem, 0, total * sizeof(float));
-    float *p = v->mem;
-    nr_imp_net_stream_carve(&v->net, &d, p);
-    p += n_net;
-    v->o = p, p += n_o;
-    v->q_prev = p, p += n_q;
-    v->q_cur = p, p += n_q;
-    v->q0 = p, p += n_q;
-    nr_imp_synth_state_carve(&v->syn, hp, p);
-    v->base.ops = &g_voice_ops;
-    v->base.model = m;
+    nr_imp_voice *vv;
+    nr_result r = nr_imp_voice_create(sizeof(imp_voice), &g_hooks, m, &im->w, &d, nr_imp_n_out(hp), nr_imp_n_q(hp),
+                                      nr_imp_synth_state_floats(hp), 0, cfg, &vv);
+    if (r != NR_OK) return r;
+    imp_voice *v = (imp_voice *)vv;
     v->im = im;
-    v->cfg = *cfg;
-    v->seed = cfg->seed;
-    v_reset(&v->base, 0);
-    *out = &v->base;
+    nr_imp_synth_state_carve(&v->syn, hp, vv->mem);
+    nr_voice_reset(&vv->base, 0);
+    *out = &vv->base;
     return NR_OK;
 }
 

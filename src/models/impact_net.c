@@ -182,57 +182,71 @@ nr_result nr_imp_weights_bind(const nr_tensor_set *ts, const nr_imp_tensor_desc 
     return NR_OK;
 }
 
-static const struct {
-    const char *key;
-    size_t off;
-    int is_float;
-} g_meta[] = {
-    {"impact.hidden", offsetof(nr_imp_hparams, hidden), 0},
-    {"impact.layers", offsetof(nr_imp_hparams, layers), 0},
-    {"impact.taps", offsetof(nr_imp_hparams, taps), 0},
-    {"impact.n_harm", offsetof(nr_imp_hparams, n_harm), 0},
-    {"impact.n_inharm", offsetof(nr_imp_hparams, n_inharm), 0},
-    {"impact.n_bands", offsetof(nr_imp_hparams, n_bands), 0},
-    {"impact.n_trans", offsetof(nr_imp_hparams, n_trans), 0},
-    {"impact.trans_len", offsetof(nr_imp_hparams, trans_len), 0},
-    {"impact.band_lo", offsetof(nr_imp_hparams, band_lo), 1},
-    {"impact.band_hi", offsetof(nr_imp_hparams, band_hi), 1},
-    {"impact.band_q", offsetof(nr_imp_hparams, band_q), 1},
+nr_result nr_imp_meta_read(const nr_tensor_set *ts, const nr_imp_meta_key *keys, size_t n, void *hp,
+                           const char *arch, const char *what)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *v = nr_tensor_set_meta(ts, keys[i].key);
+        if (!v && keys[i].optional) continue;
+        if (!v) return nr_fail(NR_ERR_FORMAT, "%s: metadata %s missing (an %s model needs it)", what, keys[i].key, arch);
+        char *end;
+        double x = strtod(v, &end);
+        if (end == v || *end || !isfinite(x))
+            return nr_fail(NR_ERR_FORMAT, "%s: metadata %s = '%s' is not a number", what, keys[i].key, v);
+        char *dst = (char *)hp + keys[i].off;
+        if (keys[i].is_float) *(float *)dst = (float)x;
+        else {
+            if (x != floor(x) || fabs(x) > 1e6)
+                return nr_fail(NR_ERR_FORMAT, "%s: metadata %s = '%s' must be a whole number", what, keys[i].key, v);
+            *(int *)dst = (int)x;
+        }
+    }
+    return NR_OK;
+}
+
+nr_result nr_imp_meta_write(const void *hp, const nr_imp_meta_key *keys, size_t n, size_t skip_off, nr_tensor_set *ts)
+{
+    char buf[64];
+    nr_result r = NR_OK;
+    for (size_t i = 0; i < n && r == NR_OK; i++) {
+        if (keys[i].off == skip_off) {
+            for (int k = 0; k < ts->n_meta; k++)
+                if (!strcmp(ts->meta[k].key, keys[i].key)) nr_tensor_set_remove_meta(ts, k--);
+            continue;
+        }
+        const char *src = (const char *)hp + keys[i].off;
+        if (keys[i].is_float) snprintf(buf, sizeof buf, "%.9g", (double)*(const float *)src);
+        else snprintf(buf, sizeof buf, "%d", *(const int *)src);
+        r = nr_tensor_set_set_meta(ts, keys[i].key, buf);
+    }
+    return r;
+}
+
+static const nr_imp_meta_key g_meta[] = {
+    {"impact.hidden", offsetof(nr_imp_hparams, hidden), 0, 0},
+    {"impact.layers", offsetof(nr_imp_hparams, layers), 0, 0},
+    {"impact.taps", offsetof(nr_imp_hparams, taps), 0, 0},
+    {"impact.n_harm", offsetof(nr_imp_hparams, n_harm), 0, 0},
+    {"impact.n_inharm", offsetof(nr_imp_hparams, n_inharm), 0, 0},
+    {"impact.n_bands", offsetof(nr_imp_hparams, n_bands), 0, 0},
+    {"impact.n_trans", offsetof(nr_imp_hparams, n_trans), 0, 0},
+    {"impact.trans_len", offsetof(nr_imp_hparams, trans_len), 0, 0},
+    {"impact.band_lo", offsetof(nr_imp_hparams, band_lo), 1, 0},
+    {"impact.band_hi", offsetof(nr_imp_hparams, band_hi), 1, 0},
+    {"impact.band_q", offsetof(nr_imp_hparams, band_q), 1, 0},
 };
 #define N_META (sizeof g_meta / sizeof g_meta[0])
 
 nr_result nr_imp_hparams_from_meta(const nr_tensor_set *ts, nr_imp_hparams *hp, const char *what)
 {
     memset(hp, 0, sizeof *hp);
-    for (size_t i = 0; i < N_META; i++) {
-        const char *v = nr_tensor_set_meta(ts, g_meta[i].key);
-        if (!v) return nr_fail(NR_ERR_FORMAT, "%s: metadata %s missing (an nr-impact-1 model needs it)", what, g_meta[i].key);
-        char *end;
-        double x = strtod(v, &end);
-        if (end == v || *end || !isfinite(x))
-            return nr_fail(NR_ERR_FORMAT, "%s: metadata %s = '%s' is not a number", what, g_meta[i].key, v);
-        char *dst = (char *)hp + g_meta[i].off;
-        if (g_meta[i].is_float) *(float *)dst = (float)x;
-        else {
-            if (x != floor(x) || fabs(x) > 1e6)
-                return nr_fail(NR_ERR_FORMAT, "%s: metadata %s = '%s' must be a whole number", what, g_meta[i].key, v);
-            *(int *)dst = (int)x;
-        }
-    }
-    return nr_imp_hparams_check(hp, what);
+    nr_result r = nr_imp_meta_read(ts, g_meta, N_META, hp, NR_IMP_ARCH, what);
+    return r == NR_OK ? nr_imp_hparams_check(hp, what) : r;
 }
 
 nr_result nr_imp_hparams_to_meta(const nr_imp_hparams *hp, nr_tensor_set *ts)
 {
-    char buf[64];
-    nr_result r = NR_OK;
-    for (size_t i = 0; i < N_META && r == NR_OK; i++) {
-        const char *src = (const char *)hp + g_meta[i].off;
-        if (g_meta[i].is_float) snprintf(buf, sizeof buf, "%.9g", (double)*(const float *)src);
-        else snprintf(buf, sizeof buf, "%d", *(const int *)src);
-        r = nr_tensor_set_set_meta(ts, g_meta[i].key, buf);
-    }
-    return r;
+    return nr_imp_meta_write(hp, g_meta, N_META, NR_IMP_META_KEEP_ALL, ts);
 }
 
 /* ---- input features ---- */
@@ -573,48 +587,6 @@ nr_result nr_imp_desc_meta(const float *mean, const float *std, nr_tensor_set *t
                                    "log(max(x,1e-6)) for loudness and noisiness, log(max(x,1)) for the Hz columns, "
                                    "zcr as is; then (v - desc_mean) / desc_std");
     return r;
-}
-
-void nr_imp_queue_reset(nr_imp_frame_queue *q)
-{
-    q->head = q->count = 0;
-    q->j = NR_IMP_HOP;
-    q->ended = 0;
-    q->cur_voct = 0.0f;
-}
-
-int nr_imp_queue_push_tuned(nr_imp_frame_queue *q, const float desc[NR_NUM_DESC], float voct)
-{
-    if (q->count == NR_IMP_QUEUE_CAP || q->ended) return 0;
-    int at = (q->head + q->count) % NR_IMP_QUEUE_CAP;
-    float *d = q->frames[at];
-    for (int i = 0; i < NR_NUM_DESC; i++) d[i] = desc[i]; /* clamped where they are read */
-    q->voct[at] = voct;
-    q->count++;
-    return 1;
-}
-
-int nr_imp_queue_push(nr_imp_frame_queue *q, const float desc[NR_NUM_DESC])
-{
-    return nr_imp_queue_push_tuned(q, desc, 0.0f);
-}
-
-long nr_imp_queue_available(const nr_imp_frame_queue *q)
-{
-    return (long)q->count * NR_IMP_HOP + (NR_IMP_HOP - q->j);
-}
-
-int nr_imp_queue_finished(const nr_imp_frame_queue *q) { return q->ended && q->count == 0 && q->j == NR_IMP_HOP; }
-
-const float *nr_imp_queue_next(nr_imp_frame_queue *q)
-{
-    if (q->j != NR_IMP_HOP || q->count == 0) return NULL;
-    const float *d = q->frames[q->head];
-    q->cur_voct = q->voct[q->head];
-    q->head = (q->head + 1) % NR_IMP_QUEUE_CAP;
-    q->count--;
-    q->j = 0;
-    return d;
 }
 
 /* The frame-rate network's products on the path's 8-lane vectors (AVX2: one register each) */
