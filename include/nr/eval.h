@@ -102,6 +102,8 @@ nr_result nr_eval_spectral_distance(const float *x, const float *y, long n, doub
 #define NR_EVAL_BAND_LO_HZ 44        /* band edges 44 * 2^k Hz, k = 0..8 (44 .. 11264 Hz) */
 #define NR_EVAL_BAND_RANGE_DB 60.0   /* bands of the reference this far below its loudest are left out */
 
+/* The compared length of n samples at NR_ANALYSIS_RATE: at most NR_EVAL_MAX_SECONDS of them. */
+long nr_eval_compared_len(long n);
 /* Frames of the click detector for n samples (0 below one frame). */
 long nr_eval_click_n_frames(long n);
 /* Per frame (nr_eval_click_n_frames(n) of each): e, its running median, and L, all dB. */

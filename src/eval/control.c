@@ -64,13 +64,21 @@ static nr_result render_curves(const nr_model *m, const nr_curves *c, uint64_t s
     return r;
 }
 
-/* The reference's curves: its first NR_EVAL_MAX_SECONDS at the analysis rate, analysed. */
-static nr_result reference_curves(const nr_audio *ref, nr_curves *rc)
+/* The reference's compared length (its first NR_EVAL_MAX_SECONDS); it must be at the analysis rate. */
+static nr_result reference_len(const nr_audio *ref, long *n)
 {
     if (ref->rate != NR_ANALYSIS_RATE)
         return nr_fail(NR_ERR_ARG, "control: reference at %d Hz; expected %d Hz", ref->rate, NR_ANALYSIS_RATE);
-    long n = ref->n < (long)NR_EVAL_MAX_SECONDS * NR_ANALYSIS_RATE ? ref->n : (long)NR_EVAL_MAX_SECONDS * NR_ANALYSIS_RATE;
-    return nr_analyze(ref->samples, n, rc);
+    *n = nr_eval_compared_len(ref->n);
+    return NR_OK;
+}
+
+/* The reference's curves: its compared length, analysed. */
+static nr_result reference_curves(const nr_audio *ref, nr_curves *rc)
+{
+    long n = 0;
+    nr_result r = reference_len(ref, &n);
+    return r == NR_OK ? nr_analyze(ref->samples, n, rc) : r;
 }
 
 /* Sum over the frames where the reference rc is loud (rms >= min_rms) of |v_e(a) - v_e(b)| in control units;
@@ -191,13 +199,13 @@ nr_result nr_eval_control_pitch_ceiling(const nr_audio *ref, const nr_eval_confi
                                         double *response)
 {
     *response = NAN;
-    if (ref->rate != NR_ANALYSIS_RATE)
-        return nr_fail(NR_ERR_ARG, "control: reference at %d Hz; expected %d Hz", ref->rate, NR_ANALYSIS_RATE);
+    long n = 0;
+    nr_result r = reference_len(ref, &n);
+    if (r != NR_OK) return r;
     if (!(sd_pitch > 0.0) || !isfinite(sd_pitch)) return nr_fail(NR_ERR_ARG, "control: pitch scale %g", sd_pitch);
-    long n = ref->n < (long)NR_EVAL_MAX_SECONDS * NR_ANALYSIS_RATE ? ref->n : (long)NR_EVAL_MAX_SECONDS * NR_ANALYSIS_RATE;
     nr_curves rc = {0}, base = {0}, mv = {0};
     float *y = malloc(sizeof(float) * (size_t)(n > 0 ? n : 1));
-    nr_result r = y ? reference_curves(ref, &rc) : nr_fail(NR_ERR_NOMEM, "control: out of memory");
+    r = y ? nr_analyze(ref->samples, n, &rc) : nr_fail(NR_ERR_NOMEM, "control: out of memory");
     if (r == NR_OK) r = follower_curves(&rc, n, 1.0, y, &base);
     double total = 0.0;
     for (int sgn = -1; sgn <= 1 && r == NR_OK; sgn += 2) {

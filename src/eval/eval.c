@@ -54,7 +54,7 @@ nr_result nr_eval_sound(const nr_model *m, const nr_audio *ref, const nr_eval_co
     r = nr_eval_spectral_distance(ref->samples, y22.samples, n, &res->spectral);
     if (r != NR_OK) goto done;
     /* What a listener hears of the first seconds (an impact's tail adds little but time). */
-    long n7 = n < (long)NR_EVAL_MAX_SECONDS * NR_ANALYSIS_RATE ? n : (long)NR_EVAL_MAX_SECONDS * NR_ANALYSIS_RATE;
+    long n7 = nr_eval_compared_len(n);
     r = nr_eval_excess_clicks(y22.samples, ref->samples, n7, NR_ANALYSIS_RATE, &res->clicks);
     if (r == NR_OK) r = nr_eval_band_error(y22.samples, ref->samples, n7, NR_ANALYSIS_RATE, &res->band_error);
     if (r != NR_OK) goto done;

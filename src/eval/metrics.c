@@ -218,6 +218,12 @@ static void running_median(const double *e, long n, int w, double *med, double *
     }
 }
 
+long nr_eval_compared_len(long n)
+{
+    const long max = (long)NR_EVAL_MAX_SECONDS * NR_ANALYSIS_RATE;
+    return n < max ? n : max;
+}
+
 long nr_eval_click_n_frames(long n)
 {
     return n < NR_EVAL_CLICK_FRAME ? 0 : 1 + (n - NR_EVAL_CLICK_FRAME) / NR_EVAL_CLICK_HOP;

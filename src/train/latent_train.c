@@ -732,7 +732,7 @@ static nr_result count_clicks(const nr_audio *y, long *clicks)
     *clicks = 0;
     nr_result r = nr_audio_resample_kaiser_best(y->samples, y->n, y->rate, NR_ANALYSIS_RATE, &y22);
     if (r == NR_OK) {
-        long n7 = y22.n < (long)NR_EVAL_MAX_SECONDS * NR_ANALYSIS_RATE ? y22.n : (long)NR_EVAL_MAX_SECONDS * NR_ANALYSIS_RATE;
+        long n7 = nr_eval_compared_len(y22.n);
         r = nr_eval_count_clicks(y22.samples, n7, NR_ANALYSIS_RATE, clicks);
     }
     nr_audio_free(&y22);
